@@ -1,0 +1,47 @@
+// Shared jest settings. Every project's jest config calls one of these with its own directory,
+// so unit tests and integration tests are configured in exactly one place.
+const path = require('node:path');
+const fs = require('node:fs');
+
+const root = __dirname;
+const swcrc = JSON.parse(fs.readFileSync(path.join(root, '.swcrc'), 'utf8'));
+
+function base(projectDir) {
+  return {
+    rootDir: projectDir,
+    testEnvironment: 'node',
+    transform: {
+      '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false, sourceMaps: 'inline' }],
+    },
+    moduleFileExtensions: ['ts', 'js', 'json'],
+    moduleNameMapper: {
+      '^@shoal/local-infra$': path.join(root, 'deploy/local/src/index.ts'),
+      '^@shoal/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
+    },
+    testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  };
+}
+
+/** Fast tests of pure code: no network, no processes. */
+function unitConfig(projectDir) {
+  return {
+    ...base(projectDir),
+    displayName: `${path.basename(projectDir)}:unit`,
+    testMatch: ['<rootDir>/src/**/*.spec.ts'],
+  };
+}
+
+/** Tests against real Kafka and the real MongoDB-compatible server (see libs/testing). */
+function integrationConfig(projectDir) {
+  return {
+    ...base(projectDir),
+    displayName: `${path.basename(projectDir)}:integration`,
+    testMatch: ['<rootDir>/{src,test}/**/*.int-spec.ts'],
+    globalSetup: path.join(root, 'libs/testing/src/jest/global-setup.ts'),
+    globalTeardown: path.join(root, 'libs/testing/src/jest/global-teardown.ts'),
+    testTimeout: 120_000,
+    maxWorkers: 2,
+  };
+}
+
+module.exports = { unitConfig, integrationConfig };

@@ -1,0 +1,75 @@
+import type { DescMessage } from '@bufbuild/protobuf';
+import { UpstreamEventSchema } from './gen/shoal/v1/event_pb';
+
+/** How records on a topic are encoded. */
+export type TopicEncoding = 'protobuf' | 'segment-json' | 'raw';
+
+/**
+ * One Kafka topic: the single place its name, key, partitioning, retention and payload are
+ * stated. Names are relative; a deployment (or a test) adds its prefix at run time.
+ */
+export interface TopicSpec<Payload extends DescMessage | null = DescMessage | null> {
+  readonly name: string;
+  readonly description: string;
+  /** The protobuf message every record's value holds; null for raw (dead-letter) topics. */
+  readonly payload: Payload;
+  /** What the record key is. Everything per-profile is keyed by profile id, so order holds. */
+  readonly key: string;
+  /** Encodings a consumer of this topic accepts. */
+  readonly encodings: readonly TopicEncoding[];
+  readonly partitions: number;
+  /** Retention in milliseconds; -1 keeps records forever (compacted topics). */
+  readonly retentionMs: number;
+  readonly cleanupPolicy: 'delete' | 'compact';
+  /** Where records that can never be processed go, with the reason in headers. */
+  readonly deadLetter?: TopicSpec<null>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const upstreamEventsDeadLetterTopic: TopicSpec<null> = {
+  name: 'shoal.upstream.events.dlq',
+  description:
+    'Upstream records ingestion could not accept (undecodable, invalid, too large), unchanged, ' +
+    'with the reason and source topic/partition/offset in shoal-dlq-* headers.',
+  payload: null,
+  key: 'the original record key',
+  encodings: ['raw'],
+  partitions: 3,
+  retentionMs: 30 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
+export const upstreamEventsTopic: TopicSpec<typeof UpstreamEventSchema> = {
+  name: 'shoal.upstream.events',
+  description:
+    'Customer events from upstream systems: Segment-spec JSON (track, identify, group, alias) ' +
+    'or UpstreamEvent in binary protobuf (content-type: application/x-protobuf).',
+  payload: UpstreamEventSchema,
+  key: 'userId, else anonymousId (recommended, so one person’s events stay in order)',
+  encodings: ['segment-json', 'protobuf'],
+  partitions: 12,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+  deadLetter: upstreamEventsDeadLetterTopic,
+};
+
+/** Every topic Shoal creates, in the order they are documented. */
+export const topicCatalogue: readonly TopicSpec[] = [upstreamEventsTopic, upstreamEventsDeadLetterTopic];
+
+/** Kafka header names Shoal sets or reads. */
+export const KafkaHeaders = {
+  contentType: 'content-type',
+  traceparent: 'traceparent',
+  deadLetterReason: 'shoal-dlq-reason',
+  deadLetterError: 'shoal-dlq-error',
+  deadLetterTopic: 'shoal-dlq-source-topic',
+  deadLetterPartition: 'shoal-dlq-source-partition',
+  deadLetterOffset: 'shoal-dlq-source-offset',
+  deadLetterAt: 'shoal-dlq-at',
+} as const;
+
+export const ContentTypes = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+} as const;
