@@ -55,7 +55,10 @@ export const upstreamEventsTopic: TopicSpec<typeof UpstreamEventSchema> = {
 };
 
 /** Every topic Shoal creates, in the order they are documented. */
-export const topicCatalogue: readonly TopicSpec[] = [upstreamEventsTopic, upstreamEventsDeadLetterTopic];
+export const topicCatalogue: readonly TopicSpec[] = [
+  upstreamEventsTopic,
+  upstreamEventsDeadLetterTopic,
+];
 
 /** Kafka header names Shoal sets or reads. */
 export const KafkaHeaders = {

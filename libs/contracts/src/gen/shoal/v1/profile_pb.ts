@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/profile.proto.
  */
 export const file_shoal_v1_profile: GenFile = /*@__PURE__*/
-  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSLnAQoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGCg9Qcm9maWxlSWRlbnRpdHkSJAoEa2luZBgBIAEoDjIWLnNob2FsLnYxLklkZW50aXR5S2luZBINCgV2YWx1ZRgCIAEoCSInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUqaAoMSWRlbnRpdHlLaW5kEh0KGUlERU5USVRZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVJREVOVElUWV9LSU5EX1VTRVJfSUQQARIeChpJREVOVElUWV9LSU5EX0FOT05ZTU9VU19JRBACMqsBCg5Qcm9maWxlU2VydmljZRJHCgpHZXRQcm9maWxlEhsuc2hvYWwudjEuR2V0UHJvZmlsZVJlcXVlc3QaHC5zaG9hbC52MS5HZXRQcm9maWxlUmVzcG9uc2USUAoNTG9va3VwUHJvZmlsZRIeLnNob2FsLnYxLkxvb2t1cFByb2ZpbGVSZXF1ZXN0Gh8uc2hvYWwudjEuTG9va3VwUHJvZmlsZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSLnAQoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGCg9Qcm9maWxlSWRlbnRpdHkSJAoEa2luZBgBIAEoDjIWLnNob2FsLnYxLklkZW50aXR5S2luZBINCgV2YWx1ZRgCIAEoCSInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiQAoVU3RyZWFtUHJvZmlsZXNSZXF1ZXN0EhgKEGFmdGVyX3Byb2ZpbGVfaWQYASABKAkSDQoFbGltaXQYAiABKAUiPAoWU3RyZWFtUHJvZmlsZXNSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSpoCgxJZGVudGl0eUtpbmQSHQoZSURFTlRJVFlfS0lORF9VTlNQRUNJRklFRBAAEhkKFUlERU5USVRZX0tJTkRfVVNFUl9JRBABEh4KGklERU5USVRZX0tJTkRfQU5PTllNT1VTX0lEEAIyggIKDlByb2ZpbGVTZXJ2aWNlEkcKCkdldFByb2ZpbGUSGy5zaG9hbC52MS5HZXRQcm9maWxlUmVxdWVzdBocLnNob2FsLnYxLkdldFByb2ZpbGVSZXNwb25zZRJQCg1Mb29rdXBQcm9maWxlEh4uc2hvYWwudjEuTG9va3VwUHJvZmlsZVJlcXVlc3QaHy5zaG9hbC52MS5Mb29rdXBQcm9maWxlUmVzcG9uc2USVQoOU3RyZWFtUHJvZmlsZXMSHy5zaG9hbC52MS5TdHJlYW1Qcm9maWxlc1JlcXVlc3QaIC5zaG9hbC52MS5TdHJlYW1Qcm9maWxlc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A customer profile as ingestion resolved it from upstream events.
@@ -261,6 +261,78 @@ export const LookupProfileResponseSchema: GenMessage<LookupProfileResponse, {jso
   messageDesc(file_shoal_v1_profile, 5);
 
 /**
+ * @generated from message shoal.v1.StreamProfilesRequest
+ */
+export type StreamProfilesRequest = Message<"shoal.v1.StreamProfilesRequest"> & {
+  /**
+   * Start after this profile id (exclusive); empty starts at the first.
+   *
+   * @generated from field: string after_profile_id = 1;
+   */
+  afterProfileId: string;
+
+  /**
+   * Stop after this many profiles; 0 streams all.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit: number;
+};
+
+/**
+ * @generated from message shoal.v1.StreamProfilesRequest
+ */
+export type StreamProfilesRequestJson = {
+  /**
+   * Start after this profile id (exclusive); empty starts at the first.
+   *
+   * @generated from field: string after_profile_id = 1;
+   */
+  afterProfileId?: string;
+
+  /**
+   * Stop after this many profiles; 0 streams all.
+   *
+   * @generated from field: int32 limit = 2;
+   */
+  limit?: number;
+};
+
+/**
+ * Describes the message shoal.v1.StreamProfilesRequest.
+ * Use `create(StreamProfilesRequestSchema)` to create a new message.
+ */
+export const StreamProfilesRequestSchema: GenMessage<StreamProfilesRequest, {jsonType: StreamProfilesRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 6);
+
+/**
+ * @generated from message shoal.v1.StreamProfilesResponse
+ */
+export type StreamProfilesResponse = Message<"shoal.v1.StreamProfilesResponse"> & {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.StreamProfilesResponse
+ */
+export type StreamProfilesResponseJson = {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: ProfileJson;
+};
+
+/**
+ * Describes the message shoal.v1.StreamProfilesResponse.
+ * Use `create(StreamProfilesResponseSchema)` to create a new message.
+ */
+export const StreamProfilesResponseSchema: GenMessage<StreamProfilesResponse, {jsonType: StreamProfilesResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 7);
+
+/**
  * The kind of an identifier.
  *
  * @generated from enum shoal.v1.IdentityKind
@@ -320,6 +392,16 @@ export const ProfileService: GenService<{
     methodKind: "unary";
     input: typeof LookupProfileRequestSchema;
     output: typeof LookupProfileResponseSchema;
+  },
+  /**
+   * Every profile in id order, streamed; resume after the last id seen.
+   *
+   * @generated from rpc shoal.v1.ProfileService.StreamProfiles
+   */
+  streamProfiles: {
+    methodKind: "server_streaming";
+    input: typeof StreamProfilesRequestSchema;
+    output: typeof StreamProfilesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shoal_v1_profile, 0);

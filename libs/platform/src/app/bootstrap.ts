@@ -1,0 +1,192 @@
+import {
+  type DynamicModule,
+  type INestApplicationContext,
+  Module,
+  type Type,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { TopicSpec } from '@shoal/contracts';
+import type { z } from 'zod';
+import { DEV_KEY_ID_PREFIX } from '../auth/principal';
+import { ServiceTokenSource, loadSigningKey } from '../auth/token-signer';
+import { createTokenVerifier } from '../auth/token-verifier';
+import { ConfigError, type Env, loadConfig, secretValues } from '../config/config';
+import type { PlatformConfig } from '../config/platform-config';
+import { OpsServer } from '../health/ops-server';
+import { Readiness } from '../health/readiness';
+import { type Logger, createLogger } from '../logging/logger';
+import { NestPinoLogger } from '../logging/nest-logger';
+import { SecretMask } from '../logging/secret-mask';
+import { Metrics } from '../metrics/metrics';
+import { type Clock, systemClock } from '../time/clock';
+import type { PlatformContext } from './platform-context';
+import { PlatformLifecycle } from './platform-lifecycle';
+import { PlatformModule } from './platform.module';
+
+/** What a service is: its name, configuration schema, topics and feature modules. */
+export interface ServiceDefinition<
+  S extends z.ZodType<PlatformConfig> = z.ZodType<PlatformConfig>,
+> {
+  readonly name: string;
+  readonly version: string;
+  readonly configSchema: S;
+  /** Topics it produces to (consumed topics are found from its consumers). */
+  readonly topics: readonly TopicSpec[];
+  readonly features: readonly (Type<unknown> | DynamicModule)[];
+}
+
+export interface StartOptions {
+  readonly env: Env;
+  /** Where log lines go (tests collect them); stdout by default. */
+  readonly logDestination?: { write(line: string): unknown };
+  readonly clock?: Clock;
+}
+
+export interface RunningService {
+  readonly app: INestApplicationContext;
+  readonly context: PlatformContext;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service: validates configuration (ConfigError names each bad variable), sets up
+ * logging with secret masking, verification keys and the service-token key, opens the
+ * operations endpoint (so readiness is observable while dependencies come up), then lets
+ * NestJS wire the features and the platform lifecycle start the infrastructure.
+ */
+export async function startService(
+  definition: ServiceDefinition,
+  options: StartOptions,
+): Promise<RunningService> {
+  const config = loadConfig(definition.configSchema, options.env);
+  const secrets = new SecretMask(secretValues(options.env));
+  const logger = createLogger({
+    service: definition.name,
+    version: definition.version,
+    level: config.LOG_LEVEL,
+    secrets,
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+  const clock = options.clock ?? systemClock;
+  const serviceTokens = await createServiceTokens(definition.name, config, secrets, clock);
+  const verifier = await createTokenVerifier(config);
+  const metrics = new Metrics(definition.name);
+  const readiness = new Readiness(definition.name, definition.version);
+  const context: PlatformContext = {
+    service: definition.name,
+    version: definition.version,
+    config,
+    logger,
+    secrets,
+    metrics,
+    readiness,
+    clock,
+    verifier,
+    topics: definition.topics,
+    ...(serviceTokens ? { serviceTokens } : {}),
+  };
+  logger.info({ config: describeConfig(config) }, `starting ${definition.name}`);
+
+  const ops = new OpsServer(readiness, metrics, logger);
+  const httpPort = await ops.start(config.HTTP_HOST, config.HTTP_PORT);
+  let app: INestApplicationContext | undefined;
+  try {
+    app = await NestFactory.createApplicationContext(rootModule(context, definition.features), {
+      logger: new NestPinoLogger(logger),
+      abortOnError: false,
+    });
+  } catch (error) {
+    await ops.stop();
+    throw error;
+  }
+  const started = app;
+  return {
+    app: started,
+    context,
+    grpcPort: started.get(PlatformLifecycle).grpcPort,
+    httpPort,
+    close: async () => {
+      await started.close();
+      await ops.stop();
+    },
+  };
+}
+
+/** Process entry point: start, stop cleanly on SIGTERM/SIGINT, exit non-zero on failure. */
+export function runMain(definition: ServiceDefinition): void {
+  let logger: Logger | undefined;
+  const fail = (message: string, code: number) => {
+    process.stderr.write(`${definition.name}: ${message}\n`);
+    process.exit(code);
+  };
+  process.on('unhandledRejection', (reason) => {
+    logger?.fatal({ err: reason }, 'unhandled rejection');
+    fail(`unhandled rejection: ${String(reason)}`, 1);
+  });
+  startService(definition, { env: process.env }).then(
+    (running) => {
+      logger = running.context.logger;
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return fail(`second ${signal}: exiting without draining`, 1);
+        stopping = true;
+        running.context.logger.info({ signal }, 'stopping');
+        running.close().then(
+          () => process.exit(0),
+          (error: unknown) => fail(`shutdown failed: ${String(error)}`, 1),
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    },
+    (error: unknown) => {
+      // EX_CONFIG (78) tells an orchestrator that retrying will not help
+      if (error instanceof ConfigError) return fail(error.message, 78);
+      fail(
+        `failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        1,
+      );
+    },
+  );
+}
+
+async function createServiceTokens(
+  service: string,
+  config: PlatformConfig,
+  secrets: SecretMask,
+  clock: Clock,
+): Promise<ServiceTokenSource | undefined> {
+  if (!config.SERVICE_TOKEN_KEY_FILE) return undefined;
+  const key = await loadSigningKey(config.SERVICE_TOKEN_KEY_FILE);
+  key.secretParts.forEach((part) => secrets.add(part));
+  if (config.SHOAL_ENV === 'production' && key.kid.startsWith(DEV_KEY_ID_PREFIX)) {
+    throw new ConfigError([
+      {
+        variable: 'SERVICE_TOKEN_KEY_FILE',
+        message: 'is a development key; production needs a real one',
+      },
+    ]);
+  }
+  return new ServiceTokenSource(
+    service,
+    key,
+    { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
+    clock,
+  );
+}
+
+/** The effective configuration for the start-up log line; secret values are masked by the logger. */
+function describeConfig(config: PlatformConfig): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
+}
+
+function rootModule(
+  context: PlatformContext,
+  features: ServiceDefinition['features'],
+): DynamicModule {
+  @Module({})
+  class ServiceRootModule {}
+  return { module: ServiceRootModule, imports: [PlatformModule.forRoot(context), ...features] };
+}

@@ -1,0 +1,93 @@
+/**
+ * The outcome categories a domain error maps to. The gRPC edge turns them into status codes,
+ * the Kafka edge into "retry" (transient) or "dead-letter" (permanent).
+ */
+export enum ErrorKind {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  NotFound = 'NOT_FOUND',
+  AlreadyExists = 'ALREADY_EXISTS',
+  FailedPrecondition = 'FAILED_PRECONDITION',
+  /** Optimistic concurrency lost: the caller should re-read and retry. */
+  Aborted = 'ABORTED',
+  PermissionDenied = 'PERMISSION_DENIED',
+  Unauthenticated = 'UNAUTHENTICATED',
+  ResourceExhausted = 'RESOURCE_EXHAUSTED',
+  /** A dependency is down; retrying later may succeed. */
+  Unavailable = 'UNAVAILABLE',
+  Internal = 'INTERNAL',
+}
+
+/** One problem with one field, addressed by its path in the request's JSON form. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/**
+ * Base of every error a feature raises on purpose. Each feature declares one subclass with
+ * its own reason codes (e.g. `SegmentError` with `SEGMENT_LOCKED`); edges translate by
+ * `kind`, so no adapter needs to know feature errors.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** Stable, machine-readable reason, e.g. "SEGMENT_LOCKED". */
+    readonly reason: string,
+    message: string,
+    readonly violations: readonly FieldViolation[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** Transient errors are retried by consumers; all others are permanent. */
+  get transient(): boolean {
+    return this.kind === ErrorKind.Unavailable || this.kind === ErrorKind.Aborted;
+  }
+}
+
+/** A request or record that is malformed; lists every bad field at once. */
+export class ValidationError extends DomainError {
+  constructor(violations: readonly FieldViolation[], reason = 'INVALID_ARGUMENT') {
+    super(ErrorKind.InvalidArgument, reason, describeViolations(violations), violations);
+  }
+}
+
+export function describeViolations(violations: readonly FieldViolation[]): string {
+  if (violations.length === 0) return 'invalid request';
+  return violations
+    .map((v) => (v.field ? `${v.field}: ${v.description}` : v.description))
+    .join('; ');
+}
+
+/**
+ * Collects field violations while validating, so a caller gets all problems in one answer.
+ */
+export class Violations {
+  private readonly list: FieldViolation[] = [];
+
+  add(field: string, description: string): this {
+    this.list.push({ field, description });
+    return this;
+  }
+
+  get all(): readonly FieldViolation[] {
+    return this.list;
+  }
+
+  get empty(): boolean {
+    return this.list.length === 0;
+  }
+
+  /** Throws a ValidationError when anything was collected. */
+  throwIfAny(reason?: string): void {
+    if (!this.empty) throw new ValidationError(this.list, reason);
+  }
+}
+
+/** Whether an error is worth retrying: unknown errors (driver, network) are assumed transient. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof DomainError) return error.transient;
+  return true;
+}

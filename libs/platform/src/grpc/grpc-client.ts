@@ -1,0 +1,117 @@
+import type { DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
+import { decoder, encoder, methodPath } from './service-definition';
+import { GrpcCallError } from './status';
+
+export interface CallOptions {
+  /** Overrides the client's default deadline for this call. */
+  readonly deadlineMs?: number;
+  readonly signal?: AbortSignal;
+  /** Extra request metadata. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+type Input<M> = M extends { input: infer I extends DescMethod['input'] } ? I : never;
+type Output<M> = M extends { output: infer O extends DescMethod['output'] } ? O : never;
+
+/** A typed client: one method per RPC, named by its localName. */
+export type GrpcClient<S extends DescService> = {
+  [K in keyof S['method']]: S['method'][K] extends { methodKind: 'unary' }
+    ? (
+        request: MessageInitShape<Input<S['method'][K]>>,
+        options?: CallOptions,
+      ) => Promise<MessageShape<Output<S['method'][K]>>>
+    : S['method'][K] extends { methodKind: 'server_streaming' }
+      ? (
+          request: MessageInitShape<Input<S['method'][K]>>,
+          options?: CallOptions,
+        ) => AsyncIterable<MessageShape<Output<S['method'][K]>>>
+      : never;
+} & { close(): void };
+
+export interface GrpcClientOptions {
+  /** host:port */
+  readonly address: string;
+  readonly credentials?: grpc.ChannelCredentials;
+  /** Bearer token for every call: a user's token, or a service token source. */
+  readonly token?: () => Promise<string> | string;
+  readonly deadlineMs?: number;
+  readonly maxMessageBytes?: number;
+}
+
+export function createGrpcClient<S extends DescService>(
+  service: S,
+  options: GrpcClientOptions,
+): GrpcClient<S> {
+  const channel = new grpc.Client(
+    options.address,
+    options.credentials ?? grpc.credentials.createInsecure(),
+    {
+      'grpc.max_receive_message_length': options.maxMessageBytes ?? 4 * 1024 * 1024,
+      'grpc.max_send_message_length': options.maxMessageBytes ?? 4 * 1024 * 1024,
+    },
+  );
+  const metadataFor = async (call: CallOptions | undefined) => {
+    const metadata = new grpc.Metadata();
+    const token = options.token ? await options.token() : undefined;
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    metadata.set('traceparent', formatTraceparent(childContext(currentTrace())));
+    for (const [name, value] of Object.entries(call?.headers ?? {})) metadata.set(name, value);
+    return metadata;
+  };
+  const callOptions = (call: CallOptions | undefined): grpc.CallOptions => {
+    const deadlineMs = call?.deadlineMs ?? options.deadlineMs;
+    return deadlineMs ? { deadline: new Date(Date.now() + deadlineMs) } : {};
+  };
+
+  const client: Record<string, unknown> = { close: () => channel.close() };
+  for (const method of service.methods) {
+    const path = methodPath(service, method.name);
+    const serialize = (init: unknown) => encoder(method.input)(create(method.input, init as never));
+    const deserialize = decoder(method.output);
+    if (method.methodKind === 'unary') {
+      client[method.localName] = async (request: unknown, call?: CallOptions) => {
+        const metadata = await metadataFor(call);
+        return new Promise((resolve, reject) => {
+          const pending = channel.makeUnaryRequest(
+            path,
+            serialize,
+            deserialize,
+            request,
+            metadata,
+            callOptions(call),
+            (error, response) => (error ? reject(GrpcCallError.from(error)) : resolve(response)),
+          );
+          call?.signal?.addEventListener('abort', () => pending.cancel(), { once: true });
+        });
+      };
+    } else if (method.methodKind === 'server_streaming') {
+      client[method.localName] = (request: unknown, call?: CallOptions) => ({
+        async *[Symbol.asyncIterator]() {
+          const metadata = await metadataFor(call);
+          const stream = channel.makeServerStreamRequest(
+            path,
+            serialize,
+            deserialize,
+            request,
+            metadata,
+            callOptions(call),
+          );
+          call?.signal?.addEventListener('abort', () => stream.cancel(), { once: true });
+          try {
+            for await (const item of stream) yield item;
+          } catch (error) {
+            throw isServiceError(error) ? GrpcCallError.from(error) : error;
+          }
+        },
+      });
+    }
+  }
+  return client as GrpcClient<S>;
+}
+
+function isServiceError(error: unknown): error is grpc.ServiceError {
+  return typeof error === 'object' && error !== null && 'code' in error && 'metadata' in error;
+}

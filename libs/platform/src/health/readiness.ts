@@ -1,0 +1,87 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { type ServiceHealth, ServiceHealthSchema } from '@shoal/contracts';
+
+/** Something a service depends on. `check` resolves with a short status or throws why not. */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<string | void>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+/**
+ * Aggregates the service's dependency checks into the readiness answer that /readyz and the
+ * gRPC health service report. A check that does not answer within 2 s counts as not ready.
+ */
+export class Readiness {
+  private readonly checks: ReadinessCheck[] = [];
+  private started = false;
+
+  constructor(
+    private readonly service: string,
+    private readonly version: string,
+  ) {}
+
+  register(check: ReadinessCheck): void {
+    this.checks.push(check);
+  }
+
+  /** Called once the service has started everything; until then it is not ready. */
+  markStarted(): void {
+    this.started = true;
+  }
+
+  markStopping(): void {
+    this.started = false;
+  }
+
+  async evaluate(): Promise<ServiceHealth> {
+    const dependencies = await Promise.all(this.checks.map((c) => runCheck(c)));
+    const lifecycle = {
+      name: 'lifecycle',
+      ready: this.started,
+      detail: this.started ? 'started' : 'not started',
+      latencyMs: 0,
+    };
+    const all = [lifecycle, ...dependencies];
+    return create(ServiceHealthSchema, {
+      service: this.service,
+      version: this.version,
+      ready: all.every((d) => d.ready),
+      dependencies: all,
+      checkedAt: timestampFromDate(new Date()),
+    });
+  }
+}
+
+async function runCheck(check: ReadinessCheck) {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const detail = await Promise.race([
+      check.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+          CHECK_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    return {
+      name: check.name,
+      ready: true,
+      detail: detail || 'ok',
+      latencyMs: performance.now() - started,
+    };
+  } catch (error) {
+    return {
+      name: check.name,
+      ready: false,
+      detail: error instanceof Error ? error.message : String(error),
+      latencyMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}

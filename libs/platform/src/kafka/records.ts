@@ -1,0 +1,54 @@
+import { type DescMessage, type MessageShape, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { ContentTypes, KafkaHeaders } from '@shoal/contracts';
+import type { IHeaders, KafkaMessage } from 'kafkajs';
+import { DomainError, ErrorKind } from '../errors/domain-error';
+
+/** A record as the consumer delivers it to a handler: decoded value plus where it came from. */
+export interface ConsumedRecord<T> {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: T;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The broker/producer timestamp of the record. */
+  readonly timestamp: Date;
+}
+
+/** A record that arrived but can never be processed; goes to the dead-letter topic. */
+export class UndeliverableRecordError extends DomainError {
+  constructor(reason: string, message: string) {
+    super(ErrorKind.InvalidArgument, reason, message);
+  }
+}
+
+export function headersOf(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined && first !== null) out[name] = first.toString();
+  }
+  return out;
+}
+
+/** Decodes a binary protobuf record value; undecodable values are permanent failures. */
+export function decodeProtobuf<D extends DescMessage>(
+  schema: D,
+  message: KafkaMessage,
+): MessageShape<D> {
+  if (!message.value) throw new UndeliverableRecordError('EMPTY_VALUE', 'record has no value');
+  try {
+    return fromBinary(schema, message.value);
+  } catch (error) {
+    throw new UndeliverableRecordError(
+      'UNDECODABLE',
+      `value is not a valid ${schema.typeName}: ${(error as Error).message}`,
+    );
+  }
+}
+
+export function encodeProtobuf<D extends DescMessage>(schema: D, value: MessageShape<D>): Buffer {
+  return Buffer.from(toBinary(schema, value));
+}
+
+export const protobufHeaders = { [KafkaHeaders.contentType]: ContentTypes.protobuf };

@@ -1,0 +1,67 @@
+import type { TopicSpec } from '@shoal/contracts';
+import type { Admin, ITopicConfig } from 'kafkajs';
+
+/** Applies the deployment's prefix to catalogue names; the only place a topic name is formed. */
+export class TopicNames {
+  constructor(private readonly prefix: string) {}
+
+  of(spec: TopicSpec): string {
+    return `${this.prefix}${spec.name}`;
+  }
+}
+
+export interface TopicLayout {
+  /** Overrides every spec's partition count (small clusters, tests). */
+  readonly partitions?: number | undefined;
+  readonly replicationFactor: number;
+  readonly maxMessageBytes: number;
+}
+
+/** The topics to create for some specs: each with its dead-letter topic. */
+export function withDeadLetters(specs: readonly TopicSpec[]): TopicSpec[] {
+  const all = new Map<string, TopicSpec>();
+  for (const spec of specs) {
+    all.set(spec.name, spec);
+    if (spec.deadLetter) all.set(spec.deadLetter.name, spec.deadLetter);
+  }
+  return [...all.values()];
+}
+
+export function topicConfig(spec: TopicSpec, names: TopicNames, layout: TopicLayout): ITopicConfig {
+  return {
+    topic: names.of(spec),
+    numPartitions: layout.partitions ?? spec.partitions,
+    replicationFactor: layout.replicationFactor,
+    configEntries: [
+      { name: 'cleanup.policy', value: spec.cleanupPolicy },
+      { name: 'retention.ms', value: String(spec.retentionMs) },
+      // headroom over the payload limit for headers and batch framing
+      { name: 'max.message.bytes', value: String(layout.maxMessageBytes + 64 * 1024) },
+    ],
+  };
+}
+
+/**
+ * Creates the missing topics (and their dead-letter topics). Idempotent and safe when several
+ * services race to create the same topic: an existing topic is left as it is.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  names: TopicNames,
+  layout: TopicLayout,
+): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = withDeadLetters(specs).filter((spec) => !existing.has(names.of(spec)));
+  if (missing.length === 0) return [];
+  try {
+    await admin.createTopics({
+      topics: missing.map((spec) => topicConfig(spec, names, layout)),
+      waitForLeaders: true,
+    });
+  } catch (error) {
+    // another service created some of them between our list and create
+    if (!String((error as Error).message).includes('already exists')) throw error;
+  }
+  return missing.map((spec) => names.of(spec));
+}

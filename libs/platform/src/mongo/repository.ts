@@ -1,0 +1,23 @@
+import type { Collection, Db, Document, IndexDescription } from 'mongodb';
+
+/**
+ * Base of every repository: the only code that touches a MongoDB collection. A repository
+ * names its collection and declares the indexes its queries need; the platform ensures them
+ * at start-up. No transactions or change streams anywhere (the embedded store has neither):
+ * writes are single-document and idempotent (upserts by deterministic ids).
+ */
+export abstract class MongoRepository<TDoc extends Document> {
+  protected readonly collection: Collection<TDoc>;
+
+  protected constructor(
+    db: Db,
+    readonly collectionName: string,
+    readonly indexes: readonly IndexDescription[] = [],
+  ) {
+    this.collection = db.collection<TDoc>(collectionName);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    if (this.indexes.length > 0) await this.collection.createIndexes([...this.indexes]);
+  }
+}

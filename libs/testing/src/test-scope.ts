@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import type { DescService } from '@bufbuild/protobuf';
+import type { TopicSpec } from '@shoal/contracts';
+import {
+  type Env,
+  type GrpcClient,
+  type RunningService,
+  type ServiceDefinition,
+  TopicNames,
+  createGrpcClient,
+  loadSigningKey,
+  signToken,
+  startService,
+} from '@shoal/platform';
+import { Kafka, type KafkaMessage, type Message, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { testInfrastructure } from './infrastructure';
+
+/** Collects a service's log lines so a test can assert on them. */
+export class LogCollector {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join('');
+  }
+}
+
+export interface TokenRequest {
+  readonly subject: string;
+  readonly groups?: readonly string[];
+  readonly service?: string;
+  readonly ttlSeconds?: number;
+}
+
+/**
+ * One test's slice of the shared infrastructure: its own topic prefix and database names, so
+ * tests run in parallel without seeing each other's data. Tracks what it starts and stops it.
+ */
+export class TestScope {
+  readonly id = randomBytes(4).toString('hex');
+  readonly topicPrefix = `t${this.id}.`;
+  private readonly infra = testInfrastructure();
+  private readonly running: RunningService[] = [];
+  private readonly closers: (() => Promise<void> | void)[] = [];
+  private kafkaClient?: Kafka;
+
+  /** Environment for a service in this scope: real endpoints, ephemeral ports, test keys. */
+  env(service: string, overrides: Env = {}): Env {
+    return {
+      SHOAL_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      GRPC_PORT: '0',
+      HTTP_PORT: '0',
+      KAFKA_BROKERS: this.infra.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: this.topicPrefix,
+      KAFKA_PARTITIONS: '2',
+      MONGO_URL: this.infra.mongoUrl,
+      MONGO_DATABASE: `t${this.id}_${service}`,
+      AUTH_JWKS_FILE: this.infra.jwksFile,
+      SERVICE_TOKEN_KEY_FILE: this.infra.signingKeyFile,
+      ...overrides,
+    };
+  }
+
+  async start(
+    definition: ServiceDefinition,
+    overrides: Env = {},
+    options: { logs?: LogCollector } = {},
+  ): Promise<RunningService> {
+    const running = await startService(definition, {
+      env: this.env(definition.name, overrides),
+      ...(options.logs ? { logDestination: options.logs } : {}),
+    });
+    this.running.push(running);
+    return running;
+  }
+
+  /** A token signed with the run's development key, as the identity provider would issue. */
+  async token(request: TokenRequest): Promise<string> {
+    const key = await loadSigningKey(this.infra.signingKeyFile);
+    return signToken(key, {
+      subject: request.subject,
+      issuer: 'shoal',
+      audience: 'shoal',
+      ttlSeconds: request.ttlSeconds ?? 600,
+      now: new Date(),
+      ...(request.groups ? { groups: request.groups } : {}),
+      ...(request.service ? { service: request.service } : {}),
+    });
+  }
+
+  client<S extends DescService>(
+    service: S,
+    running: RunningService,
+    token?: string,
+  ): GrpcClient<S> {
+    const client = createGrpcClient(service, {
+      address: `127.0.0.1:${running.grpcPort}`,
+      deadlineMs: 10_000,
+      ...(token ? { token: () => token } : {}),
+    });
+    this.closers.push(() => client.close());
+    return client;
+  }
+
+  topicName(spec: TopicSpec): string {
+    return new TopicNames(this.topicPrefix).of(spec);
+  }
+
+  kafka(): Kafka {
+    this.kafkaClient ??= new Kafka({
+      clientId: `test-${this.id}`,
+      brokers: this.infra.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+    });
+    return this.kafkaClient;
+  }
+
+  /** Produces raw records, as an upstream system would. */
+  async produce(spec: TopicSpec, messages: Message[]): Promise<void> {
+    const producer = this.kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    try {
+      await producer.send({ topic: this.topicName(spec), acks: -1, messages });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  /** Reads a topic from the beginning until `count` records arrived (or fails after the timeout). */
+  async readTopic(spec: TopicSpec, count: number, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+    const consumer = this.kafka().consumer({
+      groupId: `reader-${this.id}-${randomBytes(3).toString('hex')}`,
+    });
+    const seen: KafkaMessage[] = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: this.topicName(spec), fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () =>
+            reject(
+              new Error(`read ${seen.length} of ${count} records from ${this.topicName(spec)}`),
+            ),
+          timeoutMs,
+        );
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            seen.push(message);
+            if (seen.length >= count) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return seen;
+  }
+
+  /** A direct connection to the store, for assertions on what a service wrote. */
+  async mongo(): Promise<MongoClient> {
+    const client = await new MongoClient(this.infra.mongoUrl).connect();
+    this.closers.push(() => client.close());
+    return client;
+  }
+
+  async close(): Promise<void> {
+    for (const running of this.running.splice(0).reverse()) await running.close();
+    for (const close of this.closers.splice(0).reverse()) await close();
+  }
+}
+
+/** Polls until `probe` stops throwing (returning its value) or the timeout passes. */
+export async function eventually<T>(
+  probe: () => Promise<T> | T,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (error) {
+      if (Date.now() > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
+
+/** GET on a service's operations endpoint. */
+export async function httpGet(
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}

@@ -1,0 +1,50 @@
+import {
+  ContentTypes,
+  KafkaHeaders,
+  type UpstreamEvent,
+  UpstreamEventSchema,
+} from '@shoal/contracts';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  UndeliverableRecordError,
+  decodeProtobuf,
+  describeViolations,
+  headersOf,
+} from '@shoal/platform';
+import type { KafkaMessage } from 'kafkajs';
+import { parseSegmentEvent, validateUpstreamEvent } from './segment-event';
+
+/**
+ * Turns a record from the upstream topic into an UpstreamEvent, whichever form the sender
+ * used: protobuf when the content-type says so, otherwise Segment-spec JSON. Anything that
+ * cannot become a valid event is undeliverable (dead-lettered with the reason).
+ */
+export function decodeUpstreamRecord(message: KafkaMessage): UpstreamEvent {
+  if (!message.value || message.value.length === 0) {
+    throw new UndeliverableRecordError('EMPTY_VALUE', 'record has no value');
+  }
+  const receivedAt = new Date(Number(message.timestamp));
+  const contentType = headersOf(message.headers)[KafkaHeaders.contentType];
+  if (contentType === ContentTypes.protobuf) {
+    const event = decodeProtobuf(UpstreamEventSchema, message);
+    const violations = validateUpstreamEvent(event);
+    if (violations.length > 0)
+      throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(violations));
+    event.receivedAt = timestampFromDate(receivedAt);
+    event.timestamp ??= event.receivedAt;
+    return event;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString('utf8'));
+  } catch (error) {
+    throw new UndeliverableRecordError(
+      'INVALID_JSON',
+      `value is not JSON: ${(error as Error).message}`,
+    );
+  }
+  const parsed = parseSegmentEvent(json, receivedAt);
+  if (!parsed.ok)
+    throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(parsed.violations));
+  return parsed.event;
+}
