@@ -1,0 +1,57 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mongoUrl } from './config';
+import { ASSETS, resolveHome } from './layout';
+import { checkPortsFree, untilReady } from './launch';
+import { type LaunchedProcess, type ManagedProcess, spawnDetached } from './processes';
+import { type ProvisionOptions, provisionJars } from './provision';
+import { waitForMongo } from './readiness';
+import { requireJava } from './tools';
+
+export const MONGO_READY_TIMEOUT_MS = 60_000;
+
+export interface MongoProcessOptions {
+  home?: string;
+  port: number;
+  dataFile: string;
+  logFile: string;
+}
+
+/** What identifies our store in a process list: the launcher and its data file. */
+export function mongoProcessMarkers(dataFile: string): string[] {
+  return [path.basename(ASSETS.mongoLauncher), path.resolve(dataFile)];
+}
+
+/** Starts the store on its data file; returns without waiting for readiness. */
+export async function launchMongo(
+  options: MongoProcessOptions,
+  provision: ProvisionOptions = {},
+): Promise<LaunchedProcess> {
+  await checkPortsFree([options.port], 'the store');
+  const jarDir = await provisionJars(resolveHome(options.home), 'mongo', provision);
+  const java = requireJava();
+  const dataFile = path.resolve(options.dataFile);
+  fs.mkdirSync(path.dirname(dataFile), { recursive: true });
+  return spawnDetached({
+    command: java,
+    args: [
+      '-Xmx1g',
+      '-cp',
+      path.join(jarDir, '*'),
+      ASSETS.mongoLauncher,
+      String(options.port),
+      dataFile,
+    ],
+    logFile: options.logFile,
+    endpoint: mongoUrl(options.port),
+  });
+}
+
+/** Starts a dedicated store and waits until it answers a ping. */
+export async function startMongo(options: MongoProcessOptions): Promise<ManagedProcess> {
+  const store = await launchMongo(options);
+  await untilReady(store, 'the store', options.logFile, (signal) =>
+    waitForMongo(store.endpoint, MONGO_READY_TIMEOUT_MS, { signal }),
+  );
+  return store;
+}

@@ -1,0 +1,95 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
+
+const RETRY_DELAY_MS = 250;
+const MAX_ATTEMPT_MS = 5_000;
+const PROBE_GROUP = 'shoal-local-infra-readiness-probe';
+
+export interface WaitOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * Ready means the broker answers a metadata request and a group coordinator lookup: an open port
+ * is not enough, consumers fail with "coordinator is loading" for the first seconds.
+ */
+export function waitForKafka(
+  brokers: string[],
+  timeoutMs: number,
+  options: WaitOptions = {},
+): Promise<void> {
+  return retryUntil(`Kafka at ${brokers.join(',')}`, timeoutMs, options, (attemptMs) =>
+    probeKafka(brokers, attemptMs),
+  );
+}
+
+export function waitForMongo(
+  url: string,
+  timeoutMs: number,
+  options: WaitOptions = {},
+): Promise<void> {
+  return retryUntil(`the store at ${url}`, timeoutMs, options, (attemptMs) =>
+    probeMongo(url, attemptMs),
+  );
+}
+
+/** One attempt each; kafkajs stays silent, its retriable errors are expected while starting. */
+export async function probeKafka(brokers: string[], timeoutMs: number): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'shoal-local-infra',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: timeoutMs,
+    requestTimeout: timeoutMs,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin({ retry: { retries: 0 } });
+  try {
+    await admin.connect();
+    await admin.describeCluster();
+    // FindCoordinator: also creates __consumer_offsets on a fresh broker
+    await admin.describeGroups([PROBE_GROUP]);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function probeMongo(url: string, timeoutMs: number): Promise<void> {
+  const client = new MongoClient(url, {
+    directConnection: true,
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+  });
+  try {
+    await client.db('admin').command({ ping: 1 });
+  } finally {
+    await client.close();
+  }
+}
+
+async function retryUntil(
+  what: string,
+  timeoutMs: number,
+  { signal }: WaitOptions,
+  attempt: (attemptMs: number) => Promise<void>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal?.throwIfAborted();
+    const remaining = deadline - Date.now();
+    try {
+      await attempt(Math.max(500, Math.min(MAX_ATTEMPT_MS, remaining)));
+      return;
+    } catch (error) {
+      if (Date.now() + RETRY_DELAY_MS >= deadline) {
+        throw new LocalInfraError(
+          LocalInfraErrorCode.NotReady,
+          `${what} was not ready within ${Math.round(timeoutMs / 1000)} s: ${errorMessage(error)}`,
+        );
+      }
+    }
+    await sleep(RETRY_DELAY_MS, undefined, { signal });
+  }
+}
