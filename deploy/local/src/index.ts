@@ -9,3 +9,4 @@ export { startMongo } from './mongo';
 export { freePort } from './ports';
 export type { ManagedProcess } from './processes';
 export { waitForKafka, waitForMongo } from './readiness';
+export type { WaitOptions } from './readiness';

@@ -16,7 +16,7 @@ import {
   runToCompletion,
   spawnDetached,
 } from './processes';
-import { type ProvisionOptions, provisionJars } from './provision';
+import { type ProgressOptions, provisionJars } from './provision';
 import { waitForKafka } from './readiness';
 import { requireJava } from './tools';
 
@@ -39,10 +39,10 @@ export function kafkaProcessMarkers(dataDir: string): string[] {
 /** Formats storage on first use and starts the broker; returns without waiting for readiness. */
 export async function launchKafka(
   options: KafkaProcessOptions,
-  provision: ProvisionOptions = {},
+  progress: ProgressOptions = {},
 ): Promise<LaunchedProcess> {
   await checkPortsFree([options.port, options.controllerPort], 'Kafka');
-  const jarDir = await provisionJars(resolveHome(options.home), 'kafka', provision);
+  const jarDir = await provisionJars(resolveHome(options.home), 'kafka', progress);
   const java = requireJava();
   const classpath = path.join(jarDir, '*');
   const log4j = `-Dlog4j.configuration=${pathToFileURL(ASSETS.kafkaLog4j).href}`;
@@ -52,12 +52,12 @@ export async function launchKafka(
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(propertiesFile, renderKafkaServerProperties({ ...options, dataDir }));
   if (!isKafkaStorageFormatted(dataDir)) {
-    provision.log?.(`formatting Kafka storage in ${dataDir}`);
+    progress.log?.(`formatting Kafka storage in ${dataDir}`);
     const storageTool = (...args: string[]) =>
       runToCompletion(
         java,
         [log4j, '-cp', classpath, 'kafka.tools.StorageTool', ...args],
-        provision.signal,
+        progress.signal,
       );
     const uuid = await storageTool('random-uuid');
     const clusterId = uuid.stdout.trim();

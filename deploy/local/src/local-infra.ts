@@ -27,7 +27,7 @@ import {
   withLock,
   writePidFile,
 } from './processes';
-import { type ProvisionOptions, provisionJars } from './provision';
+import { type ProgressOptions, provisionJars } from './provision';
 import { probeKafka, probeMongo, waitForKafka, waitForMongo } from './readiness';
 
 export interface LocalInfraOptions {
@@ -64,7 +64,7 @@ interface Component {
   /** How to move it when its port is taken. */
   portHint: string;
   markers: string[];
-  launch(provision: ProvisionOptions): Promise<LaunchedProcess>;
+  launch(progress: ProgressOptions): Promise<LaunchedProcess>;
   waitReady(signal?: AbortSignal): Promise<void>;
   probe(): Promise<void>;
 }
@@ -129,10 +129,13 @@ export class LocalInfra {
     });
   }
 
-  /** SIGTERM, wait, SIGKILL after a timeout; removes the pid files. */
-  async down(): Promise<void> {
+  /**
+   * SIGTERM, wait, SIGKILL after a timeout; removes the pid files. Stops both unless told which,
+   * e.g. only what an earlier `up` reported as `started`.
+   */
+  async down(components: readonly InfraComponent[] = INFRA_COMPONENTS): Promise<void> {
     await this.exclusively(undefined, async () => {
-      await Promise.all(INFRA_COMPONENTS.map((name) => this.stop(name)));
+      await Promise.all(components.map((name) => this.stop(name)));
     });
   }
 
@@ -143,29 +146,19 @@ export class LocalInfra {
         const base = { component: name, endpoint: component.endpoint };
         const pid = this.runningPid(name);
         if (pid === undefined) {
-          const taken = await this.portsTakenBy(component);
-          return taken.length === 0
-            ? { ...base, running: false, ready: false }
-            : {
-                ...base,
-                running: false,
-                ready: false,
-                detail: `${taken.map((port) => `${LOOPBACK}:${port}`).join(', ')} in use by a process not started by shoal`,
-              };
+          const taken = (await this.portsTakenBy(component)).map((port) => `${LOOPBACK}:${port}`);
+          const detail =
+            taken.length > 0
+              ? `${taken.join(', ')} in use by a process not started by shoal`
+              : undefined;
+          return { ...base, running: false, ready: false, detail };
         }
         const ready = await component.probe().then(
           () => true,
           () => false,
         );
-        return ready
-          ? { ...base, running: true, ready, pid }
-          : {
-              ...base,
-              running: true,
-              ready,
-              pid,
-              detail: `not answering yet, see ${this.logFile(name)}`,
-            };
+        const detail = ready ? undefined : `not answering yet, see ${this.logFile(name)}`;
+        return { ...base, running: true, ready, pid, detail };
       }),
     );
   }
@@ -190,7 +183,7 @@ export class LocalInfra {
         portHint:
           '; stop it, or choose other ports with SHOAL_KAFKA_PORT and SHOAL_KAFKA_CONTROLLER_PORT',
         markers: kafkaProcessMarkers(layout.kafkaDataDir),
-        launch: (provision) =>
+        launch: (progress) =>
           launchKafka(
             {
               home,
@@ -199,7 +192,7 @@ export class LocalInfra {
               dataDir: layout.kafkaDataDir,
               logFile,
             },
-            provision,
+            progress,
           ),
         waitReady: (signal) =>
           waitForKafka(endpoints.kafkaBrokers, KAFKA_READY_TIMEOUT_MS, { signal }),
@@ -212,11 +205,8 @@ export class LocalInfra {
       ports: [ports.mongo],
       portHint: '; stop it, or choose another port with SHOAL_MONGO_PORT',
       markers: mongoProcessMarkers(layout.mongoDataFile),
-      launch: (provision) =>
-        launchMongo(
-          { home, port: ports.mongo, dataFile: layout.mongoDataFile, logFile },
-          provision,
-        ),
+      launch: (progress) =>
+        launchMongo({ home, port: ports.mongo, dataFile: layout.mongoDataFile, logFile }, progress),
       waitReady: (signal) => waitForMongo(endpoints.mongoUrl, MONGO_READY_TIMEOUT_MS, { signal }),
       probe: () => probeMongo(endpoints.mongoUrl, STATUS_PROBE_MS),
     };

@@ -4,7 +4,7 @@ import { mongoUrl } from './config';
 import { ASSETS, resolveHome } from './layout';
 import { checkPortsFree, untilReady } from './launch';
 import { type LaunchedProcess, type ManagedProcess, spawnDetached } from './processes';
-import { type ProvisionOptions, provisionJars } from './provision';
+import { type ProgressOptions, provisionJars } from './provision';
 import { waitForMongo } from './readiness';
 import { requireJava } from './tools';
 
@@ -25,10 +25,10 @@ export function mongoProcessMarkers(dataFile: string): string[] {
 /** Starts the store on its data file; returns without waiting for readiness. */
 export async function launchMongo(
   options: MongoProcessOptions,
-  provision: ProvisionOptions = {},
+  progress: ProgressOptions = {},
 ): Promise<LaunchedProcess> {
   await checkPortsFree([options.port], 'the store');
-  const jarDir = await provisionJars(resolveHome(options.home), 'mongo', provision);
+  const jarDir = await provisionJars(resolveHome(options.home), 'mongo', progress);
   const java = requireJava();
   const dataFile = path.resolve(options.dataFile);
   fs.mkdirSync(path.dirname(dataFile), { recursive: true });

@@ -89,7 +89,7 @@ export function runToCompletion(
   });
 }
 
-export function sendSignal(pid: number, signal: NodeJS.Signals): void {
+function sendSignal(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch (error) {
@@ -97,11 +97,13 @@ export function sendSignal(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+const HAS_PROCFS = fs.existsSync('/proc/self/cmdline');
+
 /**
  * The command line of a live process, or undefined when there is none. Zombies have an empty
  * command line, so a dead child nobody reaped yet counts as gone.
  */
-export function commandLineOf(pid: number): string | undefined {
+function commandLineOf(pid: number): string | undefined {
   if (!HAS_PROCFS) return processTable().get(pid);
   try {
     const raw = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
@@ -110,8 +112,6 @@ export function commandLineOf(pid: number): string | undefined {
     return undefined;
   }
 }
-
-const HAS_PROCFS = fs.existsSync('/proc/self/cmdline');
 
 /** pid → command line from `ps`, for systems without procfs (macOS). */
 function processTable(): Map<number, string> {

@@ -8,7 +8,8 @@ import { requireMaven } from './tools';
 
 const MARKER = '.provisioned';
 
-export interface ProvisionOptions {
+/** Where a long step reports progress, and how it is cancelled (Ctrl-C in the CLI). */
+export interface ProgressOptions {
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -33,7 +34,7 @@ function isProvisioned(jarDir: string, pomHash: string): boolean {
 export async function provisionJars(
   home: string,
   component: InfraComponent,
-  { log = () => undefined, signal }: ProvisionOptions = {},
+  { log = () => undefined, signal }: ProgressOptions = {},
 ): Promise<string> {
   const layout = infraLayout(home);
   const jarDir = layout.jarDir(component);
