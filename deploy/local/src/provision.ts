@@ -7,6 +7,12 @@ import { runToCompletion, withLock } from './processes';
 import { requireMaven } from './tools';
 
 const MARKER = '.provisioned';
+// Maven's console library emits colour resets even in batch mode
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+function withoutColours(text: string): string {
+  return text.replace(ANSI_ESCAPE, '');
+}
 
 /** Where a long step reports progress, and how it is cancelled (Ctrl-C in the CLI). */
 export interface ProgressOptions {
@@ -65,7 +71,11 @@ export async function provisionJars(
         throw new LocalInfraError(
           LocalInfraErrorCode.ProvisionFailed,
           `mvn could not copy the ${component} jars from ${pom} (exit code ${result.code})`,
-          `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15),
+          withoutColours(`${result.stdout}${result.stderr}`)
+            .trim()
+            .split('\n')
+            .map((line) => line.trimEnd())
+            .slice(-15),
         );
       }
       fs.writeFileSync(path.join(jarDir, MARKER), `${pomHash}\n`);

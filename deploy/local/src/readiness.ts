@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
 
@@ -12,8 +12,9 @@ export interface WaitOptions {
 }
 
 /**
- * Ready means the broker answers a metadata request and a group coordinator lookup: an open port
- * is not enough, consumers fail with "coordinator is loading" for the first seconds.
+ * Ready means the broker answers a metadata request, a group coordinator lookup and a producer id
+ * request: an open port is not enough, for the first seconds consumers and idempotent producers
+ * get "coordinator is loading" (the broker fetches its first block of producer ids lazily).
  */
 export function waitForKafka(
   brokers: string[],
@@ -53,6 +54,17 @@ export async function probeKafka(brokers: string[], timeoutMs: number): Promise<
     await admin.describeGroups([PROBE_GROUP]);
   } finally {
     await admin.disconnect();
+  }
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 1 }, // kafkajs refuses an idempotent producer without retries
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  try {
+    await producer.connect(); // InitProducerId
+  } finally {
+    await producer.disconnect();
   }
 }
 
