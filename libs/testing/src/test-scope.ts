@@ -45,6 +45,8 @@ export class TestScope {
   private readonly running: RunningService[] = [];
   private readonly closers: (() => Promise<void> | void)[] = [];
   private kafkaClient?: Kafka;
+  /** Service logs of this scope; printed only with SHOAL_TEST_LOGS=1, so test output stays readable. */
+  readonly logs = new LogCollector();
 
   /** Environment for a service in this scope: real endpoints, ephemeral ports, test keys. */
   env(service: string, overrides: Env = {}): Env {
@@ -71,7 +73,7 @@ export class TestScope {
   ): Promise<RunningService> {
     const running = await startService(definition, {
       env: this.env(definition.name, overrides),
-      ...(options.logs ? { logDestination: options.logs } : {}),
+      logDestination: options.logs ?? (process.env.SHOAL_TEST_LOGS ? process.stdout : this.logs),
     });
     this.running.push(running);
     return running;

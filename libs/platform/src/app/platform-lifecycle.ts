@@ -108,6 +108,7 @@ export class PlatformLifecycle
         config.KAFKA_MAX_MESSAGE_BYTES,
         logger.child({ consumer: options.groupId }),
         this.platform.metrics,
+        (reason) => readiness.markBroken(reason),
       );
       this.consumers.push(consumer);
       readiness.register({

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { type DescMethod, type DescService, create, fromBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { loadSync } from '@grpc/proto-loader';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { ValidationError } from '../errors/domain-error';
@@ -79,9 +80,12 @@ export class GrpcServer {
   /** Binds and starts serving; returns the bound port. Health reports NOT_SERVING until setServing(true). */
   async start(): Promise<number> {
     this.health.addToServer(this.server);
-    new ReflectionService(reflectionPackageDefinition(this.services) as never).addToServer(
-      this.server,
-    );
+    // reflection describes Shoal's services and the standard health service alike
+    const described = {
+      ...loadSync(healthProtoPath),
+      ...reflectionPackageDefinition(this.services),
+    };
+    new ReflectionService(described as never).addToServer(this.server);
     const port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(
         `${this.options.host}:${this.options.port}`,
@@ -146,7 +150,8 @@ export class GrpcServer {
         for await (const item of items) {
           if (context.signal.aborted) return;
           if (!call.write(create(method.output, item as never))) {
-            await Promise.race([once(call, 'drain'), once(context.signal, 'abort')]);
+            // wait for the client to catch up; an abort ends the wait (and the loop above)
+            await once(call, 'drain', { signal: context.signal }).catch(() => undefined);
           }
         }
       }).then(

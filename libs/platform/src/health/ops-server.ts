@@ -27,14 +27,23 @@ export class OpsServer {
         res.end(body);
       };
       if (req.method !== 'GET') return reply(405, 'text/plain', 'method not allowed\n');
-      if (path === '/healthz') return reply(200, 'application/json', '{"status":"ok"}\n');
+      if (path === '/healthz') {
+        const broken = this.readiness.broken;
+        return broken
+          ? reply(
+              503,
+              'application/json',
+              JSON.stringify({ status: 'broken', reason: broken }) + '\n',
+            )
+          : reply(200, 'application/json', '{"status":"ok"}\n');
+      }
       if (path === '/readyz') {
         void this.readiness.evaluate().then(
           (health) =>
             reply(
               health.ready ? 200 : 503,
               'application/json',
-              toJsonString(ServiceHealthSchema, health) + '\n',
+              toJsonString(ServiceHealthSchema, health, { alwaysEmitImplicit: true }) + '\n',
             ),
           (error: unknown) => reply(500, 'text/plain', `${String(error)}\n`),
         );

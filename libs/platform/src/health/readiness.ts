@@ -17,6 +17,7 @@ const CHECK_TIMEOUT_MS = 2_000;
 export class Readiness {
   private readonly checks: ReadinessCheck[] = [];
   private started = false;
+  private brokenBecause?: string;
 
   constructor(
     private readonly service: string,
@@ -34,6 +35,20 @@ export class Readiness {
 
   markStopping(): void {
     this.started = false;
+  }
+
+  /**
+   * Something failed that only a restart can fix (e.g. a consumer that kafkajs gave up on):
+   * liveness fails from now on, so the orchestrator restarts the process. At-least-once
+   * delivery makes that safe.
+   */
+  markBroken(reason: string): void {
+    this.brokenBecause ??= reason;
+  }
+
+  /** Why the process is no longer alive, or undefined while it is. */
+  get broken(): string | undefined {
+    return this.brokenBecause;
   }
 
   async evaluate(): Promise<ServiceHealth> {

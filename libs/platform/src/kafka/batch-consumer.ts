@@ -50,7 +50,8 @@ export class BatchConsumer<T> {
   private readonly consumer: Consumer;
   private readonly maxBatchSize: number;
   private readonly retry: { initialMs: number; maxMs: number };
-  private state: 'idle' | 'running' | 'crashed' | 'stopped' = 'idle';
+  /** joining → running; a crash kafkajs restarts from goes back to joining; only stop() ends it. */
+  private state: 'joining' | 'running' | 'crashed' | 'stopped' = 'joining';
   private lastError = '';
   private readonly consumed;
   private readonly deadLettered;
@@ -66,6 +67,7 @@ export class BatchConsumer<T> {
     private readonly maxMessageBytes: number,
     private readonly logger: Logger,
     metrics: Metrics,
+    private readonly onGaveUp: (reason: string) => void = () => undefined,
   ) {
     if (!options.topic.deadLetter)
       throw new Error(`topic ${options.topic.name} has no dead-letter topic`);
@@ -78,10 +80,12 @@ export class BatchConsumer<T> {
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
-    const { CRASH, GROUP_JOIN, STOP } = this.consumer.events;
+    const { CRASH, GROUP_JOIN } = this.consumer.events;
     this.consumer.on(CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
-      if (!payload.restart) this.state = 'crashed';
+      if (this.state !== 'stopped') this.state = payload.restart ? 'joining' : 'crashed';
+      if (this.state === 'crashed')
+        this.onGaveUp(`consumer ${this.groupId} crashed: ${payload.error.message}`);
       this.logger.error(
         { err: payload.error, restart: payload.restart, group: this.groupId },
         'consumer crashed',
@@ -89,9 +93,6 @@ export class BatchConsumer<T> {
     });
     this.consumer.on(GROUP_JOIN, () => {
       if (this.state !== 'stopped') this.state = 'running';
-    });
-    this.consumer.on(STOP, () => {
-      this.state = 'stopped';
     });
     this.consumed = metrics.counter('shoal_kafka_consumed_total', 'records consumed', [
       'topic',
@@ -133,7 +134,6 @@ export class BatchConsumer<T> {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topicName, fromBeginning: true });
-    this.state = 'idle';
     await this.consumer.run({
       autoCommit: true,
       autoCommitInterval: 1_000,

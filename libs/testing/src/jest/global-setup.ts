@@ -29,7 +29,7 @@ export default async function globalSetup(): Promise<void> {
   process.env[ENV.kafkaBrokers] = endpoints.kafkaBrokers.join(',');
   process.env[ENV.mongoUrl] = endpoints.mongoUrl;
   if (started.length > 0 && !process.env.SHOAL_KEEP_INFRA) {
-    globalThis.__shoalStartedByRun = { stop: () => infra.down() };
+    globalThis.__shoalStartedByRun = { stop: () => infra.down(started) };
   }
 }
 

@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { service as healthService } from 'grpc-health-check';
+import { ProfileService } from '@shoal/contracts';
+import {
+  GrpcCallError,
+  GrpcServer,
+  type GrpcServiceHandlers,
+  Metrics,
+  SecretMask,
+  ValidationError,
+  createGrpcClient,
+  createLogger,
+  createTokenVerifier,
+  signToken,
+  loadSigningKey,
+} from '@shoal/platform';
+import { TestScope, testInfrastructure } from '@shoal/testing';
+import { exportJWK, generateKeyPair } from 'jose';
+
+const logger = createLogger({
+  service: 'grpc-test',
+  version: '0',
+  level: 'silent',
+  secrets: new SecretMask(),
+});
+
+describe('gRPC server and client from protobuf-es descriptors', () => {
+  const scope = new TestScope();
+  const aborted: string[] = [];
+  let server: GrpcServer;
+  let address: string;
+  let token: string;
+
+  const handlers: GrpcServiceHandlers<typeof ProfileService> = {
+    async getProfile(request, context) {
+      if (request.profileId === 'slow') {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5_000);
+          context.signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            aborted.push(String(context.signal.reason));
+            resolve();
+          });
+        });
+      }
+      // echoes who the server believes is calling
+      return {
+        profile: { id: context.principal.subject, accountIds: [...context.principal.groups] },
+      };
+    },
+    async lookupProfile() {
+      throw new ValidationError([{ field: 'identity.value', description: 'is required' }]);
+    },
+    async *streamProfiles(request) {
+      for (let i = 0; i < request.limit; i++)
+        yield { profile: { id: `p${String(i).padStart(5, '0')}` } };
+    },
+  };
+
+  beforeAll(async () => {
+    const infra = testInfrastructure();
+    const verifier = await createTokenVerifier({
+      AUTH_JWKS_FILE: infra.jwksFile,
+      AUTH_ISSUER: 'shoal',
+      AUTH_AUDIENCE: 'shoal',
+      AUTH_GROUPS_CLAIM: 'groups',
+      SHOAL_ENV: 'test',
+    });
+    server = new GrpcServer(
+      { host: '127.0.0.1', port: 0, maxMessageBytes: 64 * 1024 },
+      verifier,
+      logger,
+      new Metrics('grpc-test'),
+    );
+    server.register(ProfileService, handlers);
+    address = `127.0.0.1:${await server.start()}`;
+    server.setServing(true);
+    token = await scope.token({ subject: 'ann', groups: ['marketing', 'admins'] });
+  });
+  afterAll(async () => {
+    await server.stop();
+    await scope.close();
+  });
+
+  const clients: { close(): void }[] = [];
+  afterAll(() => clients.forEach((c) => c.close()));
+  const client = (bearer?: string) => {
+    const c = createGrpcClient(ProfileService, {
+      address,
+      ...(bearer ? { token: () => bearer } : {}),
+    });
+    clients.push(c);
+    return c;
+  };
+  const failureOf = async (call: Promise<unknown>) => {
+    const error = await call.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GrpcCallError);
+    return error as GrpcCallError;
+  };
+
+  it('takes the caller’s identity from the verified token only', async () => {
+    const response = await client(token).getProfile(
+      { profileId: 'x' },
+      { headers: { 'x-user': 'mallory', 'x-groups': 'root' } },
+    );
+    expect(response.profile).toMatchObject({ id: 'ann', accountIds: ['marketing', 'admins'] });
+  });
+
+  it('refuses a call without a token', async () => {
+    const error = await failureOf(client().getProfile({ profileId: 'x' }));
+    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error.details).toMatch(/missing bearer token/);
+  });
+
+  it('refuses an expired token', async () => {
+    const key = await loadSigningKey(testInfrastructure().signingKeyFile);
+    const expired = await signToken(key, {
+      subject: 'ann',
+      issuer: 'shoal',
+      audience: 'shoal',
+      ttlSeconds: 60,
+      now: new Date(Date.now() - 3_600_000),
+    });
+    const error = await failureOf(client(expired).getProfile({ profileId: 'x' }));
+    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error.details).toBe('token expired');
+  });
+
+  it('refuses a token signed with another key', async () => {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const file = join(tmpdir(), `foreign-${randomBytes(4).toString('hex')}.json`);
+    await writeFile(
+      file,
+      JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'attacker', alg: 'ES256' }),
+    );
+    const forged = await signToken(await loadSigningKey(file), {
+      subject: 'admin',
+      issuer: 'shoal',
+      audience: 'shoal',
+      ttlSeconds: 60,
+      now: new Date(),
+    });
+    const error = await failureOf(client(forged).getProfile({ profileId: 'x' }));
+    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error.details).toBe('token is not signed by a trusted key');
+  });
+
+  it('refuses a token for another audience', async () => {
+    const key = await loadSigningKey(testInfrastructure().signingKeyFile);
+    const other = await signToken(key, {
+      subject: 'ann',
+      issuer: 'shoal',
+      audience: 'billing',
+      ttlSeconds: 60,
+      now: new Date(),
+    });
+    expect((await failureOf(client(other).getProfile({ profileId: 'x' }))).code).toBe(
+      grpc.status.UNAUTHENTICATED,
+    );
+  });
+
+  it('streams server-streaming responses in order', async () => {
+    const ids: string[] = [];
+    for await (const item of client(token).streamProfiles({ limit: 2_000 }))
+      ids.push(item.profile?.id ?? '');
+    expect(ids).toHaveLength(2_000);
+    expect(ids[0]).toBe('p00000');
+    expect(ids[1_999]).toBe('p01999');
+  });
+
+  it('respects the caller’s deadline and tells the handler to stop', async () => {
+    const started = Date.now();
+    const error = await failureOf(
+      client(token).getProfile({ profileId: 'slow' }, { deadlineMs: 300 }),
+    );
+    expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(Date.now() - started).toBeLessThan(4_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(aborted.length).toBeGreaterThan(0);
+  });
+
+  it('returns INVALID_ARGUMENT with the field path from a handler', async () => {
+    const error = await failureOf(client(token).lookupProfile({}));
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(error.violations).toEqual([{ field: 'identity.value', description: 'is required' }]);
+  });
+
+  it('returns INVALID_ARGUMENT for bytes that are not the request message', async () => {
+    const raw = new grpc.Client(address, grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    const error = await new Promise<grpc.ServiceError>((resolve) =>
+      raw.makeUnaryRequest(
+        '/shoal.v1.ProfileService/GetProfile',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x0a, 0xff, 0xff, 0xff]),
+        metadata,
+        (e) => resolve(e as grpc.ServiceError),
+      ),
+    );
+    raw.close();
+    expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('refuses a request over the size limit with RESOURCE_EXHAUSTED', async () => {
+    const error = await failureOf(client(token).getProfile({ profileId: 'x'.repeat(100 * 1024) }));
+    expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('answers the standard health check without a token', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const health = new Health(address, grpc.credentials.createInsecure()) as unknown as {
+      check(
+        req: { service: string },
+        cb: (e: grpc.ServiceError | null, r: { status: string }) => void,
+      ): void;
+      close(): void;
+    };
+    const answer = await new Promise<{ status: string }>((resolve, reject) =>
+      health.check({ service: 'shoal.v1.ProfileService' }, (e, r) => (e ? reject(e) : resolve(r))),
+    );
+    health.close();
+    expect(answer.status).toBe('SERVING');
+  });
+
+  it('describes its services through server reflection', async () => {
+    const definition = loadSync(
+      require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
+      { keepCase: true },
+    );
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+      grpc: {
+        reflection: {
+          v1: {
+            ServerReflection: new (
+              a: string,
+              c: grpc.ChannelCredentials,
+            ) => grpc.Client & {
+              ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, Record<string, unknown>>;
+            };
+          };
+        };
+      };
+    };
+    const reflection = new loaded.grpc.reflection.v1.ServerReflection(
+      address,
+      grpc.credentials.createInsecure(),
+    );
+    const ask = (request: Record<string, string>) =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const stream = reflection.ServerReflectionInfo();
+        stream.on('data', (r) => {
+          resolve(r);
+          stream.end();
+        });
+        stream.on('error', reject);
+        stream.write(request);
+      });
+    const listed = (await ask({ list_services: '*' })) as {
+      list_services_response: { service: { name: string }[] };
+    };
+    expect(listed.list_services_response.service.map((s) => s.name)).toEqual(
+      expect.arrayContaining(['shoal.v1.ProfileService', 'grpc.health.v1.Health']),
+    );
+    const described = (await ask({ file_containing_symbol: 'shoal.v1.ProfileService' })) as {
+      file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+    };
+    expect(described.file_descriptor_response?.file_descriptor_proto.length).toBeGreaterThan(0);
+    reflection.close();
+  });
+});
