@@ -1,2 +1,4 @@
 export * from './infrastructure';
 export * from './test-scope';
+// process control for tests that kill and restart a dedicated broker or store
+export { type ManagedProcess, freePort, startKafka, startMongo } from '@shoal/local-infra';

@@ -2,9 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProfileService, upstreamEventsTopic } from '@shoal/contracts';
-import { type ManagedProcess, freePort, startKafka, startMongo } from '@shoal/local-infra';
 import type { RunningService } from '@shoal/platform';
-import { LogCollector, TestScope, eventually, httpGet } from '@shoal/testing';
+import {
+  LogCollector,
+  type ManagedProcess,
+  TestScope,
+  eventually,
+  freePort,
+  httpGet,
+  startKafka,
+  startMongo,
+} from '@shoal/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { ingestionService } from '../src/service';
 

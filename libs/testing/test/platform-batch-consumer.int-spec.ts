@@ -1,3 +1,5 @@
+// The platform's real-infrastructure tests live beside the harness they need (the platform
+// itself cannot depend on @shoal/testing without a cycle).
 import { create } from '@bufbuild/protobuf';
 import {
   type TopicSpec,
@@ -19,7 +21,7 @@ import {
   decodeProtobuf,
   ensureTopics,
 } from '@shoal/platform';
-import { TestScope, eventually } from '@shoal/testing';
+import { TestScope, eventually } from '../src';
 import type { KafkaMessage } from 'kafkajs';
 
 const deadLetterTopic: TopicSpec<null> = {

@@ -1,3 +1,5 @@
+// The platform's real-infrastructure tests live beside the harness they need (the platform
+// itself cannot depend on @shoal/testing without a cycle).
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,7 @@ import {
   signToken,
   loadSigningKey,
 } from '@shoal/platform';
-import { TestScope, testInfrastructure } from '@shoal/testing';
+import { TestScope, testInfrastructure } from '../src';
 import { exportJWK, generateKeyPair } from 'jose';
 
 const logger = createLogger({
