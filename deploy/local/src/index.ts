@@ -10,3 +10,15 @@ export { freePort } from './ports';
 export type { ManagedProcess } from './processes';
 export { waitForKafka, waitForMongo } from './readiness';
 export type { WaitOptions } from './readiness';
+export {
+  LocalServices,
+  SERVICE_PORTS,
+  SHOAL_SERVICES,
+  type ServiceProcessOptions,
+  type ServiceStatus,
+  type ShoalServiceName,
+  serviceEntry,
+  startServiceProcess,
+  waitForReadyz,
+} from './shoal-services';
+export { type LaunchedProcess, tailOf } from './processes';

@@ -91,6 +91,11 @@ export class LocalInfra {
     return this.layout.logFile(component);
   }
 
+  /** The folder holding caches, data, pid files and logs (default `<repo>/.shoal`). */
+  get home(): string {
+    return this.layout.home;
+  }
+
   /** Copies the jars into the cache; a no-op once done. */
   async provision({ signal }: InterruptibleOptions = {}): Promise<void> {
     // one after the other: two Maven runs filling ~/.m2 at once may corrupt it

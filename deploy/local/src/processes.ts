@@ -28,12 +28,18 @@ export function spawnDetached(options: {
   args: string[];
   logFile: string;
   endpoint: string;
+  /** The child's environment; ours when not given. */
+  env?: NodeJS.ProcessEnv;
 }): LaunchedProcess {
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
   const fd = fs.openSync(options.logFile, 'a');
   const child = (() => {
     try {
-      return spawn(options.command, options.args, { detached: true, stdio: ['ignore', fd, fd] });
+      return spawn(options.command, options.args, {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        ...(options.env ? { env: options.env } : {}),
+      });
     } finally {
       fs.closeSync(fd);
     }

@@ -1,0 +1,217 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOOPBACK } from './config';
+import { LocalInfraError, LocalInfraErrorCode } from './errors';
+import { checkPortsFree, untilReady } from './launch';
+import { REPO_ROOT, resolveHome } from './layout';
+import {
+  type LaunchedProcess,
+  isOurProcess,
+  readPidFile,
+  removeFile,
+  spawnDetached,
+  terminate,
+  writePidFile,
+} from './processes';
+
+/** Shoal's services, in the order they start. */
+export const SHOAL_SERVICES = [
+  'ingestion',
+  'segments',
+  'membership',
+  'scheduler',
+  'exporter',
+] as const;
+export type ShoalServiceName = (typeof SHOAL_SERVICES)[number];
+
+/** The ports `up` gives each service (the services' own defaults). */
+export const SERVICE_PORTS: Readonly<Record<ShoalServiceName, { grpc: number; http: number }>> = {
+  ingestion: { grpc: 50051, http: 9451 },
+  segments: { grpc: 50052, http: 9452 },
+  membership: { grpc: 50053, http: 9453 },
+  scheduler: { grpc: 50054, http: 9454 },
+  exporter: { grpc: 50055, http: 9455 },
+};
+
+const READY_TIMEOUT_MS = 150_000;
+const STOP_TIMEOUT_MS = 20_000;
+
+/** The built entry point of a service; `npm run build` makes it. */
+export function serviceEntry(name: ShoalServiceName): string {
+  return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
+}
+
+export interface ServiceProcessOptions {
+  readonly name: ShoalServiceName;
+  /** Configuration (KAFKA_BROKERS, MONGO_URL, AUTH_JWKS_FILE, ...), on top of our environment. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly grpcPort: number;
+  readonly httpPort: number;
+  readonly logFile: string;
+  readonly signal?: AbortSignal;
+}
+
+/** Starts one built service as a background process and waits until its /readyz answers 200. */
+export async function startServiceProcess(
+  options: ServiceProcessOptions,
+): Promise<LaunchedProcess> {
+  const entry = serviceEntry(options.name);
+  if (!fs.existsSync(entry)) {
+    throw new LocalInfraError(
+      LocalInfraErrorCode.StartFailed,
+      `${entry} is missing: run 'npm run build' first`,
+    );
+  }
+  await checkPortsFree([options.grpcPort, options.httpPort], `the ${options.name} service`);
+  const started = spawnDetached({
+    command: process.execPath,
+    args: ['--enable-source-maps', entry],
+    logFile: options.logFile,
+    endpoint: `${LOOPBACK}:${options.grpcPort}`,
+    env: {
+      ...process.env,
+      ...options.env,
+      GRPC_HOST: LOOPBACK,
+      GRPC_PORT: String(options.grpcPort),
+      HTTP_HOST: LOOPBACK,
+      HTTP_PORT: String(options.httpPort),
+    },
+  });
+  await untilReady(
+    started,
+    `the ${options.name} service`,
+    options.logFile,
+    (signal) => waitForReadyz(options.httpPort, READY_TIMEOUT_MS, signal),
+    options.signal,
+  );
+  return started;
+}
+
+/** Polls a service's /readyz until it answers 200. */
+export async function waitForReadyz(
+  httpPort: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    signal?.throwIfAborted();
+    try {
+      const response = await fetch(`http://${LOOPBACK}:${httpPort}/readyz`, {
+        signal: AbortSignal.timeout(3_000),
+      });
+      if (response.status === 200) return;
+      last = `${response.status} ${await response.text()}`;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(250, undefined, signal ? { signal } : {});
+  }
+  throw new LocalInfraError(
+    LocalInfraErrorCode.NotReady,
+    `not ready after ${timeoutMs} ms: ${last}`,
+  );
+}
+
+export interface ServiceStatus {
+  readonly name: ShoalServiceName;
+  readonly running: boolean;
+  readonly ready: boolean;
+  readonly pid?: number;
+  readonly grpc: string;
+  readonly http: string;
+}
+
+/**
+ * Shoal's five services as local background processes for `./shoal up`: pid files under
+ * `.shoal/run/services`, logs under `.shoal/logs`. Idempotent like the infrastructure: a
+ * running service is left as it is.
+ */
+export class LocalServices {
+  private readonly home: string;
+  private readonly log: (line: string) => void;
+
+  constructor(options: { home?: string; log?: (line: string) => void } = {}) {
+    this.home = resolveHome(options.home);
+    this.log = options.log ?? (() => undefined);
+  }
+
+  logFile(name: ShoalServiceName): string {
+    return path.join(this.home, 'logs', `${name}.log`);
+  }
+
+  async up(
+    env: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
+  ): Promise<ShoalServiceName[]> {
+    const started: ShoalServiceName[] = [];
+    for (const name of SHOAL_SERVICES) {
+      if (this.runningPid(name) !== undefined) continue;
+      const began = Date.now();
+      const ports = SERVICE_PORTS[name];
+      const process = await startServiceProcess({
+        name,
+        env,
+        grpcPort: ports.grpc,
+        httpPort: ports.http,
+        logFile: this.logFile(name),
+        ...(signal ? { signal } : {}),
+      });
+      writePidFile(this.pidFile(name), process.pid);
+      this.log(
+        `${name} ready in ${((Date.now() - began) / 1000).toFixed(1)} s (pid ${process.pid}, gRPC ${LOOPBACK}:${ports.grpc})`,
+      );
+      started.push(name);
+    }
+    return started;
+  }
+
+  /** Stops services in reverse order, each draining its work (SIGTERM, then SIGKILL after 20 s). */
+  async down(): Promise<void> {
+    for (const name of [...SHOAL_SERVICES].reverse()) {
+      const pid = this.runningPid(name);
+      if (pid !== undefined) {
+        const how = await terminate(pid, [serviceEntry(name)], STOP_TIMEOUT_MS);
+        this.log(`${name} ${how} (pid ${pid})`);
+      }
+      removeFile(this.pidFile(name));
+    }
+  }
+
+  async status(): Promise<ServiceStatus[]> {
+    return Promise.all(
+      SHOAL_SERVICES.map(async (name) => {
+        const pid = this.runningPid(name);
+        const ports = SERVICE_PORTS[name];
+        let ready = false;
+        if (pid !== undefined) {
+          ready = await fetch(`http://${LOOPBACK}:${ports.http}/readyz`, {
+            signal: AbortSignal.timeout(3_000),
+          })
+            .then((r) => r.status === 200)
+            .catch(() => false);
+        }
+        return {
+          name,
+          running: pid !== undefined,
+          ready,
+          ...(pid !== undefined ? { pid } : {}),
+          grpc: `${LOOPBACK}:${ports.grpc}`,
+          http: `http://${LOOPBACK}:${ports.http}`,
+        };
+      }),
+    );
+  }
+
+  private pidFile(name: ShoalServiceName): string {
+    return path.join(this.home, 'run', 'services', `${name}.pid`);
+  }
+
+  private runningPid(name: ShoalServiceName): number | undefined {
+    const pid = readPidFile(this.pidFile(name));
+    if (pid !== undefined && isOurProcess(pid, [serviceEntry(name)])) return pid;
+    return undefined;
+  }
+}

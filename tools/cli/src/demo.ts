@@ -1,0 +1,117 @@
+import {
+  IdentityKind,
+  ProfileService,
+  upstreamEventsDeadLetterTopic,
+  upstreamEventsTopic,
+} from '@shoal/contracts';
+import { SERVICE_PORTS } from '@shoal/local-infra';
+import { TopicNames, createGrpcClient } from '@shoal/platform';
+import { Kafka, logLevel } from 'kafkajs';
+import type { LocalStack } from './local-stack';
+
+const customers = [
+  { userId: 'demo-ann', traits: { name: 'Ann', plan: 'pro', marketing_consent: true } },
+  { userId: 'demo-bob', traits: { name: 'Bob', plan: 'free', marketing_consent: false } },
+];
+
+/** What upstream systems would send: Segment-spec JSON, one malformed record among them. */
+function demoEvents(runId: string) {
+  const at = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000).toISOString();
+  const events = customers.flatMap(({ userId, traits }, i) => [
+    {
+      type: 'identify',
+      messageId: `${runId}-${userId}-identify`,
+      userId,
+      traits,
+      timestamp: at(30),
+    },
+    {
+      type: 'track',
+      messageId: `${runId}-${userId}-order-1`,
+      userId,
+      event: 'Order Completed',
+      properties: { total: 420 + i * 100 },
+      timestamp: at(20),
+    },
+    {
+      type: 'track',
+      messageId: `${runId}-${userId}-order-2`,
+      userId,
+      event: 'Order Completed',
+      properties: { total: 510 },
+      timestamp: at(2),
+    },
+  ]);
+  return [
+    ...events.map((e) => ({ key: e.userId, value: JSON.stringify(e) })),
+    { key: 'broken', value: '{"type": "track", "event": "Missing Ids"' },
+  ];
+}
+
+/**
+ * Sends customer events into the upstream topic the way an upstream system would, then reads
+ * the resulting profiles back over gRPC with a user token.
+ */
+export async function runDemo(stack: LocalStack, out: (line: string) => void): Promise<void> {
+  const names = new TopicNames('');
+  const kafka = new Kafka({
+    clientId: 'shoal-demo',
+    brokers: stack.infra.endpoints.kafkaBrokers,
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadLettersBefore = await countRecords(admin, names.of(upstreamEventsDeadLetterTopic));
+  const producer = kafka.producer();
+  await producer.connect();
+  const records = demoEvents(Date.now().toString(36));
+  await producer.send({ topic: names.of(upstreamEventsTopic), messages: records });
+  await producer.disconnect();
+  out(
+    `sent ${records.length} upstream events to ${names.of(upstreamEventsTopic)} (one of them malformed)`,
+  );
+
+  const token = await stack.token('demo-analyst', ['marketing'], 600);
+  const profiles = createGrpcClient(ProfileService, {
+    address: `127.0.0.1:${SERVICE_PORTS.ingestion.grpc}`,
+    token: () => token,
+    deadlineMs: 5_000,
+  });
+  try {
+    for (const { userId } of customers) {
+      const { profile } = await retry(() =>
+        profiles.lookupProfile({ identity: { kind: IdentityKind.USER_ID, value: userId } }),
+      );
+      out(`profile ${profile?.id}: traits ${JSON.stringify(profile?.traits)}`);
+    }
+  } finally {
+    profiles.close();
+  }
+  const deadLetters =
+    (await retry(async () => {
+      const n = await countRecords(admin, names.of(upstreamEventsDeadLetterTopic));
+      if (n <= deadLettersBefore) throw new Error('not dead-lettered yet');
+      return n;
+    })) - deadLettersBefore;
+  await admin.disconnect();
+  out(
+    `${deadLetters} malformed record dead-lettered to ${names.of(upstreamEventsDeadLetterTopic)} with its reason in headers`,
+  );
+}
+
+async function countRecords(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+async function retry<T>(probe: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

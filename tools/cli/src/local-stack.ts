@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { LocalInfra, LocalServices } from '@shoal/local-infra';
+import { ensureDevKeys, loadSigningKey, signToken } from '@shoal/platform';
+
+/** The pieces of a local Shoal: infrastructure, development keys and the five services. */
+export class LocalStack {
+  readonly infra: LocalInfra;
+  readonly services: LocalServices;
+
+  constructor(log: (line: string) => void) {
+    this.infra = new LocalInfra({ log });
+    this.services = new LocalServices({ log });
+  }
+
+  get keysDir(): string {
+    return join(this.infra.home, 'keys');
+  }
+
+  /** Configuration every local service gets. */
+  async serviceEnv(): Promise<Record<string, string>> {
+    const keys = await ensureDevKeys(this.keysDir);
+    const { kafkaBrokers, mongoUrl } = this.infra.endpoints;
+    return {
+      SHOAL_ENV: 'development',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      KAFKA_BROKERS: kafkaBrokers.join(','),
+      KAFKA_PARTITIONS: '3',
+      MONGO_URL: mongoUrl,
+      AUTH_JWKS_FILE: keys.jwksFile,
+      SERVICE_TOKEN_KEY_FILE: keys.signingKeyFile,
+    };
+  }
+
+  /** A user token signed with the development key, as an identity provider would issue it. */
+  async token(subject: string, groups: readonly string[], ttlSeconds: number): Promise<string> {
+    const keys = await ensureDevKeys(this.keysDir);
+    return signToken(await loadSigningKey(keys.signingKeyFile), {
+      subject,
+      groups,
+      issuer: 'shoal',
+      audience: 'shoal',
+      ttlSeconds,
+      now: new Date(),
+    });
+  }
+}
