@@ -29,6 +29,11 @@ export default tseslint.config(
             // services never import each other; tests of a service may use the testing lib
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:test-lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:infra'] },
+            // end-to-end tests drive the built services as processes, never import them
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:lib', 'type:test-lib', 'type:infra'],
+            },
             { sourceTag: 'type:test-lib', onlyDependOnLibsWithTags: ['type:lib', 'type:infra'] },
             { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },

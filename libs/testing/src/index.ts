@@ -2,3 +2,9 @@ export * from './infrastructure';
 export * from './test-scope';
 // process control for tests that kill and restart a dedicated broker or store
 export { type ManagedProcess, freePort, startKafka, startMongo } from '@shoal/local-infra';
+export {
+  SHOAL_SERVICES,
+  type ShoalServiceName,
+  type LaunchedProcess,
+  startServiceProcess,
+} from '@shoal/local-infra';
