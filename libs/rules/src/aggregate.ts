@@ -1,0 +1,235 @@
+import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+import type { FieldCondition } from '@shoal/contracts';
+import { RuleError, RuleErrorCode, assertNever } from './errors';
+import { addToSum, mergeSums, sumValue } from './exact-sum';
+import { compileFilters } from './field';
+import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
+import { canonicalJson, elementsOf, resolvePath } from './values';
+import { bucketIndex, windowBucketRange, type WindowPlan } from './windows';
+
+// Incremental event aggregates: folding one event into a spec's buckets, dropping buckets no
+// window can reach any more, and reading a window. Events may arrive late or out of order; an
+// event always lands in the bucket of its own timestamp.
+
+export const EMPTY_AGGREGATE: AggregateState = { buckets: {} };
+
+const ALL_BUCKET = 'all';
+const RANGE_BUCKET = 'range';
+
+const matcherCache = new Map<string, (properties: JsonObject) => boolean>();
+
+/** Whether an event is one of those a spec (or sequence step) counts: right name, every filter passes. */
+export function eventMatcher({
+  cacheKey,
+  event,
+  where,
+  timeZone,
+}: {
+  cacheKey: string;
+  event: string;
+  where: readonly FieldCondition[];
+  timeZone: string;
+}): (candidate: RuleEvent) => boolean {
+  let filters = matcherCache.get(cacheKey);
+  if (filters === undefined) {
+    filters = compileFilters({ filters: where, timeZone });
+    if (matcherCache.size > 10_000) matcherCache.clear();
+    matcherCache.set(cacheKey, filters);
+  }
+  const passes = filters;
+  return (candidate) => candidate.name === event && passes(candidate.properties);
+}
+
+export function checkEvent(event: RuleEvent): void {
+  if (!Number.isFinite(event.timestamp) || Math.abs(event.timestamp) >= 8.64e15) {
+    throw new RuleError(
+      RuleErrorCode.InvalidArgument,
+      `event "${event.name}" has no valid timestamp`,
+    );
+  }
+}
+
+/** The bucket key an instant falls in, or undefined when a range spec does not cover it. */
+function bucketKeyOf(bucketing: Bucketing, instant: number): string | undefined {
+  switch (bucketing.unit) {
+    case 'all':
+      return ALL_BUCKET;
+    case 'range':
+      return bucketing.from <= instant && instant < bucketing.to ? RANGE_BUCKET : undefined;
+    default:
+      return String(bucketIndex(bucketing.unit, instant, bucketing.timeZone));
+  }
+}
+
+/** The numeric values an event contributes (array elements each count; non-numbers are ignored). */
+function numericValues(value: JsonValue | undefined): number[] {
+  return elementsOf(value).filter(
+    (element): element is number => typeof element === 'number' && Number.isFinite(element),
+  );
+}
+
+function distinctValues(value: JsonValue | undefined): string[] {
+  return elementsOf(value)
+    .filter((element) => element !== null)
+    .map(canonicalJson);
+}
+
+function accumulate(
+  spec: AggregateSpec,
+  previous: Accumulator | undefined,
+  event: RuleEvent,
+): Accumulator | undefined {
+  switch (spec.accumulator) {
+    case 'count':
+      return { count: (previous?.count ?? 0) + 1 };
+    case 'numeric': {
+      const values = numericValues(resolvePath(event.properties, spec.property));
+      if (values.length === 0) return previous;
+      let { count, sum, min, max } = previous ?? { count: 0, sum: [] };
+      for (const value of values) {
+        count += 1;
+        sum = addToSum(sum ?? [], value);
+        min = min === undefined ? value : Math.min(min, value);
+        max = max === undefined ? value : Math.max(max, value);
+      }
+      return { count, sum: sum ?? [], min, max };
+    }
+    case 'distinct': {
+      const values = distinctValues(resolvePath(event.properties, spec.property));
+      if (values.length === 0) return previous;
+      if (previous?.saturated === true) return previous;
+      const set = new Set(previous?.values ?? []);
+      for (const value of values) set.add(value);
+      if (set.size > spec.distinctValuesCap) return { count: 0, saturated: true };
+      return { count: 0, values: [...set].sort() };
+    }
+    default:
+      return assertNever(spec.accumulator, 'accumulator');
+  }
+}
+
+/** Folds one event into an aggregate's state; events the spec does not count leave it unchanged. */
+export function applyEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: AggregateState | undefined;
+  spec: AggregateSpec;
+  event: RuleEvent;
+}): AggregateState {
+  const current = state ?? EMPTY_AGGREGATE;
+  checkEvent(event);
+  const matches = eventMatcher({
+    cacheKey: spec.key,
+    event: spec.event,
+    where: spec.where,
+    timeZone: spec.timeZone,
+  });
+  if (!matches(event)) return current;
+  const key = bucketKeyOf(spec.bucketing, event.timestamp);
+  if (key === undefined) return current;
+  const previous = current.buckets[key];
+  const next = accumulate(spec, previous, event);
+  if (next === undefined || next === previous) return current;
+  return { buckets: { ...current.buckets, [key]: next } };
+}
+
+/**
+ * Drops the buckets no window using the spec can reach at `now` or later (windows only move
+ * forward). Unbucketed (all-time, range) state is never pruned.
+ */
+export function pruneBuckets({
+  state,
+  spec,
+  now,
+}: {
+  state: AggregateState | undefined;
+  spec: AggregateSpec;
+  now: number;
+}): AggregateState {
+  const current = state ?? EMPTY_AGGREGATE;
+  const bucketing = spec.bucketing;
+  if (bucketing.unit === 'all' || bucketing.unit === 'range') return current;
+  const oldest = bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1;
+  const kept = Object.entries(current.buckets).filter(([key]) => Number(key) >= oldest);
+  return kept.length === Object.keys(current.buckets).length
+    ? current
+    : { buckets: Object.fromEntries(kept) };
+}
+
+/** An aggregate's value over a window. */
+export interface AggregateReading {
+  /** Events counted (`count`) or numeric values seen (`numeric`). */
+  readonly count: number;
+  readonly sum: number;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  /** Distinct values seen; when `saturated`, at least distinctValuesCap + 1 (the set is not exact). */
+  readonly distinct: number;
+  readonly saturated: boolean;
+}
+
+/** The buckets of a state that a window covers at `now`. */
+export function bucketsInWindow({
+  state,
+  plan,
+  now,
+  timeZone,
+}: {
+  state: AggregateState | undefined;
+  plan: WindowPlan;
+  now: number;
+  timeZone: string;
+}): Accumulator[] {
+  const buckets = state?.buckets ?? {};
+  switch (plan.kind) {
+    case 'all':
+    case 'range':
+      return Object.values(buckets);
+    case 'sliding': {
+      const [low, high] = windowBucketRange(
+        plan.shape,
+        bucketIndex(plan.unit, now, plan.unit === 'minute' ? 'UTC' : timeZone),
+      );
+      return Object.entries(buckets)
+        .filter(([key]) => {
+          const index = Number(key);
+          return index >= low && index <= high;
+        })
+        .map(([, accumulator]) => accumulator);
+    }
+    default:
+      return assertNever(plan, 'window plan');
+  }
+}
+
+export function readAccumulators(
+  accumulators: readonly Accumulator[],
+  distinctValuesCap: number,
+): AggregateReading {
+  let count = 0;
+  let sum: number[] = [];
+  let min: number | undefined;
+  let max: number | undefined;
+  let saturated = false;
+  const values = new Set<string>();
+  for (const accumulator of accumulators) {
+    count += accumulator.count;
+    if (accumulator.sum !== undefined) sum = mergeSums(sum, accumulator.sum);
+    if (accumulator.min !== undefined)
+      min = min === undefined ? accumulator.min : Math.min(min, accumulator.min);
+    if (accumulator.max !== undefined)
+      max = max === undefined ? accumulator.max : Math.max(max, accumulator.max);
+    if (accumulator.saturated === true) saturated = true;
+    for (const value of accumulator.values ?? []) values.add(value);
+  }
+  return {
+    count,
+    sum: sumValue(sum),
+    min,
+    max,
+    distinct: saturated ? Math.max(values.size, distinctValuesCap + 1) : values.size,
+    saturated,
+  };
+}

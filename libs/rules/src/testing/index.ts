@@ -1,0 +1,3 @@
+// Test support for @shoal/rules users (fast-check arbitraries); not part of the runtime API, so
+// importing @shoal/rules never loads fast-check.
+export * from './arbitraries';
