@@ -7,7 +7,12 @@ const doc = readFileSync(join(__dirname, '../../../docs/topics.md'), 'utf8');
 const rows = doc
   .split('\n')
   .filter((line) => line.startsWith('|'))
-  .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  .map((line) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim()),
+  );
 
 describe('topic catalogue', () => {
   it('has unique names, and every dead-letter topic is in the catalogue', () => {
