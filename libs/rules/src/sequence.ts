@@ -82,7 +82,8 @@ export function pruneSequence({
   );
   const keep = (list: readonly number[]): readonly number[] => {
     const index = list.findIndex((instant) => instant >= oldest);
-    return index === 0 ? list : index === -1 ? [] : list.slice(index);
+    if (index === 0 || list.length === 0) return list;
+    return index === -1 ? [] : list.slice(index);
   };
   const steps = state.steps.map(keep);
   const followUps = keep(state.followUps);

@@ -51,10 +51,24 @@ const amount = fc.oneof(
   fc.constantFrom(0.1, 0.2, 0.3, 19.99, 7.5, 1e16, -3),
 );
 
+/** ISO 8601 date-times near `base`: in UTC ("Z"), with an explicit offset, or with none (read in the rule's zone). */
 function isoAround(base: number, spreadDays: number): fc.Arbitrary<string> {
   return fc
-    .integer({ min: -spreadDays * DAY, max: spreadDays * DAY })
-    .map((offset) => new Date(base + offset).toISOString());
+    .tuple(
+      fc.integer({ min: -spreadDays * DAY, max: spreadDays * DAY }),
+      fc.constantFrom(0, 330, -240, 765),
+      fc.nat(5),
+    )
+    .map(([offset, zoneMinutes, style]) => {
+      const instant = base + offset;
+      if (style < 3) return new Date(instant).toISOString();
+      const local = new Date(instant + zoneMinutes * 60_000).toISOString().slice(0, 19);
+      if (style === 3) return local;
+      const sign = zoneMinutes < 0 ? '-' : '+';
+      const hours = String(Math.floor(Math.abs(zoneMinutes) / 60)).padStart(2, '0');
+      const minutes = String(Math.abs(zoneMinutes) % 60).padStart(2, '0');
+      return `${local}${sign}${hours}:${minutes}`;
+    });
 }
 
 function dateOnlyAround(base: number, spreadDays: number): fc.Arbitrary<string> {
@@ -114,7 +128,9 @@ const spanJson = (maxDays: number): fc.Arbitrary<JsonObject> =>
 
 function absoluteOperand(base: number): fc.Arbitrary<JsonObject> {
   return fc.oneof(
-    isoAround(base, 60).map((at) => ({ at })),
+    fc
+      .integer({ min: -60 * DAY, max: 60 * DAY })
+      .map((offset) => ({ at: new Date(base + offset).toISOString() })),
     dateOnlyAround(base, 60).map((date) => ({ date })),
   );
 }
@@ -272,7 +288,7 @@ export function arbFilter(base: number): fc.Arbitrary<JsonObject> {
         fc.record({ notEquals: fc.constantFrom(...CATEGORIES) }),
         fc.record({ startsWith: fc.constantFrom('w', 'W', 's') }),
       ),
-      fc.constantFrom('category', 'products.category', 'labels'),
+      fc.constantFrom('category', 'products.category', 'products.0.category', 'labels'),
       { caseInsensitive: true, allElements: false },
     ),
     withFlags(
