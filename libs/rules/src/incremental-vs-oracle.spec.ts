@@ -3,14 +3,16 @@ import fc from 'fast-check';
 import { applyEventToState, pruneState } from './apply';
 import { compile } from './compile';
 import { dependenciesOf, specsOf } from './dependencies';
-import { nextChangeAt } from './next-change';
+import { nextChange } from './next-change';
 import { oracle, type SubjectHistory } from './oracle';
 import { emptyState, type EvaluationState, type RuleEvent } from './state';
 import {
   INTERESTING_STARTS,
   TEST_LIMITS,
+  JOURNEY_EVENTS,
   arbArrivals,
   arbFacts,
+  arbJourneyCondition,
   arbRuleJson,
   propertyRuns,
   ruleFromJson,
@@ -165,6 +167,53 @@ describe('incremental evaluation against the oracle', () => {
   });
 });
 
+describe('sequences, abandonment and first-time conditions against the oracle', () => {
+  const journeys = fc.constantFrom(...INTERESTING_STARTS).chain((base) =>
+    fc.record({
+      condition: arbJourneyCondition(base),
+      timeZone: fc.constantFrom('UTC', 'America/New_York', 'Australia/Lord_Howe'),
+      arrivals: arbArrivals(base, { minLength: 2, maxLength: 30, names: JOURNEY_EVENTS }),
+      fractions: fc.array(fraction, { minLength: 30, maxLength: 30 }),
+    }),
+  );
+  const noFacts: SubjectFacts = { traits: {}, tags: [], lists: [], segments: {} };
+
+  it(`agrees with the oracle and names each next change exactly (${RUNS} runs)`, () => {
+    let checks = 0;
+    let matches = 0;
+    let changes = 0;
+    fc.assert(
+      fc.property(journeys, ({ condition, timeZone, arrivals, fractions }) => {
+        const rule = ruleFromJson({ condition, timeZone });
+        const predicate = compile({ rule, limits: TEST_LIMITS });
+        replay({
+          rule,
+          facts: noFacts,
+          arrivals,
+          checkpoint: (index, from, until) =>
+            Math.floor(from + (fractions[index] ?? 0) * (until - from)),
+          check: ({ state, history }, now) => {
+            const value = oracle({ rule, history, now, limits: TEST_LIMITS });
+            expect(predicate(state, now)).toBe(value);
+            checks += 1;
+            if (value) matches += 1;
+            const change = nextChange({ rule, state, now, limits: TEST_LIMITS });
+            if (change === undefined) return;
+            expect(predicate(state, Math.floor((now + change.at) / 2))).toBe(value);
+            expect(predicate(state, change.at - 1)).toBe(value);
+            if (!change.certain) return;
+            changes += 1;
+            expect(oracle({ rule, history, now: change.at, limits: TEST_LIMITS })).toBe(!value);
+          },
+        });
+      }),
+      { numRuns: RUNS },
+    );
+    expect(matches).toBeGreaterThan(checks * 0.15);
+    expect(changes).toBeGreaterThan(checks * 0.15);
+  });
+});
+
 describe('nextChangeAt', () => {
   const timeScenario = fc.constantFrom(...INTERESTING_STARTS).chain((base) =>
     fc.record({
@@ -198,18 +247,20 @@ describe('nextChangeAt', () => {
         for (let hop = 0; hop < 4; hop += 1) {
           instants += 1;
           const value = predicate(state, now);
-          const next = nextChangeAt({ rule, state, now, limits: TEST_LIMITS });
-          const horizon = next ?? now + 3 * 365 * DAY;
+          const change = nextChange({ rule, state, now, limits: TEST_LIMITS });
+          const horizon = change?.at ?? now + 3 * 365 * DAY;
           for (const sample of [...samples, 1]) {
             const at = Math.min(horizon - 1, now + 1 + Math.floor(sample * (horizon - now - 2)));
             if (at > now) expect(predicate(state, at)).toBe(value);
           }
-          if (next === undefined) return;
-          changes += 1;
-          expect(next).toBeGreaterThan(now);
-          expect(predicate(state, next)).toBe(!value);
-          expect(oracle({ rule, history, now: next, limits: TEST_LIMITS })).toBe(!value);
-          now = next;
+          if (change === undefined) return;
+          expect(change.at).toBeGreaterThan(now);
+          if (change.certain) {
+            changes += 1;
+            expect(predicate(state, change.at)).toBe(!value);
+            expect(oracle({ rule, history, now: change.at, limits: TEST_LIMITS })).toBe(!value);
+          }
+          now = change.at;
         }
       }),
       { numRuns: RUNS },

@@ -31,7 +31,7 @@ export {
 export { RuleError, RuleErrorCode, RuleViolationCode, type RuleViolation } from './errors';
 export { explain } from './explain';
 export { DEFAULT_LIMITS, type RuleLimits } from './limits';
-export { NEXT_CHANGE_MAX_STEPS, nextChangeAt } from './next-change';
+export { NEXT_CHANGE_MAX_STEPS, nextChange, nextChangeAt, type NextChange } from './next-change';
 export { conditionKey, normaliseCondition, normaliseRule } from './normalise';
 export { oracle, type SubjectHistory } from './oracle';
 export { applyRecencyEvent } from './recency';

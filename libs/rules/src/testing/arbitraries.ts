@@ -505,6 +505,53 @@ export function ruleFromJson(json: JsonValue): Rule {
   return fromJson(RuleSchema, json);
 }
 
+/** Event names of journey rules: few, so that sequences and follow-ups often complete. */
+export const JOURNEY_EVENTS = ['cart', 'order'] as const;
+
+/**
+ * Journeys: sequences (with gaps, spans, windows and follow-ups), first/last occurrences and
+ * never-did conditions over two event names, in small groups. Dense in matches, for the
+ * sequence, abandonment and first-time properties.
+ */
+export function arbJourneyCondition(base: number): fc.Arbitrary<JsonObject> {
+  const name = fc.constantFrom(...JOURNEY_EVENTS);
+  const step = fc.record({ event: name });
+  const sequence = fc
+    .tuple(
+      fc.array(step, { minLength: 1, maxLength: 3 }),
+      fc.option(spanJson(3), { nil: undefined }),
+      fc.option(spanJson(6), { nil: undefined }),
+      fc.option(arbWindow(base, true), { nil: undefined }),
+      fc.option(fc.record({ event: name, within: spanJson(3) }), { nil: undefined, freq: 2 }),
+    )
+    .map(([steps, maxGap, within, window, notFollowedBy]) => ({
+      sequence: {
+        steps: steps.length === 1 && notFollowedBy === undefined ? [...steps, ...steps] : steps,
+        ...(maxGap === undefined ? {} : { maxGap }),
+        ...(within === undefined ? {} : { within }),
+        ...(window === undefined ? {} : { window }),
+        ...(notFollowedBy === undefined ? {} : { notFollowedBy }),
+      },
+    }));
+  const recency = fc
+    .tuple(name, fc.constantFrom('firstSeen', 'lastSeen'), timeOperator(base, false))
+    .map(([event, measure, test]) => ({ event: { name: event, [measure]: test } }));
+  const never = fc
+    .tuple(name, fc.option(arbWindow(base, true), { nil: undefined }))
+    .map(([event, window]) => ({
+      event: { name: event, count: { eq: 0 }, ...(window === undefined ? {} : { window }) },
+    }));
+  const leaf = fc.oneof(
+    { weight: 4, arbitrary: sequence },
+    { weight: 3, arbitrary: recency },
+    { weight: 1, arbitrary: never },
+  );
+  const group = fc
+    .tuple(fc.constantFrom('all', 'any', 'none'), fc.array(leaf, { minLength: 1, maxLength: 3 }))
+    .map(([kind, conditions]) => ({ [kind]: { conditions } }));
+  return fc.oneof({ weight: 3, arbitrary: leaf }, { weight: 1, arbitrary: group });
+}
+
 /** An event with the instant it arrived at (its timestamp may be earlier: a late event). */
 export interface Arrival {
   readonly arrivedAt: number;
@@ -517,7 +564,7 @@ export interface Arrival {
  */
 export function arbArrivals(
   base: number,
-  options: { minLength?: number; maxLength?: number } = {},
+  options: { minLength?: number; maxLength?: number; names?: readonly string[] } = {},
 ): fc.Arbitrary<Arrival[]> {
   const jump = fc.oneof(
     { weight: 3, arbitrary: fc.integer({ min: 0, max: 90_000 }) },
@@ -535,7 +582,7 @@ export function arbArrivals(
   const item = fc.record({
     jump,
     skew,
-    name: fc.constantFrom(...EVENT_NAMES),
+    name: fc.constantFrom(...(options.names ?? EVENT_NAMES)),
     properties: arbProperties(base),
   });
   return fc
