@@ -14,6 +14,8 @@ import { bucketIndex, windowBucketRange, type WindowPlan } from './windows';
 export const EMPTY_AGGREGATE: AggregateState = { buckets: {} };
 
 const ALL_BUCKET = 'all';
+/** Windows of up to this many buckets are read by index; longer ones by scanning the buckets held. */
+const DIRECT_LOOKUP_SPAN = 400;
 const RANGE_BUCKET = 'range';
 
 const matcherCache = new Map<string, (properties: JsonObject) => boolean>();
@@ -192,12 +194,19 @@ export function bucketsInWindow({
         plan.shape,
         bucketIndex(plan.unit, now, plan.unit === 'minute' ? 'UTC' : timeZone),
       );
-      return Object.entries(buckets)
-        .filter(([key]) => {
-          const index = Number(key);
-          return index >= low && index <= high;
-        })
-        .map(([, accumulator]) => accumulator);
+      const found: Accumulator[] = [];
+      if (high - low < DIRECT_LOOKUP_SPAN) {
+        for (let index = low; index <= high; index += 1) {
+          const accumulator = buckets[index];
+          if (accumulator !== undefined) found.push(accumulator);
+        }
+        return found;
+      }
+      for (const key in buckets) {
+        const index = Number(key);
+        if (index >= low && index <= high) found.push(buckets[key] as Accumulator);
+      }
+      return found;
     }
     default:
       return assertNever(plan, 'window plan');

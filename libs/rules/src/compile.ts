@@ -6,6 +6,7 @@ import {
   type Condition,
   type ConditionExplanation,
   type EventCondition,
+  type FieldCondition,
   type Rule,
   type SequenceCondition,
 } from '@shoal/contracts';
@@ -136,7 +137,16 @@ export function firstChange(
   return later.find((instant) => valueAt(instant) !== initial);
 }
 
-/** Follows `next` until the value differs; gives up (returning the last candidate) after `maxSteps`. */
+/**
+ * `at`: the value cannot change before this instant (same state, no new event). `certain`: it
+ * does change at `at`; otherwise the search gave up and `at` is only an instant to re-check at.
+ */
+export interface NextChange {
+  readonly at: number;
+  readonly certain: boolean;
+}
+
+/** Follows `next` from `now` until the value differs, examining at most `maxSteps` instants. */
 export function iterateToChange({
   now,
   next,
@@ -147,16 +157,16 @@ export function iterateToChange({
   next: (from: number) => number | undefined;
   valueAt: (instant: number) => boolean;
   maxSteps: number;
-}): number | undefined {
+}): NextChange | undefined {
   const initial = valueAt(now);
   let at = now;
   for (let step = 0; step < maxSteps; step += 1) {
     const candidate = next(at);
     if (candidate === undefined) return undefined;
-    if (valueAt(candidate) !== initial) return candidate;
+    if (valueAt(candidate) !== initial) return { at: candidate, certain: true };
     at = candidate;
   }
-  return at;
+  return { at, certain: false };
 }
 
 function explanation(init: {
@@ -321,7 +331,7 @@ function compileGroup(
 }
 
 function compileTrait(
-  condition: Parameters<typeof compileField>[0]['condition'],
+  condition: FieldCondition,
   path: string,
   context: Context,
 ): CompiledCondition {
@@ -611,7 +621,8 @@ function compileSequence(
   };
 }
 
-const MAX_CONTACT_STEPS = 1000;
+/** How many candidate instants a next-change search examines before settling for a re-check instant. */
+export const NEXT_CHANGE_MAX_STEPS = 256;
 
 function compileContacts(
   where: Condition,
@@ -629,7 +640,7 @@ function compileContacts(
     nextChange: (state, now) =>
       iterateToChange({
         now,
-        maxSteps: MAX_CONTACT_STEPS,
+        maxSteps: NEXT_CHANGE_MAX_STEPS,
         valueAt: (at) => evaluate(state, at),
         next: (from) => {
           let earliest: number | undefined;
@@ -639,7 +650,7 @@ function compileContacts(
           }
           return earliest;
         },
-      }),
+      })?.at,
     explain: (state, now) => {
       const count = countAt(state, now);
       return explanation({

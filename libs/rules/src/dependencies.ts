@@ -84,7 +84,7 @@ function stepKey(step: SequenceStep): unknown[] {
   return [step.event, filtersKey(step.where)];
 }
 
-/** The absolute instant of a window range end (`at` / `date`), undefined when relative. */
+/** How a window reads time in a zone (absolute range ends resolved to instants). */
 export function windowPlanOf(window: Window | undefined, timeZone: string): WindowPlan {
   return planWindow({
     window,
