@@ -1,5 +1,6 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { UpstreamEventSchema } from './gen/shoal/v1/event_pb';
+import { ListMembershipChangedSchema, SegmentSchema } from './gen/shoal/v1/segment_pb';
 
 /** How records on a topic are encoded. */
 export type TopicEncoding = 'protobuf' | 'segment-json' | 'raw';
@@ -54,10 +55,37 @@ export const upstreamEventsTopic: TopicSpec<typeof UpstreamEventSchema> = {
   deadLetter: upstreamEventsDeadLetterTopic,
 };
 
+export const segmentDefinitionsTopic: TopicSpec<typeof SegmentSchema> = {
+  name: 'shoal.segments.definitions',
+  description:
+    'The current definition of every segment and static list (a Segment with its version), ' +
+    'compacted: replaying it rebuilds the full set. A tombstone (null value) means deleted.',
+  payload: SegmentSchema,
+  key: 'segment id',
+  encodings: ['protobuf'],
+  partitions: 3,
+  retentionMs: -1,
+  cleanupPolicy: 'compact',
+};
+
+export const listMembershipTopic: TopicSpec<typeof ListMembershipChangedSchema> = {
+  name: 'shoal.segments.list-members',
+  description:
+    'Members added to or removed from static lists; keep the highest sequence per (list, member).',
+  payload: ListMembershipChangedSchema,
+  key: 'member id (profile or account id), so each member’s changes stay in order',
+  encodings: ['protobuf'],
+  partitions: 12,
+  retentionMs: 30 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 /** Every topic Shoal creates, in the order they are documented. */
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,
   upstreamEventsDeadLetterTopic,
+  segmentDefinitionsTopic,
+  listMembershipTopic,
 ];
 
 /** Kafka header names Shoal sets or reads. */

@@ -28,3 +28,6 @@ export * from './mongo/mongo';
 export * from './mongo/repository';
 export * from './time/clock';
 export * from './tracing/trace-context';
+export * from './grpc/page-token';
+export * from './mongo/lease';
+export * from './kafka/relay-loop';

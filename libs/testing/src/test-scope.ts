@@ -164,6 +164,16 @@ export class TestScope {
     return seen;
   }
 
+  /** Every record on a topic up to its current end (high watermark of each partition). */
+  async readTopicToEnd(spec: TopicSpec, timeoutMs = 30_000): Promise<KafkaMessage[]> {
+    const topic = this.topicName(spec);
+    const admin = this.kafka().admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    return total === 0 ? [] : this.readTopic(spec, total, timeoutMs);
+  }
+
   /** A direct connection to the store, for assertions on what a service wrote. */
   async mongo(): Promise<MongoClient> {
     const client = await new MongoClient(this.infra.mongoUrl).connect();

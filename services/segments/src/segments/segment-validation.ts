@@ -1,0 +1,126 @@
+import {
+  Audience,
+  RefreshMode,
+  type Rule,
+  type SegmentDraft,
+  SegmentKind,
+  Visibility,
+} from '@shoal/contracts';
+import type { FieldViolation } from '@shoal/platform';
+import { validateReentryPolicy } from '@shoal/rules';
+import { CronExpressionParser } from 'cron-parser';
+import type { SegmentLimits } from './segment-limits';
+
+/** How names compare: case-insensitively, after Unicode normalisation and trimming. */
+export function nameKey(name: string): string {
+  return name.normalize('NFKC').trim().toLowerCase();
+}
+
+export function isValidTimeZone(timeZone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CONTROL = /\p{Cc}/u;
+
+/**
+ * Checks the caller-written fields of a segment (everything but the rule's own language,
+ * which @shoal/rules validates). Paths are relative to the request, e.g. "segment.name".
+ */
+export function draftViolations({
+  kind,
+  draft,
+  limits,
+  prefix = 'segment',
+}: {
+  kind: SegmentKind;
+  draft: SegmentDraft;
+  limits: SegmentLimits;
+  prefix?: string;
+}): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const add = (field: string, description: string) =>
+    violations.push({ field: `${prefix}.${field}`, description });
+
+  const name = draft.name.trim();
+  if (name === '') add('name', 'is required');
+  else if (name.length > limits.nameMaxLength) {
+    add(
+      'name',
+      `is ${name.length} characters; the limit SEGMENT_NAME_MAX_LENGTH is ${limits.nameMaxLength}`,
+    );
+  } else if (CONTROL.test(name)) add('name', 'may not contain control characters');
+  if (draft.description.length > limits.descriptionMaxLength) {
+    add(
+      'description',
+      `is ${draft.description.length} characters; the limit SEGMENT_DESCRIPTION_MAX_LENGTH is ${limits.descriptionMaxLength}`,
+    );
+  }
+  if (draft.tags.length > limits.tagsMax) {
+    add('tags', `has ${draft.tags.length} tags; the limit SEGMENT_TAGS_MAX is ${limits.tagsMax}`);
+  }
+  draft.tags.forEach((tag, i) => {
+    if (tag.trim() === '' || tag.length > limits.tagMaxLength || CONTROL.test(tag)) {
+      add(`tags[${i}]`, `must be 1–${limits.tagMaxLength} printable characters`);
+    }
+  });
+  if (new Set(draft.tags).size !== draft.tags.length) add('tags', 'has duplicates');
+  if (!(draft.audience in Audience)) add('audience', 'is not a known audience');
+  if (!(draft.visibility in Visibility)) add('visibility', 'is not a known visibility');
+
+  if (kind === SegmentKind.STATIC_LIST) {
+    if (draft.rule) add('rule', 'a static list has no rule');
+    if (draft.refresh) add('refresh', 'a static list is not refreshed');
+    if (draft.reentry) add('reentry', 'a static list has no re-entry policy');
+  } else if (kind === SegmentKind.DYNAMIC) {
+    if (!draft.rule) add('rule', 'a dynamic segment needs a rule');
+    else if (!audiencesAgree(draft.audience, draft.rule)) {
+      add('rule.audience', 'must match the segment’s audience (or be left unspecified)');
+    }
+    if (draft.refresh) {
+      const { mode, cron, timeZone } = draft.refresh;
+      if (!(mode in RefreshMode)) add('refresh.mode', 'is not a known refresh mode');
+      if (mode === RefreshMode.SCHEDULED) {
+        const problem = cronProblem(cron, timeZone);
+        if (problem) add('refresh.cron', problem);
+      } else if (cron !== '') add('refresh.cron', 'is only for REFRESH_MODE_SCHEDULED');
+      if (timeZone !== '' && !isValidTimeZone(timeZone))
+        add('refresh.timeZone', `"${timeZone}" is not a known IANA time zone`);
+    }
+    if (draft.reentry) {
+      for (const v of validateReentryPolicy(draft.reentry))
+        add(v.path ? `reentry.${v.path}` : 'reentry', v.message);
+    }
+  } else {
+    violations.push({
+      field: 'kind',
+      description: 'must be SEGMENT_KIND_DYNAMIC or SEGMENT_KIND_STATIC_LIST',
+    });
+  }
+  return violations;
+}
+
+/** A five-field cron expression ("minute hour day-of-month month day-of-week"), or why not. */
+export function cronProblem(cron: string, timeZone: string): string | undefined {
+  const fields = cron.trim().split(/\s+/).filter(Boolean);
+  if (fields.length !== 5)
+    return 'needs five fields: minute hour day-of-month month day-of-week, e.g. "0 */4 * * *"';
+  try {
+    CronExpressionParser.parse(
+      fields.join(' '),
+      timeZone && isValidTimeZone(timeZone) ? { tz: timeZone } : {},
+    );
+    return undefined;
+  } catch (error) {
+    return `is not a valid cron expression: ${(error as Error).message}`;
+  }
+}
+
+function audiencesAgree(audience: Audience, rule: Rule): boolean {
+  const of = (a: Audience) => (a === Audience.ACCOUNTS ? Audience.ACCOUNTS : Audience.PROFILES);
+  return rule.audience === Audience.UNSPECIFIED || of(rule.audience) === of(audience);
+}

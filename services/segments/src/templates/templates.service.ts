@@ -1,0 +1,109 @@
+import { type JsonValue, create, fromJson } from '@bufbuild/protobuf';
+import { ValueSchema } from '@bufbuild/protobuf/wkt';
+import { Injectable } from '@nestjs/common';
+import {
+  type Rule,
+  RuleSchema,
+  type Segment,
+  type SegmentDraft,
+  SegmentKind,
+  type SegmentTemplate,
+  SegmentTemplateSchema,
+  TemplateParameterType,
+} from '@shoal/contracts';
+import { ErrorKind, type Principal, Violations } from '@shoal/platform';
+import { SegmentError, SegmentErrorCode } from '../segments/segments.errors';
+import { SegmentsService } from '../segments/segments.service';
+import { TEMPLATES, type TemplateSpec } from './templates';
+
+/** Segments from named, parameterised rules; parameters are checked, then the rule like any other. */
+@Injectable()
+export class TemplatesService {
+  constructor(private readonly segments: SegmentsService) {}
+
+  list(): SegmentTemplate[] {
+    return TEMPLATES.map((t) =>
+      create(SegmentTemplateSchema, {
+        id: t.id,
+        name: t.name,
+        description: t.description,
+        parameters: t.parameters.map((p) => ({
+          name: p.name,
+          description: p.description,
+          type: p.type,
+          ...(p.defaultValue !== undefined
+            ? { defaultValue: fromJson(ValueSchema, p.defaultValue) }
+            : {}),
+        })),
+        example: this.rule(t, {}),
+      }),
+    );
+  }
+
+  async create({
+    templateId,
+    parameters,
+    draft,
+    asDraft,
+    principal,
+  }: {
+    templateId: string;
+    parameters: Readonly<Record<string, JsonValue>>;
+    draft: SegmentDraft | undefined;
+    asDraft: boolean;
+    principal: Principal;
+  }): Promise<Segment> {
+    const template = TEMPLATES.find((t) => t.id === templateId);
+    if (!template) {
+      throw new SegmentError(
+        ErrorKind.NotFound,
+        SegmentErrorCode.TemplateNotFound,
+        `no template "${templateId}"`,
+      );
+    }
+    const rule = this.rule(template, parameters, true);
+    const segment = draft ? { ...draft, rule } : ({ rule } as SegmentDraft);
+    return this.segments.create({ kind: SegmentKind.DYNAMIC, draft: segment, asDraft, principal });
+  }
+
+  /** The template's rule for the given parameters (defaults and example values fill the rest). */
+  private rule(
+    template: TemplateSpec,
+    given: Readonly<Record<string, JsonValue>>,
+    strict = false,
+  ): Rule {
+    const v = new Violations();
+    for (const name of Object.keys(given)) {
+      if (!template.parameters.some((p) => p.name === name))
+        v.add(`parameters.${name}`, `is not a parameter of ${template.id}`);
+    }
+    const values: Record<string, JsonValue> = {};
+    for (const p of template.parameters) {
+      const value = given[p.name] ?? p.defaultValue ?? (strict ? undefined : p.exampleValue);
+      if (value === undefined) {
+        v.add(`parameters.${p.name}`, 'is required');
+        continue;
+      }
+      const problem = typeProblem(p.type, value);
+      if (problem) v.add(`parameters.${p.name}`, problem);
+      values[p.name] = value;
+    }
+    v.throwIfAny();
+    return fromJson(RuleSchema, template.build(values));
+  }
+}
+
+function typeProblem(type: TemplateParameterType, value: JsonValue): string | undefined {
+  switch (type) {
+    case TemplateParameterType.INTEGER:
+      return Number.isInteger(value) ? undefined : 'must be a whole number';
+    case TemplateParameterType.NUMBER:
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : 'must be a number';
+    case TemplateParameterType.STRING:
+      return typeof value === 'string' && value.trim() !== ''
+        ? undefined
+        : 'must be a non-empty string';
+    case TemplateParameterType.UNSPECIFIED:
+      return 'has no type';
+  }
+}
