@@ -1,6 +1,11 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Rule } from '@shoal/contracts';
-import { checkSegmentReferences, evaluationOrder, segmentReferences } from './cycles';
+import {
+  checkSegmentReferences,
+  evaluationOrder,
+  membershipReferences,
+  segmentReferences,
+} from './cycles';
 import { RuleError, RuleViolationCode as Code } from './errors';
 import { ruleFromJson } from './testing/arbitraries';
 import { validateRule } from './validate';
@@ -27,15 +32,31 @@ describe('segment references', () => {
     });
     expect(segmentReferences(rule)).toEqual([
       {
+        kind: 'segment',
         segmentId: 'big-accounts',
         path: 'condition.all.conditions[0].inSegment',
         audience: 'accounts',
       },
       {
+        kind: 'segment',
         segmentId: 'churned',
         path: 'condition.all.conditions[1].contacts.where.notInSegment',
         audience: 'profiles',
       },
+    ]);
+  });
+
+  it('finds list references with their paths, even in a rule that does not validate', () => {
+    const rule = ruleFromJson({
+      timeZone: 'Nowhere/Never',
+      condition: {
+        any: { conditions: [{ inList: 'vips' }, { notInList: 'blocked' }, { inSegment: 's' }] },
+      },
+    });
+    expect(membershipReferences(rule).map((r) => [r.kind, r.segmentId, r.path])).toEqual([
+      ['list', 'vips', 'condition.any.conditions[0].inList'],
+      ['list', 'blocked', 'condition.any.conditions[1].notInList'],
+      ['segment', 's', 'condition.any.conditions[2].inSegment'],
     ]);
   });
 

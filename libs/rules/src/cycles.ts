@@ -13,20 +13,29 @@ import {
 /** The current rule of a segment by id; undefined when no such segment exists. */
 export type RuleLookup = (segmentId: string) => Rule | undefined;
 
-/** A segment referenced by a rule, where, and from which audience context. */
-export interface SegmentReference {
+/** A segment or static list referenced by a rule, where, and from which audience context. */
+export interface MembershipReference {
+  readonly kind: 'segment' | 'list';
+  /** The referenced segment's or list's id. */
   readonly segmentId: string;
   readonly path: string;
   /** The audience of the subject the reference is tested on (contacts' conditions test profiles). */
   readonly audience: 'profiles' | 'accounts';
 }
 
+/** A reference to another segment (in_segment / not_in_segment). */
+export type SegmentReference = MembershipReference & { readonly kind: 'segment' };
+
 function audienceOf(rule: Rule): 'profiles' | 'accounts' {
   return rule.audience === Audience.ACCOUNTS ? 'accounts' : 'profiles';
 }
 
-export function segmentReferences(rule: Rule): SegmentReference[] {
-  const references: SegmentReference[] = [];
+/**
+ * Every segment and static list a rule reads, found by walking its structure only (it works on
+ * rules that do not validate, so services can check references alongside validation).
+ */
+export function membershipReferences(rule: Rule): MembershipReference[] {
+  const references: MembershipReference[] = [];
   const visit = (condition: Condition, path: string, audience: 'profiles' | 'accounts'): void => {
     const kind = condition.kind;
     switch (kind.case) {
@@ -39,7 +48,21 @@ export function segmentReferences(rule: Rule): SegmentReference[] {
         return;
       case 'inSegment':
       case 'notInSegment':
-        references.push({ segmentId: kind.value, path: `${path}.${kind.case}`, audience });
+        references.push({
+          kind: 'segment',
+          segmentId: kind.value,
+          path: `${path}.${kind.case}`,
+          audience,
+        });
+        return;
+      case 'inList':
+      case 'notInList':
+        references.push({
+          kind: 'list',
+          segmentId: kind.value,
+          path: `${path}.${kind.case}`,
+          audience,
+        });
         return;
       case 'contacts':
         if (kind.value.where !== undefined)
@@ -48,8 +71,6 @@ export function segmentReferences(rule: Rule): SegmentReference[] {
       case 'trait':
       case 'event':
       case 'sequence':
-      case 'inList':
-      case 'notInList':
       case 'hasTag':
       case 'lacksTag':
       case undefined:
@@ -60,6 +81,10 @@ export function segmentReferences(rule: Rule): SegmentReference[] {
   };
   if (rule.condition !== undefined) visit(rule.condition, 'condition', audienceOf(rule));
   return references;
+}
+
+export function segmentReferences(rule: Rule): SegmentReference[] {
+  return membershipReferences(rule).filter((r): r is SegmentReference => r.kind === 'segment');
 }
 
 /**

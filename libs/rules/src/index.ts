@@ -14,7 +14,9 @@ export {
 export {
   checkSegmentReferences,
   evaluationOrder,
+  membershipReferences,
   segmentReferences,
+  type MembershipReference,
   type RuleLookup,
   type SegmentReference,
 } from './cycles';

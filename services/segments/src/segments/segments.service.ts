@@ -35,7 +35,7 @@ import {
   type Principal,
   Violations,
 } from '@shoal/platform';
-import { dependenciesOf, segmentReferences, validateRule } from '@shoal/rules';
+import { membershipReferences, validateRule } from '@shoal/rules';
 import { canSee, isOwner } from './access';
 import { draftOf, fieldChanges, ruleDiff, ruleJson } from './history';
 import { newSegmentId } from './segment-ids';
@@ -368,30 +368,21 @@ export class SegmentsService {
     const referenced = await this.referenceClosure(effective);
     const violations: FieldViolation[] = [];
     // a direct reference must be to something the caller may see; the cycle check walks everything
-    const dependencies = dependenciesOf({ rule: effective });
-    const lists = new Set([...dependencies.lists, ...(dependencies.contacts?.lists ?? [])]);
-    for (const listId of lists) {
-      const list = referenced.get(listId);
+    const hidden = new Set<string>();
+    for (const reference of membershipReferences(effective)) {
+      const target = referenced.get(reference.segmentId);
+      const usable = target && !target.deleted && canSee(target.segment, principal);
+      if (target && !target.deleted && !usable) hidden.add(reference.segmentId);
       if (
-        !list ||
-        list.deleted ||
-        !canSee(list.segment, principal) ||
-        list.segment.kind !== SegmentKind.STATIC_LIST
+        reference.kind === 'list' &&
+        (!usable || target.segment.kind !== SegmentKind.STATIC_LIST)
       ) {
         violations.push({
-          field: `${prefix}.condition`,
-          description: `static list "${listId}" does not exist`,
+          field: `${prefix}.${reference.path}`,
+          description: `static list "${reference.segmentId}" does not exist`,
         });
       }
     }
-    const hidden = new Set(
-      segmentReferences(effective)
-        .filter((r) => {
-          const target = referenced.get(r.segmentId);
-          return target && !target.deleted && !canSee(target.segment, principal);
-        })
-        .map((r) => r.segmentId),
-    );
     const result = validateRule({
       rule: effective,
       limits: this.limits.rule,
@@ -712,16 +703,7 @@ function definitionFields(kind: SegmentKind, draft: SegmentDraft): SegmentInit {
 
 /** Segment and list ids a rule reads (what makes it a "usage" of them). */
 function referencesOf(rule: Rule | undefined): string[] {
-  if (!rule) return [];
-  const deps = dependenciesOf({ rule });
-  return [
-    ...new Set([
-      ...deps.segments,
-      ...deps.lists,
-      ...(deps.contacts?.segments ?? []),
-      ...(deps.contacts?.lists ?? []),
-    ]),
-  ];
+  return rule ? [...new Set(membershipReferences(rule).map((r) => r.segmentId))] : [];
 }
 
 function maskFields(mask: readonly string[]): MaskField[] {

@@ -1,0 +1,117 @@
+import { create } from '@bufbuild/protobuf';
+import {
+  Audience,
+  RefreshMode,
+  ReentryMode,
+  SegmentDraftSchema,
+  SegmentKind,
+} from '@shoal/contracts';
+import { limitsFromConfig } from './segment-limits';
+import { cronProblem, draftViolations, nameKey } from './segment-validation';
+
+const limits = limitsFromConfig({
+  SEGMENTS_PER_OWNER_MAX: 10,
+  SEGMENT_NAME_MAX_LENGTH: 10,
+  SEGMENT_DESCRIPTION_MAX_LENGTH: 20,
+  SEGMENT_TAGS_MAX: 2,
+  RULE_MAX_CONDITIONS: 100,
+  RULE_MAX_DEPTH: 8,
+  RULE_MAX_SEQUENCE_STEPS: 8,
+  RULE_MAX_HISTORY_DAYS: 800,
+  STATIC_LIST_MAX_MEMBERS: 100,
+});
+const rule = { condition: { kind: { case: 'hasTag' as const, value: 'vip' } } };
+const fields = (kind: SegmentKind, init: Parameters<typeof create<typeof SegmentDraftSchema>>[1]) =>
+  draftViolations({ kind, draft: create(SegmentDraftSchema, init), limits }).map((v) => v.field);
+
+describe('segment drafts', () => {
+  it('compares names case-insensitively after trimming and Unicode normalisation', () => {
+    expect(nameKey('  VIP Customers ')).toBe(nameKey('vip customers'));
+    expect(nameKey('Ｖｉｐ')).toBe(nameKey('vip'));
+  });
+
+  it('accepts a complete dynamic segment', () => {
+    expect(
+      fields(SegmentKind.DYNAMIC, {
+        name: 'Buyers',
+        rule,
+        refresh: { mode: RefreshMode.SCHEDULED, cron: '0 */4 * * *', timeZone: 'Europe/Berlin' },
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['a missing name', SegmentKind.STATIC_LIST, { name: '  ' }, ['segment.name']],
+    ['a name over the limit', SegmentKind.STATIC_LIST, { name: 'x'.repeat(11) }, ['segment.name']],
+    [
+      'a control character in the name',
+      SegmentKind.STATIC_LIST,
+      { name: 'a\u0007b' },
+      ['segment.name'],
+    ],
+    [
+      'a long description',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', description: 'd'.repeat(21) },
+      ['segment.description'],
+    ],
+    [
+      'too many tags',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', tags: ['a', 'b', 'c'] },
+      ['segment.tags'],
+    ],
+    ['an empty tag', SegmentKind.STATIC_LIST, { name: 'n', tags: [''] }, ['segment.tags[0]']],
+    ['duplicate tags', SegmentKind.STATIC_LIST, { name: 'n', tags: ['a', 'a'] }, ['segment.tags']],
+    ['a static list with a rule', SegmentKind.STATIC_LIST, { name: 'n', rule }, ['segment.rule']],
+    ['a dynamic segment without a rule', SegmentKind.DYNAMIC, { name: 'n' }, ['segment.rule']],
+    [
+      'a schedule without cron',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, refresh: { mode: RefreshMode.SCHEDULED } },
+      ['segment.refresh.cron'],
+    ],
+    [
+      'cron on a real-time segment',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, refresh: { mode: RefreshMode.REALTIME, cron: '* * * * *' } },
+      ['segment.refresh.cron'],
+    ],
+    [
+      'an unknown refresh time zone',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, refresh: { timeZone: 'Moon/Base' } },
+      ['segment.refresh.timeZone'],
+    ],
+    [
+      'a rule for another audience',
+      SegmentKind.DYNAMIC,
+      { name: 'n', audience: Audience.PROFILES, rule: { ...rule, audience: Audience.ACCOUNTS } },
+      ['segment.rule.audience'],
+    ],
+    [
+      'a cool-down without its duration',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, reentry: { mode: ReentryMode.COOL_DOWN } },
+      ['segment.reentry.coolDown'],
+    ],
+  ])('refuses %s', (_, kind, init, expected) => {
+    expect(fields(kind, init)).toEqual(expected);
+  });
+
+  it('needs a segment kind', () => {
+    expect(
+      draftViolations({
+        kind: SegmentKind.UNSPECIFIED,
+        draft: create(SegmentDraftSchema, { name: 'n' }),
+        limits,
+      }).map((v) => v.field),
+    ).toEqual(['kind']);
+  });
+
+  it('reads five-field cron expressions only', () => {
+    expect(cronProblem('0 */4 * * *', 'UTC')).toBeUndefined();
+    expect(cronProblem('*/5 * * * * *', '')).toMatch(/five fields/);
+    expect(cronProblem('61 * * * *', '')).toMatch(/not a valid cron/);
+  });
+});

@@ -1,0 +1,326 @@
+import { type JsonValue, fromBinary } from '@bufbuild/protobuf';
+import { status } from '@grpc/grpc-js';
+import {
+  ListMembershipChangedSchema,
+  ReentryMode,
+  SegmentKind,
+  Visibility,
+  listMembershipTopic,
+} from '@shoal/contracts';
+import { TestScope, eventually } from '@shoal/testing';
+import { segmentsService } from '../src/service';
+import { callers, refusal, rule } from './segment-client';
+
+describe('SegmentService: static lists', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+
+  beforeAll(async () => {
+    c = await callers(scope, await scope.start(segmentsService, { STATIC_LIST_MAX_MEMBERS: '5' }));
+  });
+  afterAll(() => scope.close());
+
+  it('adds and removes members idempotently, pages through them and publishes each change once', async () => {
+    const { segment: list } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Beta testers' },
+    });
+    const listId = list!.id;
+    expect(
+      await c.ann.addListMembers({ listId, memberIds: ['p3', 'p1', 'p2', 'p1'] }),
+    ).toMatchObject({ added: 3 });
+    expect(await c.ann.addListMembers({ listId, memberIds: ['p1', 'p2'] })).toMatchObject({
+      added: 0,
+    });
+    expect(await c.ann.removeListMembers({ listId, memberIds: ['p2', 'p9'] })).toMatchObject({
+      removed: 1,
+    });
+
+    const first = await c.ann.listListMembers({ listId, page: { pageSize: 1 } });
+    const second = await c.ann.listListMembers({
+      listId,
+      page: { pageSize: 1, pageToken: first.nextPageToken },
+    });
+    expect([...first.memberIds, ...second.memberIds]).toEqual(['p1', 'p3']);
+    expect(second.nextPageToken).toBe('');
+
+    const changes = await eventually(async () => {
+      const records = (await scope.readTopicToEnd(listMembershipTopic)).map((r) => ({
+        key: r.key?.toString(),
+        ...fromBinary(ListMembershipChangedSchema, r.value as Buffer),
+      }));
+      const p2 = records.filter((r) => r.listId === listId && r.memberId === 'p2');
+      expect(p2.map((r) => [r.member, r.sequence])).toEqual([
+        [true, 1n],
+        [false, 2n],
+      ]);
+      return records.filter((r) => r.listId === listId);
+    });
+    expect(changes.filter((r) => r.memberId === 'p1')).toHaveLength(1);
+    expect(changes.every((r) => r.key === r.memberId && r.changedBy === 'ann')).toBe(true);
+  });
+
+  it('refuses more members than STATIC_LIST_MAX_MEMBERS, naming the limit', async () => {
+    const { segment: list } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Small list' },
+    });
+    await c.ann.addListMembers({ listId: list!.id, memberIds: ['a', 'b', 'c', 'd'] });
+    const full = await refusal(c.ann.addListMembers({ listId: list!.id, memberIds: ['e', 'f'] }));
+    expect(full.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(full.details).toContain('STATIC_LIST_MAX_MEMBERS is 5');
+  });
+
+  it('rejects bad member requests and member changes on dynamic segments', async () => {
+    const { segment: list } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Strict list' },
+    });
+    const empty = await refusal(c.ann.addListMembers({ listId: list!.id, memberIds: ['ok', ''] }));
+    expect(empty.violations.map((v) => v.field)).toEqual(['memberIds[1]']);
+    const { segment: dynamic } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: { name: 'Dyn', rule: rule({ condition: { hasTag: 'x' } }) },
+    });
+    expect(
+      (await refusal(c.ann.addListMembers({ listId: dynamic!.id, memberIds: ['p'] }))).code,
+    ).toBe(status.FAILED_PRECONDITION);
+    expect((await refusal(c.bob.addListMembers({ listId: list!.id, memberIds: ['p'] }))).code).toBe(
+      status.NOT_FOUND,
+    );
+  });
+
+  it('duplicates a static list with its members', async () => {
+    const { segment: list } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Original' },
+    });
+    await c.ann.addListMembers({ listId: list!.id, memberIds: ['m1', 'm2'] });
+    const { segment: copy } = await c.ann.duplicateSegment({
+      id: list!.id,
+      name: 'Copy of original',
+    });
+    expect((await c.ann.listListMembers({ listId: copy!.id })).memberIds).toEqual(['m1', 'm2']);
+  });
+});
+
+describe('SegmentService: rules, references and limits', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+
+  beforeAll(async () => {
+    c = await callers(
+      scope,
+      await scope.start(segmentsService, {
+        SEGMENTS_PER_OWNER_MAX: '6',
+        SEGMENT_NAME_MAX_LENGTH: '20',
+        SEGMENT_DESCRIPTION_MAX_LENGTH: '30',
+        RULE_MAX_CONDITIONS: '3',
+        RULE_MAX_DEPTH: '2',
+        RULE_MAX_SEQUENCE_STEPS: '2',
+        RULE_MAX_HISTORY_DAYS: '400',
+      }),
+    );
+  });
+  afterAll(() => scope.close());
+
+  it('validates a rule without saving it and reports every problem', async () => {
+    const result = await c.eve.validateRule({
+      rule: rule({
+        timeZone: 'Mars/Olympus',
+        condition: {
+          any: {
+            conditions: [
+              { event: { name: 'Order Completed', count: { gt: 1 }, window: { lastDays: 900 } } },
+              { inSegment: 'seg_doesnotexist00000000' },
+            ],
+          },
+        },
+      }),
+    });
+    expect(result.valid).toBe(false);
+    expect(result.violations.map((v) => v.field)).toEqual(
+      expect.arrayContaining([
+        'rule.timeZone',
+        'rule.condition.any.conditions[0].event.window.lastDays',
+        'rule.condition.any.conditions[1].inSegment',
+      ]),
+    );
+    expect((await c.eve.validateRule({ rule: rule({ condition: { hasTag: 'vip' } }) })).valid).toBe(
+      true,
+    );
+  });
+
+  it('refuses a change that would make segment references circular', async () => {
+    const make = async (name: string, json: JsonValue) =>
+      (
+        await c.ann.createSegment({
+          kind: SegmentKind.DYNAMIC,
+          segment: { name, visibility: Visibility.SHARED, rule: rule(json) },
+        })
+      ).segment!;
+    const a = await make('A', { condition: { hasTag: 'a' } });
+    const b = await make('B', { condition: { inSegment: a.id } });
+    const cyc = await refusal(
+      c.ann.updateSegment({
+        id: a.id,
+        expectedVersion: 1n,
+        segment: { rule: rule({ condition: { notInSegment: b.id } }) },
+        updateMask: { paths: ['rule'] },
+      }),
+    );
+    expect(cyc.code).toBe(status.INVALID_ARGUMENT);
+    expect(cyc.violations[0]).toMatchObject({ field: 'segment.rule.condition.notInSegment' });
+    expect(cyc.violations[0]?.description).toMatch(/cycle/);
+    // someone else's private segment cannot be referenced: to them it does not exist
+    const { segment: bobs } = await c.bob.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Bob private' },
+    });
+    const hidden = await refusal(
+      c.ann.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: { name: 'Peek', rule: rule({ condition: { inList: bobs!.id } }) },
+      }),
+    );
+    expect(hidden.violations[0]?.description).toContain('does not exist');
+  });
+
+  it('enforces each configured limit with a message naming it', async () => {
+    const long = await refusal(
+      c.bob.createSegment({
+        kind: SegmentKind.STATIC_LIST,
+        segment: { name: 'x'.repeat(21), description: 'y'.repeat(31) },
+      }),
+    );
+    expect(long.details).toContain('SEGMENT_NAME_MAX_LENGTH is 20');
+    expect(long.details).toContain('SEGMENT_DESCRIPTION_MAX_LENGTH is 30');
+
+    const tooMany = await refusal(
+      c.bob
+        .validateRule({
+          rule: rule({
+            condition: { all: { conditions: [{ hasTag: 'a' }, { hasTag: 'b' }, { hasTag: 'c' }] } },
+          }),
+        })
+        .then((r) => {
+          if (!r.valid)
+            throw Object.assign(new Error(r.violations.map((v) => v.description).join('; ')), {
+              isViolation: true,
+            });
+          return r;
+        }),
+    ).catch((e: Error) => e);
+    expect(String(tooMany.message)).toContain('maxConditions is 3');
+
+    const deep = await c.bob.validateRule({
+      rule: rule({
+        condition: { all: { conditions: [{ any: { conditions: [{ hasTag: 'a' }] } }] } },
+      }),
+    });
+    expect(deep.violations.map((v) => v.description).join()).toMatch(/maxDepth/);
+    const steps = await c.bob.validateRule({
+      rule: rule({
+        condition: {
+          sequence: {
+            steps: [{ event: 'a' }, { event: 'b' }, { event: 'c' }],
+            within: { days: 1 },
+          },
+        },
+      }),
+    });
+    expect(steps.violations.map((v) => v.description).join()).toMatch(/maxSequenceSteps/);
+    const history = await c.bob.validateRule({
+      rule: rule({
+        condition: { event: { name: 'x', count: { gt: 0 }, window: { lastDays: 401 } } },
+      }),
+    });
+    expect(history.valid).toBe(false);
+
+    for (let i = 0; i < 6; i++)
+      await c.eve.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: `eve ${i}` } });
+    const seventh = await refusal(
+      c.eve.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: 'eve 6' } }),
+    );
+    expect(seventh.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(seventh.details).toContain('SEGMENTS_PER_OWNER_MAX is 6');
+  });
+
+  it('validates the re-entry policy as part of the definition', async () => {
+    const bad = await refusal(
+      c.bob.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Cooling',
+          rule: rule({ condition: { hasTag: 'x' } }),
+          reentry: { mode: ReentryMode.COOL_DOWN },
+        },
+      }),
+    );
+    expect(bad.violations.map((v) => v.field)).toEqual(['segment.reentry.coolDown']);
+    const { segment } = await c.bob.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Once only',
+        rule: rule({ condition: { hasTag: 'x' } }),
+        reentry: { mode: ReentryMode.ONCE },
+      },
+    });
+    expect(segment?.reentry?.mode).toBe(ReentryMode.ONCE);
+  });
+});
+
+describe('SegmentService: templates', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+
+  beforeAll(async () => {
+    c = await callers(scope, await scope.start(segmentsService));
+  });
+  afterAll(() => scope.close());
+
+  it('lists the product examples as parameterised templates with valid example rules', async () => {
+    const { templates } = await c.ann.listTemplates({});
+    expect(templates.map((t) => t.id)).toEqual([
+      'repeat-purchasers-inactive',
+      'category-buyers-no-email-opens',
+      'content-readers',
+      'cart-abandoners',
+    ]);
+    for (const template of templates) {
+      expect((await c.ann.validateRule({ rule: template.example })).violations).toEqual([]);
+    }
+  });
+
+  it('creates a segment from a template with parameters validated like any rule', async () => {
+    const { segment } = await c.ann.createSegmentFromTemplate({
+      templateId: 'content-readers',
+      parameters: { topic: 'retirement-planning', min_views: 5 },
+      segment: { name: 'Retirement readers', tags: ['content'] },
+    });
+    expect(segment?.rule?.condition?.kind.case).toBe('event');
+    expect(segment).toMatchObject({
+      name: 'Retirement readers',
+      tags: ['content'],
+      kind: SegmentKind.DYNAMIC,
+    });
+
+    const missing = await refusal(
+      c.ann.createSegmentFromTemplate({
+        templateId: 'content-readers',
+        parameters: { min_views: 'many', colour: 'red' },
+        segment: { name: 'Bad' },
+      }),
+    );
+    expect(missing.code).toBe(status.INVALID_ARGUMENT);
+    expect(missing.violations.map((v) => v.field).sort()).toEqual([
+      'parameters.colour',
+      'parameters.min_views',
+      'parameters.topic',
+    ]);
+    const unknown = await refusal(
+      c.ann.createSegmentFromTemplate({ templateId: 'nope', segment: { name: 'x' } }),
+    );
+    expect(unknown.code).toBe(status.NOT_FOUND);
+  });
+});
