@@ -31,3 +31,4 @@ export * from './tracing/trace-context';
 export * from './grpc/page-token';
 export * from './mongo/lease';
 export * from './kafka/relay-loop';
+export * from './grpc/service-clients';

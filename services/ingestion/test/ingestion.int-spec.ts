@@ -152,3 +152,40 @@ describe('ingestion over real Kafka, gRPC and the store', () => {
     );
   });
 });
+
+describe('ingestion size limit', () => {
+  const scope = new TestScope();
+  afterAll(() => scope.close());
+
+  it('dead-letters a record over KAFKA_MAX_MESSAGE_BYTES as TOO_LARGE and keeps going', async () => {
+    const ingestion = await scope.start(ingestionService, { KAFKA_MAX_MESSAGE_BYTES: '2048' });
+    const big = JSON.stringify({
+      type: 'identify',
+      messageId: 'big',
+      userId: 'u-big',
+      traits: { bio: 'x'.repeat(4096) },
+    });
+    await scope.produce(upstreamEventsTopic, [
+      { key: 'u-big', value: big },
+      {
+        key: 'u-small',
+        value: JSON.stringify({
+          type: 'identify',
+          messageId: 'small',
+          userId: 'u-small',
+          traits: { ok: true },
+        }),
+      },
+    ]);
+    const [deadLetter] = await scope.readTopic(upstreamEventsDeadLetterTopic, 1);
+    expect(String(deadLetter?.headers?.[KafkaHeaders.deadLetterReason])).toBe('TOO_LARGE');
+    expect(String(deadLetter?.headers?.[KafkaHeaders.deadLetterError])).toContain(
+      'the limit is 2048',
+    );
+    expect(deadLetter?.value?.length).toBe(Buffer.byteLength(big));
+    const profiles = scope.client(ProfileService, ingestion, await scope.token({ subject: 'ops' }));
+    await expect(
+      eventually(() => profiles.getProfile({ profileId: 'user:u-small' })),
+    ).resolves.toBeDefined();
+  });
+});

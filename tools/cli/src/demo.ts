@@ -64,7 +64,8 @@ export async function runDemo(stack: LocalStack, out: (line: string) => void): P
   const deadLettersBefore = await countRecords(admin, names.of(upstreamEventsDeadLetterTopic));
   const producer = kafka.producer();
   await producer.connect();
-  const records = demoEvents(Date.now().toString(36));
+  const runId = Date.now().toString(36);
+  const records = demoEvents(runId);
   await producer.send({ topic: names.of(upstreamEventsTopic), messages: records });
   await producer.disconnect();
   out(

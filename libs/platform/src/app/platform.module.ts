@@ -4,6 +4,7 @@ import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GrpcServer } from '../grpc/grpc-server';
+import { ServiceClients } from '../grpc/service-clients';
 import { Readiness } from '../health/readiness';
 import { EventPublisher } from '../kafka/event-publisher';
 import { createKafka } from '../kafka/kafka-client';
@@ -76,8 +77,8 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [DiscoveryModule],
-      providers: [...values, ...factories, PlatformLifecycle],
-      exports: [...values, ...factories].map((p) => p.provide),
+      providers: [...values, ...factories, ServiceClients, PlatformLifecycle],
+      exports: [...[...values, ...factories].map((p) => p.provide), ServiceClients],
     };
   }
 }

@@ -41,6 +41,10 @@ export function platformConfigShape(defaults: ServiceDefaults) {
     GRPC_CLIENT_TLS_CA_FILE: env.optionalString(
       'PEM CA bundle this service trusts when calling other services over TLS',
     ),
+    GRPC_CLIENT_TLS_CERT_FILE: env.optionalString(
+      'PEM certificate this service presents when calling services that require mTLS',
+    ),
+    GRPC_CLIENT_TLS_KEY_FILE: env.optionalString('PEM private key for GRPC_CLIENT_TLS_CERT_FILE'),
     GRPC_CLIENT_DEADLINE_MS: env.int(10_000, 'deadline of calls this service makes', 1),
     HTTP_HOST: z.string().default('127.0.0.1').describe('address of /healthz, /readyz, /metrics'),
     HTTP_PORT: env.port(
@@ -110,6 +114,16 @@ export function refinePlatformConfig(config: PlatformConfig, ctx: z.core.$Refine
     !!config.GRPC_TLS_CLIENT_CA_FILE && !config.GRPC_TLS_CERT_FILE,
     'GRPC_TLS_CLIENT_CA_FILE',
     'client certificates (mTLS) need server TLS: set GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE',
+  );
+  need(
+    !!config.GRPC_CLIENT_TLS_CERT_FILE !== !!config.GRPC_CLIENT_TLS_KEY_FILE,
+    config.GRPC_CLIENT_TLS_CERT_FILE ? 'GRPC_CLIENT_TLS_KEY_FILE' : 'GRPC_CLIENT_TLS_CERT_FILE',
+    'GRPC_CLIENT_TLS_CERT_FILE and GRPC_CLIENT_TLS_KEY_FILE go together',
+  );
+  need(
+    !!config.GRPC_CLIENT_TLS_CERT_FILE && !config.GRPC_CLIENT_TLS_CA_FILE,
+    'GRPC_CLIENT_TLS_CA_FILE',
+    'a client certificate is only sent over TLS: set GRPC_CLIENT_TLS_CA_FILE',
   );
   need(
     !!config.KAFKA_SASL_MECHANISM && (!config.KAFKA_SASL_USERNAME || !config.KAFKA_SASL_PASSWORD),

@@ -75,28 +75,27 @@ export class EventPublisher {
       value: record.value === null ? null : encodeProtobuf(schema, record.value),
       headers: { ...protobufHeaders, [KafkaHeaders.traceparent]: traceparent, ...record.headers },
     }));
+    for (const message of messages) {
+      const size = message.value?.length ?? 0;
+      if (size > this.maxMessageBytes) {
+        throw new RecordTooLargeError(this.names.of(topic), size, this.maxMessageBytes);
+      }
+    }
     await this.send(topic, messages);
   }
 
-  /** Publishes records as they are (dead letters keep the original bytes). */
+  /**
+   * Publishes records as they are. Dead letters keep the original bytes even when they broke
+   * Shoal's own size limit: the topics Shoal creates accept headroom above it.
+   */
   async publishRaw(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
     await this.send(topic, messages);
   }
 
   private async send(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
     const name = this.names.of(topic);
-    for (const message of messages) {
-      const size = byteLength(message.value);
-      if (size > this.maxMessageBytes)
-        throw new RecordTooLargeError(name, size, this.maxMessageBytes);
-    }
     await this.producer.send({ topic: name, acks: -1, messages: [...messages] });
     this.published.inc({ topic: name }, messages.length);
     this.logger.debug({ topic: name, count: messages.length }, 'published');
   }
-}
-
-function byteLength(value: Message['value']): number {
-  if (value === null || value === undefined) return 0;
-  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
