@@ -15,10 +15,15 @@ const rows = readme
   );
 
 describe('README configuration of the segments service', () => {
-  const own = describeVariables(segmentsConfigSchema).filter((v) => /^(SEGMENT|RULE|STATIC_LIST)/.test(v.variable));
+  const own = describeVariables(segmentsConfigSchema).filter((v) =>
+    /^(SEGMENT|RULE|STATIC_LIST)/.test(v.variable),
+  );
 
-  it.each(own.map((v) => [v.variable, v] as const))('documents %s with its default', (variable, row) => {
-    const cells = rows.find((r) => r[0] === `\`${variable}\``);
-    expect(cells?.slice(1)).toEqual([`\`${row.defaultValue}\``, row.description]);
-  });
+  it.each(own.map((v) => [v.variable, v] as const))(
+    'documents %s with its default',
+    (variable, row) => {
+      const cells = rows.find((r) => r[0] === `\`${variable}\``);
+      expect(cells?.slice(1)).toEqual([`\`${row.defaultValue}\``, row.description]);
+    },
+  );
 });
