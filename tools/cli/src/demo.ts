@@ -1,6 +1,9 @@
 import {
   IdentityKind,
   ProfileService,
+  SegmentKind,
+  SegmentService,
+  Visibility,
   upstreamEventsDeadLetterTopic,
   upstreamEventsTopic,
 } from '@shoal/contracts';
@@ -98,6 +101,51 @@ export async function runDemo(stack: LocalStack, out: (line: string) => void): P
   out(
     `${deadLetters} malformed record dead-lettered to ${names.of(upstreamEventsDeadLetterTopic)} with its reason in headers`,
   );
+  await segmentsDemo(token, runId, out);
+}
+
+/** Defines a segment from a template and a static list of the demo customers over gRPC. */
+async function segmentsDemo(
+  token: string,
+  runId: string,
+  out: (line: string) => void,
+): Promise<void> {
+  const segments = createGrpcClient(SegmentService, {
+    address: `127.0.0.1:${SERVICE_PORTS.segments.grpc}`,
+    token: () => token,
+    deadlineMs: 5_000,
+  });
+  try {
+    const { segment } = await segments.createSegmentFromTemplate({
+      templateId: 'repeat-purchasers-inactive',
+      parameters: { inactive_days: 40, min_total: 800 },
+      segment: {
+        name: `Lapsed big spenders ${runId}`,
+        visibility: Visibility.SHARED,
+        tags: ['demo'],
+      },
+    });
+    out(`segment ${segment?.id} "${segment?.name}" from template repeat-purchasers-inactive`);
+    const { segment: list } = await segments.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: `Demo customers ${runId}`, tags: ['demo'] },
+    });
+    const memberIds = customers.map((c) => `user:${c.userId}`);
+    const { added } = await segments.addListMembers({ listId: list!.id, memberIds });
+    out(`static list ${list?.id} "${list?.name}" with ${added} members`);
+    const { segment: edited } = await segments.updateSegment({
+      id: segment!.id,
+      expectedVersion: segment!.version,
+      segment: { description: 'made by ./shoal demo' },
+      updateMask: { paths: ['description'] },
+    });
+    const { changes } = await segments.getSegmentHistory({ id: edited!.id });
+    out(
+      `history of ${edited?.id}: ${changes.map((c) => `v${c.version} by ${c.changedBy}`).join(', ')}`,
+    );
+  } finally {
+    segments.close();
+  }
 }
 
 async function countRecords(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
