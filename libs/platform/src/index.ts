@@ -30,5 +30,5 @@ export * from './time/clock';
 export * from './tracing/trace-context';
 export * from './grpc/page-token';
 export * from './mongo/lease';
-export * from './kafka/relay-loop';
+export * from './kafka/outbox-relay';
 export * from './grpc/service-clients';

@@ -8,3 +8,4 @@ export {
   type LaunchedProcess,
   startServiceProcess,
 } from '@shoal/local-infra';
+export * from './markdown';

@@ -1,20 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describeVariables } from '@shoal/platform';
+import { markdownTableRows } from '@shoal/testing';
 import { segmentsConfigSchema } from './service';
 
-const readme = readFileSync(join(__dirname, '../../../README.md'), 'utf8');
-const rows = readme
-  .split('\n')
-  .filter((line) => line.startsWith('|'))
-  .map((line) =>
-    line
-      .split(/(?<!\\)\|/)
-      .slice(1, -1)
-      .map((cell) => cell.trim()),
-  );
-
 describe('README configuration of the segments service', () => {
+  const rows = markdownTableRows('README.md');
   const own = describeVariables(segmentsConfigSchema).filter((v) =>
     /^(SEGMENT|RULE|STATIC_LIST)/.test(v.variable),
   );

@@ -46,3 +46,19 @@ function fingerprint(query: unknown): string {
     .digest('base64url')
     .slice(0, 16);
 }
+
+/**
+ * One page from up to `limit + 1` fetched items: the first `limit`, and a token for the next page
+ * when there was one more (positioned after the page's last item).
+ */
+export function pageOf<T, P>(
+  fetched: readonly T[],
+  limit: number,
+  positionOf: (last: T) => P,
+  query: unknown,
+): { items: T[]; nextPageToken: string } {
+  const items = fetched.slice(0, limit);
+  const last = items[items.length - 1];
+  const more = fetched.length > limit && last !== undefined;
+  return { items, nextPageToken: more ? encodePageToken(positionOf(last), query) : '' };
+}

@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { segmentDefinitionsTopic } from '@shoal/contracts';
 import {
   CLOCK,
@@ -11,8 +6,7 @@ import {
   EventPublisher,
   LOGGER,
   type Logger,
-  MongoLease,
-  RelayLoop,
+  OutboxRelay,
 } from '@shoal/platform';
 import { Db } from 'mongodb';
 import type { SegmentChangeNotifier } from './segments.service';
@@ -21,14 +15,10 @@ import { SEGMENT_REPOSITORY, type SegmentRepositoryPort } from './segments.repos
 /**
  * Records each committed change in history and publishes the segment's current definition
  * to the compacted definitions topic (a tombstone once deleted), then clears the change from
- * the segment's outbox. At least once, in version order, by one replica at a time.
+ * the segment's outbox.
  */
 @Injectable()
-export class DefinitionsRelay
-  implements SegmentChangeNotifier, OnApplicationBootstrap, BeforeApplicationShutdown
-{
-  private readonly loop: RelayLoop;
-
+export class DefinitionsRelay extends OutboxRelay implements SegmentChangeNotifier {
   constructor(
     @Inject(SEGMENT_REPOSITORY) private readonly segments: SegmentRepositoryPort,
     private readonly publisher: EventPublisher,
@@ -36,33 +26,14 @@ export class DefinitionsRelay
     @Inject(CLOCK) clock: Clock,
     db: Db,
   ) {
-    this.loop = new RelayLoop({
-      name: 'segment-definitions',
-      drainOnce: () => this.drainOnce(),
-      lease: new MongoLease(db, 'segment-definitions-relay', 15_000, clock),
-      intervalMs: 2_000,
-      logger,
-    });
+    super({ name: 'segment-definitions', db, clock, logger });
   }
 
   changed(): void {
-    this.loop.kick();
+    this.kick();
   }
 
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  /** Waits until everything committed so far has been handled (for tests). */
-  idle(): Promise<void> {
-    return this.loop.idle();
-  }
-
-  private async drainOnce(): Promise<number> {
+  protected async drainOnce(): Promise<number> {
     const batch = await this.segments.withPendingChanges(100);
     if (batch.length === 0) return 0;
     for (const { pending } of batch)

@@ -28,7 +28,7 @@ import {
   type GrpcServiceHandlers,
   Violations,
   decodePageToken,
-  encodePageToken,
+  pageOf,
   pageSize,
 } from '@shoal/platform';
 import { StaticListsService } from '../static-lists/static-lists.service';
@@ -70,12 +70,8 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     const query = { ...request, page: undefined, subject: principal.subject };
     const after = decodePageToken<ListPosition>(request.page?.pageToken ?? '', query);
     const found = await this.segments.list({ request, after, limit: limit + 1, principal });
-    const page = found.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      segments: page.map((f) => f.segment),
-      nextPageToken: found.length > limit && last ? encodePageToken(last.position, query) : '',
-    };
+    const page = pageOf(found, limit, (last) => last.position, query);
+    return { segments: page.items.map((f) => f.segment), nextPageToken: page.nextPageToken };
   }
 
   async updateSegment(request: UpdateSegmentRequest, { principal }: CallContext) {
@@ -187,12 +183,8 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
       limit: limit + 1,
       principal,
     });
-    const page = memberIds.slice(0, limit);
-    const more = memberIds.length > limit;
-    return {
-      memberIds: page,
-      nextPageToken: more ? encodePageToken(page[page.length - 1], query) : '',
-    };
+    const page = pageOf(memberIds, limit, (last) => last, query);
+    return { memberIds: page.items, nextPageToken: page.nextPageToken };
   }
 
   async getSegmentHistory(request: GetSegmentHistoryRequest, { principal }: CallContext) {
@@ -206,12 +198,8 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
       limit: limit + 1,
       principal,
     });
-    const page = changes.slice(0, limit);
-    const more = changes.length > limit;
-    return {
-      changes: page,
-      nextPageToken: more ? encodePageToken(Number(page[page.length - 1]?.version), query) : '',
-    };
+    const page = pageOf(changes, limit, (last) => Number(last.version), query);
+    return { changes: page.items, nextPageToken: page.nextPageToken };
   }
 
   async getSegmentVersion(request: GetSegmentVersionRequest, { principal }: CallContext) {

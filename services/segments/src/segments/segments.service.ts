@@ -310,8 +310,7 @@ export class SegmentsService {
 
   /** Removes a deleted segment's definition and history for good (owner only). */
   async purge({ id, principal }: { id: string; principal: Principal }): Promise<void> {
-    const stored = await this.segments.findById(id);
-    if (!stored || !canSee(stored.segment, principal)) throw SegmentError.notFound(id);
+    const stored = await this.readable(id, principal);
     if (!stored.deleted) {
       throw new SegmentError(
         ErrorKind.FailedPrecondition,
@@ -416,8 +415,7 @@ export class SegmentsService {
     limit: number;
     principal: Principal;
   }): Promise<SegmentChange[]> {
-    const stored = await this.segments.findById(id);
-    if (!stored || !canSee(stored.segment, principal)) throw SegmentError.notFound(id);
+    const stored = await this.readable(id, principal);
     return this.segments.listChanges(id, Number(stored.segment.version), beforeVersion, limit);
   }
 
@@ -430,8 +428,7 @@ export class SegmentsService {
     version: bigint;
     principal: Principal;
   }): Promise<Segment> {
-    const stored = await this.segments.findById(id);
-    if (!stored || !canSee(stored.segment, principal)) throw SegmentError.notFound(id);
+    const stored = await this.readable(id, principal);
     const found =
       version > 0n && version <= stored.segment.version
         ? await this.segments.findVersion(id, Number(version))
@@ -616,12 +613,18 @@ export class SegmentsService {
     return { version: Number(after.version), snapshot: after, change };
   }
 
-  /** A live segment the caller may see; NOT_FOUND otherwise (whether absent or hidden). */
-  private async visible(id: string, principal: Principal): Promise<StoredSegment> {
+  /** A segment the caller may see, deleted or not (its history stays readable until purged). */
+  private async readable(id: string, principal: Principal): Promise<StoredSegment> {
     if (!id) throw SegmentError.invalid([{ field: 'id', description: 'is required' }]);
     const stored = await this.segments.findById(id);
-    if (!stored || stored.deleted || !canSee(stored.segment, principal))
-      throw SegmentError.notFound(id);
+    if (!stored || !canSee(stored.segment, principal)) throw SegmentError.notFound(id);
+    return stored;
+  }
+
+  /** A live segment the caller may see; NOT_FOUND otherwise (whether absent or hidden). */
+  private async visible(id: string, principal: Principal): Promise<StoredSegment> {
+    const stored = await this.readable(id, principal);
+    if (stored.deleted) throw SegmentError.notFound(id);
     return stored;
   }
 

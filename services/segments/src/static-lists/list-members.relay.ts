@@ -1,11 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import {
-  Inject,
-  Injectable,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ListMembershipChangedSchema, listMembershipTopic } from '@shoal/contracts';
 import {
   CLOCK,
@@ -13,17 +8,14 @@ import {
   EventPublisher,
   LOGGER,
   type Logger,
-  MongoLease,
-  RelayLoop,
+  OutboxRelay,
 } from '@shoal/platform';
 import { Db } from 'mongodb';
 import { LIST_MEMBER_REPOSITORY, type ListMemberRepositoryPort } from './list-members.repository';
 
 /** Publishes static-list member changes (keyed by member id) and marks them published. */
 @Injectable()
-export class ListMembersRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly loop: RelayLoop;
-
+export class ListMembersRelay extends OutboxRelay {
   constructor(
     @Inject(LIST_MEMBER_REPOSITORY) private readonly members: ListMemberRepositoryPort,
     private readonly publisher: EventPublisher,
@@ -31,28 +23,10 @@ export class ListMembersRelay implements OnApplicationBootstrap, BeforeApplicati
     @Inject(CLOCK) clock: Clock,
     db: Db,
   ) {
-    this.loop = new RelayLoop({
-      name: 'list-members',
-      drainOnce: () => this.drainOnce(),
-      lease: new MongoLease(db, 'list-members-relay', 15_000, clock),
-      intervalMs: 2_000,
-      logger,
-    });
+    super({ name: 'list-members', db, clock, logger });
   }
 
-  changed(): void {
-    this.loop.kick();
-  }
-
-  onApplicationBootstrap(): void {
-    this.loop.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  private async drainOnce(): Promise<number> {
+  protected async drainOnce(): Promise<number> {
     const batch = await this.members.pending(500);
     if (batch.length === 0) return 0;
     await this.publisher.publish(

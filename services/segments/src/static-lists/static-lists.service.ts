@@ -33,10 +33,7 @@ export class StaticListsService {
     memberIds: readonly string[];
     principal: Principal;
   }): Promise<number> {
-    const ids = this.checkMemberIds(memberIds);
-    await this.list(listId, principal);
-    const current = await this.members.find(listId, ids);
-    const joining = ids.filter((id) => !current.get(id)?.member);
+    const joining = await this.changing({ listId, memberIds, member: true, principal });
     if (joining.length === 0) return 0;
     const size = await this.members.count(listId);
     if (size + joining.length > this.limits.staticListMaxMembers) {
@@ -59,10 +56,7 @@ export class StaticListsService {
     memberIds: readonly string[];
     principal: Principal;
   }): Promise<number> {
-    const ids = this.checkMemberIds(memberIds);
-    await this.list(listId, principal);
-    const current = await this.members.find(listId, ids);
-    const leaving = ids.filter((id) => current.get(id)?.member);
+    const leaving = await this.changing({ listId, memberIds, member: false, principal });
     await this.apply(listId, leaving, false, principal);
     return leaving.length;
   }
@@ -118,7 +112,25 @@ export class StaticListsService {
         changedBy: principal.subject,
       })),
     );
-    this.relay.changed();
+    this.relay.kick();
+  }
+
+  /** The requested members whose membership would actually change (checked, deduplicated). */
+  private async changing({
+    listId,
+    memberIds,
+    member,
+    principal,
+  }: {
+    listId: string;
+    memberIds: readonly string[];
+    member: boolean;
+    principal: Principal;
+  }): Promise<string[]> {
+    const ids = this.checkMemberIds(memberIds);
+    await this.list(listId, principal);
+    const current = await this.members.find(listId, ids);
+    return ids.filter((id) => (current.get(id)?.member ?? false) !== member);
   }
 
   private async list(listId: string, principal: Principal) {
