@@ -77,16 +77,20 @@ describe('batch consumer', () => {
   };
 
   const startConsumer = async () => {
-    const consumer = new BatchConsumer(
-      scope.kafka(),
+    const consumer = new BatchConsumer({
+      kafka: scope.kafka(),
       names,
-      scope.topicPrefix,
       publisher,
-      { topic: eventsTopic, groupId: 'test-group', handler, retry: { initialMs: 50, maxMs: 200 } },
-      1024 * 1024,
+      options: {
+        topic: eventsTopic,
+        groupId: 'test-group',
+        handler,
+        retry: { initialMs: 50, maxMs: 200 },
+      },
+      maxMessageBytes: 1024 * 1024,
       logger,
       metrics,
-    );
+    });
     consumers.push(consumer);
     await consumer.start();
     return consumer;

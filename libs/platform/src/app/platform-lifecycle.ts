@@ -99,17 +99,16 @@ export class PlatformLifecycle
     });
 
     for (const { options, handler } of consumed) {
-      const consumer = new BatchConsumer(
-        this.kafka,
-        this.names,
-        config.KAFKA_TOPIC_PREFIX,
-        this.publisher,
-        { ...options, handler },
-        config.KAFKA_MAX_MESSAGE_BYTES,
-        logger.child({ consumer: options.groupId }),
-        this.platform.metrics,
-        (reason) => readiness.markBroken(reason),
-      );
+      const consumer = new BatchConsumer({
+        kafka: this.kafka,
+        names: this.names,
+        publisher: this.publisher,
+        options: { ...options, handler },
+        maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
+        logger: logger.child({ consumer: options.groupId }),
+        metrics: this.platform.metrics,
+        onGaveUp: (reason) => readiness.markBroken(reason),
+      });
       this.consumers.push(consumer);
       readiness.register({
         name: `consumer:${options.groupId}`,

@@ -58,17 +58,40 @@ export class BatchConsumer<T> {
   private readonly retries;
   private readonly batchSeconds;
 
-  constructor(
-    kafka: Kafka,
-    private readonly names: TopicNames,
-    private readonly groupPrefix: string,
-    private readonly publisher: EventPublisher,
-    private readonly options: BatchConsumerOptions<T>,
-    private readonly maxMessageBytes: number,
-    private readonly logger: Logger,
-    metrics: Metrics,
-    private readonly onGaveUp: (reason: string) => void = () => undefined,
-  ) {
+  private readonly names: TopicNames;
+  private readonly publisher: EventPublisher;
+  private readonly options: BatchConsumerOptions<T>;
+  private readonly maxMessageBytes: number;
+  private readonly logger: Logger;
+  private readonly onGaveUp: (reason: string) => void;
+
+  constructor({
+    kafka,
+    names,
+    publisher,
+    options,
+    maxMessageBytes,
+    logger,
+    metrics,
+    onGaveUp = () => undefined,
+  }: {
+    kafka: Kafka;
+    names: TopicNames;
+    publisher: EventPublisher;
+    options: BatchConsumerOptions<T>;
+    /** Records larger than this are dead-lettered unread (TOO_LARGE). */
+    maxMessageBytes: number;
+    logger: Logger;
+    metrics: Metrics;
+    /** Told when kafkajs stops restarting the consumer: only a process restart helps then. */
+    onGaveUp?: (reason: string) => void;
+  }) {
+    this.names = names;
+    this.publisher = publisher;
+    this.options = options;
+    this.maxMessageBytes = maxMessageBytes;
+    this.logger = logger;
+    this.onGaveUp = onGaveUp;
     if (!options.topic.deadLetter)
       throw new Error(`topic ${options.topic.name} has no dead-letter topic`);
     this.maxBatchSize = options.maxBatchSize ?? 500;
@@ -116,7 +139,7 @@ export class BatchConsumer<T> {
   }
 
   get groupId(): string {
-    return `${this.groupPrefix}${this.options.groupId}`;
+    return this.names.group(this.options.groupId);
   }
 
   get topicName(): string {

@@ -1,12 +1,17 @@
 import type { TopicSpec } from '@shoal/contracts';
 import type { Admin, ITopicConfig } from 'kafkajs';
 
-/** Applies the deployment's prefix to catalogue names; the only place a topic name is formed. */
+/** Applies the deployment's prefix to catalogue names; the only place topic and group names are formed. */
 export class TopicNames {
   constructor(private readonly prefix: string) {}
 
   of(spec: TopicSpec): string {
     return `${this.prefix}${spec.name}`;
+  }
+
+  /** Consumer groups share the prefix, so deployments on one cluster never share offsets. */
+  group(groupId: string): string {
+    return `${this.prefix}${groupId}`;
   }
 }
 

@@ -142,13 +142,18 @@ interface SegmentVersionDocument {
 }
 
 const json = (segment: Segment) => toJson(SegmentSchema, segment) as JsonObject;
-const enumName = (segment: Segment, field: 'kind' | 'status' | 'visibility') =>
-  String((toJson(SegmentSchema, segment, { alwaysEmitImplicit: true }) as JsonObject)[field]);
 
 function toDocument(stored: StoredSegment): Omit<SegmentDocument, 'pendingChanges'> {
   const { segment } = stored;
   const millis = (t: Segment['createdAt']) =>
     t ? Number(t.seconds) * 1000 + Math.floor(t.nanos / 1e6) : 0;
+  // enum fields as their proto names, as in the JSON form (one serialisation for all of them)
+  const names = toJson(SegmentSchema, segment, { alwaysEmitImplicit: true }) as {
+    kind: string;
+    status: string;
+    visibility: string;
+    refresh?: { mode?: string };
+  };
   return {
     _id: segment.id,
     definition: json(segment),
@@ -157,16 +162,10 @@ function toDocument(stored: StoredSegment): Omit<SegmentDocument, 'pendingChange
       ? `\u0000deleted\u0000${segment.id}`
       : `${segment.owner}\u0000${nameKey(segment.name)}`,
     nameSort: nameKey(segment.name),
-    kind: enumName(segment, 'kind'),
-    status: enumName(segment, 'status'),
-    visibility: enumName(segment, 'visibility'),
-    refreshMode: String(
-      (
-        toJson(SegmentSchema, segment, { alwaysEmitImplicit: true }) as {
-          refresh?: { mode?: string };
-        }
-      ).refresh?.mode ?? '',
-    ),
+    kind: names.kind,
+    status: names.status,
+    visibility: names.visibility,
+    refreshMode: names.refresh?.mode ?? '',
     tags: [...segment.tags],
     hiddenSubjects: [...(segment.hiddenFrom?.subjects ?? [])],
     hiddenGroups: [...(segment.hiddenFrom?.groups ?? [])],
