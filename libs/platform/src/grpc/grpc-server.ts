@@ -3,15 +3,19 @@ import { readFileSync } from 'node:fs';
 import { type DescMethod, type DescService, create, fromBinary } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { loadSync } from '@grpc/proto-loader';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier';
 import { ValidationError } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
 import type { CallContext, GrpcServiceHandlers } from './handlers';
-import { methodPath, reflectionPackageDefinition, serverDefinition } from './service-definition';
+import {
+  healthReflectionDefinition,
+  methodPath,
+  reflectionPackageDefinition,
+  serverDefinition,
+} from './service-definition';
 import { toGrpcFailure } from './status';
 
 export interface GrpcServerOptions {
@@ -82,7 +86,7 @@ export class GrpcServer {
     this.health.addToServer(this.server);
     // reflection describes Shoal's services and the standard health service alike
     const described = {
-      ...loadSync(healthProtoPath),
+      ...healthReflectionDefinition(),
       ...reflectionPackageDefinition(this.services),
     };
     new ReflectionService(described as never).addToServer(this.server);

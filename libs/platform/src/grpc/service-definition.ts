@@ -5,8 +5,10 @@ import {
   fromBinary,
   toBinary,
 } from '@bufbuild/protobuf';
-import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import { type DescriptorProto, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 /**
  * A grpc-js service definition derived from a protobuf-es service descriptor. Requests reach
@@ -63,4 +65,75 @@ export function reflectionPackageDefinition(services: readonly DescService[]) {
     };
   }
   return definition;
+}
+
+/** The standard grpc.health.v1 service, described for reflection with canonical descriptors. */
+export function healthReflectionDefinition() {
+  const definition: Record<string, { fileDescriptorProtos: Buffer[] }> = {};
+  for (const [name, entry] of Object.entries(loadSync(healthProtoPath))) {
+    const files = (entry as { fileDescriptorProtos?: Buffer[] }).fileDescriptorProtos;
+    if (files)
+      definition[name] = { fileDescriptorProtos: files.map((bytes) => canonicalDescriptor(bytes)) };
+  }
+  return definition;
+}
+
+/**
+ * Descriptors as protoc writes them, for descriptors @grpc/proto-loader produced (the standard
+ * health service's): map-entry types named "<Field>Entry" and type references fully qualified.
+ * Strict reflection clients (grpcurl, protobuf-go) refuse the loader's own naming.
+ */
+export function canonicalDescriptor(bytes: Uint8Array): Buffer {
+  const file = fromBinary(FileDescriptorProtoSchema, bytes);
+  const packageScope = file.package ? `.${file.package}` : '';
+  const messages = walk(file.messageType, packageScope);
+  for (const { message, scope } of messages) renameMapEntries(message, scope);
+  const declared = new Set([
+    ...walk(file.messageType, packageScope).flatMap(({ message, scope }) => [
+      `${scope}.${message.name}`,
+      ...message.enumType.map((e) => `${scope}.${message.name}.${e.name}`),
+    ]),
+    ...file.enumType.map((e) => `${packageScope}.${e.name}`),
+  ]);
+  const resolve = (name: string, scope: string) => {
+    if (name.startsWith('.')) return name;
+    for (let at = scope; at.length >= packageScope.length; at = at.slice(0, at.lastIndexOf('.'))) {
+      if (declared.has(`${at}.${name}`)) return `${at}.${name}`;
+      if (at === packageScope) break;
+    }
+    return `${packageScope}.${name}`;
+  };
+  for (const { message, scope } of walk(file.messageType, packageScope)) {
+    for (const field of message.field) {
+      if (field.typeName) field.typeName = resolve(field.typeName, `${scope}.${message.name}`);
+    }
+  }
+  for (const method of file.service.flatMap((service) => service.method)) {
+    method.inputType = resolve(method.inputType, packageScope);
+    method.outputType = resolve(method.outputType, packageScope);
+  }
+  return Buffer.from(toBinary(FileDescriptorProtoSchema, file));
+}
+
+/** Every message of a file with the scope it is declared in (its parent's full name). */
+function walk(
+  messages: readonly DescriptorProto[],
+  scope: string,
+): { message: DescriptorProto; scope: string }[] {
+  return messages.flatMap((message) => [
+    { message, scope },
+    ...walk(message.nestedType, `${scope}.${message.name}`),
+  ]);
+}
+
+function renameMapEntries(message: DescriptorProto, scope: string): void {
+  const own = `${scope}.${message.name}`;
+  for (const entry of message.nestedType.filter((nested) => nested.options?.mapEntry)) {
+    const field = message.field.find(
+      (f) => f.typeName === entry.name || f.typeName === `${own}.${entry.name}`,
+    );
+    if (!field) continue;
+    entry.name = `${field.name.replace(/(^|_)([a-z])/g, (_, __: string, c: string) => c.toUpperCase())}Entry`;
+    field.typeName = `${own}.${entry.name}`;
+  }
 }
