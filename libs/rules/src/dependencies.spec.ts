@@ -2,6 +2,7 @@ import { toJson } from '@bufbuild/protobuf';
 import { WindowSchema } from '@shoal/contracts';
 import { dependenciesOf, mergeSpecs, specsOf } from './dependencies';
 import { ruleFromJson } from './testing/arbitraries';
+import { PRODUCT_EXAMPLES, type ProductExampleName } from './testing/examples';
 import type { AggregateSpec } from './state';
 
 describe('dependenciesOf', () => {
@@ -184,5 +185,43 @@ describe('state spec keys', () => {
     expect(aggregate({ count: { gt: 1 }, window: { lastDays: 7 } }).key).toBe(
       '[1,"aggregate","count","Order Completed",[],"",["day"],"UTC",0]',
     );
+  });
+  // Keys are stored with the state they name, so any change to their bytes orphans stored state.
+  it.each<[ProductExampleName, string[]]>([
+    [
+      'loyalButLapsed',
+      [
+        '[1,"aggregate","count","Order Completed",[],"",["all"],"",0]',
+        '[1,"aggregate","numeric","Order Completed",[],"total",["all"],"",0]',
+        '[1,"recency","Page Viewed",[],""]',
+      ],
+    ],
+    [
+      'winterBuyersNotOpening',
+      [
+        '[1,"aggregate","count","Email Opened",[],"",["day"],"Europe/Berlin",0]',
+        '[1,"aggregate","count","Order Completed",[{"caseInsensitive":true,"equals":"winter apparel","path":"products.category"}],"",["year"],"Europe/Berlin",0]',
+      ],
+    ],
+    [
+      'retirementReaders',
+      [
+        '[1,"aggregate","count","Content Viewed",[{"equals":"retirement-planning","path":"topic"}],"",["all"],"",0]',
+      ],
+    ],
+    [
+      'cartAbandoners',
+      ['[1,"sequence",[["Product Added",[]]],["Order Completed",[]],["day"],"UTC",100]'],
+    ],
+    ['newBuyers', ['[1,"recency","Order Completed",[],""]']],
+    [
+      'trialActivation',
+      [
+        '[1,"sequence",[["Pricing Viewed",[]],["Trial Started",[]],["Teammate Invited",[]]],null,["all"],"",100]',
+      ],
+    ],
+  ])('keep their stored bytes for the product example %s', (name, keys) => {
+    const rule = ruleFromJson(PRODUCT_EXAMPLES[name].json);
+    expect(specsOf({ rule }).map((spec) => spec.key)).toEqual(keys);
   });
 });
