@@ -1,7 +1,7 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
-import type { FieldCondition } from '@shoal/contracts';
+import type { EventCondition, FieldCondition } from '@shoal/contracts';
 import { RuleError, RuleErrorCode, assertNever } from './errors';
-import { addToSum, mergeSums, sumValue } from './exact-sum';
+import { addToSum, mergeSums, sumValue, type ExactSum } from './exact-sum';
 import { compileFilters } from './field';
 import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
 import { canonicalJson, elementsOf, resolvePath } from './values';
@@ -217,27 +217,96 @@ export function readAccumulators(
   accumulators: readonly Accumulator[],
   distinctValuesCap: number,
 ): AggregateReading {
+  return {
+    count: countOf(accumulators),
+    sum: sumValue(sumOf(accumulators)),
+    min: extremeOf(accumulators, 'min'),
+    max: extremeOf(accumulators, 'max'),
+    ...distinctOf(accumulators, distinctValuesCap),
+  };
+}
+
+/** The measures an aggregate condition can take of its window. */
+export type AggregateMeasure = Exclude<
+  EventCondition['measure']['case'],
+  'firstSeen' | 'lastSeen' | undefined
+>;
+
+/** A measure of a window; `saturated` as in AggregateReading. */
+export interface MeasureValue {
+  readonly value: number | undefined;
+  readonly saturated: boolean;
+}
+
+/**
+ * Reads one measure from a window's buckets, merging only the totals that measure needs (a
+ * condition reads its window on every evaluation, so the reader is chosen once, when compiling).
+ */
+export function measureReader(
+  measure: AggregateMeasure,
+  distinctValuesCap: number,
+): (accumulators: readonly Accumulator[]) => MeasureValue {
+  switch (measure) {
+    case 'count':
+      return (accumulators) => ({ value: countOf(accumulators), saturated: false });
+    case 'sum':
+      return (accumulators) => ({ value: sumValue(sumOf(accumulators)), saturated: false });
+    case 'avg':
+      return (accumulators) => {
+        const count = countOf(accumulators);
+        return {
+          value: count === 0 ? undefined : sumValue(sumOf(accumulators)) / count,
+          saturated: false,
+        };
+      };
+    case 'min':
+    case 'max':
+      return (accumulators) => ({ value: extremeOf(accumulators, measure), saturated: false });
+    case 'distinctCount':
+      return (accumulators) => {
+        const { distinct, saturated } = distinctOf(accumulators, distinctValuesCap);
+        return { value: distinct, saturated };
+      };
+    default:
+      return assertNever(measure, 'event measure');
+  }
+}
+
+function countOf(accumulators: readonly Accumulator[]): number {
   let count = 0;
-  let sum: number[] = [];
-  let min: number | undefined;
-  let max: number | undefined;
+  for (const accumulator of accumulators) count += accumulator.count;
+  return count;
+}
+
+function sumOf(accumulators: readonly Accumulator[]): ExactSum {
+  let sum: ExactSum = [];
+  for (const accumulator of accumulators) {
+    if (accumulator.sum !== undefined) sum = mergeSums(sum, accumulator.sum);
+  }
+  return sum;
+}
+
+function extremeOf(accumulators: readonly Accumulator[], which: 'min' | 'max'): number | undefined {
+  const pick = which === 'min' ? Math.min : Math.max;
+  let extreme: number | undefined;
+  for (const accumulator of accumulators) {
+    const value = accumulator[which];
+    if (value !== undefined) extreme = extreme === undefined ? value : pick(extreme, value);
+  }
+  return extreme;
+}
+
+function distinctOf(
+  accumulators: readonly Accumulator[],
+  distinctValuesCap: number,
+): { distinct: number; saturated: boolean } {
   let saturated = false;
   const values = new Set<string>();
   for (const accumulator of accumulators) {
-    count += accumulator.count;
-    if (accumulator.sum !== undefined) sum = mergeSums(sum, accumulator.sum);
-    if (accumulator.min !== undefined)
-      min = min === undefined ? accumulator.min : Math.min(min, accumulator.min);
-    if (accumulator.max !== undefined)
-      max = max === undefined ? accumulator.max : Math.max(max, accumulator.max);
     if (accumulator.saturated === true) saturated = true;
     for (const value of accumulator.values ?? []) values.add(value);
   }
   return {
-    count,
-    sum: sumValue(sum),
-    min,
-    max,
     distinct: saturated ? Math.max(values.size, distinctValuesCap + 1) : values.size,
     saturated,
   };

@@ -10,7 +10,7 @@ import {
   type Rule,
   type SequenceCondition,
 } from '@shoal/contracts';
-import { bucketsInWindow, readAccumulators } from './aggregate';
+import { bucketsInWindow, measureReader, type MeasureValue } from './aggregate';
 import {
   compareNumber,
   describeComparison,
@@ -411,36 +411,11 @@ function compileAggregate(
   const operator: NumericOperator = numericOperator(measure.value.operator);
   const plan = windowPlanOf(event.window, context.timeZone);
   const cap = spec.distinctValuesCap;
-  const read = (state: EvaluationState, now: number) =>
-    readAccumulators(
+  const readMeasure = measureReader(measure.case, cap);
+  const valueOf = (state: EvaluationState, now: number): MeasureValue =>
+    readMeasure(
       bucketsInWindow({ state: state.aggregates[spec.key], plan, now, timeZone: context.timeZone }),
-      cap,
     );
-  const valueOf = (
-    state: EvaluationState,
-    now: number,
-  ): { value: number | undefined; saturated: boolean } => {
-    const reading = read(state, now);
-    switch (measure.case) {
-      case 'count':
-        return { value: reading.count, saturated: false };
-      case 'sum':
-        return { value: reading.sum, saturated: false };
-      case 'avg':
-        return {
-          value: reading.count === 0 ? undefined : reading.sum / reading.count,
-          saturated: false,
-        };
-      case 'min':
-        return { value: reading.min, saturated: false };
-      case 'max':
-        return { value: reading.max, saturated: false };
-      case 'distinctCount':
-        return { value: reading.distinct, saturated: reading.saturated };
-      default:
-        return assertNever(measure, 'event measure');
-    }
-  };
   // With validation keeping distinct thresholds at or below the cap, "more than the cap" decides
   // every comparison exactly, so the saturated reading (cap + 1) compares correctly.
   const evaluate = (state: EvaluationState, now: number): boolean =>
