@@ -1,8 +1,8 @@
-import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
-import type { EventCondition, FieldCondition } from '@shoal/contracts';
+import type { JsonValue } from '@bufbuild/protobuf';
+import type { EventCondition } from '@shoal/contracts';
+import { compiledSpec } from './compiled-spec';
 import { RuleError, RuleErrorCode, assertNever } from './errors';
 import { addToSum, mergeSums, sumValue, type ExactSum } from './exact-sum';
-import { compileFilters } from './field';
 import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
 import { canonicalJson, elementsOf, resolvePath } from './values';
 import { bucketIndex, windowBucketRange, type WindowPlan } from './windows';
@@ -17,30 +17,6 @@ const ALL_BUCKET = 'all';
 /** Windows of up to this many buckets are read by index; longer ones by scanning the buckets held. */
 const DIRECT_LOOKUP_SPAN = 400;
 const RANGE_BUCKET = 'range';
-
-const matcherCache = new Map<string, (properties: JsonObject) => boolean>();
-
-/** Whether an event is one of those a spec (or sequence step) counts: right name, every filter passes. */
-export function eventMatcher({
-  cacheKey,
-  event,
-  where,
-  timeZone,
-}: {
-  cacheKey: string;
-  event: string;
-  where: readonly FieldCondition[];
-  timeZone: string;
-}): (candidate: RuleEvent) => boolean {
-  let filters = matcherCache.get(cacheKey);
-  if (filters === undefined) {
-    filters = compileFilters({ filters: where, timeZone });
-    if (matcherCache.size > 10_000) matcherCache.clear();
-    matcherCache.set(cacheKey, filters);
-  }
-  const passes = filters;
-  return (candidate) => candidate.name === event && passes(candidate.properties);
-}
 
 export function checkEvent(event: RuleEvent): void {
   if (!Number.isFinite(event.timestamp) || Math.abs(event.timestamp) >= 8.64e15) {
@@ -120,15 +96,22 @@ export function applyEvent({
   spec: AggregateSpec;
   event: RuleEvent;
 }): AggregateState {
-  const current = state ?? EMPTY_AGGREGATE;
   checkEvent(event);
-  const matches = eventMatcher({
-    cacheKey: spec.key,
-    event: spec.event,
-    where: spec.where,
-    timeZone: spec.timeZone,
-  });
-  if (!matches(event)) return current;
+  return foldAggregateEvent({ state, spec, event });
+}
+
+/** applyEvent for an event already checked (applyEventToState checks it once for every spec). */
+export function foldAggregateEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: AggregateState | undefined;
+  spec: AggregateSpec;
+  event: RuleEvent;
+}): AggregateState {
+  const current = state ?? EMPTY_AGGREGATE;
+  if (!compiledSpec(spec).matches(event)) return current;
   const key = bucketKeyOf(spec.bucketing, event.timestamp);
   if (key === undefined) return current;
   const previous = current.buckets[key];

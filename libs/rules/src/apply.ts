@@ -1,7 +1,7 @@
-import { applyEvent, pruneBuckets } from './aggregate';
+import { checkEvent, foldAggregateEvent, pruneBuckets } from './aggregate';
 import { assertNever } from './errors';
-import { applyRecencyEvent } from './recency';
-import { applySequenceEvent, pruneSequence } from './sequence';
+import { foldRecencyEvent } from './recency';
+import { foldSequenceEvent, pruneSequence } from './sequence';
 import type { EvaluationState, RuleEvent, StateSpec } from './state';
 
 // Folding events into a whole evaluation state, spec by spec.
@@ -16,12 +16,15 @@ export function applyEventToState({
   specs: readonly StateSpec[];
   event: RuleEvent;
 }): EvaluationState {
+  // The event is checked once here for every spec; one no spec folds is not looked at.
+  if (specs.length === 0) return state;
+  checkEvent(event);
   let { aggregates, recency, sequences } = state;
   for (const spec of specs) {
     switch (spec.kind) {
       case 'aggregate': {
         const before = aggregates[spec.key];
-        const after = applyEvent({ state: before, spec, event });
+        const after = foldAggregateEvent({ state: before, spec, event });
         if (after !== before && (before !== undefined || Object.keys(after.buckets).length > 0)) {
           aggregates = { ...aggregates, [spec.key]: after };
         }
@@ -29,13 +32,13 @@ export function applyEventToState({
       }
       case 'recency': {
         const before = recency[spec.key];
-        const after = applyRecencyEvent({ state: before, spec, event });
+        const after = foldRecencyEvent({ state: before, spec, event });
         if (after !== undefined && after !== before) recency = { ...recency, [spec.key]: after };
         break;
       }
       case 'sequence': {
         const before = sequences[spec.key];
-        const after = applySequenceEvent({ state: before, spec, event });
+        const after = foldSequenceEvent({ state: before, spec, event });
         if (
           after !== before &&
           (before !== undefined ||

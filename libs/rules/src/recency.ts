@@ -1,4 +1,5 @@
-import { checkEvent, eventMatcher } from './aggregate';
+import { checkEvent } from './aggregate';
+import { compiledSpec } from './compiled-spec';
 import type { RecencySpec, RecencyState, RuleEvent } from './state';
 
 // First and last occurrences: all-time extremes, so order of arrival does not matter.
@@ -14,13 +15,20 @@ export function applyRecencyEvent({
   event: RuleEvent;
 }): RecencyState | undefined {
   checkEvent(event);
-  const matches = eventMatcher({
-    cacheKey: spec.key,
-    event: spec.event,
-    where: spec.where,
-    timeZone: spec.timeZone,
-  });
-  if (!matches(event)) return state;
+  return foldRecencyEvent({ state, spec, event });
+}
+
+/** applyRecencyEvent for an event already checked. */
+export function foldRecencyEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: RecencyState | undefined;
+  spec: RecencySpec;
+  event: RuleEvent;
+}): RecencyState | undefined {
+  if (!compiledSpec(spec).matches(event)) return state;
   const instant = event.timestamp;
   if (state === undefined) return { first: instant, last: instant };
   if (instant >= state.first && instant <= state.last) return state;

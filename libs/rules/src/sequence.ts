@@ -1,4 +1,5 @@
-import { checkEvent, eventMatcher } from './aggregate';
+import { checkEvent } from './aggregate';
+import { compiledSpec } from './compiled-spec';
 import type { RuleEvent, SequenceSpec, SequenceState } from './state';
 import { bucketIndex, bucketStart } from './windows';
 
@@ -31,34 +32,34 @@ export function applySequenceEvent({
   event: RuleEvent;
 }): SequenceState {
   checkEvent(event);
+  return foldSequenceEvent({ state, spec, event });
+}
+
+/** applySequenceEvent for an event already checked. */
+export function foldSequenceEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: SequenceState | undefined;
+  spec: SequenceSpec;
+  event: RuleEvent;
+}): SequenceState {
   const current = state ?? EMPTY_SEQUENCE(spec.steps.length);
+  const matchers = compiledSpec(spec);
   let changed = false;
-  const steps = spec.steps.map((step, index) => {
+  const steps = matchers.steps.map((matches, index) => {
     const list = current.steps[index] ?? [];
-    const matches = eventMatcher({
-      cacheKey: `${spec.key}#${index}`,
-      event: step.event,
-      where: step.where,
-      timeZone: spec.timeZone,
-    });
     if (!matches(event)) return list;
     const next = insertCapped(list, event.timestamp, spec.occurrenceCap);
     changed ||= next !== list;
     return next;
   });
   let followUps = current.followUps;
-  if (spec.followUp !== undefined) {
-    const matches = eventMatcher({
-      cacheKey: `${spec.key}#follow-up`,
-      event: spec.followUp.event,
-      where: spec.followUp.where,
-      timeZone: spec.timeZone,
-    });
-    if (matches(event)) {
-      const next = insertCapped(followUps, event.timestamp, spec.occurrenceCap);
-      changed ||= next !== followUps;
-      followUps = next;
-    }
+  if (matchers.followUp !== undefined && matchers.followUp(event)) {
+    const next = insertCapped(followUps, event.timestamp, spec.occurrenceCap);
+    changed ||= next !== followUps;
+    followUps = next;
   }
   return changed ? { steps, followUps } : current;
 }
