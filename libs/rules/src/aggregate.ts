@@ -4,7 +4,7 @@ import { compiledSpec } from './compiled-spec';
 import { RuleError, RuleErrorCode, assertNever } from './errors';
 import { addToSum, mergeSums, sumValue, type ExactSum } from './exact-sum';
 import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
-import { canonicalJson, elementsOf, resolvePath } from './values';
+import { canonicalJson, elementsOf, resolveSegments } from './values';
 import { bucketIndex, windowBucketRange, type WindowPlan } from './windows';
 
 // Incremental event aggregates: folding one event into a spec's buckets, dropping buckets no
@@ -54,6 +54,7 @@ function distinctValues(value: JsonValue | undefined): string[] {
 
 function accumulate(
   spec: AggregateSpec,
+  property: readonly string[] | undefined,
   previous: Accumulator | undefined,
   event: RuleEvent,
 ): Accumulator | undefined {
@@ -61,7 +62,7 @@ function accumulate(
     case 'count':
       return { count: (previous?.count ?? 0) + 1 };
     case 'numeric': {
-      const values = numericValues(resolvePath(event.properties, spec.property));
+      const values = numericValues(resolveSegments(event.properties, property));
       if (values.length === 0) return previous;
       let { count, sum, min, max } = previous ?? { count: 0, sum: [] };
       for (const value of values) {
@@ -73,7 +74,7 @@ function accumulate(
       return { count, sum: sum ?? [], min, max };
     }
     case 'distinct': {
-      const values = distinctValues(resolvePath(event.properties, spec.property));
+      const values = distinctValues(resolveSegments(event.properties, property));
       if (values.length === 0) return previous;
       if (previous?.saturated === true) return previous;
       const set = new Set(previous?.values ?? []);
@@ -111,11 +112,12 @@ export function foldAggregateEvent({
   event: RuleEvent;
 }): AggregateState {
   const current = state ?? EMPTY_AGGREGATE;
-  if (!compiledSpec(spec).matches(event)) return current;
+  const { matches, property } = compiledSpec(spec);
+  if (!matches(event)) return current;
   const key = bucketKeyOf(spec.bucketing, event.timestamp);
   if (key === undefined) return current;
   const previous = current.buckets[key];
-  const next = accumulate(spec, previous, event);
+  const next = accumulate(spec, property, previous, event);
   if (next === undefined || next === previous) return current;
   return { buckets: { ...current.buckets, [key]: next } };
 }

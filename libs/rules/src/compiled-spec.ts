@@ -2,8 +2,10 @@ import type { FieldCondition } from '@shoal/contracts';
 import { assertNever } from './errors';
 import { compileFilters } from './field';
 import type { AggregateSpec, RecencySpec, RuleEvent, SequenceSpec, StateSpec } from './state';
+import { pathSegments } from './values';
 
-// What folding events into a spec's state needs from the spec, compiled once per spec object.
+// What folding events into a spec's state needs from the spec (event matchers, the aggregated
+// property's path), compiled once per spec object.
 // Callers keep their spec objects across events (specsOf once per rule, not per event), so the
 // cache is keyed by the object and forgets specs nobody holds. There is no cache by key string:
 // a caller rebuilding its specs for every event already pays more for that (normalising and
@@ -14,6 +16,8 @@ export type EventMatcher = (event: RuleEvent) => boolean;
 
 export interface CompiledAggregateSpec {
   readonly matches: EventMatcher;
+  /** The aggregated property's path segments (undefined for a count). */
+  readonly property: readonly string[] | undefined;
 }
 
 export interface CompiledRecencySpec {
@@ -45,6 +49,10 @@ export function compiledSpec(spec: StateSpec): CompiledSpec {
 function compileSpec(spec: StateSpec): CompiledSpec {
   switch (spec.kind) {
     case 'aggregate':
+      return {
+        matches: eventMatcher(spec.event, spec.where, spec.timeZone),
+        property: pathSegments(spec.property),
+      };
     case 'recency':
       return { matches: eventMatcher(spec.event, spec.where, spec.timeZone) };
     case 'sequence':

@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import type { FieldCondition } from '@shoal/contracts';
 import { RuleError, RuleErrorCode, assertNever } from './errors';
 import { compileTimeTest, isTimeOperator, type CompiledTimeTest } from './time-test';
-import { elementsOf, parseInstant, resolvePath, valueToJson } from './values';
+import { elementsOf, parseInstant, pathSegments, resolveSegments, valueToJson } from './values';
 
 // A FieldCondition compiled to a test on a JSON record (a profile's traits or an event's
 // properties). Operands are parsed (and case-folded) once.
@@ -39,6 +39,7 @@ export function compileField({
   timeZone: string;
 }): CompiledField {
   const { path, caseInsensitive, allElements } = condition;
+  const segments = pathSegments(path);
   const fold = (text: string): string => (caseInsensitive ? text.toLowerCase() : text);
   const foldScalar = (value: Scalar): Scalar => (typeof value === 'string' ? fold(value) : value);
   const scalarOperand = (json: JsonValue): Scalar => {
@@ -62,7 +63,7 @@ export function compileField({
     timeTest?: CompiledTimeTest,
   ): CompiledField => {
     const holds = (record: JsonObject, now: number, traits: JsonObject): boolean => {
-      const elements = elementsOf(resolvePath(record, path));
+      const elements = elementsOf(resolveSegments(record, segments));
       if (allElements)
         return elements.length > 0 && elements.every((element) => test(element, now, traits));
       return elements.some((element) => test(element, now, traits));
@@ -74,7 +75,7 @@ export function compileField({
       breakpoints: (record, now) =>
         timeTest === undefined || !timeTest.relative
           ? []
-          : elementsOf(resolvePath(record, path)).flatMap((element) => {
+          : elementsOf(resolveSegments(record, segments)).flatMap((element) => {
               const instant = parseInstant(element, timeZone);
               return instant === undefined ? [] : timeTest.breakpoints(instant, now);
             }),
@@ -86,7 +87,7 @@ export function compileField({
     path,
     relative: false,
     test: (record, now, traits) =>
-      !elementsOf(resolvePath(record, path)).some((element) => test(element, now, traits)),
+      !elementsOf(resolveSegments(record, segments)).some((element) => test(element, now, traits)),
     breakpoints: () => [],
     describe: () => words,
   });
@@ -141,7 +142,7 @@ export function compileField({
         path,
         relative: false,
         test: (record) => {
-          const value = resolvePath(record, path);
+          const value = resolveSegments(record, segments);
           return (value !== undefined && value !== null) === wanted;
         },
         breakpoints: () => [],

@@ -5,7 +5,8 @@ import {
   formatInstant,
   parseCivilDate,
   parseInstant,
-  resolvePath,
+  pathSegments,
+  resolveSegments,
   startOfCivilDate,
 } from './values';
 import {
@@ -256,8 +257,9 @@ export function compileTimeTest({
     case 'afterTrait': {
       const span = spanMs(operator.value.within);
       const anchorPath = operator.value.path;
+      const anchorSegments = pathSegments(anchorPath);
       const anchorOf = (traits: JsonObject): number | undefined => {
-        const value = resolvePath(traits, anchorPath);
+        const value = resolveSegments(traits, anchorSegments);
         return Array.isArray(value) ? undefined : parseInstant(value, timeZone);
       };
       return {

@@ -44,11 +44,18 @@ const INDEX = /^(0|[1-9]\d*)$/;
  * collection that found nothing.
  */
 export function resolvePath(root: JsonValue, path: string): JsonValue | undefined {
-  const segments = pathSegments(path);
-  return segments === undefined ? undefined : resolveSegments(root, segments, 0);
+  return resolveSegments(root, pathSegments(path));
 }
 
-function resolveSegments(
+/** resolvePath for a path split once by pathSegments (undefined, an invalid path, finds nothing). */
+export function resolveSegments(
+  root: JsonValue,
+  segments: readonly string[] | undefined,
+): JsonValue | undefined {
+  return segments === undefined ? undefined : resolveFrom(root, segments, 0);
+}
+
+function resolveFrom(
   value: JsonValue,
   segments: readonly string[],
   at: number,
@@ -58,11 +65,11 @@ function resolveSegments(
   if (Array.isArray(value)) {
     if (INDEX.test(segment)) {
       const element = value[Number(segment)];
-      return element === undefined ? undefined : resolveSegments(element, segments, at + 1);
+      return element === undefined ? undefined : resolveFrom(element, segments, at + 1);
     }
     const collected: JsonValue[] = [];
     for (const element of value) {
-      const found = resolveSegments(element, segments, at);
+      const found = resolveFrom(element, segments, at);
       if (found === undefined) continue;
       if (Array.isArray(found)) collected.push(...found);
       else collected.push(found);
@@ -70,7 +77,7 @@ function resolveSegments(
     return collected.length === 0 ? undefined : collected;
   }
   if (isJsonObject(value) && Object.prototype.hasOwnProperty.call(value, segment)) {
-    return resolveSegments(value[segment] as JsonValue, segments, at + 1);
+    return resolveFrom(value[segment] as JsonValue, segments, at + 1);
   }
   return undefined;
 }
