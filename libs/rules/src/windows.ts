@@ -104,7 +104,9 @@ function computeOffset(timeZone: string, instant: number): number {
 }
 
 const OFFSET_BLOCK_MS = 15 * MINUTE_MS;
-const offsetCache = new Map<string, number>();
+const MAX_CACHED_BLOCKS_PER_ZONE = 200_000;
+/** Zone to block index to offset, for the blocks known to have one offset throughout. */
+const offsetCache = new Map<string, Map<number, number>>();
 
 /**
  * The zone's offset from UTC at an instant, in milliseconds. Offsets are cached per 15-minute
@@ -116,16 +118,20 @@ export function zoneOffset(timeZone: string, instant: number): number {
   if (!Number.isFinite(instant)) {
     throw new RuleError(RuleErrorCode.InvalidArgument, `not a finite instant: ${instant}`);
   }
+  let blocks = offsetCache.get(timeZone);
+  if (blocks === undefined) {
+    blocks = new Map();
+    offsetCache.set(timeZone, blocks);
+  }
   const block = Math.floor(instant / OFFSET_BLOCK_MS);
-  const key = `${timeZone}|${block}`;
-  const cached = offsetCache.get(key);
+  const cached = blocks.get(block);
   if (cached !== undefined) return cached;
   const start = block * OFFSET_BLOCK_MS;
   const atStart = computeOffset(timeZone, start);
   const atEnd = computeOffset(timeZone, start + OFFSET_BLOCK_MS - 1);
   if (atStart !== atEnd) return computeOffset(timeZone, instant);
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, atStart);
+  if (blocks.size > MAX_CACHED_BLOCKS_PER_ZONE) blocks.clear();
+  blocks.set(block, atStart);
   return atStart;
 }
 
