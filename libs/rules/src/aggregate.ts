@@ -5,7 +5,7 @@ import { RuleError, RuleErrorCode, assertNever } from './errors';
 import { addToSum, mergeSums, sumValue, type ExactSum } from './exact-sum';
 import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
 import { canonicalJson, elementsOf, resolveSegments } from './values';
-import { bucketIndex, windowBucketRange, type WindowPlan } from './windows';
+import { bucketIndex, windowRangeAt, type WindowPlan } from './windows';
 
 // Incremental event aggregates: folding one event into a spec's buckets, dropping buckets no
 // window can reach any more, and reading a window. Events may arrive late or out of order; an
@@ -175,10 +175,7 @@ export function bucketsInWindow({
     case 'range':
       return Object.values(buckets);
     case 'sliding': {
-      const [low, high] = windowBucketRange(
-        plan.shape,
-        bucketIndex(plan.unit, now, plan.unit === 'minute' ? 'UTC' : timeZone),
-      );
+      const [low, high] = windowRangeAt(plan, now, timeZone);
       const found: Accumulator[] = [];
       if (high - low < DIRECT_LOOKUP_SPAN) {
         for (let index = low; index <= high; index += 1) {

@@ -31,9 +31,9 @@ import {
   bucketIndex,
   bucketStart,
   canonicalTimeZone,
-  windowBucketRange,
   windowEnterIndex,
   windowLeaveIndex,
+  windowRangeAt,
   type WindowPlan,
 } from './windows';
 
@@ -359,12 +359,11 @@ function compileTrait(
 
 function bucketCandidates(plan: WindowPlan, buckets: Iterable<number>, timeZone: string): number[] {
   if (plan.kind !== 'sliding') return [];
-  const zone = plan.unit === 'minute' ? 'UTC' : timeZone;
   const candidates: number[] = [];
   for (const bucket of new Set(buckets)) {
     candidates.push(
-      bucketStart(plan.unit, windowEnterIndex(plan.shape, bucket), zone),
-      bucketStart(plan.unit, windowLeaveIndex(plan.shape, bucket), zone),
+      bucketStart(plan.unit, windowEnterIndex(plan.shape, bucket), timeZone),
+      bucketStart(plan.unit, windowLeaveIndex(plan.shape, bucket), timeZone),
     );
   }
   return candidates;
@@ -381,11 +380,10 @@ function windowInstants(
     case 'range':
       return { from: plan.from, to: plan.to };
     case 'sliding': {
-      const zone = plan.unit === 'minute' ? 'UTC' : timeZone;
-      const [low, high] = windowBucketRange(plan.shape, bucketIndex(plan.unit, now, zone));
+      const [low, high] = windowRangeAt(plan, now, timeZone);
       return {
-        from: bucketStart(plan.unit, low, zone),
-        to: bucketStart(plan.unit, high + 1, zone),
+        from: bucketStart(plan.unit, low, timeZone),
+        to: bucketStart(plan.unit, high + 1, timeZone),
       };
     }
     default:
@@ -536,11 +534,10 @@ function compileSequence(
     nextChange: (state, now) => {
       const occurrences = state.sequences[spec.key];
       if (occurrences === undefined) return undefined;
-      const zone = plan.kind === 'sliding' && plan.unit === 'minute' ? 'UTC' : context.timeZone;
       const buckets =
         plan.kind === 'sliding'
           ? occurrences.steps.flatMap((list) =>
-              list.map((instant) => bucketIndex(plan.unit, instant, zone)),
+              list.map((instant) => bucketIndex(plan.unit, instant, context.timeZone)),
             )
           : [];
       const within = shape.followUpWithin;

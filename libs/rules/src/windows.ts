@@ -357,6 +357,15 @@ function sliding(unit: BucketUnit, shape: SlidingShape): WindowPlan {
   return { kind: 'sliding', unit, shape, retain };
 }
 
+/** The inclusive bucket range [low, high] a sliding window covers at `now`. */
+export function windowRangeAt(
+  plan: Extract<WindowPlan, { kind: 'sliding' }>,
+  now: number,
+  timeZone: string,
+): [number, number] {
+  return windowBucketRange(plan.shape, bucketIndex(plan.unit, now, timeZone));
+}
+
 /** The inclusive bucket range [low, high] a sliding window covers when `current` is the bucket of now. */
 export function windowBucketRange(shape: SlidingShape, current: number): [number, number] {
   switch (shape.kind) {
