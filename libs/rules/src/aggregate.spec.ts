@@ -30,7 +30,7 @@ describe('applyEvent', () => {
       spec,
       event: trackEvent('Order Completed', '2024-06-01T10:00:00Z', { total: 5 }),
     });
-    expect(state.buckets).toEqual({
+    expect(state?.buckets).toEqual({
       [dayOf('2024-06-01')]: { count: 1, sum: [5], min: 5, max: 5 },
     });
   });
@@ -46,7 +46,10 @@ describe('applyEvent', () => {
       spec,
       event: trackEvent('Order Completed', '2024-06-01T10:00:00Z', { total: 2 }),
     });
-    expect(Object.keys(state.buckets).sort()).toEqual([dayOf('2024-06-01'), dayOf('2024-06-05')]);
+    expect(Object.keys(state?.buckets ?? {}).sort()).toEqual([
+      dayOf('2024-06-01'),
+      dayOf('2024-06-05'),
+    ]);
   });
 
   it('leaves the state untouched (same object) for events it does not count', () => {
@@ -69,6 +72,13 @@ describe('applyEvent', () => {
         event: trackEvent('Order Completed', '2024-06-01T11:00:00Z', { total: 'x' }),
       }),
     ).toBe(state);
+    expect(
+      applyEvent({
+        state: undefined,
+        spec,
+        event: trackEvent('Page Viewed', '2024-06-01T11:00:00Z', { total: 5 }),
+      }),
+    ).toBeUndefined();
   });
 
   it('never mutates the state it is given', () => {
@@ -98,7 +108,7 @@ describe('applyEvent', () => {
       spec: allTime,
       event: trackEvent('Order Completed', '2024-01-01T00:00:00Z'),
     });
-    expect(state.buckets).toEqual({ all: { count: 2 } });
+    expect(state?.buckets).toEqual({ all: { count: 2 } });
   });
 
   it('keeps only the events inside a fixed range', () => {
@@ -116,7 +126,7 @@ describe('applyEvent', () => {
       spec: range,
       event: trackEvent('Order Completed', '2024-02-01T00:00:00Z'),
     });
-    expect(state.buckets).toEqual({ range: { count: 1 } });
+    expect(state?.buckets).toEqual({ range: { count: 1 } });
   });
 
   it('stops remembering distinct values past the cap and marks the bucket', () => {
@@ -135,7 +145,7 @@ describe('applyEvent', () => {
         event: trackEvent('Order Completed', '2024-01-01T00:00:00Z', {}),
       }),
     );
-    expect(state.buckets).toEqual({ all: { count: 0, saturated: true } });
+    expect(state?.buckets).toEqual({ all: { count: 0, saturated: true } });
   });
 
   it('refuses an event without a valid timestamp', () => {
@@ -166,7 +176,10 @@ describe('pruneBuckets', () => {
       }),
     );
     const pruned = pruneBuckets({ state, spec, now: Date.parse('2024-06-08T12:00:00Z') });
-    expect(Object.keys(pruned.buckets).sort()).toEqual([dayOf('2024-06-02'), dayOf('2024-06-08')]);
+    expect(Object.keys(pruned?.buckets ?? {}).sort()).toEqual([
+      dayOf('2024-06-02'),
+      dayOf('2024-06-08'),
+    ]);
     expect(pruneBuckets({ state: pruned, spec, now: Date.parse('2024-06-08T23:00:00Z') })).toBe(
       pruned,
     );

@@ -11,8 +11,6 @@ import { bucketIndex, windowRangeAt, type WindowPlan } from './windows';
 // window can reach any more, and reading a window. Events may arrive late or out of order; an
 // event always lands in the bucket of its own timestamp.
 
-export const EMPTY_AGGREGATE: AggregateState = { buckets: {} };
-
 const ALL_BUCKET = 'all';
 /** Windows of up to this many buckets are read by index; longer ones by scanning the buckets held. */
 const DIRECT_LOOKUP_SPAN = 400;
@@ -87,7 +85,10 @@ function accumulate(
   }
 }
 
-/** Folds one event into an aggregate's state; events the spec does not count leave it unchanged. */
+/**
+ * Folds one event into an aggregate's state; an event that changes nothing (one the spec does
+ * not count) leaves the state it was given, undefined included.
+ */
 export function applyEvent({
   state,
   spec,
@@ -96,7 +97,7 @@ export function applyEvent({
   state: AggregateState | undefined;
   spec: AggregateSpec;
   event: RuleEvent;
-}): AggregateState {
+}): AggregateState | undefined {
   checkEvent(event);
   return foldAggregateEvent({ state, spec, event });
 }
@@ -110,21 +111,21 @@ export function foldAggregateEvent({
   state: AggregateState | undefined;
   spec: AggregateSpec;
   event: RuleEvent;
-}): AggregateState {
-  const current = state ?? EMPTY_AGGREGATE;
+}): AggregateState | undefined {
   const { matches, property } = compiledSpec(spec);
-  if (!matches(event)) return current;
+  if (!matches(event)) return state;
   const key = bucketKeyOf(spec.bucketing, event.timestamp);
-  if (key === undefined) return current;
-  const previous = current.buckets[key];
+  if (key === undefined) return state;
+  const previous = state?.buckets[key];
   const next = accumulate(spec, property, previous, event);
-  if (next === undefined || next === previous) return current;
-  return { buckets: { ...current.buckets, [key]: next } };
+  if (next === undefined || next === previous) return state;
+  return { buckets: { ...state?.buckets, [key]: next } };
 }
 
 /**
  * Drops the buckets no window using the spec can reach at `now` or later (windows only move
- * forward). Unbucketed (all-time, range) state is never pruned.
+ * forward); returns the state it was given when nothing is dropped. Unbucketed (all-time,
+ * range) state is never pruned.
  */
 export function pruneBuckets({
   state,
@@ -134,14 +135,13 @@ export function pruneBuckets({
   state: AggregateState | undefined;
   spec: AggregateSpec;
   now: number;
-}): AggregateState {
-  const current = state ?? EMPTY_AGGREGATE;
+}): AggregateState | undefined {
   const bucketing = spec.bucketing;
-  if (bucketing.unit === 'all' || bucketing.unit === 'range') return current;
+  if (state === undefined || bucketing.unit === 'all' || bucketing.unit === 'range') return state;
   const oldest = bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1;
-  const kept = Object.entries(current.buckets).filter(([key]) => Number(key) >= oldest);
-  return kept.length === Object.keys(current.buckets).length
-    ? current
+  const kept = Object.entries(state.buckets).filter(([key]) => Number(key) >= oldest);
+  return kept.length === Object.keys(state.buckets).length
+    ? state
     : { buckets: Object.fromEntries(kept) };
 }
 

@@ -4,7 +4,9 @@ import { foldRecencyEvent } from './recency';
 import { foldSequenceEvent, pruneSequence } from './sequence';
 import type { EvaluationState, RuleEvent, StateSpec } from './state';
 
-// Folding events into a whole evaluation state, spec by spec.
+// Folding events into a whole evaluation state, spec by spec. Every fold and prune returns the
+// state it was given (undefined included) when nothing changes, so a spec's entry is replaced
+// only when its state changed.
 
 /** Folds one event into every spec's state; specs it does not concern keep their state object. */
 export function applyEventToState({
@@ -22,42 +24,32 @@ export function applyEventToState({
   let { aggregates, recency, sequences } = state;
   for (const spec of specs) {
     switch (spec.kind) {
-      case 'aggregate': {
-        const before = aggregates[spec.key];
-        const after = foldAggregateEvent({ state: before, spec, event });
-        if (after !== before && (before !== undefined || Object.keys(after.buckets).length > 0)) {
-          aggregates = { ...aggregates, [spec.key]: after };
-        }
+      case 'aggregate':
+        aggregates = withEntry(
+          aggregates,
+          spec.key,
+          foldAggregateEvent({ state: aggregates[spec.key], spec, event }),
+        );
         break;
-      }
-      case 'recency': {
-        const before = recency[spec.key];
-        const after = foldRecencyEvent({ state: before, spec, event });
-        if (after !== undefined && after !== before) recency = { ...recency, [spec.key]: after };
+      case 'recency':
+        recency = withEntry(
+          recency,
+          spec.key,
+          foldRecencyEvent({ state: recency[spec.key], spec, event }),
+        );
         break;
-      }
-      case 'sequence': {
-        const before = sequences[spec.key];
-        const after = foldSequenceEvent({ state: before, spec, event });
-        if (
-          after !== before &&
-          (before !== undefined ||
-            after.steps.some((list) => list.length > 0) ||
-            after.followUps.length > 0)
-        ) {
-          sequences = { ...sequences, [spec.key]: after };
-        }
+      case 'sequence':
+        sequences = withEntry(
+          sequences,
+          spec.key,
+          foldSequenceEvent({ state: sequences[spec.key], spec, event }),
+        );
         break;
-      }
       default:
         assertNever(spec, 'state spec');
     }
   }
-  return aggregates === state.aggregates &&
-    recency === state.recency &&
-    sequences === state.sequences
-    ? state
-    : { ...state, aggregates, recency, sequences };
+  return withStates(state, { aggregates, recency, sequences });
 }
 
 /** Drops every bucket and occurrence no window of these specs can reach at `now` or later. */
@@ -72,17 +64,47 @@ export function pruneState({
 }): EvaluationState {
   let { aggregates, sequences } = state;
   for (const spec of specs) {
-    if (spec.kind === 'aggregate' && aggregates[spec.key] !== undefined) {
-      const before = aggregates[spec.key];
-      const after = pruneBuckets({ state: before, spec, now });
-      if (after !== before) aggregates = { ...aggregates, [spec.key]: after };
-    } else if (spec.kind === 'sequence' && sequences[spec.key] !== undefined) {
-      const before = sequences[spec.key];
-      const after = pruneSequence({ state: before, spec, now });
-      if (after !== before && after !== undefined) sequences = { ...sequences, [spec.key]: after };
+    switch (spec.kind) {
+      case 'aggregate':
+        aggregates = withEntry(
+          aggregates,
+          spec.key,
+          pruneBuckets({ state: aggregates[spec.key], spec, now }),
+        );
+        break;
+      case 'sequence':
+        sequences = withEntry(
+          sequences,
+          spec.key,
+          pruneSequence({ state: sequences[spec.key], spec, now }),
+        );
+        break;
+      case 'recency':
+        // First and last occurrences are all-time extremes: nothing ages out.
+        break;
+      default:
+        assertNever(spec, 'state spec');
     }
   }
-  return aggregates === state.aggregates && sequences === state.sequences
+  return withStates(state, { aggregates, recency: state.recency, sequences });
+}
+
+/** `entries` with `key` holding `value`; `entries` itself when it already does (or value is undefined). */
+function withEntry<T>(
+  entries: Readonly<Record<string, T>>,
+  key: string,
+  value: T | undefined,
+): Readonly<Record<string, T>> {
+  return value === undefined || value === entries[key] ? entries : { ...entries, [key]: value };
+}
+
+function withStates(
+  state: EvaluationState,
+  next: Pick<EvaluationState, 'aggregates' | 'recency' | 'sequences'>,
+): EvaluationState {
+  return next.aggregates === state.aggregates &&
+    next.recency === state.recency &&
+    next.sequences === state.sequences
     ? state
-    : { ...state, aggregates, sequences };
+    : { ...state, ...next };
 }

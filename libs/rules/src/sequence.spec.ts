@@ -226,8 +226,14 @@ describe('sequence state', () => {
       (current, iso) => applySequenceEvent({ state: current, spec, event: e('A', iso) }),
       applySequenceEvent({ state: undefined, spec, event: e('C', '2024-05-01T00:00:00Z') }),
     );
-    expect(state.steps[0]).toEqual([at('2024-05-01T03:00:00Z'), at('2024-05-01T04:00:00Z')]);
-    expect(state.steps[1]).toEqual([]);
+    expect(state?.steps[0]).toEqual([at('2024-05-01T03:00:00Z'), at('2024-05-01T04:00:00Z')]);
+    expect(state?.steps[1]).toEqual([]);
+  });
+
+  it('leaves an absent state absent for an event no step matches', () => {
+    expect(
+      applySequenceEvent({ state: undefined, spec, event: e('C', '2024-05-01T00:00:00Z') }),
+    ).toBeUndefined();
   });
 
   it('drops occurrences the window can no longer reach', () => {

@@ -8,20 +8,19 @@ import { bucketIndex, bucketStart } from './windows';
 // dropped. Keeping the most recent ones by timestamp makes the state a pure function of the
 // event history, whatever the order of arrival.
 
-export const EMPTY_SEQUENCE = (steps: number): SequenceState => ({
-  steps: Array.from({ length: steps }, () => []),
-  followUps: [],
-});
-
 function insertCapped(list: readonly number[], instant: number, cap: number): readonly number[] {
-  if (list.length >= cap && instant <= (list[0] as number)) return list;
+  // A full list keeps only instants later than its oldest; a cap of 0 keeps none.
+  if (list.length >= cap && (list.length === 0 || instant <= (list[0] as number))) return list;
   let at = list.length;
   while (at > 0 && (list[at - 1] as number) > instant) at -= 1;
   const next = [...list.slice(0, at), instant, ...list.slice(at)];
   return next.length > cap ? next.slice(next.length - cap) : next;
 }
 
-/** Folds one event into a sequence's state (it may match several steps and the follow-up). */
+/**
+ * Folds one event into a sequence's state (it may match several steps and the follow-up); an
+ * event that changes nothing leaves the state it was given, undefined included.
+ */
 export function applySequenceEvent({
   state,
   spec,
@@ -30,7 +29,7 @@ export function applySequenceEvent({
   state: SequenceState | undefined;
   spec: SequenceSpec;
   event: RuleEvent;
-}): SequenceState {
+}): SequenceState | undefined {
   checkEvent(event);
   return foldSequenceEvent({ state, spec, event });
 }
@@ -44,24 +43,23 @@ export function foldSequenceEvent({
   state: SequenceState | undefined;
   spec: SequenceSpec;
   event: RuleEvent;
-}): SequenceState {
-  const current = state ?? EMPTY_SEQUENCE(spec.steps.length);
+}): SequenceState | undefined {
   const matchers = compiledSpec(spec);
   let changed = false;
   const steps = matchers.steps.map((matches, index) => {
-    const list = current.steps[index] ?? [];
+    const list = state?.steps[index] ?? [];
     if (!matches(event)) return list;
     const next = insertCapped(list, event.timestamp, spec.occurrenceCap);
     changed ||= next !== list;
     return next;
   });
-  let followUps = current.followUps;
+  let followUps = state?.followUps ?? [];
   if (matchers.followUp !== undefined && matchers.followUp(event)) {
     const next = insertCapped(followUps, event.timestamp, spec.occurrenceCap);
     changed ||= next !== followUps;
     followUps = next;
   }
-  return changed ? { steps, followUps } : current;
+  return changed ? { steps, followUps } : state;
 }
 
 /** Drops occurrences older than any window using the spec can reach at `now` or later. */
