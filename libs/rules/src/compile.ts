@@ -357,16 +357,28 @@ function compileTrait(
   };
 }
 
-function bucketCandidates(plan: WindowPlan, buckets: Iterable<number>, timeZone: string): number[] {
+/**
+ * The instants after `now` at which one of these buckets enters or leaves the window. Bucket
+ * indexes are compared first, so only buckets starting after `now` are turned into instants.
+ * The current index is kept: where clocks fall back at a time that is no bucket boundary
+ * (Pacific/Chatham, 03:45 to 02:45, in hour buckets), the current bucket starts again after `now`.
+ */
+function bucketCandidates(
+  plan: WindowPlan,
+  buckets: Iterable<number>,
+  now: number,
+  timeZone: string,
+): number[] {
   if (plan.kind !== 'sliding') return [];
-  const candidates: number[] = [];
+  const current = bucketIndex(plan.unit, now, timeZone);
+  const indexes = new Set<number>();
   for (const bucket of new Set(buckets)) {
-    candidates.push(
-      bucketStart(plan.unit, windowEnterIndex(plan.shape, bucket), timeZone),
-      bucketStart(plan.unit, windowLeaveIndex(plan.shape, bucket), timeZone),
-    );
+    const enter = windowEnterIndex(plan.shape, bucket);
+    if (enter >= current) indexes.add(enter);
+    const leave = windowLeaveIndex(plan.shape, bucket);
+    if (leave >= current) indexes.add(leave);
   }
-  return candidates;
+  return [...indexes].map((index) => bucketStart(plan.unit, index, timeZone));
 }
 
 function windowInstants(
@@ -426,7 +438,7 @@ function compileAggregate(
     evaluate,
     nextChange: (state, now) => {
       const buckets = Object.keys(state.aggregates[spec.key]?.buckets ?? {}).map(Number);
-      return firstChange(now, bucketCandidates(plan, buckets, context.timeZone), (at) =>
+      return firstChange(now, bucketCandidates(plan, buckets, now, context.timeZone), (at) =>
         evaluate(state, at),
       );
     },
@@ -547,7 +559,7 @@ function compileSequence(
           : (occurrences.steps[occurrences.steps.length - 1] ?? []).map((end) => end + within + 1);
       return firstChange(
         now,
-        [...bucketCandidates(plan, buckets, context.timeZone), ...deadlines],
+        [...bucketCandidates(plan, buckets, now, context.timeZone), ...deadlines],
         (at) => evaluate(state, at),
       );
     },
