@@ -3,7 +3,14 @@ import type { EventCondition } from '@shoal/contracts';
 import { compiledSpec } from './compiled-spec';
 import { RuleError, RuleErrorCode, assertNever } from './errors';
 import { addToSum, mergeSums, sumValue, type ExactSum } from './exact-sum';
-import type { Accumulator, AggregateSpec, AggregateState, Bucketing, RuleEvent } from './state';
+import {
+  isSlidingBucketing,
+  type Accumulator,
+  type AggregateSpec,
+  type AggregateState,
+  type Bucketing,
+  type RuleEvent,
+} from './state';
 import { canonicalJson, elementsOf, resolveSegments } from './values';
 import { bucketIndex, windowRangeAt, type WindowPlan } from './windows';
 
@@ -137,7 +144,7 @@ export function pruneBuckets({
   now: number;
 }): AggregateState | undefined {
   const bucketing = spec.bucketing;
-  if (state === undefined || bucketing.unit === 'all' || bucketing.unit === 'range') return state;
+  if (state === undefined || !isSlidingBucketing(bucketing)) return state;
   const oldest = bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1;
   const kept = Object.entries(state.buckets).filter(([key]) => Number(key) >= oldest);
   return kept.length === Object.keys(state.buckets).length

@@ -1,6 +1,5 @@
-import { create, toJson } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import {
-  FieldConditionSchema,
   SequenceStepSchema,
   type Condition,
   type EventCondition,
@@ -13,17 +12,17 @@ import {
 } from '@shoal/contracts';
 import { assertNever } from './errors';
 import { resolveLimits, type RuleLimits } from './limits';
-import { normaliseFilters, normaliseStep } from './normalise';
-import type {
-  AccumulatorKind,
-  AggregateSpec,
-  Bucketing,
-  RecencySpec,
-  SequenceSpec,
-  StateSpec,
+import { fieldKey, normaliseFilters, normaliseStep } from './normalise';
+import {
+  isSlidingBucketing,
+  type AccumulatorKind,
+  type AggregateSpec,
+  type Bucketing,
+  type RecencySpec,
+  type SequenceSpec,
+  type StateSpec,
 } from './state';
 import { isTimeOperator, resolveOperand, type TimeOperator } from './time-test';
-import { canonicalJson } from './values';
 import { canonicalTimeZone, planWindow, type WindowPlan } from './windows';
 
 // What a rule depends on: the traits, events, segments, lists and tags it reads, and the
@@ -75,9 +74,7 @@ function filtersNeedZone(filters: readonly FieldCondition[]): boolean {
 }
 
 function filtersKey(filters: readonly FieldCondition[]): unknown[] {
-  return filters.map(
-    (filter) => JSON.parse(canonicalJson(toJson(FieldConditionSchema, filter))) as unknown,
-  );
+  return filters.map((filter) => JSON.parse(fieldKey(filter)) as unknown);
 }
 
 function stepKey(step: SequenceStep): unknown[] {
@@ -114,6 +111,11 @@ function bucketingOf(plan: WindowPlan, timeZone: string): Bucketing {
 
 function bucketingKey(bucketing: Bucketing): unknown[] {
   return bucketing.unit === 'range' ? ['range', bucketing.from, bucketing.to] : [bucketing.unit];
+}
+
+/** Calendar and hour buckets read the zone; minutes, all time and ranges do not. */
+function bucketingNeedsZone(bucketing: Bucketing): boolean {
+  return isSlidingBucketing(bucketing) && bucketing.unit !== 'minute';
 }
 
 function zoneKey(needsZone: boolean, timeZone: string): string {
@@ -165,9 +167,7 @@ export function aggregateSpecOf({
       ? measure.value.property
       : '';
   const distinctValuesCap = resolveLimits(limits).distinctValuesCap;
-  const needsZone =
-    (bucketing.unit !== 'all' && bucketing.unit !== 'range' && bucketing.unit !== 'minute') ||
-    filtersNeedZone(where);
+  const needsZone = bucketingNeedsZone(bucketing) || filtersNeedZone(where);
   const key = JSON.stringify([
     SPEC_VERSION,
     'aggregate',
@@ -235,7 +235,7 @@ export function sequenceSpecOf({
   const bucketing = bucketingOf(windowPlanOf(sequence.window, zone), zone);
   const occurrenceCap = resolveLimits(limits).sequenceOccurrenceCap;
   const needsZone =
-    (bucketing.unit !== 'all' && bucketing.unit !== 'range' && bucketing.unit !== 'minute') ||
+    bucketingNeedsZone(bucketing) ||
     [...steps, ...(followUp === undefined ? [] : [followUp])].some((step) =>
       filtersNeedZone(step.where),
     );
@@ -275,7 +275,7 @@ export function mergeSpecs(specs: readonly StateSpec[]): StateSpec[] {
 
 function mergeTwo(a: StateSpec, b: StateSpec): StateSpec {
   if (a.kind === 'recency' || b.kind === 'recency') return a;
-  if (!('retain' in a.bucketing) || !('retain' in b.bucketing)) return a;
+  if (!isSlidingBucketing(a.bucketing) || !isSlidingBucketing(b.bucketing)) return a;
   const retain = Math.max(a.bucketing.retain, b.bucketing.retain);
   return { ...a, bucketing: { ...a.bucketing, retain } } as StateSpec;
 }
@@ -352,11 +352,6 @@ function collectFilters(filters: readonly FieldCondition[], into: Collector): vo
   }
 }
 
-function isSlidingWindow(window: Window | undefined): boolean {
-  const span = window?.span.case;
-  return span !== undefined && span !== 'between';
-}
-
 function collect(
   condition: Condition,
   path: string,
@@ -403,7 +398,7 @@ function collect(
       const spec = aggregateSpecOf({ event, timeZone, limits });
       if (spec === undefined || measure.case === undefined) return;
       into.specs.push(spec);
-      if (isSlidingWindow(event.window)) into.timeRelative = true;
+      if (isSlidingBucketing(spec.bucketing)) into.timeRelative = true;
       into.eventConditions.push({
         path: `${path}.event`,
         event: event.name,
@@ -426,7 +421,7 @@ function collect(
         collectFilters(sequence.notFollowedBy.where, into);
         into.timeRelative = true;
       }
-      if (isSlidingWindow(sequence.window)) into.timeRelative = true;
+      if (isSlidingBucketing(spec.bucketing)) into.timeRelative = true;
       into.eventConditions.push({
         path: `${path}.sequence`,
         event: sequence.steps[0]?.event ?? '',

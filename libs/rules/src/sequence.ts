@@ -1,6 +1,6 @@
 import { checkEvent } from './aggregate';
 import { compiledSpec } from './compiled-spec';
-import type { RuleEvent, SequenceSpec, SequenceState } from './state';
+import { isSlidingBucketing, type RuleEvent, type SequenceSpec, type SequenceState } from './state';
 import { bucketIndex, bucketStart } from './windows';
 
 // Sequences: the most recent occurrences of each step (and of the follow-up event) are kept,
@@ -73,7 +73,7 @@ export function pruneSequence({
   now: number;
 }): SequenceState | undefined {
   const bucketing = spec.bucketing;
-  if (state === undefined || bucketing.unit === 'all' || bucketing.unit === 'range') return state;
+  if (state === undefined || !isSlidingBucketing(bucketing)) return state;
   const oldest = bucketStart(
     bucketing.unit,
     bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1,

@@ -89,7 +89,18 @@ export function emptyState(init: Partial<EvaluationState> = {}): EvaluationState
 export type Bucketing =
   | { readonly unit: 'all' }
   | { readonly unit: 'range'; readonly from: number; readonly to: number }
-  | { readonly unit: BucketUnit; readonly timeZone: string; readonly retain: number };
+  | SlidingBucketing;
+
+/** Buckets of a unit, of which only the most recent are kept (the state of sliding windows). */
+export interface SlidingBucketing {
+  readonly unit: BucketUnit;
+  readonly timeZone: string;
+  readonly retain: number;
+}
+
+export function isSlidingBucketing(bucketing: Bucketing): bucketing is SlidingBucketing {
+  return bucketing.unit !== 'all' && bucketing.unit !== 'range';
+}
 
 /** `count` counts events; `numeric` keeps count/sum/min/max of a numeric property; `distinct` a value set. */
 export type AccumulatorKind = 'count' | 'numeric' | 'distinct';
