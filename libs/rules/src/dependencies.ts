@@ -7,7 +7,7 @@ import {
   type Rule,
   type SequenceCondition,
   type SequenceStep,
-  type TimeOperand,
+  type TimeCondition,
   type Window,
 } from '@shoal/contracts';
 import { assertNever } from './errors';
@@ -22,7 +22,7 @@ import {
   type SequenceSpec,
   type StateSpec,
 } from './state';
-import { isTimeOperator, resolveOperand, type TimeOperator } from './time-test';
+import { isRelativeTimeOperator, isTimeOperator, resolveOperand } from './time-test';
 import { canonicalTimeZone, planWindow, type WindowPlan } from './windows';
 
 // What a rule depends on: the traits, events, segments, lists and tags it reads, and the
@@ -352,6 +352,15 @@ function collectFilters(filters: readonly FieldCondition[], into: Collector): vo
   }
 }
 
+/** Collects the trait an operator's anchor reads, and whether the operator moves with now. */
+function collectOperator(
+  operator: FieldCondition['operator'] | TimeCondition['operator'],
+  into: Collector,
+): void {
+  if (operator.case === 'afterTrait') into.traits.add(operator.value.path);
+  if (isTimeOperator(operator) && isRelativeTimeOperator(operator)) into.timeRelative = true;
+}
+
 function collect(
   condition: Condition,
   path: string,
@@ -370,9 +379,7 @@ function collect(
       return;
     case 'trait': {
       into.traits.add(kind.value.path);
-      const operator = kind.value.operator;
-      if (operator.case === 'afterTrait') into.traits.add(operator.value.path);
-      if (isTimeOperator(operator) && isRelativeTimeOperator(operator)) into.timeRelative = true;
+      collectOperator(kind.value.operator, into);
       return;
     }
     case 'event': {
@@ -383,9 +390,7 @@ function collect(
       if (measure.case === 'firstSeen' || measure.case === 'lastSeen') {
         const spec = recencySpecOf({ event, timeZone });
         into.specs.push(spec);
-        const operator = measure.value.operator;
-        if (operator.case === 'afterTrait') into.traits.add(operator.value.path);
-        if (isTimeOperator(operator) && isRelativeTimeOperator(operator)) into.timeRelative = true;
+        collectOperator(measure.value.operator, into);
         into.eventConditions.push({
           path: `${path}.event`,
           event: event.name,
@@ -453,27 +458,5 @@ function collect(
       return;
     default:
       assertNever(kind, 'condition');
-  }
-}
-
-/** Whether a time operator's result moves with now (absolute before/after/during and anchors do not). */
-export function isRelativeTimeOperator(operator: TimeOperator): boolean {
-  const isAbsolute = (operand: TimeOperand | undefined): boolean =>
-    operand === undefined || operand.point.case === 'at' || operand.point.case === 'date';
-  switch (operator.case) {
-    case 'before':
-    case 'after':
-      return !isAbsolute(operator.value);
-    case 'during':
-      return !isAbsolute(operator.value.from) || !isAbsolute(operator.value.to);
-    case 'afterTrait':
-      return false;
-    case 'withinLast':
-    case 'withinNext':
-    case 'calendar':
-    case 'anniversary':
-      return true;
-    default:
-      return assertNever(operator, 'time operator');
   }
 }

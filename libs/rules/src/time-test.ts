@@ -44,6 +44,33 @@ export function isTimeOperator(operator: { case: string | undefined }): operator
   return operator.case !== undefined && TIME_OPERATOR_CASES.has(operator.case);
 }
 
+/** Whether an operand is a fixed instant (`at` or `date`) rather than one relative to now. */
+export function isAbsoluteOperand(operand: TimeOperand): boolean {
+  return operand.point.case === 'at' || operand.point.case === 'date';
+}
+
+/** Whether a time operator's result moves with now (absolute before/after/during and anchors do not). */
+export function isRelativeTimeOperator(operator: TimeOperator): boolean {
+  const relative = (operand: TimeOperand | undefined): boolean =>
+    operand !== undefined && !isAbsoluteOperand(operand);
+  switch (operator.case) {
+    case 'before':
+    case 'after':
+      return relative(operator.value);
+    case 'during':
+      return relative(operator.value.from) || relative(operator.value.to);
+    case 'afterTrait':
+      return false;
+    case 'withinLast':
+    case 'withinNext':
+    case 'calendar':
+    case 'anniversary':
+      return true;
+    default:
+      return assertNever(operator, 'time operator');
+  }
+}
+
 /** A span in milliseconds; 0 when unset. */
 export function spanMs(span: Span | undefined): number {
   const length = span?.length;
@@ -167,13 +194,14 @@ export function compileTimeTest({
   operator: TimeOperator;
   timeZone: string;
 }): CompiledTimeTest {
+  const relative = isRelativeTimeOperator(operator);
   switch (operator.case) {
     case 'before':
     case 'after': {
       const resolved = resolveOperand(operator.value, timeZone);
       const before = operator.case === 'before';
       return {
-        relative: resolved.kind === 'relative',
+        relative,
         test: (instant, now) =>
           before ? instant < operandAt(resolved, now) : instant > operandAt(resolved, now),
         breakpoints: (instant) =>
@@ -188,7 +216,7 @@ export function compileTimeTest({
       const span = spanMs(operator.value);
       const last = operator.case === 'withinLast';
       return {
-        relative: true,
+        relative,
         test: (instant, now) =>
           last ? now - span <= instant && instant <= now : now <= instant && instant <= now + span,
         breakpoints: (instant) =>
@@ -203,7 +231,7 @@ export function compileTimeTest({
       const from = resolveOperand(operator.value.from, timeZone);
       const to = resolveOperand(operator.value.to, timeZone);
       return {
-        relative: from.kind === 'relative' || to.kind === 'relative',
+        relative,
         test: (instant, now) => operandAt(from, now) <= instant && instant < operandAt(to, now),
         breakpoints: (instant) => [
           ...(from.kind === 'relative' ? [instant - from.offset + 1] : []),
@@ -216,7 +244,7 @@ export function compileTimeTest({
     case 'calendar': {
       const { unit, offset } = calendarPeriodParts(operator.value);
       return {
-        relative: true,
+        relative,
         test: (instant, now) =>
           bucketIndex(unit, instant, timeZone) === bucketIndex(unit, now, timeZone) + offset,
         breakpoints: (instant) => {
@@ -235,7 +263,7 @@ export function compileTimeTest({
         daysToAnniversary(civilDateAt(timeZone, instant), bucketIndex('day', now, timeZone)) <=
         days;
       return {
-        relative: true,
+        relative,
         test,
         breakpoints: (instant, now) => {
           const original = civilDateAt(timeZone, instant);
@@ -263,7 +291,7 @@ export function compileTimeTest({
         return Array.isArray(value) ? undefined : parseInstant(value, timeZone);
       };
       return {
-        relative: false,
+        relative,
         test: (instant, _now, traits) => {
           const anchor = anchorOf(traits);
           return anchor !== undefined && anchor <= instant && instant <= anchor + span;

@@ -19,7 +19,14 @@ import { thresholds, type NumericOperator } from './comparison';
 import { checkSegmentReferences, type RuleLookup } from './cycles';
 import { RuleViolationCode as Code, assertNever, type RuleViolation } from './errors';
 import { resolveLimits, type RuleLimits } from './limits';
-import { isTimeOperator, operandAt, resolveOperand, spanMs, type TimeOperator } from './time-test';
+import {
+  isAbsoluteOperand,
+  isTimeOperator,
+  operandAt,
+  resolveOperand,
+  spanMs,
+  type TimeOperator,
+} from './time-test';
 import { parseCivilDate, pathSegments, valueToJson } from './values';
 import { DAY_MS, isValidTimeZone, windowReachDays } from './windows';
 
@@ -436,10 +443,6 @@ function checkTimeOperator(
   }
 }
 
-function isAbsolute(operand: TimeOperand): boolean {
-  return operand.point.case === 'at' || operand.point.case === 'date';
-}
-
 function checkOperand(
   walk: Walk,
   operand: TimeOperand | undefined,
@@ -568,7 +571,13 @@ function checkWindow(walk: Walk, window: Window | undefined, path: string): void
     case 'between': {
       checkRange(walk, span.value, at, true);
       const { from, to } = span.value;
-      if (from === undefined || to === undefined || !isAbsolute(from) || !isAbsolute(to)) return;
+      if (
+        from === undefined ||
+        to === undefined ||
+        !isAbsoluteOperand(from) ||
+        !isAbsoluteOperand(to)
+      )
+        return;
       if (from.point.case === 'date' && parseCivilDate(from.point.value) === undefined) return;
       if (to.point.case === 'date' && parseCivilDate(to.point.value) === undefined) return;
       const start = operandAt(resolveOperand(from, walk.timeZone), 0);
