@@ -63,7 +63,6 @@ export interface CompiledCondition {
 
 export interface CompiledRule {
   readonly root: CompiledCondition;
-  readonly timeZone: string;
 }
 
 /** The value of a rule for a subject's state at an instant. */
@@ -97,13 +96,11 @@ export function compileRule({
       violations,
     );
   }
-  const timeZone = canonicalTimeZone(rule.timeZone);
   const compiled: CompiledRule = {
     root: compileCondition(rule.condition as Condition, 'condition', {
-      timeZone,
+      timeZone: canonicalTimeZone(rule.timeZone),
       limits: resolved,
     }),
-    timeZone,
   };
   if (byLimits === undefined) {
     byLimits = new Map();
@@ -126,7 +123,7 @@ export function compile({
 }
 
 /** The first candidate instant after `now` at which `valueAt` differs from its value at `now`. */
-export function firstChange(
+function firstChange(
   now: number,
   candidates: readonly number[],
   valueAt: (instant: number) => boolean,

@@ -346,12 +346,6 @@ function finish(collector: Collector): RuleDependencies {
   };
 }
 
-function collectFilters(filters: readonly FieldCondition[], into: Collector): void {
-  for (const filter of filters) {
-    if (filter.operator.case === 'afterTrait') into.traits.add(filter.operator.value.path);
-  }
-}
-
 /** Collects the trait an operator's anchor reads, and whether the operator moves with now. */
 function collectOperator(
   operator: FieldCondition['operator'] | TimeCondition['operator'],
@@ -385,7 +379,6 @@ function collect(
     case 'event': {
       const event = kind.value;
       into.events.add(event.name);
-      collectFilters(event.where, into);
       const measure = event.measure;
       if (measure.case === 'firstSeen' || measure.case === 'lastSeen') {
         const spec = recencySpecOf({ event, timeZone });
@@ -417,13 +410,9 @@ function collect(
       const sequence = kind.value;
       const spec = sequenceSpecOf({ sequence, timeZone, limits });
       into.specs.push(spec);
-      for (const step of sequence.steps) {
-        into.events.add(step.event);
-        collectFilters(step.where, into);
-      }
+      for (const step of sequence.steps) into.events.add(step.event);
       if (sequence.notFollowedBy !== undefined) {
         into.events.add(sequence.notFollowedBy.event);
-        collectFilters(sequence.notFollowedBy.where, into);
         into.timeRelative = true;
       }
       if (isSlidingBucketing(spec.bucketing)) into.timeRelative = true;

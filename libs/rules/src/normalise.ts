@@ -160,7 +160,7 @@ function normaliseFollowUp(followUp: FollowUp | undefined): FollowUp | undefined
   });
 }
 
-export function normaliseWindow(window: Window | undefined): Window | undefined {
+function normaliseWindow(window: Window | undefined): Window | undefined {
   if (window === undefined) return undefined;
   const span = window.span;
   if (span.case === 'lastWeeks' && span.value * 7 <= MAX_UINT32) {
@@ -247,7 +247,7 @@ function foldValue(value: Value | undefined, fold: boolean): Value | undefined {
   });
 }
 
-export function normaliseField(field: FieldCondition): FieldCondition {
+function normaliseField(field: FieldCondition): FieldCondition {
   const fold = field.caseInsensitive;
   const operator = field.operator;
   const base = {

@@ -29,7 +29,7 @@ import {
 /** The time operators, shared by FieldCondition and TimeCondition (same cases, same meaning). */
 export type TimeOperator = Exclude<TimeCondition['operator'], { case: undefined }>;
 
-export const TIME_OPERATOR_CASES: ReadonlySet<string> = new Set<TimeOperator['case']>([
+const TIME_OPERATOR_CASES: ReadonlySet<string> = new Set<TimeOperator['case']>([
   'before',
   'after',
   'withinLast',
@@ -172,7 +172,7 @@ function anniversaryIn(original: CivilDate, year: number): number {
 }
 
 /** Days from `today` (a day index) to the next anniversary of `original`, in a later year than it. */
-export function daysToAnniversary(original: CivilDate, today: number): number {
+function daysToAnniversary(original: CivilDate, today: number): number {
   const year = Math.max(civilFromDayIndex(today).year, original.year + 1);
   const candidate = anniversaryIn(original, year);
   return (candidate >= today ? candidate : anniversaryIn(original, year + 1)) - today;

@@ -15,7 +15,7 @@ export function valueToJson(value: Value | undefined): JsonValue {
   return value === undefined ? null : toJson(ValueSchema, value);
 }
 
-export function isJsonObject(value: JsonValue | undefined): value is JsonObject {
+function isJsonObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -170,7 +170,7 @@ export function dayIndexFromCivil({ year, month, day }: CivilDate): number {
   return Math.round(utcMs(year, month, day) / DAY_MS);
 }
 
-export function isLeapYear(year: number): boolean {
+function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
