@@ -1,1 +1,6 @@
-module.exports = require('../../jest.preset.js').unitConfig(__dirname);
+const { unitConfig } = require('../../jest.preset.js');
+
+module.exports = {
+  ...unitConfig(__dirname),
+  setupFiles: ['<rootDir>/src/testing/fast-check-seed.ts'],
+};
