@@ -22,12 +22,17 @@ function base(projectDir) {
   };
 }
 
+function reporters(projectDir, kind) {
+  return ['default', [path.join(root, 'tools/jest/results-reporter.js'), { projectDir, kind }]];
+}
+
 /** Fast tests of pure code: no network, no processes. */
 function unitConfig(projectDir) {
   return {
     ...base(projectDir),
     displayName: `${path.basename(projectDir)}:unit`,
     testMatch: ['<rootDir>/src/**/*.spec.ts'],
+    reporters: reporters(projectDir, 'unit'),
   };
 }
 
@@ -41,6 +46,7 @@ function integrationConfig(projectDir) {
     globalTeardown: path.join(root, 'libs/testing/src/jest/global-teardown.ts'),
     testTimeout: 120_000,
     maxWorkers: 2,
+    reporters: reporters(projectDir, 'integration'),
   };
 }
 

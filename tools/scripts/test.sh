@@ -17,20 +17,39 @@ step() {
   printf '\n\033[1m== %s\033[0m (%ss)\n' "$1" "$((SECONDS - started_at))"
 }
 
+# Every jest run leaves its counts in <project>/.test-results/; the last line of output sums
+# them (a failed check outside jest — drift, format, lint, typecheck, build — counts as one).
+find libs services tools deploy -maxdepth 3 -type d -name .test-results -prune -exec rm -rf {} +
+summary() {
+  local status=$?
+  trap - EXIT
+  [[ -n "${infra_down:-}" ]] && node deploy/local/dist/cli.js down >/dev/null 2>&1 || true
+  printf '\n'
+  node tools/scripts/test-summary.js --extra-failed "$((status != 0 && failed_outside_jest))"
+  exit "$status"
+}
+failed_outside_jest=1
+trap summary EXIT
+
 step "contracts: buf lint, format and generated-code drift"
 bash tools/scripts/generate-contracts.sh --check
 
 step "formatting (prettier)"
 npx prettier --check . --log-level warn
 
-step "lint, typecheck, unit tests, build"
-"${nx[@]}" -t lint typecheck test build
+step "lint, typecheck, build"
+"${nx[@]}" -t lint typecheck build
+
+step "unit tests"
+failed_outside_jest=0
+"${nx[@]}" -t test
+failed_outside_jest=1
 
 if [[ -z "${SHOAL_TEST_KAFKA_BROKERS:-}" || -z "${SHOAL_TEST_MONGO_URL:-}" ]]; then
   step "infrastructure: local Kafka and store"
   infra=(node deploy/local/dist/cli.js)
   if ! "${infra[@]}" status --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(s.every(c=>c.ready)?0:1)'; then
-    if [[ -z "${SHOAL_KEEP_INFRA:-}" ]]; then trap '"${infra[@]}" down' EXIT; fi
+    if [[ -z "${SHOAL_KEEP_INFRA:-}" ]]; then infra_down=1; fi
   fi
   "${infra[@]}" up
   eval "$("${infra[@]}" env)"
@@ -38,6 +57,7 @@ if [[ -z "${SHOAL_TEST_KAFKA_BROKERS:-}" || -z "${SHOAL_TEST_MONGO_URL:-}" ]]; t
 fi
 
 step "integration and end-to-end tests (Kafka ${SHOAL_TEST_KAFKA_BROKERS}, store ${SHOAL_TEST_MONGO_URL})"
+failed_outside_jest=0
 "${nx[@]}" -t integration --parallel=1 --skip-nx-cache
 
 step "all checks passed"

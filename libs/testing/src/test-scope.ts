@@ -181,9 +181,35 @@ export class TestScope {
     return client;
   }
 
+  /** Stops what the scope started, then deletes its topics and drops its databases. */
   async close(): Promise<void> {
     for (const running of this.running.splice(0).reverse()) await running.close();
     for (const close of this.closers.splice(0).reverse()) await close();
+    await this.removeTopics();
+    await this.dropDatabases();
+  }
+
+  private async removeTopics(): Promise<void> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(this.topicPrefix));
+      if (mine.length > 0) await admin.deleteTopics({ topics: mine, timeout: 10_000 });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private async dropDatabases(): Promise<void> {
+    const client = await new MongoClient(this.infra.mongoUrl).connect();
+    try {
+      const { databases } = await client.db('admin').admin().listDatabases({ nameOnly: true });
+      for (const { name } of databases.filter((d) => d.name.startsWith(`t${this.id}_`))) {
+        await client.db(name).dropDatabase();
+      }
+    } finally {
+      await client.close();
+    }
   }
 }
 
