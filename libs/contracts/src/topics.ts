@@ -1,5 +1,6 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { UpstreamEventSchema } from './gen/shoal/v1/event_pb';
+import { ProfileChangeSchema } from './gen/shoal/v1/profile_change_pb';
 import { ListMembershipChangedSchema, SegmentSchema } from './gen/shoal/v1/segment_pb';
 
 /** How records on a topic are encoded. */
@@ -55,6 +56,20 @@ export const upstreamEventsTopic: TopicSpec<typeof UpstreamEventSchema> = {
   deadLetter: upstreamEventsDeadLetterTopic,
 };
 
+export const profileChangesTopic: TopicSpec<typeof ProfileChangeSchema> = {
+  name: 'shoal.profiles.changes',
+  description:
+    'Every fact ingestion recorded about a profile or account — events, trait changes, ' +
+    'identities, accounts, tags, merges, erasures — as ProfileChange records with ' +
+    'deterministic ids, in order per subject.',
+  payload: ProfileChangeSchema,
+  key: 'profile id (account id for account facts)',
+  encodings: ['protobuf'],
+  partitions: 12,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 export const segmentDefinitionsTopic: TopicSpec<typeof SegmentSchema> = {
   name: 'shoal.segments.definitions',
   description:
@@ -84,6 +99,7 @@ export const listMembershipTopic: TopicSpec<typeof ListMembershipChangedSchema> 
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,
   upstreamEventsDeadLetterTopic,
+  profileChangesTopic,
   segmentDefinitionsTopic,
   listMembershipTopic,
 ];

@@ -17,6 +17,7 @@ export interface ProfileChange {
 const PREFIX: Record<IdentityKind, string> = {
   [IdentityKind.USER_ID]: 'user:',
   [IdentityKind.ANONYMOUS_ID]: 'anon:',
+  [IdentityKind.TRAIT]: 'trait:',
   [IdentityKind.UNSPECIFIED]: '',
 };
 

@@ -12,7 +12,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/profile.proto.
  */
 export const file_shoal_v1_profile: GenFile = /*@__PURE__*/
-  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSLnAQoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJGCg9Qcm9maWxlSWRlbnRpdHkSJAoEa2luZBgBIAEoDjIWLnNob2FsLnYxLklkZW50aXR5S2luZBINCgV2YWx1ZRgCIAEoCSInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiQAoVU3RyZWFtUHJvZmlsZXNSZXF1ZXN0EhgKEGFmdGVyX3Byb2ZpbGVfaWQYASABKAkSDQoFbGltaXQYAiABKAUiPAoWU3RyZWFtUHJvZmlsZXNSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSpoCgxJZGVudGl0eUtpbmQSHQoZSURFTlRJVFlfS0lORF9VTlNQRUNJRklFRBAAEhkKFUlERU5USVRZX0tJTkRfVVNFUl9JRBABEh4KGklERU5USVRZX0tJTkRfQU5PTllNT1VTX0lEEAIyggIKDlByb2ZpbGVTZXJ2aWNlEkcKCkdldFByb2ZpbGUSGy5zaG9hbC52MS5HZXRQcm9maWxlUmVxdWVzdBocLnNob2FsLnYxLkdldFByb2ZpbGVSZXNwb25zZRJQCg1Mb29rdXBQcm9maWxlEh4uc2hvYWwudjEuTG9va3VwUHJvZmlsZVJlcXVlc3QaHy5zaG9hbC52MS5Mb29rdXBQcm9maWxlUmVzcG9uc2USVQoOU3RyZWFtUHJvZmlsZXMSHy5zaG9hbC52MS5TdHJlYW1Qcm9maWxlc1JlcXVlc3QaIC5zaG9hbC52MS5TdHJlYW1Qcm9maWxlc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSLnAQoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg9Qcm9maWxlSWRlbnRpdHkSJAoEa2luZBgBIAEoDjIWLnNob2FsLnYxLklkZW50aXR5S2luZBINCgV2YWx1ZRgCIAEoCRINCgV0cmFpdBgDIAEoCSInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiQAoVU3RyZWFtUHJvZmlsZXNSZXF1ZXN0EhgKEGFmdGVyX3Byb2ZpbGVfaWQYASABKAkSDQoFbGltaXQYAiABKAUiPAoWU3RyZWFtUHJvZmlsZXNSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSqBAQoMSWRlbnRpdHlLaW5kEh0KGUlERU5USVRZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVJREVOVElUWV9LSU5EX1VTRVJfSUQQARIeChpJREVOVElUWV9LSU5EX0FOT05ZTU9VU19JRBACEhcKE0lERU5USVRZX0tJTkRfVFJBSVQQAzKCAgoOUHJvZmlsZVNlcnZpY2USRwoKR2V0UHJvZmlsZRIbLnNob2FsLnYxLkdldFByb2ZpbGVSZXF1ZXN0Ghwuc2hvYWwudjEuR2V0UHJvZmlsZVJlc3BvbnNlElAKDUxvb2t1cFByb2ZpbGUSHi5zaG9hbC52MS5Mb29rdXBQcm9maWxlUmVxdWVzdBofLnNob2FsLnYxLkxvb2t1cFByb2ZpbGVSZXNwb25zZRJVCg5TdHJlYW1Qcm9maWxlcxIfLnNob2FsLnYxLlN0cmVhbVByb2ZpbGVzUmVxdWVzdBogLnNob2FsLnYxLlN0cmVhbVByb2ZpbGVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * A customer profile as ingestion resolved it from upstream events.
@@ -126,6 +126,13 @@ export type ProfileIdentity = Message<"shoal.v1.ProfileIdentity"> & {
    * @generated from field: string value = 2;
    */
   value: string;
+
+  /**
+   * For IDENTITY_KIND_TRAIT: the identifier trait it came from, e.g. "email".
+   *
+   * @generated from field: string trait = 3;
+   */
+  trait: string;
 };
 
 /**
@@ -143,6 +150,13 @@ export type ProfileIdentityJson = {
    * @generated from field: string value = 2;
    */
   value?: string;
+
+  /**
+   * For IDENTITY_KIND_TRAIT: the identifier trait it came from, e.g. "email".
+   *
+   * @generated from field: string trait = 3;
+   */
+  trait?: string;
 };
 
 /**
@@ -352,6 +366,13 @@ export enum IdentityKind {
    * @generated from enum value: IDENTITY_KIND_ANONYMOUS_ID = 2;
    */
   ANONYMOUS_ID = 2,
+
+  /**
+   * A trait configured as an identifier (IDENTITY_TRAITS), e.g. an email address.
+   *
+   * @generated from enum value: IDENTITY_KIND_TRAIT = 3;
+   */
+  TRAIT = 3,
 }
 
 /**
@@ -359,7 +380,7 @@ export enum IdentityKind {
  *
  * @generated from enum shoal.v1.IdentityKind
  */
-export type IdentityKindJson = "IDENTITY_KIND_UNSPECIFIED" | "IDENTITY_KIND_USER_ID" | "IDENTITY_KIND_ANONYMOUS_ID";
+export type IdentityKindJson = "IDENTITY_KIND_UNSPECIFIED" | "IDENTITY_KIND_USER_ID" | "IDENTITY_KIND_ANONYMOUS_ID" | "IDENTITY_KIND_TRAIT";
 
 /**
  * Describes the enum shoal.v1.IdentityKind.
