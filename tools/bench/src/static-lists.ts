@@ -75,6 +75,7 @@ async function main(): Promise<void> {
 
   out(`store ${values.mongo}, kafka ${values.kafka}; ${members} ids, ${batch} per call`);
   let service: LaunchedProcess | undefined;
+  let progress = 'starting the service';
   const consumer = kafka.consumer({ groupId: `bench-${run}` });
   try {
     service = await startServiceProcess({
@@ -137,6 +138,7 @@ async function main(): Promise<void> {
     let started = Date.now();
     let added = 0;
     for (let i = 0; i < ids.length; i += batch) {
+      progress = `adding, ${added} of ${members} added after ${since(started)}`;
       added += (await client.addListMembers({ listId, memberIds: ids.slice(i, i + batch) })).added;
     }
     steps.push(timed('add', added, started));
@@ -146,6 +148,7 @@ async function main(): Promise<void> {
     const paged: string[] = [];
     let pageToken = '';
     do {
+      progress = `paging, ${paged.length} of ${members} read after ${since(started)}`;
       const page = await client.listListMembers({ listId, page: { pageSize, pageToken } });
       paged.push(...page.memberIds);
       pageToken = page.nextPageToken;
@@ -157,8 +160,15 @@ async function main(): Promise<void> {
     }
 
     started = Date.now();
+    progress = 'counting';
+    const counted = Number((await client.countListMembers({ listId })).memberCount);
+    steps.push(timed('count', counted, started));
+    if (counted !== members) throw new Error(`counted ${counted} members, not ${members}`);
+
+    started = Date.now();
     let removed = 0;
     for (let i = 0; i < ids.length; i += batch) {
+      progress = `removing, ${removed} of ${members} removed after ${since(started)}`;
       removed += (await client.removeListMembers({ listId, memberIds: ids.slice(i, i + batch) }))
         .removed;
     }
@@ -170,8 +180,8 @@ async function main(): Promise<void> {
     client.close();
     report(steps);
   } catch (error) {
-    out(`failed: ${(error as Error).message}`);
-    out(tailOf(logFile, 20).join('\n'));
+    out(`failed while ${progress}: ${(error as Error).message}`);
+    for (const line of tailOf(logFile, 10)) out(line.slice(0, 400));
     process.exitCode = 1;
   } finally {
     await consumer.disconnect().catch(() => undefined);
@@ -180,6 +190,8 @@ async function main(): Promise<void> {
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+const since = (started: number) => `${((Date.now() - started) / 1000).toFixed(1)} s`;
 
 function timed(name: string, ids: number, started: number): Step {
   return { name, ids, seconds: (Date.now() - started) / 1000 };
