@@ -146,6 +146,22 @@ describe('SegmentService: static lists at scale', () => {
     expect(publishedMembers.sort()).toEqual(members);
   });
 
+  it('applies both when two replicas add the first members of a list at the same time', async () => {
+    const listId = await newList('Raced list');
+    const [one, two] = [randomIds(3_000), randomIds(3_000)];
+    const [first, second] = await Promise.all([
+      ann.addListMembers({ listId, memberIds: one }),
+      annOnReplica.addListMembers({ listId, memberIds: [...two, ...one.slice(0, 1_000)] }),
+    ]);
+    expect(first.added + second.added).toBe(6_000);
+    expect(await allMembers(ann, listId, 10_000)).toEqual([...one, ...two].sort());
+    // one call committed as the list's first change, the other as its second
+    const changes = await publishedAll(listId);
+    const perChange = [1n, 2n].map((seq) => changes.filter((c) => c.sequence === seq).length);
+    expect(perChange.sort()).toEqual([first.added, second.added].sort());
+    expect(changes).toHaveLength(6_000);
+  });
+
   it('refuses more than 100,000 ids in one call', async () => {
     const listId = await newList('Too much at once');
     const tooMany = Array.from({ length: 100_001 }, (_, i) => `p${i}`);
