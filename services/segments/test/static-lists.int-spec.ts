@@ -162,12 +162,22 @@ describe('SegmentService: static lists at scale', () => {
     expect(changes).toHaveLength(6_000);
   });
 
-  it('refuses more than 100,000 ids in one call', async () => {
+  it('refuses more than 100,000 ids in one call, and names the first 100 bad ids', async () => {
     const listId = await newList('Too much at once');
     const tooMany = Array.from({ length: 100_001 }, (_, i) => `p${i}`);
     const refused = await refusal(ann.addListMembers({ listId, memberIds: tooMany }));
     expect(refused.code).toBe(status.INVALID_ARGUMENT);
     expect(refused.details).toContain('at most 100000 per call');
     expect(await count(ann, listId)).toBe(0);
+
+    const bad = await refusal(
+      ann.addListMembers({ listId, memberIds: ['ok', ...Array<string>(5_000).fill('')] }),
+    );
+    expect(bad.violations).toHaveLength(101);
+    expect(bad.violations[0]).toMatchObject({ field: 'memberIds[1]' });
+    expect(bad.violations[100]).toEqual({
+      field: 'memberIds',
+      description: '4900 more ids are not 1–256 characters',
+    });
   });
 });

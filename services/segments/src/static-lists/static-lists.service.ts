@@ -8,6 +8,7 @@ import { ListMembersRelay } from './list-members.relay';
 import { ListMembersService } from './list-members.service';
 
 const MAX_MEMBER_ID_LENGTH = 256;
+const MAX_REPORTED_BAD_IDS = 100;
 
 /**
  * Hand-picked members of static lists: who may see and change them, and what a call may ask.
@@ -135,10 +136,20 @@ export class StaticListsService {
         `has ${memberIds.length} ids; at most ${this.limits.membersPerCall} per call`,
       );
     }
+    // name the first bad ids only: a refusal must stay small enough to travel back
+    let bad = 0;
     memberIds.forEach((id, i) => {
-      if (!id || id.length > MAX_MEMBER_ID_LENGTH)
+      if (id && id.length <= MAX_MEMBER_ID_LENGTH) return;
+      if (++bad <= MAX_REPORTED_BAD_IDS) {
         v.add(`memberIds[${i}]`, `must be 1–${MAX_MEMBER_ID_LENGTH} characters`);
+      }
     });
+    if (bad > MAX_REPORTED_BAD_IDS) {
+      v.add(
+        'memberIds',
+        `${bad - MAX_REPORTED_BAD_IDS} more ids are not 1–${MAX_MEMBER_ID_LENGTH} characters`,
+      );
+    }
     v.throwIfAny();
   }
 }
