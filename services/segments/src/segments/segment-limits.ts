@@ -32,7 +32,7 @@ export function limitsFromConfig(config: {
     tagsMax: config.SEGMENT_TAGS_MAX,
     tagMaxLength: 64,
     staticListMaxMembers: config.STATIC_LIST_MAX_MEMBERS,
-    membersPerCall: 1000,
+    membersPerCall: 100_000,
     rule: {
       maxConditions: config.RULE_MAX_CONDITIONS,
       maxDepth: config.RULE_MAX_DEPTH,

@@ -2,6 +2,7 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import {
   type ActivateSegmentRequest,
   type AddListMembersRequest,
+  type CountListMembersRequest,
   type CreateSegmentFromTemplateRequest,
   type CreateSegmentRequest,
   type DeactivateSegmentRequest,
@@ -185,6 +186,12 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     });
     const page = pageOf(memberIds, limit, (last) => last, query);
     return { memberIds: page.items, nextPageToken: page.nextPageToken };
+  }
+
+  async countListMembers(request: CountListMembersRequest, { principal }: CallContext) {
+    return {
+      memberCount: BigInt(await this.lists.count({ listId: request.listId, principal })),
+    };
   }
 
   async getSegmentHistory(request: GetSegmentHistoryRequest, { principal }: CallContext) {

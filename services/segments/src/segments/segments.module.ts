@@ -6,6 +6,7 @@ import {
   LIST_MEMBER_REPOSITORY,
   MongoListMemberRepository,
 } from '../static-lists/list-members.repository';
+import { ListMembersService } from '../static-lists/list-members.service';
 import { StaticListsService } from '../static-lists/static-lists.service';
 import { TemplatesService } from '../templates/templates.service';
 import { DefinitionsRelay } from './definitions.relay';
@@ -26,7 +27,13 @@ const relays = [
   { provide: SEGMENT_CHANGES, useExisting: DefinitionsRelay },
   ListMembersRelay,
 ];
-const useCases = [SegmentsService, StaticListsService, TemplatesService, DuplicationService];
+const useCases = [
+  SegmentsService,
+  ListMembersService,
+  StaticListsService,
+  TemplatesService,
+  DuplicationService,
+];
 const configuration = [
   {
     provide: SEGMENT_LIMITS,

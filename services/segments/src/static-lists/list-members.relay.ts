@@ -11,15 +11,15 @@ import {
   OutboxRelay,
 } from '@shoal/platform';
 import { Db } from 'mongodb';
-import { LIST_MEMBER_REPOSITORY, type ListMemberRepositoryPort } from './list-members.repository';
+import { ListMembersService } from './list-members.service';
 
-/** Publishes static-list member changes (keyed by member id) and marks them published. */
+/** Publishes static-list member changes (keyed by member id), each list's in change order. */
 @Injectable()
 export class ListMembersRelay extends OutboxRelay {
   constructor(
-    @Inject(LIST_MEMBER_REPOSITORY) private readonly members: ListMemberRepositoryPort,
+    private readonly members: ListMembersService,
     private readonly publisher: EventPublisher,
-    @Inject(LOGGER) logger: Logger,
+    @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CLOCK) clock: Clock,
     db: Db,
   ) {
@@ -27,23 +27,28 @@ export class ListMembersRelay extends OutboxRelay {
   }
 
   protected async drainOnce(): Promise<number> {
-    const batch = await this.members.pending(500);
-    if (batch.length === 0) return 0;
-    await this.publisher.publish(
-      listMembershipTopic,
-      batch.map((m) => ({
-        key: m.memberId,
-        value: create(ListMembershipChangedSchema, {
-          listId: m.listId,
-          memberId: m.memberId,
-          member: m.member,
-          sequence: BigInt(m.sequence),
-          changedAt: timestampFromMs(m.changedAtMs),
-          changedBy: m.changedBy,
-        }),
-      })),
+    const { handled, lost } = await this.members.publishNext((changes) =>
+      this.publisher.publish(
+        listMembershipTopic,
+        changes.map((c) => ({
+          key: c.memberId,
+          value: create(ListMembershipChangedSchema, {
+            listId: c.listId,
+            memberId: c.memberId,
+            member: c.member,
+            sequence: BigInt(c.sequence),
+            changedAt: timestampFromMs(c.changedAtMs),
+            changedBy: c.changedBy,
+          }),
+        })),
+      ),
     );
-    await Promise.all(batch.map((m) => this.members.published(m)));
-    return batch.length;
+    for (const part of lost) {
+      this.logger.error(
+        part,
+        'a part of a static-list change is missing: its members were not published',
+      );
+    }
+    return handled;
   }
 }

@@ -1,116 +1,291 @@
 import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
-import { type AnyBulkWriteOperation, Db } from 'mongodb';
+import { type AnyBulkWriteOperation, type Collection, Db, MongoServerError } from 'mongodb';
+import type { ChunkRef } from './member-chunks';
 
-/** One (list, member) pair: whether it is on the list now, and how many times it changed. */
-export interface ListMember {
-  readonly listId: string;
-  readonly memberId: string;
+/** A committed member change not yet fully published (the list's outbox, in change order). */
+export interface ListChange {
+  /** The list's change number: every committed change of a list gets the next one. */
+  readonly seq: number;
+  /** The attempt that wrote the change's parts (their keys are `${epoch}.${index}`). */
+  readonly epoch: number;
+  /** How many parts hold the changed ids, and how many of them are published. */
+  readonly parts: number;
+  readonly sent: number;
   readonly member: boolean;
-  /** Increases with every change of the pair; consumers keep the highest. */
-  readonly sequence: number;
   readonly changedAtMs: number;
   readonly changedBy: string;
 }
 
-export interface MemberChange {
+/** A write attempt in progress: it holds the list until `untilMs`, and owns what it wrote so far. */
+export interface ListWriter {
+  readonly epoch: number;
+  readonly untilMs: number;
+  /** Chunks `${epoch}.0` … and parts `${epoch}.0` … it writes; removed if it never commits. */
+  readonly chunks: number;
+  readonly parts: number;
+}
+
+/** A list's head document: the chunk map, counters, a writer in progress and the outbox. */
+export interface ListHead {
   readonly listId: string;
-  readonly memberId: string;
-  readonly member: boolean;
-  readonly changedAtMs: number;
-  readonly changedBy: string;
+  /** Increases with every write attempt; fences attempts that lost the list from each other. */
+  readonly epoch: number;
+  /** The last committed change number. */
+  readonly seq: number;
+  readonly count: number;
+  readonly chunks: readonly ChunkRef[];
+  /** Chunks the last commit replaced; deleted after it (again by the next writer, after a crash). */
+  readonly garbage: readonly string[];
+  readonly writer?: ListWriter | undefined;
+  readonly outbox: readonly ListChange[];
+}
+
+/** What a claim compares: the head's attempt and change counters as last read. */
+export interface ListVersion {
+  readonly epoch: number;
+  readonly seq: number;
+}
+
+export interface CommittedState {
+  readonly seq: number;
+  readonly count: number;
+  readonly chunks: readonly ChunkRef[];
+  readonly garbage: readonly string[];
+}
+
+/** Sorted member ids stored under a key of one list (a chunk, or a part of a change). */
+export interface KeyedIds {
+  readonly key: string;
+  readonly ids: readonly string[];
 }
 
 export const LIST_MEMBER_REPOSITORY = Symbol('ListMemberRepository');
 
+/**
+ * Storage of static-list members: one head document per list, chunk documents and change-part
+ * documents, all read and written by `_id` only. Every write is a single-document operation;
+ * `claim`, `hold` and `commit` are compare-and-set on the head.
+ */
 export interface ListMemberRepositoryPort {
-  /** The current pairs for these members (absent ones were never on the list). */
-  find(listId: string, memberIds: readonly string[]): Promise<Map<string, ListMember>>;
-  /** Applies changes (each becomes pending publication). */
-  apply(changes: readonly MemberChange[]): Promise<void>;
-  count(listId: string): Promise<number>;
-  /** Members in id order after `afterMemberId`. */
-  page(listId: string, afterMemberId: string, limit: number): Promise<string[]>;
-  pending(limit: number): Promise<ListMember[]>;
-  /** Marks a change published, unless the pair changed again since. */
-  published(member: ListMember): Promise<void>;
+  head(listId: string): Promise<ListHead | undefined>;
+  /** The chunks found (a chunk replaced and deleted since the head was read is absent). */
+  chunks(listId: string, keys: readonly string[]): Promise<Map<string, readonly string[]>>;
+  /**
+   * Takes the list for `writer` if no attempt claimed it and no change committed since `seen`
+   * was read (creates the head if absent).
+   */
+  claim(listId: string, seen: ListVersion, writer: ListWriter): Promise<boolean>;
+  /** Moves the end of the writer's hold; false when another attempt took the list. */
+  hold(listId: string, epoch: number, untilMs: number): Promise<boolean>;
+  /** Makes the writer's change visible and queues it for publication; false when it lost the list. */
+  commit(
+    listId: string,
+    epoch: number,
+    state: CommittedState,
+    change: ListChange,
+  ): Promise<boolean>;
+  writeChunks(listId: string, chunks: readonly KeyedIds[]): Promise<void>;
+  deleteChunks(listId: string, keys: readonly string[]): Promise<void>;
+  writeParts(listId: string, parts: readonly KeyedIds[]): Promise<void>;
+  deleteParts(listId: string, keys: readonly string[]): Promise<void>;
+  part(listId: string, key: string): Promise<readonly string[] | undefined>;
+  /** The oldest unpublished change of up to `limit` lists. */
+  unpublished(limit: number): Promise<{ listId: string; change: ListChange }[]>;
+  /** Records that the first `sent` parts of a change are published. */
+  sent(listId: string, seq: number, sent: number): Promise<void>;
+  /** Drops a fully published change from the outbox. */
+  published(listId: string, seq: number): Promise<void>;
 }
 
-interface ListMemberDocument extends ListMember {
+interface ListHeadDocument {
   _id: string;
-  pending: boolean;
+  epoch: number;
+  seq: number;
+  count: number;
+  chunks: ChunkRef[];
+  garbage: string[];
+  writer?: ListWriter;
+  outbox: ListChange[];
 }
 
-const pairId = (listId: string, memberId: string) => `${listId}\u0000${memberId}`;
+interface IdsDocument {
+  _id: string;
+  listId: string;
+  ids: string[];
+}
+
+/** Chunk and part documents are small enough to write a few dozen per round trip. */
+const WRITE_BATCH = 25;
+
+const docId = (listId: string, key: string) => `${listId}/${key}`;
 
 @Injectable()
 export class MongoListMemberRepository
-  extends MongoRepository<ListMemberDocument>
+  extends MongoRepository<ListHeadDocument>
   implements ListMemberRepositoryPort
 {
+  private readonly chunkDocs: Collection<IdsDocument>;
+  private readonly partDocs: Collection<IdsDocument>;
+
   constructor(db: Db) {
-    super(db, 'list_members', [
-      { key: { listId: 1, member: 1, memberId: 1 }, name: 'list_members_by_id' },
-      { key: { pending: 1 }, name: 'pending', partialFilterExpression: { pending: true } },
+    super(db, 'list_heads', [
+      // the relay's query for lists with unpublished changes
+      { key: { 'outbox.seq': 1 }, name: 'unpublished', sparse: true },
     ]);
+    this.chunkDocs = db.collection<IdsDocument>('list_chunks');
+    this.partDocs = db.collection<IdsDocument>('list_changes');
   }
 
-  async find(listId: string, memberIds: readonly string[]): Promise<Map<string, ListMember>> {
-    // parallel point reads by _id: constant time each on every store
-    const docs = await Promise.all(
-      memberIds.map((id) => this.collection.findOne({ _id: pairId(listId, id) })),
-    );
-    return new Map(docs.filter((d): d is ListMemberDocument => !!d).map((d) => [d.memberId, d]));
+  async head(listId: string): Promise<ListHead | undefined> {
+    const doc = await this.collection.findOne({ _id: listId });
+    if (!doc) return undefined;
+    const { _id, ...head } = doc;
+    return { listId: _id, ...head };
   }
 
-  async apply(changes: readonly MemberChange[]): Promise<void> {
-    if (changes.length === 0) return;
-    const operations: AnyBulkWriteOperation<ListMemberDocument>[] = changes.map((c) => ({
-      updateOne: {
-        filter: { _id: pairId(c.listId, c.memberId) },
-        update: {
-          $set: {
-            listId: c.listId,
-            memberId: c.memberId,
-            member: c.member,
-            changedAtMs: c.changedAtMs,
-            changedBy: c.changedBy,
-            pending: true,
-          },
-          $inc: { sequence: 1 },
+  async chunks(listId: string, keys: readonly string[]): Promise<Map<string, readonly string[]>> {
+    return this.readIds(this.chunkDocs, listId, keys);
+  }
+
+  async claim(listId: string, seen: ListVersion, writer: ListWriter): Promise<boolean> {
+    try {
+      const result = await this.collection.updateOne(
+        { _id: listId, epoch: seen.epoch, seq: seen.seq },
+        {
+          $set: { epoch: writer.epoch, writer },
+          $setOnInsert: { count: 0, chunks: [], garbage: [], outbox: [] },
         },
-        upsert: true,
-      },
-    }));
-    await this.collection.bulkWrite(operations, { ordered: false });
+        { upsert: true },
+      );
+      return result.matchedCount + result.upsertedCount === 1;
+    } catch (error) {
+      // the head exists and moved on: someone else claimed or committed first
+      if (error instanceof MongoServerError && error.code === 11000) return false;
+      throw error;
+    }
   }
 
-  count(listId: string): Promise<number> {
-    return this.collection.countDocuments({ listId, member: true });
-  }
-
-  async page(listId: string, afterMemberId: string, limit: number): Promise<string[]> {
-    const docs = await this.collection
-      .find({
-        listId,
-        member: true,
-        ...(afterMemberId ? { memberId: { $gt: afterMemberId } } : {}),
-      })
-      .sort({ memberId: 1 })
-      .limit(limit)
-      .project<{ memberId: string }>({ memberId: 1 })
-      .toArray();
-    return docs.map((d) => d.memberId);
-  }
-
-  async pending(limit: number): Promise<ListMember[]> {
-    return this.collection.find({ pending: true }).limit(limit).toArray();
-  }
-
-  async published(member: ListMember): Promise<void> {
-    await this.collection.updateOne(
-      { _id: pairId(member.listId, member.memberId), sequence: member.sequence },
-      { $set: { pending: false } },
+  async hold(listId: string, epoch: number, untilMs: number): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: listId, 'writer.epoch': epoch },
+      { $set: { 'writer.untilMs': untilMs } },
     );
+    return result.matchedCount === 1;
+  }
+
+  async commit(
+    listId: string,
+    epoch: number,
+    state: CommittedState,
+    change: ListChange,
+  ): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: listId, 'writer.epoch': epoch },
+      {
+        $set: {
+          seq: state.seq,
+          count: state.count,
+          chunks: [...state.chunks],
+          garbage: [...state.garbage],
+        },
+        $unset: { writer: '' },
+        $push: { outbox: change },
+      },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async writeChunks(listId: string, chunks: readonly KeyedIds[]): Promise<void> {
+    await this.writeIds(this.chunkDocs, listId, chunks);
+  }
+
+  async deleteChunks(listId: string, keys: readonly string[]): Promise<void> {
+    await this.deleteIds(this.chunkDocs, listId, keys);
+  }
+
+  async writeParts(listId: string, parts: readonly KeyedIds[]): Promise<void> {
+    await this.writeIds(this.partDocs, listId, parts);
+  }
+
+  async deleteParts(listId: string, keys: readonly string[]): Promise<void> {
+    await this.deleteIds(this.partDocs, listId, keys);
+  }
+
+  async part(listId: string, key: string): Promise<readonly string[] | undefined> {
+    return (await this.partDocs.findOne({ _id: docId(listId, key) }))?.ids;
+  }
+
+  async unpublished(limit: number): Promise<{ listId: string; change: ListChange }[]> {
+    const docs = await this.collection
+      .find({ 'outbox.0': { $exists: true } })
+      .project<Pick<ListHeadDocument, '_id' | 'outbox'>>({ outbox: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({
+      listId: doc._id,
+      change: doc.outbox.reduce((oldest, c) => (c.seq < oldest.seq ? c : oldest)),
+    }));
+  }
+
+  async sent(listId: string, seq: number, sent: number): Promise<void> {
+    await this.collection.updateOne(
+      { _id: listId, 'outbox.seq': seq },
+      { $set: { 'outbox.$.sent': sent } },
+    );
+  }
+
+  async published(listId: string, seq: number): Promise<void> {
+    await this.collection.updateOne({ _id: listId }, { $pull: { outbox: { seq } } });
+  }
+
+  private async readIds(
+    collection: Collection<IdsDocument>,
+    listId: string,
+    keys: readonly string[],
+  ): Promise<Map<string, readonly string[]>> {
+    // parallel point reads: constant time each on every store (an $in scans on the embedded one)
+    const docs = await Promise.all(
+      keys.map((key) =>
+        collection.findOne({ _id: docId(listId, key) }, { projection: { ids: 1 } }),
+      ),
+    );
+    const found = new Map<string, readonly string[]>();
+    docs.forEach((doc, i) => {
+      if (doc) found.set(keys[i] as string, doc.ids);
+    });
+    return found;
+  }
+
+  private async writeIds(
+    collection: Collection<IdsDocument>,
+    listId: string,
+    entries: readonly KeyedIds[],
+  ): Promise<void> {
+    for (let i = 0; i < entries.length; i += WRITE_BATCH) {
+      const operations: AnyBulkWriteOperation<IdsDocument>[] = entries
+        .slice(i, i + WRITE_BATCH)
+        .map(({ key, ids }) => ({
+          replaceOne: {
+            filter: { _id: docId(listId, key) },
+            replacement: { listId, ids: [...ids] },
+            upsert: true,
+          },
+        }));
+      await collection.bulkWrite(operations, { ordered: false });
+    }
+  }
+
+  private async deleteIds(
+    collection: Collection<IdsDocument>,
+    listId: string,
+    keys: readonly string[],
+  ): Promise<void> {
+    for (let i = 0; i < keys.length; i += WRITE_BATCH) {
+      const operations: AnyBulkWriteOperation<IdsDocument>[] = keys
+        .slice(i, i + WRITE_BATCH)
+        .map((key) => ({ deleteOne: { filter: { _id: docId(listId, key) } } }));
+      await collection.bulkWrite(operations, { ordered: false });
+    }
   }
 }

@@ -1,27 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { SegmentKind } from '@shoal/contracts';
-import { CLOCK, type Clock, ErrorKind, type Principal, Violations } from '@shoal/platform';
+import { ErrorKind, type Principal, Violations } from '@shoal/platform';
 import { SEGMENT_LIMITS, type SegmentLimits } from '../segments/segment-limits';
 import { SegmentError, SegmentErrorCode } from '../segments/segments.errors';
 import { SegmentsService } from '../segments/segments.service';
 import { ListMembersRelay } from './list-members.relay';
-import { LIST_MEMBER_REPOSITORY, type ListMemberRepositoryPort } from './list-members.repository';
+import { ListMembersService } from './list-members.service';
 
 const MAX_MEMBER_ID_LENGTH = 256;
+const MAX_REPORTED_BAD_IDS = 100;
 
 /**
- * Hand-picked members of static lists. Adding and removing are idempotent: a member already on
- * (or off) the list changes nothing and publishes nothing. Member changes do not change the
- * list's definition, so they are allowed while a destination locks it.
+ * Hand-picked members of static lists: who may see and change them, and what a call may ask.
+ * Adding and removing are idempotent: a member already on (or off) the list changes nothing and
+ * publishes nothing. Member changes do not change the list's definition, so they are allowed
+ * while a destination locks it.
  */
 @Injectable()
 export class StaticListsService {
   constructor(
-    @Inject(LIST_MEMBER_REPOSITORY) private readonly members: ListMemberRepositoryPort,
+    private readonly members: ListMembersService,
     private readonly segments: SegmentsService,
     private readonly relay: ListMembersRelay,
     @Inject(SEGMENT_LIMITS) private readonly limits: SegmentLimits,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async add({
@@ -33,18 +34,7 @@ export class StaticListsService {
     memberIds: readonly string[];
     principal: Principal;
   }): Promise<number> {
-    const joining = await this.changing({ listId, memberIds, member: true, principal });
-    if (joining.length === 0) return 0;
-    const size = await this.members.count(listId);
-    if (size + joining.length > this.limits.staticListMaxMembers) {
-      throw SegmentError.limit(
-        'STATIC_LIST_MAX_MEMBERS',
-        this.limits.staticListMaxMembers,
-        `list ${listId} has ${size} members and ${joining.length} more would exceed it`,
-      );
-    }
-    await this.apply(listId, joining, true, principal);
-    return joining.length;
+    return this.change({ listId, memberIds, member: true, principal });
   }
 
   async remove({
@@ -56,9 +46,7 @@ export class StaticListsService {
     memberIds: readonly string[];
     principal: Principal;
   }): Promise<number> {
-    const leaving = await this.changing({ listId, memberIds, member: false, principal });
-    await this.apply(listId, leaving, false, principal);
-    return leaving.length;
+    return this.change({ listId, memberIds, member: false, principal });
   }
 
   async page({
@@ -71,9 +59,14 @@ export class StaticListsService {
     afterMemberId: string;
     limit: number;
     principal: Principal;
-  }) {
+  }): Promise<string[]> {
     await this.list(listId, principal);
     return this.members.page(listId, afterMemberId, limit);
+  }
+
+  async count({ listId, principal }: { listId: string; principal: Principal }): Promise<number> {
+    await this.list(listId, principal);
+    return this.members.count(listId);
   }
 
   /** Copies every member of one list to another (duplicating a list). */
@@ -86,37 +79,19 @@ export class StaticListsService {
     toListId: string;
     principal: Principal;
   }): Promise<void> {
-    let after = '';
-    for (;;) {
-      const ids = await this.members.page(fromListId, after, this.limits.membersPerCall);
-      if (ids.length === 0) return;
-      await this.apply(toListId, ids, true, principal);
-      after = ids[ids.length - 1] as string;
-    }
-  }
-
-  private async apply(
-    listId: string,
-    memberIds: readonly string[],
-    member: boolean,
-    principal: Principal,
-  ): Promise<void> {
+    const memberIds = await this.members.all(fromListId);
     if (memberIds.length === 0) return;
-    const changedAtMs = this.clock.now().getTime();
-    await this.members.apply(
-      memberIds.map((memberId) => ({
-        listId,
-        memberId,
-        member,
-        changedAtMs,
-        changedBy: principal.subject,
-      })),
-    );
+    await this.members.change({
+      listId: toListId,
+      memberIds,
+      member: true,
+      changedBy: principal.subject,
+      maxMembers: this.limits.staticListMaxMembers,
+    });
     this.relay.kick();
   }
 
-  /** The requested members whose membership would actually change (checked, deduplicated). */
-  private async changing({
+  private async change({
     listId,
     memberIds,
     member,
@@ -126,11 +101,18 @@ export class StaticListsService {
     memberIds: readonly string[];
     member: boolean;
     principal: Principal;
-  }): Promise<string[]> {
-    const ids = this.checkMemberIds(memberIds);
+  }): Promise<number> {
+    this.checkMemberIds(memberIds);
     await this.list(listId, principal);
-    const current = await this.members.find(listId, ids);
-    return ids.filter((id) => (current.get(id)?.member ?? false) !== member);
+    const changed = await this.members.change({
+      listId,
+      memberIds,
+      member,
+      changedBy: principal.subject,
+      maxMembers: this.limits.staticListMaxMembers,
+    });
+    if (changed > 0) this.relay.kick();
+    return changed;
   }
 
   private async list(listId: string, principal: Principal) {
@@ -145,7 +127,7 @@ export class StaticListsService {
     return segment;
   }
 
-  private checkMemberIds(memberIds: readonly string[]): string[] {
+  private checkMemberIds(memberIds: readonly string[]): void {
     const v = new Violations();
     if (memberIds.length === 0) v.add('memberIds', 'give at least one member id');
     if (memberIds.length > this.limits.membersPerCall) {
@@ -154,11 +136,20 @@ export class StaticListsService {
         `has ${memberIds.length} ids; at most ${this.limits.membersPerCall} per call`,
       );
     }
+    // name the first bad ids only: a refusal must stay small enough to travel back
+    let bad = 0;
     memberIds.forEach((id, i) => {
-      if (!id || id.length > MAX_MEMBER_ID_LENGTH)
+      if (id && id.length <= MAX_MEMBER_ID_LENGTH) return;
+      if (++bad <= MAX_REPORTED_BAD_IDS) {
         v.add(`memberIds[${i}]`, `must be 1–${MAX_MEMBER_ID_LENGTH} characters`);
+      }
     });
+    if (bad > MAX_REPORTED_BAD_IDS) {
+      v.add(
+        'memberIds',
+        `${bad - MAX_REPORTED_BAD_IDS} more ids are not 1–${MAX_MEMBER_ID_LENGTH} characters`,
+      );
+    }
     v.throwIfAny();
-    return [...new Set(memberIds)];
   }
 }
