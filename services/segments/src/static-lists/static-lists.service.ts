@@ -128,6 +128,7 @@ export class StaticListsService {
     principal: Principal;
   }): Promise<string[]> {
     const ids = this.checkMemberIds(memberIds);
+    await this.segments.checkEditable(listId, principal);
     await this.list(listId, principal);
     const current = await this.members.find(listId, ids);
     return ids.filter((id) => (current.get(id)?.member ?? false) !== member);
