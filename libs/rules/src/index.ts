@@ -59,5 +59,5 @@ export {
   type SequenceState,
   type StateSpec,
 } from './state';
-export { parseRule, validateRule, type ValidationResult } from './validate';
+export { nestingViolation, parseRule, validateRule, type ValidationResult } from './validate';
 export { bucketIndex, bucketStart, type BucketUnit } from './windows';

@@ -11,6 +11,8 @@ export interface RuleLimits {
   readonly maxSequenceSteps: number;
   /** Most values in an `in` / `notIn` list. */
   readonly maxListValues: number;
+  /** Longest string in a rule (compared value, event name, path, tag), in characters. */
+  readonly maxOperandLength: number;
   /** How far back event history is retained; windows reaching further are refused. */
   readonly maxHistoryDays: number;
   /** Largest relative time operand or span, in days (about a century). */
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: RuleLimits = {
   maxDepth: 8,
   maxSequenceSteps: 8,
   maxListValues: 1000,
+  maxOperandLength: 2048,
   maxHistoryDays: 800,
   maxRelativeDays: 36_600,
   distinctValuesCap: 200,

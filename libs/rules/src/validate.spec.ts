@@ -1,7 +1,16 @@
-import type { JsonObject } from '@bufbuild/protobuf';
+import { type JsonObject, create } from '@bufbuild/protobuf';
+import { ListValueSchema, ValueSchema, type Value } from '@bufbuild/protobuf/wkt';
+import {
+  type Condition,
+  ConditionSchema,
+  type FieldCondition,
+  RuleSchema,
+  TimeOperandSchema,
+  ValueRangeSchema,
+} from '@shoal/contracts';
 import { RuleViolationCode as Code } from './errors';
 import { ruleFromJson } from './testing/arbitraries';
-import { parseRule, validateRule } from './validate';
+import { nestingViolation, parseRule, validateRule } from './validate';
 
 function violations(
   json: JsonObject,
@@ -356,6 +365,178 @@ describe('validateRule', () => {
     expect(violations({ condition: { inSegment: '' } })).toEqual([
       { path: 'condition.inSegment', code: Code.Required },
     ]);
+  });
+});
+
+describe('validateRule: operands and nesting that could not be stored, published or walked', () => {
+  const number = (value: number): Value =>
+    create(ValueSchema, { kind: { case: 'numberValue', value } });
+  const traitRule = (operator: FieldCondition['operator']) =>
+    create(RuleSchema, {
+      condition: { kind: { case: 'trait', value: { path: 'score', operator } } },
+    });
+  const nested = (depth: number, leaf: Condition): Condition => {
+    let condition = leaf;
+    for (let i = 0; i < depth; i++)
+      condition = create(ConditionSchema, {
+        kind: { case: 'all', value: { conditions: [condition] } },
+      });
+    return condition;
+  };
+  const tag = create(ConditionSchema, { kind: { case: 'hasTag', value: 'vip' } });
+
+  it.each<[string, JsonObject, string]>([
+    [
+      'an equals operand',
+      { trait: { path: 'a', equals: 'x'.repeat(11) } },
+      'condition.trait.equals',
+    ],
+    ['a list item', { trait: { path: 'a', in: ['ok', 'x'.repeat(11)] } }, 'condition.trait.in[1]'],
+    ['a substring', { trait: { path: 'a', contains: 'x'.repeat(11) } }, 'condition.trait.contains'],
+    [
+      'a range bound',
+      { trait: { path: 'a', between: { min: 'a', max: 'x'.repeat(11) } } },
+      'condition.trait.between.max',
+    ],
+    ['a trait path', { trait: { path: 'x'.repeat(11), exists: true } }, 'condition.trait.path'],
+    [
+      'an event name',
+      { event: { name: 'x'.repeat(11), count: { gt: 0 } } },
+      'condition.event.name',
+    ],
+    [
+      'an event filter operand',
+      { event: { name: 'e', where: [{ path: 'p', endsWith: 'x'.repeat(11) }], count: { gt: 0 } } },
+      'condition.event.where[0].endsWith',
+    ],
+    [
+      'a sequence step',
+      { sequence: { steps: [{ event: 'x'.repeat(11) }, { event: 'b' }] } },
+      'condition.sequence.steps[0].event',
+    ],
+    ['a tag', { hasTag: 'x'.repeat(11) }, 'condition.hasTag'],
+  ])('refuses %s longer than maxOperandLength, at its path', (_name, condition, path) => {
+    expect(
+      validateRule({ rule: ruleFromJson({ condition }), limits: { maxOperandLength: 10 } })
+        .violations,
+    ).toEqual([
+      {
+        path,
+        code: Code.LimitExceeded,
+        message: expect.stringMatching(
+          /is \d+ characters; the limit (maxOperandLength is 10|for ids is 64)/,
+        ),
+      },
+    ]);
+  });
+
+  it('refuses segment and list ids longer than any id', () => {
+    expect(
+      validateRule({ rule: ruleFromJson({ condition: { inList: 'x'.repeat(65) } }) }).violations,
+    ).toEqual([
+      {
+        path: 'condition.inList',
+        code: Code.LimitExceeded,
+        message: 'is 65 characters; the limit for ids is 64',
+      },
+    ]);
+  });
+
+  it.each<[string, FieldCondition['operator'], string]>([
+    ['NaN', { case: 'equals', value: number(Number.NaN) }, 'condition.trait.equals'],
+    ['Infinity', { case: 'gte', value: number(Number.POSITIVE_INFINITY) }, 'condition.trait.gte'],
+    [
+      '-Infinity in a list',
+      {
+        case: 'notIn',
+        value: create(ListValueSchema, { values: [number(Number.NEGATIVE_INFINITY)] }),
+      },
+      'condition.trait.notIn[0]',
+    ],
+    [
+      'NaN as a bound',
+      {
+        case: 'between',
+        value: create(ValueRangeSchema, { min: number(1), max: number(Number.NaN) }),
+      },
+      'condition.trait.between.max',
+    ],
+  ])('refuses %s as an operand', (_name, operator, path) => {
+    expect(validateRule({ rule: traitRule(operator) }).violations).toEqual([
+      { path, code: Code.InvalidValue, message: expect.stringContaining('finite') },
+    ]);
+  });
+
+  it('refuses struct and list operands without reading into them', () => {
+    let deep: Value = number(1);
+    for (let i = 0; i < 100_000; i++)
+      deep = create(ValueSchema, {
+        kind: { case: 'listValue', value: create(ListValueSchema, { values: [deep] }) },
+      });
+    expect(validateRule({ rule: traitRule({ case: 'equals', value: deep }) }).violations).toEqual([
+      {
+        path: 'condition.trait.equals',
+        code: Code.InvalidValue,
+        message: expect.stringContaining('a list'),
+      },
+    ]);
+  });
+
+  it('refuses instants outside the years 1 to 9999', () => {
+    const at = (seconds: bigint, nanos = 0) =>
+      traitRule({
+        case: 'before',
+        value: create(TimeOperandSchema, { point: { case: 'at', value: { seconds, nanos } } }),
+      });
+    expect(validateRule({ rule: at(253_402_300_799n) }).violations).toEqual([]);
+    for (const rule of [at(253_402_300_800n), at(-62_135_596_801n), at(0n, 1_000_000_000)]) {
+      expect(validateRule({ rule }).violations).toEqual([
+        { path: 'condition.trait.before.at', code: Code.InvalidValue, message: expect.any(String) },
+      ]);
+    }
+  });
+
+  it('keeps calendar periods of trait tests within maxRelativeDays', () => {
+    expect(
+      validateRule({
+        rule: ruleFromJson({
+          condition: { trait: { path: 'd', calendar: { year: 2_000_000_000 } } },
+        }),
+      }).violations,
+    ).toEqual([
+      {
+        path: 'condition.trait.calendar.year',
+        code: Code.LimitExceeded,
+        message: expect.stringContaining('maxRelativeDays'),
+      },
+    ]);
+    expect(
+      validateRule({
+        rule: ruleFromJson({ condition: { trait: { path: 'd', calendar: { month: -12 } } } }),
+      }).violations,
+    ).toEqual([]);
+  });
+
+  it('checks the nesting depth without recursion, so absurd depths are refused with a path', () => {
+    const rule = create(RuleSchema, { condition: nested(100_000, tag) });
+    const expected = {
+      path: `condition${'.all.conditions[0]'.repeat(8)}`,
+      code: Code.LimitExceeded,
+      message: 'conditions are nested 9 deep here; the limit maxDepth is 8',
+    };
+    expect(nestingViolation(rule, 8)).toEqual(expected);
+    expect(validateRule({ rule }).violations).toEqual([expected]);
+  });
+
+  it('counts a contacts condition as one more level', () => {
+    const rule = ruleFromJson({
+      audience: 'AUDIENCE_ACCOUNTS',
+      condition: {
+        contacts: { where: { any: { conditions: [{ hasTag: 'a' }] } }, count: { gte: 1 } },
+      },
+    });
+    expect(nestingViolation(rule, 3)).toBeUndefined();
+    expect(nestingViolation(rule, 2)?.path).toBe('condition.contacts.where.any.conditions[0]');
   });
 });
 

@@ -1,5 +1,6 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import { fromJson } from '@bufbuild/protobuf';
+import type { Timestamp, Value } from '@bufbuild/protobuf/wkt';
 import {
   Audience,
   RuleSchema,
@@ -27,7 +28,7 @@ import {
   spanMs,
   type TimeOperator,
 } from './time-test';
-import { parseCivilDate, pathSegments, valueToJson } from './values';
+import { parseCivilDate, pathSegments } from './values';
 import { DAY_MS, isValidTimeZone, windowReachDays } from './windows';
 
 // Validation reports every problem at once, each with the path of the bad node in the rule's
@@ -47,12 +48,11 @@ interface Walk {
   readonly now: number | undefined;
   readonly violations: RuleViolation[];
   conditions: number;
-  depthReported: boolean;
 }
 
 /**
  * Checks a rule: structure, operands, limits (conditions, depth, sequence steps, list sizes,
- * history reach, distinct-count cap), time zone, and, when `lookupRule` is given, that every
+ * operand lengths, history reach, distinct-count cap), time zone, and, when `lookupRule` is given, that every
  * referenced segment exists, selects the same audience and that no reference cycle forms
  * (`segmentId` is the id of the segment this rule belongs to, if it has one yet). With `now`,
  * fixed window ranges starting before the retained history are refused too.
@@ -77,9 +77,15 @@ export function validateRule({
     now,
     violations: [],
     conditions: 0,
-    depthReported: false,
   };
-  if (rule.timeZone !== '' && !isValidTimeZone(rule.timeZone)) {
+  if (rule.timeZone.length > MAX_TIME_ZONE_LENGTH) {
+    report(
+      walk,
+      'timeZone',
+      Code.InvalidTimeZone,
+      `is ${rule.timeZone.length} characters, longer than any IANA time zone`,
+    );
+  } else if (rule.timeZone !== '' && !isValidTimeZone(rule.timeZone)) {
     report(
       walk,
       'timeZone',
@@ -87,11 +93,16 @@ export function validateRule({
       `"${rule.timeZone}" is not a known IANA time zone`,
     );
   }
+  const tooDeep = nestingViolation(rule, walk.limits.maxDepth);
+  if (tooDeep !== undefined) {
+    // the walks below recurse: a rule nested deeper than allowed is refused before any of them
+    return { valid: false, violations: [tooDeep] };
+  }
   if (rule.condition === undefined) {
     report(walk, 'condition', Code.Required, 'a rule needs a condition');
   } else {
     const audience = rule.audience === Audience.ACCOUNTS ? 'accounts' : 'profiles';
-    checkCondition(walk, rule.condition, 'condition', 1, audience, false);
+    checkCondition(walk, rule.condition, 'condition', audience, false);
     if (walk.conditions > walk.limits.maxConditions) {
       report(
         walk,
@@ -105,6 +116,45 @@ export function validateRule({
     }
   }
   return { valid: walk.violations.length === 0, violations: walk.violations };
+}
+
+/**
+ * The first condition nested deeper than `maxDepth` (the rule's top condition is at depth 1;
+ * a group's conditions and a contacts condition's `where` are one level deeper), found without
+ * recursion, so that any depth is safe to check.
+ */
+export function nestingViolation(rule: Rule, maxDepth: number): RuleViolation | undefined {
+  const pending: { condition: Condition; path: string; depth: number }[] = [];
+  if (rule.condition !== undefined)
+    pending.push({ condition: rule.condition, path: 'condition', depth: 1 });
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { condition, path, depth } = next;
+    if (depth > maxDepth) {
+      return {
+        path,
+        code: Code.LimitExceeded,
+        message: `conditions are nested ${depth} deep here; the limit maxDepth is ${maxDepth}`,
+      };
+    }
+    const kind = condition.kind;
+    if (kind.case === 'all' || kind.case === 'any' || kind.case === 'none') {
+      // pushed last-first, so they are visited in order (the first too deep one is reported)
+      for (let index = kind.value.conditions.length - 1; index >= 0; index--) {
+        pending.push({
+          condition: kind.value.conditions[index] as Condition,
+          path: `${path}.${kind.case}.conditions[${index}]`,
+          depth: depth + 1,
+        });
+      }
+    } else if (kind.case === 'contacts' && kind.value.where !== undefined) {
+      pending.push({
+        condition: kind.value.where,
+        path: `${path}.contacts.where`,
+        depth: depth + 1,
+      });
+    }
+  }
+  return undefined;
 }
 
 /** Parses a rule's JSON form; a JSON that does not fit the Rule message is one violation at the root. */
@@ -127,20 +177,10 @@ function checkCondition(
   walk: Walk,
   condition: Condition,
   path: string,
-  depth: number,
   audience: 'profiles' | 'accounts',
   inContacts: boolean,
 ): void {
   walk.conditions += 1;
-  if (depth > walk.limits.maxDepth && !walk.depthReported) {
-    walk.depthReported = true;
-    report(
-      walk,
-      path,
-      Code.LimitExceeded,
-      `conditions are nested ${depth} deep here; the limit maxDepth is ${walk.limits.maxDepth}`,
-    );
-  }
   const kind = condition.kind;
   switch (kind.case) {
     case 'all':
@@ -156,7 +196,7 @@ function checkCondition(
         );
       }
       kind.value.conditions.forEach((child, index) =>
-        checkCondition(walk, child, `${groupPath}[${index}]`, depth + 1, audience, inContacts),
+        checkCondition(walk, child, `${groupPath}[${index}]`, audience, inContacts),
       );
       return;
     }
@@ -173,10 +213,21 @@ function checkCondition(
     case 'notInSegment':
     case 'inList':
     case 'notInList':
+      if (kind.value === '')
+        report(walk, `${path}.${kind.case}`, Code.Required, `${kind.case} needs a non-empty id`);
+      else if (kind.value.length > MAX_ID_LENGTH)
+        report(
+          walk,
+          `${path}.${kind.case}`,
+          Code.LimitExceeded,
+          `is ${kind.value.length} characters; the limit for ids is ${MAX_ID_LENGTH}`,
+        );
+      return;
     case 'hasTag':
     case 'lacksTag':
       if (kind.value === '')
         report(walk, `${path}.${kind.case}`, Code.Required, `${kind.case} needs a non-empty id`);
+      checkText(walk, kind.value, `${path}.${kind.case}`);
       return;
     case 'contacts': {
       const contactsPath = `${path}.contacts`;
@@ -198,14 +249,7 @@ function checkCondition(
           'a contacts condition needs a "where" condition for each contact',
         );
       } else {
-        checkCondition(
-          walk,
-          kind.value.where,
-          `${contactsPath}.where`,
-          depth + 1,
-          'profiles',
-          true,
-        );
+        checkCondition(walk, kind.value.where, `${contactsPath}.where`, 'profiles', true);
       }
       checkComparison(walk, kind.value.count, `${contactsPath}.count`);
       return;
@@ -223,7 +267,69 @@ function checkCondition(
   }
 }
 
+/** The longest IANA time zone name is 30 characters. */
+const MAX_TIME_ZONE_LENGTH = 64;
+
+/** Segment and list ids are Shoal's ("seg_" and 20 characters); anything much longer is not one. */
+const MAX_ID_LENGTH = 64;
+
+/** Strings longer than maxOperandLength are refused (they would bloat every stored and published copy). */
+function checkText(walk: Walk, text: string, at: string): boolean {
+  if (text.length <= walk.limits.maxOperandLength) return true;
+  report(
+    walk,
+    at,
+    Code.LimitExceeded,
+    `is ${text.length} characters; the limit maxOperandLength is ${walk.limits.maxOperandLength}`,
+  );
+  return false;
+}
+
+/**
+ * A scalar operand (string, number, boolean) as a plain value, or undefined after reporting why
+ * it is not one. Lists and objects are refused by their kind, without reading into them.
+ */
+function scalarOperand(
+  walk: Walk,
+  value: Value | undefined,
+  at: string,
+  accepts: 'scalar' | 'orderable',
+): string | number | boolean | undefined {
+  const kind = value?.kind;
+  const expected = accepts === 'scalar' ? 'a string, number or boolean' : 'a number or a string';
+  switch (kind?.case) {
+    case 'stringValue':
+      return checkText(walk, kind.value, at) ? kind.value : undefined;
+    case 'numberValue':
+      if (Number.isFinite(kind.value)) return kind.value;
+      report(walk, at, Code.InvalidValue, `the operand must be a finite number, got ${kind.value}`);
+      return undefined;
+    case 'boolValue':
+      if (accepts === 'scalar') return kind.value;
+      report(walk, at, Code.InvalidValue, `the operand must be ${expected}, got ${kind.value}`);
+      return undefined;
+    case 'listValue':
+    case 'structValue':
+    case 'nullValue':
+    case undefined: {
+      const got =
+        kind?.case === 'listValue'
+          ? 'a list'
+          : kind?.case === 'structValue'
+            ? 'an object'
+            : kind?.case === 'nullValue'
+              ? 'null'
+              : 'nothing';
+      report(walk, at, Code.InvalidValue, `the operand must be ${expected}, got ${got}`);
+      return undefined;
+    }
+    default:
+      return assertNever(kind, 'value');
+  }
+}
+
 function checkPath(walk: Walk, path: string, at: string, what: string): void {
+  if (!checkText(walk, path, at)) return;
   if (pathSegments(path) === undefined) {
     report(
       walk,
@@ -246,33 +352,15 @@ function checkField(walk: Walk, field: FieldCondition, path: string, context: Fi
   );
   const operator = field.operator;
   let comparesStrings = false;
-  const scalar = (value: JsonValue, at: string): void => {
-    if (typeof value === 'string') comparesStrings = true;
-    else if (typeof value !== 'number' && typeof value !== 'boolean') {
-      report(
-        walk,
-        at,
-        Code.InvalidValue,
-        `the operand must be a string, number or boolean, got ${JSON.stringify(value)}`,
-      );
-    }
-  };
-  const orderable = (value: JsonValue, at: string): void => {
-    if (typeof value === 'string') comparesStrings = true;
-    else if (typeof value !== 'number') {
-      report(
-        walk,
-        at,
-        Code.InvalidValue,
-        `the operand must be a number or a string, got ${JSON.stringify(value)}`,
-      );
-    }
+  const scalar = (value: Value | undefined, at: string, accepts: 'scalar' | 'orderable') => {
+    if (value?.kind.case === 'stringValue') comparesStrings = true;
+    return scalarOperand(walk, value, at, accepts);
   };
   const at = `${path}.${operator.case ?? ''}`;
   switch (operator.case) {
     case 'equals':
     case 'notEquals':
-      scalar(valueToJson(operator.value), at);
+      scalar(operator.value, at, 'scalar');
       break;
     case 'in':
     case 'notIn': {
@@ -286,8 +374,7 @@ function checkField(walk: Walk, field: FieldCondition, path: string, context: Fi
           Code.LimitExceeded,
           `the list has ${values.length} values; the limit maxListValues is ${walk.limits.maxListValues}`,
         );
-      }
-      values.forEach((value, index) => scalar(valueToJson(value), `${at}[${index}]`));
+      } else values.forEach((value, index) => scalar(value, `${at}[${index}]`, 'scalar'));
       break;
     }
     case 'contains':
@@ -297,6 +384,7 @@ function checkField(walk: Walk, field: FieldCondition, path: string, context: Fi
       comparesStrings = true;
       if (operator.value === '')
         report(walk, at, Code.InvalidValue, `${operator.case} needs a non-empty string`);
+      checkText(walk, operator.value, at);
       break;
     case 'exists':
       break;
@@ -304,13 +392,12 @@ function checkField(walk: Walk, field: FieldCondition, path: string, context: Fi
     case 'gte':
     case 'lt':
     case 'lte':
-      orderable(valueToJson(operator.value), at);
+      scalar(operator.value, at, 'orderable');
       break;
     case 'between': {
-      const min = valueToJson(operator.value.min);
-      const max = valueToJson(operator.value.max);
-      orderable(min, `${at}.min`);
-      orderable(max, `${at}.max`);
+      const min = scalar(operator.value.min, `${at}.min`, 'orderable');
+      const max = scalar(operator.value.max, `${at}.max`, 'orderable');
+      if (min === undefined || max === undefined) break;
       if (typeof min !== typeof max) {
         report(
           walk,
@@ -318,10 +405,7 @@ function checkField(walk: Walk, field: FieldCondition, path: string, context: Fi
           Code.InvalidValue,
           'between needs min and max of the same type (both numbers or both strings)',
         );
-      } else if (
-        (typeof min === 'number' || typeof min === 'string') &&
-        min > (max as typeof min)
-      ) {
+      } else if (min > max) {
         report(
           walk,
           at,
@@ -400,16 +484,29 @@ function checkTimeOperator(
     case 'during':
       checkRange(walk, operator.value, path, timeless);
       return;
-    case 'calendar':
+    case 'calendar': {
       if (timeless) refuseRelative('a calendar period');
-      if (operator.value.unit.case === undefined)
+      const unit = operator.value.unit;
+      if (unit.case === undefined) {
         report(
           walk,
           path,
           Code.Required,
           'a calendar period needs a unit (day, week, month, quarter or year)',
         );
+        return;
+      }
+      const days = Math.abs(unit.value) * UNIT_DAYS[unit.case];
+      if (days > walk.limits.maxRelativeDays) {
+        report(
+          walk,
+          `${path}.${unit.case}`,
+          Code.LimitExceeded,
+          `the period is about ${days} days away; the limit maxRelativeDays is ${walk.limits.maxRelativeDays}`,
+        );
+      }
       return;
+    }
     case 'anniversary':
       if (timeless) refuseRelative('an anniversary');
       if (operator.value.withinNextDays > 366) {
@@ -443,6 +540,9 @@ function checkTimeOperator(
   }
 }
 
+/** The most days a calendar unit spans, for bounding how far away a period may be. */
+const UNIT_DAYS = { day: 1, week: 7, month: 31, quarter: 92, year: 366 } as const;
+
 function checkOperand(
   walk: Walk,
   operand: TimeOperand | undefined,
@@ -461,11 +561,17 @@ function checkOperand(
   }
   const at = `${path}.${point.case}`;
   if (point.case === 'date') {
-    if (parseCivilDate(point.value) === undefined)
+    if (point.value.length > 10)
+      report(walk, at, Code.InvalidDate, 'a date has the form YYYY-MM-DD');
+    else if (parseCivilDate(point.value) === undefined)
       report(walk, at, Code.InvalidDate, `"${point.value}" is not a date of the form YYYY-MM-DD`);
     return;
   }
-  if (point.case === 'at') return;
+  if (point.case === 'at') {
+    const problem = instantProblem(point.value);
+    if (problem !== undefined) report(walk, at, Code.InvalidValue, problem);
+    return;
+  }
   if (absoluteOnly) {
     report(
       walk,
@@ -490,6 +596,18 @@ function checkOperand(
       `${point.case} reaches more than ${walk.limits.maxRelativeDays} days; the limit maxRelativeDays is ${walk.limits.maxRelativeDays}`,
     );
   }
+}
+
+/** Instants Shoal keeps and prints: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z. */
+const MIN_SECONDS = -62_135_596_800n;
+const MAX_SECONDS = 253_402_300_799n;
+
+function instantProblem(at: Timestamp): string | undefined {
+  if (at.seconds < MIN_SECONDS || at.seconds > MAX_SECONDS)
+    return 'an instant must fall in the years 0001 to 9999';
+  if (!Number.isInteger(at.nanos) || at.nanos < 0 || at.nanos > 999_999_999)
+    return 'nanos must be 0 to 999999999';
+  return undefined;
 }
 
 function checkRange(walk: Walk, range: TimeRange, path: string, absoluteOnly: boolean): void {
@@ -569,7 +687,9 @@ function checkWindow(walk: Walk, window: Window | undefined, path: string): void
       break;
     }
     case 'between': {
+      const before = walk.violations.length;
       checkRange(walk, span.value, at, true);
+      if (walk.violations.length > before) return;
       const { from, to } = span.value;
       if (
         from === undefined ||
@@ -649,6 +769,7 @@ function checkComparison(walk: Walk, comparison: Comparison | undefined, path: s
 function checkEvent(walk: Walk, event: EventCondition, path: string): void {
   if (event.name === '')
     report(walk, `${path}.name`, Code.Required, 'an event condition needs an event name');
+  checkText(walk, event.name, `${path}.name`);
   checkFilters(walk, event.where, `${path}.where`);
   const measure = event.measure;
   const at = `${path}.${measure.case ?? ''}`;
@@ -720,6 +841,7 @@ function checkStep(
   path: string,
 ): void {
   if (step.event === '') report(walk, `${path}.event`, Code.Required, 'a step needs an event name');
+  checkText(walk, step.event, `${path}.event`);
   checkFilters(walk, step.where, `${path}.where`);
 }
 

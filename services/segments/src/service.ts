@@ -4,6 +4,9 @@ import type { z } from 'zod';
 import { version } from '../package.json';
 import { SegmentsModule } from './segments/segments.module';
 
+/** Room left in a definitions record for what Shoal adds to a validated definition. */
+export const DEFINITION_HEADROOM_BYTES = 16_384;
+
 export const segmentsConfigSchema = serviceConfigSchema(
   { service: 'segments', grpcPort: 50052, httpPort: 9452 },
   {
@@ -19,9 +22,29 @@ export const segmentsConfigSchema = serviceConfigSchema(
       'event history kept, in days; rules whose windows reach further back are refused',
       1,
     ),
+    RULE_MAX_LIST_VALUES: env.int(1000, 'most values in one in / notIn list of a rule', 1),
+    RULE_MAX_OPERAND_LENGTH: env.int(
+      2048,
+      'longest string in a rule (compared value, event name, path, tag), in characters',
+      1,
+    ),
+    SEGMENT_DEFINITION_MAX_BYTES: env.int(
+      262_144,
+      `largest definition of one segment as published (protobuf), in bytes; at most KAFKA_MAX_MESSAGE_BYTES − ${DEFINITION_HEADROOM_BYTES}`,
+      1024,
+    ),
     STATIC_LIST_MAX_MEMBERS: env.int(1_000_000, 'most members on one static list', 1),
   },
-);
+).superRefine((config, ctx) => {
+  const room = config.KAFKA_MAX_MESSAGE_BYTES - DEFINITION_HEADROOM_BYTES;
+  if (config.SEGMENT_DEFINITION_MAX_BYTES > room) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SEGMENT_DEFINITION_MAX_BYTES'],
+      message: `must be at most KAFKA_MAX_MESSAGE_BYTES − ${DEFINITION_HEADROOM_BYTES} = ${room}: a definition also carries what Shoal adds after validation (versions, lock, state)`,
+    });
+  }
+});
 
 export type SegmentsConfig = z.output<typeof segmentsConfigSchema>;
 

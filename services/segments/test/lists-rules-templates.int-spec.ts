@@ -1,15 +1,24 @@
-import { type JsonValue, fromBinary } from '@bufbuild/protobuf';
+import { type JsonValue, create, fromBinary } from '@bufbuild/protobuf';
+import { ListValueSchema, ValueSchema } from '@bufbuild/protobuf/wkt';
 import { status } from '@grpc/grpc-js';
 import {
+  type Condition,
+  ConditionSchema,
+  type FieldCondition,
+  FieldConditionSchema,
   ListMembershipChangedSchema,
+  RuleSchema,
+  TimeOperandSchema,
+  ValueRangeSchema,
   ReentryMode,
   SegmentKind,
   Visibility,
   listMembershipTopic,
 } from '@shoal/contracts';
+import type { RunningService } from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
 import { segmentsService } from '../src/service';
-import { callers, refusal, rule } from './segment-client';
+import { callers, lengthDelimited, rawCall, refusal, rule } from './segment-client';
 
 describe('SegmentService: static lists', () => {
   const scope = new TestScope();
@@ -119,6 +128,9 @@ describe('SegmentService: rules, references and limits', () => {
         RULE_MAX_DEPTH: '2',
         RULE_MAX_SEQUENCE_STEPS: '2',
         RULE_MAX_HISTORY_DAYS: '400',
+        RULE_MAX_OPERAND_LENGTH: '40',
+        RULE_MAX_LIST_VALUES: '3',
+        SEGMENT_DEFINITION_MAX_BYTES: '1024',
       }),
     );
   });
@@ -236,6 +248,41 @@ describe('SegmentService: rules, references and limits', () => {
       }),
     });
     expect(history.valid).toBe(false);
+    const operand = await c.bob.validateRule({
+      rule: rule({ condition: { trait: { path: 'email', endsWith: 'x'.repeat(41) } } }),
+    });
+    const plain = (r: { violations: readonly { field: string; description: string }[] }) =>
+      r.violations.map(({ field, description }) => ({ field, description }));
+    expect(plain(operand)).toEqual([
+      {
+        field: 'rule.condition.trait.endsWith',
+        description: expect.stringContaining('maxOperandLength is 40'),
+      },
+    ]);
+    const list = await c.bob.validateRule({
+      rule: rule({ condition: { trait: { path: 'plan', in: ['a', 'b', 'c', 'd'] } } }),
+    });
+    expect(plain(list)).toEqual([
+      {
+        field: 'rule.condition.trait.in',
+        description: expect.stringContaining('maxListValues is 3'),
+      },
+    ]);
+    const big = await refusal(
+      c.bob.createSegment({
+        kind: SegmentKind.STATIC_LIST,
+        segment: {
+          name: 'Many tags',
+          tags: Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(64, 't')),
+        },
+      }),
+    );
+    expect(big.violations).toEqual([
+      {
+        field: 'segment',
+        description: expect.stringContaining('SEGMENT_DEFINITION_MAX_BYTES is 1024'),
+      },
+    ]);
 
     for (let i = 0; i < 6; i++)
       await c.eve.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: `eve ${i}` } });
@@ -322,5 +369,166 @@ describe('SegmentService: templates', () => {
       c.ann.createSegmentFromTemplate({ templateId: 'nope', segment: { name: 'x' } }),
     );
     expect(unknown.code).toBe(status.NOT_FOUND);
+  });
+});
+
+describe('SegmentService: bad input is INVALID_ARGUMENT with the path to it', () => {
+  const scope = new TestScope();
+  let service: RunningService;
+  let c: Awaited<ReturnType<typeof callers>>;
+
+  beforeAll(async () => {
+    service = await scope.start(segmentsService);
+    c = await callers(scope, service);
+  });
+  afterAll(() => scope.close());
+
+  const dynamic = (name: string, condition: Condition) =>
+    c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: { name, rule: create(RuleSchema, { condition }) },
+    });
+  const trait = (operator: FieldCondition['operator']): Condition =>
+    create(ConditionSchema, {
+      kind: { case: 'trait', value: create(FieldConditionSchema, { path: 'score', operator }) },
+    });
+  const number = (value: number) => create(ValueSchema, { kind: { case: 'numberValue', value } });
+
+  it('refuses a 3 MiB operand, naming the limit', async () => {
+    const huge = await refusal(
+      c.ann.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Huge',
+          rule: rule({ condition: { trait: { path: 'email', equals: 'x'.repeat(3 << 20) } } }),
+        },
+      }),
+    );
+    expect(huge.code).toBe(status.INVALID_ARGUMENT);
+    expect(huge.violations).toEqual([
+      {
+        field: 'segment.rule.condition.trait.equals',
+        description: expect.stringContaining('maxOperandLength is 2048'),
+      },
+    ]);
+  });
+
+  it('refuses NaN and infinite operands', async () => {
+    const cases: [FieldCondition['operator'], string][] = [
+      [{ case: 'equals', value: number(Number.NaN) }, 'equals'],
+      [{ case: 'gt', value: number(Number.POSITIVE_INFINITY) }, 'gt'],
+      [
+        {
+          case: 'in',
+          value: create(ListValueSchema, { values: [number(1), number(Number.NEGATIVE_INFINITY)] }),
+        },
+        'in[1]',
+      ],
+      [
+        {
+          case: 'between',
+          value: create(ValueRangeSchema, { min: number(Number.NaN), max: number(3) }),
+        },
+        'between.min',
+      ],
+    ];
+    for (const [operator, at] of cases) {
+      const bad = await refusal(dynamic(`Not a number ${at}`, trait(operator)));
+      expect({ code: bad.code, fields: bad.violations.map((v) => v.field) }).toEqual({
+        code: status.INVALID_ARGUMENT,
+        fields: [`segment.rule.condition.trait.${at}`],
+      });
+      const validated = await c.ann.validateRule({
+        rule: create(RuleSchema, { condition: trait(operator) }),
+      });
+      expect(validated.violations.map((v) => v.field)).toEqual([`rule.condition.trait.${at}`]);
+    }
+  });
+
+  it('refuses instants outside the years 1 to 9999', async () => {
+    const bad = await refusal(
+      dynamic(
+        'Far future',
+        trait({
+          case: 'after',
+          value: create(TimeOperandSchema, {
+            point: { case: 'at', value: { seconds: 10n ** 15n, nanos: 0 } },
+          }),
+        }),
+      ),
+    );
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.violations.map((v) => v.field)).toEqual(['segment.rule.condition.trait.after.at']);
+  });
+
+  it('refuses 5000-deep nesting with the path to where it goes too deep', async () => {
+    let condition = lengthDelimited(11, Buffer.from('vip'));
+    for (let i = 0; i < 5000; i++) condition = lengthDelimited(1, lengthDelimited(1, condition));
+    const draft = Buffer.concat([
+      lengthDelimited(1, Buffer.from('Deep')),
+      lengthDelimited(5, lengthDelimited(1, condition)),
+    ]);
+    const request = Buffer.concat([
+      Buffer.from([0x08, SegmentKind.DYNAMIC]),
+      lengthDelimited(2, draft),
+    ]);
+    const outcome = await rawCall(scope, service, 'CreateSegment', request);
+    expect(outcome).not.toBe('ok');
+    const bad = outcome as Exclude<typeof outcome, 'ok'>;
+    expect(bad.code).toBe(status.INVALID_ARGUMENT);
+    expect(bad.violations).toHaveLength(1);
+    expect(bad.violations[0]?.field).toMatch(
+      /^segment\.rule\.condition(\.all\.conditions\[0\])+\.all$/,
+    );
+    expect(bad.violations[0]?.description).toMatch(/nested/);
+  });
+
+  it('refuses nesting beyond RULE_MAX_DEPTH before walking the rule', async () => {
+    let json: JsonValue = { hasTag: 'vip' };
+    for (let i = 0; i < 40; i++) json = { all: { conditions: [json] } };
+    const bad = await refusal(
+      c.ann.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: { name: 'Nested', rule: rule({ condition: json }) },
+      }),
+    );
+    expect(bad.violations).toEqual([
+      {
+        field: `segment.rule.condition${'.all.conditions[0]'.repeat(8)}`,
+        description: expect.stringContaining('maxDepth is 8'),
+      },
+    ]);
+  });
+
+  it('refuses template parameters outside their bounds', async () => {
+    const out = await refusal(
+      c.ann.createSegmentFromTemplate({
+        templateId: 'repeat-purchasers-inactive',
+        parameters: { inactive_days: -5, min_orders: 2 ** 31 },
+        segment: { name: 'Out of range' },
+      }),
+    );
+    expect(out.code).toBe(status.INVALID_ARGUMENT);
+    expect(out.violations.map((v) => v.field).sort()).toEqual([
+      'parameters.inactive_days',
+      'parameters.min_orders',
+    ]);
+    const tooLong = await refusal(
+      c.ann.createSegmentFromTemplate({
+        templateId: 'cart-abandoners',
+        parameters: { within_days: 2 ** 32, lookback_days: 1.5 },
+        segment: { name: 'Too long' },
+      }),
+    );
+    expect(tooLong.code).toBe(status.INVALID_ARGUMENT);
+    expect(tooLong.violations.map((v) => v.field).sort()).toEqual([
+      'parameters.lookback_days',
+      'parameters.within_days',
+    ]);
+    const { templates } = await c.ann.listTemplates({});
+    const inactive = templates
+      .find((t) => t.id === 'repeat-purchasers-inactive')
+      ?.parameters.find((p) => p.name === 'inactive_days');
+    expect(inactive).toMatchObject({ minimum: 1, maximum: 36_600 });
   });
 });

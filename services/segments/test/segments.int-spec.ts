@@ -1,18 +1,38 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import {
   ChangeAction,
+  PublicationState,
   RefreshMode,
+  SegmentDraftSchema,
   SegmentKind,
   SegmentSort,
   SegmentState,
   SegmentStatus,
   UsageKind,
   Visibility,
+  segmentDefinitionsTopic,
 } from '@shoal/contracts';
 import type { RunningService } from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
 import { segmentsService } from '../src/service';
-import { callers, productExample, publishedDefinitions, refusal, rule } from './segment-client';
+import {
+  callers,
+  holdDefinitionsRelay,
+  productExample,
+  publishedDefinitions,
+  refusal,
+  rule,
+} from './segment-client';
+
+type SegmentDraftInit = MessageInitShape<typeof SegmentDraftSchema>;
+
+/** Waits until every one of these segments has a definition on the topic. */
+const published = (scope: TestScope, ids: readonly string[]) =>
+  eventually(async () => {
+    const keys = new Set((await publishedDefinitions(scope)).map((r) => r.key));
+    expect(ids.filter((id) => !keys.has(id))).toEqual([]);
+  }, 30_000);
 
 describe('SegmentService: definitions, versions, visibility', () => {
   const scope = new TestScope();
@@ -195,15 +215,16 @@ describe('SegmentService: definitions, versions, visibility', () => {
       }),
     );
     expect(denied.code).toBe(status.PERMISSION_DENIED);
-    // everyone else who sees it may edit it
-    await expect(
+    // seeing it is not enough to change it
+    const notEditor = await refusal(
       c.bob.updateSegment({
         id: shared!.id,
         expectedVersion: 1n,
         segment: { description: 'by bob' },
         updateMask: { paths: ['description'] },
       }),
-    ).resolves.toMatchObject({ segment: { description: 'by bob', updatedBy: 'bob' } });
+    );
+    expect(notEditor.code).toBe(status.PERMISSION_DENIED);
   });
 
   it('lists with search, filters, sorting and cursor pages', async () => {
@@ -266,9 +287,10 @@ describe('SegmentService: definitions, versions, visibility', () => {
         }),
       },
     });
+    // bob's private segment counts, but nothing about it is told
     const { usages } = await c.ann.getSegmentUsages({ id: base!.id });
     expect(usages).toEqual([
-      expect.objectContaining({ kind: UsageKind.SEGMENT, id: dependent!.id, name: '' }),
+      expect.objectContaining({ kind: UsageKind.SEGMENT, id: '', name: '' }),
     ]);
 
     // editing a segment in use goes through and says what it affects
@@ -278,11 +300,15 @@ describe('SegmentService: definitions, versions, visibility', () => {
       segment: { description: 'any order' },
       updateMask: { paths: ['description'] },
     });
-    expect(edited.usages.map((u) => u.id)).toEqual([dependent!.id]);
+    expect(edited.usages.map((u) => u.kind)).toEqual([UsageKind.SEGMENT]);
+    expect((await c.bob.getSegmentUsages({ id: base!.id })).usages.map((u) => u.id)).toEqual([
+      dependent!.id,
+    ]);
 
     const refused = await refusal(c.ann.deleteSegment({ id: base!.id, expectedVersion: 2n }));
     expect(refused.code).toBe(status.FAILED_PRECONDITION);
-    expect(refused.details).toContain(dependent!.id);
+    expect(refused.details).not.toContain(dependent!.id);
+    expect(refused.details).toContain('1 segment you cannot see');
     expect(
       (await refusal(c.bob.deleteSegment({ id: base!.id, expectedVersion: 2n, force: true }))).code,
     ).toBe(status.PERMISSION_DENIED);
@@ -384,5 +410,356 @@ describe('SegmentService: definitions, versions, visibility', () => {
       visibility: Visibility.PRIVATE,
       version: 1n,
     });
+  });
+});
+
+describe('SegmentService: who may change and use a shared segment', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+
+  beforeAll(async () => {
+    c = await callers(scope, await scope.start(segmentsService));
+  });
+  afterAll(() => scope.close());
+
+  it('lets the owner and named editors change a shared segment, and only the owner name who', async () => {
+    const { segment: shared } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Edited together',
+        visibility: Visibility.SHARED,
+        rule: rule({ condition: { hasTag: 'vip' } }),
+      },
+    });
+    const id = shared!.id;
+    const describe = (client: typeof c.bob, expectedVersion: bigint, description: string) =>
+      client.updateSegment({
+        id,
+        expectedVersion,
+        segment: { description },
+        updateMask: { paths: ['description'] },
+      });
+    expect((await refusal(describe(c.bob, 1n, 'by bob'))).code).toBe(status.PERMISSION_DENIED);
+    expect((await refusal(c.bob.activateSegment({ id, expectedVersion: 1n }))).code).toBe(
+      status.PERMISSION_DENIED,
+    );
+
+    const { segment: withEditors } = await c.ann.updateSegment({
+      id,
+      expectedVersion: 1n,
+      segment: { editors: { subjects: ['bob'], groups: ['sales'] } },
+      updateMask: { paths: ['editors'] },
+    });
+    expect(withEditors?.editors).toMatchObject({ subjects: ['bob'], groups: ['sales'] });
+    await expect(describe(c.bob, 2n, 'by bob')).resolves.toMatchObject({
+      segment: { description: 'by bob', updatedBy: 'bob' },
+    });
+    await expect(describe(c.eve, 3n, 'by eve, in sales')).resolves.toMatchObject({
+      segment: { updatedBy: 'eve' },
+    });
+    // editors change the definition, not who may see or change it, nor its name
+    const ownerOnly: [string, SegmentDraftInit][] = [
+      ['editors', { editors: { subjects: ['bob', 'carl'] } }],
+      ['hidden_from', { hiddenFrom: { subjects: ['ann'] } }],
+      ['name', { name: 'Taken over' }],
+    ];
+    for (const [field, value] of ownerOnly) {
+      const denied = await refusal(
+        c.bob.updateSegment({
+          id,
+          expectedVersion: 4n,
+          segment: value,
+          updateMask: { paths: [field] },
+        }),
+      );
+      expect(denied.code).toBe(status.PERMISSION_DENIED);
+    }
+    const { changes } = await c.ann.getSegmentHistory({ id });
+    expect(changes.find((ch) => ch.version === 2n)?.fields.map((f) => f.field)).toEqual([
+      'editors',
+    ]);
+  });
+
+  it('lets only the owner and editors change a shared list’s members', async () => {
+    const { segment: list } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Shared list', visibility: Visibility.SHARED },
+    });
+    const listId = list!.id;
+    const add = (client: typeof c.bob) => client.addListMembers({ listId, memberIds: ['p1'] });
+    expect((await refusal(add(c.bob))).code).toBe(status.PERMISSION_DENIED);
+    await expect(c.bob.listListMembers({ listId })).resolves.toMatchObject({ memberIds: [] });
+    await c.ann.updateSegment({
+      id: listId,
+      expectedVersion: 1n,
+      segment: { editors: { groups: ['marketing'] } },
+      updateMask: { paths: ['editors'] },
+    });
+    await expect(add(c.bob)).resolves.toMatchObject({ added: 1 });
+  });
+
+  it('answers a rename of someone else’s shared segment alike whatever names its owner uses', async () => {
+    await c.ann.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: 'Secret plans' } });
+    const { segment: shared } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: {
+        name: 'Open plans',
+        visibility: Visibility.SHARED,
+        editors: { subjects: ['bob'] },
+      },
+    });
+    const rename = (name: string) =>
+      refusal(c.bob.renameSegment({ id: shared!.id, expectedVersion: 1n, name }));
+    const taken = await rename('secret PLANS');
+    const free = await rename('Nothing like it');
+    expect(taken.code).toBe(status.PERMISSION_DENIED);
+    expect({ code: taken.code, details: taken.details, reason: taken.reason }).toEqual({
+      code: free.code,
+      details: free.details,
+      reason: free.reason,
+    });
+  });
+
+  it('refuses a shared segment that uses a private or more hidden segment, with the path', async () => {
+    const { segment: annPrivate } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: { name: 'Ann’s private buyers', rule: rule({ condition: { hasTag: 'buyer' } }) },
+    });
+    const sharing = await refusal(
+      c.ann.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Shared on private',
+          visibility: Visibility.SHARED,
+          rule: rule({
+            condition: { all: { conditions: [{ hasTag: 'x' }, { inSegment: annPrivate!.id }] } },
+          }),
+        },
+      }),
+    );
+    expect(sharing.code).toBe(status.INVALID_ARGUMENT);
+    expect(sharing.violations.map((v) => v.field)).toEqual([
+      'segment.rule.condition.all.conditions[1].inSegment',
+    ]);
+
+    // an editor cannot point someone else's shared segment at their own private list
+    const { segment: team } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Team buyers',
+        visibility: Visibility.SHARED,
+        editors: { subjects: ['bob'] },
+        rule: rule({ condition: { hasTag: 'buyer' } }),
+      },
+    });
+    const { segment: bobList } = await c.bob.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Bob’s list' },
+    });
+    const smuggled = await refusal(
+      c.bob.updateSegment({
+        id: team!.id,
+        expectedVersion: 1n,
+        segment: { rule: rule({ condition: { inList: bobList!.id } }) },
+        updateMask: { paths: ['rule'] },
+      }),
+    );
+    expect(smuggled.violations.map((v) => v.field)).toEqual(['segment.rule.condition.inList']);
+
+    // a segment hidden from sales may not be used by one that sales can see
+    const { segment: notForSales } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Not for sales',
+        visibility: Visibility.SHARED,
+        hiddenFrom: { groups: ['sales'] },
+        rule: rule({ condition: { hasTag: 'margin' } }),
+      },
+    });
+    const wider = await refusal(
+      c.bob.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Everyone sees this',
+          visibility: Visibility.SHARED,
+          rule: rule({ condition: { notInSegment: notForSales!.id } }),
+        },
+      }),
+    );
+    expect(wider.violations.map((v) => v.field)).toEqual(['segment.rule.condition.notInSegment']);
+    await expect(
+      c.bob.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Hidden from sales too',
+          visibility: Visibility.SHARED,
+          hiddenFrom: { groups: ['sales'] },
+          rule: rule({ condition: { notInSegment: notForSales!.id } }),
+        },
+      }),
+    ).resolves.toBeDefined();
+  });
+
+  it('refuses to make a used segment private or hidden from who sees its users, listing them', async () => {
+    const { segment: base } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Widely used',
+        visibility: Visibility.SHARED,
+        rule: rule({ condition: { hasTag: 'loyal' } }),
+      },
+    });
+    const { segment: user } = await c.bob.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name: 'Uses it, shared',
+        visibility: Visibility.SHARED,
+        rule: rule({ condition: { inSegment: base!.id } }),
+      },
+    });
+    for (const change of [
+      { visibility: Visibility.PRIVATE },
+      { visibility: Visibility.SHARED, hiddenFrom: { groups: ['sales'] } },
+    ]) {
+      const refused = await refusal(
+        c.ann.updateSegment({
+          id: base!.id,
+          expectedVersion: 1n,
+          segment: change,
+          updateMask: { paths: ['visibility', 'hidden_from'] },
+        }),
+      );
+      expect(refused.code).toBe(status.FAILED_PRECONDITION);
+      expect(refused.details).toContain(user!.id);
+    }
+    // hiding it from someone who cannot see its user either is fine
+    await c.bob.updateSegment({
+      id: user!.id,
+      expectedVersion: 1n,
+      segment: { visibility: Visibility.PRIVATE },
+      updateMask: { paths: ['visibility'] },
+    });
+    await expect(
+      c.ann.updateSegment({
+        id: base!.id,
+        expectedVersion: 1n,
+        segment: { hiddenFrom: { groups: ['sales'] } },
+        updateMask: { paths: ['hidden_from'] },
+      }),
+    ).resolves.toBeDefined();
+  });
+});
+
+describe('SegmentService: publishing definitions', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+  let release: () => Promise<void>;
+
+  beforeAll(async () => {
+    // the definitions topic exists already, made by someone with a smaller record limit than
+    // Shoal's own (its own topics take KAFKA_MAX_MESSAGE_BYTES)
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [
+        {
+          topic: scope.topicName(segmentDefinitionsTopic),
+          numPartitions: 2,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'max.message.bytes', value: String(BROKER_LIMIT) },
+          ],
+        },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    release = await holdDefinitionsRelay(scope);
+    c = await callers(
+      scope,
+      await scope.start(segmentsService, { RULE_MAX_OPERAND_LENGTH: String(4 * BROKER_LIMIT) }),
+    );
+  });
+  afterAll(() => scope.close());
+
+  const BROKER_LIMIT = 50_000;
+  const sized = (name: string, bytes: number) =>
+    c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name,
+        rule: rule({ condition: { trait: { path: 'note', equals: 'x'.repeat(bytes) } } }),
+      },
+    });
+
+  it('marks a definition the broker refuses as failed and publishes the others', async () => {
+    const { segment: big } = await sized('Too big for the topic', 2 * BROKER_LIMIT);
+    const { segment: small } = await sized('Small', 10);
+    await release();
+    await published(scope, [small!.id]);
+    const failed = await eventually(async () => {
+      const { segment } = await c.ann.getSegment({ id: big!.id });
+      expect(segment?.publication?.state).toBe(PublicationState.FAILED);
+      return segment!.publication!;
+    });
+    expect(failed).toMatchObject({ failedVersion: 1n, error: expect.stringMatching(/large/i) });
+    expect((await c.ann.getSegment({ id: small!.id })).segment?.publication?.state).toBe(
+      PublicationState.PUBLISHED,
+    );
+
+    // made small enough, it is published again
+    await c.ann.updateSegment({
+      id: big!.id,
+      expectedVersion: 1n,
+      segment: { rule: rule({ condition: { trait: { path: 'note', equals: 'short' } } }) },
+      updateMask: { paths: ['rule'] },
+    });
+    await published(scope, [big!.id]);
+    await eventually(async () => {
+      const { segment } = await c.ann.getSegment({ id: big!.id });
+      expect(segment?.publication).toMatchObject({
+        state: PublicationState.PUBLISHED,
+        error: '',
+      });
+    });
+  });
+});
+
+describe('SegmentService: publishing large definitions', () => {
+  const scope = new TestScope();
+  let c: Awaited<ReturnType<typeof callers>>;
+  let release: () => Promise<void>;
+
+  beforeAll(async () => {
+    release = await holdDefinitionsRelay(scope);
+    c = await callers(
+      scope,
+      await scope.start(segmentsService, {
+        RULE_MAX_OPERAND_LENGTH: '700000',
+        SEGMENT_DEFINITION_MAX_BYTES: '700000',
+      }),
+    );
+  });
+  afterAll(() => scope.close());
+
+  const sized = (name: string, bytes: number) =>
+    c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: {
+        name,
+        rule: rule({ condition: { trait: { path: 'note', equals: 'x'.repeat(bytes) } } }),
+      },
+    });
+
+  it('publishes several large definitions pending together', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await sized(`Large ${i}`, 600_000)).segment!.id);
+    for (const id of ids) {
+      expect((await c.ann.getSegment({ id })).segment?.publication?.state).toBe(
+        PublicationState.PENDING,
+      );
+    }
+    await release();
+    await published(scope, ids);
   });
 });

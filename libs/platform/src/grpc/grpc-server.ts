@@ -10,6 +10,7 @@ import { ValidationError } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
 import type { CallContext, GrpcServiceHandlers } from './handlers';
+import { DECODE_DEPTH_LIMIT, pathNestedTooDeep } from './nesting';
 import {
   healthReflectionDefinition,
   methodPath,
@@ -223,10 +224,16 @@ export class GrpcServer {
 
 function decodeRequest(method: DescMethod, bytes: Buffer) {
   try {
-    return fromBinary(method.input, bytes);
+    return fromBinary(method.input, bytes, { recursionLimit: DECODE_DEPTH_LIMIT });
   } catch {
+    const tooDeep = pathNestedTooDeep(method.input, bytes);
     throw new ValidationError([
-      { field: '', description: `request is not a valid ${method.input.typeName} message` },
+      tooDeep === undefined
+        ? { field: '', description: `request is not a valid ${method.input.typeName} message` }
+        : {
+            field: tooDeep,
+            description: `is nested more than ${DECODE_DEPTH_LIMIT} messages deep`,
+          },
     ]);
   }
 }

@@ -31,17 +31,22 @@ export class RecordTooLargeError extends DomainError {
  * headers. `publish` resolves once every record is acknowledged by the cluster.
  */
 export class EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly published;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly names: TopicNames,
     private readonly maxMessageBytes: number,
     private readonly logger: Logger,
     metrics: Metrics,
   ) {
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+    this.published = metrics.counter('shoal_kafka_published_total', 'records published', ['topic']);
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -51,7 +56,6 @@ export class EventPublisher {
       // callers that must answer in time bound the wait themselves
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5_000 },
     });
-    this.published = metrics.counter('shoal_kafka_published_total', 'records published', ['topic']);
   }
 
   async connect(): Promise<void> {
@@ -94,8 +98,33 @@ export class EventPublisher {
 
   private async send(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
     const name = this.names.of(topic);
-    await this.producer.send({ topic: name, acks: -1, messages: [...messages] });
+    const producer = this.producer;
+    try {
+      await producer.send({ topic: name, acks: -1, messages: [...messages] });
+    } catch (error) {
+      await this.replace(producer);
+      throw error;
+    }
     this.published.inc({ topic: name }, messages.length);
     this.logger.debug({ topic: name, count: messages.length }, 'published');
+  }
+
+  /**
+   * After a failed send kafkajs has rewound the sequence numbers of every partition in it, also
+   * of those the broker appended to: the next records there would be refused as out of order or
+   * dropped as duplicates. A new producer (a new producer id) starts the sequences afresh.
+   */
+  private async replace(failed: Producer): Promise<void> {
+    if (this.producer !== failed) return;
+    this.producer = this.newProducer();
+    await failed.disconnect().catch(() => undefined);
+    await this.producer
+      .connect()
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err },
+          'a new producer could not connect; sends fail (and try again) until one does',
+        ),
+      );
   }
 }

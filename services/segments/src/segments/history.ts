@@ -23,6 +23,7 @@ const TRACKED_FIELDS = [
   'status',
   'visibility',
   'hiddenFrom',
+  'editors',
   'lock',
 ] as const;
 
@@ -103,6 +104,7 @@ export function draftOf(segment: Segment) {
     ...(segment.reentry ? { reentry: segment.reentry } : {}),
     visibility: segment.visibility,
     ...(segment.hiddenFrom ? { hiddenFrom: segment.hiddenFrom } : {}),
+    ...(segment.editors ? { editors: segment.editors } : {}),
   });
 }
 

@@ -5,9 +5,15 @@ import {
   ReentryMode,
   SegmentDraftSchema,
   SegmentKind,
+  SegmentSchema,
 } from '@shoal/contracts';
 import { limitsFromConfig } from './segment-limits';
-import { cronProblem, draftViolations, nameKey } from './segment-validation';
+import {
+  cronProblem,
+  definitionSizeViolations,
+  draftViolations,
+  nameKey,
+} from './segment-validation';
 
 const limits = limitsFromConfig({
   SEGMENTS_PER_OWNER_MAX: 10,
@@ -18,6 +24,9 @@ const limits = limitsFromConfig({
   RULE_MAX_DEPTH: 8,
   RULE_MAX_SEQUENCE_STEPS: 8,
   RULE_MAX_HISTORY_DAYS: 800,
+  RULE_MAX_LIST_VALUES: 1000,
+  RULE_MAX_OPERAND_LENGTH: 2048,
+  SEGMENT_DEFINITION_MAX_BYTES: 2048,
   STATIC_LIST_MAX_MEMBERS: 100,
 });
 const rule = { condition: { kind: { case: 'hasTag' as const, value: 'vip' } } };
@@ -90,6 +99,34 @@ describe('segment drafts', () => {
       ['segment.rule.audience'],
     ],
     [
+      'a hidden-from list naming too many',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', hiddenFrom: { subjects: Array.from({ length: 101 }, (_, i) => `u${i}`) } },
+      ['segment.hiddenFrom.subjects'],
+    ],
+    [
+      'an empty editor group',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', editors: { groups: ['ok', ''] } },
+      ['segment.editors.groups[1]'],
+    ],
+    [
+      'an editor name of a megabyte',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', editors: { subjects: ['x'.repeat(1 << 20)] } },
+      ['segment.editors.subjects[0]'],
+    ],
+    [
+      'a cron expression of a megabyte',
+      SegmentKind.DYNAMIC,
+      {
+        name: 'n',
+        rule,
+        refresh: { mode: RefreshMode.SCHEDULED, cron: `0 * * * ${'1,'.repeat(1 << 19)}1` },
+      },
+      ['segment.refresh.cron'],
+    ],
+    [
       'a cool-down without its duration',
       SegmentKind.DYNAMIC,
       { name: 'n', rule, reentry: { mode: ReentryMode.COOL_DOWN } },
@@ -97,6 +134,35 @@ describe('segment drafts', () => {
     ],
   ])('refuses %s', (_, kind, init, expected) => {
     expect(fields(kind, init)).toEqual(expected);
+  });
+
+  it('never repeats an over-long value in its message', () => {
+    const huge = 'x'.repeat(1 << 20);
+    const messages = draftViolations({
+      kind: SegmentKind.DYNAMIC,
+      draft: create(SegmentDraftSchema, {
+        name: 'n',
+        rule,
+        refresh: { timeZone: huge, cron: huge },
+      }),
+      limits,
+    }).map((v) => v.description);
+    expect(messages).toHaveLength(2);
+    expect(messages.join().length).toBeLessThan(500);
+  });
+
+  it('refuses a definition encoding larger than SEGMENT_DEFINITION_MAX_BYTES as a whole', () => {
+    const segment = (description: string) =>
+      create(SegmentSchema, { id: 'seg_x', name: 'n', description, rule });
+    expect(definitionSizeViolations(segment('short'), limits)).toEqual([]);
+    expect(definitionSizeViolations(segment('d'.repeat(3000)), limits)).toEqual([
+      {
+        field: 'segment',
+        description: expect.stringMatching(
+          /^the definition is 30\d\d bytes encoded; the limit SEGMENT_DEFINITION_MAX_BYTES is 2048$/,
+        ),
+      },
+    ]);
   });
 
   it('needs a segment kind', () => {

@@ -1,9 +1,12 @@
+import { toBinary } from '@bufbuild/protobuf';
 import {
   Audience,
   RefreshMode,
   type Rule,
+  type Segment,
   type SegmentDraft,
   SegmentKind,
+  SegmentSchema,
   Visibility,
 } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
@@ -26,6 +29,10 @@ export function isValidTimeZone(timeZone: string): boolean {
 }
 
 const CONTROL = /\p{Cc}/u;
+
+/** The longest IANA time zone name is 30 characters. */
+const TIME_ZONE_MAX_LENGTH = 64;
+const CRON_MAX_LENGTH = 200;
 
 /**
  * Checks the caller-written fields of a segment (everything but the rule's own language,
@@ -69,6 +76,24 @@ export function draftViolations({
     }
   });
   if (new Set(draft.tags).size !== draft.tags.length) add('tags', 'has duplicates');
+  for (const [field, list] of [
+    ['hiddenFrom', draft.hiddenFrom],
+    ['editors', draft.editors],
+  ] as const) {
+    for (const part of ['subjects', 'groups'] as const) {
+      const names = list?.[part] ?? [];
+      if (names.length > limits.principalsMax)
+        add(`${field}.${part}`, `has ${names.length} entries; at most ${limits.principalsMax}`);
+      else
+        names.forEach((name, i) => {
+          if (name === '' || name.length > limits.principalMaxLength || CONTROL.test(name))
+            add(
+              `${field}.${part}[${i}]`,
+              `must be 1–${limits.principalMaxLength} printable characters`,
+            );
+        });
+    }
+  }
   if (!(draft.audience in Audience)) add('audience', 'is not a known audience');
   if (!(draft.visibility in Visibility)) add('visibility', 'is not a known visibility');
 
@@ -88,7 +113,9 @@ export function draftViolations({
         const problem = cronProblem(cron, timeZone);
         if (problem) add('refresh.cron', problem);
       } else if (cron !== '') add('refresh.cron', 'is only for REFRESH_MODE_SCHEDULED');
-      if (timeZone !== '' && !isValidTimeZone(timeZone))
+      if (timeZone.length > TIME_ZONE_MAX_LENGTH)
+        add('refresh.timeZone', 'is not a known IANA time zone');
+      else if (timeZone !== '' && !isValidTimeZone(timeZone))
         add('refresh.timeZone', `"${timeZone}" is not a known IANA time zone`);
     }
     if (draft.reentry) {
@@ -104,8 +131,28 @@ export function draftViolations({
   return violations;
 }
 
+/**
+ * A definition must fit the definitions topic with room to spare; its encoding as published is
+ * what counts (checked once the definition is complete, so every field is included).
+ */
+export function definitionSizeViolations(
+  segment: Segment,
+  limits: Pick<SegmentLimits, 'definitionMaxBytes'>,
+): FieldViolation[] {
+  const bytes = toBinary(SegmentSchema, segment).length;
+  if (bytes <= limits.definitionMaxBytes) return [];
+  return [
+    {
+      field: 'segment',
+      description: `the definition is ${bytes} bytes encoded; the limit SEGMENT_DEFINITION_MAX_BYTES is ${limits.definitionMaxBytes}`,
+    },
+  ];
+}
+
 /** A five-field cron expression ("minute hour day-of-month month day-of-week"), or why not. */
 export function cronProblem(cron: string, timeZone: string): string | undefined {
+  if (cron.length > CRON_MAX_LENGTH)
+    return `is ${cron.length} characters; a cron expression has at most ${CRON_MAX_LENGTH}`;
   const fields = cron.trim().split(/\s+/).filter(Boolean);
   if (fields.length !== 5)
     return 'needs five fields: minute hour day-of-month month day-of-week, e.g. "0 */4 * * *"';

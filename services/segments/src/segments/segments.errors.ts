@@ -8,6 +8,7 @@ export enum SegmentErrorCode {
   Locked = 'SEGMENT_LOCKED',
   InUse = 'SEGMENT_IN_USE',
   OwnerOnly = 'SEGMENT_OWNER_ONLY',
+  EditorsOnly = 'SEGMENT_EDITORS_ONLY',
   ServiceOnly = 'SERVICE_ONLY',
   NotAStaticList = 'NOT_A_STATIC_LIST',
   NotDeleted = 'SEGMENT_NOT_DELETED',

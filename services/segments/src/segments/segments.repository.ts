@@ -1,13 +1,17 @@
-import { type JsonObject, type JsonValue, fromJson, toJson } from '@bufbuild/protobuf';
+import { type JsonObject, type JsonValue, create, fromJson, toJson } from '@bufbuild/protobuf';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { Injectable } from '@nestjs/common';
 import {
+  type Publication,
+  PublicationSchema,
+  PublicationState,
   type Segment,
   type SegmentChange,
   SegmentChangeSchema,
   SegmentSchema,
 } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
-import { Db, type Filter, MongoServerError, type Sort } from 'mongodb';
+import { BSON, Db, type Filter, MongoServerError, type Sort } from 'mongodb';
 import { nameKey } from './segment-validation';
 
 /** A destination (from the exporter) that uses a segment. */
@@ -24,6 +28,24 @@ export interface StoredSegment {
   readonly references: readonly string[];
   readonly destinations: readonly DestinationUse[];
   readonly deleted: boolean;
+  /** Where publishing its definition stands; known once read from the store. */
+  readonly publication?: Publication;
+}
+
+/** Why the broker refused a version of a definition for good. */
+export interface PublishFailure {
+  readonly version: number;
+  readonly error: string;
+  readonly atMs: number;
+}
+
+/** A segment whose changes are still to record and publish. */
+export interface PendingSegment {
+  readonly id: string;
+  readonly version: number;
+  readonly deleted: boolean;
+  readonly current: Segment;
+  readonly pending: readonly PendingChange[];
 }
 
 /** A change not yet recorded in history and published (the outbox, kept in the segment's document). */
@@ -84,7 +106,9 @@ export interface SegmentRepositoryPort {
   countOwned(owner: string): Promise<number>;
   /** Live segments whose rules read `id`. */
   findReferencing(id: string): Promise<StoredSegment[]>;
-  list(criteria: SegmentListCriteria): Promise<{ segment: Segment; position: ListPosition }[]>;
+  list(
+    criteria: SegmentListCriteria,
+  ): Promise<{ segment: Segment; position: ListPosition; publication: Publication }[]>;
   saveVersion(change: PendingChange): Promise<void>;
   findVersion(
     segmentId: string,
@@ -97,13 +121,15 @@ export interface SegmentRepositoryPort {
     beforeVersion: number,
     limit: number,
   ): Promise<SegmentChange[]>;
-  /** Segments with changes still to record and publish. */
-  withPendingChanges(
-    limit: number,
-  ): Promise<
-    { id: string; version: number; deleted: boolean; current: Segment; pending: PendingChange[] }[]
-  >;
+  /**
+   * Segments with changes still to record and publish: at most `maxSegments`, and no more than
+   * `maxBytes` of stored documents (but at least one).
+   */
+  withPendingChanges(bounds: { maxSegments: number; maxBytes: number }): Promise<PendingSegment[]>;
+  /** The changes up to this version are published: clears them and any earlier failure. */
   clearPending(id: string, upToVersion: number): Promise<void>;
+  /** The broker refused the definition at `failure.version` for good: clears the changes up to it. */
+  markPublishFailed(id: string, failure: PublishFailure): Promise<void>;
   /** Removes a deleted segment and its history for good. */
   purge(id: string): Promise<void>;
 }
@@ -131,6 +157,7 @@ export interface SegmentDocument {
   version: number;
   deleted: boolean;
   pendingChanges: { version: number; snapshot: JsonObject; change: JsonObject }[];
+  publishFailure?: PublishFailure;
 }
 
 interface SegmentVersionDocument {
@@ -217,7 +244,24 @@ function fromDocument(doc: SegmentDocument): StoredSegment {
     references: doc.references ?? [],
     destinations: doc.destinations ?? [],
     deleted: doc.deleted,
+    publication: publicationOf(doc),
   };
+}
+
+/** Pending while changes wait in the outbox; failed when the broker refused the last attempt. */
+function publicationOf(doc: SegmentDocument): Publication {
+  const failure = doc.publishFailure;
+  if ((doc.pendingChanges?.length ?? 0) > 0)
+    return create(PublicationSchema, { state: PublicationState.PENDING });
+  if (failure) {
+    return create(PublicationSchema, {
+      state: PublicationState.FAILED,
+      error: failure.error,
+      failedVersion: BigInt(failure.version),
+      failedAt: timestampFromMs(failure.atMs),
+    });
+  }
+  return create(PublicationSchema, { state: PublicationState.PUBLISHED });
 }
 
 function pendingJson(pending: PendingChange) {
@@ -307,9 +351,7 @@ export class MongoSegmentRepository
     return docs.map(fromDocument);
   }
 
-  async list(
-    criteria: SegmentListCriteria,
-  ): Promise<{ segment: Segment; position: ListPosition }[]> {
+  async list(criteria: SegmentListCriteria) {
     const field = SORT_FIELDS[criteria.sort];
     const and: Filter<SegmentDocument>[] = [{ deleted: false }, ...listFilters(criteria)];
     const after = criteria.after;
@@ -328,8 +370,9 @@ export class MongoSegmentRepository
       .limit(criteria.limit)
       .toArray();
     return docs.map((doc) => ({
-      segment: fromDocument(doc).segment,
+      segment: fromJson(SegmentSchema, doc.definition),
       position: { value: doc[field], id: doc._id },
+      publication: publicationOf(doc),
     }));
   }
 
@@ -370,28 +413,52 @@ export class MongoSegmentRepository
     return docs.map((doc) => fromJson(SegmentChangeSchema, doc.change as JsonValue));
   }
 
-  async withPendingChanges(limit: number) {
-    const docs = await this.collection
+  async withPendingChanges({ maxSegments, maxBytes }: { maxSegments: number; maxBytes: number }) {
+    const found: PendingSegment[] = [];
+    let bytes = 0;
+    const cursor = this.collection
       .find({ 'pendingChanges.0': { $exists: true } })
-      .limit(limit)
-      .toArray();
-    return docs.map((doc) => ({
-      id: doc._id,
-      version: doc.version,
-      deleted: doc.deleted,
-      current: fromJson(SegmentSchema, doc.definition),
-      pending: doc.pendingChanges.map((p) => ({
-        version: p.version,
-        snapshot: fromJson(SegmentSchema, p.snapshot),
-        change: fromJson(SegmentChangeSchema, p.change as JsonValue),
-      })),
-    }));
+      .batchSize(Math.min(maxSegments, 16));
+    try {
+      for await (const doc of cursor) {
+        bytes += BSON.calculateObjectSize(doc);
+        if (found.length > 0 && bytes > maxBytes) break;
+        found.push({
+          id: doc._id,
+          version: doc.version,
+          deleted: doc.deleted,
+          current: fromJson(SegmentSchema, doc.definition),
+          pending: doc.pendingChanges.map((p) => ({
+            version: p.version,
+            snapshot: fromJson(SegmentSchema, p.snapshot),
+            change: fromJson(SegmentChangeSchema, p.change as JsonValue),
+          })),
+        });
+        if (found.length >= maxSegments) break;
+      }
+    } finally {
+      await cursor.close();
+    }
+    return found;
   }
 
   async clearPending(id: string, upToVersion: number): Promise<void> {
     await this.collection.updateOne(
       { _id: id },
-      { $pull: { pendingChanges: { version: { $lte: upToVersion } } } },
+      {
+        $pull: { pendingChanges: { version: { $lte: upToVersion } } },
+        $unset: { publishFailure: '' },
+      },
+    );
+  }
+
+  async markPublishFailed(id: string, failure: PublishFailure): Promise<void> {
+    await this.collection.updateOne(
+      { _id: id },
+      {
+        $pull: { pendingChanges: { version: { $lte: failure.version } } },
+        $set: { publishFailure: { ...failure } },
+      },
     );
   }
 

@@ -1,10 +1,14 @@
-import { type MessageInitShape, create } from '@bufbuild/protobuf';
+import { type MessageInitShape, create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Audience,
   ChangeAction,
+  type HiddenFrom,
   type ListSegmentsRequest,
+  type Publication,
+  PublicationSchema,
+  PublicationState,
   RefreshMode,
   RefreshModeSchema,
   type Rule,
@@ -35,12 +39,12 @@ import {
   type Principal,
   Violations,
 } from '@shoal/platform';
-import { membershipReferences, validateRule } from '@shoal/rules';
-import { canSee, isOwner } from './access';
+import { membershipReferences, nestingViolation, validateRule } from '@shoal/rules';
+import { canEdit, canSee, isOwner, seenByEveryoneWhoSees } from './access';
 import { draftOf, fieldChanges, ruleDiff, ruleJson } from './history';
 import { newSegmentId } from './segment-ids';
 import { SEGMENT_LIMITS, type SegmentLimits } from './segment-limits';
-import { draftViolations } from './segment-validation';
+import { definitionSizeViolations, draftViolations } from './segment-validation';
 import { SegmentError, SegmentErrorCode } from './segments.errors';
 import {
   type DestinationUse,
@@ -77,6 +81,7 @@ const MASKABLE = [
   'reentry',
   'visibility',
   'hiddenFrom',
+  'editors',
 ] as const;
 type MaskField = (typeof MASKABLE)[number];
 
@@ -101,7 +106,7 @@ export class SegmentsService {
     principal: Principal;
   }): Promise<Segment> {
     const given = draft ?? emptyDraft();
-    await this.validate({ kind, draft: given, principal });
+    await this.validate({ kind, draft: given, principal, owner: principal.subject });
     const owned = await this.segments.countOwned(principal.subject);
     if (owned >= this.limits.segmentsPerOwner) {
       throw SegmentError.limit(
@@ -124,6 +129,8 @@ export class SegmentsService {
       updatedAt: now,
       updatedBy: principal.subject,
     });
+    const tooLarge = definitionSizeViolations(segment, this.limits);
+    if (tooLarge.length > 0) throw SegmentError.invalid(tooLarge);
     const pending = this.pendingChange(undefined, segment, ChangeAction.CREATED, principal);
     const stored: StoredSegment = {
       segment,
@@ -134,11 +141,22 @@ export class SegmentsService {
     if (!(await this.segments.insert(stored, pending))) throw nameTaken(segment.name);
     await this.segments.saveVersion(pending);
     this.changes.changed();
-    return segment;
+    return withPublication(segment, PENDING);
   }
 
+  /** One segment the caller may see, with where publishing its definition stands. */
   async get(id: string, principal: Principal): Promise<Segment> {
-    return (await this.visible(id, principal)).segment;
+    const stored = await this.visible(id, principal);
+    return withPublication(stored.segment, stored.publication);
+  }
+
+  /**
+   * Refuses a caller who may not change the segment (or list): NOT_FOUND when they cannot see
+   * it, PERMISSION_DENIED when they see it but are neither its owner nor an editor.
+   */
+  async checkEditable(id: string, principal: Principal): Promise<void> {
+    const stored = await this.visible(id, principal);
+    if (!canEdit(stored.segment, principal)) throw notEditor();
   }
 
   /** Segments the caller may see, filtered and sorted, one page past `after`. */
@@ -157,7 +175,7 @@ export class SegmentsService {
       schema: { values: readonly { number: number; name: string }[] },
       values: readonly number[],
     ) => values.map((n) => schema.values.find((v) => v.number === n)?.name ?? String(n));
-    return this.segments.list({
+    const found = await this.segments.list({
       ...(principal.kind === 'service'
         ? {}
         : { viewer: { subject: principal.subject, groups: principal.groups } }),
@@ -173,6 +191,10 @@ export class SegmentsService {
       ...(after ? { after } : {}),
       limit,
     });
+    return found.map(({ segment, position, publication }) => ({
+      segment: withPublication(segment, publication),
+      position,
+    }));
   }
 
   async update({
@@ -201,7 +223,10 @@ export class SegmentsService {
     }
     const segment = await this.revise(current, merged, principal);
     const committed = await this.commit(current, segment, ChangeAction.UPDATED, principal);
-    return { segment: committed, usages: await this.usages(id, principal) };
+    return {
+      segment: withPublication(committed, PENDING),
+      usages: await this.usages(id, principal),
+    };
   }
 
   async rename({
@@ -216,8 +241,14 @@ export class SegmentsService {
     principal: Principal;
   }) {
     const current = await this.editable(id, expectedVersion, principal);
+    // names are unique per owner: only the owner renames, so no answer tells anyone else which
+    // names the owner uses elsewhere
+    if (!isOwner(current.segment, principal)) throw ownerOnly('rename it');
     const segment = await this.revise(current, { ...draftOf(current.segment), name }, principal);
-    return this.commit(current, segment, ChangeAction.RENAMED, principal);
+    return withPublication(
+      await this.commit(current, segment, ChangeAction.RENAMED, principal),
+      PENDING,
+    );
   }
 
   async duplicate({
@@ -236,6 +267,7 @@ export class SegmentsService {
       visibility: Visibility.PRIVATE,
     };
     delete (draft as Partial<SegmentDraft>).hiddenFrom;
+    delete (draft as Partial<SegmentDraft>).editors;
     return this.create({
       kind: source.kind,
       draft,
@@ -260,7 +292,10 @@ export class SegmentsService {
       status: SegmentStatus.ACTIVE,
       state: was.state === SegmentState.DRAFT ? initialState(was.kind) : was.state,
     });
-    return this.commit(current, segment, ChangeAction.ACTIVATED, principal);
+    return withPublication(
+      await this.commit(current, segment, ChangeAction.ACTIVATED, principal),
+      PENDING,
+    );
   }
 
   async deactivate({
@@ -275,7 +310,10 @@ export class SegmentsService {
     const current = await this.editable(id, expectedVersion, principal);
     if (current.segment.status === SegmentStatus.INACTIVE) return current.segment;
     const segment = revised(current.segment, { status: SegmentStatus.INACTIVE });
-    return this.commit(current, segment, ChangeAction.DEACTIVATED, principal);
+    return withPublication(
+      await this.commit(current, segment, ChangeAction.DEACTIVATED, principal),
+      PENDING,
+    );
   }
 
   /** Deletes a segment the caller owns; refused while something uses it, unless forced. */
@@ -295,13 +333,10 @@ export class SegmentsService {
     if (!isOwner(current.segment, principal)) throw ownerOnly('delete it');
     const usages = await this.usages(id, principal);
     if (usages.length > 0 && !force) {
-      const list = usages
-        .map((u) => `${u.kind === UsageKind.SEGMENT ? 'segment' : 'destination'} ${u.name || u.id}`)
-        .join(', ');
       throw new SegmentError(
         ErrorKind.FailedPrecondition,
         SegmentErrorCode.InUse,
-        `segment ${id} is used by ${list}; delete with force to delete anyway`,
+        `segment ${id} is used by ${describeUsages(usages)}; delete with force to delete anyway`,
       );
     }
     await this.commit(current, current.segment, ChangeAction.DELETED, principal, { deleted: true });
@@ -327,14 +362,7 @@ export class SegmentsService {
     const stored = await this.visible(id, principal);
     const referencing = await this.segments.findReferencing(id);
     return [
-      ...referencing.map(({ segment }) =>
-        create(SegmentUsageSchema, {
-          kind: UsageKind.SEGMENT,
-          id: segment.id,
-          // someone else's private segment counts, but its name is theirs
-          name: canSee(segment, principal) ? segment.name : '',
-        }),
-      ),
+      ...referencing.map(({ segment }) => segmentUsage(segment, principal)),
       ...stored.destinations.map((d) =>
         create(SegmentUsageSchema, {
           kind: UsageKind.DESTINATION,
@@ -346,20 +374,30 @@ export class SegmentsService {
     ];
   }
 
-  /** Every problem with a rule, as ValidateRule reports it (paths start at "rule."). */
+  /**
+   * Every problem with a rule, as ValidateRule reports it (paths start at "rule."). With a
+   * `referrer` (the segment the rule is for), a referenced segment or list must be seen by
+   * everyone who sees the referrer; without one, by the caller.
+   */
   async ruleViolations({
     rule,
     audience,
     principal,
     segmentId,
+    referrer,
     prefix = 'rule',
   }: {
     rule: Rule;
     audience: Audience;
     principal: Principal;
     segmentId?: string;
+    referrer?: AudienceOf;
     prefix?: string;
   }): Promise<FieldViolation[]> {
+    const at = (path: string) => (path ? `${prefix}.${path}` : prefix);
+    // every walk below recurses through the conditions: an absurd nesting stops here
+    const tooDeep = nestingViolation(rule, this.limits.rule.maxDepth);
+    if (tooDeep) return [{ field: at(tooDeep.path), description: tooDeep.message }];
     const effective = create(RuleSchema, {
       ...fieldsOfRule(rule),
       audience: rule.audience === Audience.UNSPECIFIED ? audience : rule.audience,
@@ -372,13 +410,31 @@ export class SegmentsService {
       const target = referenced.get(reference.segmentId);
       const usable = target && !target.deleted && canSee(target.segment, principal);
       if (target && !target.deleted && !usable) hidden.add(reference.segmentId);
+      const what = reference.kind === 'list' ? 'static list' : 'segment';
       if (
         reference.kind === 'list' &&
         (!usable || target.segment.kind !== SegmentKind.STATIC_LIST)
       ) {
         violations.push({
-          field: `${prefix}.${reference.path}`,
+          field: at(reference.path),
           description: `static list "${reference.segmentId}" does not exist`,
+        });
+      } else if (
+        usable &&
+        referrer &&
+        !seenByEveryoneWhoSees({
+          target: target.segment,
+          referrer,
+          referrerOwnerGroups: referrer.owner === principal.subject ? principal.groups : [],
+        })
+      ) {
+        const why =
+          target.segment.visibility === Visibility.SHARED
+            ? 'is hidden from people who can see this segment'
+            : 'is private';
+        violations.push({
+          field: at(reference.path),
+          description: `${what} "${reference.segmentId}" ${why}: a shared segment may use only segments and lists that everyone who sees it can see`,
         });
       }
     }
@@ -395,12 +451,25 @@ export class SegmentsService {
           : create(RuleSchema, { audience: target.segment.audience });
       },
     });
+    // a cycle is refused even through segments the caller cannot see, without naming them
+    // (ids the caller wrote stay: redacting those would tell them apart from unknown ids)
+    const written = new Set(membershipReferences(effective).map((r) => r.segmentId));
+    const unseen = [...referenced.values()]
+      .filter((r) => !canSee(r.segment, principal) && !written.has(r.segment.id))
+      .map((r) => r.segment.id);
+    const redact = (text: string) =>
+      unseen.reduce((out, id) => out.split(id).join('(a segment you cannot see)'), text);
     violations.push(
-      ...result.violations.map((v) => ({
-        field: v.path ? `${prefix}.${v.path}` : prefix,
-        description: v.message,
-      })),
+      ...result.violations.map((v) => ({ field: at(v.path), description: redact(v.message) })),
     );
+    // the size of the whole, when no part of it is at fault
+    const bytes = toBinary(RuleSchema, effective).length;
+    if (violations.length === 0 && bytes > this.limits.definitionMaxBytes) {
+      violations.push({
+        field: prefix,
+        description: `the rule is ${bytes} bytes encoded; the limit SEGMENT_DEFINITION_MAX_BYTES is ${this.limits.definitionMaxBytes}`,
+      });
+    }
     return violations;
   }
 
@@ -461,7 +530,10 @@ export class SegmentsService {
     const committed = await this.commit(current, segment, ChangeAction.REVERTED, principal, {
       revertedTo: toVersion,
     });
-    return { segment: committed, usages: await this.usages(id, principal) };
+    return {
+      segment: withPublication(committed, PENDING),
+      usages: await this.usages(id, principal),
+    };
   }
 
   /** The exporter tells us a destination started or stopped using a segment. */
@@ -510,28 +582,60 @@ export class SegmentsService {
     principal: Principal,
   ): Promise<Segment> {
     const was = current.segment;
-    if (!isOwner(was, principal)) {
-      const after = { visibility: draft.visibility, hiddenFrom: draft.hiddenFrom };
-      const before = { visibility: was.visibility, hiddenFrom: was.hiddenFrom };
-      if (JSON.stringify(after) !== JSON.stringify(before)) throw ownerOnly('change who sees it');
-    }
-    await this.validate({ kind: was.kind, draft, principal, segmentId: was.id });
+    if (!isOwner(was, principal) && ownerFieldsOf(draft) !== ownerFieldsOf(draftOf(was)))
+      throw ownerOnly('rename it, or change who sees or edits it');
+    await this.validate({ kind: was.kind, draft, principal, owner: was.owner, segmentId: was.id });
     const next = revised(was, definitionFields(was.kind, draft));
     const ruleChanged = JSON.stringify(ruleJson(was)) !== JSON.stringify(ruleJson(next));
     if (ruleChanged && was.kind === SegmentKind.DYNAMIC && was.state !== SegmentState.DRAFT)
       next.state = SegmentState.COMPUTING;
+    const tooLarge = definitionSizeViolations(next, this.limits);
+    if (tooLarge.length > 0) throw SegmentError.invalid(tooLarge);
+    if (audienceKey(was) !== audienceKey(next)) await this.checkUsersStillSee(next, principal);
     return next;
+  }
+
+  /**
+   * Making a segment private, or hiding it from more people, is refused while a segment that
+   * uses it is seen by someone it would be hidden from (its members would reach them).
+   */
+  private async checkUsersStillSee(next: Segment, principal: Principal): Promise<void> {
+    const referencing = await this.segments.findReferencing(next.id);
+    const wider = referencing.filter(
+      ({ segment }) =>
+        !seenByEveryoneWhoSees({
+          target: next,
+          referrer: segment,
+          referrerOwnerGroups: segment.owner === principal.subject ? principal.groups : [],
+        }),
+    );
+    if (wider.length === 0) return;
+    const usages = wider.map(({ segment }) => segmentUsage(segment, principal));
+    throw new SegmentError(
+      ErrorKind.FailedPrecondition,
+      SegmentErrorCode.InUse,
+      `segment ${next.id} is used by ${describeUsages(usages)}, seen by people it would be hidden from; change what uses it first`,
+      [
+        {
+          field: 'segment.visibility',
+          description: `would hide it from people who see ${describeUsages(usages)}`,
+        },
+      ],
+    );
   }
 
   private async validate({
     kind,
     draft,
     principal,
+    owner,
     segmentId,
   }: {
     kind: SegmentKind;
     draft: SegmentDraft;
     principal: Principal;
+    /** The segment's owner (the caller, when creating). */
+    owner: string;
     segmentId?: string;
   }) {
     const violations = draftViolations({ kind, draft, limits: this.limits });
@@ -542,6 +646,12 @@ export class SegmentsService {
           audience: draft.audience,
           principal,
           prefix: 'segment.rule',
+          referrer: {
+            owner,
+            visibility:
+              draft.visibility === Visibility.SHARED ? Visibility.SHARED : Visibility.PRIVATE,
+            hiddenFrom: draft.hiddenFrom,
+          },
           ...(segmentId ? { segmentId } : {}),
         })),
       );
@@ -628,13 +738,14 @@ export class SegmentsService {
     return stored;
   }
 
-  /** A segment the caller may change now: visible, at the expected version, not locked. */
+  /** A segment the caller may change now: visible, theirs to edit, at the expected version, not locked. */
   private async editable(
     id: string,
     expectedVersion: bigint,
     principal: Principal,
   ): Promise<StoredSegment> {
     const stored = await this.visible(id, principal);
+    if (!canEdit(stored.segment, principal)) throw notEditor();
     checkVersion(stored, expectedVersion);
     if (stored.segment.lock?.locked) {
       throw new SegmentError(
@@ -665,6 +776,56 @@ export class SegmentsService {
 }
 
 type SegmentInit = MessageInitShape<typeof SegmentSchema>;
+
+/** Whose eyes a definition is for: its owner, and everyone else when shared and not hidden. */
+type AudienceOf = Pick<Segment, 'owner' | 'visibility'> & { hiddenFrom?: HiddenFrom | undefined };
+
+const PENDING = create(PublicationSchema, { state: PublicationState.PENDING });
+
+/** The segment as answered: with where publishing its definition stands (never published). */
+function withPublication(segment: Segment, publication: Publication | undefined): Segment {
+  return publication ? revised(segment, { publication }) : segment;
+}
+
+/** Who sees a segment, comparable: private, or shared and hidden from whom. */
+function audienceKey(segment: Pick<Segment, 'visibility' | 'hiddenFrom'>): string {
+  if (segment.visibility !== Visibility.SHARED) return 'private';
+  const sorted = (list: readonly string[] | undefined) => [...(list ?? [])].sort();
+  return JSON.stringify([sorted(segment.hiddenFrom?.subjects), sorted(segment.hiddenFrom?.groups)]);
+}
+
+/** What only the owner may change: the name, and who sees and who edits the segment. */
+function ownerFieldsOf(draft: SegmentDraft): string {
+  return JSON.stringify([
+    draft.name.trim(),
+    audienceKey(draft),
+    [...(draft.editors?.subjects ?? [])],
+    [...(draft.editors?.groups ?? [])],
+  ]);
+}
+
+/** A segment using another: one the caller cannot see counts, but nothing about it is told. */
+function segmentUsage(segment: Segment, principal: Principal): SegmentUsage {
+  return create(
+    SegmentUsageSchema,
+    canSee(segment, principal)
+      ? { kind: UsageKind.SEGMENT, id: segment.id, name: segment.name }
+      : { kind: UsageKind.SEGMENT },
+  );
+}
+
+/** Usages in a message: segments the caller sees by name, the others only counted. */
+function describeUsages(usages: readonly SegmentUsage[]): string {
+  const named = usages
+    .filter((u) => u.id !== '')
+    .map(
+      (u) =>
+        `${u.kind === UsageKind.SEGMENT ? 'segment' : 'destination'} ${u.name ? `"${u.name}" (${u.id})` : u.id}`,
+    );
+  const unseen = usages.length - named.length;
+  if (unseen > 0) named.push(`${unseen} segment${unseen === 1 ? '' : 's'} you cannot see`);
+  return named.join(', ');
+}
 
 /** A new Segment message from an existing one with some fields changed (nested ones re-created). */
 function revised(was: Segment, changes: SegmentInit): Segment {
@@ -701,6 +862,7 @@ function definitionFields(kind: SegmentKind, draft: SegmentDraft): SegmentInit {
     reentry: dynamic ? draft.reentry : undefined,
     visibility: draft.visibility === Visibility.SHARED ? Visibility.SHARED : Visibility.PRIVATE,
     hiddenFrom: draft.hiddenFrom,
+    editors: draft.editors,
   };
 }
 
@@ -736,6 +898,14 @@ function nameTaken(name: string): DomainError {
     ErrorKind.AlreadyExists,
     SegmentErrorCode.NameTaken,
     `you already have a segment named "${name}"`,
+  );
+}
+
+function notEditor(): DomainError {
+  return new SegmentError(
+    ErrorKind.PermissionDenied,
+    SegmentErrorCode.EditorsOnly,
+    "only the segment's owner and its editors may change it",
   );
 }
 

@@ -103,6 +103,7 @@ export class StaticListsService {
     principal: Principal;
   }): Promise<number> {
     this.checkMemberIds(memberIds);
+    await this.segments.checkEditable(listId, principal);
     await this.list(listId, principal);
     const changed = await this.members.change({
       listId,

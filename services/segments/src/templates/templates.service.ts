@@ -1,6 +1,6 @@
 import { type JsonValue, create, fromJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   type Rule,
   RuleSchema,
@@ -12,14 +12,32 @@ import {
   TemplateParameterType,
 } from '@shoal/contracts';
 import { ErrorKind, type Principal, Violations } from '@shoal/platform';
+import { SEGMENT_LIMITS, type SegmentLimits } from '../segments/segment-limits';
 import { SegmentError, SegmentErrorCode } from '../segments/segments.errors';
 import { SegmentsService } from '../segments/segments.service';
-import { TEMPLATES, type TemplateSpec } from './templates';
+import {
+  TEMPLATES,
+  type TemplateParameterSpec,
+  type TemplateSpec,
+  resolveBound,
+} from './templates';
 
-/** Segments from named, parameterised rules; parameters are checked, then the rule like any other. */
+interface ParameterBounds {
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly maxLength?: number;
+}
+
+/**
+ * Segments from named, parameterised rules: each parameter is checked against its type and
+ * bounds (with its name as the path), then the rule like any other.
+ */
 @Injectable()
 export class TemplatesService {
-  constructor(private readonly segments: SegmentsService) {}
+  constructor(
+    private readonly segments: SegmentsService,
+    @Inject(SEGMENT_LIMITS) private readonly limits: SegmentLimits,
+  ) {}
 
   list(): SegmentTemplate[] {
     return TEMPLATES.map((t) =>
@@ -34,6 +52,7 @@ export class TemplatesService {
           ...(p.defaultValue !== undefined
             ? { defaultValue: fromJson(ValueSchema, p.defaultValue) }
             : {}),
+          ...this.bounds(p),
         })),
         example: this.rule(t, {}),
       }),
@@ -66,7 +85,10 @@ export class TemplatesService {
     return this.segments.create({ kind: SegmentKind.DYNAMIC, draft: segment, asDraft, principal });
   }
 
-  /** The template's rule for the given parameters (defaults and example values fill the rest). */
+  /**
+   * The template's rule for the given parameters (defaults and example values fill the rest);
+   * `strict` when creating: required parameters must be given and all within their bounds.
+   */
   private rule(
     template: TemplateSpec,
     given: Readonly<Record<string, JsonValue>>,
@@ -84,12 +106,43 @@ export class TemplatesService {
         v.add(`parameters.${p.name}`, 'is required');
         continue;
       }
-      const problem = typeProblem(p.type, value);
+      const problem =
+        typeProblem(p.type, value) ?? (strict ? this.boundsProblem(p, value) : undefined);
       if (problem) v.add(`parameters.${p.name}`, problem);
       values[p.name] = value;
     }
     v.throwIfAny();
-    return fromJson(RuleSchema, template.build(values));
+    try {
+      return fromJson(RuleSchema, template.build(values));
+    } catch (error) {
+      // the bounds above keep every value in its field's range; this is the last line of defence
+      throw SegmentError.invalid([
+        {
+          field: 'parameters',
+          description: `do not make a valid rule: ${(error as Error).message}`,
+        },
+      ]);
+    }
+  }
+
+  /** A parameter's bounds as ListTemplates tells them, resolved against the configured limits. */
+  private bounds(p: TemplateParameterSpec): ParameterBounds {
+    if (p.type === TemplateParameterType.STRING)
+      return { maxLength: this.limits.rule.maxOperandLength };
+    return {
+      ...(p.minimum !== undefined ? { minimum: resolveBound(p.minimum, this.limits.rule) } : {}),
+      ...(p.maximum !== undefined ? { maximum: resolveBound(p.maximum, this.limits.rule) } : {}),
+    };
+  }
+
+  private boundsProblem(p: TemplateParameterSpec, value: JsonValue): string | undefined {
+    const { minimum, maximum, maxLength } = this.bounds(p);
+    if (typeof value === 'string' && maxLength !== undefined && value.length > maxLength)
+      return `is ${value.length} characters; at most ${maxLength}`;
+    if (typeof value !== 'number') return undefined;
+    if (minimum !== undefined && value < minimum) return `must be at least ${minimum}`;
+    if (maximum !== undefined && value > maximum) return `must be at most ${maximum}`;
+    return undefined;
   }
 }
 

@@ -1,10 +1,17 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { TemplateParameterType } from '@shoal/contracts';
+import type { RuleLimits } from '@shoal/rules';
+
+/** A bound of a number: fixed, or one of the rule limits the parameter ends up in. */
+export type Bound = number | 'maxHistoryDays' | 'maxRelativeDays';
 
 export interface TemplateParameterSpec {
   readonly name: string;
   readonly description: string;
   readonly type: TemplateParameterType;
+  /** For numbers and integers: the smallest and largest value the rule can take. */
+  readonly minimum?: Bound;
+  readonly maximum?: Bound;
   /** Absent: the parameter is required. */
   readonly defaultValue?: JsonValue;
   /** For required parameters: the value the template's example uses. */
@@ -22,6 +29,17 @@ export interface TemplateSpec {
 
 const { INTEGER, NUMBER, STRING } = TemplateParameterType;
 
+/** A count threshold: at least one, and far below where doubles lose whole numbers. */
+const COUNT = { minimum: 1, maximum: 2 ** 31 - 1 } as const;
+/** Days back in a window or a span: the retained history bounds them. */
+const HISTORY_DAYS = { minimum: 1, maximum: 'maxHistoryDays' } as const;
+/** Days of a relative time operand (e.g. "last seen more than N days ago"). */
+const RELATIVE_DAYS = { minimum: 1, maximum: 'maxRelativeDays' } as const;
+
+export function resolveBound(bound: Bound, limits: RuleLimits): number {
+  return typeof bound === 'number' ? bound : limits[bound];
+}
+
 /** Rule JSON with parameter values in it; RuleSchema checks its shape when it is parsed. */
 const ruleJson = (json: Record<string, unknown>) => json as JsonObject;
 
@@ -37,12 +55,14 @@ export const TEMPLATES: readonly TemplateSpec[] = [
         name: 'min_orders',
         description: 'at least this many orders',
         type: INTEGER,
+        ...COUNT,
         defaultValue: 2,
       },
       {
         name: 'inactive_days',
         description: 'no visit for more than this many days',
         type: INTEGER,
+        ...RELATIVE_DAYS,
         defaultValue: 40,
       },
       {
@@ -112,6 +132,7 @@ export const TEMPLATES: readonly TemplateSpec[] = [
         name: 'no_email_days',
         description: 'no email opened in this many days',
         type: INTEGER,
+        ...HISTORY_DAYS,
         defaultValue: 90,
       },
       {
@@ -180,6 +201,7 @@ export const TEMPLATES: readonly TemplateSpec[] = [
         name: 'min_views',
         description: 'at least this many views',
         type: INTEGER,
+        ...COUNT,
         defaultValue: 3,
       },
       {
@@ -215,12 +237,14 @@ export const TEMPLATES: readonly TemplateSpec[] = [
         name: 'within_days',
         description: 'no order within this many days of the cart add',
         type: INTEGER,
+        ...HISTORY_DAYS,
         defaultValue: 2,
       },
       {
         name: 'lookback_days',
         description: 'cart adds of the last this many days count',
         type: INTEGER,
+        ...HISTORY_DAYS,
         defaultValue: 30,
       },
       {

@@ -16,7 +16,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/segment.proto.
  */
 export const file_shoal_v1_segment: GenFile = /*@__PURE__*/
-  fileDesc("ChZzaG9hbC92MS9zZWdtZW50LnByb3RvEghzaG9hbC52MSLYBQoHU2VnbWVudBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEgwKBHRhZ3MYBCADKAkSIwoEa2luZBgFIAEoDjIVLnNob2FsLnYxLlNlZ21lbnRLaW5kEiQKCGF1ZGllbmNlGAYgASgOMhIuc2hvYWwudjEuQXVkaWVuY2USHAoEcnVsZRgHIAEoCzIOLnNob2FsLnYxLlJ1bGUSKAoHcmVmcmVzaBgIIAEoCzIXLnNob2FsLnYxLlJlZnJlc2hQb2xpY3kSKAoHcmVlbnRyeRgJIAEoCzIXLnNob2FsLnYxLlJlZW50cnlQb2xpY3kSJwoGc3RhdHVzGAogASgOMhcuc2hvYWwudjEuU2VnbWVudFN0YXR1cxIlCgVzdGF0ZRgLIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZRIUCgxzdGF0ZV9kZXRhaWwYDCABKAkSDQoFb3duZXIYDSABKAkSKAoKdmlzaWJpbGl0eRgOIAEoDjIULnNob2FsLnYxLlZpc2liaWxpdHkSKQoLaGlkZGVuX2Zyb20YDyABKAsyFC5zaG9hbC52MS5IaWRkZW5Gcm9tEiMKBGxvY2sYECABKAsyFS5zaG9hbC52MS5TZWdtZW50TG9jaxIPCgd2ZXJzaW9uGBEgASgDEi4KCmNyZWF0ZWRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYEyABKAkSLgoKdXBkYXRlZF9hdBgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgVIAEoCRI1ChFsYXN0X3JlZnJlc2hlZF9hdBgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMbWVtYmVyX2NvdW50GBcgASgDIlUKDVJlZnJlc2hQb2xpY3kSIwoEbW9kZRgBIAEoDjIVLnNob2FsLnYxLlJlZnJlc2hNb2RlEgwKBGNyb24YAiABKAkSEQoJdGltZV96b25lGAMgASgJIi4KCkhpZGRlbkZyb20SEAoIc3ViamVjdHMYASADKAkSDgoGZ3JvdXBzGAIgAygJIjYKC1NlZ21lbnRMb2NrEg4KBmxvY2tlZBgBIAEoCBIXCg9kZXN0aW5hdGlvbl9pZHMYAiADKAkirAIKDFNlZ21lbnREcmFmdBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEgwKBHRhZ3MYAyADKAkSJAoIYXVkaWVuY2UYBCABKA4yEi5zaG9hbC52MS5BdWRpZW5jZRIcCgRydWxlGAUgASgLMg4uc2hvYWwudjEuUnVsZRIoCgdyZWZyZXNoGAYgASgLMhcuc2hvYWwudjEuUmVmcmVzaFBvbGljeRIoCgdyZWVudHJ5GAcgASgLMhcuc2hvYWwudjEuUmVlbnRyeVBvbGljeRIoCgp2aXNpYmlsaXR5GAggASgOMhQuc2hvYWwudjEuVmlzaWJpbGl0eRIpCgtoaWRkZW5fZnJvbRgJIAEoCzIULnNob2FsLnYxLkhpZGRlbkZyb20iXgoMU2VnbWVudFVzYWdlEiEKBGtpbmQYASABKA4yEy5zaG9hbC52MS5Vc2FnZUtpbmQSCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglhdXRvX3N5bmMYBCABKAgi9AEKDVNlZ21lbnRDaGFuZ2USDwoHdmVyc2lvbhgBIAEoAxImCgZhY3Rpb24YAiABKA4yFi5zaG9hbC52MS5DaGFuZ2VBY3Rpb24SEgoKY2hhbmdlZF9ieRgDIAEoCRIuCgpjaGFuZ2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgZmaWVsZHMYBSADKAsyFS5zaG9hbC52MS5GaWVsZENoYW5nZRIqCglydWxlX2RpZmYYBiADKAsyFy5zaG9hbC52MS5SdWxlRGlmZkVudHJ5EhMKC3JldmVydGVkX3RvGAcgASgDImsKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEiYKBmJlZm9yZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIlCgVhZnRlchgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSKSAQoNUnVsZURpZmZFbnRyeRIMCgRwYXRoGAEgASgJEiQKBGtpbmQYAiABKA4yFi5zaG9hbC52MS5SdWxlRGlmZktpbmQSJgoGYmVmb3JlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiUKBWFmdGVyGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIpIBCg9TZWdtZW50VGVtcGxhdGUSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIvCgpwYXJhbWV0ZXJzGAQgAygLMhsuc2hvYWwudjEuVGVtcGxhdGVQYXJhbWV0ZXISHwoHZXhhbXBsZRgFIAEoCzIOLnNob2FsLnYxLlJ1bGUilAEKEVRlbXBsYXRlUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSLQoEdHlwZRgDIAEoDjIfLnNob2FsLnYxLlRlbXBsYXRlUGFyYW1ldGVyVHlwZRItCg1kZWZhdWx0X3ZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIqEBChVMaXN0TWVtYmVyc2hpcENoYW5nZWQSDwoHbGlzdF9pZBgBIAEoCRIRCgltZW1iZXJfaWQYAiABKAkSDgoGbWVtYmVyGAMgASgIEhAKCHNlcXVlbmNlGAQgASgDEi4KCmNoYW5nZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNoYW5nZWRfYnkYBiABKAkicwoUQ3JlYXRlU2VnbWVudFJlcXVlc3QSIwoEa2luZBgBIAEoDjIVLnNob2FsLnYxLlNlZ21lbnRLaW5kEicKB3NlZ21lbnQYAiABKAsyFi5zaG9hbC52MS5TZWdtZW50RHJhZnQSDQoFZHJhZnQYAyABKAgiOwoVQ3JlYXRlU2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50Ih8KEUdldFNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJIjgKEkdldFNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCLMAgoTTGlzdFNlZ21lbnRzUmVxdWVzdBIOCgZzZWFyY2gYASABKAkSJAoFa2luZHMYAiADKA4yFS5zaG9hbC52MS5TZWdtZW50S2luZBIsCg1yZWZyZXNoX21vZGVzGAMgAygOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSKQoIc3RhdHVzZXMYBCADKA4yFy5zaG9hbC52MS5TZWdtZW50U3RhdHVzEioKDHZpc2liaWxpdGllcxgFIAMoDjIULnNob2FsLnYxLlZpc2liaWxpdHkSDAoEdGFncxgGIAMoCRIOCgZvd25lcnMYByADKAkSIwoEc29ydBgIIAEoDjIVLnNob2FsLnYxLlNlZ21lbnRTb3J0EhIKCmRlc2NlbmRpbmcYCSABKAgSIwoEcGFnZRgKIAEoCzIVLnNob2FsLnYxLlBhZ2VSZXF1ZXN0IlQKFExpc3RTZWdtZW50c1Jlc3BvbnNlEiMKCHNlZ21lbnRzGAEgAygLMhEuc2hvYWwudjEuU2VnbWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkilgEKFFVwZGF0ZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSJwoHc2VnbWVudBgDIAEoCzIWLnNob2FsLnYxLlNlZ21lbnREcmFmdBIvCgt1cGRhdGVfbWFzaxgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siYwoVVXBkYXRlU2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50EiYKBnVzYWdlcxgCIAMoCzIWLnNob2FsLnYxLlNlZ21lbnRVc2FnZSJKChRSZW5hbWVTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEgwKBG5hbWUYAyABKAkiOwoVUmVuYW1lU2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50IjMKF0R1cGxpY2F0ZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkiPgoYRHVwbGljYXRlU2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50Ij4KFkFjdGl2YXRlU2VnbWVudFJlcXVlc3QSCgoCaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAyI9ChdBY3RpdmF0ZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCJAChhEZWFjdGl2YXRlU2VnbWVudFJlcXVlc3QSCgoCaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAyI/ChlEZWFjdGl2YXRlU2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50IksKFERlbGV0ZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSDQoFZm9yY2UYAyABKAgiPwoVRGVsZXRlU2VnbWVudFJlc3BvbnNlEiYKBnVzYWdlcxgBIAMoCzIWLnNob2FsLnYxLlNlZ21lbnRVc2FnZSIhChNQdXJnZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJIhYKFFB1cmdlU2VnbWVudFJlc3BvbnNlIiUKF0dldFNlZ21lbnRVc2FnZXNSZXF1ZXN0EgoKAmlkGAEgASgJIkIKGEdldFNlZ21lbnRVc2FnZXNSZXNwb25zZRImCgZ1c2FnZXMYASADKAsyFi5zaG9hbC52MS5TZWdtZW50VXNhZ2UiWQoTVmFsaWRhdGVSdWxlUmVxdWVzdBIcCgRydWxlGAEgASgLMg4uc2hvYWwudjEuUnVsZRIkCghhdWRpZW5jZRgCIAEoDjISLnNob2FsLnYxLkF1ZGllbmNlIlMKFFZhbGlkYXRlUnVsZVJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEiwKCnZpb2xhdGlvbnMYAiADKAsyGC5zaG9hbC52MS5GaWVsZFZpb2xhdGlvbiI8ChVBZGRMaXN0TWVtYmVyc1JlcXVlc3QSDwoHbGlzdF9pZBgBIAEoCRISCgptZW1iZXJfaWRzGAIgAygJIicKFkFkZExpc3RNZW1iZXJzUmVzcG9uc2USDQoFYWRkZWQYASABKAUiPwoYUmVtb3ZlTGlzdE1lbWJlcnNSZXF1ZXN0Eg8KB2xpc3RfaWQYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoCSIsChlSZW1vdmVMaXN0TWVtYmVyc1Jlc3BvbnNlEg8KB3JlbW92ZWQYASABKAUiTgoWTGlzdExpc3RNZW1iZXJzUmVxdWVzdBIPCgdsaXN0X2lkGAEgASgJEiMKBHBhZ2UYAiABKAsyFS5zaG9hbC52MS5QYWdlUmVxdWVzdCJGChdMaXN0TGlzdE1lbWJlcnNSZXNwb25zZRISCgptZW1iZXJfaWRzGAEgAygJEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIqChdDb3VudExpc3RNZW1iZXJzUmVxdWVzdBIPCgdsaXN0X2lkGAEgASgJIjAKGENvdW50TGlzdE1lbWJlcnNSZXNwb25zZRIUCgxtZW1iZXJfY291bnQYASABKAMiSwoYR2V0U2VnbWVudEhpc3RvcnlSZXF1ZXN0EgoKAmlkGAEgASgJEiMKBHBhZ2UYAiABKAsyFS5zaG9hbC52MS5QYWdlUmVxdWVzdCJeChlHZXRTZWdtZW50SGlzdG9yeVJlc3BvbnNlEigKB2NoYW5nZXMYASADKAsyFy5zaG9hbC52MS5TZWdtZW50Q2hhbmdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSI3ChhHZXRTZWdtZW50VmVyc2lvblJlcXVlc3QSCgoCaWQYASABKAkSDwoHdmVyc2lvbhgCIAEoAyI/ChlHZXRTZWdtZW50VmVyc2lvblJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50IlAKFFJldmVydFNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSEgoKdG9fdmVyc2lvbhgDIAEoAyJjChVSZXZlcnRTZWdtZW50UmVzcG9uc2USIgoHc2VnbWVudBgBIAEoCzIRLnNob2FsLnYxLlNlZ21lbnQSJgoGdXNhZ2VzGAIgAygLMhYuc2hvYWwudjEuU2VnbWVudFVzYWdlIhYKFExpc3RUZW1wbGF0ZXNSZXF1ZXN0IkUKFUxpc3RUZW1wbGF0ZXNSZXNwb25zZRIsCgl0ZW1wbGF0ZXMYASADKAsyGS5zaG9hbC52MS5TZWdtZW50VGVtcGxhdGUinAEKIENyZWF0ZVNlZ21lbnRGcm9tVGVtcGxhdGVSZXF1ZXN0EhMKC3RlbXBsYXRlX2lkGAEgASgJEisKCnBhcmFtZXRlcnMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0EicKB3NlZ21lbnQYAyABKAsyFi5zaG9hbC52MS5TZWdtZW50RHJhZnQSDQoFZHJhZnQYBCABKAgiRwohQ3JlYXRlU2VnbWVudEZyb21UZW1wbGF0ZVJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50IoUBChpTZXREZXN0aW5hdGlvblVzYWdlUmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEhgKEGRlc3RpbmF0aW9uX25hbWUYAyABKAkSEQoJYXV0b19zeW5jGAQgASgIEg4KBmluX3VzZRgFIAEoCCJBChtTZXREZXN0aW5hdGlvblVzYWdlUmVzcG9uc2USIgoHc2VnbWVudBgBIAEoCzIRLnNob2FsLnYxLlNlZ21lbnQqYwoLU2VnbWVudEtpbmQSHAoYU0VHTUVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUU0VHTUVOVF9LSU5EX0RZTkFNSUMQARIcChhTRUdNRU5UX0tJTkRfU1RBVElDX0xJU1QQAip7CgtSZWZyZXNoTW9kZRIcChhSRUZSRVNIX01PREVfVU5TUEVDSUZJRUQQABIZChVSRUZSRVNIX01PREVfUkVBTFRJTUUQARIaChZSRUZSRVNIX01PREVfU0NIRURVTEVEEAISFwoTUkVGUkVTSF9NT0RFX01BTlVBTBADKmcKDVNlZ21lbnRTdGF0dXMSHgoaU0VHTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVTRUdNRU5UX1NUQVRVU19BQ1RJVkUQARIbChdTRUdNRU5UX1NUQVRVU19JTkFDVElWRRACKpYBCgxTZWdtZW50U3RhdGUSHQoZU0VHTUVOVF9TVEFURV9VTlNQRUNJRklFRBAAEhcKE1NFR01FTlRfU1RBVEVfRFJBRlQQARIbChdTRUdNRU5UX1NUQVRFX0NPTVBVVElORxACEhcKE1NFR01FTlRfU1RBVEVfUkVBRFkQAxIYChRTRUdNRU5UX1NUQVRFX0ZBSUxFRBAEKlcKClZpc2liaWxpdHkSGgoWVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhYKElZJU0lCSUxJVFlfUFJJVkFURRABEhUKEVZJU0lCSUxJVFlfU0hBUkVEEAIqWwoJVXNhZ2VLaW5kEhoKFlVTQUdFX0tJTkRfVU5TUEVDSUZJRUQQABIWChJVU0FHRV9LSU5EX1NFR01FTlQQARIaChZVU0FHRV9LSU5EX0RFU1RJTkFUSU9OEAIqyAIKDENoYW5nZUFjdGlvbhIdChlDSEFOR0VfQUNUSU9OX1VOU1BFQ0lGSUVEEAASGQoVQ0hBTkdFX0FDVElPTl9DUkVBVEVEEAESGQoVQ0hBTkdFX0FDVElPTl9VUERBVEVEEAISGQoVQ0hBTkdFX0FDVElPTl9SRU5BTUVEEAMSGwoXQ0hBTkdFX0FDVElPTl9BQ1RJVkFURUQQBBIdChlDSEFOR0VfQUNUSU9OX0RFQUNUSVZBVEVEEAUSGAoUQ0hBTkdFX0FDVElPTl9MT0NLRUQQBhIaChZDSEFOR0VfQUNUSU9OX1VOTE9DS0VEEAcSGgoWQ0hBTkdFX0FDVElPTl9SRVZFUlRFRBAIEhkKFUNIQU5HRV9BQ1RJT05fREVMRVRFRBAJEh8KG0NIQU5HRV9BQ1RJT05fU1RBVEVfQ0hBTkdFRBAKKoABCgxSdWxlRGlmZktpbmQSHgoaUlVMRV9ESUZGX0tJTkRfVU5TUEVDSUZJRUQQABIYChRSVUxFX0RJRkZfS0lORF9BRERFRBABEhoKFlJVTEVfRElGRl9LSU5EX1JFTU9WRUQQAhIaChZSVUxFX0RJRkZfS0lORF9DSEFOR0VEEAMqrQEKFVRlbXBsYXRlUGFyYW1ldGVyVHlwZRInCiNURU1QTEFURV9QQVJBTUVURVJfVFlQRV9VTlNQRUNJRklFRBAAEiIKHlRFTVBMQVRFX1BBUkFNRVRFUl9UWVBFX05VTUJFUhABEiIKHlRFTVBMQVRFX1BBUkFNRVRFUl9UWVBFX1NUUklORxACEiMKH1RFTVBMQVRFX1BBUkFNRVRFUl9UWVBFX0lOVEVHRVIQAyqbAQoLU2VnbWVudFNvcnQSHAoYU0VHTUVOVF9TT1JUX1VOU1BFQ0lGSUVEEAASFQoRU0VHTUVOVF9TT1JUX05BTUUQARIbChdTRUdNRU5UX1NPUlRfQ1JFQVRFRF9BVBACEhsKF1NFR01FTlRfU09SVF9VUERBVEVEX0FUEAMSHQoZU0VHTUVOVF9TT1JUX01FTUJFUl9DT1VOVBAEMpoPCg5TZWdtZW50U2VydmljZRJQCg1DcmVhdGVTZWdtZW50Eh4uc2hvYWwudjEuQ3JlYXRlU2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5DcmVhdGVTZWdtZW50UmVzcG9uc2USRwoKR2V0U2VnbWVudBIbLnNob2FsLnYxLkdldFNlZ21lbnRSZXF1ZXN0Ghwuc2hvYWwudjEuR2V0U2VnbWVudFJlc3BvbnNlEk0KDExpc3RTZWdtZW50cxIdLnNob2FsLnYxLkxpc3RTZWdtZW50c1JlcXVlc3QaHi5zaG9hbC52MS5MaXN0U2VnbWVudHNSZXNwb25zZRJQCg1VcGRhdGVTZWdtZW50Eh4uc2hvYWwudjEuVXBkYXRlU2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5VcGRhdGVTZWdtZW50UmVzcG9uc2USUAoNUmVuYW1lU2VnbWVudBIeLnNob2FsLnYxLlJlbmFtZVNlZ21lbnRSZXF1ZXN0Gh8uc2hvYWwudjEuUmVuYW1lU2VnbWVudFJlc3BvbnNlElkKEER1cGxpY2F0ZVNlZ21lbnQSIS5zaG9hbC52MS5EdXBsaWNhdGVTZWdtZW50UmVxdWVzdBoiLnNob2FsLnYxLkR1cGxpY2F0ZVNlZ21lbnRSZXNwb25zZRJWCg9BY3RpdmF0ZVNlZ21lbnQSIC5zaG9hbC52MS5BY3RpdmF0ZVNlZ21lbnRSZXF1ZXN0GiEuc2hvYWwudjEuQWN0aXZhdGVTZWdtZW50UmVzcG9uc2USXAoRRGVhY3RpdmF0ZVNlZ21lbnQSIi5zaG9hbC52MS5EZWFjdGl2YXRlU2VnbWVudFJlcXVlc3QaIy5zaG9hbC52MS5EZWFjdGl2YXRlU2VnbWVudFJlc3BvbnNlElAKDURlbGV0ZVNlZ21lbnQSHi5zaG9hbC52MS5EZWxldGVTZWdtZW50UmVxdWVzdBofLnNob2FsLnYxLkRlbGV0ZVNlZ21lbnRSZXNwb25zZRJNCgxQdXJnZVNlZ21lbnQSHS5zaG9hbC52MS5QdXJnZVNlZ21lbnRSZXF1ZXN0Gh4uc2hvYWwudjEuUHVyZ2VTZWdtZW50UmVzcG9uc2USWQoQR2V0U2VnbWVudFVzYWdlcxIhLnNob2FsLnYxLkdldFNlZ21lbnRVc2FnZXNSZXF1ZXN0GiIuc2hvYWwudjEuR2V0U2VnbWVudFVzYWdlc1Jlc3BvbnNlEk0KDFZhbGlkYXRlUnVsZRIdLnNob2FsLnYxLlZhbGlkYXRlUnVsZVJlcXVlc3QaHi5zaG9hbC52MS5WYWxpZGF0ZVJ1bGVSZXNwb25zZRJTCg5BZGRMaXN0TWVtYmVycxIfLnNob2FsLnYxLkFkZExpc3RNZW1iZXJzUmVxdWVzdBogLnNob2FsLnYxLkFkZExpc3RNZW1iZXJzUmVzcG9uc2USXAoRUmVtb3ZlTGlzdE1lbWJlcnMSIi5zaG9hbC52MS5SZW1vdmVMaXN0TWVtYmVyc1JlcXVlc3QaIy5zaG9hbC52MS5SZW1vdmVMaXN0TWVtYmVyc1Jlc3BvbnNlElYKD0xpc3RMaXN0TWVtYmVycxIgLnNob2FsLnYxLkxpc3RMaXN0TWVtYmVyc1JlcXVlc3QaIS5zaG9hbC52MS5MaXN0TGlzdE1lbWJlcnNSZXNwb25zZRJZChBDb3VudExpc3RNZW1iZXJzEiEuc2hvYWwudjEuQ291bnRMaXN0TWVtYmVyc1JlcXVlc3QaIi5zaG9hbC52MS5Db3VudExpc3RNZW1iZXJzUmVzcG9uc2USXAoRR2V0U2VnbWVudEhpc3RvcnkSIi5zaG9hbC52MS5HZXRTZWdtZW50SGlzdG9yeVJlcXVlc3QaIy5zaG9hbC52MS5HZXRTZWdtZW50SGlzdG9yeVJlc3BvbnNlElwKEUdldFNlZ21lbnRWZXJzaW9uEiIuc2hvYWwudjEuR2V0U2VnbWVudFZlcnNpb25SZXF1ZXN0GiMuc2hvYWwudjEuR2V0U2VnbWVudFZlcnNpb25SZXNwb25zZRJQCg1SZXZlcnRTZWdtZW50Eh4uc2hvYWwudjEuUmV2ZXJ0U2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5SZXZlcnRTZWdtZW50UmVzcG9uc2USUAoNTGlzdFRlbXBsYXRlcxIeLnNob2FsLnYxLkxpc3RUZW1wbGF0ZXNSZXF1ZXN0Gh8uc2hvYWwudjEuTGlzdFRlbXBsYXRlc1Jlc3BvbnNlEnQKGUNyZWF0ZVNlZ21lbnRGcm9tVGVtcGxhdGUSKi5zaG9hbC52MS5DcmVhdGVTZWdtZW50RnJvbVRlbXBsYXRlUmVxdWVzdBorLnNob2FsLnYxLkNyZWF0ZVNlZ21lbnRGcm9tVGVtcGxhdGVSZXNwb25zZRJiChNTZXREZXN0aW5hdGlvblVzYWdlEiQuc2hvYWwudjEuU2V0RGVzdGluYXRpb25Vc2FnZVJlcXVlc3QaJS5zaG9hbC52MS5TZXREZXN0aW5hdGlvblVzYWdlUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_rule]);
+  fileDesc("ChZzaG9hbC92MS9zZWdtZW50LnByb3RvEghzaG9hbC52MSKoBgoHU2VnbWVudBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEgwKBHRhZ3MYBCADKAkSIwoEa2luZBgFIAEoDjIVLnNob2FsLnYxLlNlZ21lbnRLaW5kEiQKCGF1ZGllbmNlGAYgASgOMhIuc2hvYWwudjEuQXVkaWVuY2USHAoEcnVsZRgHIAEoCzIOLnNob2FsLnYxLlJ1bGUSKAoHcmVmcmVzaBgIIAEoCzIXLnNob2FsLnYxLlJlZnJlc2hQb2xpY3kSKAoHcmVlbnRyeRgJIAEoCzIXLnNob2FsLnYxLlJlZW50cnlQb2xpY3kSJwoGc3RhdHVzGAogASgOMhcuc2hvYWwudjEuU2VnbWVudFN0YXR1cxIlCgVzdGF0ZRgLIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZRIUCgxzdGF0ZV9kZXRhaWwYDCABKAkSDQoFb3duZXIYDSABKAkSKAoKdmlzaWJpbGl0eRgOIAEoDjIULnNob2FsLnYxLlZpc2liaWxpdHkSKQoLaGlkZGVuX2Zyb20YDyABKAsyFC5zaG9hbC52MS5IaWRkZW5Gcm9tEiMKBGxvY2sYECABKAsyFS5zaG9hbC52MS5TZWdtZW50TG9jaxIPCgd2ZXJzaW9uGBEgASgDEi4KCmNyZWF0ZWRfYXQYEiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmNyZWF0ZWRfYnkYEyABKAkSLgoKdXBkYXRlZF9hdBgUIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKdXBkYXRlZF9ieRgVIAEoCRI1ChFsYXN0X3JlZnJlc2hlZF9hdBgWIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFAoMbWVtYmVyX2NvdW50GBcgASgDEiIKB2VkaXRvcnMYGCABKAsyES5zaG9hbC52MS5FZGl0b3JzEioKC3B1YmxpY2F0aW9uGBkgASgLMhUuc2hvYWwudjEuUHVibGljYXRpb24iVQoNUmVmcmVzaFBvbGljeRIjCgRtb2RlGAEgASgOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSDAoEY3JvbhgCIAEoCRIRCgl0aW1lX3pvbmUYAyABKAkiLgoKSGlkZGVuRnJvbRIQCghzdWJqZWN0cxgBIAMoCRIOCgZncm91cHMYAiADKAkiKwoHRWRpdG9ycxIQCghzdWJqZWN0cxgBIAMoCRIOCgZncm91cHMYAiADKAkijgEKC1B1YmxpY2F0aW9uEikKBXN0YXRlGAEgASgOMhouc2hvYWwudjEuUHVibGljYXRpb25TdGF0ZRINCgVlcnJvchgCIAEoCRIWCg5mYWlsZWRfdmVyc2lvbhgDIAEoAxItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjYKC1NlZ21lbnRMb2NrEg4KBmxvY2tlZBgBIAEoCBIXCg9kZXN0aW5hdGlvbl9pZHMYAiADKAki0AIKDFNlZ21lbnREcmFmdBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEgwKBHRhZ3MYAyADKAkSJAoIYXVkaWVuY2UYBCABKA4yEi5zaG9hbC52MS5BdWRpZW5jZRIcCgRydWxlGAUgASgLMg4uc2hvYWwudjEuUnVsZRIoCgdyZWZyZXNoGAYgASgLMhcuc2hvYWwudjEuUmVmcmVzaFBvbGljeRIoCgdyZWVudHJ5GAcgASgLMhcuc2hvYWwudjEuUmVlbnRyeVBvbGljeRIoCgp2aXNpYmlsaXR5GAggASgOMhQuc2hvYWwudjEuVmlzaWJpbGl0eRIpCgtoaWRkZW5fZnJvbRgJIAEoCzIULnNob2FsLnYxLkhpZGRlbkZyb20SIgoHZWRpdG9ycxgKIAEoCzIRLnNob2FsLnYxLkVkaXRvcnMiXgoMU2VnbWVudFVzYWdlEiEKBGtpbmQYASABKA4yEy5zaG9hbC52MS5Vc2FnZUtpbmQSCgoCaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglhdXRvX3N5bmMYBCABKAgi9AEKDVNlZ21lbnRDaGFuZ2USDwoHdmVyc2lvbhgBIAEoAxImCgZhY3Rpb24YAiABKA4yFi5zaG9hbC52MS5DaGFuZ2VBY3Rpb24SEgoKY2hhbmdlZF9ieRgDIAEoCRIuCgpjaGFuZ2VkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIlCgZmaWVsZHMYBSADKAsyFS5zaG9hbC52MS5GaWVsZENoYW5nZRIqCglydWxlX2RpZmYYBiADKAsyFy5zaG9hbC52MS5SdWxlRGlmZkVudHJ5EhMKC3JldmVydGVkX3RvGAcgASgDImsKC0ZpZWxkQ2hhbmdlEg0KBWZpZWxkGAEgASgJEiYKBmJlZm9yZRgCIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZRIlCgVhZnRlchgDIAEoCzIWLmdvb2dsZS5wcm90b2J1Zi5WYWx1ZSKSAQoNUnVsZURpZmZFbnRyeRIMCgRwYXRoGAEgASgJEiQKBGtpbmQYAiABKA4yFi5zaG9hbC52MS5SdWxlRGlmZktpbmQSJgoGYmVmb3JlGAMgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEiUKBWFmdGVyGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlIpIBCg9TZWdtZW50VGVtcGxhdGUSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRITCgtkZXNjcmlwdGlvbhgDIAEoCRIvCgpwYXJhbWV0ZXJzGAQgAygLMhsuc2hvYWwudjEuVGVtcGxhdGVQYXJhbWV0ZXISHwoHZXhhbXBsZRgFIAEoCzIOLnNob2FsLnYxLlJ1bGUi7AEKEVRlbXBsYXRlUGFyYW1ldGVyEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSLQoEdHlwZRgDIAEoDjIfLnNob2FsLnYxLlRlbXBsYXRlUGFyYW1ldGVyVHlwZRItCg1kZWZhdWx0X3ZhbHVlGAQgASgLMhYuZ29vZ2xlLnByb3RvYnVmLlZhbHVlEhQKB21pbmltdW0YBSABKAFIAIgBARIUCgdtYXhpbXVtGAYgASgBSAGIAQESEgoKbWF4X2xlbmd0aBgHIAEoDUIKCghfbWluaW11bUIKCghfbWF4aW11bSKhAQoVTGlzdE1lbWJlcnNoaXBDaGFuZ2VkEg8KB2xpc3RfaWQYASABKAkSEQoJbWVtYmVyX2lkGAIgASgJEg4KBm1lbWJlchgDIAEoCBIQCghzZXF1ZW5jZRgEIAEoAxIuCgpjaGFuZ2VkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpjaGFuZ2VkX2J5GAYgASgJInMKFENyZWF0ZVNlZ21lbnRSZXF1ZXN0EiMKBGtpbmQYASABKA4yFS5zaG9hbC52MS5TZWdtZW50S2luZBInCgdzZWdtZW50GAIgASgLMhYuc2hvYWwudjEuU2VnbWVudERyYWZ0Eg0KBWRyYWZ0GAMgASgIIjsKFUNyZWF0ZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCIfChFHZXRTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCSI4ChJHZXRTZWdtZW50UmVzcG9uc2USIgoHc2VnbWVudBgBIAEoCzIRLnNob2FsLnYxLlNlZ21lbnQizAIKE0xpc3RTZWdtZW50c1JlcXVlc3QSDgoGc2VhcmNoGAEgASgJEiQKBWtpbmRzGAIgAygOMhUuc2hvYWwudjEuU2VnbWVudEtpbmQSLAoNcmVmcmVzaF9tb2RlcxgDIAMoDjIVLnNob2FsLnYxLlJlZnJlc2hNb2RlEikKCHN0YXR1c2VzGAQgAygOMhcuc2hvYWwudjEuU2VnbWVudFN0YXR1cxIqCgx2aXNpYmlsaXRpZXMYBSADKA4yFC5zaG9hbC52MS5WaXNpYmlsaXR5EgwKBHRhZ3MYBiADKAkSDgoGb3duZXJzGAcgAygJEiMKBHNvcnQYCCABKA4yFS5zaG9hbC52MS5TZWdtZW50U29ydBISCgpkZXNjZW5kaW5nGAkgASgIEiMKBHBhZ2UYCiABKAsyFS5zaG9hbC52MS5QYWdlUmVxdWVzdCJUChRMaXN0U2VnbWVudHNSZXNwb25zZRIjCghzZWdtZW50cxgBIAMoCzIRLnNob2FsLnYxLlNlZ21lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpYBChRVcGRhdGVTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEicKB3NlZ21lbnQYAyABKAsyFi5zaG9hbC52MS5TZWdtZW50RHJhZnQSLwoLdXBkYXRlX21hc2sYBCABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrImMKFVVwZGF0ZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudBImCgZ1c2FnZXMYAiADKAsyFi5zaG9hbC52MS5TZWdtZW50VXNhZ2UiSgoUUmVuYW1lU2VnbWVudFJlcXVlc3QSCgoCaWQYASABKAkSGAoQZXhwZWN0ZWRfdmVyc2lvbhgCIAEoAxIMCgRuYW1lGAMgASgJIjsKFVJlbmFtZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCIzChdEdXBsaWNhdGVTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJIj4KGER1cGxpY2F0ZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCI+ChZBY3RpdmF0ZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMiPQoXQWN0aXZhdGVTZWdtZW50UmVzcG9uc2USIgoHc2VnbWVudBgBIAEoCzIRLnNob2FsLnYxLlNlZ21lbnQiQAoYRGVhY3RpdmF0ZVNlZ21lbnRSZXF1ZXN0EgoKAmlkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMiPwoZRGVhY3RpdmF0ZVNlZ21lbnRSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCJLChREZWxldGVTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEg0KBWZvcmNlGAMgASgIIj8KFURlbGV0ZVNlZ21lbnRSZXNwb25zZRImCgZ1c2FnZXMYASADKAsyFi5zaG9hbC52MS5TZWdtZW50VXNhZ2UiIQoTUHVyZ2VTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCSIWChRQdXJnZVNlZ21lbnRSZXNwb25zZSIlChdHZXRTZWdtZW50VXNhZ2VzUmVxdWVzdBIKCgJpZBgBIAEoCSJCChhHZXRTZWdtZW50VXNhZ2VzUmVzcG9uc2USJgoGdXNhZ2VzGAEgAygLMhYuc2hvYWwudjEuU2VnbWVudFVzYWdlIlkKE1ZhbGlkYXRlUnVsZVJlcXVlc3QSHAoEcnVsZRgBIAEoCzIOLnNob2FsLnYxLlJ1bGUSJAoIYXVkaWVuY2UYAiABKA4yEi5zaG9hbC52MS5BdWRpZW5jZSJTChRWYWxpZGF0ZVJ1bGVSZXNwb25zZRINCgV2YWxpZBgBIAEoCBIsCgp2aW9sYXRpb25zGAIgAygLMhguc2hvYWwudjEuRmllbGRWaW9sYXRpb24iPAoVQWRkTGlzdE1lbWJlcnNSZXF1ZXN0Eg8KB2xpc3RfaWQYASABKAkSEgoKbWVtYmVyX2lkcxgCIAMoCSInChZBZGRMaXN0TWVtYmVyc1Jlc3BvbnNlEg0KBWFkZGVkGAEgASgFIj8KGFJlbW92ZUxpc3RNZW1iZXJzUmVxdWVzdBIPCgdsaXN0X2lkGAEgASgJEhIKCm1lbWJlcl9pZHMYAiADKAkiLAoZUmVtb3ZlTGlzdE1lbWJlcnNSZXNwb25zZRIPCgdyZW1vdmVkGAEgASgFIk4KFkxpc3RMaXN0TWVtYmVyc1JlcXVlc3QSDwoHbGlzdF9pZBgBIAEoCRIjCgRwYWdlGAIgASgLMhUuc2hvYWwudjEuUGFnZVJlcXVlc3QiRgoXTGlzdExpc3RNZW1iZXJzUmVzcG9uc2USEgoKbWVtYmVyX2lkcxgBIAMoCRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoXQ291bnRMaXN0TWVtYmVyc1JlcXVlc3QSDwoHbGlzdF9pZBgBIAEoCSIwChhDb3VudExpc3RNZW1iZXJzUmVzcG9uc2USFAoMbWVtYmVyX2NvdW50GAEgASgDIksKGEdldFNlZ21lbnRIaXN0b3J5UmVxdWVzdBIKCgJpZBgBIAEoCRIjCgRwYWdlGAIgASgLMhUuc2hvYWwudjEuUGFnZVJlcXVlc3QiXgoZR2V0U2VnbWVudEhpc3RvcnlSZXNwb25zZRIoCgdjaGFuZ2VzGAEgAygLMhcuc2hvYWwudjEuU2VnbWVudENoYW5nZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNwoYR2V0U2VnbWVudFZlcnNpb25SZXF1ZXN0EgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKAMiPwoZR2V0U2VnbWVudFZlcnNpb25SZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCJQChRSZXZlcnRTZWdtZW50UmVxdWVzdBIKCgJpZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEhIKCnRvX3ZlcnNpb24YAyABKAMiYwoVUmV2ZXJ0U2VnbWVudFJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50EiYKBnVzYWdlcxgCIAMoCzIWLnNob2FsLnYxLlNlZ21lbnRVc2FnZSIWChRMaXN0VGVtcGxhdGVzUmVxdWVzdCJFChVMaXN0VGVtcGxhdGVzUmVzcG9uc2USLAoJdGVtcGxhdGVzGAEgAygLMhkuc2hvYWwudjEuU2VnbWVudFRlbXBsYXRlIpwBCiBDcmVhdGVTZWdtZW50RnJvbVRlbXBsYXRlUmVxdWVzdBITCgt0ZW1wbGF0ZV9pZBgBIAEoCRIrCgpwYXJhbWV0ZXJzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgdzZWdtZW50GAMgASgLMhYuc2hvYWwudjEuU2VnbWVudERyYWZ0Eg0KBWRyYWZ0GAQgASgIIkcKIUNyZWF0ZVNlZ21lbnRGcm9tVGVtcGxhdGVSZXNwb25zZRIiCgdzZWdtZW50GAEgASgLMhEuc2hvYWwudjEuU2VnbWVudCKFAQoaU2V0RGVzdGluYXRpb25Vc2FnZVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIWCg5kZXN0aW5hdGlvbl9pZBgCIAEoCRIYChBkZXN0aW5hdGlvbl9uYW1lGAMgASgJEhEKCWF1dG9fc3luYxgEIAEoCBIOCgZpbl91c2UYBSABKAgiQQobU2V0RGVzdGluYXRpb25Vc2FnZVJlc3BvbnNlEiIKB3NlZ21lbnQYASABKAsyES5zaG9hbC52MS5TZWdtZW50KmMKC1NlZ21lbnRLaW5kEhwKGFNFR01FTlRfS0lORF9VTlNQRUNJRklFRBAAEhgKFFNFR01FTlRfS0lORF9EWU5BTUlDEAESHAoYU0VHTUVOVF9LSU5EX1NUQVRJQ19MSVNUEAIqewoLUmVmcmVzaE1vZGUSHAoYUkVGUkVTSF9NT0RFX1VOU1BFQ0lGSUVEEAASGQoVUkVGUkVTSF9NT0RFX1JFQUxUSU1FEAESGgoWUkVGUkVTSF9NT0RFX1NDSEVEVUxFRBACEhcKE1JFRlJFU0hfTU9ERV9NQU5VQUwQAypnCg1TZWdtZW50U3RhdHVzEh4KGlNFR01FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVU0VHTUVOVF9TVEFUVVNfQUNUSVZFEAESGwoXU0VHTUVOVF9TVEFUVVNfSU5BQ1RJVkUQAiqWAQoMU2VnbWVudFN0YXRlEh0KGVNFR01FTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIXChNTRUdNRU5UX1NUQVRFX0RSQUZUEAESGwoXU0VHTUVOVF9TVEFURV9DT01QVVRJTkcQAhIXChNTRUdNRU5UX1NUQVRFX1JFQURZEAMSGAoUU0VHTUVOVF9TVEFURV9GQUlMRUQQBCpXCgpWaXNpYmlsaXR5EhoKFlZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIWChJWSVNJQklMSVRZX1BSSVZBVEUQARIVChFWSVNJQklMSVRZX1NIQVJFRBACKpMBChBQdWJsaWNhdGlvblN0YXRlEiEKHVBVQkxJQ0FUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASHQoZUFVCTElDQVRJT05fU1RBVEVfUEVORElORxABEh8KG1BVQkxJQ0FUSU9OX1NUQVRFX1BVQkxJU0hFRBACEhwKGFBVQkxJQ0FUSU9OX1NUQVRFX0ZBSUxFRBADKlsKCVVzYWdlS2luZBIaChZVU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSVVNBR0VfS0lORF9TRUdNRU5UEAESGgoWVVNBR0VfS0lORF9ERVNUSU5BVElPThACKsgCCgxDaGFuZ2VBY3Rpb24SHQoZQ0hBTkdFX0FDVElPTl9VTlNQRUNJRklFRBAAEhkKFUNIQU5HRV9BQ1RJT05fQ1JFQVRFRBABEhkKFUNIQU5HRV9BQ1RJT05fVVBEQVRFRBACEhkKFUNIQU5HRV9BQ1RJT05fUkVOQU1FRBADEhsKF0NIQU5HRV9BQ1RJT05fQUNUSVZBVEVEEAQSHQoZQ0hBTkdFX0FDVElPTl9ERUFDVElWQVRFRBAFEhgKFENIQU5HRV9BQ1RJT05fTE9DS0VEEAYSGgoWQ0hBTkdFX0FDVElPTl9VTkxPQ0tFRBAHEhoKFkNIQU5HRV9BQ1RJT05fUkVWRVJURUQQCBIZChVDSEFOR0VfQUNUSU9OX0RFTEVURUQQCRIfChtDSEFOR0VfQUNUSU9OX1NUQVRFX0NIQU5HRUQQCiqAAQoMUnVsZURpZmZLaW5kEh4KGlJVTEVfRElGRl9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUUlVMRV9ESUZGX0tJTkRfQURERUQQARIaChZSVUxFX0RJRkZfS0lORF9SRU1PVkVEEAISGgoWUlVMRV9ESUZGX0tJTkRfQ0hBTkdFRBADKq0BChVUZW1wbGF0ZVBhcmFtZXRlclR5cGUSJwojVEVNUExBVEVfUEFSQU1FVEVSX1RZUEVfVU5TUEVDSUZJRUQQABIiCh5URU1QTEFURV9QQVJBTUVURVJfVFlQRV9OVU1CRVIQARIiCh5URU1QTEFURV9QQVJBTUVURVJfVFlQRV9TVFJJTkcQAhIjCh9URU1QTEFURV9QQVJBTUVURVJfVFlQRV9JTlRFR0VSEAMqmwEKC1NlZ21lbnRTb3J0EhwKGFNFR01FTlRfU09SVF9VTlNQRUNJRklFRBAAEhUKEVNFR01FTlRfU09SVF9OQU1FEAESGwoXU0VHTUVOVF9TT1JUX0NSRUFURURfQVQQAhIbChdTRUdNRU5UX1NPUlRfVVBEQVRFRF9BVBADEh0KGVNFR01FTlRfU09SVF9NRU1CRVJfQ09VTlQQBDKaDwoOU2VnbWVudFNlcnZpY2USUAoNQ3JlYXRlU2VnbWVudBIeLnNob2FsLnYxLkNyZWF0ZVNlZ21lbnRSZXF1ZXN0Gh8uc2hvYWwudjEuQ3JlYXRlU2VnbWVudFJlc3BvbnNlEkcKCkdldFNlZ21lbnQSGy5zaG9hbC52MS5HZXRTZWdtZW50UmVxdWVzdBocLnNob2FsLnYxLkdldFNlZ21lbnRSZXNwb25zZRJNCgxMaXN0U2VnbWVudHMSHS5zaG9hbC52MS5MaXN0U2VnbWVudHNSZXF1ZXN0Gh4uc2hvYWwudjEuTGlzdFNlZ21lbnRzUmVzcG9uc2USUAoNVXBkYXRlU2VnbWVudBIeLnNob2FsLnYxLlVwZGF0ZVNlZ21lbnRSZXF1ZXN0Gh8uc2hvYWwudjEuVXBkYXRlU2VnbWVudFJlc3BvbnNlElAKDVJlbmFtZVNlZ21lbnQSHi5zaG9hbC52MS5SZW5hbWVTZWdtZW50UmVxdWVzdBofLnNob2FsLnYxLlJlbmFtZVNlZ21lbnRSZXNwb25zZRJZChBEdXBsaWNhdGVTZWdtZW50EiEuc2hvYWwudjEuRHVwbGljYXRlU2VnbWVudFJlcXVlc3QaIi5zaG9hbC52MS5EdXBsaWNhdGVTZWdtZW50UmVzcG9uc2USVgoPQWN0aXZhdGVTZWdtZW50EiAuc2hvYWwudjEuQWN0aXZhdGVTZWdtZW50UmVxdWVzdBohLnNob2FsLnYxLkFjdGl2YXRlU2VnbWVudFJlc3BvbnNlElwKEURlYWN0aXZhdGVTZWdtZW50EiIuc2hvYWwudjEuRGVhY3RpdmF0ZVNlZ21lbnRSZXF1ZXN0GiMuc2hvYWwudjEuRGVhY3RpdmF0ZVNlZ21lbnRSZXNwb25zZRJQCg1EZWxldGVTZWdtZW50Eh4uc2hvYWwudjEuRGVsZXRlU2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5EZWxldGVTZWdtZW50UmVzcG9uc2USTQoMUHVyZ2VTZWdtZW50Eh0uc2hvYWwudjEuUHVyZ2VTZWdtZW50UmVxdWVzdBoeLnNob2FsLnYxLlB1cmdlU2VnbWVudFJlc3BvbnNlElkKEEdldFNlZ21lbnRVc2FnZXMSIS5zaG9hbC52MS5HZXRTZWdtZW50VXNhZ2VzUmVxdWVzdBoiLnNob2FsLnYxLkdldFNlZ21lbnRVc2FnZXNSZXNwb25zZRJNCgxWYWxpZGF0ZVJ1bGUSHS5zaG9hbC52MS5WYWxpZGF0ZVJ1bGVSZXF1ZXN0Gh4uc2hvYWwudjEuVmFsaWRhdGVSdWxlUmVzcG9uc2USUwoOQWRkTGlzdE1lbWJlcnMSHy5zaG9hbC52MS5BZGRMaXN0TWVtYmVyc1JlcXVlc3QaIC5zaG9hbC52MS5BZGRMaXN0TWVtYmVyc1Jlc3BvbnNlElwKEVJlbW92ZUxpc3RNZW1iZXJzEiIuc2hvYWwudjEuUmVtb3ZlTGlzdE1lbWJlcnNSZXF1ZXN0GiMuc2hvYWwudjEuUmVtb3ZlTGlzdE1lbWJlcnNSZXNwb25zZRJWCg9MaXN0TGlzdE1lbWJlcnMSIC5zaG9hbC52MS5MaXN0TGlzdE1lbWJlcnNSZXF1ZXN0GiEuc2hvYWwudjEuTGlzdExpc3RNZW1iZXJzUmVzcG9uc2USWQoQQ291bnRMaXN0TWVtYmVycxIhLnNob2FsLnYxLkNvdW50TGlzdE1lbWJlcnNSZXF1ZXN0GiIuc2hvYWwudjEuQ291bnRMaXN0TWVtYmVyc1Jlc3BvbnNlElwKEUdldFNlZ21lbnRIaXN0b3J5EiIuc2hvYWwudjEuR2V0U2VnbWVudEhpc3RvcnlSZXF1ZXN0GiMuc2hvYWwudjEuR2V0U2VnbWVudEhpc3RvcnlSZXNwb25zZRJcChFHZXRTZWdtZW50VmVyc2lvbhIiLnNob2FsLnYxLkdldFNlZ21lbnRWZXJzaW9uUmVxdWVzdBojLnNob2FsLnYxLkdldFNlZ21lbnRWZXJzaW9uUmVzcG9uc2USUAoNUmV2ZXJ0U2VnbWVudBIeLnNob2FsLnYxLlJldmVydFNlZ21lbnRSZXF1ZXN0Gh8uc2hvYWwudjEuUmV2ZXJ0U2VnbWVudFJlc3BvbnNlElAKDUxpc3RUZW1wbGF0ZXMSHi5zaG9hbC52MS5MaXN0VGVtcGxhdGVzUmVxdWVzdBofLnNob2FsLnYxLkxpc3RUZW1wbGF0ZXNSZXNwb25zZRJ0ChlDcmVhdGVTZWdtZW50RnJvbVRlbXBsYXRlEiouc2hvYWwudjEuQ3JlYXRlU2VnbWVudEZyb21UZW1wbGF0ZVJlcXVlc3QaKy5zaG9hbC52MS5DcmVhdGVTZWdtZW50RnJvbVRlbXBsYXRlUmVzcG9uc2USYgoTU2V0RGVzdGluYXRpb25Vc2FnZRIkLnNob2FsLnYxLlNldERlc3RpbmF0aW9uVXNhZ2VSZXF1ZXN0GiUuc2hvYWwudjEuU2V0RGVzdGluYXRpb25Vc2FnZVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_rule]);
 
 /**
  * A segment: a dynamic segment whose members are those a rule selects, or a static list of
@@ -172,6 +172,22 @@ export type Segment = Message<"shoal.v1.Segment"> & {
    * @generated from field: int64 member_count = 23;
    */
   memberCount: bigint;
+
+  /**
+   * Who besides the owner may change a shared segment. Set by the owner.
+   *
+   * @generated from field: shoal.v1.Editors editors = 24;
+   */
+  editors?: Editors | undefined;
+
+  /**
+   * Whether the current definition has reached the definitions topic, and so the services
+   * that evaluate it. Set in the segments service's answers; not part of the published
+   * definition.
+   *
+   * @generated from field: shoal.v1.Publication publication = 25;
+   */
+  publication?: Publication | undefined;
 };
 
 /**
@@ -328,6 +344,22 @@ export type SegmentJson = {
    * @generated from field: int64 member_count = 23;
    */
   memberCount?: string;
+
+  /**
+   * Who besides the owner may change a shared segment. Set by the owner.
+   *
+   * @generated from field: shoal.v1.Editors editors = 24;
+   */
+  editors?: EditorsJson;
+
+  /**
+   * Whether the current definition has reached the definitions topic, and so the services
+   * that evaluate it. Set in the segments service's answers; not part of the published
+   * definition.
+   *
+   * @generated from field: shoal.v1.Publication publication = 25;
+   */
+  publication?: PublicationJson;
 };
 
 /**
@@ -450,6 +482,130 @@ export const HiddenFromSchema: GenMessage<HiddenFrom, {jsonType: HiddenFromJson}
   messageDesc(file_shoal_v1_segment, 2);
 
 /**
+ * Users and groups, besides the owner, who may change a shared segment (its rule, description,
+ * tags, refresh, re-entry and status). Only the owner renames it, changes who sees or edits
+ * it, deletes it.
+ *
+ * @generated from message shoal.v1.Editors
+ */
+export type Editors = Message<"shoal.v1.Editors"> & {
+  /**
+   * Token subjects.
+   *
+   * @generated from field: repeated string subjects = 1;
+   */
+  subjects: string[];
+
+  /**
+   * Token groups.
+   *
+   * @generated from field: repeated string groups = 2;
+   */
+  groups: string[];
+};
+
+/**
+ * Users and groups, besides the owner, who may change a shared segment (its rule, description,
+ * tags, refresh, re-entry and status). Only the owner renames it, changes who sees or edits
+ * it, deletes it.
+ *
+ * @generated from message shoal.v1.Editors
+ */
+export type EditorsJson = {
+  /**
+   * Token subjects.
+   *
+   * @generated from field: repeated string subjects = 1;
+   */
+  subjects?: string[];
+
+  /**
+   * Token groups.
+   *
+   * @generated from field: repeated string groups = 2;
+   */
+  groups?: string[];
+};
+
+/**
+ * Describes the message shoal.v1.Editors.
+ * Use `create(EditorsSchema)` to create a new message.
+ */
+export const EditorsSchema: GenMessage<Editors, {jsonType: EditorsJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_segment, 3);
+
+/**
+ * Where publishing a segment's definition stands.
+ *
+ * @generated from message shoal.v1.Publication
+ */
+export type Publication = Message<"shoal.v1.Publication"> & {
+  /**
+   * @generated from field: shoal.v1.PublicationState state = 1;
+   */
+  state: PublicationState;
+
+  /**
+   * Why publishing failed (PUBLICATION_STATE_FAILED), e.g. the broker's refusal.
+   *
+   * @generated from field: string error = 2;
+   */
+  error: string;
+
+  /**
+   * The version that failed to publish. The topic keeps the last version that was published;
+   * a later change is published again.
+   *
+   * @generated from field: int64 failed_version = 3;
+   */
+  failedVersion: bigint;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp failed_at = 4;
+   */
+  failedAt?: Timestamp | undefined;
+};
+
+/**
+ * Where publishing a segment's definition stands.
+ *
+ * @generated from message shoal.v1.Publication
+ */
+export type PublicationJson = {
+  /**
+   * @generated from field: shoal.v1.PublicationState state = 1;
+   */
+  state?: PublicationStateJson;
+
+  /**
+   * Why publishing failed (PUBLICATION_STATE_FAILED), e.g. the broker's refusal.
+   *
+   * @generated from field: string error = 2;
+   */
+  error?: string;
+
+  /**
+   * The version that failed to publish. The topic keeps the last version that was published;
+   * a later change is published again.
+   *
+   * @generated from field: int64 failed_version = 3;
+   */
+  failedVersion?: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp failed_at = 4;
+   */
+  failedAt?: TimestampJson;
+};
+
+/**
+ * Describes the message shoal.v1.Publication.
+ * Use `create(PublicationSchema)` to create a new message.
+ */
+export const PublicationSchema: GenMessage<Publication, {jsonType: PublicationJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_segment, 4);
+
+/**
  * Auto-syncing destinations using a segment lock it against edits.
  *
  * @generated from message shoal.v1.SegmentLock
@@ -492,7 +648,7 @@ export type SegmentLockJson = {
  * Use `create(SegmentLockSchema)` to create a new message.
  */
 export const SegmentLockSchema: GenMessage<SegmentLock, {jsonType: SegmentLockJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 3);
+  messageDesc(file_shoal_v1_segment, 5);
 
 /**
  * The fields of a segment a caller writes; Shoal maintains the rest.
@@ -548,6 +704,13 @@ export type SegmentDraft = Message<"shoal.v1.SegmentDraft"> & {
    * @generated from field: shoal.v1.HiddenFrom hidden_from = 9;
    */
   hiddenFrom?: HiddenFrom | undefined;
+
+  /**
+   * Only the owner may set it.
+   *
+   * @generated from field: shoal.v1.Editors editors = 10;
+   */
+  editors?: Editors | undefined;
 };
 
 /**
@@ -604,6 +767,13 @@ export type SegmentDraftJson = {
    * @generated from field: shoal.v1.HiddenFrom hidden_from = 9;
    */
   hiddenFrom?: HiddenFromJson;
+
+  /**
+   * Only the owner may set it.
+   *
+   * @generated from field: shoal.v1.Editors editors = 10;
+   */
+  editors?: EditorsJson;
 };
 
 /**
@@ -611,7 +781,7 @@ export type SegmentDraftJson = {
  * Use `create(SegmentDraftSchema)` to create a new message.
  */
 export const SegmentDraftSchema: GenMessage<SegmentDraft, {jsonType: SegmentDraftJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 4);
+  messageDesc(file_shoal_v1_segment, 6);
 
 /**
  * Something that uses a segment.
@@ -625,13 +795,16 @@ export type SegmentUsage = Message<"shoal.v1.SegmentUsage"> & {
   kind: UsageKind;
 
   /**
-   * The using segment's or destination's id.
+   * The using segment's or destination's id; empty for a segment the caller cannot see (it is
+   * counted, but nothing about it is told).
    *
    * @generated from field: string id = 2;
    */
   id: string;
 
   /**
+   * Empty for a segment the caller cannot see.
+   *
    * @generated from field: string name = 3;
    */
   name: string;
@@ -656,13 +829,16 @@ export type SegmentUsageJson = {
   kind?: UsageKindJson;
 
   /**
-   * The using segment's or destination's id.
+   * The using segment's or destination's id; empty for a segment the caller cannot see (it is
+   * counted, but nothing about it is told).
    *
    * @generated from field: string id = 2;
    */
   id?: string;
 
   /**
+   * Empty for a segment the caller cannot see.
+   *
    * @generated from field: string name = 3;
    */
   name?: string;
@@ -680,7 +856,7 @@ export type SegmentUsageJson = {
  * Use `create(SegmentUsageSchema)` to create a new message.
  */
 export const SegmentUsageSchema: GenMessage<SegmentUsage, {jsonType: SegmentUsageJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 5);
+  messageDesc(file_shoal_v1_segment, 7);
 
 /**
  * One recorded change to a segment: who, when, what.
@@ -787,7 +963,7 @@ export type SegmentChangeJson = {
  * Use `create(SegmentChangeSchema)` to create a new message.
  */
 export const SegmentChangeSchema: GenMessage<SegmentChange, {jsonType: SegmentChangeJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 6);
+  messageDesc(file_shoal_v1_segment, 8);
 
 /**
  * A field's value before and after a change.
@@ -842,7 +1018,7 @@ export type FieldChangeJson = {
  * Use `create(FieldChangeSchema)` to create a new message.
  */
 export const FieldChangeSchema: GenMessage<FieldChange, {jsonType: FieldChangeJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 7);
+  messageDesc(file_shoal_v1_segment, 9);
 
 /**
  * One difference between two rules, addressed by its path in the JSON form.
@@ -907,7 +1083,7 @@ export type RuleDiffEntryJson = {
  * Use `create(RuleDiffEntrySchema)` to create a new message.
  */
 export const RuleDiffEntrySchema: GenMessage<RuleDiffEntry, {jsonType: RuleDiffEntryJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 8);
+  messageDesc(file_shoal_v1_segment, 10);
 
 /**
  * A named, parameterised rule a segment can be created from.
@@ -986,7 +1162,7 @@ export type SegmentTemplateJson = {
  * Use `create(SegmentTemplateSchema)` to create a new message.
  */
 export const SegmentTemplateSchema: GenMessage<SegmentTemplate, {jsonType: SegmentTemplateJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 9);
+  messageDesc(file_shoal_v1_segment, 11);
 
 /**
  * One parameter of a template.
@@ -1017,6 +1193,25 @@ export type TemplateParameter = Message<"shoal.v1.TemplateParameter"> & {
    * @generated from field: google.protobuf.Value default_value = 4;
    */
   defaultValue?: Value | undefined;
+
+  /**
+   * For numbers and integers: the smallest and largest value accepted.
+   *
+   * @generated from field: optional double minimum = 5;
+   */
+  minimum?: number | undefined;
+
+  /**
+   * @generated from field: optional double maximum = 6;
+   */
+  maximum?: number | undefined;
+
+  /**
+   * For strings: the most characters accepted.
+   *
+   * @generated from field: uint32 max_length = 7;
+   */
+  maxLength: number;
 };
 
 /**
@@ -1048,6 +1243,25 @@ export type TemplateParameterJson = {
    * @generated from field: google.protobuf.Value default_value = 4;
    */
   defaultValue?: ValueJson;
+
+  /**
+   * For numbers and integers: the smallest and largest value accepted.
+   *
+   * @generated from field: optional double minimum = 5;
+   */
+  minimum?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * @generated from field: optional double maximum = 6;
+   */
+  maximum?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * For strings: the most characters accepted.
+   *
+   * @generated from field: uint32 max_length = 7;
+   */
+  maxLength?: number;
 };
 
 /**
@@ -1055,7 +1269,7 @@ export type TemplateParameterJson = {
  * Use `create(TemplateParameterSchema)` to create a new message.
  */
 export const TemplateParameterSchema: GenMessage<TemplateParameter, {jsonType: TemplateParameterJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 10);
+  messageDesc(file_shoal_v1_segment, 12);
 
 /**
  * A static list's membership changed (topic shoal.segments.list-members, keyed by member id).
@@ -1150,7 +1364,7 @@ export type ListMembershipChangedJson = {
  * Use `create(ListMembershipChangedSchema)` to create a new message.
  */
 export const ListMembershipChangedSchema: GenMessage<ListMembershipChanged, {jsonType: ListMembershipChangedJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 11);
+  messageDesc(file_shoal_v1_segment, 13);
 
 /**
  * @generated from message shoal.v1.CreateSegmentRequest
@@ -1201,7 +1415,7 @@ export type CreateSegmentRequestJson = {
  * Use `create(CreateSegmentRequestSchema)` to create a new message.
  */
 export const CreateSegmentRequestSchema: GenMessage<CreateSegmentRequest, {jsonType: CreateSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 12);
+  messageDesc(file_shoal_v1_segment, 14);
 
 /**
  * @generated from message shoal.v1.CreateSegmentResponse
@@ -1228,7 +1442,7 @@ export type CreateSegmentResponseJson = {
  * Use `create(CreateSegmentResponseSchema)` to create a new message.
  */
 export const CreateSegmentResponseSchema: GenMessage<CreateSegmentResponse, {jsonType: CreateSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 13);
+  messageDesc(file_shoal_v1_segment, 15);
 
 /**
  * @generated from message shoal.v1.GetSegmentRequest
@@ -1255,7 +1469,7 @@ export type GetSegmentRequestJson = {
  * Use `create(GetSegmentRequestSchema)` to create a new message.
  */
 export const GetSegmentRequestSchema: GenMessage<GetSegmentRequest, {jsonType: GetSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 14);
+  messageDesc(file_shoal_v1_segment, 16);
 
 /**
  * @generated from message shoal.v1.GetSegmentResponse
@@ -1282,7 +1496,7 @@ export type GetSegmentResponseJson = {
  * Use `create(GetSegmentResponseSchema)` to create a new message.
  */
 export const GetSegmentResponseSchema: GenMessage<GetSegmentResponse, {jsonType: GetSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 15);
+  messageDesc(file_shoal_v1_segment, 17);
 
 /**
  * @generated from message shoal.v1.ListSegmentsRequest
@@ -1415,7 +1629,7 @@ export type ListSegmentsRequestJson = {
  * Use `create(ListSegmentsRequestSchema)` to create a new message.
  */
 export const ListSegmentsRequestSchema: GenMessage<ListSegmentsRequest, {jsonType: ListSegmentsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 16);
+  messageDesc(file_shoal_v1_segment, 18);
 
 /**
  * @generated from message shoal.v1.ListSegmentsResponse
@@ -1456,7 +1670,7 @@ export type ListSegmentsResponseJson = {
  * Use `create(ListSegmentsResponseSchema)` to create a new message.
  */
 export const ListSegmentsResponseSchema: GenMessage<ListSegmentsResponse, {jsonType: ListSegmentsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 17);
+  messageDesc(file_shoal_v1_segment, 19);
 
 /**
  * @generated from message shoal.v1.UpdateSegmentRequest
@@ -1517,7 +1731,7 @@ export type UpdateSegmentRequestJson = {
  * Use `create(UpdateSegmentRequestSchema)` to create a new message.
  */
 export const UpdateSegmentRequestSchema: GenMessage<UpdateSegmentRequest, {jsonType: UpdateSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 18);
+  messageDesc(file_shoal_v1_segment, 20);
 
 /**
  * @generated from message shoal.v1.UpdateSegmentResponse
@@ -1558,7 +1772,7 @@ export type UpdateSegmentResponseJson = {
  * Use `create(UpdateSegmentResponseSchema)` to create a new message.
  */
 export const UpdateSegmentResponseSchema: GenMessage<UpdateSegmentResponse, {jsonType: UpdateSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 19);
+  messageDesc(file_shoal_v1_segment, 21);
 
 /**
  * @generated from message shoal.v1.RenameSegmentRequest
@@ -1605,7 +1819,7 @@ export type RenameSegmentRequestJson = {
  * Use `create(RenameSegmentRequestSchema)` to create a new message.
  */
 export const RenameSegmentRequestSchema: GenMessage<RenameSegmentRequest, {jsonType: RenameSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 20);
+  messageDesc(file_shoal_v1_segment, 22);
 
 /**
  * @generated from message shoal.v1.RenameSegmentResponse
@@ -1632,7 +1846,7 @@ export type RenameSegmentResponseJson = {
  * Use `create(RenameSegmentResponseSchema)` to create a new message.
  */
 export const RenameSegmentResponseSchema: GenMessage<RenameSegmentResponse, {jsonType: RenameSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 21);
+  messageDesc(file_shoal_v1_segment, 23);
 
 /**
  * @generated from message shoal.v1.DuplicateSegmentRequest
@@ -1673,7 +1887,7 @@ export type DuplicateSegmentRequestJson = {
  * Use `create(DuplicateSegmentRequestSchema)` to create a new message.
  */
 export const DuplicateSegmentRequestSchema: GenMessage<DuplicateSegmentRequest, {jsonType: DuplicateSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 22);
+  messageDesc(file_shoal_v1_segment, 24);
 
 /**
  * @generated from message shoal.v1.DuplicateSegmentResponse
@@ -1700,7 +1914,7 @@ export type DuplicateSegmentResponseJson = {
  * Use `create(DuplicateSegmentResponseSchema)` to create a new message.
  */
 export const DuplicateSegmentResponseSchema: GenMessage<DuplicateSegmentResponse, {jsonType: DuplicateSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 23);
+  messageDesc(file_shoal_v1_segment, 25);
 
 /**
  * @generated from message shoal.v1.ActivateSegmentRequest
@@ -1737,7 +1951,7 @@ export type ActivateSegmentRequestJson = {
  * Use `create(ActivateSegmentRequestSchema)` to create a new message.
  */
 export const ActivateSegmentRequestSchema: GenMessage<ActivateSegmentRequest, {jsonType: ActivateSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 24);
+  messageDesc(file_shoal_v1_segment, 26);
 
 /**
  * @generated from message shoal.v1.ActivateSegmentResponse
@@ -1764,7 +1978,7 @@ export type ActivateSegmentResponseJson = {
  * Use `create(ActivateSegmentResponseSchema)` to create a new message.
  */
 export const ActivateSegmentResponseSchema: GenMessage<ActivateSegmentResponse, {jsonType: ActivateSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 25);
+  messageDesc(file_shoal_v1_segment, 27);
 
 /**
  * @generated from message shoal.v1.DeactivateSegmentRequest
@@ -1801,7 +2015,7 @@ export type DeactivateSegmentRequestJson = {
  * Use `create(DeactivateSegmentRequestSchema)` to create a new message.
  */
 export const DeactivateSegmentRequestSchema: GenMessage<DeactivateSegmentRequest, {jsonType: DeactivateSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 26);
+  messageDesc(file_shoal_v1_segment, 28);
 
 /**
  * @generated from message shoal.v1.DeactivateSegmentResponse
@@ -1828,7 +2042,7 @@ export type DeactivateSegmentResponseJson = {
  * Use `create(DeactivateSegmentResponseSchema)` to create a new message.
  */
 export const DeactivateSegmentResponseSchema: GenMessage<DeactivateSegmentResponse, {jsonType: DeactivateSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 27);
+  messageDesc(file_shoal_v1_segment, 29);
 
 /**
  * @generated from message shoal.v1.DeleteSegmentRequest
@@ -1879,7 +2093,7 @@ export type DeleteSegmentRequestJson = {
  * Use `create(DeleteSegmentRequestSchema)` to create a new message.
  */
 export const DeleteSegmentRequestSchema: GenMessage<DeleteSegmentRequest, {jsonType: DeleteSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 28);
+  messageDesc(file_shoal_v1_segment, 30);
 
 /**
  * @generated from message shoal.v1.DeleteSegmentResponse
@@ -1910,7 +2124,7 @@ export type DeleteSegmentResponseJson = {
  * Use `create(DeleteSegmentResponseSchema)` to create a new message.
  */
 export const DeleteSegmentResponseSchema: GenMessage<DeleteSegmentResponse, {jsonType: DeleteSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 29);
+  messageDesc(file_shoal_v1_segment, 31);
 
 /**
  * @generated from message shoal.v1.PurgeSegmentRequest
@@ -1937,7 +2151,7 @@ export type PurgeSegmentRequestJson = {
  * Use `create(PurgeSegmentRequestSchema)` to create a new message.
  */
 export const PurgeSegmentRequestSchema: GenMessage<PurgeSegmentRequest, {jsonType: PurgeSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 30);
+  messageDesc(file_shoal_v1_segment, 32);
 
 /**
  * @generated from message shoal.v1.PurgeSegmentResponse
@@ -1956,7 +2170,7 @@ export type PurgeSegmentResponseJson = {
  * Use `create(PurgeSegmentResponseSchema)` to create a new message.
  */
 export const PurgeSegmentResponseSchema: GenMessage<PurgeSegmentResponse, {jsonType: PurgeSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 31);
+  messageDesc(file_shoal_v1_segment, 33);
 
 /**
  * @generated from message shoal.v1.GetSegmentUsagesRequest
@@ -1983,7 +2197,7 @@ export type GetSegmentUsagesRequestJson = {
  * Use `create(GetSegmentUsagesRequestSchema)` to create a new message.
  */
 export const GetSegmentUsagesRequestSchema: GenMessage<GetSegmentUsagesRequest, {jsonType: GetSegmentUsagesRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 32);
+  messageDesc(file_shoal_v1_segment, 34);
 
 /**
  * @generated from message shoal.v1.GetSegmentUsagesResponse
@@ -2010,7 +2224,7 @@ export type GetSegmentUsagesResponseJson = {
  * Use `create(GetSegmentUsagesResponseSchema)` to create a new message.
  */
 export const GetSegmentUsagesResponseSchema: GenMessage<GetSegmentUsagesResponse, {jsonType: GetSegmentUsagesResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 33);
+  messageDesc(file_shoal_v1_segment, 35);
 
 /**
  * @generated from message shoal.v1.ValidateRuleRequest
@@ -2051,7 +2265,7 @@ export type ValidateRuleRequestJson = {
  * Use `create(ValidateRuleRequestSchema)` to create a new message.
  */
 export const ValidateRuleRequestSchema: GenMessage<ValidateRuleRequest, {jsonType: ValidateRuleRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 34);
+  messageDesc(file_shoal_v1_segment, 36);
 
 /**
  * @generated from message shoal.v1.ValidateRuleResponse
@@ -2092,7 +2306,7 @@ export type ValidateRuleResponseJson = {
  * Use `create(ValidateRuleResponseSchema)` to create a new message.
  */
 export const ValidateRuleResponseSchema: GenMessage<ValidateRuleResponse, {jsonType: ValidateRuleResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 35);
+  messageDesc(file_shoal_v1_segment, 37);
 
 /**
  * @generated from message shoal.v1.AddListMembersRequest
@@ -2135,7 +2349,7 @@ export type AddListMembersRequestJson = {
  * Use `create(AddListMembersRequestSchema)` to create a new message.
  */
 export const AddListMembersRequestSchema: GenMessage<AddListMembersRequest, {jsonType: AddListMembersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 36);
+  messageDesc(file_shoal_v1_segment, 38);
 
 /**
  * @generated from message shoal.v1.AddListMembersResponse
@@ -2166,7 +2380,7 @@ export type AddListMembersResponseJson = {
  * Use `create(AddListMembersResponseSchema)` to create a new message.
  */
 export const AddListMembersResponseSchema: GenMessage<AddListMembersResponse, {jsonType: AddListMembersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 37);
+  messageDesc(file_shoal_v1_segment, 39);
 
 /**
  * @generated from message shoal.v1.RemoveListMembersRequest
@@ -2207,7 +2421,7 @@ export type RemoveListMembersRequestJson = {
  * Use `create(RemoveListMembersRequestSchema)` to create a new message.
  */
 export const RemoveListMembersRequestSchema: GenMessage<RemoveListMembersRequest, {jsonType: RemoveListMembersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 38);
+  messageDesc(file_shoal_v1_segment, 40);
 
 /**
  * @generated from message shoal.v1.RemoveListMembersResponse
@@ -2238,7 +2452,7 @@ export type RemoveListMembersResponseJson = {
  * Use `create(RemoveListMembersResponseSchema)` to create a new message.
  */
 export const RemoveListMembersResponseSchema: GenMessage<RemoveListMembersResponse, {jsonType: RemoveListMembersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 39);
+  messageDesc(file_shoal_v1_segment, 41);
 
 /**
  * @generated from message shoal.v1.ListListMembersRequest
@@ -2275,7 +2489,7 @@ export type ListListMembersRequestJson = {
  * Use `create(ListListMembersRequestSchema)` to create a new message.
  */
 export const ListListMembersRequestSchema: GenMessage<ListListMembersRequest, {jsonType: ListListMembersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 40);
+  messageDesc(file_shoal_v1_segment, 42);
 
 /**
  * @generated from message shoal.v1.ListListMembersResponse
@@ -2312,7 +2526,7 @@ export type ListListMembersResponseJson = {
  * Use `create(ListListMembersResponseSchema)` to create a new message.
  */
 export const ListListMembersResponseSchema: GenMessage<ListListMembersResponse, {jsonType: ListListMembersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 41);
+  messageDesc(file_shoal_v1_segment, 43);
 
 /**
  * @generated from message shoal.v1.CountListMembersRequest
@@ -2339,7 +2553,7 @@ export type CountListMembersRequestJson = {
  * Use `create(CountListMembersRequestSchema)` to create a new message.
  */
 export const CountListMembersRequestSchema: GenMessage<CountListMembersRequest, {jsonType: CountListMembersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 42);
+  messageDesc(file_shoal_v1_segment, 44);
 
 /**
  * @generated from message shoal.v1.CountListMembersResponse
@@ -2366,7 +2580,7 @@ export type CountListMembersResponseJson = {
  * Use `create(CountListMembersResponseSchema)` to create a new message.
  */
 export const CountListMembersResponseSchema: GenMessage<CountListMembersResponse, {jsonType: CountListMembersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 43);
+  messageDesc(file_shoal_v1_segment, 45);
 
 /**
  * @generated from message shoal.v1.GetSegmentHistoryRequest
@@ -2403,7 +2617,7 @@ export type GetSegmentHistoryRequestJson = {
  * Use `create(GetSegmentHistoryRequestSchema)` to create a new message.
  */
 export const GetSegmentHistoryRequestSchema: GenMessage<GetSegmentHistoryRequest, {jsonType: GetSegmentHistoryRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 44);
+  messageDesc(file_shoal_v1_segment, 46);
 
 /**
  * @generated from message shoal.v1.GetSegmentHistoryResponse
@@ -2440,7 +2654,7 @@ export type GetSegmentHistoryResponseJson = {
  * Use `create(GetSegmentHistoryResponseSchema)` to create a new message.
  */
 export const GetSegmentHistoryResponseSchema: GenMessage<GetSegmentHistoryResponse, {jsonType: GetSegmentHistoryResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 45);
+  messageDesc(file_shoal_v1_segment, 47);
 
 /**
  * @generated from message shoal.v1.GetSegmentVersionRequest
@@ -2477,7 +2691,7 @@ export type GetSegmentVersionRequestJson = {
  * Use `create(GetSegmentVersionRequestSchema)` to create a new message.
  */
 export const GetSegmentVersionRequestSchema: GenMessage<GetSegmentVersionRequest, {jsonType: GetSegmentVersionRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 46);
+  messageDesc(file_shoal_v1_segment, 48);
 
 /**
  * @generated from message shoal.v1.GetSegmentVersionResponse
@@ -2504,7 +2718,7 @@ export type GetSegmentVersionResponseJson = {
  * Use `create(GetSegmentVersionResponseSchema)` to create a new message.
  */
 export const GetSegmentVersionResponseSchema: GenMessage<GetSegmentVersionResponse, {jsonType: GetSegmentVersionResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 47);
+  messageDesc(file_shoal_v1_segment, 49);
 
 /**
  * @generated from message shoal.v1.RevertSegmentRequest
@@ -2551,7 +2765,7 @@ export type RevertSegmentRequestJson = {
  * Use `create(RevertSegmentRequestSchema)` to create a new message.
  */
 export const RevertSegmentRequestSchema: GenMessage<RevertSegmentRequest, {jsonType: RevertSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 48);
+  messageDesc(file_shoal_v1_segment, 50);
 
 /**
  * @generated from message shoal.v1.RevertSegmentResponse
@@ -2588,7 +2802,7 @@ export type RevertSegmentResponseJson = {
  * Use `create(RevertSegmentResponseSchema)` to create a new message.
  */
 export const RevertSegmentResponseSchema: GenMessage<RevertSegmentResponse, {jsonType: RevertSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 49);
+  messageDesc(file_shoal_v1_segment, 51);
 
 /**
  * @generated from message shoal.v1.ListTemplatesRequest
@@ -2607,7 +2821,7 @@ export type ListTemplatesRequestJson = {
  * Use `create(ListTemplatesRequestSchema)` to create a new message.
  */
 export const ListTemplatesRequestSchema: GenMessage<ListTemplatesRequest, {jsonType: ListTemplatesRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 50);
+  messageDesc(file_shoal_v1_segment, 52);
 
 /**
  * @generated from message shoal.v1.ListTemplatesResponse
@@ -2634,7 +2848,7 @@ export type ListTemplatesResponseJson = {
  * Use `create(ListTemplatesResponseSchema)` to create a new message.
  */
 export const ListTemplatesResponseSchema: GenMessage<ListTemplatesResponse, {jsonType: ListTemplatesResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 51);
+  messageDesc(file_shoal_v1_segment, 53);
 
 /**
  * @generated from message shoal.v1.CreateSegmentFromTemplateRequest
@@ -2701,7 +2915,7 @@ export type CreateSegmentFromTemplateRequestJson = {
  * Use `create(CreateSegmentFromTemplateRequestSchema)` to create a new message.
  */
 export const CreateSegmentFromTemplateRequestSchema: GenMessage<CreateSegmentFromTemplateRequest, {jsonType: CreateSegmentFromTemplateRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 52);
+  messageDesc(file_shoal_v1_segment, 54);
 
 /**
  * @generated from message shoal.v1.CreateSegmentFromTemplateResponse
@@ -2728,7 +2942,7 @@ export type CreateSegmentFromTemplateResponseJson = {
  * Use `create(CreateSegmentFromTemplateResponseSchema)` to create a new message.
  */
 export const CreateSegmentFromTemplateResponseSchema: GenMessage<CreateSegmentFromTemplateResponse, {jsonType: CreateSegmentFromTemplateResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 53);
+  messageDesc(file_shoal_v1_segment, 55);
 
 /**
  * @generated from message shoal.v1.SetDestinationUsageRequest
@@ -2803,7 +3017,7 @@ export type SetDestinationUsageRequestJson = {
  * Use `create(SetDestinationUsageRequestSchema)` to create a new message.
  */
 export const SetDestinationUsageRequestSchema: GenMessage<SetDestinationUsageRequest, {jsonType: SetDestinationUsageRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 54);
+  messageDesc(file_shoal_v1_segment, 56);
 
 /**
  * @generated from message shoal.v1.SetDestinationUsageResponse
@@ -2830,7 +3044,7 @@ export type SetDestinationUsageResponseJson = {
  * Use `create(SetDestinationUsageResponseSchema)` to create a new message.
  */
 export const SetDestinationUsageResponseSchema: GenMessage<SetDestinationUsageResponse, {jsonType: SetDestinationUsageResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_segment, 55);
+  messageDesc(file_shoal_v1_segment, 57);
 
 /**
  * What a segment is.
@@ -3006,7 +3220,7 @@ export const SegmentStateSchema: GenEnum<SegmentState, SegmentStateJson> = /*@__
   enumDesc(file_shoal_v1_segment, 3);
 
 /**
- * Who may see and change a segment.
+ * Who may see a segment.
  *
  * @generated from enum shoal.v1.Visibility
  */
@@ -3019,14 +3233,16 @@ export enum Visibility {
   UNSPECIFIED = 0,
 
   /**
-   * Only the owner sees and changes it.
+   * Only the owner sees, uses and changes it.
    *
    * @generated from enum value: VISIBILITY_PRIVATE = 1;
    */
   PRIVATE = 1,
 
   /**
-   * Everyone sees and changes it, except those it is hidden from.
+   * Everyone except those it is hidden from sees, duplicates and uses it (in their rules);
+   * its owner and its editors change it. It may use only segments and lists that everyone
+   * who sees it can see.
    *
    * @generated from enum value: VISIBILITY_SHARED = 2;
    */
@@ -3034,7 +3250,7 @@ export enum Visibility {
 }
 
 /**
- * Who may see and change a segment.
+ * Who may see a segment.
  *
  * @generated from enum shoal.v1.Visibility
  */
@@ -3045,6 +3261,52 @@ export type VisibilityJson = "VISIBILITY_UNSPECIFIED" | "VISIBILITY_PRIVATE" | "
  */
 export const VisibilitySchema: GenEnum<Visibility, VisibilityJson> = /*@__PURE__*/
   enumDesc(file_shoal_v1_segment, 4);
+
+/**
+ * Whether a segment's definition has reached the definitions topic.
+ *
+ * @generated from enum shoal.v1.PublicationState
+ */
+export enum PublicationState {
+  /**
+   * @generated from enum value: PUBLICATION_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Changed; the change is being published.
+   *
+   * @generated from enum value: PUBLICATION_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The current version is published.
+   *
+   * @generated from enum value: PUBLICATION_STATE_PUBLISHED = 2;
+   */
+  PUBLISHED = 2,
+
+  /**
+   * The broker refused the current version for good (e.g. too large); see error.
+   *
+   * @generated from enum value: PUBLICATION_STATE_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Whether a segment's definition has reached the definitions topic.
+ *
+ * @generated from enum shoal.v1.PublicationState
+ */
+export type PublicationStateJson = "PUBLICATION_STATE_UNSPECIFIED" | "PUBLICATION_STATE_PENDING" | "PUBLICATION_STATE_PUBLISHED" | "PUBLICATION_STATE_FAILED";
+
+/**
+ * Describes the enum shoal.v1.PublicationState.
+ */
+export const PublicationStateSchema: GenEnum<PublicationState, PublicationStateJson> = /*@__PURE__*/
+  enumDesc(file_shoal_v1_segment, 5);
 
 /**
  * What kind of thing uses a segment.
@@ -3083,7 +3345,7 @@ export type UsageKindJson = "USAGE_KIND_UNSPECIFIED" | "USAGE_KIND_SEGMENT" | "U
  * Describes the enum shoal.v1.UsageKind.
  */
 export const UsageKindSchema: GenEnum<UsageKind, UsageKindJson> = /*@__PURE__*/
-  enumDesc(file_shoal_v1_segment, 5);
+  enumDesc(file_shoal_v1_segment, 6);
 
 /**
  * What kind of change.
@@ -3158,7 +3420,7 @@ export type ChangeActionJson = "CHANGE_ACTION_UNSPECIFIED" | "CHANGE_ACTION_CREA
  * Describes the enum shoal.v1.ChangeAction.
  */
 export const ChangeActionSchema: GenEnum<ChangeAction, ChangeActionJson> = /*@__PURE__*/
-  enumDesc(file_shoal_v1_segment, 6);
+  enumDesc(file_shoal_v1_segment, 7);
 
 /**
  * How a rule node changed.
@@ -3198,7 +3460,7 @@ export type RuleDiffKindJson = "RULE_DIFF_KIND_UNSPECIFIED" | "RULE_DIFF_KIND_AD
  * Describes the enum shoal.v1.RuleDiffKind.
  */
 export const RuleDiffKindSchema: GenEnum<RuleDiffKind, RuleDiffKindJson> = /*@__PURE__*/
-  enumDesc(file_shoal_v1_segment, 7);
+  enumDesc(file_shoal_v1_segment, 8);
 
 /**
  * The type of a template parameter.
@@ -3238,7 +3500,7 @@ export type TemplateParameterTypeJson = "TEMPLATE_PARAMETER_TYPE_UNSPECIFIED" | 
  * Describes the enum shoal.v1.TemplateParameterType.
  */
 export const TemplateParameterTypeSchema: GenEnum<TemplateParameterType, TemplateParameterTypeJson> = /*@__PURE__*/
-  enumDesc(file_shoal_v1_segment, 8);
+  enumDesc(file_shoal_v1_segment, 9);
 
 /**
  * The order of a listing.
@@ -3285,7 +3547,7 @@ export type SegmentSortJson = "SEGMENT_SORT_UNSPECIFIED" | "SEGMENT_SORT_NAME" |
  * Describes the enum shoal.v1.SegmentSort.
  */
 export const SegmentSortSchema: GenEnum<SegmentSort, SegmentSortJson> = /*@__PURE__*/
-  enumDesc(file_shoal_v1_segment, 9);
+  enumDesc(file_shoal_v1_segment, 10);
 
 /**
  * Segment definitions and static lists; answered by the segments service.
@@ -3325,7 +3587,9 @@ export const SegmentService: GenService<{
   },
   /**
    * Changes the fields named in update_mask (all writable fields when empty); optimistic
-   * concurrency through expected_version. The response lists what uses the segment.
+   * concurrency through expected_version. The owner and the editors may change a segment;
+   * only the owner its name, visibility, hidden_from and editors. The response lists what
+   * uses the segment.
    *
    * @generated from rpc shoal.v1.SegmentService.UpdateSegment
    */
@@ -3335,6 +3599,8 @@ export const SegmentService: GenService<{
     output: typeof UpdateSegmentResponseSchema;
   },
   /**
+   * Owner only.
+   *
    * @generated from rpc shoal.v1.SegmentService.RenameSegment
    */
   renameSegment: {
