@@ -32,8 +32,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const upstreamEventsDeadLetterTopic: TopicSpec<null> = {
   name: 'shoal.upstream.events.dlq',
   description:
-    'Upstream records ingestion could not accept (undecodable, invalid, too large), unchanged, ' +
-    'with the reason and source topic/partition/offset in shoal-dlq-* headers.',
+    'Upstream records ingestion could not accept (undecodable, invalid, too large, failing), ' +
+    'unchanged unless too large to fit, with the reason and source in shoal-dlq-* headers.',
   payload: null,
   key: 'the original record key',
   encodings: ['raw'],
@@ -114,6 +114,9 @@ export const KafkaHeaders = {
   deadLetterPartition: 'shoal-dlq-source-partition',
   deadLetterOffset: 'shoal-dlq-source-offset',
   deadLetterAt: 'shoal-dlq-at',
+  deadLetterTruncated: 'shoal-dlq-truncated',
+  deadLetterOriginalBytes: 'shoal-dlq-original-bytes',
+  deadLetterOriginalSha256: 'shoal-dlq-original-sha256',
 } as const;
 
 export const ContentTypes = {

@@ -1,5 +1,6 @@
 // The platform's real-infrastructure tests live beside the harness they need (the platform
 // itself cannot depend on @shoal/testing without a cycle).
+import { createHash } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import {
   type TopicSpec,
@@ -20,31 +21,10 @@ import {
   createLogger,
   decodeProtobuf,
   ensureTopics,
+  systemClock,
 } from '@shoal/platform';
 import { TestScope, eventually } from '../src';
-import type { KafkaMessage } from 'kafkajs';
-
-const deadLetterTopic: TopicSpec<null> = {
-  name: 'platform.test.events.dlq',
-  description: 'test dead letters',
-  payload: null,
-  key: 'original key',
-  encodings: ['raw'],
-  partitions: 1,
-  retentionMs: 3_600_000,
-  cleanupPolicy: 'delete',
-};
-const eventsTopic: TopicSpec<typeof UpstreamEventSchema> = {
-  name: 'platform.test.events',
-  description: 'test events',
-  payload: UpstreamEventSchema,
-  key: 'user id',
-  encodings: ['protobuf'],
-  partitions: 1,
-  retentionMs: 3_600_000,
-  cleanupPolicy: 'delete',
-  deadLetter: deadLetterTopic,
-};
+import { CompressionTypes, type KafkaMessage } from 'kafkajs';
 
 const logger = createLogger({
   service: 'consumer-test',
@@ -53,41 +33,67 @@ const logger = createLogger({
   secrets: new SecretMask(),
 });
 
+/** A topic and its dead-letter topic of their own, so each test sees only its records. */
+function topicPair(name: string): {
+  events: TopicSpec<typeof UpstreamEventSchema>;
+  deadLetters: TopicSpec<null>;
+} {
+  const deadLetters: TopicSpec<null> = {
+    name: `platform.test.${name}.dlq`,
+    description: 'test dead letters',
+    payload: null,
+    key: 'original key',
+    encodings: ['raw'],
+    partitions: 1,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+  };
+  const events: TopicSpec<typeof UpstreamEventSchema> = {
+    name: `platform.test.${name}`,
+    description: 'test events',
+    payload: UpstreamEventSchema,
+    key: 'user id',
+    encodings: ['protobuf'],
+    partitions: 1,
+    retentionMs: 3_600_000,
+    cleanupPolicy: 'delete',
+    deadLetter: deadLetters,
+  };
+  return { events, deadLetters };
+}
+
+const headerText = (message: KafkaMessage | undefined, name: string) =>
+  String(message?.headers?.[name]);
+
 describe('batch consumer', () => {
   const scope = new TestScope();
   const names = new TopicNames(scope.topicPrefix);
   const metrics = new Metrics('consumer-test');
-  const processed: string[] = [];
-  let flakyFailures = 0;
+  const maxMessageBytes = 16 * 1024;
   let publisher: EventPublisher;
   const consumers: BatchConsumer<UpstreamEvent>[] = [];
 
-  const handler = {
-    decode: (message: KafkaMessage) => decodeProtobuf(UpstreamEventSchema, message),
-    async handleBatch(records: readonly ConsumedRecord<UpstreamEvent>[]) {
-      if (records.some((r) => r.value.messageId === 'poison')) {
-        throw new ValidationError([{ field: 'messageId', description: 'poison is not allowed' }]);
-      }
-      if (records.some((r) => r.value.messageId === 'flaky') && flakyFailures < 2) {
-        flakyFailures++;
-        throw new DomainError(ErrorKind.Unavailable, 'STORE_DOWN', 'store unavailable');
-      }
-      processed.push(...records.map((r) => r.value.messageId));
-    },
-  };
-
-  const startConsumer = async () => {
+  const startConsumer = async (
+    topic: TopicSpec<typeof UpstreamEventSchema>,
+    handleBatch: (records: readonly ConsumedRecord<UpstreamEvent>[]) => Promise<void>,
+    options: { retry?: { initialMs: number; maxMs: number }; stalledAfterMs?: number } = {},
+  ) => {
     const consumer = new BatchConsumer({
       kafka: scope.kafka(),
       names,
       publisher,
       options: {
-        topic: eventsTopic,
-        groupId: 'test-group',
-        handler,
-        retry: { initialMs: 50, maxMs: 200 },
+        topic,
+        groupId: `group-${topic.name}`,
+        handler: {
+          decode: (message: KafkaMessage) => decodeProtobuf(UpstreamEventSchema, message),
+          handleBatch,
+        },
+        retry: options.retry ?? { initialMs: 50, maxMs: 200 },
       },
-      maxMessageBytes: 1024 * 1024,
+      maxMessageBytes,
+      stalledAfterMs: options.stalledAfterMs ?? 60_000,
+      clock: systemClock,
       logger,
       metrics,
     });
@@ -96,24 +102,24 @@ describe('batch consumer', () => {
     return consumer;
   };
 
-  const send = (ids: string[]) =>
+  const send = (topic: TopicSpec<typeof UpstreamEventSchema>, ids: string[]) =>
     publisher.publish(
-      eventsTopic,
+      topic,
       ids.map((id) => ({
         key: 'same-key',
         value: create(UpstreamEventSchema, { messageId: id, userId: 'u' }),
       })),
     );
 
-  beforeAll(async () => {
+  const createTopics = async (...topics: TopicSpec[]) => {
     const admin = scope.kafka().admin();
     await admin.connect();
-    await ensureTopics(admin, [eventsTopic], names, {
-      replicationFactor: 1,
-      maxMessageBytes: 1024 * 1024,
-    });
+    await ensureTopics(admin, topics, names, { replicationFactor: 1, maxMessageBytes });
     await admin.disconnect();
-    publisher = new EventPublisher(scope.kafka(), names, 1024 * 1024, logger, metrics);
+  };
+
+  beforeAll(async () => {
+    publisher = new EventPublisher(scope.kafka(), names, maxMessageBytes, logger, metrics);
     await publisher.connect();
   });
   afterAll(async () => {
@@ -122,37 +128,175 @@ describe('batch consumer', () => {
     await scope.close();
   });
 
-  it('dead-letters only the poison record, retries a transient failure, and keeps order', async () => {
-    const consumer = await startConsumer();
-    await send(['a', 'poison', 'b', 'flaky', 'c']);
-    await scope.produce(eventsTopic, [{ key: 'same-key', value: Buffer.from([0xff, 0xfe, 0xfd]) }]);
-    await send(['d']);
+  describe('with a poison record and a flaky store', () => {
+    const { events, deadLetters } = topicPair('events');
+    const processed: string[] = [];
+    let flakyFailures = 0;
+    const handleBatch = async (records: readonly ConsumedRecord<UpstreamEvent>[]) => {
+      if (records.some((r) => r.value.messageId === 'poison')) {
+        throw new ValidationError([{ field: 'messageId', description: 'poison is not allowed' }]);
+      }
+      if (records.some((r) => r.value.messageId === 'flaky') && flakyFailures < 2) {
+        flakyFailures++;
+        throw new DomainError(ErrorKind.Unavailable, 'STORE_DOWN', 'store unavailable');
+      }
+      processed.push(...records.map((r) => r.value.messageId));
+    };
+    beforeAll(() => createTopics(events));
 
-    await eventually(() =>
-      expect(processed).toEqual(expect.arrayContaining(['a', 'b', 'flaky', 'c', 'd'])),
-    );
-    expect(processed).not.toContain('poison');
-    expect(flakyFailures).toBe(2);
-    // order within the partition survives splitting and retries
-    const firstSeen = ['a', 'b', 'flaky', 'c', 'd'].map((id) => processed.indexOf(id));
-    expect([...firstSeen].sort((x, y) => x - y)).toEqual(firstSeen);
+    it('dead-letters only the poison record, retries a transient failure, and keeps order', async () => {
+      const consumer = await startConsumer(events, handleBatch);
+      await send(events, ['a', 'poison', 'b', 'flaky', 'c']);
+      await scope.produce(events, [{ key: 'same-key', value: Buffer.from([0xff, 0xfe, 0xfd]) }]);
+      await send(events, ['d']);
 
-    const deadLetters = await scope.readTopic(deadLetterTopic, 2);
-    const reasons = deadLetters.map((m) => String(m.headers?.[KafkaHeaders.deadLetterReason]));
-    expect(reasons).toEqual(['INVALID_ARGUMENT', 'UNDECODABLE']);
-    expect(String(deadLetters[0]?.headers?.[KafkaHeaders.deadLetterError])).toContain(
-      'poison is not allowed',
-    );
-    expect(deadLetters[1]?.value).toEqual(Buffer.from([0xff, 0xfe, 0xfd]));
+      await eventually(() =>
+        expect(processed).toEqual(expect.arrayContaining(['a', 'b', 'flaky', 'c', 'd'])),
+      );
+      expect(processed).not.toContain('poison');
+      expect(flakyFailures).toBe(2);
+      // order within the partition survives splitting and retries
+      const firstSeen = ['a', 'b', 'flaky', 'c', 'd'].map((id) => processed.indexOf(id));
+      expect([...firstSeen].sort((x, y) => x - y)).toEqual(firstSeen);
+
+      const dead = await scope.readTopic(deadLetters, 2);
+      const reasons = dead.map((m) => headerText(m, KafkaHeaders.deadLetterReason));
+      expect(reasons).toEqual(['INVALID_ARGUMENT', 'UNDECODABLE']);
+      expect(headerText(dead[0], KafkaHeaders.deadLetterError)).toContain('poison is not allowed');
+      expect(dead[1]?.value).toEqual(Buffer.from([0xff, 0xfe, 0xfd]));
+      expect(consumer.health()).toContain('consuming');
+    });
+
+    it('commits after processing, so a restarted consumer does not see the same records again', async () => {
+      await consumers.pop()?.stop();
+      const before = processed.length;
+      await startConsumer(events, handleBatch);
+      await send(events, ['e']);
+      await eventually(() => expect(processed).toContain('e'));
+      expect(processed.slice(before)).toEqual(['e']);
+    });
+  });
+
+  it('dead-letters a record whose handler fails with an unexpected error, and processes its neighbours', async () => {
+    const { events, deadLetters } = topicPair('unexpected');
+    await createTopics(events);
+    const processed: string[] = [];
+    let attemptsWithBadRecord = 0;
+    const consumer = await startConsumer(events, async (records) => {
+      if (records.some((r) => r.value.messageId === 'bad')) {
+        attemptsWithBadRecord++;
+        throw new Error('key a\u0000b must not contain null bytes');
+      }
+      processed.push(...records.map((r) => r.value.messageId));
+    });
+    await send(events, ['g1', 'g2', 'bad', 'g3', 'g4']);
+
+    const [dead] = await scope.readTopic(deadLetters, 1);
+    expect(headerText(dead, KafkaHeaders.deadLetterReason)).toBe('PROCESSING_FAILED');
+    expect(headerText(dead, KafkaHeaders.deadLetterError)).toContain('must not contain null bytes');
+    expect(decodeProtobuf(UpstreamEventSchema, dead as KafkaMessage).messageId).toBe('bad');
+    await eventually(() => expect(processed).toEqual(['g1', 'g2', 'g3', 'g4']));
+    // retried a bounded number of times, not for ever
+    expect(attemptsWithBadRecord).toBeGreaterThan(1);
+    await send(events, ['after']);
+    await eventually(() => expect(processed).toContain('after'));
+    expect(attemptsWithBadRecord).toBeLessThan(20);
     expect(consumer.health()).toContain('consuming');
   });
 
-  it('commits after processing, so a restarted consumer does not see the same records again', async () => {
-    await consumers.pop()?.stop();
-    const before = processed.length;
-    await startConsumer();
-    await send(['e']);
-    await eventually(() => expect(processed).toContain('e'));
-    expect(processed.slice(before)).toEqual(['e']);
+  it('dead-letters a compressed record that is too large once decompressed, within the broker limit, and moves on', async () => {
+    const { events, deadLetters } = topicPair('compressed');
+    await createTopics(events);
+    const processed: string[] = [];
+    await startConsumer(events, async (records) => {
+      processed.push(...records.map((r) => r.value.messageId));
+    });
+    // 2 MiB of text gzips to a few KiB, so the broker takes it on a topic limited to 80 KiB
+    const huge = Buffer.from('{"type":"identify","traits":{"bio":"' + 'x'.repeat(2 << 20) + '"}}');
+    const producer = scope.kafka().producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    await producer.send({
+      topic: scope.topicName(events),
+      compression: CompressionTypes.GZIP,
+      messages: [{ key: 'same-key', value: huge, headers: { origin: 'upstream' } }],
+    });
+    await producer.disconnect();
+    await send(events, ['after-huge']);
+
+    const [dead] = await scope.readTopic(deadLetters, 1);
+    expect(headerText(dead, KafkaHeaders.deadLetterReason)).toBe('TOO_LARGE');
+    expect(headerText(dead, KafkaHeaders.deadLetterOriginalBytes)).toBe(String(huge.length));
+    expect(headerText(dead, KafkaHeaders.deadLetterOriginalSha256)).toBe(
+      createHash('sha256').update(huge).digest('hex'),
+    );
+    expect(headerText(dead, KafkaHeaders.deadLetterTruncated)).toBe('value');
+    expect(headerText(dead, 'origin')).toBe('upstream');
+    expect(dead?.value?.length).toBeLessThan(maxMessageBytes);
+    expect(huge.subarray(0, dead?.value?.length).equals(dead?.value as Buffer)).toBe(true);
+    await eventually(() => expect(processed).toEqual(['after-huge']));
+  });
+
+  it('reports a partition stalled by failures that do not clear, with the last error, and recovers', async () => {
+    const { events } = topicPair('stalled');
+    await createTopics(events);
+    let storeDown = true;
+    const processed: string[] = [];
+    const consumer = await startConsumer(
+      events,
+      async (records) => {
+        if (storeDown)
+          throw new DomainError(ErrorKind.Unavailable, 'STORE_DOWN', 'store unavailable');
+        processed.push(...records.map((r) => r.value.messageId));
+      },
+      { stalledAfterMs: 300 },
+    );
+    const stalledGauge = async () =>
+      (await metrics.registry.getSingleMetricAsString('shoal_kafka_partition_stalled'))
+        .split('\n')
+        .find((line) => line.includes(`topic="${consumer.topicName}"`));
+    await send(events, ['waiting']);
+
+    await eventually(() =>
+      expect(() => consumer.health()).toThrow(
+        `${consumer.topicName} partition 0 has made no progress`,
+      ),
+    );
+    expect(() => consumer.health()).toThrow('store unavailable');
+    expect(await stalledGauge()).toMatch(/ 1$/);
+    expect(
+      await metrics.registry.getSingleMetricAsString('shoal_kafka_partition_stalls_total'),
+    ).toContain(`topic="${consumer.topicName}"`);
+
+    storeDown = false;
+    await eventually(() => expect(processed).toEqual(['waiting']));
+    await eventually(() => expect(consumer.health()).toContain('consuming'));
+    expect(await stalledGauge()).toMatch(/ 0$/);
+  });
+
+  it('stops while backing off, without committing the unfinished batch', async () => {
+    const { events } = topicPair('stopping');
+    await createTopics(events);
+    let attempts = 0;
+    const consumer = await startConsumer(
+      events,
+      async () => {
+        attempts++;
+        throw new DomainError(ErrorKind.Unavailable, 'STORE_DOWN', 'store unavailable');
+      },
+      // without an interruptible backoff, stop() would wait an hour
+      { retry: { initialMs: 3_600_000, maxMs: 3_600_000 } },
+    );
+    await send(events, ['unfinished']);
+    await eventually(() => expect(attempts).toBe(1));
+
+    await consumer.stop();
+    consumers.splice(consumers.indexOf(consumer), 1);
+    expect(attempts).toBe(1);
+
+    const processed: string[] = [];
+    await startConsumer(events, async (records) => {
+      processed.push(...records.map((r) => r.value.messageId));
+    });
+    await eventually(() => expect(processed).toEqual(['unfinished']));
   });
 });

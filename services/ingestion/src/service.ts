@@ -1,11 +1,36 @@
-import { serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
+import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
+import { z } from 'zod';
 import { version } from '../package.json';
 import { ProfilesModule } from './profiles/profiles.module';
+import { MAX_CONFIGURABLE_DEPTH } from './profiles/upstream-record-limits';
 
 export const ingestionConfigSchema = serviceConfigSchema(
   { service: 'ingestion', grpcPort: 50051, httpPort: 9451 },
-  {},
+  {
+    INGEST_MAX_DEPTH: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_CONFIGURABLE_DEPTH)
+      .default(32)
+      .describe(
+        `deepest nesting of objects and arrays in traits, properties and context (at most ${MAX_CONFIGURABLE_DEPTH}, so protobuf clients decode profiles)`,
+      ),
+    INGEST_MAX_KEYS: env.int(
+      1000,
+      'most field names in one event’s traits, properties and context together, nested ones included',
+      1,
+    ),
+    INGEST_MAX_KEY_LENGTH: env.int(256, 'longest field name in traits, properties and context', 1),
+    INGEST_MAX_STRING_LENGTH: env.int(
+      16384,
+      'longest string value in traits, properties and context, in characters',
+      1,
+    ),
+  },
 );
+
+export type IngestionConfig = z.output<typeof ingestionConfigSchema>;
 
 /** Ingestion: upstream customer events → profiles; answers ProfileService. */
 export const ingestionService: ServiceDefinition = {

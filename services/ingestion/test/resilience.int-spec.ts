@@ -38,13 +38,22 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reports not-ready while the store is down (kill -9) and recovers when it is back', async () => {
+  it('reports not-ready while the store is down (kill -9), names the stalled partition, and recovers when it is back', async () => {
     const port = await freePort();
     const store = { port, dataFile: join(dir, 'store.mv'), logFile: join(dir, 'store.log') };
     const first = await startMongo(store);
     processes.push(first);
-    const ingestion = await scope.start(ingestionService, { MONGO_URL: first.endpoint });
+    const ingestion = await scope.start(ingestionService, {
+      MONGO_URL: first.endpoint,
+      KAFKA_PARTITIONS: '1',
+      KAFKA_CONSUMER_STALLED_AFTER_MS: '2000',
+    });
     await eventually(async () => expect((await readiness(ingestion)).status).toBe(200));
+    const topic = scope.topicName(upstreamEventsTopic);
+    const stalledGauge = async () =>
+      (await httpGet(ingestion.httpPort, '/metrics')).body
+        .split('\n')
+        .find((line) => line.startsWith('shoal_kafka_partition_stalled{') && line.includes(topic));
 
     await first.kill('SIGKILL');
     const down = await eventually(async () => {
@@ -55,8 +64,29 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
     expect(dependency(down, 'mongodb')?.ready).toBe(false);
     expect((await httpGet(ingestion.httpPort, '/healthz')).status).toBe(200);
 
+    // a record arriving meanwhile cannot be stored: its partition stalls, visibly
+    await scope.produce(upstreamEventsTopic, [
+      {
+        key: 'u-waiting',
+        value: JSON.stringify({
+          type: 'identify',
+          messageId: 'r-0',
+          userId: 'u-waiting',
+          traits: { waited: true },
+        }),
+      },
+    ]);
+    await eventually(async () => {
+      const consumer = dependency((await readiness(ingestion)).body, 'consumer:ingestion');
+      expect(consumer?.ready).toBe(false);
+      expect(consumer?.detail).toContain(`${topic} partition 0 has made no progress`);
+      expect(consumer?.detail).toMatch(/Mongo\w*Error: connect ECONNREFUSED/);
+    }, 60_000);
+    expect(await stalledGauge()).toMatch(/ 1$/);
+
     processes.push(await startMongo(store));
     await eventually(async () => expect((await readiness(ingestion)).status).toBe(200), 60_000);
+    expect(await stalledGauge()).toMatch(/ 0$/);
 
     // and it does its work again
     await scope.produce(upstreamEventsTopic, [
@@ -76,6 +106,8 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
       60_000,
     );
     expect(profile?.traits).toEqual({ back: true });
+    const waited = await profiles.getProfile({ profileId: 'user:u-waiting' });
+    expect(waited.profile?.traits).toEqual({ waited: true });
   });
 
   it('reports not-ready while Kafka is down (kill -9) and resumes consuming when it is back', async () => {

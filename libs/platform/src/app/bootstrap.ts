@@ -114,6 +114,9 @@ export async function startService(
   };
 }
 
+/** Longest a stop may take before the process exits anyway. */
+const SHUTDOWN_TIMEOUT_MS = 15_000;
+
 /** Process entry point: start, stop cleanly on SIGTERM/SIGINT, exit non-zero on failure. */
 export function runMain(definition: ServiceDefinition): void {
   let logger: Logger | undefined;
@@ -133,6 +136,15 @@ export function runMain(definition: ServiceDefinition): void {
         if (stopping) return fail(`second ${signal}: exiting without draining`, 1);
         stopping = true;
         running.context.logger.info({ signal }, 'stopping');
+        // a supervisor kills after its own timeout (20 s locally, 45 s in the Helm chart):
+        // exit first, saying so; work not yet committed is delivered again after the restart
+        setTimeout(() => {
+          running.context.logger.error(
+            { timeoutMs: SHUTDOWN_TIMEOUT_MS },
+            'shutdown did not finish in time; exiting',
+          );
+          fail(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms`, 1);
+        }, SHUTDOWN_TIMEOUT_MS).unref();
         running.close().then(
           () => process.exit(0),
           (error: unknown) => fail(`shutdown failed: ${String(error)}`, 1),

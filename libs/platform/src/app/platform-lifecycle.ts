@@ -26,8 +26,8 @@ const STARTUP_TIMEOUT_MS = 120_000;
 /**
  * Starts and stops a service's infrastructure in a fixed order. Start: store reachable and
  * indexes ensured, topics created, producer connected, consumers running, gRPC serving.
- * Stop: gRPC stops taking calls and drains, consumers finish their batch and commit, then
- * the producer and the store connection close.
+ * Stop: gRPC stops taking calls and drains while consumers finish their batch (or abandon it
+ * uncommitted after a grace) and commit, then the producer and the store connection close.
  */
 @Injectable()
 export class PlatformLifecycle
@@ -105,6 +105,8 @@ export class PlatformLifecycle
         publisher: this.publisher,
         options: { ...options, handler },
         maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
+        stalledAfterMs: config.KAFKA_CONSUMER_STALLED_AFTER_MS,
+        clock: this.platform.clock,
         logger: logger.child({ consumer: options.groupId }),
         metrics: this.platform.metrics,
         onGaveUp: (reason) => readiness.markBroken(reason),
@@ -136,8 +138,8 @@ export class PlatformLifecycle
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.readinessTimer);
     this.platform.readiness.markStopping();
-    await this.grpc.stop();
-    await Promise.all(this.consumers.map((c) => c.stop()));
+    // independent, so in parallel: the slowest of them (gRPC's drain) bounds the stop
+    await Promise.all([this.grpc.stop(), ...this.consumers.map((c) => c.stop())]);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -75,6 +75,11 @@ export function platformConfigShape(defaults: ServiceDefaults) {
       'largest record produced or accepted; larger upstream records are dead-lettered',
       1024,
     ),
+    KAFKA_CONSUMER_STALLED_AFTER_MS: env.int(
+      60_000,
+      'a partition making no progress for this long (failures that do not clear) makes /readyz not ready',
+      1,
+    ),
     MONGO_URL: env.string(
       'MongoDB connection string (credentials in it are never logged), e.g. mongodb://127.0.0.1:27027',
     ),

@@ -41,7 +41,7 @@ export class DomainError extends Error {
     this.name = new.target.name;
   }
 
-  /** Transient errors are retried by consumers; all others are permanent. */
+  /** Transient errors are retried by consumers for as long as needed; all others are permanent. */
   get transient(): boolean {
     return this.kind === ErrorKind.Unavailable || this.kind === ErrorKind.Aborted;
   }
@@ -84,10 +84,4 @@ export class Violations {
   throwIfAny(reason?: string): void {
     if (!this.empty) throw new ValidationError(this.list, reason);
   }
-}
-
-/** Whether an error is worth retrying: unknown errors (driver, network) are assumed transient. */
-export function isTransient(error: unknown): boolean {
-  if (error instanceof DomainError) return error.transient;
-  return true;
 }

@@ -1,10 +1,14 @@
 import { KafkaHeaders, type TopicSpec } from '@shoal/contracts';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { DomainError, isTransient } from '../errors/domain-error';
+import { DomainError } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
+import type { Clock } from '../time/clock';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
+import { type DeadLetter, deadLetterRecord, inSendsOf, recordBytes } from './dead-letters';
 import type { EventPublisher } from './event-publisher';
+import { type FailureKind, classifyFailure, describeFailure } from './failures';
+import { PartitionProgress } from './partition-progress';
 import { type ConsumedRecord, headersOf } from './records';
 import type { TopicNames } from './topics';
 
@@ -19,6 +23,14 @@ export interface TopicHandler<T> {
   handleBatch(records: readonly ConsumedRecord<T>[]): Promise<void>;
 }
 
+export interface RetryPolicy {
+  /** First backoff after a failure; doubles per failure up to `maxMs`. */
+  readonly initialMs: number;
+  readonly maxMs: number;
+  /** Tries of a batch failing with an error of unknown kind before it is split (and of one record before it is dead-lettered). */
+  readonly attempts?: number;
+}
+
 export interface BatchConsumerOptions<T> {
   readonly topic: TopicSpec;
   /** Consumer group, without the deployment prefix. */
@@ -26,33 +38,41 @@ export interface BatchConsumerOptions<T> {
   readonly handler: TopicHandler<T>;
   readonly maxBatchSize?: number;
   readonly partitionsConsumedConcurrently?: number;
-  readonly retry?: { readonly initialMs: number; readonly maxMs: number };
+  readonly retry?: RetryPolicy;
 }
 
-interface DeadLetter {
-  readonly message: KafkaMessage;
-  readonly partition: number;
-  readonly reason: string;
-  readonly error: string;
-}
+const DEFAULT_RETRY = { initialMs: 200, maxMs: 10_000, attempts: 3 };
+/** Below the 3 s heartbeat interval configured below, well within the 30 s session timeout. */
+const HEARTBEAT_EVERY_MS = 2_500;
+/** How long stop() lets work in flight finish before abandoning it (uncommitted). */
+const STOP_GRACE_MS = 5_000;
 
 /**
  * Consumes one topic in batches with at-least-once delivery:
  * - offsets are committed only after the handler's effects (and any dead letters) are durable;
  * - a record that can never be processed (undecodable, too large, invalid) goes to the topic's
  *   dead-letter topic with the reason and its origin in headers, and the partition flows on;
- * - transient failures (store or broker down) are retried with exponential backoff, forever,
- *   heartbeating meanwhile: a stalled partition is visible, lost data is not;
- * - when a batch fails permanently, it is split to find the bad records, so one poison record
- *   never takes good neighbours with it.
+ * - failures are retried by kind (failures.ts): unavailability of the broker or the store for
+ *   as long as it lasts, with bounded backoff, heartbeating meanwhile; errors of unknown kind a
+ *   few times; then the batch is split down to the record that fails, which is dead-lettered,
+ *   so one poison record never stalls a partition or takes good neighbours with it;
+ * - a partition that makes no progress for longer than `stalledAfterMs` makes health() fail,
+ *   naming it and its last error, and shows in shoal_kafka_partition_stalled;
+ * - stop() ends any backoff at once and abandons work still in flight after a short grace;
+ *   what was not finished is not committed, so it is delivered again.
  */
 export class BatchConsumer<T> {
   private readonly consumer: Consumer;
   private readonly maxBatchSize: number;
-  private readonly retry: { initialMs: number; maxMs: number };
+  private readonly retry: Required<RetryPolicy>;
   /** joining → running; a crash kafkajs restarts from goes back to joining; only stop() ends it. */
   private state: 'joining' | 'running' | 'crashed' | 'stopped' = 'joining';
   private lastError = '';
+  /** Aborted by stop(): backoffs end and no new work starts. */
+  private readonly stopping = new AbortController();
+  /** Aborted a grace period after stop(): work still in flight is no longer waited for. */
+  private readonly abandoning = new AbortController();
+  private readonly progress: PartitionProgress;
   private readonly consumed;
   private readonly deadLettered;
   private readonly retries;
@@ -62,6 +82,7 @@ export class BatchConsumer<T> {
   private readonly publisher: EventPublisher;
   private readonly options: BatchConsumerOptions<T>;
   private readonly maxMessageBytes: number;
+  private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly onGaveUp: (reason: string) => void;
 
@@ -71,6 +92,8 @@ export class BatchConsumer<T> {
     publisher,
     options,
     maxMessageBytes,
+    stalledAfterMs,
+    clock,
     logger,
     metrics,
     onGaveUp = () => undefined,
@@ -79,8 +102,11 @@ export class BatchConsumer<T> {
     names: TopicNames;
     publisher: EventPublisher;
     options: BatchConsumerOptions<T>;
-    /** Records larger than this are dead-lettered unread (TOO_LARGE). */
+    /** Records larger than this are dead-lettered unread (TOO_LARGE); dead letters are cut to it. */
     maxMessageBytes: number;
+    /** A partition with work in hand and no progress for this long is reported stalled. */
+    stalledAfterMs: number;
+    clock: Clock;
     logger: Logger;
     metrics: Metrics;
     /** Told when kafkajs stops restarting the consumer: only a process restart helps then. */
@@ -90,12 +116,13 @@ export class BatchConsumer<T> {
     this.publisher = publisher;
     this.options = options;
     this.maxMessageBytes = maxMessageBytes;
+    this.clock = clock;
     this.logger = logger;
     this.onGaveUp = onGaveUp;
     if (!options.topic.deadLetter)
       throw new Error(`topic ${options.topic.name} has no dead-letter topic`);
     this.maxBatchSize = options.maxBatchSize ?? 500;
-    this.retry = options.retry ?? { initialMs: 200, maxMs: 30_000 };
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.consumer = kafka.consumer({
       groupId: this.groupId,
       allowAutoTopicCreation: false,
@@ -128,14 +155,33 @@ export class BatchConsumer<T> {
     );
     this.retries = metrics.counter(
       'shoal_kafka_batch_retries_total',
-      'batch retries after transient errors',
-      ['topic'],
+      'batch retries after failures',
+      ['topic', 'kind'],
     );
     this.batchSeconds = metrics.histogram(
       'shoal_kafka_batch_duration_seconds',
       'batch processing time',
       ['topic'],
     );
+    const stalled = metrics.gauge(
+      'shoal_kafka_partition_stalled',
+      '1 while a partition has made no progress for longer than KAFKA_CONSUMER_STALLED_AFTER_MS',
+      ['topic', 'partition'],
+    );
+    const stalls = metrics.counter(
+      'shoal_kafka_partition_stalls_total',
+      'times a partition became stalled',
+      ['topic'],
+    );
+    this.progress = new PartitionProgress(clock, stalledAfterMs, (partition, isStalled) => {
+      stalled.set({ topic: this.topicName, partition: String(partition) }, isStalled ? 1 : 0);
+      if (isStalled) {
+        stalls.inc({ topic: this.topicName });
+        this.logger.error({ topic: this.topicName, partition }, 'partition stalled');
+      } else {
+        this.logger.info({ topic: this.topicName, partition }, 'partition no longer stalled');
+      }
+    });
   }
 
   get groupId(): string {
@@ -151,6 +197,18 @@ export class BatchConsumer<T> {
     if (this.state === 'crashed')
       throw new Error(`consumer ${this.groupId} crashed: ${this.lastError}`);
     if (this.state !== 'running') throw new Error(`consumer ${this.groupId} is ${this.state}`);
+    const stalled = this.progress.check();
+    if (stalled.length > 0) {
+      throw new Error(
+        stalled
+          .map(
+            (s) =>
+              `${this.topicName} partition ${s.partition} has made no progress for ` +
+              `${Math.round(s.stalledForMs / 1000)} s: ${s.lastError ?? 'a batch is still in progress'}`,
+          )
+          .join('; '),
+      );
+    }
     return `consuming ${this.topicName}`;
   }
 
@@ -166,39 +224,56 @@ export class BatchConsumer<T> {
     });
   }
 
-  /** Finishes the batch in hand, commits, and leaves the group. */
+  /**
+   * Ends backoffs at once, lets work in flight finish for a short grace, commits what is done
+   * and leaves the group; bounded even when the broker is unreachable.
+   */
   async stop(): Promise<void> {
     this.state = 'stopped';
-    await this.consumer.disconnect();
+    this.stopping.abort();
+    const abandon = setTimeout(() => this.abandoning.abort(), STOP_GRACE_MS);
+    let leaving: NodeJS.Timeout | undefined;
+    const left = await Promise.race([
+      this.consumer.disconnect().then(() => true),
+      new Promise<false>((resolve) => {
+        leaving = setTimeout(() => resolve(false), 2 * STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(abandon);
+    clearTimeout(leaving);
+    if (!left)
+      this.logger.warn({ group: this.groupId }, 'consumer did not leave its group in time');
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
       payload;
-    for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
-      if (!isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(start, start + this.maxBatchSize);
-      const stopTimer = this.batchSeconds.startTimer({ topic: batch.topic });
-      const deadLetters: DeadLetter[] = [];
-      const decoded: Decoded<T>[] = [];
-      for (const message of chunk) {
-        const outcome = this.decode(batch.topic, batch.partition, message);
-        if ('reason' in outcome) deadLetters.push(outcome);
-        else decoded.push({ record: outcome, message });
+    const control: BatchControl = { partition: batch.partition, heartbeat, isRunning, isStale };
+    try {
+      for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
+        if (this.halted(control)) return;
+        this.progress.begin(batch.partition);
+        const chunk = batch.messages.slice(start, start + this.maxBatchSize);
+        const stopTimer = this.batchSeconds.startTimer({ topic: batch.topic });
+        const deadLetters: DeadLetter[] = [];
+        const decoded: Decoded<T>[] = [];
+        for (const message of chunk) {
+          const outcome = this.decode(batch.topic, batch.partition, message);
+          if ('reason' in outcome) deadLetters.push(outcome);
+          else decoded.push({ record: outcome, message });
+        }
+        if (!(await this.process(decoded, deadLetters, control, true))) return;
+        if (!(await this.sendDeadLetters(deadLetters, control))) return;
+        const last = chunk[chunk.length - 1];
+        if (last) resolveOffset(last.offset);
+        await commitOffsetsIfNecessary();
+        await heartbeat();
+        this.progress.progressed(batch.partition);
+        stopTimer();
+        this.consumed.inc({ topic: batch.topic, group: this.groupId }, chunk.length);
       }
-      const completed = await this.process(decoded, deadLetters, { heartbeat, isRunning, isStale });
-      if (!completed) return;
-      await this.withRetry(() => this.sendDeadLetters(deadLetters), {
-        heartbeat,
-        isRunning,
-        isStale,
-      });
-      const last = chunk[chunk.length - 1];
-      if (last) resolveOffset(last.offset);
-      await commitOffsetsIfNecessary();
-      await heartbeat();
-      stopTimer();
-      this.consumed.inc({ topic: batch.topic, group: this.groupId }, chunk.length);
+    } finally {
+      this.progress.end(batch.partition);
     }
   }
 
@@ -207,7 +282,7 @@ export class BatchConsumer<T> {
     partition: number,
     message: KafkaMessage,
   ): ConsumedRecord<T> | DeadLetter {
-    const size = message.value?.length ?? 0;
+    const size = recordBytes(message);
     if (size > this.maxMessageBytes) {
       return {
         message,
@@ -229,90 +304,68 @@ export class BatchConsumer<T> {
     } catch (error) {
       // a decoder has no transient failures: whatever it rejects, it will always reject
       const reason = error instanceof DomainError ? error.reason : 'UNDECODABLE';
-      return { message, partition, reason, error: (error as Error).message };
+      return { message, partition, reason, error: describeFailure(error).error };
     }
   }
 
   /**
-   * Runs the handler; isolates permanently failing records into dead letters by splitting.
-   * Returns false when the consumer stopped or lost the partition before finishing.
+   * Runs the handler; isolates failing records into dead letters by splitting. A whole batch
+   * and a single record get the full number of attempts for errors of unknown kind, the halves
+   * in between one each. Returns false when the consumer stopped or lost the partition.
    */
   private async process(
     items: readonly Decoded<T>[],
     deadLetters: DeadLetter[],
     control: BatchControl,
+    whole: boolean,
   ): Promise<boolean> {
     if (items.length === 0) return true;
     const records = items.map((item) => item.record);
-    const outcome = await this.withRetry(async () => {
-      try {
+    const attempts = whole || items.length === 1 ? this.retry.attempts : 1;
+    const outcome = await this.withRetry(
+      () => {
         const parent = parseTraceparent(records[0]?.headers[KafkaHeaders.traceparent]);
-        await runInTrace(childContext(parent), () => this.options.handler.handleBatch(records));
-        return undefined;
-      } catch (error) {
-        if (isTransient(error)) throw error;
-        return error as DomainError;
-      }
-    }, control);
+        return runInTrace(childContext(parent), () => this.options.handler.handleBatch(records));
+      },
+      control,
+      (kind, failures) => kind === 'permanent' || (kind === 'unknown' && failures >= attempts),
+    );
     if (outcome === STOPPED) return false;
-    if (outcome === undefined) return true;
+    if (outcome === DONE) return true;
     const [only] = items;
     if (items.length === 1 && only) {
       deadLetters.push({
         message: only.message,
         partition: only.record.partition,
-        reason: outcome.reason,
-        error: outcome.message,
+        ...describeFailure(outcome.error),
       });
       return true;
     }
     const middle = Math.ceil(items.length / 2);
     return (
-      (await this.process(items.slice(0, middle), deadLetters, control)) &&
-      (await this.process(items.slice(middle), deadLetters, control))
+      (await this.process(items.slice(0, middle), deadLetters, control, false)) &&
+      (await this.process(items.slice(middle), deadLetters, control, false))
     );
   }
 
-  private async withRetry<R>(
-    work: () => Promise<R>,
+  /** Publishes dead letters, cut to fit and in sends the broker accepts; retried until done. */
+  private async sendDeadLetters(
+    deadLetters: readonly DeadLetter[],
     control: BatchControl,
-  ): Promise<R | typeof STOPPED> {
-    let delay = this.retry.initialMs;
-    for (;;) {
-      try {
-        return await work();
-      } catch (error) {
-        if (!control.isRunning() || control.isStale()) return STOPPED;
-        this.retries.inc({ topic: this.topicName });
-        this.logger.warn(
-          { err: error, topic: this.topicName, retryInMs: delay },
-          'transient failure; retrying batch',
-        );
-        await sleep(delay);
-        await control.heartbeat().catch(() => undefined);
-        delay = Math.min(delay * 2, this.retry.maxMs);
-      }
-    }
-  }
-
-  private async sendDeadLetters(deadLetters: readonly DeadLetter[]): Promise<void> {
-    if (deadLetters.length === 0) return;
+  ): Promise<boolean> {
+    if (deadLetters.length === 0) return true;
     const dlq = this.options.topic.deadLetter as TopicSpec;
-    const now = new Date().toISOString();
-    const messages: Message[] = deadLetters.map((d) => ({
-      key: d.message.key,
-      value: d.message.value,
-      headers: {
-        ...headersOf(d.message.headers),
-        [KafkaHeaders.deadLetterReason]: d.reason,
-        [KafkaHeaders.deadLetterError]: d.error.slice(0, 2_000),
-        [KafkaHeaders.deadLetterTopic]: this.topicName,
-        [KafkaHeaders.deadLetterPartition]: String(d.partition),
-        [KafkaHeaders.deadLetterOffset]: d.message.offset,
-        [KafkaHeaders.deadLetterAt]: now,
-      },
-    }));
-    await this.publisher.publishRaw(dlq, messages);
+    const source = { topic: this.topicName, at: this.clock.now() };
+    const records = deadLetters.map((d) => deadLetterRecord(d, source, this.maxMessageBytes));
+    for (const send of inSendsOf(records, this.maxMessageBytes)) {
+      // nothing may be skipped: whatever the failure, retry, and let readiness show the stall
+      const outcome = await this.withRetry(
+        () => this.publisher.publishRaw(dlq, send),
+        control,
+        () => false,
+      );
+      if (outcome !== DONE) return false;
+    }
     for (const d of deadLetters) {
       this.deadLettered.inc({ topic: this.topicName, reason: d.reason });
       this.logger.warn(
@@ -326,6 +379,67 @@ export class BatchConsumer<T> {
         'record dead-lettered',
       );
     }
+    return true;
+  }
+
+  /**
+   * Runs `work` until it succeeds, the consumer stops or loses the partition (STOPPED), or
+   * `giveUp` says a failure is final (returned).
+   */
+  private async withRetry(
+    work: () => Promise<void>,
+    control: BatchControl,
+    giveUp: (kind: FailureKind, failures: number) => boolean,
+  ): Promise<typeof DONE | typeof STOPPED | { error: unknown }> {
+    let delay = this.retry.initialMs;
+    let failures = 0;
+    for (;;) {
+      if (this.halted(control)) return STOPPED;
+      const outcome = await untilAborted(
+        work().then(
+          (): typeof DONE => DONE,
+          (error: unknown) => ({ error }),
+        ),
+        this.abandoning.signal,
+      );
+      if (outcome === DONE || outcome === STOPPED) return outcome;
+      failures++;
+      const kind = classifyFailure(outcome.error);
+      if (giveUp(kind, failures)) return outcome;
+      this.progress.failed(control.partition, describeFailure(outcome.error).error);
+      this.retries.inc({ topic: this.topicName, kind });
+      this.logger.warn(
+        {
+          err: outcome.error,
+          topic: this.topicName,
+          partition: control.partition,
+          kind,
+          retryInMs: delay,
+        },
+        'batch failed; retrying',
+      );
+      if (!(await this.backoff(delay, control))) return STOPPED;
+      delay = Math.min(delay * 2, this.retry.maxMs);
+    }
+  }
+
+  /** Waits `ms`, heartbeating; false when the consumer stopped or the group is rebalancing. */
+  private async backoff(ms: number, control: BatchControl): Promise<boolean> {
+    for (let left = ms; left > 0; left -= HEARTBEAT_EVERY_MS) {
+      await sleep(Math.min(left, HEARTBEAT_EVERY_MS), this.stopping.signal);
+      if (this.halted(control)) return false;
+      try {
+        await control.heartbeat();
+      } catch (error) {
+        // the group moved on without us: leave the batch uncommitted so kafkajs can rejoin
+        if (isRebalancing(error)) return false;
+      }
+    }
+    return !this.halted(control);
+  }
+
+  private halted(control: BatchControl): boolean {
+    return this.stopping.signal.aborted || !control.isRunning() || control.isStale();
   }
 }
 
@@ -335,13 +449,50 @@ interface Decoded<T> {
 }
 
 interface BatchControl {
+  readonly partition: number;
   heartbeat(): Promise<void>;
   isRunning(): boolean;
   isStale(): boolean;
 }
 
+const DONE = Symbol('done');
 const STOPPED = Symbol('stopped');
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function isRebalancing(error: unknown): boolean {
+  const type = (error as { type?: unknown } | undefined)?.type;
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'UNKNOWN_MEMBER_ID'
+  );
+}
+
+/** Sleeps `ms`, or less when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * The promise's value, or STOPPED as soon as the signal aborts. The promise itself runs on
+ * (its outcome is ignored); its effects are idempotent and its offsets are not committed.
+ */
+function untilAborted<R>(promise: Promise<R>, signal: AbortSignal): Promise<R | typeof STOPPED> {
+  if (signal.aborted) return Promise.resolve(STOPPED);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(STOPPED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    void promise.then((value) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(value);
+    });
+  });
 }

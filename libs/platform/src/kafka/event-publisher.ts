@@ -89,8 +89,8 @@ export class EventPublisher {
   }
 
   /**
-   * Publishes records as they are. Dead letters keep the original bytes even when they broke
-   * Shoal's own size limit: the topics Shoal creates accept headroom above it.
+   * Publishes records as they are, in one send: the caller keeps the batch within what the
+   * topic accepts (dead letters: dead-letters.ts).
    */
   async publishRaw(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
     await this.send(topic, messages);

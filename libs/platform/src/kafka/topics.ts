@@ -15,6 +15,12 @@ export class TopicNames {
   }
 }
 
+/**
+ * What topics Shoal creates accept above KAFKA_MAX_MESSAGE_BYTES: room for headers Shoal adds
+ * (a dead letter's reason) and batch framing.
+ */
+export const TOPIC_HEADROOM_BYTES = 64 * 1024;
+
 export interface TopicLayout {
   /** Overrides every spec's partition count (small clusters, tests). */
   readonly partitions?: number | undefined;
@@ -40,8 +46,7 @@ export function topicConfig(spec: TopicSpec, names: TopicNames, layout: TopicLay
     configEntries: [
       { name: 'cleanup.policy', value: spec.cleanupPolicy },
       { name: 'retention.ms', value: String(spec.retentionMs) },
-      // headroom over the payload limit for headers and batch framing
-      { name: 'max.message.bytes', value: String(layout.maxMessageBytes + 64 * 1024) },
+      { name: 'max.message.bytes', value: String(layout.maxMessageBytes + TOPIC_HEADROOM_BYTES) },
     ],
   };
 }

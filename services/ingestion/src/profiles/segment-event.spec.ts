@@ -1,10 +1,17 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { parseSegmentEvent } from './segment-event';
+import type { UpstreamLimits } from './upstream-record-limits';
 
 const receivedAt = new Date('2026-11-23T10:00:00Z');
+const limits: UpstreamLimits = {
+  maxDepth: 32,
+  maxKeys: 1000,
+  maxKeyLength: 256,
+  maxStringLength: 16384,
+};
 
 function fieldsOf(input: unknown): string[] {
-  const parsed = parseSegmentEvent(input, receivedAt);
+  const parsed = parseSegmentEvent(input, receivedAt, limits);
   return parsed.ok ? [] : parsed.violations.map((v) => v.field);
 }
 
@@ -20,6 +27,7 @@ describe('Segment-spec JSON events', () => {
         timestamp: '2026-11-20T08:30:00.000Z',
       },
       receivedAt,
+      limits,
     );
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
@@ -35,6 +43,7 @@ describe('Segment-spec JSON events', () => {
     const parsed = parseSegmentEvent(
       { type: 'identify', messageId: 'm', anonymousId: 'a', traits: { plan: 'pro' } },
       receivedAt,
+      limits,
     );
     expect(parsed.ok && timestampDate(parsed.event.timestamp!).getTime()).toBe(
       receivedAt.getTime(),
@@ -45,6 +54,7 @@ describe('Segment-spec JSON events', () => {
     const parsed = parseSegmentEvent(
       { type: 'track', messageId: 7, userId: 42, event: 'x' },
       receivedAt,
+      limits,
     );
     expect(parsed.ok && parsed.event.userId).toBe('42');
   });
@@ -79,7 +89,7 @@ describe('Segment-spec JSON events', () => {
     [
       'a trait name with a dot',
       { type: 'identify', messageId: 'm', userId: 'u', traits: { 'a.b': 1 } },
-      ['traits.a.b'],
+      ['traits["a.b"]'],
     ],
     [
       'an object as user id',

@@ -9,6 +9,7 @@ import {
   UpstreamEventSchema,
 } from '@shoal/contracts';
 import { type FieldViolation, Violations } from '@shoal/platform';
+import { type UpstreamLimits, checkFreeForm } from './upstream-record-limits';
 
 type JsonObject = { [key: string]: JsonValue };
 type JsonValue = string | number | boolean | null | JsonObject | JsonValue[];
@@ -22,9 +23,13 @@ export type ParsedEvent =
 /**
  * Parses one Segment-spec message (the JSON upstream libraries already emit) into an
  * UpstreamEvent, collecting every problem with its field path. `receivedAt` stands in for a
- * missing timestamp, as Segment does.
+ * missing timestamp, as Segment does. Traits, properties and context must keep to `limits`.
  */
-export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent {
+export function parseSegmentEvent(
+  input: unknown,
+  receivedAt: Date,
+  limits: UpstreamLimits,
+): ParsedEvent {
   const v = new Violations();
   if (!isObject(input)) return { ok: false, violations: v.add('', 'must be a JSON object').all };
 
@@ -48,6 +53,7 @@ export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent
   const timestamp = instant(input, 'timestamp', v) ?? timestampFromDate(receivedAt);
   const sentAt = instant(input, 'sentAt', v);
   const context = object(input, 'context', v);
+  const freeForm: [string, unknown][] = [['context', context]];
 
   const event = create(UpstreamEventSchema, {
     messageId,
@@ -65,6 +71,7 @@ export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent
       if (typeof name !== 'string' || name.trim() === '')
         v.add('event', 'track needs a non-empty event name');
       const properties = object(input, 'properties', v);
+      freeForm.push(['properties', properties]);
       event.payload = {
         case: 'track',
         value: create(TrackPayloadSchema, {
@@ -75,7 +82,8 @@ export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent
       break;
     }
     case 'identify': {
-      const traits = traitsOf(input, 'traits', v);
+      const traits = object(input, 'traits', v);
+      freeForm.push(['traits', traits]);
       event.payload = {
         case: 'identify',
         value: create(IdentifyPayloadSchema, traits ? { traits } : {}),
@@ -84,7 +92,8 @@ export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent
     }
     case 'group': {
       const groupId = identifier(input, 'groupId', v, true);
-      const traits = traitsOf(input, 'traits', v);
+      const traits = object(input, 'traits', v);
+      freeForm.push(['traits', traits]);
       event.payload = {
         case: 'group',
         value: create(GroupPayloadSchema, { groupId, ...(traits ? { traits } : {}) }),
@@ -98,27 +107,33 @@ export function parseSegmentEvent(input: unknown, receivedAt: Date): ParsedEvent
       break;
     }
   }
+  checkFreeForm(freeForm, limits, v);
   return v.empty ? { ok: true, event } : { ok: false, violations: v.all };
 }
 
 /** Checks a protobuf-encoded event with the same rules as the JSON form. */
-export function validateUpstreamEvent(event: UpstreamEvent): readonly FieldViolation[] {
+export function validateUpstreamEvent(
+  event: UpstreamEvent,
+  limits: UpstreamLimits,
+): readonly FieldViolation[] {
   const v = new Violations();
   if (!event.messageId) v.add('messageId', 'is required');
   if (!event.userId && !event.anonymousId) v.add('userId', 'userId or anonymousId is required');
   if (event.messageId.length > MAX_ID_LENGTH)
     v.add('messageId', `is longer than ${MAX_ID_LENGTH} characters`);
+  const freeForm: [string, unknown][] = [['context', event.context]];
   switch (event.payload.case) {
     case 'track':
       if (!event.payload.value.event.trim())
         v.add('track.event', 'track needs a non-empty event name');
+      freeForm.push(['track.properties', event.payload.value.properties]);
       break;
     case 'identify':
-      checkTraitNames(event.payload.value.traits, 'identify.traits', v);
+      freeForm.push(['identify.traits', event.payload.value.traits]);
       break;
     case 'group':
       if (!event.payload.value.groupId) v.add('group.groupId', 'is required');
-      checkTraitNames(event.payload.value.traits, 'group.traits', v);
+      freeForm.push(['group.traits', event.payload.value.traits]);
       break;
     case 'alias':
       if (!event.payload.value.previousId) v.add('alias.previousId', 'is required');
@@ -128,6 +143,7 @@ export function validateUpstreamEvent(event: UpstreamEvent): readonly FieldViola
       v.add('payload', 'one of track, identify, group, alias is required');
       break;
   }
+  checkFreeForm(freeForm, limits, v);
   return v.all;
 }
 
@@ -182,23 +198,4 @@ function object(
     return undefined;
   }
   return value as JsonObject;
-}
-
-function traitsOf(
-  input: Record<string, unknown>,
-  field: string,
-  v: Violations,
-): JsonObject | undefined {
-  const traits = object(input, field, v);
-  checkTraitNames(traits, field, v);
-  return traits;
-}
-
-/** Trait names become field names in the store: no ".", no leading "$". */
-function checkTraitNames(traits: JsonObject | undefined, path: string, v: Violations): void {
-  for (const name of Object.keys(traits ?? {})) {
-    if (name === '' || name.includes('.') || name.startsWith('$')) {
-      v.add(`${path}.${name}`, 'trait names may not be empty, contain "." or start with "$"');
-    }
-  }
 }

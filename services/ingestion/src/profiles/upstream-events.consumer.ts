@@ -1,16 +1,21 @@
+import { Inject } from '@nestjs/common';
 import { type UpstreamEvent, upstreamEventsTopic } from '@shoal/contracts';
 import { type ConsumedRecord, TopicConsumer, type TopicHandler } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
 import { ProfilesService } from './profiles.service';
 import { decodeUpstreamRecord } from './upstream-record';
+import { UPSTREAM_LIMITS, type UpstreamLimits } from './upstream-record-limits';
 
 /** Upstream customer events → profiles. Bad records are dead-lettered by the consumer. */
 @TopicConsumer({ topic: upstreamEventsTopic, groupId: 'ingestion' })
 export class UpstreamEventsConsumer implements TopicHandler<UpstreamEvent> {
-  constructor(private readonly profiles: ProfilesService) {}
+  constructor(
+    private readonly profiles: ProfilesService,
+    @Inject(UPSTREAM_LIMITS) private readonly limits: UpstreamLimits,
+  ) {}
 
   decode(message: KafkaMessage): UpstreamEvent {
-    return decodeUpstreamRecord(message);
+    return decodeUpstreamRecord(message, this.limits);
   }
 
   async handleBatch(records: readonly ConsumedRecord<UpstreamEvent>[]): Promise<void> {

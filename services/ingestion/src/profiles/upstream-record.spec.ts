@@ -1,0 +1,94 @@
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ContentTypes, KafkaHeaders, UpstreamEventSchema } from '@shoal/contracts';
+import { UndeliverableRecordError } from '@shoal/platform';
+import type { KafkaMessage } from 'kafkajs';
+import { decodeUpstreamRecord } from './upstream-record';
+import type { UpstreamLimits } from './upstream-record-limits';
+
+const limits: UpstreamLimits = {
+  maxDepth: 32,
+  maxKeys: 1000,
+  maxKeyLength: 256,
+  maxStringLength: 16384,
+};
+
+function record(value: Buffer | string, protobuf = false): KafkaMessage {
+  return {
+    key: null,
+    value: Buffer.from(value),
+    headers: protobuf ? { [KafkaHeaders.contentType]: ContentTypes.protobuf } : {},
+    offset: '0',
+    timestamp: String(Date.parse('2026-12-01T10:00:00Z')),
+    attributes: 0,
+  } as KafkaMessage;
+}
+
+function refusal(message: KafkaMessage): { reason: string; message: string } {
+  try {
+    decodeUpstreamRecord(message, limits);
+  } catch (error) {
+    if (error instanceof UndeliverableRecordError)
+      return { reason: error.reason, message: error.message };
+    throw error;
+  }
+  throw new Error('the record was accepted');
+}
+
+function deep(depth: number): Record<string, unknown> {
+  let value: Record<string, unknown> = { leaf: 1 };
+  for (let level = 1; level < depth; level++) value = { a: value };
+  return value;
+}
+
+describe('upstream records', () => {
+  it('refuses the identify of issue 15, whose trait name holds a NUL, naming the field', () => {
+    const json = '{"type":"identify","messageId":"p","userId":"u","traits":{"a\\u0000b":1}}';
+    expect(refusal(record(json))).toEqual({
+      reason: 'INVALID_EVENT',
+      message: 'traits["a\\u0000b"]: field name contains a NUL character',
+    });
+  });
+
+  it('refuses unstorable names in properties and context of JSON events too', () => {
+    const json = JSON.stringify({
+      type: 'track',
+      messageId: 'm',
+      userId: 'u',
+      event: 'Viewed',
+      properties: { item: { $where: 'x' } },
+      context: { 'campaign.name': 'spring' },
+    });
+    expect(refusal(record(json)).message).toBe(
+      'context["campaign.name"]: field name contains "."; ' +
+        'properties.item["$where"]: field name starts with "$"',
+    );
+  });
+
+  it('refuses a 300-deep trait object and accepts one at the depth limit', () => {
+    const event = (traits: unknown) =>
+      JSON.stringify({ type: 'identify', messageId: 'm', userId: 'u', traits });
+    expect(refusal(record(event(deep(300)))).message).toMatch(
+      /^traits(\.a){32}: nests deeper than 32 levels \(INGEST_MAX_DEPTH\)$/,
+    );
+    expect(decodeUpstreamRecord(record(event(deep(32))), limits).payload.case).toBe('identify');
+  });
+
+  it('applies the same rules to protobuf events, with their field paths', () => {
+    const event = create(UpstreamEventSchema, {
+      messageId: 'm',
+      userId: 'u',
+      context: { $ip: '10.0.0.1' },
+      payload: {
+        case: 'group',
+        value: { groupId: 'g', traits: { 'a\u0000b': 1, nested: deep(32) as never } },
+      },
+    });
+    expect(refusal(record(Buffer.from(toBinary(UpstreamEventSchema, event)), true))).toEqual({
+      reason: 'INVALID_EVENT',
+      message:
+        'context["$ip"]: field name starts with "$"; ' +
+        'group.traits["a\\u0000b"]: field name contains a NUL character; ' +
+        `group.traits.nested${'.a'.repeat(31)}: nests deeper than 32 levels (INGEST_MAX_DEPTH)`,
+    });
+  });
+});
