@@ -1,8 +1,8 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { RuleSchema, type Rule } from '@shoal/contracts';
 import fc from 'fast-check';
-import type { RuleLimits } from '../limits';
-import type { RuleEvent } from '../state';
+import type { RuleLimits } from '../language/limits';
+import type { RuleEvent } from '../incremental/state';
 
 // fast-check arbitraries for rules, traits and event histories, shared by this library's
 // property tests and by the membership service's. Rules are generated in their JSON form from a

@@ -1,0 +1,153 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import { nextChangeAt } from './next-change';
+import type { RuleEvent } from './state';
+import { ruleFromJson } from '../testing/arbitraries';
+import { stateAfter, trackEvent } from '../testing/replay';
+
+function next(
+  json: JsonObject,
+  events: RuleEvent[],
+  now: string,
+  traits: JsonObject = {},
+): string | undefined {
+  const rule = ruleFromJson(json);
+  const instant = nextChangeAt({
+    rule,
+    state: stateAfter({ rule, events, init: { traits } }),
+    now: Date.parse(now),
+  });
+  return instant === undefined ? undefined : new Date(instant).toISOString();
+}
+
+const visit = (iso: string): RuleEvent => trackEvent('Visit', iso);
+
+describe('nextChangeAt', () => {
+  it.each<[string, JsonObject, RuleEvent[], string, string | undefined]>([
+    [
+      'emits the instant a 40-day recency window passes, to the millisecond',
+      { condition: { event: { name: 'Visit', lastSeen: { before: { daysAgo: 40 } } } } },
+      [visit('2024-01-01T08:00:00Z')],
+      '2024-01-20T00:00:00Z',
+      '2024-02-10T08:00:00.001Z',
+    ],
+    [
+      'emits the local midnight at which the last event leaves a 7-day window',
+      {
+        timeZone: 'America/New_York',
+        condition: { event: { name: 'Visit', count: { gte: 1 }, window: { lastDays: 7 } } },
+      },
+      [visit('2024-03-05T15:00:00Z')],
+      '2024-03-06T00:00:00Z',
+      '2024-03-12T04:00:00.000Z',
+    ],
+    [
+      'waits for the count to drop below the threshold, not for the first bucket to leave',
+      { condition: { event: { name: 'Visit', count: { gte: 2 }, window: { lastDays: 3 } } } },
+      [visit('2024-03-01T10:00:00Z'), visit('2024-03-02T10:00:00Z'), visit('2024-03-02T11:00:00Z')],
+      '2024-03-02T12:00:00Z',
+      '2024-03-05T00:00:00.000Z',
+    ],
+    [
+      'emits the next hour for an hourly window',
+      { condition: { event: { name: 'Visit', count: { gte: 1 }, window: { lastHours: 2 } } } },
+      [visit('2024-03-01T10:59:00Z')],
+      '2024-03-01T11:30:00Z',
+      '2024-03-01T12:00:00.000Z',
+    ],
+    [
+      'emits the new year for a last-calendar-year window',
+      {
+        timeZone: 'Asia/Kolkata',
+        condition: {
+          event: { name: 'Visit', count: { gte: 1 }, window: { calendar: { year: -1 } } },
+        },
+      },
+      [visit('2023-06-01T00:00:00Z')],
+      '2024-03-01T00:00:00Z',
+      '2024-12-31T18:30:00.000Z',
+    ],
+    [
+      'emits when an event enters "last calendar month" at the start of the next month',
+      {
+        condition: {
+          event: { name: 'Visit', count: { gte: 1 }, window: { calendar: { month: -1 } } },
+        },
+      },
+      [visit('2024-03-10T00:00:00Z')],
+      '2024-03-20T00:00:00Z',
+      '2024-04-01T00:00:00.000Z',
+    ],
+    [
+      'has no next change for an all-time count',
+      { condition: { event: { name: 'Visit', count: { gte: 1 } } } },
+      [visit('2024-03-10T00:00:00Z')],
+      '2024-03-20T00:00:00Z',
+      undefined,
+    ],
+    [
+      'has no next change once a windowed count can never change again',
+      { condition: { event: { name: 'Visit', count: { gte: 1 }, window: { lastDays: 3 } } } },
+      [visit('2024-03-10T00:00:00Z')],
+      '2024-03-20T00:00:00Z',
+      undefined,
+    ],
+    [
+      'ignores a time-relative child that cannot change the group',
+      {
+        condition: {
+          all: {
+            conditions: [
+              { hasTag: 'vip' },
+              { event: { name: 'Visit', count: { gte: 1 }, window: { lastDays: 3 } } },
+            ],
+          },
+        },
+      },
+      [visit('2024-03-10T00:00:00Z')],
+      '2024-03-11T00:00:00Z',
+      undefined,
+    ],
+    [
+      'emits the start of the anniversary window for a birthday',
+      { condition: { trait: { path: 'birthday', anniversary: { withinNextDays: 7 } } } },
+      [],
+      '2024-05-01T00:00:00Z',
+      '2024-06-08T00:00:00.000Z',
+    ],
+    [
+      'emits when a date trait enters "within the next 30 days"',
+      { condition: { trait: { path: 'renewal', withinNext: { days: 30 } } } },
+      [],
+      '2024-05-01T00:00:00Z',
+      '2024-05-16T00:00:00.000Z',
+    ],
+  ])('%s', (_name, json, events, now, expected) => {
+    expect(
+      next(json, events, now, { birthday: '1990-06-15', renewal: '2024-06-15T00:00:00Z' }),
+    ).toBe(expected);
+  });
+
+  it('emits the next change of a contact for an account rule', () => {
+    const rule = ruleFromJson({
+      audience: 'AUDIENCE_ACCOUNTS',
+      condition: {
+        contacts: {
+          where: { event: { name: 'Visit', lastSeen: { withinLast: { days: 30 } } } },
+          count: { gte: 2 },
+        },
+      },
+    });
+    const contactRule = ruleFromJson({
+      condition: { event: { name: 'Visit', lastSeen: { withinLast: { days: 30 } } } },
+    });
+    const contacts = ['2024-03-01T00:00:00Z', '2024-03-05T00:00:00Z'].map((iso) =>
+      stateAfter({ rule: contactRule, events: [visit(iso)] }),
+    );
+    const instant = nextChangeAt({
+      rule,
+      state: stateAfter({ rule, events: [], init: { contacts } }),
+      now: Date.parse('2024-03-10T00:00:00Z'),
+    });
+    expect(new Date(instant as number).toISOString()).toBe('2024-03-31T00:00:00.001Z');
+  });
+});

@@ -1,0 +1,179 @@
+import { checkEvent } from './aggregate';
+import { compiledSpec } from './compiled-spec';
+import { isSlidingBucketing, type RuleEvent, type SequenceSpec, type SequenceState } from './state';
+import { bucketIndex, bucketStart } from '../time/windows';
+
+// Sequences: the most recent occurrences of each step (and of the follow-up event) are kept,
+// at most `occurrenceCap` per list; occurrences older than every window using the spec are
+// dropped. Keeping the most recent ones by timestamp makes the state a pure function of the
+// event history, whatever the order of arrival.
+
+function insertCapped(list: readonly number[], instant: number, cap: number): readonly number[] {
+  // A full list keeps only instants later than its oldest; a cap of 0 keeps none.
+  if (list.length >= cap && (list.length === 0 || instant <= (list[0] as number))) return list;
+  let at = list.length;
+  while (at > 0 && (list[at - 1] as number) > instant) at -= 1;
+  const next = [...list.slice(0, at), instant, ...list.slice(at)];
+  return next.length > cap ? next.slice(next.length - cap) : next;
+}
+
+/**
+ * Folds one event into a sequence's state (it may match several steps and the follow-up); an
+ * event that changes nothing leaves the state it was given, undefined included.
+ */
+export function applySequenceEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: SequenceState | undefined;
+  spec: SequenceSpec;
+  event: RuleEvent;
+}): SequenceState | undefined {
+  checkEvent(event);
+  return foldSequenceEvent({ state, spec, event });
+}
+
+/** applySequenceEvent for an event already checked. */
+export function foldSequenceEvent({
+  state,
+  spec,
+  event,
+}: {
+  state: SequenceState | undefined;
+  spec: SequenceSpec;
+  event: RuleEvent;
+}): SequenceState | undefined {
+  const matchers = compiledSpec(spec);
+  let changed = false;
+  const steps = matchers.steps.map((matches, index) => {
+    const list = state?.steps[index] ?? [];
+    if (!matches(event)) return list;
+    const next = insertCapped(list, event.timestamp, spec.occurrenceCap);
+    changed ||= next !== list;
+    return next;
+  });
+  let followUps = state?.followUps ?? [];
+  if (matchers.followUp !== undefined && matchers.followUp(event)) {
+    const next = insertCapped(followUps, event.timestamp, spec.occurrenceCap);
+    changed ||= next !== followUps;
+    followUps = next;
+  }
+  return changed ? { steps, followUps } : state;
+}
+
+/** Drops occurrences older than any window using the spec can reach at `now` or later. */
+export function pruneSequence({
+  state,
+  spec,
+  now,
+}: {
+  state: SequenceState | undefined;
+  spec: SequenceSpec;
+  now: number;
+}): SequenceState | undefined {
+  const bucketing = spec.bucketing;
+  if (state === undefined || !isSlidingBucketing(bucketing)) return state;
+  const oldest = bucketStart(
+    bucketing.unit,
+    bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1,
+    bucketing.timeZone,
+  );
+  const keep = (list: readonly number[]): readonly number[] => {
+    const index = list.findIndex((instant) => instant >= oldest);
+    if (index === 0 || list.length === 0) return list;
+    return index === -1 ? [] : list.slice(index);
+  };
+  const steps = state.steps.map(keep);
+  const followUps = keep(state.followUps);
+  return steps.every((list, index) => list === state.steps[index]) && followUps === state.followUps
+    ? state
+    : { steps, followUps };
+}
+
+/** The shape a chain of occurrences must have. Times are milliseconds; undefined means no limit. */
+export interface ChainShape {
+  readonly maxGap: number | undefined;
+  readonly within: number | undefined;
+  /** With a follow-up: how long after the last step it would count. */
+  readonly followUpWithin: number | undefined;
+}
+
+/** A complete chain: its first and last occurrences (the latest possible start for that end). */
+export interface Chain {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Every last-step occurrence in [from, to) that ends a valid chain, with the latest start of
+ * such a chain. Steps must be strictly increasing in time, within `maxGap` of each other and
+ * within `within` from first to last; the latest start is the best for both limits and for the
+ * window, so it decides. Linear in the number of occurrences (a sliding-window maximum).
+ */
+export function completeChains({
+  steps,
+  from,
+  to,
+  shape,
+}: {
+  steps: readonly (readonly number[])[];
+  from: number;
+  to: number;
+  shape: ChainShape;
+}): Chain[] {
+  const inWindow = steps.map((list) => list.filter((instant) => instant >= from && instant < to));
+  let times: readonly number[] = inWindow[0] ?? [];
+  let starts: (number | undefined)[] = [...times];
+  for (let step = 1; step < inWindow.length; step += 1) {
+    const next = inWindow[step] as number[];
+    const nextStarts: (number | undefined)[] = [];
+    const deque: number[] = [];
+    let head = 0;
+    let added = 0;
+    for (const instant of next) {
+      while (added < times.length && (times[added] as number) < instant) {
+        const start = starts[added];
+        if (start !== undefined) {
+          while (
+            deque.length > head &&
+            (starts[deque[deque.length - 1] as number] as number) <= start
+          )
+            deque.pop();
+          deque.push(added);
+        }
+        added += 1;
+      }
+      if (shape.maxGap !== undefined) {
+        while (
+          deque.length > head &&
+          (times[deque[head] as number] as number) < instant - shape.maxGap
+        )
+          head += 1;
+      }
+      const best = deque.length > head ? starts[deque[head] as number] : undefined;
+      nextStarts.push(
+        best !== undefined && (shape.within === undefined || instant - best <= shape.within)
+          ? best
+          : undefined,
+      );
+    }
+    times = next;
+    starts = nextStarts;
+  }
+  const chains: Chain[] = [];
+  times.forEach((end, index) => {
+    const start = starts[index];
+    if (start !== undefined) chains.push({ start, end });
+  });
+  return chains;
+}
+
+/** The first follow-up strictly after `end` and at most `within` after it, if any. */
+export function followUpAfter(
+  followUps: readonly number[],
+  end: number,
+  within: number,
+): number | undefined {
+  return followUps.find((instant) => instant > end && instant <= end + within);
+}

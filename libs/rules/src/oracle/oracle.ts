@@ -1,0 +1,499 @@
+import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
+import {
+  Audience,
+  type CalendarPeriod,
+  type Comparison,
+  type Condition,
+  type EventCondition,
+  type FieldCondition,
+  type Rule,
+  type SequenceCondition,
+  type SequenceStep,
+  type Span,
+  type TimeCondition,
+  type TimeOperand,
+  type Window,
+} from '@shoal/contracts';
+import { RuleError, RuleErrorCode } from '../language/errors';
+import { exactSumOf } from '../language/exact-sum';
+import { resolveLimits, type RuleLimits } from '../language/limits';
+import type { RuleEvent } from '../incremental/state';
+import {
+  canonicalJson,
+  parseCivilDate,
+  parseInstant,
+  resolvePath,
+  valueToJson,
+} from '../language/values';
+import {
+  DAY_MS,
+  addMonths,
+  canonicalTimeZone,
+  civilFromDayIndex,
+  dayIndexFromCivil,
+  daysInMonth,
+  instantFromWall,
+  utcMs,
+  wallTime,
+  type CivilDate,
+} from '../time/windows';
+
+// The reference evaluator: a rule over a subject's full history, by brute force. It shares no
+// evaluation code with the incremental path (no buckets, no compiled operators, no chain DP);
+// it only shares the primitives that define the semantics: path resolution, date parsing,
+// canonical JSON, exact summation and the zone's wall clock. It is the oracle the property
+// tests compare compile/applyEvent/nextChangeAt with, so it is written to be obviously right,
+// not fast.
+
+/** Everything about a subject the oracle needs: current facts and every event ever received. */
+export interface SubjectHistory {
+  readonly traits: JsonObject;
+  readonly tags: readonly string[];
+  readonly lists: readonly string[];
+  readonly segments: Readonly<Record<string, number>>;
+  readonly events: readonly RuleEvent[];
+  readonly contacts?: readonly SubjectHistory[];
+}
+
+interface Ctx {
+  readonly zone: string;
+  readonly now: number;
+  readonly limits: RuleLimits;
+}
+
+export function oracle({
+  rule,
+  history,
+  now,
+  limits,
+}: {
+  rule: Rule;
+  history: SubjectHistory;
+  now: number;
+  limits?: Partial<RuleLimits>;
+}): boolean {
+  if (rule.condition === undefined)
+    throw new RuleError(RuleErrorCode.InvalidRule, 'a rule needs a condition');
+  const ctx: Ctx = { zone: canonicalTimeZone(rule.timeZone), now, limits: resolveLimits(limits) };
+  if (
+    rule.audience !== Audience.ACCOUNTS &&
+    history.contacts !== undefined &&
+    history.contacts.length > 0
+  ) {
+    throw new RuleError(RuleErrorCode.InvalidArgument, 'a profile has no contacts');
+  }
+  return holds(rule.condition, history, ctx);
+}
+
+function holds(condition: Condition, subject: SubjectHistory, ctx: Ctx): boolean {
+  const kind = condition.kind;
+  switch (kind.case) {
+    case 'all':
+      return kind.value.conditions.every((child) => holds(child, subject, ctx));
+    case 'any':
+      return kind.value.conditions.some((child) => holds(child, subject, ctx));
+    case 'none':
+      return !kind.value.conditions.some((child) => holds(child, subject, ctx));
+    case 'trait':
+      return fieldHolds(kind.value, subject.traits, subject.traits, ctx);
+    case 'event':
+      return eventHolds(kind.value, subject, ctx);
+    case 'sequence':
+      return sequenceHolds(kind.value, subject, ctx);
+    case 'inSegment':
+      return Object.prototype.hasOwnProperty.call(subject.segments, kind.value);
+    case 'notInSegment':
+      return !Object.prototype.hasOwnProperty.call(subject.segments, kind.value);
+    case 'inList':
+      return subject.lists.includes(kind.value);
+    case 'notInList':
+      return !subject.lists.includes(kind.value);
+    case 'hasTag':
+      return subject.tags.includes(kind.value);
+    case 'lacksTag':
+      return !subject.tags.includes(kind.value);
+    case 'contacts': {
+      const where = kind.value.where as Condition;
+      const count = (subject.contacts ?? []).filter((contact) => holds(where, contact, ctx)).length;
+      return compare(kind.value.count?.operator, count);
+    }
+    case undefined:
+      throw new RuleError(RuleErrorCode.InvalidRule, 'a condition needs a kind');
+  }
+}
+
+function compare(operator: Comparison['operator'] | undefined, value: number | undefined): boolean {
+  if (value === undefined || operator === undefined) return false;
+  switch (operator.case) {
+    case 'eq':
+      return value === operator.value;
+    case 'ne':
+      return value !== operator.value;
+    case 'gt':
+      return value > operator.value;
+    case 'gte':
+      return value >= operator.value;
+    case 'lt':
+      return value < operator.value;
+    case 'lte':
+      return value <= operator.value;
+    case 'between':
+      return value >= operator.value.min && value <= operator.value.max;
+    case undefined:
+      return false;
+  }
+}
+
+// ---- fields -------------------------------------------------------------------------------
+
+function fieldHolds(
+  field: FieldCondition,
+  record: JsonObject,
+  traits: JsonObject,
+  ctx: Ctx,
+): boolean {
+  const value = resolvePath(record, field.path);
+  const op = field.operator;
+  if (op.case === 'exists') return (value !== undefined && value !== null) === op.value;
+  const items: JsonValue[] =
+    value === undefined || value === null ? [] : Array.isArray(value) ? value : [value];
+  const lower = (x: JsonValue): JsonValue =>
+    field.caseInsensitive && typeof x === 'string' ? x.toLowerCase() : x;
+  const isScalar = (x: JsonValue): boolean =>
+    typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean';
+  const same = (x: JsonValue, operand: JsonValue): boolean =>
+    isScalar(x) && lower(x) === lower(operand);
+  const text = (x: JsonValue): string | undefined =>
+    typeof x === 'string' ? (lower(x) as string) : undefined;
+  const order = (x: JsonValue, operand: JsonValue): number | undefined => {
+    if (typeof operand === 'number')
+      return typeof x === 'number' ? Math.sign(x - operand) : undefined;
+    const a = text(x);
+    const b = lower(operand) as string;
+    return a === undefined ? undefined : a < b ? -1 : a > b ? 1 : 0;
+  };
+  const some = (test: (x: JsonValue) => boolean): boolean =>
+    field.allElements ? items.length > 0 && items.every(test) : items.some(test);
+  switch (op.case) {
+    case 'equals':
+      return some((x) => same(x, valueToJson(op.value)));
+    case 'notEquals':
+      return !items.some((x) => same(x, valueToJson(op.value)));
+    case 'in':
+      return some((x) => op.value.values.some((v) => same(x, valueToJson(v))));
+    case 'notIn':
+      return !items.some((x) => op.value.values.some((v) => same(x, valueToJson(v))));
+    case 'contains':
+      return some((x) => text(x)?.includes(lower(op.value) as string) ?? false);
+    case 'notContains':
+      return !items.some((x) => text(x)?.includes(lower(op.value) as string) ?? false);
+    case 'startsWith':
+      return some((x) => text(x)?.startsWith(lower(op.value) as string) ?? false);
+    case 'endsWith':
+      return some((x) => text(x)?.endsWith(lower(op.value) as string) ?? false);
+    case 'gt':
+      return some((x) => order(x, valueToJson(op.value)) === 1);
+    case 'gte':
+      return some((x) => [0, 1].includes(order(x, valueToJson(op.value)) ?? NaN));
+    case 'lt':
+      return some((x) => order(x, valueToJson(op.value)) === -1);
+    case 'lte':
+      return some((x) => [0, -1].includes(order(x, valueToJson(op.value)) ?? NaN));
+    case 'between':
+      return some(
+        (x) =>
+          [0, 1].includes(order(x, valueToJson(op.value.min)) ?? NaN) &&
+          [0, -1].includes(order(x, valueToJson(op.value.max)) ?? NaN),
+      );
+    case 'before':
+    case 'after':
+    case 'withinLast':
+    case 'withinNext':
+    case 'during':
+    case 'calendar':
+    case 'anniversary':
+    case 'afterTrait':
+      return some((x) => {
+        const instant = parseInstant(x, ctx.zone);
+        return instant !== undefined && instantHolds(op, instant, traits, ctx);
+      });
+    case undefined:
+      return false;
+  }
+}
+
+// ---- time ---------------------------------------------------------------------------------
+
+function spanLength(span: Span | undefined): number {
+  const l = span?.length;
+  if (l?.case === 'minutes') return l.value * 60_000;
+  if (l?.case === 'hours') return l.value * 3_600_000;
+  if (l?.case === 'days') return l.value * DAY_MS;
+  if (l?.case === 'weeks') return l.value * 7 * DAY_MS;
+  return 0;
+}
+
+function midnight(date: CivilDate, zone: string): number {
+  return instantFromWall(zone, utcMs(date.year, date.month, date.day));
+}
+
+function point(operand: TimeOperand | undefined, ctx: Ctx): number {
+  const p = operand?.point;
+  const m = 60_000;
+  switch (p?.case) {
+    case 'at':
+      return Number(p.value.seconds) * 1000 + Math.floor(p.value.nanos / 1e6);
+    case 'date':
+      return midnight(parseCivilDate(p.value) as CivilDate, ctx.zone);
+    case 'minutesAgo':
+      return ctx.now - p.value * m;
+    case 'hoursAgo':
+      return ctx.now - p.value * 60 * m;
+    case 'daysAgo':
+      return ctx.now - p.value * 1440 * m;
+    case 'weeksAgo':
+      return ctx.now - p.value * 7 * 1440 * m;
+    case 'minutesFromNow':
+      return ctx.now + p.value * m;
+    case 'hoursFromNow':
+      return ctx.now + p.value * 60 * m;
+    case 'daysFromNow':
+      return ctx.now + p.value * 1440 * m;
+    case 'weeksFromNow':
+      return ctx.now + p.value * 7 * 1440 * m;
+    case undefined:
+      throw new RuleError(RuleErrorCode.InvalidRule, 'a time operand needs a point');
+  }
+}
+
+function today(ctx: Ctx): CivilDate {
+  return civilFromDayIndex(Math.floor(wallTime(ctx.zone, ctx.now) / DAY_MS));
+}
+
+function plusDays(date: CivilDate, days: number): CivilDate {
+  return civilFromDayIndex(dayIndexFromCivil(date) + days);
+}
+
+/** [start, end) of the calendar period `offset` periods from the current one. */
+function calendarBounds(period: CalendarPeriod, ctx: Ctx): [number, number] {
+  const day = today(ctx);
+  const unit = period.unit;
+  let first: CivilDate;
+  let next: CivilDate;
+  switch (unit.case) {
+    case 'day':
+      first = plusDays(day, unit.value);
+      next = plusDays(first, 1);
+      break;
+    case 'week': {
+      const weekday = new Date(utcMs(day.year, day.month, day.day)).getUTCDay();
+      first = plusDays(day, -((weekday + 6) % 7) + 7 * unit.value);
+      next = plusDays(first, 7);
+      break;
+    }
+    case 'month':
+      first = addMonths({ year: day.year, month: day.month, day: 1 }, unit.value);
+      next = addMonths(first, 1);
+      break;
+    case 'quarter':
+      first = addMonths(
+        { year: day.year, month: day.month - ((day.month - 1) % 3), day: 1 },
+        3 * unit.value,
+      );
+      next = addMonths(first, 3);
+      break;
+    case 'year':
+      first = { year: day.year + unit.value, month: 1, day: 1 };
+      next = { year: day.year + unit.value + 1, month: 1, day: 1 };
+      break;
+    case undefined:
+      throw new RuleError(RuleErrorCode.InvalidRule, 'a calendar period needs a unit');
+  }
+  return [midnight(first, ctx.zone), midnight(next, ctx.zone)];
+}
+
+function instantHolds(
+  op: TimeCondition['operator'],
+  instant: number,
+  traits: JsonObject,
+  ctx: Ctx,
+): boolean {
+  switch (op.case) {
+    case 'before':
+      return instant < point(op.value, ctx);
+    case 'after':
+      return instant > point(op.value, ctx);
+    case 'withinLast':
+      return instant >= ctx.now - spanLength(op.value) && instant <= ctx.now;
+    case 'withinNext':
+      return instant >= ctx.now && instant <= ctx.now + spanLength(op.value);
+    case 'during':
+      return instant >= point(op.value.from, ctx) && instant < point(op.value.to, ctx);
+    case 'calendar': {
+      const [start, end] = calendarBounds(op.value, ctx);
+      return instant >= start && instant < end;
+    }
+    case 'anniversary': {
+      const born = civilFromDayIndex(Math.floor(wallTime(ctx.zone, instant) / DAY_MS));
+      const now = today(ctx);
+      for (let year = Math.max(born.year + 1, now.year - 1); year <= now.year + 1; year += 1) {
+        const anniversary = {
+          year,
+          month: born.month,
+          day: Math.min(born.day, daysInMonth(year, born.month)),
+        };
+        const ahead = dayIndexFromCivil(anniversary) - dayIndexFromCivil(now);
+        if (ahead >= 0 && ahead <= op.value.withinNextDays) return true;
+      }
+      return false;
+    }
+    case 'afterTrait': {
+      const raw = resolvePath(traits, op.value.path);
+      const anchor = Array.isArray(raw) ? undefined : parseInstant(raw, ctx.zone);
+      return (
+        anchor !== undefined && instant >= anchor && instant <= anchor + spanLength(op.value.within)
+      );
+    }
+    case undefined:
+      return false;
+  }
+}
+
+// ---- events -------------------------------------------------------------------------------
+
+/** [from, to) of a window at ctx.now. */
+function windowBounds(window: Window | undefined, ctx: Ctx): [number, number] {
+  const span = window?.span;
+  const minute = 60_000;
+  const hour = 3_600_000;
+  switch (span?.case) {
+    case undefined:
+      return [-Infinity, Infinity];
+    case 'lastMinutes': {
+      const current = Math.floor(ctx.now / minute) * minute;
+      return [current - (span.value - 1) * minute, current + minute];
+    }
+    case 'lastHours': {
+      const wallHour = Math.floor(wallTime(ctx.zone, ctx.now) / hour) * hour;
+      return [
+        instantFromWall(ctx.zone, wallHour - (span.value - 1) * hour),
+        instantFromWall(ctx.zone, wallHour + hour),
+      ];
+    }
+    case 'lastDays':
+    case 'lastWeeks': {
+      const days = span.case === 'lastDays' ? span.value : span.value * 7;
+      return [
+        midnight(plusDays(today(ctx), 1 - days), ctx.zone),
+        midnight(plusDays(today(ctx), 1), ctx.zone),
+      ];
+    }
+    case 'lastMonths':
+      return [
+        midnight(plusDays(addMonths(today(ctx), -span.value), 1), ctx.zone),
+        midnight(plusDays(today(ctx), 1), ctx.zone),
+      ];
+    case 'calendar':
+      return calendarBounds(span.value, ctx);
+    case 'between':
+      return [point(span.value.from, ctx), point(span.value.to, ctx)];
+  }
+}
+
+function matching(
+  events: readonly RuleEvent[],
+  name: string,
+  where: readonly FieldCondition[],
+  ctx: Ctx,
+): RuleEvent[] {
+  return events.filter(
+    (event) =>
+      event.name === name && where.every((filter) => fieldHolds(filter, event.properties, {}, ctx)),
+  );
+}
+
+function eventHolds(condition: EventCondition, subject: SubjectHistory, ctx: Ctx): boolean {
+  const all = matching(subject.events, condition.name, condition.where, ctx);
+  const measure = condition.measure;
+  if (measure.case === 'firstSeen' || measure.case === 'lastSeen') {
+    if (all.length === 0) return false;
+    const times = all.map((event) => event.timestamp);
+    const instant = measure.case === 'firstSeen' ? Math.min(...times) : Math.max(...times);
+    return instantHolds(measure.value.operator, instant, subject.traits, ctx);
+  }
+  const [from, to] = windowBounds(condition.window, ctx);
+  const inWindow = all.filter((event) => event.timestamp >= from && event.timestamp < to);
+  if (measure.case === 'count') return compare(measure.value.operator, inWindow.length);
+  if (measure.case === undefined) return false;
+  const elements = inWindow.flatMap((event) => {
+    const value = resolvePath(event.properties, measure.value.property);
+    return value === undefined || value === null
+      ? []
+      : Array.isArray(value)
+        ? value.filter((x) => x !== null)
+        : [value];
+  });
+  const numbers = elements.filter((x): x is number => typeof x === 'number');
+  let value: number | undefined;
+  switch (measure.case) {
+    case 'sum':
+      value = exactSumOf(numbers);
+      break;
+    case 'avg':
+      value = numbers.length === 0 ? undefined : exactSumOf(numbers) / numbers.length;
+      break;
+    case 'min':
+      value = numbers.length === 0 ? undefined : Math.min(...numbers);
+      break;
+    case 'max':
+      value = numbers.length === 0 ? undefined : Math.max(...numbers);
+      break;
+    case 'distinctCount':
+      value = new Set(elements.map(canonicalJson)).size;
+      break;
+  }
+  return compare(measure.value.operator, value);
+}
+
+// ---- sequences ----------------------------------------------------------------------------
+
+/** The timestamps of the `cap` most recent events matching a step, ascending. */
+function recentOccurrences(
+  step: Pick<SequenceStep, 'event' | 'where'>,
+  subject: SubjectHistory,
+  ctx: Ctx,
+): number[] {
+  const times = matching(subject.events, step.event, step.where, ctx)
+    .map((event) => event.timestamp)
+    .sort((a, b) => a - b);
+  return times.slice(Math.max(0, times.length - ctx.limits.sequenceOccurrenceCap));
+}
+
+function sequenceHolds(sequence: SequenceCondition, subject: SubjectHistory, ctx: Ctx): boolean {
+  const [from, to] = windowBounds(sequence.window, ctx);
+  const lists = sequence.steps.map((step) =>
+    recentOccurrences(step, subject, ctx).filter((instant) => instant >= from && instant < to),
+  );
+  const gap = sequence.maxGap === undefined ? Infinity : spanLength(sequence.maxGap);
+  const within = sequence.within === undefined ? Infinity : spanLength(sequence.within);
+  const ends = new Set<number>();
+  const extend = (step: number, previous: number, start: number): void => {
+    for (const instant of lists[step] ?? []) {
+      if (step > 0 && (instant <= previous || instant - previous > gap)) continue;
+      const first = step === 0 ? instant : start;
+      if (instant - first > within) continue;
+      if (step === lists.length - 1) ends.add(instant);
+      else extend(step + 1, instant, first);
+    }
+  };
+  extend(0, -Infinity, 0);
+  const followUp = sequence.notFollowedBy;
+  if (followUp === undefined) return ends.size > 0;
+  const follows = recentOccurrences(followUp, subject, ctx);
+  const patience = spanLength(followUp.within);
+  return [...ends].some(
+    (end) =>
+      ctx.now > end + patience &&
+      !follows.some((instant) => instant > end && instant <= end + patience),
+  );
+}
