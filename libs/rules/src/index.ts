@@ -1,5 +1,6 @@
 // @shoal/rules — the rule language: validate, normalise, extract dependencies, compile,
-// evaluate incrementally, find the next change instant, explain, and the brute-force oracle.
+// evaluate incrementally, find the next change instant, explain. The brute-force oracle and the
+// property-test arbitraries are test support, in @shoal/rules/testing.
 
 export {
   applyEvent,
@@ -45,7 +46,6 @@ export {
   type NextChange,
 } from './incremental/next-change';
 export { conditionKey, normaliseCondition, normaliseRule } from './language/normalise';
-export { oracle, type SubjectHistory } from './oracle/oracle';
 export { applyRecencyEvent } from './incremental/recency';
 export {
   decideEntry,

@@ -1,14 +1,8 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Span, TimeCondition, TimeOperand } from '@shoal/contracts';
 import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
-import {
-  formatInstant,
-  parseCivilDate,
-  parseInstant,
-  pathSegments,
-  resolveSegments,
-  startOfCivilDate,
-} from '../language/values';
+import { daysInMonth, parseCivilDate, type CivilDate } from '../language/dates';
+import { formatInstant, pathSegments, resolveSegments } from '../language/values';
 import {
   DAY_MS,
   HOUR_MS,
@@ -19,8 +13,8 @@ import {
   civilDateAt,
   civilFromDayIndex,
   dayIndexFromCivil,
-  daysInMonth,
-  type CivilDate,
+  parseInstant,
+  startOfCivilDate,
 } from '../time/windows';
 
 // Tests on one instant (a date trait, a first or last occurrence): evaluation, the instants at

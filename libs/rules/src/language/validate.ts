@@ -27,7 +27,8 @@ import {
   spanMs,
   type TimeOperator,
 } from '../evaluation/time-test';
-import { parseCivilDate, pathSegments, valueToJson } from './values';
+import { parseCivilDate } from './dates';
+import { pathSegments, valueToJson } from './values';
 import { DAY_MS, isValidTimeZone, windowReachDays } from '../time/windows';
 
 // Validation reports every problem at once, each with the path of the bad node in the rule's

@@ -9,6 +9,7 @@ import { emptyState, type EvaluationState, type RuleEvent } from '../incremental
 import {
   INTERESTING_STARTS,
   TEST_LIMITS,
+  TIME_ZONES,
   JOURNEY_EVENTS,
   arbArrivals,
   arbFacts,
@@ -171,7 +172,7 @@ describe('sequences, abandonment and first-time conditions against the oracle', 
   const journeys = fc.constantFrom(...INTERESTING_STARTS).chain((base) =>
     fc.record({
       condition: arbJourneyCondition(base),
-      timeZone: fc.constantFrom('UTC', 'America/New_York', 'Australia/Lord_Howe'),
+      timeZone: fc.constantFrom(...TIME_ZONES),
       arrivals: arbArrivals(base, { minLength: 2, maxLength: 30, names: JOURNEY_EVENTS }),
       fractions: fc.array(fraction, { minLength: 30, maxLength: 30 }),
     }),

@@ -1,7 +1,6 @@
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import {
   Audience,
-  type CalendarPeriod,
   type Comparison,
   type Condition,
   type EventCondition,
@@ -14,36 +13,30 @@ import {
   type TimeOperand,
   type Window,
 } from '@shoal/contracts';
+import type { RuleEvent } from '../incremental/state';
+import { parseCivilDate, readDateValue, type CivilDate } from '../language/dates';
 import { RuleError, RuleErrorCode } from '../language/errors';
 import { exactSumOf } from '../language/exact-sum';
 import { resolveLimits, type RuleLimits } from '../language/limits';
-import type { RuleEvent } from '../incremental/state';
+import { canonicalJson, resolvePath, valueToJson } from '../language/values';
 import {
-  canonicalJson,
-  parseCivilDate,
-  parseInstant,
-  resolvePath,
-  valueToJson,
-} from '../language/values';
-import {
-  DAY_MS,
-  addMonths,
-  canonicalTimeZone,
-  civilFromDayIndex,
-  dayIndexFromCivil,
-  daysInMonth,
-  instantFromWall,
-  utcMs,
-  wallTime,
-  type CivilDate,
-} from '../time/windows';
+  anniversaryWithin,
+  inCalendarPeriod,
+  inLastDays,
+  inLastHours,
+  inLastMinutes,
+  inLastMonths,
+  instantOf,
+  startOfDay,
+} from './calendar';
 
 // The reference evaluator: a rule over a subject's full history, by brute force. It shares no
-// evaluation code with the incremental path (no buckets, no compiled operators, no chain DP);
-// it only shares the primitives that define the semantics: path resolution, date parsing,
-// canonical JSON, exact summation and the zone's wall clock. It is the oracle the property
-// tests compare compile/applyEvent/nextChangeAt with, so it is written to be obviously right,
-// not fast.
+// evaluation code with the incremental path (no buckets, no compiled operators, no chain DP)
+// and none of its time arithmetic: zone offsets, calendar periods and windows come from
+// Temporal (./calendar). It only shares the primitives that define the semantics: path
+// resolution, which strings are dates, canonical JSON and exact summation. It is the oracle the
+// property tests compare compile/applyEvent/nextChangeAt with, so it is written to be obviously
+// right, not fast.
 
 /** Everything about a subject the oracle needs: current facts and every event ever received. */
 export interface SubjectHistory {
@@ -74,7 +67,7 @@ export function oracle({
 }): boolean {
   if (rule.condition === undefined)
     throw new RuleError(RuleErrorCode.InvalidRule, 'a rule needs a condition');
-  const ctx: Ctx = { zone: canonicalTimeZone(rule.timeZone), now, limits: resolveLimits(limits) };
+  const ctx: Ctx = { zone: rule.timeZone || 'UTC', now, limits: resolveLimits(limits) };
   if (
     rule.audience !== Audience.ACCOUNTS &&
     history.contacts !== undefined &&
@@ -214,7 +207,7 @@ function fieldHolds(
     case 'anniversary':
     case 'afterTrait':
       return some((x) => {
-        const instant = parseInstant(x, ctx.zone);
+        const instant = instantIn(x, ctx);
         return instant !== undefined && instantHolds(op, instant, traits, ctx);
       });
     case undefined:
@@ -228,13 +221,15 @@ function spanLength(span: Span | undefined): number {
   const l = span?.length;
   if (l?.case === 'minutes') return l.value * 60_000;
   if (l?.case === 'hours') return l.value * 3_600_000;
-  if (l?.case === 'days') return l.value * DAY_MS;
-  if (l?.case === 'weeks') return l.value * 7 * DAY_MS;
+  if (l?.case === 'days') return l.value * 86_400_000;
+  if (l?.case === 'weeks') return l.value * 7 * 86_400_000;
   return 0;
 }
 
-function midnight(date: CivilDate, zone: string): number {
-  return instantFromWall(zone, utcMs(date.year, date.month, date.day));
+/** The instant a trait or property value names, read in the rule's zone; undefined if it is no date. */
+function instantIn(value: JsonValue | undefined, ctx: Ctx): number | undefined {
+  const read = readDateValue(value);
+  return read === undefined ? undefined : instantOf(read, ctx.zone);
 }
 
 function point(operand: TimeOperand | undefined, ctx: Ctx): number {
@@ -244,7 +239,7 @@ function point(operand: TimeOperand | undefined, ctx: Ctx): number {
     case 'at':
       return Number(p.value.seconds) * 1000 + Math.floor(p.value.nanos / 1e6);
     case 'date':
-      return midnight(parseCivilDate(p.value) as CivilDate, ctx.zone);
+      return startOfDay(parseCivilDate(p.value) as CivilDate, ctx.zone);
     case 'minutesAgo':
       return ctx.now - p.value * m;
     case 'hoursAgo':
@@ -266,52 +261,6 @@ function point(operand: TimeOperand | undefined, ctx: Ctx): number {
   }
 }
 
-function today(ctx: Ctx): CivilDate {
-  return civilFromDayIndex(Math.floor(wallTime(ctx.zone, ctx.now) / DAY_MS));
-}
-
-function plusDays(date: CivilDate, days: number): CivilDate {
-  return civilFromDayIndex(dayIndexFromCivil(date) + days);
-}
-
-/** [start, end) of the calendar period `offset` periods from the current one. */
-function calendarBounds(period: CalendarPeriod, ctx: Ctx): [number, number] {
-  const day = today(ctx);
-  const unit = period.unit;
-  let first: CivilDate;
-  let next: CivilDate;
-  switch (unit.case) {
-    case 'day':
-      first = plusDays(day, unit.value);
-      next = plusDays(first, 1);
-      break;
-    case 'week': {
-      const weekday = new Date(utcMs(day.year, day.month, day.day)).getUTCDay();
-      first = plusDays(day, -((weekday + 6) % 7) + 7 * unit.value);
-      next = plusDays(first, 7);
-      break;
-    }
-    case 'month':
-      first = addMonths({ year: day.year, month: day.month, day: 1 }, unit.value);
-      next = addMonths(first, 1);
-      break;
-    case 'quarter':
-      first = addMonths(
-        { year: day.year, month: day.month - ((day.month - 1) % 3), day: 1 },
-        3 * unit.value,
-      );
-      next = addMonths(first, 3);
-      break;
-    case 'year':
-      first = { year: day.year + unit.value, month: 1, day: 1 };
-      next = { year: day.year + unit.value + 1, month: 1, day: 1 };
-      break;
-    case undefined:
-      throw new RuleError(RuleErrorCode.InvalidRule, 'a calendar period needs a unit');
-  }
-  return [midnight(first, ctx.zone), midnight(next, ctx.zone)];
-}
-
 function instantHolds(
   op: TimeCondition['operator'],
   instant: number,
@@ -329,27 +278,13 @@ function instantHolds(
       return instant >= ctx.now && instant <= ctx.now + spanLength(op.value);
     case 'during':
       return instant >= point(op.value.from, ctx) && instant < point(op.value.to, ctx);
-    case 'calendar': {
-      const [start, end] = calendarBounds(op.value, ctx);
-      return instant >= start && instant < end;
-    }
-    case 'anniversary': {
-      const born = civilFromDayIndex(Math.floor(wallTime(ctx.zone, instant) / DAY_MS));
-      const now = today(ctx);
-      for (let year = Math.max(born.year + 1, now.year - 1); year <= now.year + 1; year += 1) {
-        const anniversary = {
-          year,
-          month: born.month,
-          day: Math.min(born.day, daysInMonth(year, born.month)),
-        };
-        const ahead = dayIndexFromCivil(anniversary) - dayIndexFromCivil(now);
-        if (ahead >= 0 && ahead <= op.value.withinNextDays) return true;
-      }
-      return false;
-    }
+    case 'calendar':
+      return inCalendarPeriod(instant, op.value, ctx.now, ctx.zone);
+    case 'anniversary':
+      return anniversaryWithin(instant, op.value.withinNextDays, ctx.now, ctx.zone);
     case 'afterTrait': {
       const raw = resolvePath(traits, op.value.path);
-      const anchor = Array.isArray(raw) ? undefined : parseInstant(raw, ctx.zone);
+      const anchor = Array.isArray(raw) ? undefined : instantIn(raw, ctx);
       return (
         anchor !== undefined && instant >= anchor && instant <= anchor + spanLength(op.value.within)
       );
@@ -361,42 +296,26 @@ function instantHolds(
 
 // ---- events -------------------------------------------------------------------------------
 
-/** [from, to) of a window at ctx.now. */
-function windowBounds(window: Window | undefined, ctx: Ctx): [number, number] {
+/** Whether an event at `instant` is in a window at ctx.now. */
+function inWindow(window: Window | undefined, instant: number, ctx: Ctx): boolean {
   const span = window?.span;
-  const minute = 60_000;
-  const hour = 3_600_000;
   switch (span?.case) {
     case undefined:
-      return [-Infinity, Infinity];
-    case 'lastMinutes': {
-      const current = Math.floor(ctx.now / minute) * minute;
-      return [current - (span.value - 1) * minute, current + minute];
-    }
-    case 'lastHours': {
-      const wallHour = Math.floor(wallTime(ctx.zone, ctx.now) / hour) * hour;
-      return [
-        instantFromWall(ctx.zone, wallHour - (span.value - 1) * hour),
-        instantFromWall(ctx.zone, wallHour + hour),
-      ];
-    }
+      return true;
+    case 'lastMinutes':
+      return inLastMinutes(instant, span.value, ctx.now);
+    case 'lastHours':
+      return inLastHours(instant, span.value, ctx.now, ctx.zone);
     case 'lastDays':
-    case 'lastWeeks': {
-      const days = span.case === 'lastDays' ? span.value : span.value * 7;
-      return [
-        midnight(plusDays(today(ctx), 1 - days), ctx.zone),
-        midnight(plusDays(today(ctx), 1), ctx.zone),
-      ];
-    }
+      return inLastDays(instant, span.value, ctx.now, ctx.zone);
+    case 'lastWeeks':
+      return inLastDays(instant, span.value * 7, ctx.now, ctx.zone);
     case 'lastMonths':
-      return [
-        midnight(plusDays(addMonths(today(ctx), -span.value), 1), ctx.zone),
-        midnight(plusDays(today(ctx), 1), ctx.zone),
-      ];
+      return inLastMonths(instant, span.value, ctx.now, ctx.zone);
     case 'calendar':
-      return calendarBounds(span.value, ctx);
+      return inCalendarPeriod(instant, span.value, ctx.now, ctx.zone);
     case 'between':
-      return [point(span.value.from, ctx), point(span.value.to, ctx)];
+      return instant >= point(span.value.from, ctx) && instant < point(span.value.to, ctx);
   }
 }
 
@@ -421,11 +340,10 @@ function eventHolds(condition: EventCondition, subject: SubjectHistory, ctx: Ctx
     const instant = measure.case === 'firstSeen' ? Math.min(...times) : Math.max(...times);
     return instantHolds(measure.value.operator, instant, subject.traits, ctx);
   }
-  const [from, to] = windowBounds(condition.window, ctx);
-  const inWindow = all.filter((event) => event.timestamp >= from && event.timestamp < to);
-  if (measure.case === 'count') return compare(measure.value.operator, inWindow.length);
+  const counted = all.filter((event) => inWindow(condition.window, event.timestamp, ctx));
+  if (measure.case === 'count') return compare(measure.value.operator, counted.length);
   if (measure.case === undefined) return false;
-  const elements = inWindow.flatMap((event) => {
+  const elements = counted.flatMap((event) => {
     const value = resolvePath(event.properties, measure.value.property);
     return value === undefined || value === null
       ? []
@@ -470,9 +388,10 @@ function recentOccurrences(
 }
 
 function sequenceHolds(sequence: SequenceCondition, subject: SubjectHistory, ctx: Ctx): boolean {
-  const [from, to] = windowBounds(sequence.window, ctx);
   const lists = sequence.steps.map((step) =>
-    recentOccurrences(step, subject, ctx).filter((instant) => instant >= from && instant < to),
+    recentOccurrences(step, subject, ctx).filter((instant) =>
+      inWindow(sequence.window, instant, ctx),
+    ),
   );
   const gap = sequence.maxGap === undefined ? Infinity : spanLength(sequence.maxGap);
   const within = sequence.within === undefined ? Infinity : spanLength(sequence.within);

@@ -9,24 +9,36 @@ import type { RuleEvent } from '../incremental/state';
 // small vocabulary, so that generated events, traits and thresholds often meet (equal values,
 // window edges, DST days) and the comparisons with the oracle are not vacuous.
 
-/** Zones with DST, half- and quarter-hour offsets, a 30-minute DST shift and a midnight transition. */
+/**
+ * Zones with DST both ways, half- and quarter-hour offsets (Kolkata, Kathmandu, Adelaide with
+ * DST), a 30-minute DST shift (Lord Howe), a transition at midnight (Santiago) and one that
+ * repeats a time that is no hour boundary (Chatham: 03:45 back to 02:45).
+ */
 export const TIME_ZONES = [
   'UTC',
   'America/New_York',
   'Europe/Berlin',
   'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Adelaide',
   'Australia/Lord_Howe',
   'America/Santiago',
   'Pacific/Chatham',
-  'Asia/Kathmandu',
 ] as const;
 
-/** Instants near which generated histories start: DST changes, month and year ends, leap day. */
+/**
+ * Instants near which generated histories start: DST changes both ways in both hemispheres
+ * (spring forward: New York, Berlin, Santiago, Chatham, Adelaide and Lord Howe; fall back:
+ * Chatham, Adelaide, Lord Howe and Santiago in April, Berlin and New York in autumn), month and
+ * year ends, leap day.
+ */
 export const INTERESTING_STARTS = [
   '2024-03-09T12:00:00Z',
   '2024-03-30T20:00:00Z',
   '2024-04-06T00:00:00Z',
   '2024-09-07T12:00:00Z',
+  '2024-09-28T06:00:00Z',
+  '2024-10-05T06:00:00Z',
   '2024-10-26T22:00:00Z',
   '2024-11-02T12:00:00Z',
   '2024-12-30T18:00:00Z',

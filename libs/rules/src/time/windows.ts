@@ -1,4 +1,6 @@
 import type { CalendarPeriod, Window } from '@shoal/contracts';
+import type { JsonValue } from '@bufbuild/protobuf';
+import { daysInMonth, readDateValue, utcMs, type CivilDate } from '../language/dates';
 import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
 
 // Calendar and bucket arithmetic in a rule's time zone. An instant is an integer number of
@@ -20,14 +22,6 @@ export type CalendarUnit = 'day' | 'week' | 'month' | 'quarter' | 'year';
  * the zone's calendar periods.
  */
 export type BucketUnit = 'minute' | 'hour' | CalendarUnit;
-
-export interface CivilDate {
-  readonly year: number;
-  /** 1 to 12. */
-  readonly month: number;
-  /** 1 to 31. */
-  readonly day: number;
-}
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -68,22 +62,6 @@ export function canonicalTimeZone(timeZone: string): string {
   }
   const resolved = formatterFor(timeZone).resolvedOptions().timeZone;
   return resolved === 'Etc/UTC' || resolved === 'Etc/GMT' ? 'UTC' : resolved;
-}
-
-/** Milliseconds since the epoch of a UTC date-time; unlike Date.UTC, years 0-99 mean themselves. */
-export function utcMs(
-  year: number,
-  month: number,
-  day: number,
-  hour = 0,
-  minute = 0,
-  second = 0,
-  ms = 0,
-): number {
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, ms);
-  return date.getTime();
 }
 
 function computeOffset(timeZone: string, instant: number): number {
@@ -170,14 +148,6 @@ export function dayIndexFromCivil({ year, month, day }: CivilDate): number {
   return Math.round(utcMs(year, month, day) / DAY_MS);
 }
 
-function isLeapYear(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-}
-
-export function daysInMonth(year: number, month: number): number {
-  return [31, isLeapYear(year) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
-}
-
 /** Adds calendar months, clamping the day to the target month's length (31 Mar - 1 = 29 Feb). */
 export function addMonths(date: CivilDate, months: number): CivilDate {
   const total = date.year * 12 + (date.month - 1) + months;
@@ -258,6 +228,35 @@ export function bucketStart(unit: BucketUnit, index: number, timeZone: string): 
     else low = middle;
   }
   return high;
+}
+
+/** The instant at which a calendar date starts in a zone. */
+export function startOfCivilDate(date: CivilDate, timeZone: string): number {
+  return bucketStart('day', dayIndexFromCivil(date), timeZone);
+}
+
+/**
+ * Reads an instant from a trait or property value (see readDateValue). A date-only string is
+ * the start of that day in `timeZone`; a date-time without an offset is a wall-clock time in
+ * `timeZone`. Anything else is not an instant.
+ */
+export function parseInstant(value: JsonValue | undefined, timeZone: string): number | undefined {
+  const read = readDateValue(value);
+  switch (read?.kind) {
+    case undefined:
+      return undefined;
+    case 'instant':
+      return read.at;
+    case 'date':
+      return startOfCivilDate(read.date, timeZone);
+    case 'wall':
+      return instantFromWall(
+        timeZone,
+        utcMs(read.date.year, read.date.month, read.date.day) + read.ms,
+      );
+    default:
+      return assertNever(read, 'date value');
+  }
 }
 
 /** The calendar unit and offset of a CalendarPeriod (offset 0: the current period). */
