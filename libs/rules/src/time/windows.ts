@@ -408,6 +408,30 @@ export function windowLeaveIndex(shape: SlidingShape, bucket: number): number {
   }
 }
 
+/**
+ * The instants after `now` at which one of these buckets enters or leaves a window. Bucket
+ * indexes are compared first, so only buckets starting after `now` are turned into instants.
+ * The current index is kept: where clocks fall back at a time that is no bucket boundary
+ * (Pacific/Chatham, 03:45 to 02:45, in hour buckets), the current bucket starts again after `now`.
+ */
+export function windowChangeCandidates(
+  plan: WindowPlan,
+  buckets: Iterable<number>,
+  now: number,
+  timeZone: string,
+): number[] {
+  if (plan.kind !== 'sliding') return [];
+  const current = bucketIndex(plan.unit, now, timeZone);
+  const indexes = new Set<number>();
+  for (const bucket of new Set(buckets)) {
+    const enter = windowEnterIndex(plan.shape, bucket);
+    if (enter >= current) indexes.add(enter);
+    const leave = windowLeaveIndex(plan.shape, bucket);
+    if (leave >= current) indexes.add(leave);
+  }
+  return [...indexes].map((index) => bucketStart(plan.unit, index, timeZone));
+}
+
 /** How many days back a window can reach at most (for the retention limit); 0 when unbounded or fixed. */
 export function windowReachDays(window: Window): number {
   const span = window.span;
