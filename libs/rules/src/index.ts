@@ -70,4 +70,4 @@ export {
   type StateSpec,
 } from './incremental/state';
 export { parseRule, validateRule, type ValidationResult } from './language/validate';
-export { bucketIndex, bucketStart, type BucketUnit } from './time/windows';
+export { bucketIndex, bucketStart, type BucketUnit } from './time/buckets';

@@ -4,7 +4,7 @@ import { numericOperator } from '../language/comparison';
 import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
 import { resolveLimits, type RuleLimits } from '../language/limits';
 import { validateRule } from '../language/validate';
-import { canonicalTimeZone } from '../time/windows';
+import { canonicalTimeZone } from '../time/zone';
 import { compileAggregate } from './aggregate-condition';
 import { explanation, type CompiledCondition, type CompiledGroup, type Context } from './condition';
 import { compileContacts } from './contacts-condition';

@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import type { FieldCondition } from '@shoal/contracts';
 import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
 import { compileTimeTest, isTimeOperator, type CompiledTimeTest } from './time-test';
-import { parseInstant } from '../time/windows';
+import { parseInstant } from '../time/buckets';
 import { elementsOf, pathSegments, resolveSegments, valueToJson } from '../language/values';
 
 // A FieldCondition compiled to a test on a JSON record (a profile's traits or an event's

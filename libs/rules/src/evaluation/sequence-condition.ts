@@ -9,13 +9,8 @@ import {
 import type { EvaluationState } from '../incremental/state';
 import { assertNever } from '../language/errors';
 import { formatInstant } from '../language/values';
-import {
-  bucketIndex,
-  bucketStart,
-  windowChangeCandidates,
-  windowRangeAt,
-  type WindowPlan,
-} from '../time/windows';
+import { bucketIndex, bucketStart } from '../time/buckets';
+import { windowChangeCandidates, windowRangeAt, type WindowPlan } from '../time/windows';
 import { ascendingAfter, explanation, type CompiledLeaf, type Context } from './condition';
 import { describeWindow } from './describe';
 import { describeSpan, spanMs } from './time-test';

@@ -4,18 +4,14 @@ import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
 import { daysInMonth, parseCivilDate, type CivilDate } from '../language/dates';
 import { formatInstant, pathSegments, resolveSegments } from '../language/values';
 import {
-  DAY_MS,
-  HOUR_MS,
-  MINUTE_MS,
   bucketIndex,
   bucketStart,
-  calendarPeriodParts,
   civilDateAt,
-  civilFromDayIndex,
-  dayIndexFromCivil,
   parseInstant,
   startOfCivilDate,
-} from '../time/windows';
+} from '../time/buckets';
+import { DAY_MS, HOUR_MS, MINUTE_MS, civilFromDayIndex, dayIndexFromCivil } from '../time/calendar';
+import { calendarPeriodParts } from '../time/windows';
 
 // Tests on one instant (a date trait, a first or last occurrence): evaluation, the instants at
 // which the result can change as time passes, and a readable description.

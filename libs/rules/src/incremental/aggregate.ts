@@ -12,7 +12,8 @@ import {
   type RuleEvent,
 } from './state';
 import { canonicalJson, elementsOf, resolveSegments } from '../language/values';
-import { bucketIndex, windowRangeAt, type WindowPlan } from '../time/windows';
+import { bucketIndex } from '../time/buckets';
+import { windowRangeAt, type WindowPlan } from '../time/windows';
 
 // Incremental event aggregates: folding one event into a spec's buckets, dropping buckets no
 // window can reach any more, and reading a window. Events may arrive late or out of order; an

@@ -23,7 +23,8 @@ import {
   type StateSpec,
 } from './state';
 import { isRelativeTimeOperator, isTimeOperator, resolveOperand } from '../evaluation/time-test';
-import { canonicalTimeZone, planWindow, type WindowPlan } from '../time/windows';
+import { planWindow, type WindowPlan } from '../time/windows';
+import { canonicalTimeZone } from '../time/zone';
 
 // What a rule depends on: the traits, events, segments, lists and tags it reads, and the
 // derived state (specs) the membership service must maintain for it. Spec keys are

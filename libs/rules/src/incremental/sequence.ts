@@ -1,7 +1,7 @@
 import { checkEvent } from './aggregate';
 import { compiledSpec } from './compiled-spec';
 import { isSlidingBucketing, type RuleEvent, type SequenceSpec, type SequenceState } from './state';
-import { bucketIndex, bucketStart } from '../time/windows';
+import { bucketIndex, bucketStart } from '../time/buckets';
 
 // Sequences: the most recent occurrences of each step (and of the follow-up event) are kept,
 // at most `occurrenceCap` per list; occurrences older than every window using the spec are

@@ -1,7 +1,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { FieldCondition, SequenceStep } from '@shoal/contracts';
 import type { ExactSum } from '../language/exact-sum';
-import type { BucketUnit } from '../time/windows';
+import type { BucketUnit } from '../time/buckets';
 
 // The per-subject evaluation state the membership service keeps, and the specs that say which
 // derived state (event aggregates, first/last occurrences, sequence occurrences) a rule needs.

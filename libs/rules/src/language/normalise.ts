@@ -30,7 +30,7 @@ import {
 } from '@shoal/contracts';
 import { assertNever } from './errors';
 import { canonicalJson, valueToJson } from './values';
-import { canonicalTimeZone, isValidTimeZone } from '../time/windows';
+import { canonicalTimeZone, isValidTimeZone } from '../time/zone';
 
 // The canonical form of a rule. Every step preserves meaning (the property tests check it
 // against the oracle): single-child all/any groups are replaced by their child, nested groups

@@ -29,7 +29,9 @@ import {
 } from '../evaluation/time-test';
 import { parseCivilDate } from './dates';
 import { pathSegments, valueToJson } from './values';
-import { DAY_MS, isValidTimeZone, windowReachDays } from '../time/windows';
+import { DAY_MS } from '../time/calendar';
+import { windowReachDays } from '../time/windows';
+import { isValidTimeZone } from '../time/zone';
 
 // Validation reports every problem at once, each with the path of the bad node in the rule's
 // JSON form (camelCase field names, [i] for list elements).
