@@ -9,8 +9,8 @@ import {
   type NumericOperator,
 } from '../language/comparison';
 import { RuleError, RuleErrorCode } from '../language/errors';
-import { windowChangeCandidates } from '../time/windows';
-import { ascendingAfter, explanation, type CompiledLeaf, type Context } from './condition';
+import { windowChanges } from '../time/windows';
+import { explanation, type CompiledLeaf, type Context } from './condition';
 import { describeWindow } from './describe';
 
 /** A count, sum, average, extreme or distinct count of an event's occurrences in a window. */
@@ -50,7 +50,7 @@ export function compileAggregate(
     evaluate,
     changeCandidates: (state, now) => {
       const buckets = Object.keys(state.aggregates[spec.key]?.buckets ?? {}).map(Number);
-      return ascendingAfter(now, windowChangeCandidates(plan, buckets, now, context.timeZone));
+      return windowChanges(plan, buckets, now, context.timeZone);
     },
     explain: (state, now) => {
       const { value, saturated } = valueOf(state, now);

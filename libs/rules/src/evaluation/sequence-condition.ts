@@ -7,35 +7,12 @@ import {
   type ChainShape,
 } from '../incremental/sequence';
 import type { EvaluationState } from '../incremental/state';
-import { assertNever } from '../language/errors';
 import { formatInstant } from '../language/values';
-import { bucketIndex, bucketStart } from '../time/buckets';
-import { windowChangeCandidates, windowRangeAt, type WindowPlan } from '../time/windows';
+import { bucketIndex } from '../time/buckets';
+import { windowChanges, windowCovers } from '../time/windows';
 import { ascendingAfter, explanation, type CompiledLeaf, type Context } from './condition';
 import { describeWindow } from './describe';
 import { describeSpan, spanMs } from './time-test';
-
-function windowInstants(
-  plan: WindowPlan,
-  now: number,
-  timeZone: string,
-): { from: number; to: number } {
-  switch (plan.kind) {
-    case 'all':
-      return { from: -Infinity, to: Infinity };
-    case 'range':
-      return { from: plan.from, to: plan.to };
-    case 'sliding': {
-      const [low, high] = windowRangeAt(plan, now, timeZone);
-      return {
-        from: bucketStart(plan.unit, low, timeZone),
-        to: bucketStart(plan.unit, high + 1, timeZone),
-      };
-    }
-    default:
-      return assertNever(plan, 'window plan');
-  }
-}
 
 /** Steps in order (with gaps, spans and a window), optionally not followed by an event in time. */
 export function compileSequence(
@@ -57,8 +34,8 @@ export function compileSequence(
   ): { chains: Chain[]; qualifying: Chain | undefined } => {
     const occurrences = state.sequences[spec.key];
     if (occurrences === undefined) return { chains: [], qualifying: undefined };
-    const { from, to } = windowInstants(plan, now, context.timeZone);
-    const chains = completeChains({ steps: occurrences.steps, from, to, shape });
+    const covers = windowCovers(plan, now, context.timeZone);
+    const chains = completeChains({ steps: occurrences.steps, covers, shape });
     const within = shape.followUpWithin;
     const qualifying =
       within === undefined
@@ -76,9 +53,9 @@ export function compileSequence(
   return {
     kind: 'leaf',
     evaluate,
-    changeCandidates: (state, now) => {
+    changeCandidates: function* (state, now) {
       const occurrences = state.sequences[spec.key];
-      if (occurrences === undefined) return [];
+      if (occurrences === undefined) return;
       const buckets =
         plan.kind === 'sliding'
           ? occurrences.steps.flatMap((list) =>
@@ -89,11 +66,21 @@ export function compileSequence(
       const deadlines =
         within === undefined
           ? []
-          : (occurrences.steps[occurrences.steps.length - 1] ?? []).map((end) => end + within + 1);
-      return ascendingAfter(now, [
-        ...windowChangeCandidates(plan, buckets, now, context.timeZone),
-        ...deadlines,
-      ]);
+          : ascendingAfter(
+              now,
+              (occurrences.steps[occurrences.steps.length - 1] ?? []).map(
+                (end) => end + within + 1,
+              ),
+            );
+      // Window changes and follow-up deadlines, merged in order.
+      let next = 0;
+      for (const at of windowChanges(plan, buckets, now, context.timeZone)) {
+        while (next < deadlines.length && (deadlines[next] as number) < at)
+          yield deadlines[next++] as number;
+        if (deadlines[next] === at) next += 1;
+        yield at;
+      }
+      yield* deadlines.slice(next);
     },
     explain: (state, now) => {
       const { chains, qualifying } = analyse(state, now);

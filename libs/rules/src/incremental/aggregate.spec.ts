@@ -185,6 +185,21 @@ describe('pruneBuckets', () => {
     );
   });
 
+  it('keeps the hour the clock is about to fall back into (Pacific/Chatham, 03:45 back to 02:45)', () => {
+    const spec = specOf({ count: { gt: 0 }, window: { lastHours: 1 } }, 'Pacific/Chatham');
+    const state = applyEvent({
+      state: undefined,
+      spec,
+      event: trackEvent('Order Completed', '2024-04-06T12:45:00Z'), // 02:30 +13:45
+    });
+    // At 03:30 +13:45 the hour 02:00 is not in the window, but 02:45 +12:45 comes in 15 minutes.
+    expect(pruneBuckets({ state, spec, now: Date.parse('2024-04-06T13:45:00Z') })).toBe(state);
+    // Once the clock has passed 03:00 again, the hour 02:00 never comes back.
+    expect(pruneBuckets({ state, spec, now: Date.parse('2024-04-06T14:15:00Z') })).toEqual({
+      buckets: {},
+    });
+  });
+
   it('keeps enough buckets for the longest window sharing the spec', () => {
     const spec = specOf({ count: { gt: 0 }, window: { lastMonths: 1 } });
     expect(spec.bucketing).toEqual({ unit: 'day', timeZone: 'UTC', retain: 32 });

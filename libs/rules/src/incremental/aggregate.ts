@@ -12,7 +12,7 @@ import {
   type RuleEvent,
 } from './state';
 import { canonicalJson, elementsOf, resolveSegments } from '../language/values';
-import { bucketIndex } from '../time/buckets';
+import { bucketIndex, lowestBucketFrom } from '../time/buckets';
 import { windowRangeAt, type WindowPlan } from '../time/windows';
 
 // Incremental event aggregates: folding one event into a spec's buckets, dropping buckets no
@@ -131,9 +131,9 @@ export function foldAggregateEvent({
 }
 
 /**
- * Drops the buckets no window using the spec can reach at `now` or later (windows only move
- * forward); returns the state it was given when nothing is dropped. Unbucketed (all-time,
- * range) state is never pruned.
+ * Drops the buckets no window using the spec can reach at `now` or later (windows move forward,
+ * except where the clock soon falls back into an earlier bucket); returns the state it was given
+ * when nothing is dropped. Unbucketed (all-time, range) state is never pruned.
  */
 export function pruneBuckets({
   state,
@@ -146,7 +146,7 @@ export function pruneBuckets({
 }): AggregateState | undefined {
   const bucketing = spec.bucketing;
   if (state === undefined || !isSlidingBucketing(bucketing)) return state;
-  const oldest = bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1;
+  const oldest = lowestBucketFrom(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1;
   const kept = Object.entries(state.buckets).filter(([key]) => Number(key) >= oldest);
   return kept.length === Object.keys(state.buckets).length
     ? state

@@ -127,6 +127,49 @@ describe('nextChangeAt', () => {
     ).toBe(expected);
   });
 
+  describe('across the Pacific/Chatham fall-back (03:45 +13:45 becomes 02:45 +12:45, at 14:00Z)', () => {
+    // Hour buckets are wall-clock hours: the clock reads 02:45 to 03:45 twice, so the hour
+    // 03:00 is followed by the hour 02:00 again for 15 minutes, then 03:00 again.
+    const lastHour = {
+      timeZone: 'Pacific/Chatham',
+      condition: { event: { name: 'Visit', count: { gte: 1 }, window: { lastHours: 1 } } },
+    };
+    it.each<[string, string, string, string | undefined]>([
+      [
+        'leaves the current hour when the clock falls back into the previous one',
+        '2024-04-06T13:25:00Z', // 03:10 +13:45
+        '2024-04-06T13:30:00Z',
+        '2024-04-06T14:00:00.000Z',
+      ],
+      [
+        'comes back when the clock falls back into the hour of the event',
+        '2024-04-06T12:50:00Z', // 02:35 +13:45
+        '2024-04-06T13:20:00Z',
+        '2024-04-06T14:00:00.000Z',
+      ],
+      [
+        'leaves at the first 03:00, not the second',
+        '2024-04-06T12:50:00Z',
+        '2024-04-06T13:00:00Z',
+        '2024-04-06T13:15:00.000Z',
+      ],
+      [
+        'comes back at the second 03:00 after falling back',
+        '2024-04-06T13:25:00Z',
+        '2024-04-06T14:05:00Z', // 02:50 +12:45
+        '2024-04-06T14:15:00.000Z',
+      ],
+      [
+        'leaves for good at 04:00',
+        '2024-04-06T13:25:00Z',
+        '2024-04-06T14:20:00Z', // 03:05 +12:45
+        '2024-04-06T15:15:00.000Z',
+      ],
+    ])('%s', (_name, visitedAt, now, expected) => {
+      expect(next(lastHour, [visit(visitedAt)], now)).toBe(expected);
+    });
+  });
+
   it('emits the next change of a contact for an account rule', () => {
     const rule = ruleFromJson({
       audience: 'AUDIENCE_ACCOUNTS',

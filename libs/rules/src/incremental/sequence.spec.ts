@@ -112,11 +112,25 @@ describe('sequences', () => {
     expect(check(sequenceRule(sequence), events, '2024-05-03T12:00:00Z')).toBe(expected);
   });
 
+  it('takes both passes of an hour repeated by a fall-back as that hour (Pacific/Chatham)', () => {
+    // 03:44:59 +13:45 and 03:00 +12:45 are both in the hour 03:00; 02:45 +12:45 is not.
+    const events = [
+      e('A', '2024-04-06T13:59:59.999Z'),
+      e('A', '2024-04-06T14:00:00Z'),
+      e('B', '2024-04-06T14:15:00Z'),
+    ];
+    const json = {
+      timeZone: 'Pacific/Chatham',
+      ...sequenceRule({ ...twoSteps, window: { lastHours: 1 } }),
+    };
+    expect(check(json, events, '2024-04-06T14:20:00Z')).toBe(true);
+    expect(check(json, events.slice(1), '2024-04-06T14:20:00Z')).toBe(false);
+  });
+
   it('finds chains through a sliding maximum of chain starts', () => {
     const chains = completeChains({
       steps: [[0, 10, 20], [15, 25], [30]],
-      from: -Infinity,
-      to: Infinity,
+      covers: () => true,
       shape: { maxGap: 10, within: undefined, followUpWithin: undefined },
     });
     expect(chains).toEqual([{ start: 20, end: 30 }]);
@@ -234,6 +248,24 @@ describe('sequence state', () => {
     expect(
       applySequenceEvent({ state: undefined, spec, event: e('C', '2024-05-01T00:00:00Z') }),
     ).toBeUndefined();
+  });
+
+  it('keeps occurrences of the hour the clock is about to fall back into (Pacific/Chatham)', () => {
+    const chatham = sequenceSpecOf({
+      sequence: condition as NonNullable<typeof condition>,
+      timeZone: 'Pacific/Chatham',
+    });
+    const state = applySequenceEvent({
+      state: undefined,
+      spec: chatham,
+      event: e('A', '2024-04-06T11:45:00Z'), // 01:30 +13:45
+    });
+    // At 03:30 +13:45 the window (hours 02:00 and 03:00) no longer holds 01:00, but from 02:45
+    // +12:45 on it holds 01:00 and 02:00 again.
+    expect(pruneSequence({ state, spec: chatham, now: at('2024-04-06T13:45:00Z') })).toBe(state);
+    expect(
+      pruneSequence({ state, spec: chatham, now: at('2024-04-06T14:15:00Z') })?.steps[0],
+    ).toEqual([]);
   });
 
   it('drops occurrences the window can no longer reach', () => {

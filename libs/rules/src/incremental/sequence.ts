@@ -1,7 +1,7 @@
 import { checkEvent } from './aggregate';
 import { compiledSpec } from './compiled-spec';
 import { isSlidingBucketing, type RuleEvent, type SequenceSpec, type SequenceState } from './state';
-import { bucketIndex, bucketStart } from '../time/buckets';
+import { bucketIndex, lowestBucketFrom } from '../time/buckets';
 
 // Sequences: the most recent occurrences of each step (and of the follow-up event) are kept,
 // at most `occurrenceCap` per list; occurrences older than every window using the spec are
@@ -74,15 +74,11 @@ export function pruneSequence({
 }): SequenceState | undefined {
   const bucketing = spec.bucketing;
   if (state === undefined || !isSlidingBucketing(bucketing)) return state;
-  const oldest = bucketStart(
-    bucketing.unit,
-    bucketIndex(bucketing.unit, now, bucketing.timeZone) - bucketing.retain + 1,
-    bucketing.timeZone,
-  );
+  const { unit, timeZone } = bucketing;
+  const oldest = lowestBucketFrom(unit, now, timeZone) - bucketing.retain + 1;
   const keep = (list: readonly number[]): readonly number[] => {
-    const index = list.findIndex((instant) => instant >= oldest);
-    if (index === 0 || list.length === 0) return list;
-    return index === -1 ? [] : list.slice(index);
+    const kept = list.filter((instant) => bucketIndex(unit, instant, timeZone) >= oldest);
+    return kept.length === list.length ? list : kept;
   };
   const steps = state.steps.map(keep);
   const followUps = keep(state.followUps);
@@ -106,23 +102,21 @@ export interface Chain {
 }
 
 /**
- * Every last-step occurrence in [from, to) that ends a valid chain, with the latest start of
- * such a chain. Steps must be strictly increasing in time, within `maxGap` of each other and
- * within `within` from first to last; the latest start is the best for both limits and for the
- * window, so it decides. Linear in the number of occurrences (a sliding-window maximum).
+ * Every last-step occurrence the window `covers` that ends a valid chain of covered occurrences,
+ * with the latest start of such a chain. Steps must be strictly increasing in time, within
+ * `maxGap` of each other and within `within` from first to last; the latest start is the best
+ * for both limits, so it decides. Linear in the number of occurrences (a sliding-window maximum).
  */
 export function completeChains({
   steps,
-  from,
-  to,
+  covers,
   shape,
 }: {
   steps: readonly (readonly number[])[];
-  from: number;
-  to: number;
+  covers: (instant: number) => boolean;
   shape: ChainShape;
 }): Chain[] {
-  const inWindow = steps.map((list) => list.filter((instant) => instant >= from && instant < to));
+  const inWindow = steps.map((list) => list.filter(covers));
   let times: readonly number[] = inWindow[0] ?? [];
   let starts: (number | undefined)[] = [...times];
   for (let step = 1; step < inWindow.length; step += 1) {

@@ -1,3 +1,4 @@
+import type { JsonObject } from '@bufbuild/protobuf';
 import type { Rule } from '@shoal/contracts';
 import fc from 'fast-check';
 import { applyEventToState, pruneState } from '../incremental/apply';
@@ -10,6 +11,7 @@ import {
   INTERESTING_STARTS,
   TEST_LIMITS,
   TIME_ZONES,
+  TRANSITIONS_2024,
   JOURNEY_EVENTS,
   arbArrivals,
   arbFacts,
@@ -267,5 +269,95 @@ describe('nextChangeAt', () => {
       { numRuns: RUNS },
     );
     expect(changes).toBeGreaterThan(instants * 0.15);
+  });
+});
+
+describe('hour and day windows across DST transitions', () => {
+  const HOUR = 3_600_000;
+  const QUARTER = 15 * 60_000;
+  const window: fc.Arbitrary<JsonObject> = fc.oneof(
+    fc.record({ lastHours: fc.integer({ min: 1, max: 3 }) }),
+    fc.record({ lastDays: fc.integer({ min: 1, max: 2 }) }),
+    fc.record({ calendar: fc.record({ day: fc.integer({ min: -1, max: 0 }) }) }),
+  );
+  const condition: fc.Arbitrary<JsonObject> = fc.oneof(
+    fc
+      .tuple(
+        fc.constantFrom(...JOURNEY_EVENTS),
+        fc.constantFrom<JsonObject>({ gte: 1 }, { gte: 2 }, { eq: 0 }),
+        window,
+      )
+      .map(([name, count, span]) => ({ event: { name, count, window: span } })),
+    window.map((span) => ({
+      sequence: { steps: [{ event: 'cart' }, { event: 'order' }], window: span },
+    })),
+  );
+  const around = fc.constantFrom(...TRANSITIONS_2024).chain(({ timeZone, at }) =>
+    fc.record({
+      transition: fc.constant(at),
+      timeZone: fc.constant(timeZone),
+      condition,
+      arrivals: fc
+        .array(
+          fc.record({
+            offset: fc.integer({ min: -4 * HOUR, max: 3 * HOUR }),
+            late: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 * HOUR })),
+            name: fc.constantFrom(...JOURNEY_EVENTS),
+          }),
+          { minLength: 1, maxLength: 8 },
+        )
+        .map((items) =>
+          items
+            .map(({ offset, late, name }) => ({
+              arrivedAt: at + offset,
+              event: { name, timestamp: at + offset - late, properties: {} },
+            }))
+            .sort((a, b) => a.arrivedAt - b.arrivedAt),
+        ),
+      fractions: fc.array(fraction, { minLength: 8, maxLength: 8 }),
+    }),
+  );
+  const noFacts: SubjectFacts = { traits: {}, tags: [], lists: [], segments: {} };
+
+  it(`agrees with the oracle at every quarter hour near the transition until each next change, which is exact (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(around, ({ transition, timeZone, condition: json, arrivals, fractions }) => {
+        const rule = ruleFromJson({ timeZone, condition: json });
+        const predicate = compile({ rule, limits: TEST_LIMITS });
+        const valueAt = (history: SubjectHistory, now: number): boolean =>
+          oracle({ rule, history, now, limits: TEST_LIMITS });
+        replay({
+          rule,
+          facts: noFacts,
+          arrivals,
+          checkpoint: (index, from, until) =>
+            Math.floor(from + (fractions[index] ?? 0) * Math.min(until - from, 6 * HOUR)),
+          check: ({ state, history }, start) => {
+            let now = start;
+            for (let hop = 0; hop < 3; hop += 1) {
+              const value = valueAt(history, now);
+              expect(predicate(state, now)).toBe(value);
+              const change = nextChange({ rule, state, now, limits: TEST_LIMITS });
+              const horizon = change?.at ?? now + 2 * 24 * HOUR;
+              // Offsets here are whole quarter hours, so every bucket starts on a quarter hour:
+              // nothing may change at any quarter hour near the transition before `horizon`.
+              const first = Math.max(now, transition - 4 * HOUR);
+              const last = Math.min(horizon - 1, transition + 4 * HOUR);
+              for (
+                let at = Math.floor(first / QUARTER) * QUARTER + QUARTER;
+                at <= last;
+                at += QUARTER
+              )
+                expect([at, valueAt(history, at)]).toEqual([at, value]);
+              expect(valueAt(history, horizon - 1)).toBe(value);
+              if (change === undefined || !change.certain) return;
+              expect(valueAt(history, change.at)).toBe(!value);
+              now = change.at;
+            }
+          },
+        });
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

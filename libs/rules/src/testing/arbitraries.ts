@@ -1,4 +1,5 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import { Temporal } from '@js-temporal/polyfill';
 import { RuleSchema, type Rule } from '@shoal/contracts';
 import fc from 'fast-check';
 import type { RuleLimits } from '../language/limits';
@@ -45,6 +46,24 @@ export const INTERESTING_STARTS = [
   '2024-02-28T06:00:00Z',
   '2023-06-15T00:00:00Z',
 ].map((text) => Date.parse(text));
+
+/** A change of a zone's offset from UTC. */
+export interface ZoneTransition {
+  readonly timeZone: string;
+  readonly at: number;
+}
+
+/** Every offset change of TIME_ZONES in 2024 (found by Temporal, not by the code under test). */
+export const TRANSITIONS_2024: readonly ZoneTransition[] = TIME_ZONES.flatMap((timeZone) => {
+  const found: ZoneTransition[] = [];
+  let at = Temporal.ZonedDateTime.from({ timeZone, year: 2024, month: 1, day: 1 });
+  for (;;) {
+    const next = at.getTimeZoneTransition('next');
+    if (next === null || next.year > 2024) return found;
+    found.push({ timeZone, at: next.epochMilliseconds });
+    at = next;
+  }
+});
 
 /** Small caps so that property tests reach them. */
 export const TEST_LIMITS: Partial<RuleLimits> = { distinctValuesCap: 3, sequenceOccurrenceCap: 3 };

@@ -2,7 +2,7 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import { readDateValue, utcMs, type CivilDate } from '../language/dates';
 import { assertNever } from '../language/errors';
 import { DAY_MS, HOUR_MS, MINUTE_MS, civilFromDayIndex, dayIndexFromCivil } from './calendar';
-import { instantFromWall, wallTime, zoneOffset } from './zone';
+import { instantFromWall, nextOffsetChange, wallTime, zoneOffset } from './zone';
 
 // Buckets: the minutes, wall-clock hours and calendar periods of a zone that event aggregates
 // and windows are counted in, and the instants at which dates and wall-clock readings start.
@@ -19,7 +19,12 @@ export type CalendarUnit = 'day' | 'week' | 'month' | 'quarter' | 'year';
  */
 export type BucketUnit = 'minute' | 'hour' | CalendarUnit;
 
-/** Which bucket of `unit` an instant falls in (an integer that grows with time). */
+/**
+ * Which bucket of `unit` an instant falls in: an integer that grows with time, except where a
+ * clock falls back across a bucket boundary (Pacific/Chatham goes from 03:45 back to 02:45, so
+ * its hour 03:00 is followed by 02:00 again for a quarter of an hour; a few zones fall back two
+ * or three hours). Days and longer periods have not gone back in any zone since 2011.
+ */
 export function bucketIndex(unit: BucketUnit, instant: number, timeZone: string): number {
   if (unit === 'minute') return Math.floor(instant / MINUTE_MS);
   const wall = wallTime(timeZone, instant);
@@ -67,25 +72,58 @@ function bucketWallStart(unit: Exclude<BucketUnit, 'minute'>, index: number): nu
   }
 }
 
-const ZONE_REACH_MS = 15 * HOUR_MS;
+/** More than any offset from UTC a zone has had. */
+const ZONE_REACH_MS = 16 * HOUR_MS;
 
-/** The first instant that falls in bucket `index` of `unit` or a later one. */
+/**
+ * The first instant that falls in bucket `index` of `unit` or a later one: walking from before
+ * any clock could read the bucket's start, through each offset change on the way.
+ */
 export function bucketStart(unit: BucketUnit, index: number, timeZone: string): number {
   if (unit === 'minute') return index * MINUTE_MS;
-  const wall = bucketWallStart(unit, index);
-  const guess = wall - zoneOffset(timeZone, wall - zoneOffset(timeZone, wall));
-  const reached = (instant: number): boolean => bucketIndex(unit, instant, timeZone) >= index;
-  if (reached(guess) && !reached(guess - 1)) return guess;
-  let low = wall - ZONE_REACH_MS;
-  let high = wall + ZONE_REACH_MS;
-  while (reached(low)) low -= ZONE_REACH_MS;
-  while (!reached(high)) high += ZONE_REACH_MS;
-  while (high - low > 1) {
-    const middle = Math.floor((low + high) / 2);
-    if (reached(middle)) high = middle;
-    else low = middle;
+  let at = bucketWallStart(unit, index) - ZONE_REACH_MS;
+  while (bucketIndex(unit, at, timeZone) >= index) at -= ZONE_REACH_MS;
+  do at = bucketReachedAfter(unit, index, at, timeZone);
+  while (bucketIndex(unit, at, timeZone) < index);
+  return at;
+}
+
+/**
+ * The first instant after `from` at which the bucket index of `unit` reaches `index` (greater
+ * than the index at `from`) if the zone's offset stays as it is at `from`; or the zone's first
+ * offset change before that, after which the index may have jumped either way and the caller
+ * must ask again.
+ */
+export function bucketReachedAfter(
+  unit: BucketUnit,
+  index: number,
+  from: number,
+  timeZone: string,
+): number {
+  if (unit === 'minute') return index * MINUTE_MS;
+  const reached = bucketWallStart(unit, index) - zoneOffset(timeZone, from);
+  return nextOffsetChange(timeZone, from, reached) ?? reached;
+}
+
+/**
+ * How soon after an instant a fall-back can take the clock into an earlier bucket: within the
+ * length of the fall-back, at most three hours since 2020 (seven hours since 1970, in
+ * Antarctica/Vostok), so a day covers every one.
+ */
+export const FALL_BACK_REACH_MS = DAY_MS;
+
+/** The lowest bucket index of `unit` at `now` or later (lower than now's when the clock soon falls back). */
+export function lowestBucketFrom(unit: BucketUnit, now: number, timeZone: string): number {
+  let lowest = bucketIndex(unit, now, timeZone);
+  if (unit === 'minute') return lowest;
+  for (
+    let change = nextOffsetChange(timeZone, now, now + FALL_BACK_REACH_MS);
+    change !== undefined;
+    change = nextOffsetChange(timeZone, change, now + FALL_BACK_REACH_MS)
+  ) {
+    lowest = Math.min(lowest, bucketIndex(unit, change, timeZone));
   }
-  return high;
+  return lowest;
 }
 
 /** The zone's calendar date at an instant. */

@@ -1,7 +1,14 @@
 import type { CalendarPeriod, Window } from '@shoal/contracts';
 import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
-import { bucketIndex, bucketStart, type BucketUnit, type CalendarUnit } from './buckets';
+import {
+  FALL_BACK_REACH_MS,
+  bucketIndex,
+  bucketReachedAfter,
+  type BucketUnit,
+  type CalendarUnit,
+} from './buckets';
 import { addMonths, civilFromDayIndex, dayIndexFromCivil } from './calendar';
+import { nextOffsetChange } from './zone';
 
 // Windows: which buckets an event window covers as time passes, and how far back it reaches.
 
@@ -154,28 +161,73 @@ export function windowLeaveIndex(shape: SlidingShape, bucket: number): number {
   }
 }
 
+/** Whether an event at an instant is inside a window at `now`: its bucket is one the window covers. */
+export function windowCovers(
+  plan: WindowPlan,
+  now: number,
+  timeZone: string,
+): (instant: number) => boolean {
+  switch (plan.kind) {
+    case 'all':
+      return () => true;
+    case 'range':
+      return (instant) => plan.from <= instant && instant < plan.to;
+    case 'sliding': {
+      const [low, high] = windowRangeAt(plan, now, timeZone);
+      return (instant) => {
+        const bucket = bucketIndex(plan.unit, instant, timeZone);
+        return low <= bucket && bucket <= high;
+      };
+    }
+    default:
+      return assertNever(plan, 'window plan');
+  }
+}
+
+/** The first of ascending `values` greater than `value`. */
+function firstAbove(values: readonly number[], value: number): number | undefined {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((values[middle] as number) > value) high = middle;
+    else low = middle + 1;
+  }
+  return values[low];
+}
+
 /**
- * The instants after `now` at which one of these buckets enters or leaves a window. Bucket
- * indexes are compared first, so only buckets starting after `now` are turned into instants.
- * The current index is kept: where clocks fall back at a time that is no bucket boundary
- * (Pacific/Chatham, 03:45 to 02:45, in hour buckets), the current bucket starts again after `now`.
+ * The instants after `now`, ascending, at which alone a sliding window can come to cover a
+ * different set of these buckets: where the current bucket reaches the next index at which one
+ * of them enters or leaves the window, and where the zone's offset changes on the way (a clock
+ * that falls back brings an earlier bucket back). None for other windows.
  */
-export function windowChangeCandidates(
+export function* windowChanges(
   plan: WindowPlan,
   buckets: Iterable<number>,
   now: number,
   timeZone: string,
-): number[] {
-  if (plan.kind !== 'sliding') return [];
-  const current = bucketIndex(plan.unit, now, timeZone);
-  const indexes = new Set<number>();
+): Generator<number, void, undefined> {
+  if (plan.kind !== 'sliding') return;
+  const edges = new Set<number>();
   for (const bucket of new Set(buckets)) {
-    const enter = windowEnterIndex(plan.shape, bucket);
-    if (enter >= current) indexes.add(enter);
-    const leave = windowLeaveIndex(plan.shape, bucket);
-    if (leave >= current) indexes.add(leave);
+    edges.add(windowEnterIndex(plan.shape, bucket));
+    edges.add(windowLeaveIndex(plan.shape, bucket));
   }
-  return [...indexes].map((index) => bucketStart(plan.unit, index, timeZone));
+  const indexes = [...edges].sort((a, b) => a - b);
+  for (let at = now; ;) {
+    const current = bucketIndex(plan.unit, at, timeZone);
+    const target = firstAbove(indexes, current);
+    const next =
+      target === undefined
+        ? plan.unit === 'minute'
+          ? undefined
+          : nextOffsetChange(timeZone, at, at + FALL_BACK_REACH_MS)
+        : bucketReachedAfter(plan.unit, target, at, timeZone);
+    if (next === undefined) return;
+    yield next;
+    at = next;
+  }
 }
 
 /** How many days back a window can reach at most (for the retention limit); 0 when unbounded or fixed. */

@@ -1,5 +1,5 @@
 import { bucketIndex, bucketStart } from './buckets';
-import { canonicalTimeZone, instantFromWall, zoneOffset } from './zone';
+import { canonicalTimeZone, instantFromWall, nextOffsetChange, zoneOffset } from './zone';
 
 const at = (iso: string): number => Date.parse(iso);
 const iso = (instant: number): string => new Date(instant).toISOString();
@@ -23,6 +23,24 @@ describe('zone offsets', () => {
     expect(canonicalTimeZone('Etc/UTC')).toBe('UTC');
     expect(canonicalTimeZone('europe/berlin')).toBe('Europe/Berlin');
     expect(() => canonicalTimeZone('Mars/Olympus')).toThrow('unknown time zone');
+  });
+});
+
+describe('offset changes', () => {
+  it.each<[string, string, string, string | undefined]>([
+    ['Pacific/Chatham', '2024-03-30T00:00:00Z', '2024-04-30T00:00:00Z', '2024-04-06T14:00:00.000Z'],
+    [
+      'Australia/Lord_Howe',
+      '2024-10-05T15:29:59Z',
+      '2024-10-06T00:00:00Z',
+      '2024-10-05T15:30:00.000Z',
+    ],
+    ['Europe/Berlin', '2024-10-27T01:00:00Z', '2025-03-30T00:59:59.999Z', undefined],
+    ['Asia/Kolkata', '2024-01-01T00:00:00Z', '2025-01-01T00:00:00Z', undefined],
+    ['UTC', '2024-01-01T00:00:00Z', '2025-01-01T00:00:00Z', undefined],
+  ])('finds the first one in %s after %s up to %s', (zone, after, until, expected) => {
+    const change = nextOffsetChange(zone, at(after), at(until));
+    expect(change === undefined ? undefined : iso(change)).toBe(expected);
   });
 });
 

@@ -121,3 +121,33 @@ export function instantFromWall(timeZone: string, wall: number): number {
   if (exact.length > 0) return Math.min(...exact);
   return wall - Math.min(...offsets);
 }
+
+const OFFSET_SCAN_STEP_MS = 7 * DAY_MS;
+
+/**
+ * The first instant in (after, until] at which the zone's offset differs from its offset at
+ * `after`, or undefined. Offsets are compared a week apart and the change found by bisection,
+ * so, like the Temporal polyfill's transition search, this assumes no two transitions less than
+ * a week apart that cancel each other out.
+ */
+export function nextOffsetChange(
+  timeZone: string,
+  after: number,
+  until: number,
+): number | undefined {
+  if (timeZone === 'UTC') return undefined;
+  const offset = zoneOffset(timeZone, after);
+  for (let low = after; low < until;) {
+    let high = Math.min(low + OFFSET_SCAN_STEP_MS, until);
+    if (zoneOffset(timeZone, high) !== offset) {
+      while (high - low > 1) {
+        const middle = Math.floor((low + high) / 2);
+        if (zoneOffset(timeZone, middle) === offset) low = middle;
+        else high = middle;
+      }
+      return high;
+    }
+    low = high;
+  }
+  return undefined;
+}
