@@ -1,6 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
-import { nextChangeAt } from './next-change';
-import type { RuleEvent } from './state';
+import { nextChange, nextChangeAt } from './next-change';
+import { emptyState, type EvaluationState, type RuleEvent } from './state';
 import { ruleFromJson } from '../testing/arbitraries';
 import { stateAfter, trackEvent } from '../testing/replay';
 
@@ -170,27 +170,64 @@ describe('nextChangeAt', () => {
     });
   });
 
-  it('emits the next change of a contact for an account rule', () => {
-    const rule = ruleFromJson({
-      audience: 'AUDIENCE_ACCOUNTS',
-      condition: {
-        contacts: {
-          where: { event: { name: 'Visit', lastSeen: { withinLast: { days: 30 } } } },
-          count: { gte: 2 },
-        },
-      },
+  describe('account rules counting contacts', () => {
+    const DAY = 86_400_000;
+    const recentVisitor = { event: { name: 'Visit', lastSeen: { withinLast: { days: 30 } } } };
+    const birthdayToday = { trait: { path: 'birthday', anniversary: { withinNextDays: 0 } } };
+
+    function account(where: JsonObject, count: JsonObject, contacts: EvaluationState[]) {
+      const rule = ruleFromJson({
+        audience: 'AUDIENCE_ACCOUNTS',
+        condition: { contacts: { where, count } },
+      });
+      return { rule, state: stateAfter({ rule, events: [], init: { contacts } }) };
+    }
+
+    function visitors(visits: string[]): EvaluationState[] {
+      const rule = ruleFromJson({ condition: recentVisitor });
+      return visits.map((iso) => stateAfter({ rule, events: [visit(iso)] }));
+    }
+
+    function birthdays(dates: string[]): EvaluationState[] {
+      return dates.map((birthday) => emptyState({ traits: { birthday } }));
+    }
+
+    it('emits the next change of a contact', () => {
+      const { rule, state } = account(
+        recentVisitor,
+        { gte: 2 },
+        visitors(['2024-03-01T00:00:00Z', '2024-03-05T00:00:00Z']),
+      );
+      const instant = nextChangeAt({ rule, state, now: Date.parse('2024-03-10T00:00:00Z') });
+      expect(new Date(instant as number).toISOString()).toBe('2024-03-31T00:00:00.001Z');
     });
-    const contactRule = ruleFromJson({
-      condition: { event: { name: 'Visit', lastSeen: { withinLast: { days: 30 } } } },
+
+    it('follows hundreds of contacts leaving one by one to the one that changes the count', () => {
+      // 600 visits an hour apart: "at least 300" fails when the 301st oldest visit leaves the 30 days.
+      const first = Date.parse('2024-03-01T00:00:00Z');
+      const visits = Array.from({ length: 600 }, (_, index) =>
+        new Date(first + index * 3_600_000).toISOString(),
+      );
+      const { rule, state } = account(recentVisitor, { gte: 300 }, visitors(visits));
+      const change = nextChange({ rule, state, now: Date.parse('2024-03-26T00:00:00Z') });
+      expect(change).toEqual({ at: first + 300 * 3_600_000 + 30 * DAY + 1, certain: true });
     });
-    const contacts = ['2024-03-01T00:00:00Z', '2024-03-05T00:00:00Z'].map((iso) =>
-      stateAfter({ rule: contactRule, events: [visit(iso)] }),
-    );
-    const instant = nextChangeAt({
-      rule,
-      state: stateAfter({ rule, events: [], init: { contacts } }),
-      now: Date.parse('2024-03-10T00:00:00Z'),
+
+    it('has no next change when the count passes whatever it is, however often contacts change', () => {
+      const { rule, state } = account(birthdayToday, { gte: 0 }, birthdays(['1990-01-01']));
+      expect(nextChange({ rule, state, now: Date.parse('2024-03-10T00:00:00Z') })).toBeUndefined();
     });
-    expect(new Date(instant as number).toISOString()).toBe('2024-03-31T00:00:00.001Z');
+
+    it('settles for a re-check instant when contacts keep changing but never enough at once', () => {
+      const { rule, state } = account(
+        birthdayToday,
+        { gte: 2 },
+        birthdays(['1990-01-01', '1990-07-01']),
+      );
+      const now = Date.parse('2024-03-10T00:00:00Z');
+      const change = nextChange({ rule, state, now });
+      expect(change?.certain).toBe(false);
+      expect(change?.at).toBeGreaterThan(now + 365 * DAY);
+    });
   });
 });

@@ -127,7 +127,7 @@ describe('incremental evaluation against the oracle', () => {
     expect(matches).toBeLessThan(checks * 0.9);
   });
 
-  it(`agrees with the oracle for account rules counting their contacts (${ACCOUNT_RUNS} runs)`, () => {
+  it(`agrees with the oracle for account rules counting their contacts, and names their next change (${ACCOUNT_RUNS} runs)`, () => {
     const accounts = fc.constantFrom(...INTERESTING_STARTS).chain((base) =>
       fc.record({
         json: arbRuleJson({ base, depth: 1, distinctCap: 3, accounts: true }),
@@ -161,7 +161,13 @@ describe('incremental evaluation against the oracle', () => {
           checkpoint: (index, from, until) =>
             Math.floor(from + (fractions[index] ?? 0) * (until - from)),
           check: ({ state, history }, now) => {
-            expect(predicate(state, now)).toBe(oracle({ rule, history, now, limits: TEST_LIMITS }));
+            const value = oracle({ rule, history, now, limits: TEST_LIMITS });
+            expect(predicate(state, now)).toBe(value);
+            const change = nextChange({ rule, state, now, limits: TEST_LIMITS });
+            if (change === undefined) return;
+            expect(predicate(state, change.at - 1)).toBe(value);
+            if (change.certain)
+              expect(oracle({ rule, history, now: change.at, limits: TEST_LIMITS })).toBe(!value);
           },
         });
       }),
