@@ -192,6 +192,7 @@ describe('state spec keys', () => {
       'loyalButLapsed',
       [
         '[1,"aggregate","count","Order Completed",[],"",["all"],"",0]',
+        '[1,"aggregate","count","Page Viewed",[],"",["all"],"",0]',
         '[1,"aggregate","numeric","Order Completed",[],"total",["all"],"",0]',
         '[1,"recency","Page Viewed",[],""]',
       ],

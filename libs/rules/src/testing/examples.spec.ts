@@ -53,6 +53,15 @@ describe('product examples', () => {
       expect(next('2024-04-10T09:00:00.001Z')).toBeUndefined();
     });
 
+    it('takes in a repeat buyer who never visited a page: not visiting in 40 days includes never', () => {
+      const orders = events.filter((event) => event.name === 'Order Completed');
+      const { at, next } = scenario(PRODUCT_EXAMPLES.loyalButLapsed, orders, {
+        marketing_consent: true,
+      });
+      expect(at('2024-03-20T00:00:00Z')).toBe(true);
+      expect(next('2024-03-20T00:00:00Z')).toBeUndefined();
+    });
+
     it('stays out without marketing consent or enough spend', () => {
       expect(
         scenario(PRODUCT_EXAMPLES.loyalButLapsed, events, { marketing_consent: false }).at(
