@@ -16,6 +16,7 @@ export {
   type CompiledRule,
   type Instant,
   type RulePredicate,
+  type RuleQuery,
 } from './evaluation/compile';
 export {
   checkSegmentReferences,

@@ -34,6 +34,14 @@ export interface CompiledRule {
   readonly root: CompiledCondition;
 }
 
+/** A question about a rule for one subject: the rule, the subject's evaluation state and an instant. */
+export interface RuleQuery {
+  readonly rule: Rule;
+  readonly state: EvaluationState;
+  readonly now: Instant;
+  readonly limits?: Partial<RuleLimits>;
+}
+
 /** The value of a rule for a subject's state at an instant. */
 export type RulePredicate = (state: EvaluationState, now: Instant) => boolean;
 

@@ -1,27 +1,15 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { RuleExplanationSchema, type Rule, type RuleExplanation } from '@shoal/contracts';
-import { compileRule, toMs, type Instant } from './compile';
-import type { RuleLimits } from '../language/limits';
+import { RuleExplanationSchema, type RuleExplanation } from '@shoal/contracts';
+import { compileRule, toMs, type RuleQuery } from './compile';
 import { nextChangeAt } from '../incremental/next-change';
-import type { EvaluationState } from '../incremental/state';
 
 /**
  * Why a rule matches or not for a subject at an instant: a tree mirroring the rule, each node
  * with its value and, for leaves, what was observed against what was needed
  * (e.g. "count of Order Completed in the last 90 days = 3 (needs > 1)").
  */
-export function explain({
-  rule,
-  state,
-  now,
-  limits,
-}: {
-  rule: Rule;
-  state: EvaluationState;
-  now: Instant;
-  limits?: Partial<RuleLimits>;
-}): RuleExplanation {
+export function explain({ rule, state, now, limits }: RuleQuery): RuleExplanation {
   const at = toMs(now);
   const { root } = compileRule({ rule, limits });
   const next = nextChangeAt({ rule, state, now: at, limits });

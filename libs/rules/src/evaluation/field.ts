@@ -180,15 +180,10 @@ export function compileField({
         `between ${show(min)} and ${show(max)}`,
       );
     }
-    case 'before':
-    case 'after':
-    case 'withinLast':
-    case 'withinNext':
-    case 'during':
-    case 'calendar':
-    case 'anniversary':
-    case 'afterTrait': {
-      if (!isTimeOperator(operator)) throw invalid(`${path}: not a time operator`);
+    case undefined:
+      throw invalid(`${path}: a field condition needs an operator`);
+    default: {
+      if (!isTimeOperator(operator)) return assertNever(operator, 'field operator');
       const timeTest = compileTimeTest({ operator, timeZone });
       return positive(
         (element, now, traits) => {
@@ -199,10 +194,6 @@ export function compileField({
         timeTest,
       );
     }
-    case undefined:
-      throw invalid(`${path}: a field condition needs an operator`);
-    default:
-      return assertNever(operator, 'field operator');
   }
 }
 

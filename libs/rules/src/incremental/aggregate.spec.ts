@@ -3,7 +3,7 @@ import { aggregateSpecOf } from './dependencies';
 import { RuleError } from '../language/errors';
 import { ruleFromJson } from '../testing/arbitraries';
 import { trackEvent } from '../testing/replay';
-import type { AggregateSpec } from './state';
+import type { AggregateSpec, AggregateState } from './state';
 import type { JsonObject } from '@bufbuild/protobuf';
 
 function specOf(event: JsonObject, timeZone = 'UTC'): AggregateSpec {
@@ -96,37 +96,27 @@ describe('applyEvent', () => {
     expect(state).toEqual(copy);
   });
 
-  it('keeps all-time aggregates as one running total', () => {
-    const allTime = specOf({ count: { gt: 0 } });
-    let state = applyEvent({
-      state: undefined,
-      spec: allTime,
-      event: trackEvent('Order Completed', '2001-01-01T00:00:00Z'),
-    });
-    state = applyEvent({
-      state,
-      spec: allTime,
-      event: trackEvent('Order Completed', '2024-01-01T00:00:00Z'),
-    });
-    expect(state?.buckets).toEqual({ all: { count: 2 } });
-  });
-
-  it('keeps only the events inside a fixed range', () => {
-    const range = specOf({
-      count: { gt: 0 },
-      window: { between: { from: { date: '2024-01-01' }, to: { date: '2024-02-01' } } },
-    });
-    let state = applyEvent({
-      state: undefined,
-      spec: range,
-      event: trackEvent('Order Completed', '2024-01-15T00:00:00Z'),
-    });
-    state = applyEvent({
-      state,
-      spec: range,
-      event: trackEvent('Order Completed', '2024-02-01T00:00:00Z'),
-    });
-    expect(state?.buckets).toEqual({ range: { count: 1 } });
+  it.each<[string, JsonObject, string[], JsonObject]>([
+    [
+      'keeps all-time aggregates as one running total',
+      {},
+      ['2001-01-01T00:00:00Z', '2024-01-01T00:00:00Z'],
+      { all: { count: 2 } },
+    ],
+    [
+      'keeps only the events inside a fixed range',
+      { window: { between: { from: { date: '2024-01-01' }, to: { date: '2024-02-01' } } } },
+      ['2024-01-15T00:00:00Z', '2024-02-01T00:00:00Z'],
+      { range: { count: 1 } },
+    ],
+  ])('%s', (_name, window, timestamps, buckets) => {
+    const spec = specOf({ count: { gt: 0 }, ...window });
+    const state = timestamps.reduce<AggregateState | undefined>(
+      (current, timestamp) =>
+        applyEvent({ state: current, spec, event: trackEvent('Order Completed', timestamp) }),
+      undefined,
+    );
+    expect(state?.buckets).toEqual(buckets);
   });
 
   it('stops remembering distinct values past the cap and marks the bucket', () => {

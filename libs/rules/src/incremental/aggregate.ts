@@ -1,7 +1,8 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import type { EventCondition } from '@shoal/contracts';
 import { compiledSpec } from './compiled-spec';
-import { RuleError, RuleErrorCode, assertNever } from '../language/errors';
+import { checkingEvent, type Fold } from './fold';
+import { assertNever } from '../language/errors';
 import { addToSum, mergeSums, sumValue, type ExactSum } from '../language/exact-sum';
 import {
   isSlidingBucketing,
@@ -23,15 +24,6 @@ const ALL_BUCKET = 'all';
 /** Windows of up to this many buckets are read by index; longer ones by scanning the buckets held. */
 const DIRECT_LOOKUP_SPAN = 400;
 const RANGE_BUCKET = 'range';
-
-export function checkEvent(event: RuleEvent): void {
-  if (!Number.isFinite(event.timestamp) || Math.abs(event.timestamp) >= 8.64e15) {
-    throw new RuleError(
-      RuleErrorCode.InvalidArgument,
-      `event "${event.name}" has no valid timestamp`,
-    );
-  }
-}
 
 /** The bucket key an instant falls in, or undefined when a range spec does not cover it. */
 function bucketKeyOf(bucketing: Bucketing, instant: number): string | undefined {
@@ -93,33 +85,8 @@ function accumulate(
   }
 }
 
-/**
- * Folds one event into an aggregate's state; an event that changes nothing (one the spec does
- * not count) leaves the state it was given, undefined included.
- */
-export function applyEvent({
-  state,
-  spec,
-  event,
-}: {
-  state: AggregateState | undefined;
-  spec: AggregateSpec;
-  event: RuleEvent;
-}): AggregateState | undefined {
-  checkEvent(event);
-  return foldAggregateEvent({ state, spec, event });
-}
-
-/** applyEvent for an event already checked (applyEventToState checks it once for every spec). */
-export function foldAggregateEvent({
-  state,
-  spec,
-  event,
-}: {
-  state: AggregateState | undefined;
-  spec: AggregateSpec;
-  event: RuleEvent;
-}): AggregateState | undefined {
+/** Folds one event (already checked) into an aggregate's state. */
+export const foldAggregateEvent: Fold<AggregateSpec, AggregateState> = ({ state, spec, event }) => {
   const { matches, property } = compiledSpec(spec);
   if (!matches(event)) return state;
   const key = bucketKeyOf(spec.bucketing, event.timestamp);
@@ -128,7 +95,13 @@ export function foldAggregateEvent({
   const next = accumulate(spec, property, previous, event);
   if (next === undefined || next === previous) return state;
   return { buckets: { ...state?.buckets, [key]: next } };
-}
+};
+
+/**
+ * Folds one event into an aggregate's state; an event that changes nothing (one the spec does
+ * not count) leaves the state it was given, undefined included.
+ */
+export const applyEvent = checkingEvent(foldAggregateEvent);
 
 /**
  * Drops the buckets no window using the spec can reach at `now` or later (windows move forward,

@@ -1,5 +1,4 @@
-import type { Rule } from '@shoal/contracts';
-import { compileRule, toMs, type Instant } from '../evaluation/compile';
+import { compileRule, toMs, type RuleQuery } from '../evaluation/compile';
 import type {
   CompiledCondition,
   CompiledContacts,
@@ -7,7 +6,6 @@ import type {
   CompiledLeaf,
 } from '../evaluation/condition';
 import { assertNever } from '../language/errors';
-import type { RuleLimits } from '../language/limits';
 import type { EvaluationState } from './state';
 
 // When a rule's value next changes with time alone: the instant a durable timer should fire.
@@ -41,17 +39,7 @@ interface Budget {
  * contact) is used up without a change (e.g. two anniversaries that never fall on the same day),
  * the answer is not `certain`: nothing changes before `at`, and the caller re-checks then.
  */
-export function nextChange({
-  rule,
-  state,
-  now,
-  limits,
-}: {
-  rule: Rule;
-  state: EvaluationState;
-  now: Instant;
-  limits?: Partial<RuleLimits>;
-}): NextChange | undefined {
+export function nextChange({ rule, state, now, limits }: RuleQuery): NextChange | undefined {
   const { root } = compileRule({ rule, limits });
   const budget: Budget = { steps: NEXT_CHANGE_MAX_STEPS + 2 * (state.contacts?.length ?? 0) };
   const start = toMs(now);
@@ -68,13 +56,8 @@ export function nextChange({
 }
 
 /** The instant of nextChange (certain or a re-check); undefined when the value never changes. */
-export function nextChangeAt(args: {
-  rule: Rule;
-  state: EvaluationState;
-  now: Instant;
-  limits?: Partial<RuleLimits>;
-}): number | undefined {
-  return nextChange(args)?.at;
+export function nextChangeAt(query: RuleQuery): number | undefined {
+  return nextChange(query)?.at;
 }
 
 /**

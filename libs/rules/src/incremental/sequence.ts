@@ -1,6 +1,6 @@
-import { checkEvent } from './aggregate';
 import { compiledSpec } from './compiled-spec';
-import { isSlidingBucketing, type RuleEvent, type SequenceSpec, type SequenceState } from './state';
+import { checkingEvent, type Fold } from './fold';
+import { isSlidingBucketing, type SequenceSpec, type SequenceState } from './state';
 import { bucketIndex, lowestBucketFrom } from '../time/buckets';
 
 // Sequences: the most recent occurrences of each step (and of the follow-up event) are kept,
@@ -17,33 +17,8 @@ function insertCapped(list: readonly number[], instant: number, cap: number): re
   return next.length > cap ? next.slice(next.length - cap) : next;
 }
 
-/**
- * Folds one event into a sequence's state (it may match several steps and the follow-up); an
- * event that changes nothing leaves the state it was given, undefined included.
- */
-export function applySequenceEvent({
-  state,
-  spec,
-  event,
-}: {
-  state: SequenceState | undefined;
-  spec: SequenceSpec;
-  event: RuleEvent;
-}): SequenceState | undefined {
-  checkEvent(event);
-  return foldSequenceEvent({ state, spec, event });
-}
-
-/** applySequenceEvent for an event already checked. */
-export function foldSequenceEvent({
-  state,
-  spec,
-  event,
-}: {
-  state: SequenceState | undefined;
-  spec: SequenceSpec;
-  event: RuleEvent;
-}): SequenceState | undefined {
+/** Folds one event (already checked) into a sequence's state. */
+export const foldSequenceEvent: Fold<SequenceSpec, SequenceState> = ({ state, spec, event }) => {
   const matchers = compiledSpec(spec);
   let changed = false;
   const steps = matchers.steps.map((matches, index) => {
@@ -60,7 +35,13 @@ export function foldSequenceEvent({
     followUps = next;
   }
   return changed ? { steps, followUps } : state;
-}
+};
+
+/**
+ * Folds one event into a sequence's state (it may match several steps and the follow-up); an
+ * event that changes nothing leaves the state it was given, undefined included.
+ */
+export const applySequenceEvent = checkingEvent(foldSequenceEvent);
 
 /** Drops occurrences older than any window using the spec can reach at `now` or later. */
 export function pruneSequence({

@@ -120,32 +120,27 @@ export function inLastMonths(instant: number, count: number, now: number, zone: 
   return between(first, dateAt(instant, zone), today, compare);
 }
 
-/** Whether the clock's hour at `instant` is the current hour of the zone or one of the `count` − 1 before. */
-export function inLastHours(instant: number, count: number, now: number, zone: string): boolean {
-  const hour = (at: number): Temporal.PlainDateTime =>
-    clock(at, zone).toPlainDateTime().round({ smallestUnit: 'hour', roundingMode: 'floor' });
-  const current = hour(now);
+/**
+ * Whether `instant` is in the current hour (or minute) of the clock or one of the `count` − 1
+ * before it, by what the clock reads; minutes are read on the UTC clock.
+ */
+export function inLastClockUnits(
+  unit: 'minute' | 'hour',
+  instant: number,
+  count: number,
+  now: number,
+  zone: string,
+): boolean {
+  const reading = (at: number): Temporal.PlainDateTime =>
+    clock(at, unit === 'minute' ? 'UTC' : zone)
+      .toPlainDateTime()
+      .round({ smallestUnit: unit, roundingMode: 'floor' });
+  const current = reading(now);
   return between(
-    current.subtract({ hours: count - 1 }),
-    hour(instant),
+    current.subtract(unit === 'minute' ? { minutes: count - 1 } : { hours: count - 1 }),
+    reading(instant),
     current,
     Temporal.PlainDateTime.compare,
-  );
-}
-
-/** Whether `instant` is in the current UTC minute or one of the `count` − 1 before. */
-export function inLastMinutes(instant: number, count: number, now: number): boolean {
-  const minute = (at: number): Temporal.Instant =>
-    Temporal.Instant.fromEpochMilliseconds(Math.floor(at)).round({
-      smallestUnit: 'minute',
-      roundingMode: 'floor',
-    });
-  const current = minute(now);
-  return between(
-    current.subtract({ minutes: count - 1 }),
-    minute(instant),
-    current,
-    Temporal.Instant.compare,
   );
 }
 

@@ -15,6 +15,7 @@ import {
 } from '@shoal/contracts';
 import type { RuleEvent } from '../incremental/state';
 import { parseCivilDate, readDateValue, type CivilDate } from '../language/dates';
+import { compareNumber } from '../language/comparison';
 import { RuleError, RuleErrorCode } from '../language/errors';
 import { exactSumOf } from '../language/exact-sum';
 import { resolveLimits, type RuleLimits } from '../language/limits';
@@ -23,8 +24,7 @@ import {
   anniversaryWithin,
   inCalendarPeriod,
   inLastDays,
-  inLastHours,
-  inLastMinutes,
+  inLastClockUnits,
   inLastMonths,
   instantOf,
   startOfDay,
@@ -34,9 +34,9 @@ import {
 // evaluation code with the incremental path (no buckets, no compiled operators, no chain DP)
 // and none of its time arithmetic: zone offsets, calendar periods and windows come from
 // Temporal (./calendar). It only shares the primitives that define the semantics: path
-// resolution, which strings are dates, canonical JSON and exact summation. It is the oracle the
-// property tests compare compile/applyEvent/nextChangeAt with, so it is written to be obviously
-// right, not fast.
+// resolution, which strings are dates, canonical JSON, exact summation and numeric comparison.
+// It is the oracle the property tests compare compile/applyEvent/nextChangeAt with, so it is
+// written to be obviously right, not fast.
 
 /** Everything about a subject the oracle needs: current facts and every event ever received. */
 export interface SubjectHistory {
@@ -116,25 +116,7 @@ function holds(condition: Condition, subject: SubjectHistory, ctx: Ctx): boolean
 }
 
 function compare(operator: Comparison['operator'] | undefined, value: number | undefined): boolean {
-  if (value === undefined || operator === undefined) return false;
-  switch (operator.case) {
-    case 'eq':
-      return value === operator.value;
-    case 'ne':
-      return value !== operator.value;
-    case 'gt':
-      return value > operator.value;
-    case 'gte':
-      return value >= operator.value;
-    case 'lt':
-      return value < operator.value;
-    case 'lte':
-      return value <= operator.value;
-    case 'between':
-      return value >= operator.value.min && value <= operator.value.max;
-    case undefined:
-      return false;
-  }
+  return operator?.case !== undefined && compareNumber(operator, value);
 }
 
 // ---- fields -------------------------------------------------------------------------------
@@ -198,20 +180,14 @@ function fieldHolds(
           [0, 1].includes(order(x, valueToJson(op.value.min)) ?? NaN) &&
           [0, -1].includes(order(x, valueToJson(op.value.max)) ?? NaN),
       );
-    case 'before':
-    case 'after':
-    case 'withinLast':
-    case 'withinNext':
-    case 'during':
-    case 'calendar':
-    case 'anniversary':
-    case 'afterTrait':
+    case undefined:
+      return false;
+    default:
+      // A time operator: the value must be an instant that passes it.
       return some((x) => {
         const instant = instantIn(x, ctx);
         return instant !== undefined && instantHolds(op, instant, traits, ctx);
       });
-    case undefined:
-      return false;
   }
 }
 
@@ -303,9 +279,9 @@ function inWindow(window: Window | undefined, instant: number, ctx: Ctx): boolea
     case undefined:
       return true;
     case 'lastMinutes':
-      return inLastMinutes(instant, span.value, ctx.now);
+      return inLastClockUnits('minute', instant, span.value, ctx.now, ctx.zone);
     case 'lastHours':
-      return inLastHours(instant, span.value, ctx.now, ctx.zone);
+      return inLastClockUnits('hour', instant, span.value, ctx.now, ctx.zone);
     case 'lastDays':
       return inLastDays(instant, span.value, ctx.now, ctx.zone);
     case 'lastWeeks':
