@@ -10,6 +10,8 @@ import { service as healthService } from 'grpc-health-check';
 import { ProfileService } from '@shoal/contracts';
 import {
   GrpcCallError,
+  DomainError,
+  ErrorKind,
   GrpcServer,
   type GrpcServiceHandlers,
   Metrics,
@@ -40,6 +42,12 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
 
   const handlers: GrpcServiceHandlers<typeof ProfileService> = {
     async getProfile(request, context) {
+      if (request.profileId.startsWith('echo:')) {
+        // the way a handler naturally reports a missing id: echoing it
+        throw new DomainError(ErrorKind.NotFound, 'NOT_FOUND', `no profile ${request.profileId}`, [
+          { field: 'profileId', description: `${request.profileId} does not exist` },
+        ]);
+      }
       if (request.profileId === 'slow') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5_000);
@@ -74,7 +82,7 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
       SHOAL_ENV: 'test',
     });
     server = new GrpcServer(
-      { host: '127.0.0.1', port: 0, maxMessageBytes: 64 * 1024 },
+      { host: '127.0.0.1', port: 0, maxMessageBytes: 1024 * 1024 },
       verifier,
       logger,
       new Metrics('grpc-test'),
@@ -214,8 +222,21 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   });
 
   it('refuses a request over the size limit with RESOURCE_EXHAUSTED', async () => {
-    const error = await failureOf(client(token).getProfile({ profileId: 'x'.repeat(100 * 1024) }));
+    const error = await failureOf(client(token).getProfile({ profileId: 'x'.repeat(1100 * 1024) }));
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('answers promptly with a bounded NOT_FOUND when the missing id is huge', async () => {
+    const error = await failureOf(
+      client(token).getProfile(
+        { profileId: `echo:${'x'.repeat(1_000_000)}` },
+        { deadlineMs: 5_000 },
+      ),
+    );
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+    expect(error.details.length).toBeLessThan(1_024);
+    expect(error.violations[0]?.field).toBe('profileId');
+    expect(error.violations[0]?.description.length).toBeLessThan(1_024);
   });
 
   it('answers the standard health check without a token', async () => {
