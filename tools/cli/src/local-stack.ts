@@ -26,15 +26,16 @@ export class LocalStack {
       KAFKA_BROKERS: kafkaBrokers.join(','),
       KAFKA_PARTITIONS: '3',
       MONGO_URL: mongoUrl,
-      AUTH_JWKS_FILE: keys.jwksFile,
-      SERVICE_TOKEN_KEY_FILE: keys.signingKeyFile,
+      AUTH_JWKS_FILE: keys.userJwksFile,
+      SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
+      SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
     };
   }
 
-  /** A user token signed with the development key, as an identity provider would issue it. */
+  /** A user token signed with the development user key, as an identity provider would issue it. */
   async token(subject: string, groups: readonly string[], ttlSeconds: number): Promise<string> {
     const keys = await ensureDevKeys(this.keysDir);
-    return signToken(await loadSigningKey(keys.signingKeyFile), {
+    return signToken(await loadSigningKey(keys.userSigningKeyFile), {
       subject,
       groups,
       issuer: 'shoal',

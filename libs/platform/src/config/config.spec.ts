@@ -58,8 +58,17 @@ describe('service configuration', () => {
     ).toEqual(['KAFKA_SASL_PASSWORD']);
   });
 
-  it('requires a service signing key in production', () => {
-    expect(problemsOf({ ...minimal, SHOAL_ENV: 'production' })).toEqual(['SERVICE_TOKEN_KEY_FILE']);
+  it('requires a service signing key and the service key set in production', () => {
+    expect(problemsOf({ ...minimal, SHOAL_ENV: 'production' })).toEqual([
+      'SERVICE_TOKEN_KEY_FILE',
+      'SERVICE_TOKEN_JWKS_FILE',
+    ]);
+  });
+
+  it('refuses a service token issuer equal to the user token issuer', () => {
+    expect(problemsOf({ ...minimal, AUTH_ISSUER: 'acme', SERVICE_TOKEN_ISSUER: 'acme' })).toEqual([
+      'SERVICE_TOKEN_ISSUER',
+    ]);
   });
 
   it('says which variable is wrong in the error message', () => {
