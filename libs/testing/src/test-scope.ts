@@ -66,6 +66,7 @@ export class TestScope {
       AUTH_JWKS_FILE: this.infra.keys.userJwksFile,
       SERVICE_TOKEN_JWKS_FILE: this.infra.keys.serviceJwksFile,
       SERVICE_TOKEN_KEY_FILE: this.infra.keys.serviceSigningKeyFile,
+      PAGE_TOKEN_SECRET_FILE: this.infra.keys.pageTokenSecretFile,
       ...overrides,
     };
   }

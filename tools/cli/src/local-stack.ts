@@ -29,6 +29,7 @@ export class LocalStack {
       AUTH_JWKS_FILE: keys.userJwksFile,
       SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
       SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
+      PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
     };
   }
 

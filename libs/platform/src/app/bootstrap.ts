@@ -11,6 +11,7 @@ import { createServiceTokenSource } from '../auth/token-signer';
 import { createTokenVerifier } from '../auth/token-verifier';
 import { ConfigError, type Env, loadConfig, secretValues } from '../config/config';
 import type { PlatformConfig } from '../config/platform-config';
+import { PageTokens, loadPageTokenSecrets } from '../grpc/page-token';
 import { OpsServer } from '../health/ops-server';
 import { Readiness } from '../health/readiness';
 import { type Logger, createLogger } from '../logging/logger';
@@ -71,6 +72,11 @@ export async function startService(
   const clock = options.clock ?? systemClock;
   const serviceTokens = await createServiceTokenSource(definition.name, config, secrets, clock);
   const verifier = await createTokenVerifier(config, clock);
+  const pageTokenSecrets = await loadPageTokenSecrets(
+    config.PAGE_TOKEN_SECRET_FILE,
+    config.SHOAL_ENV,
+  );
+  pageTokenSecrets.forEach((secret) => secrets.add(secret));
   const metrics = new Metrics(definition.name);
   const readiness = new Readiness(definition.name, definition.version);
   const context: PlatformContext = {
@@ -83,6 +89,7 @@ export async function startService(
     readiness,
     clock,
     verifier,
+    pageTokens: new PageTokens(pageTokenSecrets),
     topics: definition.topics,
     ...(serviceTokens ? { serviceTokens } : {}),
   };

@@ -71,6 +71,7 @@ describe('production keys', () => {
       AUTH_JWKS_URL: 'https://idp.example/jwks',
       SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
       SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
+      PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
     };
     expect(
       await variablesOfRefusal(() =>
@@ -114,6 +115,7 @@ describe('production keys', () => {
       MONGO_URL: 'mongodb://127.0.0.1:1',
       AUTH_JWKS_FILE: keys.userJwksFile,
       SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
+      PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
     };
     const start = (signingKey: string) => () =>
       startService(definition, {

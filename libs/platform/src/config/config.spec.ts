@@ -6,6 +6,7 @@ const minimal = {
   KAFKA_BROKERS: '127.0.0.1:19092',
   MONGO_URL: 'mongodb://127.0.0.1:27027',
   AUTH_JWKS_FILE: '/keys/jwks.json',
+  PAGE_TOKEN_SECRET_FILE: '/keys/page-token-secret',
 };
 
 function problemsOf(env: Record<string, string | undefined>) {
@@ -33,7 +34,12 @@ describe('service configuration', () => {
   });
 
   it('names every missing required variable at once', () => {
-    expect(problemsOf({}).sort()).toEqual(['AUTH_JWKS_FILE', 'KAFKA_BROKERS', 'MONGO_URL']);
+    expect(problemsOf({}).sort()).toEqual([
+      'AUTH_JWKS_FILE',
+      'KAFKA_BROKERS',
+      'MONGO_URL',
+      'PAGE_TOKEN_SECRET_FILE',
+    ]);
   });
 
   it('names a variable whose value is malformed', () => {

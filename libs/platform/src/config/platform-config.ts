@@ -105,6 +105,9 @@ export function platformConfigShape(defaults: ServiceDefaults) {
     SERVICE_TOKEN_JWKS_FILE: env.optionalString(
       'JSON Web Key Set file with the public keys of service tokens (none of them in AUTH_JWKS_FILE)',
     ),
+    PAGE_TOKEN_SECRET_FILE: env.string(
+      'file with the secret that signs page tokens (32+ bytes; one per line, the first signs, the rest still verify); the same on every replica of a service',
+    ),
     SERVICE_TOKEN_KEY_FILE: env.optionalString(
       'private JWK this service signs its service tokens with (its public half in SERVICE_TOKEN_JWKS_FILE)',
     ),
