@@ -1,6 +1,15 @@
 import { join } from 'node:path';
 import { LocalInfra, LocalServices } from '@shoal/local-infra';
-import { ensureDevKeys, loadSigningKey, signToken } from '@shoal/platform';
+import {
+  SERVICE_SUBJECT_PREFIX,
+  SERVICE_TOKEN_TTL_SECONDS,
+  ensureDevKeys,
+  loadSigningKey,
+  signToken,
+} from '@shoal/platform';
+
+/** The group whose users may read single profiles in a local Shoal (PROFILE_READER_GROUPS). */
+export const PROFILE_READER_GROUP = 'profile-readers';
 
 /** The pieces of a local Shoal: infrastructure, development keys and the five services. */
 export class LocalStack {
@@ -30,6 +39,7 @@ export class LocalStack {
       SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
       SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
       PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
+      PROFILE_READER_GROUPS: PROFILE_READER_GROUP,
     };
   }
 
@@ -42,6 +52,19 @@ export class LocalStack {
       issuer: 'shoal',
       audience: 'shoal',
       ttlSeconds,
+      now: new Date(),
+    });
+  }
+
+  /** A service token signed with the development service key, as a service mints it. */
+  async serviceToken(service: string): Promise<string> {
+    const keys = await ensureDevKeys(this.keysDir);
+    return signToken(await loadSigningKey(keys.serviceSigningKeyFile), {
+      subject: `${SERVICE_SUBJECT_PREFIX}${service}`,
+      service,
+      issuer: 'shoal-service',
+      audience: 'shoal',
+      ttlSeconds: SERVICE_TOKEN_TTL_SECONDS,
       now: new Date(),
     });
   }

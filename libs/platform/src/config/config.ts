@@ -46,6 +46,18 @@ export const env = {
       )
       .pipe(z.array(z.string()).min(1))
       .describe(description),
+  /** A comma-separated list that may be unset (then undefined). */
+  optionalList: (description: string) =>
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .optional()
+      .describe(description),
   oneOf: <const T extends readonly [string, ...string[]]>(
     values: T,
     fallback: T[number],

@@ -84,12 +84,12 @@ export function platformConfigShape(defaults: ServiceDefaults) {
       .default(`shoal_${defaults.service}`)
       .describe('database this service owns'),
     AUTH_JWKS_FILE: env.optionalString(
-      'JSON Web Key Set file with the public keys that sign tokens',
+      'JSON Web Key Set file with the public keys that sign user tokens',
     ),
     AUTH_JWKS_URL: env.optionalString(
       "identity provider's JWKS URL (alternative to AUTH_JWKS_FILE)",
     ),
-    AUTH_ISSUER: z.string().default('shoal').describe('required `iss` of tokens'),
+    AUTH_ISSUER: z.string().default('shoal').describe('required `iss` of user tokens'),
     AUTH_AUDIENCE: z.string().default('shoal').describe('required `aud` of tokens'),
     AUTH_GROUPS_CLAIM: z.string().default('groups').describe('claim holding the caller’s groups'),
     AUTH_MAX_TOKEN_LIFETIME_SECONDS: env.int(

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { CONFIG } from '@shoal/platform';
+import type { IngestionConfig } from '../service';
 import { ProfilesGrpc } from './profiles.grpc';
 import { MongoProfileRepository, PROFILE_REPOSITORY } from './profiles.repository';
-import { ProfilesService } from './profiles.service';
+import { PROFILE_READERS, type ProfileReaders, ProfilesService } from './profiles.service';
 import { UpstreamEventsConsumer } from './upstream-events.consumer';
 
 const repositories = [
@@ -9,6 +11,15 @@ const repositories = [
   { provide: PROFILE_REPOSITORY, useExisting: MongoProfileRepository },
 ];
 const adapters = [ProfilesGrpc, UpstreamEventsConsumer];
+const configuration = [
+  {
+    provide: PROFILE_READERS,
+    useFactory: (config: IngestionConfig): ProfileReaders => ({
+      groups: config.PROFILE_READER_GROUPS ?? [],
+    }),
+    inject: [CONFIG],
+  },
+];
 
-@Module({ providers: [...repositories, ProfilesService, ...adapters] })
+@Module({ providers: [...configuration, ...repositories, ProfilesService, ...adapters] })
 export class ProfilesModule {}

@@ -1,0 +1,16 @@
+import { describeVariables } from '@shoal/platform';
+import { markdownTableRows } from '@shoal/testing';
+import { ingestionConfigSchema } from './service';
+
+describe('README configuration of the ingestion service', () => {
+  const rows = markdownTableRows('README.md');
+  const own = describeVariables(ingestionConfigSchema).filter((v) => /^PROFILE_/.test(v.variable));
+
+  it.each(own.map((v) => [v.variable, v] as const))('documents %s', (variable, row) => {
+    const cells = rows.find((r) => r[0] === `\`${variable}\``);
+    expect(cells?.slice(1)).toEqual([
+      row.defaultValue ? `\`${row.defaultValue}\`` : '—',
+      row.description,
+    ]);
+  });
+});
