@@ -315,6 +315,41 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     expect(answer.status).toBe('SERVING');
   });
 
+  it('streams health changes to a watcher, and refuses a malformed health request', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const health = new Health(
+      address,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      watch(req: { service: string }): grpc.ClientReadableStream<{ status: string }>;
+    };
+    const seen: string[] = [];
+    const watch = health.watch({ service: 'shoal.v1.ProfileService' });
+    await new Promise<void>((resolve) => {
+      watch.on('data', ({ status }: { status: string }) => {
+        seen.push(status);
+        if (seen.length === 1) server.setServing(false);
+        if (seen.length === 2) server.setServing(true);
+        if (seen.length === 3) resolve();
+      });
+    });
+    watch.on('error', () => undefined); // the cancellation below
+    watch.cancel();
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
+
+    const malformed = await new Promise<grpc.ServiceError>((resolve) =>
+      health.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x00]),
+        (e) => resolve(e as grpc.ServiceError),
+      ),
+    );
+    health.close();
+    expect(malformed.code).toBe(grpc.status.INVALID_ARGUMENT);
+  });
+
   it('describes its services through server reflection', async () => {
     const definition = loadSync(
       require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'),
