@@ -116,6 +116,12 @@ describe('token verifier', () => {
     );
   });
 
+  it('refuses a token whose subject is not a name', async () => {
+    for (const sub of [42, '', ['ann']]) {
+      expect(await refusal(sign(users, { ...user, sub, ...lifetime(300) }))).toMatch(/"sub"/);
+    }
+  });
+
   it('refuses a token without an issue time', async () => {
     expect(await refusal(sign(users, { ...user, exp: nowSeconds + 60 }))).toMatch(/"iat"/);
   });

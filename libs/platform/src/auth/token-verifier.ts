@@ -116,6 +116,9 @@ export class TokenVerifier {
     } catch (error) {
       throw new AuthenticationError(describeJoseError(error));
     }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw new AuthenticationError('token claim "sub" rejected: must be a non-empty string');
+    }
     const iat = payload.iat as number;
     const exp = payload.exp as number;
     if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) {
