@@ -9,3 +9,4 @@ export {
   startServiceProcess,
 } from '@shoal/local-infra';
 export * from './markdown';
+export * from './fuzz/grpc-fuzz';

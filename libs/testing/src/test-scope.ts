@@ -30,8 +30,11 @@ export class LogCollector {
 export interface TokenRequest {
   readonly subject: string;
   readonly groups?: readonly string[];
+  /** Makes it a service token: signed with the service key, issued by the service issuer. */
   readonly service?: string;
   readonly ttlSeconds?: number;
+  /** When it was issued; now by default. */
+  readonly issuedAt?: Date;
 }
 
 /**
@@ -60,8 +63,10 @@ export class TestScope {
       KAFKA_PARTITIONS: '2',
       MONGO_URL: this.infra.mongoUrl,
       MONGO_DATABASE: `t${this.id}_${service}`,
-      AUTH_JWKS_FILE: this.infra.jwksFile,
-      SERVICE_TOKEN_KEY_FILE: this.infra.signingKeyFile,
+      AUTH_JWKS_FILE: this.infra.keys.userJwksFile,
+      SERVICE_TOKEN_JWKS_FILE: this.infra.keys.serviceJwksFile,
+      SERVICE_TOKEN_KEY_FILE: this.infra.keys.serviceSigningKeyFile,
+      PAGE_TOKEN_SECRET_FILE: this.infra.keys.pageTokenSecretFile,
       ...overrides,
     };
   }
@@ -79,15 +84,21 @@ export class TestScope {
     return running;
   }
 
-  /** A token signed with the run's development key, as the identity provider would issue. */
+  /**
+   * A token signed with the run's development keys: a user token as the identity provider would
+   * issue it, or (with `service`) a service token as a Shoal service mints it.
+   */
   async token(request: TokenRequest): Promise<string> {
-    const key = await loadSigningKey(this.infra.signingKeyFile);
+    const { keys } = this.infra;
+    const key = await loadSigningKey(
+      request.service ? keys.serviceSigningKeyFile : keys.userSigningKeyFile,
+    );
     return signToken(key, {
       subject: request.subject,
-      issuer: 'shoal',
+      issuer: request.service ? 'shoal-service' : 'shoal',
       audience: 'shoal',
       ttlSeconds: request.ttlSeconds ?? 600,
-      now: new Date(),
+      now: request.issuedAt ?? new Date(),
       ...(request.groups ? { groups: request.groups } : {}),
       ...(request.service ? { service: request.service } : {}),
     });

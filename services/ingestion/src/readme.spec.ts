@@ -5,7 +5,7 @@ import { ingestionConfigSchema } from './service';
 describe('README configuration of the ingestion service', () => {
   const rows = markdownTableRows('README.md');
   const own = describeVariables(ingestionConfigSchema).filter((v) =>
-    v.variable.startsWith('INGEST_'),
+    /^(INGEST|PROFILE)_/.test(v.variable),
   );
 
   it('has variables of its own', () => {
@@ -16,7 +16,10 @@ describe('README configuration of the ingestion service', () => {
     'documents %s with its default',
     (variable, row) => {
       const cells = rows.find((r) => r[0] === `\`${variable}\``);
-      expect(cells?.slice(1)).toEqual([`\`${row.defaultValue}\``, row.description]);
+      expect(cells?.slice(1)).toEqual([
+        row.defaultValue ? `\`${row.defaultValue}\`` : '—',
+        row.description,
+      ]);
     },
   );
 });

@@ -27,6 +27,9 @@ export const ingestionConfigSchema = serviceConfigSchema(
       'longest string value in traits, properties and context, in characters',
       1,
     ),
+    PROFILE_READER_GROUPS: env.optionalList(
+      'comma-separated groups whose users may read single profiles (GetProfile, LookupProfile); unset, only services may',
+    ),
   },
 );
 

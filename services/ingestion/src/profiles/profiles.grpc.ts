@@ -4,7 +4,7 @@ import type {
   StreamProfilesRequest,
 } from '@shoal/contracts';
 import { ProfileService } from '@shoal/contracts';
-import { GrpcService, type GrpcServiceHandlers } from '@shoal/platform';
+import { type CallContext, GrpcService, type GrpcServiceHandlers } from '@shoal/platform';
 import { ProfilesService } from './profiles.service';
 
 /** ProfileService over gRPC: translation only. */
@@ -12,16 +12,16 @@ import { ProfilesService } from './profiles.service';
 export class ProfilesGrpc implements GrpcServiceHandlers<typeof ProfileService> {
   constructor(private readonly profiles: ProfilesService) {}
 
-  async getProfile(request: GetProfileRequest) {
-    return { profile: await this.profiles.get(request.profileId) };
+  async getProfile(request: GetProfileRequest, { principal }: CallContext) {
+    return { profile: await this.profiles.get(request.profileId, principal) };
   }
 
-  async lookupProfile(request: LookupProfileRequest) {
-    return { profile: await this.profiles.lookup(request.identity) };
+  async lookupProfile(request: LookupProfileRequest, { principal }: CallContext) {
+    return { profile: await this.profiles.lookup(request.identity, principal) };
   }
 
-  async *streamProfiles(request: StreamProfilesRequest) {
-    for await (const profile of this.profiles.stream(request.afterProfileId, request.limit))
-      yield { profile };
+  async *streamProfiles(request: StreamProfilesRequest, { principal }: CallContext) {
+    const profiles = this.profiles.stream(request.afterProfileId, request.limit, principal);
+    for await (const profile of profiles) yield { profile };
   }
 }

@@ -27,19 +27,27 @@ import {
   type CallContext,
   GrpcService,
   type GrpcServiceHandlers,
+  PageTokens,
   Violations,
-  decodePageToken,
-  pageOf,
+  pageCursor,
   pageSize,
 } from '@shoal/platform';
+import { z } from 'zod';
 import { StaticListsService } from '../static-lists/static-lists.service';
 import { TemplatesService } from '../templates/templates.service';
 import { DuplicationService } from './duplication.service';
-import type { ListPosition } from './segments.repository';
 import { SegmentsService } from './segments.service';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
+
+// what each list's page tokens carry: only these values ever reach a query
+const SEGMENTS_PAGE = pageCursor(
+  'segments.list',
+  z.strictObject({ value: z.union([z.string(), z.number()]), id: z.string() }),
+);
+const LIST_MEMBERS_PAGE = pageCursor('segments.list-members', z.string());
+const HISTORY_PAGE = pageCursor('segments.history', z.number().int().nonnegative());
 
 /** SegmentService over gRPC: translates requests into use cases; no rules live here. */
 @GrpcService(SegmentService)
@@ -49,6 +57,7 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     private readonly lists: StaticListsService,
     private readonly templates: TemplatesService,
     private readonly duplication: DuplicationService,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async createSegment(request: CreateSegmentRequest, { principal }: CallContext) {
@@ -69,9 +78,15 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     const limit = pageSize(request.page?.pageSize ?? 0, DEFAULT_PAGE, MAX_PAGE);
     // a token is valid only for the same query by the same caller
     const query = { ...request, page: undefined, subject: principal.subject };
-    const after = decodePageToken<ListPosition>(request.page?.pageToken ?? '', query);
+    const after = this.pageTokens.decode(SEGMENTS_PAGE, request.page?.pageToken ?? '', query);
     const found = await this.segments.list({ request, after, limit: limit + 1, principal });
-    const page = pageOf(found, limit, (last) => last.position, query);
+    const page = this.pageTokens.pageOf(
+      SEGMENTS_PAGE,
+      found,
+      limit,
+      (last) => last.position,
+      query,
+    );
     return { segments: page.items.map((f) => f.segment), nextPageToken: page.nextPageToken };
   }
 
@@ -177,14 +192,15 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   async listListMembers(request: ListListMembersRequest, { principal }: CallContext) {
     const limit = pageSize(request.page?.pageSize ?? 0, 1000, 10_000);
     const query = { listId: request.listId };
-    const after = decodePageToken<string>(request.page?.pageToken ?? '', query) ?? '';
+    const after =
+      this.pageTokens.decode(LIST_MEMBERS_PAGE, request.page?.pageToken ?? '', query) ?? '';
     const memberIds = await this.lists.page({
       listId: request.listId,
       afterMemberId: after,
       limit: limit + 1,
       principal,
     });
-    const page = pageOf(memberIds, limit, (last) => last, query);
+    const page = this.pageTokens.pageOf(LIST_MEMBERS_PAGE, memberIds, limit, (last) => last, query);
     return { memberIds: page.items, nextPageToken: page.nextPageToken };
   }
 
@@ -198,14 +214,21 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     const limit = pageSize(request.page?.pageSize ?? 0, 50, 500);
     const query = { id: request.id };
     const before =
-      decodePageToken<number>(request.page?.pageToken ?? '', query) ?? Number.MAX_SAFE_INTEGER;
+      this.pageTokens.decode(HISTORY_PAGE, request.page?.pageToken ?? '', query) ??
+      Number.MAX_SAFE_INTEGER;
     const changes = await this.segments.history({
       id: request.id,
       beforeVersion: before,
       limit: limit + 1,
       principal,
     });
-    const page = pageOf(changes, limit, (last) => Number(last.version), query);
+    const page = this.pageTokens.pageOf(
+      HISTORY_PAGE,
+      changes,
+      limit,
+      (last) => Number(last.version),
+      query,
+    );
     return { changes: page.items, nextPageToken: page.nextPageToken };
   }
 
