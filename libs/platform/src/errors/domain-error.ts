@@ -24,9 +24,10 @@ export interface FieldViolation {
 }
 
 /**
- * Base of every error a feature raises on purpose. Each feature declares one subclass with
- * its own reason codes (e.g. `SegmentError` with `SEGMENT_LOCKED`); edges translate by
- * `kind`, so no adapter needs to know feature errors.
+ * Every error a feature raises on purpose. A feature declares its reason codes and one factory
+ * per refusal in its `*.errors.ts` (e.g. `SegmentError.locked(id, …)` with `SEGMENT_LOCKED`),
+ * each making a DomainError (invalid input: a ValidationError); edges translate by `kind`, so
+ * no adapter needs to know feature errors, and no feature needs a subclass.
  */
 export class DomainError extends Error {
   constructor(
