@@ -9,3 +9,6 @@ export {
   startServiceProcess,
 } from '@shoal/local-infra';
 export * from './markdown';
+export * from './test-service';
+export * from './refusal';
+export * from './fresh-repositories';
