@@ -8,7 +8,7 @@ import {
   segmentDefinitionsTopic,
 } from '@shoal/contracts';
 import { GrpcCallError, type RunningService } from '@shoal/platform';
-import type { TestScope } from '@shoal/testing';
+import { type TestScope, refusalOf } from '@shoal/testing';
 
 /** SegmentService clients for several callers of one running service. */
 export async function callers(scope: TestScope, service: RunningService) {
@@ -42,13 +42,8 @@ export const productExample: JsonValue = {
 };
 
 /** The rejection of a call, for asserting its status, reason and field paths. */
-export async function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
-  const outcome = await call.then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e,
-  );
-  if (!(outcome instanceof GrpcCallError)) throw outcome;
-  return outcome;
+export function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
+  return refusalOf(call, GrpcCallError);
 }
 
 /** Every definition record published so far, in partition order: null segment for a tombstone. */
