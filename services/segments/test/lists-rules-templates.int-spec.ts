@@ -348,6 +348,19 @@ describe('SegmentService: templates', () => {
     );
     expect(unknown.code).toBe(status.NOT_FOUND);
   });
+
+  it('refuses a template segment without a name as invalid input, naming the field', async () => {
+    const unnamed = await refusal(
+      c.ann.createSegmentFromTemplate({
+        templateId: 'content-readers',
+        parameters: { topic: 'retirement-planning' },
+      }),
+    );
+    expect({ code: status[unnamed.code], fields: unnamed.violations.map((v) => v.field) }).toEqual({
+      code: 'INVALID_ARGUMENT',
+      fields: ['segment.name'],
+    });
+  });
 });
 
 describe('SegmentService: bad input is INVALID_ARGUMENT with the path to it', () => {

@@ -1,4 +1,4 @@
-import { type JsonValue, create, fromJson } from '@bufbuild/protobuf';
+import { type JsonValue, clone, create, fromJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -6,6 +6,7 @@ import {
   RuleSchema,
   type Segment,
   type SegmentDraft,
+  SegmentDraftSchema,
   SegmentKind,
   type SegmentTemplate,
   SegmentTemplateSchema,
@@ -74,8 +75,8 @@ export class TemplatesService {
   }): Promise<Segment> {
     const template = TEMPLATES.find((t) => t.id === templateId);
     if (!template) throw TemplateError.notFound(templateId);
-    const rule = this.rule(template, parameters, true);
-    const segment = draft ? { ...draft, rule } : ({ rule } as SegmentDraft);
+    const segment = draft ? clone(SegmentDraftSchema, draft) : create(SegmentDraftSchema);
+    segment.rule = this.rule(template, parameters, true);
     return this.segments.create({ kind: SegmentKind.DYNAMIC, draft: segment, asDraft, principal });
   }
 
