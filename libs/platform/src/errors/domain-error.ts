@@ -55,6 +55,18 @@ export class ValidationError extends DomainError {
   }
 }
 
+/**
+ * A configured limit refused a request: RESOURCE_EXHAUSTED with reason LIMIT_EXCEEDED, the
+ * message naming the limit and its value. `what` says what reached it.
+ */
+export function limitExceeded(limit: string, value: number, what: string): DomainError {
+  return new DomainError(
+    ErrorKind.ResourceExhausted,
+    'LIMIT_EXCEEDED',
+    `${what}: the limit ${limit} is ${value}`,
+  );
+}
+
 export function describeViolations(violations: readonly FieldViolation[]): string {
   if (violations.length === 0) return 'invalid request';
   return violations

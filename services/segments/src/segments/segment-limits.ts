@@ -1,4 +1,3 @@
-import { DomainError, ErrorKind } from '@shoal/platform';
 import { DEFAULT_LIMITS, type RuleLimits } from '@shoal/rules';
 
 /** The configurable limits of the segments service; every refusal names the limit and its value. */
@@ -56,16 +55,4 @@ export function limitsFromConfig(config: {
       maxOperandLength: config.RULE_MAX_OPERAND_LENGTH,
     },
   };
-}
-
-/**
- * A configured limit refused a request: RESOURCE_EXHAUSTED, with the limit and its value in the
- * message. `what` says what reached it.
- */
-export function limitExceeded(limit: string, value: number, what: string): DomainError {
-  return new DomainError(
-    ErrorKind.ResourceExhausted,
-    'LIMIT_EXCEEDED',
-    `${what}: the limit ${limit} is ${value}`,
-  );
 }

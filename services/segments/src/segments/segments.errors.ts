@@ -1,5 +1,10 @@
-import { DomainError, ErrorKind, type FieldViolation, ValidationError } from '@shoal/platform';
-import { limitExceeded } from './segment-limits';
+import {
+  DomainError,
+  ErrorKind,
+  type FieldViolation,
+  ValidationError,
+  limitExceeded,
+} from '@shoal/platform';
 
 export enum SegmentErrorCode {
   NotFound = 'SEGMENT_NOT_FOUND',

@@ -1,5 +1,4 @@
-import { DomainError, ErrorKind } from '@shoal/platform';
-import { limitExceeded } from '../segments/segment-limits';
+import { DomainError, ErrorKind, limitExceeded } from '@shoal/platform';
 
 export enum StaticListErrorCode {
   NotAStaticList = 'NOT_A_STATIC_LIST',
