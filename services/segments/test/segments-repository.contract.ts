@@ -1,4 +1,4 @@
-import { type MessageInitShape, create } from '@bufbuild/protobuf';
+import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   ChangeAction,
@@ -12,14 +12,13 @@ import {
   SegmentStatus,
   Visibility,
 } from '@shoal/contracts';
+import { type SegmentInit, revised } from '../src/segments/segment-definitions';
 import type {
   PendingChange,
   SegmentListCriteria,
   SegmentRepositoryPort,
   StoredSegment,
 } from '../src/segments/segments.repository.port';
-
-type SegmentInit = MessageInitShape<typeof SegmentSchema>;
 
 const T0 = Date.UTC(2026, 11, 1);
 
@@ -62,12 +61,7 @@ export function nextVersion(
   changes: SegmentInit = {},
   extra: Partial<StoredSegment> = {},
 ): StoredSegment {
-  const { $typeName: _type, $unknown: _unknown, ...fields } = stored.segment;
-  const segment = create(SegmentSchema, {
-    ...fields,
-    ...changes,
-    version: stored.segment.version + 1n,
-  } as SegmentInit);
+  const segment = revised(stored.segment, { ...changes, version: stored.segment.version + 1n });
   return { ...stored, segment, ...extra };
 }
 
