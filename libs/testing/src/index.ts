@@ -10,3 +10,6 @@ export {
 } from '@shoal/local-infra';
 export * from './markdown';
 export * from './fuzz/grpc-fuzz';
+export * from './test-service';
+export * from './refusal';
+export * from './fresh-repositories';

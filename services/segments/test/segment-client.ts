@@ -9,7 +9,7 @@ import {
 } from '@shoal/contracts';
 import { GrpcCallError, type RunningService } from '@shoal/platform';
 import { PRODUCT_EXAMPLES } from '@shoal/rules/testing';
-import type { TestScope } from '@shoal/testing';
+import { type TestScope, refusalOf } from '@shoal/testing';
 
 /** SegmentService clients for several callers of one running service. */
 export async function callers(scope: TestScope, service: RunningService) {
@@ -33,13 +33,8 @@ export const rule = (json: JsonValue): Rule => fromJson(RuleSchema, json);
 export const productExample: JsonValue = PRODUCT_EXAMPLES.loyalButLapsed.json;
 
 /** The rejection of a call, for asserting its status, reason and field paths. */
-export async function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
-  const outcome = await call.then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e,
-  );
-  if (!(outcome instanceof GrpcCallError)) throw outcome;
-  return outcome;
+export function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
+  return refusalOf(call, GrpcCallError);
 }
 
 /** Every definition record published so far, in partition order: null segment for a tombstone. */

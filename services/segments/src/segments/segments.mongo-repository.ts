@@ -1,138 +1,36 @@
-import { type JsonObject, type JsonValue, create, fromJson, toJson } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import {
+  type DescEnum,
+  type JsonObject,
+  type JsonValue,
+  fromJson,
+  toJson,
+} from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
 import {
-  type Publication,
-  PublicationSchema,
-  PublicationState,
+  RefreshModeSchema,
   type Segment,
-  type SegmentChange,
   SegmentChangeSchema,
+  SegmentKindSchema,
   SegmentSchema,
+  SegmentSort,
+  SegmentStatusSchema,
+  VisibilitySchema,
 } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
 import { BSON, Db, type Filter, MongoServerError, type Sort } from 'mongodb';
+import { publicationOf } from './publication';
 import { nameKey } from './segment-validation';
-
-/** A destination (from the exporter) that uses a segment. */
-export interface DestinationUse {
-  readonly id: string;
-  readonly name: string;
-  readonly autoSync: boolean;
-}
-
-/** A segment as stored: its definition plus what the service keeps beside it. */
-export interface StoredSegment {
-  readonly segment: Segment;
-  /** Segment and list ids its rule reads. */
-  readonly references: readonly string[];
-  readonly destinations: readonly DestinationUse[];
-  readonly deleted: boolean;
-  /** Where publishing its definition stands; known once read from the store. */
-  readonly publication?: Publication;
-}
-
-/** Why the broker refused a version of a definition for good. */
-export interface PublishFailure {
-  readonly version: number;
-  readonly error: string;
-  readonly atMs: number;
-}
-
-/** A segment whose changes are still to record and publish. */
-export interface PendingSegment {
-  readonly id: string;
-  readonly version: number;
-  readonly deleted: boolean;
-  readonly current: Segment;
-  readonly pending: readonly PendingChange[];
-}
-
-/** A change not yet recorded in history and published (the outbox, kept in the segment's document). */
-export interface PendingChange {
-  readonly version: number;
-  readonly snapshot: Segment;
-  readonly change: SegmentChange;
-}
-
-/** What to list; empty filters match everything. Enum values are their proto names. */
-export interface SegmentListCriteria {
-  /** Whose view: a user sees their own and shared (not hidden) segments; undefined sees all. */
-  readonly viewer?: { subject: string; groups: readonly string[] };
-  readonly kinds: readonly string[];
-  readonly refreshModes: readonly string[];
-  readonly statuses: readonly string[];
-  readonly visibilities: readonly string[];
-  readonly tags: readonly string[];
-  readonly owners: readonly string[];
-  /** Case-insensitive substring of name, description or a tag. */
-  readonly search: string;
-  readonly sort: 'name' | 'createdAt' | 'updatedAt' | 'memberCount';
-  readonly descending: boolean;
-  /** Continue after this position (from a previous page). */
-  readonly after?: ListPosition;
-  readonly limit: number;
-}
-
-/** Where a listed segment stands in its sort order. */
-export interface ListPosition {
-  readonly value: string | number;
-  readonly id: string;
-}
-
-const SORT_FIELDS = {
-  name: 'nameSort',
-  createdAt: 'createdAtMs',
-  updatedAt: 'updatedAtMs',
-  memberCount: 'memberCount',
-} as const;
-
-export const SEGMENT_REPOSITORY = Symbol('SegmentRepository');
-
-export interface SegmentRepositoryPort {
-  /** Inserts a new segment; false when its owner already has one with that name. */
-  insert(stored: StoredSegment, pending: PendingChange): Promise<boolean>;
-  findById(id: string): Promise<StoredSegment | undefined>;
-  findByIds(ids: readonly string[]): Promise<Map<string, StoredSegment>>;
-  /**
-   * Replaces the segment if it is still at `expectedVersion`. Returns 'ok', 'conflict' (it
-   * moved on) or 'name-taken'.
-   */
-  replace(
-    expectedVersion: number,
-    stored: StoredSegment,
-    pending: PendingChange,
-  ): Promise<'ok' | 'conflict' | 'name-taken'>;
-  countOwned(owner: string): Promise<number>;
-  /** Live segments whose rules read `id`. */
-  findReferencing(id: string): Promise<StoredSegment[]>;
-  list(
-    criteria: SegmentListCriteria,
-  ): Promise<{ segment: Segment; position: ListPosition; publication: Publication }[]>;
-  saveVersion(change: PendingChange): Promise<void>;
-  findVersion(
-    segmentId: string,
-    version: number,
-  ): Promise<{ snapshot: Segment; change: SegmentChange } | undefined>;
-  /** History entries up to the current version, newest first, below `beforeVersion`. */
-  listChanges(
-    segmentId: string,
-    currentVersion: number,
-    beforeVersion: number,
-    limit: number,
-  ): Promise<SegmentChange[]>;
-  /**
-   * Segments with changes still to record and publish: at most `maxSegments`, and no more than
-   * `maxBytes` of stored documents (but at least one).
-   */
-  withPendingChanges(bounds: { maxSegments: number; maxBytes: number }): Promise<PendingSegment[]>;
-  /** The changes up to this version are published: clears them and any earlier failure. */
-  clearPending(id: string, upToVersion: number): Promise<void>;
-  /** The broker refused the definition at `failure.version` for good: clears the changes up to it. */
-  markPublishFailed(id: string, failure: PublishFailure): Promise<void>;
-  /** Removes a deleted segment and its history for good. */
-  purge(id: string): Promise<void>;
-}
+import type {
+  DestinationUse,
+  ListedSegment,
+  PendingChange,
+  PendingSegment,
+  PublishFailure,
+  ReplaceOutcome,
+  SegmentListCriteria,
+  SegmentRepositoryPort,
+  StoredSegment,
+} from './segments.repository.port';
 
 export interface SegmentDocument {
   _id: string;
@@ -169,6 +67,15 @@ interface SegmentVersionDocument {
 }
 
 const json = (segment: Segment) => toJson(SegmentSchema, segment) as JsonObject;
+
+type SortField = 'nameSort' | 'createdAtMs' | 'updatedAtMs' | 'memberCount';
+
+const SORT_FIELDS: Partial<Record<SegmentSort, SortField>> = {
+  [SegmentSort.NAME]: 'nameSort',
+  [SegmentSort.CREATED_AT]: 'createdAtMs',
+  [SegmentSort.UPDATED_AT]: 'updatedAtMs',
+  [SegmentSort.MEMBER_COUNT]: 'memberCount',
+};
 
 function toDocument(stored: StoredSegment): Omit<SegmentDocument, 'pendingChanges'> {
   const { segment } = stored;
@@ -226,10 +133,10 @@ function listFilters(c: SegmentListCriteria): Filter<SegmentDocument>[] {
     if (values.length > 0)
       filters.push({ [field]: { $in: [...values] } } as Filter<SegmentDocument>);
   };
-  oneOf('kind', c.kinds);
-  oneOf('refreshMode', c.refreshModes);
-  oneOf('status', c.statuses);
-  oneOf('visibility', c.visibilities);
+  oneOf('kind', enumNames(SegmentKindSchema, c.kinds));
+  oneOf('refreshMode', enumNames(RefreshModeSchema, c.refreshModes));
+  oneOf('status', enumNames(SegmentStatusSchema, c.statuses));
+  oneOf('visibility', enumNames(VisibilitySchema, c.visibilities));
   oneOf('owner', c.owners);
   if (c.tags.length > 0) filters.push({ tags: { $all: [...c.tags] } });
   const search = c.search.trim().toLowerCase();
@@ -238,30 +145,23 @@ function listFilters(c: SegmentListCriteria): Filter<SegmentDocument>[] {
   return filters;
 }
 
+/** Enum values as stored: their proto names, as in the JSON form (unknown numbers match nothing). */
+function enumNames(schema: DescEnum, values: readonly number[]): string[] {
+  return values.map((n) => schema.values.find((v) => v.number === n)?.name ?? String(n));
+}
+
 function fromDocument(doc: SegmentDocument): StoredSegment {
   return {
     segment: fromJson(SegmentSchema, doc.definition),
     references: doc.references ?? [],
     destinations: doc.destinations ?? [],
     deleted: doc.deleted,
-    publication: publicationOf(doc),
+    publication: publicationOf(outboxOf(doc)),
   };
 }
 
-/** Pending while changes wait in the outbox; failed when the broker refused the last attempt. */
-function publicationOf(doc: SegmentDocument): Publication {
-  const failure = doc.publishFailure;
-  if ((doc.pendingChanges?.length ?? 0) > 0)
-    return create(PublicationSchema, { state: PublicationState.PENDING });
-  if (failure) {
-    return create(PublicationSchema, {
-      state: PublicationState.FAILED,
-      error: failure.error,
-      failedVersion: BigInt(failure.version),
-      failedAt: timestampFromMs(failure.atMs),
-    });
-  }
-  return create(PublicationSchema, { state: PublicationState.PUBLISHED });
+function outboxOf(doc: SegmentDocument) {
+  return { pending: doc.pendingChanges?.length ?? 0, failure: doc.publishFailure };
 }
 
 function pendingJson(pending: PendingChange) {
@@ -328,16 +228,20 @@ export class MongoSegmentRepository
     return new Map(found.filter((s): s is StoredSegment => !!s).map((s) => [s.segment.id, s]));
   }
 
-  async replace(expectedVersion: number, stored: StoredSegment, pending: PendingChange) {
+  async replace(
+    expectedVersion: number,
+    stored: StoredSegment,
+    pending: PendingChange,
+  ): Promise<ReplaceOutcome> {
     const { _id, ...fields } = toDocument(stored);
     try {
       const result = await this.collection.updateOne(
         { _id, version: expectedVersion },
         { $set: fields, $push: { pendingChanges: pendingJson(pending) } },
       );
-      return result.matchedCount === 1 ? ('ok' as const) : ('conflict' as const);
+      return result.matchedCount === 1 ? 'ok' : 'conflict';
     } catch (error) {
-      if (isDuplicateKey(error)) return 'name-taken' as const;
+      if (isDuplicateKey(error)) return 'name-taken';
       throw error;
     }
   }
@@ -351,8 +255,8 @@ export class MongoSegmentRepository
     return docs.map(fromDocument);
   }
 
-  async list(criteria: SegmentListCriteria) {
-    const field = SORT_FIELDS[criteria.sort];
+  async list(criteria: SegmentListCriteria): Promise<ListedSegment[]> {
+    const field: SortField = SORT_FIELDS[criteria.sort] ?? 'updatedAtMs';
     const and: Filter<SegmentDocument>[] = [{ deleted: false }, ...listFilters(criteria)];
     const after = criteria.after;
     if (after) {
@@ -372,7 +276,7 @@ export class MongoSegmentRepository
     return docs.map((doc) => ({
       segment: fromJson(SegmentSchema, doc.definition),
       position: { value: doc[field], id: doc._id },
-      publication: publicationOf(doc),
+      publication: publicationOf(outboxOf(doc)),
     }));
   }
 
