@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DescService } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@shoal/contracts';
 import {
+  devKeyEnv,
   type Env,
   type GrpcClient,
   type RunningService,
@@ -63,10 +64,7 @@ export class TestScope {
       KAFKA_PARTITIONS: '2',
       MONGO_URL: this.infra.mongoUrl,
       MONGO_DATABASE: `t${this.id}_${service}`,
-      AUTH_JWKS_FILE: this.infra.keys.userJwksFile,
-      SERVICE_TOKEN_JWKS_FILE: this.infra.keys.serviceJwksFile,
-      SERVICE_TOKEN_KEY_FILE: this.infra.keys.serviceSigningKeyFile,
-      PAGE_TOKEN_SECRET_FILE: this.infra.keys.pageTokenSecretFile,
+      ...devKeyEnv(this.infra.keys),
       ...overrides,
     };
   }

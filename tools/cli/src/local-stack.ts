@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { LocalInfra, LocalServices } from '@shoal/local-infra';
 import {
+  devKeyEnv,
   SERVICE_SUBJECT_PREFIX,
   SERVICE_TOKEN_TTL_SECONDS,
   ensureDevKeys,
@@ -35,10 +36,7 @@ export class LocalStack {
       KAFKA_BROKERS: kafkaBrokers.join(','),
       KAFKA_PARTITIONS: '3',
       MONGO_URL: mongoUrl,
-      AUTH_JWKS_FILE: keys.userJwksFile,
-      SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
-      SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
-      PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
+      ...devKeyEnv(keys),
       PROFILE_READER_GROUPS: PROFILE_READER_GROUP,
     };
   }

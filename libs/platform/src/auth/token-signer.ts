@@ -175,6 +175,16 @@ export interface DevKeyFiles {
   readonly pageTokenSecretFile: string;
 }
 
+/** The variables that give a service the development keys. */
+export function devKeyEnv(keys: DevKeyFiles): Record<string, string> {
+  return {
+    AUTH_JWKS_FILE: keys.userJwksFile,
+    SERVICE_TOKEN_JWKS_FILE: keys.serviceJwksFile,
+    SERVICE_TOKEN_KEY_FILE: keys.serviceSigningKeyFile,
+    PAGE_TOKEN_SECRET_FILE: keys.pageTokenSecretFile,
+  };
+}
+
 /** Where ensureDevKeys keeps the development keys under `dir`. */
 export function devKeyFiles(dir: string): DevKeyFiles {
   return {
