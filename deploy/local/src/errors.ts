@@ -6,6 +6,7 @@ export enum LocalInfraErrorCode {
   StartFailed = 'START_FAILED',
   NotReady = 'NOT_READY',
   NotStarted = 'NOT_STARTED',
+  LockLost = 'LOCK_LOST',
   Usage = 'USAGE',
 }
 

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '@shoal/platform';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
@@ -87,21 +87,20 @@ async function retryUntil(
   { signal }: WaitOptions,
   attempt: (attemptMs: number) => Promise<void>,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal?.throwIfAborted();
-    const remaining = deadline - Date.now();
-    try {
-      await attempt(Math.max(500, Math.min(MAX_ATTEMPT_MS, remaining)));
-      return;
-    } catch (error) {
-      if (Date.now() + RETRY_DELAY_MS >= deadline) {
-        throw new LocalInfraError(
-          LocalInfraErrorCode.NotReady,
-          `${what} was not ready within ${Math.round(timeoutMs / 1000)} s: ${errorMessage(error)}`,
-        );
-      }
-    }
-    await sleep(RETRY_DELAY_MS, undefined, { signal });
+  try {
+    await retry(
+      ({ remainingMs }) => attempt(Math.max(500, Math.min(MAX_ATTEMPT_MS, remainingMs))),
+      {
+        timeoutMs,
+        delayMs: RETRY_DELAY_MS,
+        ...(signal ? { signal } : {}),
+      },
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new LocalInfraError(
+      LocalInfraErrorCode.NotReady,
+      `${what} was not ready within ${Math.round(timeoutMs / 1000)} s: ${errorMessage(error)}`,
+    );
   }
 }

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '@shoal/platform';
 import { LOOPBACK } from './config';
-import { LocalInfraError, LocalInfraErrorCode } from './errors';
+import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
 import { checkPortsFree, untilReady } from './launch';
 import { REPO_ROOT, resolveHome } from './layout';
 import {
@@ -94,25 +94,23 @@ export async function waitForReadyz(
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    signal?.throwIfAborted();
-    try {
-      const response = await fetch(`http://${LOOPBACK}:${httpPort}/readyz`, {
-        signal: AbortSignal.timeout(3_000),
-      });
-      if (response.status === 200) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(250, undefined, signal ? { signal } : {});
+  try {
+    await retry(
+      async () => {
+        const response = await fetch(`http://${LOOPBACK}:${httpPort}/readyz`, {
+          signal: AbortSignal.timeout(3_000),
+        });
+        if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
+      },
+      { timeoutMs, delayMs: 250, ...(signal ? { signal } : {}) },
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new LocalInfraError(
+      LocalInfraErrorCode.NotReady,
+      `not ready after ${timeoutMs} ms: ${errorMessage(error)}`,
+    );
   }
-  throw new LocalInfraError(
-    LocalInfraErrorCode.NotReady,
-    `not ready after ${timeoutMs} ms: ${last}`,
-  );
 }
 
 export interface ServiceStatus {
