@@ -56,9 +56,7 @@ describe('retry', () => {
 
   it('does not retry a TypeError, which is a bug, but does retry a network failure', async () => {
     const bug = failingTimes(1, 'never', () => new TypeError("cannot read 'x' of undefined"));
-    await expect(retry(bug.attempt, { timeoutMs: 10_000, delayMs: 1 })).rejects.toThrow(
-      TypeError,
-    );
+    await expect(retry(bug.attempt, { timeoutMs: 10_000, delayMs: 1 })).rejects.toThrow(TypeError);
     expect(bug.calls.count).toBe(1);
 
     const network = failingTimes(2, 'up', () => new TypeError('fetch failed'));
@@ -118,9 +116,9 @@ describe('retry', () => {
 describe('waitUntil', () => {
   it('answers true once the condition holds', async () => {
     let looks = 0;
-    await expect(waitUntil(() => ++looks === 3, { timeoutMs: 10_000, intervalMs: 1 })).resolves.toBe(
-      true,
-    );
+    await expect(
+      waitUntil(() => ++looks === 3, { timeoutMs: 10_000, intervalMs: 1 }),
+    ).resolves.toBe(true);
     expect(looks).toBe(3);
   });
 
