@@ -7,7 +7,6 @@ export enum LocalInfraErrorCode {
   NotReady = 'NOT_READY',
   NotStarted = 'NOT_STARTED',
   LockLost = 'LOCK_LOST',
-  Usage = 'USAGE',
 }
 
 /**
