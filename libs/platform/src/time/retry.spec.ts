@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { retry, waitUntil } from './retry';
 
 /** An attempt that fails `failures` times, then answers `value`; counts its calls. */
@@ -61,6 +62,38 @@ describe('retry', () => {
 
     const network = failingTimes(2, 'up', () => new TypeError('fetch failed'));
     await expect(retry(network.attempt, { timeoutMs: 10_000, delayMs: 1 })).resolves.toBe('up');
+  });
+
+  it('retries errors made in another realm, as Node throws them into jest (fetch, timeouts)', async () => {
+    const foreign = [
+      runInNewContext('new TypeError("fetch failed")') as unknown,
+      runInNewContext('new Error("connection refused")') as unknown,
+      { name: 'TimeoutError', message: 'The operation was aborted due to timeout' },
+    ];
+    expect(foreign[0] instanceof Error).toBe(false);
+    let calls = 0;
+    const attempt = async () => {
+      if (calls < foreign.length) throw foreign[calls++];
+      return 'up';
+    };
+    await expect(retry(attempt, { timeoutMs: 10_000, delayMs: 1 })).resolves.toBe('up');
+  });
+
+  it('fails at once on a TypeError made in another realm that is not a network failure', async () => {
+    const bug = runInNewContext('new TypeError("x is not a function")') as unknown;
+    let calls = 0;
+    const outcome = retry(
+      () => {
+        calls += 1;
+        throw bug;
+      },
+      { timeoutMs: 10_000, delayMs: 1 },
+    );
+    await expect(outcome).rejects.toMatchObject({
+      name: 'TypeError',
+      message: 'x is not a function',
+    });
+    expect(calls).toBe(1);
   });
 
   it('ends the wait between attempts when its signal aborts', async () => {

@@ -42,7 +42,7 @@ export async function retry<T>(
         return await attempt({ attempt: attemptNumber, remainingMs });
       } catch (error) {
         const stop = permanent?.(error);
-        throw stop ? new AbortError(stop) : error;
+        throw stop ? new AbortError(stop) : ofThisRealm(error);
       }
     },
     {
@@ -86,7 +86,7 @@ export async function waitUntil(
         timeoutMs,
         delayMs: intervalMs,
         ...(signal ? { signal } : {}),
-        permanent: (error) => (error instanceof NotYet ? undefined : asError(error)),
+        permanent: (error) => (error instanceof NotYet ? undefined : ofThisRealm(error)),
       },
     );
     return true;
@@ -96,6 +96,22 @@ export async function waitUntil(
   }
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
+/**
+ * p-retry takes only an `Error` of this realm (anything else fails at once as "Non-error was
+ * thrown"). Errors of Node's own modules — fetch's `TypeError`, timeout `DOMException`s, `fs`
+ * errors — are of another realm wherever code runs in a vm context, as jest runs tests; a value
+ * that is not an error at all is retried as the old loops did. A TypeError stays one, so a
+ * network failure is still retried and a bug still is not.
+ */
+function ofThisRealm(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const { name, message, stack } = (error ?? {}) as Partial<Error>;
+  const text = typeof message === 'string' ? message : String(error);
+  const copy =
+    name === 'TypeError'
+      ? new TypeError(text, { cause: error })
+      : new Error(text, { cause: error });
+  if (typeof name === 'string') copy.name = name;
+  if (typeof stack === 'string') copy.stack = stack;
+  return copy;
 }
