@@ -21,7 +21,7 @@ export function waitForKafka(
   timeoutMs: number,
   options: WaitOptions = {},
 ): Promise<void> {
-  return retryUntil(`Kafka at ${brokers.join(',')}`, timeoutMs, options, (attemptMs) =>
+  return retryUntilReady(`Kafka at ${brokers.join(',')}`, timeoutMs, options, (attemptMs) =>
     probeKafka(brokers, attemptMs),
   );
 }
@@ -31,7 +31,7 @@ export function waitForMongo(
   timeoutMs: number,
   options: WaitOptions = {},
 ): Promise<void> {
-  return retryUntil(`the store at ${url}`, timeoutMs, options, (attemptMs) =>
+  return retryUntilReady(`the store at ${url}`, timeoutMs, options, (attemptMs) =>
     probeMongo(url, attemptMs),
   );
 }
@@ -81,7 +81,11 @@ export async function probeMongo(url: string, timeoutMs: number): Promise<void> 
   }
 }
 
-async function retryUntil(
+/**
+ * Repeats `attempt` (given how long it may take) until it succeeds; a NotReady error with the
+ * last failure when the time is up, the abort reason when `signal` aborts.
+ */
+export async function retryUntilReady(
   what: string,
   timeoutMs: number,
   { signal }: WaitOptions,

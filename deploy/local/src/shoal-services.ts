@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { retry } from '@shoal/platform';
 import { LOOPBACK } from './config';
-import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
+import { LocalInfraError, LocalInfraErrorCode } from './errors';
 import { checkPortsFree, untilReady } from './launch';
 import { REPO_ROOT, resolveHome } from './layout';
 import {
@@ -14,6 +13,7 @@ import {
   terminate,
   writePidFile,
 } from './processes';
+import { retryUntilReady } from './readiness';
 
 /** Shoal's services, in the order they start. */
 export const SHOAL_SERVICES = [
@@ -89,28 +89,16 @@ export async function startServiceProcess(
 }
 
 /** Polls a service's /readyz until it answers 200. */
-export async function waitForReadyz(
+export function waitForReadyz(
   httpPort: number,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  try {
-    await retry(
-      async () => {
-        const response = await fetch(`http://${LOOPBACK}:${httpPort}/readyz`, {
-          signal: AbortSignal.timeout(3_000),
-        });
-        if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
-      },
-      { timeoutMs, delayMs: 250, ...(signal ? { signal } : {}) },
-    );
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new LocalInfraError(
-      LocalInfraErrorCode.NotReady,
-      `not ready after ${timeoutMs} ms: ${errorMessage(error)}`,
-    );
-  }
+  const url = `http://${LOOPBACK}:${httpPort}/readyz`;
+  return retryUntilReady(url, timeoutMs, signal ? { signal } : {}, async (attemptMs) => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(attemptMs) });
+    if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
+  });
 }
 
 export interface ServiceStatus {
