@@ -1,4 +1,9 @@
-import { type InfraComponent, SHOAL_SERVICES, type ShoalServiceName } from '@shoal/local-infra';
+import {
+  INFRA_COMPONENTS,
+  type InfraComponent,
+  SHOAL_SERVICES,
+  type ShoalServiceName,
+} from '@shoal/local-infra';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 /** What `./shoal infra ...` asks for. */
@@ -30,7 +35,6 @@ export interface CommandLineOutput {
 /** Either a command to run, or the exit code after help or a usage error was printed. */
 export type ParsedCommandLine = { command: ShoalCommand } | { exitCode: number };
 
-const INFRA_COMPONENTS: readonly InfraComponent[] = ['kafka', 'mongo'];
 const DEFAULT_LOG_LINES = 50;
 const DEFAULT_TOKEN_TTL_SECONDS = 3_600;
 
