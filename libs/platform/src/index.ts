@@ -28,6 +28,7 @@ export * from './metrics/metrics';
 export * from './mongo/mongo';
 export * from './mongo/repository';
 export * from './time/clock';
+export * from './time/retry';
 export * from './tracing/trace-context';
 export * from './grpc/page-token';
 export * from './mongo/lease';
