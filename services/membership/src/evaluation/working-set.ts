@@ -224,6 +224,16 @@ export class PartitionWorkingSet {
     return ids;
   }
 
+  /** Profiles changed since the last checkpoint. */
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  /** A sealed chunk not written yet (its profile's state already lists it). */
+  pendingChunk(id: string): HistoryChunk | undefined {
+    return this.pendingChunks.get(id);
+  }
+
   /** Merges waiting for the absorbed profile's history: survivor and absorbed ids. */
   pendingMerges(): { survivorId: string; absorbedId: string }[] {
     return [...this.withPendingMerges].flatMap((survivorId) =>
