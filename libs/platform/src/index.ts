@@ -3,6 +3,7 @@ export * from './app/decorators';
 export * from './app/platform-context';
 export * from './app/platform.module';
 export * from './auth/principal';
+export * from './auth/segment-visibility';
 export * from './auth/token-signer';
 export * from './auth/token-verifier';
 export * from './config/config';

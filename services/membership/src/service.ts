@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS } from '@shoal/rules';
 import type { z } from 'zod';
 import { version } from '../package.json';
 import { PartitionsModule } from './partitions/partitions.module';
+import { QueriesModule } from './queries/queries.module';
 
 export const membershipConfigSchema = serviceConfigSchema(
   { service: 'membership', grpcPort: 50053, httpPort: 9453 },
@@ -62,5 +63,5 @@ export const membershipService: ServiceDefinition = {
     jobProgressTopic,
     membershipDeadLetterTopic,
   ],
-  features: [PartitionsModule],
+  features: [PartitionsModule, QueriesModule],
 };

@@ -256,6 +256,24 @@ export class PartitionsService {
     }
   }
 
+  /** A profile's whole retained event history: its sealed chunks (store or memory) and its tail. */
+  async historyOf(profile: ProfileState): Promise<HistoryEvent[] | undefined> {
+    const partition = this.partitionOf(profile.id);
+    const runtime = this.runtimes.get(partition);
+    const ids = profile.chunks.map((ref) => chunkId(profile.id, profile.incarnation, ref.n));
+    const pending = ids.flatMap((id) => {
+      const chunk = runtime?.ws.pendingChunk(id);
+      return chunk === undefined ? [] : [chunk];
+    });
+    const stored = await this.store.findChunks(
+      partition,
+      ids.filter((id) => !pending.some((chunk) => chunk.id === id)),
+    );
+    const chunks = [...pending, ...stored].sort((a, b) => a.n - b.n);
+    if (chunks.length !== ids.length) return undefined;
+    return [...chunks.flatMap((chunk) => chunk.events), ...profile.tail];
+  }
+
   /** The history of an absorbed profile once its partition has made it a ghost of `survivorId`. */
   private async ghostHistory(
     absorbedId: string,
@@ -267,18 +285,7 @@ export class PartitionsService {
       ? runtime.ws.profiles.get(absorbedId)
       : await this.store.findState(partition, absorbedId);
     if (ghost?.mergedInto !== survivorId) return undefined;
-    const ids = ghost.chunks.map((ref) => chunkId(absorbedId, ghost.incarnation, ref.n));
-    const pending = ids.flatMap((id) => {
-      const chunk = runtime?.ws.pendingChunk(id);
-      return chunk === undefined ? [] : [chunk];
-    });
-    const stored = await this.store.findChunks(
-      partition,
-      ids.filter((id) => !pending.some((chunk) => chunk.id === id)),
-    );
-    const chunks = [...pending, ...stored].sort((a, b) => a.n - b.n);
-    if (chunks.length !== ids.length) return undefined;
-    return [...chunks.flatMap((chunk) => chunk.events), ...ghost.tail];
+    return this.historyOf(ghost);
   }
 
   private now(): number {
