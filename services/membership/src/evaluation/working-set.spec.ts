@@ -264,6 +264,18 @@ describe('replay after a crash', () => {
     expect(restarted.settleLedger(T0 + 60_000)).toEqual([]);
   });
 
+  it('settles after a replay that passed published transitions the checkpoint already held', () => {
+    const { restarted, published, order } = crashedAfterPublishing();
+    restarted.applyProfileChange({ change: order, offset: 2, now: T0 + 1 });
+    // the profile's state was written after its transition was published (an interrupted
+    // checkpoint wrote this document, not the partition's), so the ledger repeats what it holds
+    restarted.installLedger(published);
+    const erase = profileChange('e1', 'jan', { case: 'profileErased', value: {} as never });
+    const [exited] = restarted.applyProfileChange({ change: erase, offset: 3, now: T0 + 2 });
+    expect(exited).toMatchObject({ kind: 'exited', sequence: 2 });
+    expect(restarted.settleLedger(T0 + 3)).toEqual([]);
+  });
+
   it('adopts a published transition the replay did not reach, then corrects it if it no longer holds', () => {
     const { restarted, published } = crashedAfterPublishing();
     restarted.installLedger(published);

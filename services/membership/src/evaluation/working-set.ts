@@ -752,10 +752,12 @@ export class PartitionWorkingSet {
       entries.shift();
     }
     const first = entries[0];
-    if (first === undefined || first.sequence !== sequence || first.kind !== kind) return undefined;
-    entries.shift();
+    const taken =
+      first !== undefined && first.sequence === sequence && first.kind === kind
+        ? entries.shift()
+        : undefined;
     if (entries.length === 0) this.ledger.delete(key);
-    return first;
+    return taken;
   }
 
   private setMembership(
