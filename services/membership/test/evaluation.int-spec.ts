@@ -174,3 +174,40 @@ describe('time, restarts, refreshes and status', () => {
     }, 30_000);
   });
 });
+
+describe('a new segment that thousands of profiles enter at once', () => {
+  const scope = new TestScope();
+  const harness = new MembershipHarness(scope);
+  let running: { service: RunningService } | undefined;
+  afterAll(async () => {
+    await running?.service.close();
+    await scope.close();
+  });
+
+  it('publishes every entry, in record batches the broker accepts', async () => {
+    running = await startMembership(scope);
+    const profiles = 6_000;
+    const now = Date.now();
+    for (let start = 0; start < profiles; start += 1_000) {
+      await harness.publish(
+        Array.from({ length: 1_000 }, (_, i) =>
+          harness.change(
+            `user:bulk-${start + i}`,
+            { case: 'eventRecorded', value: { name: 'Signed Up' } },
+            now,
+          ),
+        ),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await harness.define('seg_everyone', {
+      condition: { event: { name: 'Signed Up', count: { gte: 1 } } },
+    });
+    await eventually(async () => {
+      const entered = (await harness.transitions()).filter(
+        (t) => t.transition.segmentId === 'seg_everyone',
+      );
+      expect(entered).toHaveLength(profiles);
+    }, 90_000);
+  });
+});

@@ -30,6 +30,9 @@ import type { PublishedTransition, Transition } from '../evaluation/transition';
 import type { MembershipEvents, RefreshReport } from './membership-events.port';
 import type { PartitionStatus } from './partition-store.repository.port';
 
+/** Records per send (each record is a few hundred bytes with its headers). */
+const SEND_SLICE = 500;
+
 /** Membership's Kafka side: transitions as CloudEvents, status, progress, and reading back. */
 @Injectable()
 export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShutdown {
@@ -43,6 +46,14 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
   ) {}
 
   async publishTransitions(transitions: readonly Transition[]): Promise<void> {
+    // a refresh or a new segment can decide thousands at once: one send per slice keeps every
+    // record batch well under the broker's maximum message size
+    for (let start = 0; start < transitions.length; start += SEND_SLICE) {
+      await this.publishSlice(transitions.slice(start, start + SEND_SLICE));
+    }
+  }
+
+  private async publishSlice(transitions: readonly Transition[]): Promise<void> {
     await this.publisher.publish(
       membershipChangesTopic,
       transitions.map((t) => ({
@@ -72,6 +83,16 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
   }
 
   async publishStatuses(
+    statuses: readonly PartitionStatus[],
+    removed: readonly { segmentId: string; partition: number }[],
+  ): Promise<void> {
+    for (let start = 0; start < statuses.length; start += SEND_SLICE) {
+      await this.publishStatusSlice(statuses.slice(start, start + SEND_SLICE), []);
+    }
+    if (removed.length > 0) await this.publishStatusSlice([], removed);
+  }
+
+  private async publishStatusSlice(
     statuses: readonly PartitionStatus[],
     removed: readonly { segmentId: string; partition: number }[],
   ): Promise<void> {
