@@ -74,6 +74,7 @@ interface Context {
 }
 
 const compiledRules = new WeakMap<Rule, Map<string, CompiledRule>>();
+const DEFAULT_LIMITS_KEY = JSON.stringify(resolveLimits(undefined));
 
 /** Compiles (once per rule object and limits) a rule that must pass validation. */
 export function compileRule({
@@ -84,7 +85,8 @@ export function compileRule({
   limits?: Partial<RuleLimits>;
 }): CompiledRule {
   const resolved = resolveLimits(limits);
-  const limitsKey = JSON.stringify(resolved);
+  // the default limits' key is computed once: callers evaluating per event use them
+  const limitsKey = limits === undefined ? DEFAULT_LIMITS_KEY : JSON.stringify(resolved);
   let byLimits = compiledRules.get(rule);
   const cached = byLimits?.get(limitsKey);
   if (cached !== undefined) return cached;
