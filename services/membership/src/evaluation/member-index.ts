@@ -37,13 +37,14 @@ export class MemberIndex {
 
   /** Adds or removes a member; returns the bucket when membership changed. */
   set(profileId: string, member: boolean): number | undefined {
-    const bucket = bucketOf(profileId);
+    const hash = hash32(profileId);
+    const bucket = hash % MEMBER_BUCKETS;
     const set = this.buckets[bucket] as Set<string>;
     if (set.has(profileId) === member) return undefined;
     if (member) set.add(profileId);
     else set.delete(profileId);
     this.count += member ? 1 : -1;
-    this.xors[bucket] = ((this.xors[bucket] as number) ^ hash32(profileId)) >>> 0;
+    this.xors[bucket] = ((this.xors[bucket] as number) ^ hash) >>> 0;
     return bucket;
   }
 

@@ -3,7 +3,7 @@ import { emptyState, type EvaluationState } from '@shoal/rules';
 
 // The state membership keeps per profile: plain JSON, so it is stored as it is (docs/membership.md).
 
-/** One profile's membership of one segment. */
+/** One profile's membership of one segment; kept only once it has had a transition. */
 export interface PairState {
   /** Transitions so far (the sequence of the last one). */
   seq: number;
@@ -14,8 +14,6 @@ export interface PairState {
   everEntered?: boolean;
   /** When it last exited (the COOL_DOWN re-entry policy). */
   lastExitAt?: number;
-  /** The next instant at which its value or its re-entry decision can change with time alone. */
-  next?: number;
 }
 
 /** One raw event kept for backfills: name, instant, properties. */
@@ -59,6 +57,8 @@ export interface ProfileState {
   offsets: { changes: number; lists: number };
   /** Ids of the most recent profile changes applied (re-publications are dropped). */
   recentChanges: string[];
+  /** When the last of them was applied. */
+  recentAt?: number;
   /** Newest events, not sealed into a chunk yet. */
   tail: HistoryEvent[];
   chunks: ChunkRef[];
@@ -67,7 +67,10 @@ export interface ProfileState {
   /** Set when this profile was absorbed by another: it is kept only to hand over its history. */
   mergedInto?: string;
   mergedAt?: number;
-  /** The earliest `next` of its pairs (its timer). */
+  /**
+   * Its timer: no timed pair (time-relative rule, or a cool-down wait) can change before this
+   * instant. It may be early (then nothing changes when it fires, and it moves on), never late.
+   */
   nextAt?: number;
 }
 

@@ -1,5 +1,6 @@
 import {
   Audience,
+  ReentryMode,
   RefreshMode,
   SegmentKind,
   SegmentStatus,
@@ -61,6 +62,11 @@ export class SegmentCatalogue {
   readonly specs: ReadonlyMap<string, StateSpec>;
   /** Segment ids in dependency order. */
   readonly order: readonly string[];
+  /**
+   * Live segments whose pairs need timers: time-relative rules, and cool-down re-entry (a wait
+   * ends with time), in dependency order.
+   */
+  readonly timed: readonly string[];
   private readonly specsByEvent = new Map<string, StateSpec[]>();
   private readonly byEvent = new Map<string, string[]>();
   private readonly byTrait = new Map<string, string[]>();
@@ -82,6 +88,14 @@ export class SegmentCatalogue {
         .map((definition) => definition.id),
     );
     this.order = [...segments.values()].sort((a, b) => a.rank - b.rank).map((s) => s.id);
+    this.timed = this.order.filter((id) => {
+      const segment = segments.get(id) as CatalogueSegment;
+      return (
+        segment.active &&
+        segment.realtime &&
+        (segment.timeRelative || segment.reentry?.mode === ReentryMode.COOL_DOWN)
+      );
+    });
     const merged = mergeSpecs([...segments.values()].flatMap((s) => s.dependencies.specs));
     this.specs = new Map(merged.map((spec) => [spec.key, spec]));
     for (const spec of merged) {

@@ -57,8 +57,4 @@ export class TimerQueue {
     }
     return top;
   }
-
-  clear(): void {
-    this.heap.length = 0;
-  }
 }

@@ -137,6 +137,20 @@ describe('the evaluation core', () => {
     expect(exited?.id).not.toBe(entered?.id);
   });
 
+  it('fires a profile’s overdue timer before its next change, so its transitions stay in time order', () => {
+    const ws = workingSet(
+      segment('seg_recent', {
+        event: { name: 'Visit', count: { gte: 1 }, window: { lastMinutes: 10 } },
+      }),
+    );
+    event(ws, 'kim', 'Visit', T0);
+    // no tick ran for half an hour (a busy partition fires a limited number of timers per step)
+    const transitions = event(ws, 'kim', 'Visit', T0 + 30 * 60_000);
+    expect(
+      transitions.map((t) => `${t.kind} ${TransitionCause[t.cause]} +${(t.at - T0) / 60_000}m`),
+    ).toEqual(['exited TIME +10m', 'entered EVENT +30m']);
+  });
+
   it('evaluates only the segments a change can affect', () => {
     const byTrait = segment('seg_trait', { trait: { path: 'plan', equals: 'pro' } });
     const byEvent = segment('seg_event', { event: { name: 'Visit', count: { eq: 0 } } });

@@ -42,6 +42,11 @@ export interface WorkingSetOptions {
   readonly historyChunkSize: number;
   /** How many recent profile-change ids a profile remembers to drop re-publications. */
   readonly recentChangesKept: number;
+  /**
+   * How long they are remembered: ingestion re-publishes after its own crash, within minutes; a
+   * profile changing again after a longer quiet period forgets the ids (memory stays small).
+   */
+  readonly recentChangesWindowMs: number;
   /** How long raw event history is kept; 0 keeps it for ever. */
   readonly historyRetentionMs: number;
   /** How long an absorbed profile's history is kept for its survivor to take over. */
@@ -50,7 +55,8 @@ export interface WorkingSetOptions {
 
 export const DEFAULT_WORKING_SET_OPTIONS: WorkingSetOptions = {
   historyChunkSize: 32,
-  recentChangesKept: 256,
+  recentChangesKept: 64,
+  recentChangesWindowMs: 15 * 60_000,
   historyRetentionMs: 0,
   ghostRetentionMs: 7 * 86_400_000,
 };
@@ -276,13 +282,15 @@ export class PartitionWorkingSet {
     }
     if (kind.case === 'profileErased') {
       if (profile === undefined) return [];
+      this.catchUp(profile, now);
       this.exitAll(profile, now, TransitionCause.ERASE);
       this.forget(profile);
       return this.flush();
     }
     const created = profile === undefined;
+    if (profile !== undefined) this.catchUp(profile, now);
     profile ??= this.create(id, change.id);
-    this.record(profile, offset, change.id);
+    this.record(profile, offset, change.id, now);
     const seeds = new Set<string>();
     switch (kind.case) {
       case 'eventRecorded': {
@@ -327,6 +335,7 @@ export class PartitionWorkingSet {
           }
           if (profile.pendingMerges.length > 0) this.withPendingMerges.add(id);
         } else if (absorbedProfileIds.includes(id)) {
+          this.catchUp(profile, now);
           this.exitAll(profile, now, TransitionCause.MERGE);
           this.becomeGhost(profile, survivorProfileId, now);
           return this.flush();
@@ -365,6 +374,7 @@ export class PartitionWorkingSet {
       return [];
     }
     const created = profile === undefined;
+    if (profile !== undefined) this.catchUp(profile, now);
     profile ??= this.create(id, `list:${change.listId}:${sequence}`);
     profile.offsets.lists = offset;
     profile.listSequences[change.listId] = { seq: sequence, member: change.member };
@@ -383,23 +393,25 @@ export class PartitionWorkingSet {
    * Fires every timer due at `now`, in instant order, each evaluated at its own instant (a
    * transition's `at` is when the value changed, however late this runs).
    */
-  fireTimers(now: number): Transition[] {
-    for (;;) {
+  fireTimers(now: number, limit = Number.POSITIVE_INFINITY): Transition[] {
+    for (let fired = 0; fired < limit; fired += 1) {
       const due = this.timers.popDue(now);
       if (due === undefined) break;
       const profile = this.profiles.get(due.id);
       if (profile === undefined || profile.nextAt !== due.at) continue;
-      profile.nextAt = undefined;
       if (profile.mergedInto !== undefined) {
         this.forget(profile);
         continue;
       }
-      const seeds = Object.entries(profile.pairs)
-        .filter(([, pair]) => pair.next !== undefined && pair.next <= due.at)
-        .map(([segmentId]) => segmentId);
-      this.evaluate(profile, seeds, due.at, TransitionCause.TIME);
+      this.catchUp(profile, due.at);
     }
     return this.flush();
+  }
+
+  /** Whether a timer is due at `now` (fireTimers with a limit may leave some for later). */
+  hasDueTimers(now: number): boolean {
+    const next = this.timers.peek();
+    return next !== undefined && next <= now;
   }
 
   /** Spec states a new catalogue needs rebuilt from history: new keys, or keys keeping more buckets. */
@@ -464,6 +476,7 @@ export class PartitionWorkingSet {
     }
     for (const profile of this.profiles.values()) {
       if (profile.mergedInto !== undefined) continue;
+      this.catchUp(profile, now);
       for (const id of deleted) this.dropPair(profile, id, previous.versions[id] as number, now);
       if (removedSpecs.length > 0) profile.state = withoutSpecs(profile.state, removedSpecs);
       if (backfill !== undefined) {
@@ -513,8 +526,9 @@ export class PartitionWorkingSet {
     for (const id of profileIds ?? this.profileIds()) {
       const profile = this.profiles.get(id);
       if (profile === undefined || profile.mergedInto !== undefined) continue;
+      this.catchUp(profile, now);
       const before = profile.pairs[segmentId]?.member ?? false;
-      this.evaluate(profile, seeds, now, TransitionCause.REFRESH, segmentId);
+      this.evaluate(profile, seeds, now, TransitionCause.REFRESH, { forced: segmentId });
       const after = profile.pairs[segmentId]?.member ?? false;
       if (before !== after) {
         if (after) entered += 1;
@@ -545,6 +559,7 @@ export class PartitionWorkingSet {
     if (profile.pendingMerges.length === 0) this.withPendingMerges.delete(survivorId);
     this.dirty.add(survivorId);
     if (profile.mergedInto !== undefined) return [];
+    this.catchUp(profile, now);
     this.foldEvents(
       profile,
       events.map((event) => ({ name: event.n, timestamp: event.t, properties: event.p })),
@@ -592,8 +607,10 @@ export class PartitionWorkingSet {
       const segment = this.catalogue.get(first.segmentId);
       const mine = entries.filter((entry) => entry.incarnation === profile.incarnation);
       const last = mine[mine.length - 1];
+      if (segment === undefined || last === undefined) continue;
+      this.catchUp(profile, now);
       const pair = profile.pairs[first.segmentId] ?? { seq: 0, member: false };
-      if (segment === undefined || last === undefined || last.sequence <= pair.seq) continue;
+      if (last.sequence <= pair.seq) continue;
       pair.seq = last.sequence;
       if (mine.some((entry) => entry.kind === 'entered')) pair.everEntered = true;
       this.setMembership(profile, first.segmentId, pair, last.kind === 'entered', last.at);
@@ -607,58 +624,54 @@ export class PartitionWorkingSet {
 
   /**
    * Evaluates `seeds` (and, when membership changes, their dependents) for one profile at `now`,
-   * in dependency order. Only live segments are evaluated, and `forced` whatever its mode.
+   * in dependency order. Only live segments are evaluated, and `forced` whatever its mode. The
+   * profile's timer moves to the earliest next change of the pairs evaluated, unless it is due
+   * earlier; with `exactTimer` (all its timed pairs were evaluated) it is that earliest one.
    */
   private evaluate(
     profile: ProfileState,
     seeds: Iterable<string>,
     now: number,
     cause: TransitionCause,
-    forced?: string,
+    { forced, exactTimer = false }: { forced?: string; exactTimer?: boolean } = {},
   ): void {
-    const queued = new Set<string>();
-    let from = Number.POSITIVE_INFINITY;
-    for (const id of seeds) {
+    const queued: CatalogueSegment[] = [];
+    const enqueue = (id: string): void => {
       const segment = this.catalogue.get(id);
-      if (segment === undefined) {
-        // a timer of a segment that is gone: nothing to evaluate, and no timer any more
-        const pair = profile.pairs[id];
-        if (pair?.next !== undefined) delete pair.next;
-        continue;
-      }
-      queued.add(id);
-      from = Math.min(from, segment.rank);
-    }
-    if (queued.size > 0) {
-      const order = this.catalogue.order;
-      for (let rank = from; rank < order.length && queued.size > 0; rank += 1) {
-        const id = order[rank] as string;
-        if (!queued.delete(id)) continue;
-        const segment = this.catalogue.get(id) as CatalogueSegment;
-        const live = segment.active && (segment.realtime || id === forced);
-        if (!live) {
-          const pair = profile.pairs[id];
-          if (pair?.next !== undefined) {
-            delete pair.next;
-            this.dirty.add(profile.id);
-          }
-          continue;
-        }
-        if (this.evaluatePair(profile, segment, now, cause)) {
-          for (const dependent of this.catalogue.dependentsOf(id)) queued.add(dependent);
-        }
+      if (segment === undefined || queued.includes(segment)) return;
+      let at = queued.length;
+      while (at > 0 && (queued[at - 1] as CatalogueSegment).rank > segment.rank) at -= 1;
+      queued.splice(at, 0, segment);
+    };
+    for (const id of seeds) enqueue(id);
+    let next: number | undefined;
+    for (let index = 0; index < queued.length; index += 1) {
+      const segment = queued[index] as CatalogueSegment;
+      if (!segment.active || !(segment.realtime || segment.id === forced)) continue;
+      const outcome = this.evaluatePair(profile, segment, now, cause);
+      if (outcome.next !== undefined && (next === undefined || outcome.next < next))
+        next = outcome.next;
+      if (outcome.changed) {
+        // dependents rank after their dependency, so they land later in the queue
+        for (const dependent of this.catalogue.dependentsOf(segment.id)) enqueue(dependent);
       }
     }
-    this.updateTimer(profile);
+    const current = profile.nextAt;
+    this.setTimer(
+      profile,
+      exactTimer || current === undefined || (next !== undefined && next < current)
+        ? next
+        : current,
+    );
   }
 
-  /** Evaluates one pair; returns whether membership changed. */
+  /** Evaluates one pair: whether membership changed, and when it can next change with time alone. */
   private evaluatePair(
     profile: ProfileState,
     segment: CatalogueSegment,
     now: number,
     cause: TransitionCause,
-  ): boolean {
+  ): { changed: boolean; next: number | undefined } {
     this.lastEvaluated.set(segment.id, now);
     const qualifies = segment.compiled.root.evaluate(profile.state, now);
     const stored = profile.pairs[segment.id];
@@ -677,17 +690,8 @@ export class PartitionWorkingSet {
         waitUntil = decision.from;
       }
     }
-    const next = this.nextInstant(profile, segment, pair, now, waitUntil);
-    if (next !== pair.next) {
-      if (next === undefined) delete pair.next;
-      else pair.next = next;
-      this.dirty.add(profile.id);
-    }
-    if (stored === undefined && (pair.seq > 0 || pair.next !== undefined)) {
-      profile.pairs[segment.id] = pair;
-      this.dirty.add(profile.id);
-    }
-    return changed;
+    if (stored === undefined && pair.seq > 0) profile.pairs[segment.id] = pair;
+    return { changed, next: this.nextInstant(profile, segment, pair, now, waitUntil) };
   }
 
   private nextInstant(
@@ -768,7 +772,9 @@ export class PartitionWorkingSet {
     at: number,
   ): void {
     pair.member = member;
-    const segments = { ...profile.state.segments };
+    // the working set owns its profiles' states: their memberships change in place (copying
+    // them per transition made new profiles entering many segments quadratic)
+    const segments = profile.state.segments as Record<string, number>;
     if (member) {
       pair.since = at;
       segments[segmentId] = at;
@@ -777,7 +783,6 @@ export class PartitionWorkingSet {
       pair.lastExitAt = at;
       delete segments[segmentId];
     }
-    profile.state = { ...profile.state, segments };
     const bucket = this.indexOf(segmentId).set(profile.id, member);
     if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
     this.dirty.add(profile.id);
@@ -800,7 +805,6 @@ export class PartitionWorkingSet {
     if (pair.member) this.exit(profile, segmentId, version, pair, now, TransitionCause.DELETED);
     delete profile.pairs[segmentId];
     this.dirty.add(profile.id);
-    this.updateTimer(profile);
   }
 
   private exit(
@@ -814,15 +818,26 @@ export class PartitionWorkingSet {
     this.transition(profile, { id: segmentId, version }, pair, 'exited', now, cause);
   }
 
-  private updateTimer(profile: ProfileState): void {
-    let next: number | undefined;
-    if (profile.mergedInto !== undefined) {
-      next = (profile.mergedAt as number) + this.options.ghostRetentionMs;
-    } else {
-      for (const pair of Object.values(profile.pairs)) {
-        if (pair.next !== undefined && (next === undefined || pair.next < next)) next = pair.next;
-      }
+  /**
+   * Fires the profile's timers due at `now` or earlier, each at its own instant: before anything
+   * else evaluates the profile, so its evaluations stay in time order however many timers wait.
+   * The timer is the earliest instant any timed pair may change: all of them are evaluated then
+   * (a pair with nothing due stays as it is), which sets the exact next instant.
+   */
+  private catchUp(profile: ProfileState, now: number): void {
+    while (
+      profile.mergedInto === undefined &&
+      profile.nextAt !== undefined &&
+      profile.nextAt <= now
+    ) {
+      this.evaluate(profile, this.catalogue.timed, profile.nextAt, TransitionCause.TIME, {
+        exactTimer: true,
+      });
     }
+  }
+
+  /** Sets the profile's timer (its earliest instant to re-evaluate its timed pairs at). */
+  private setTimer(profile: ProfileState, next: number | undefined): void {
     if (next === profile.nextAt) return;
     if (next === undefined) delete profile.nextAt;
     else {
@@ -842,9 +857,15 @@ export class PartitionWorkingSet {
     return profile;
   }
 
-  private record(profile: ProfileState, offset: number, changeId: string): void {
+  private record(profile: ProfileState, offset: number, changeId: string, now: number): void {
     profile.offsets.changes = offset;
+    if (
+      profile.recentAt !== undefined &&
+      now - profile.recentAt > this.options.recentChangesWindowMs
+    )
+      profile.recentChanges = [];
     profile.recentChanges.push(changeId);
+    profile.recentAt = now;
     if (profile.recentChanges.length > this.options.recentChangesKept)
       profile.recentChanges.splice(
         0,
@@ -859,7 +880,7 @@ export class PartitionWorkingSet {
     profile.pairs = {};
     profile.pendingMerges = [];
     this.withPendingMerges.delete(profile.id);
-    this.updateTimer(profile);
+    this.setTimer(profile, now + this.options.ghostRetentionMs);
   }
 
   /** Removes a profile and its history for good (erasure, or an absorbed profile expiring). */

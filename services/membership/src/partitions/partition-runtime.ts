@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { HistoryEvent, ProfileState } from '../evaluation/profile-state';
 import type { SegmentCatalogue } from '../evaluation/segment-catalogue';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
-import { PartitionWorkingSet } from '../evaluation/working-set';
+import { DEFAULT_WORKING_SET_OPTIONS, PartitionWorkingSet } from '../evaluation/working-set';
 import type { MembershipEvents, RefreshReport } from './membership-events.port';
 import type { MembershipSettings } from './membership-settings';
 import type {
@@ -57,6 +57,10 @@ export interface RuntimeDeps {
 }
 
 const REFRESH_CHUNK = 1_000;
+/** Records applied between yields to the event loop. */
+const RECORDS_PER_STEP = 200;
+/** Profiles whose due timers one step fires (the rest fire at the next tick). */
+const TIMERS_PER_STEP = 2_000;
 const PROGRESS_INTERVAL_MS = 1_000;
 const MERGE_RETRY_MS = 2_000;
 const UNKNOWN_SEGMENT_PATIENCE_MS = 60_000;
@@ -101,10 +105,8 @@ export class PartitionRuntime {
     this.ws = new PartitionWorkingSet({
       catalogue,
       options: {
-        historyChunkSize: 32,
-        recentChangesKept: 256,
+        ...DEFAULT_WORKING_SET_OPTIONS,
         historyRetentionMs: deps.settings.historyRetentionMs,
-        ghostRetentionMs: 7 * 86_400_000,
       },
     });
   }
@@ -163,18 +165,24 @@ export class PartitionRuntime {
     await this.publish([]);
     if (this.ws.dirtyCount >= this.deps.settings.maxDirtyProfiles) await this.checkpointNow();
     const now = this.now();
-    const out = this.ws.fireTimers(now);
-    for (const record of records) {
-      try {
-        out.push(...apply(record.value, record.offset, now));
-      } catch (error) {
-        if (!(error instanceof RuleError)) throw error;
-        record.reject('INVALID_EVENT', error.message);
+    const out = this.ws.fireTimers(now, TIMERS_PER_STEP);
+    // a batch is applied a slice at a time, publishing in between, so the event loop (gRPC
+    // calls, heartbeats) is never held for long
+    for (let start = 0; start < records.length; start += RECORDS_PER_STEP) {
+      for (const record of records.slice(start, start + RECORDS_PER_STEP)) {
+        try {
+          out.push(...apply(record.value, record.offset, now));
+        } catch (error) {
+          if (!(error instanceof RuleError)) throw error;
+          record.reject('INVALID_EVENT', error.message);
+        }
+        this.processed[topic] = Math.max(this.processed[topic], record.offset);
+        this.lagMs = Math.max(0, now - record.timestamp);
       }
-      this.processed[topic] = Math.max(this.processed[topic], record.offset);
-      this.lagMs = Math.max(0, now - record.timestamp);
+      out.push(...this.settleIfCaughtUp(now));
+      await this.publish(out.splice(0));
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    out.push(...this.settleIfCaughtUp(now));
     await this.publish(out);
   }
 
@@ -202,7 +210,7 @@ export class PartitionRuntime {
   async tick(): Promise<void> {
     this.tickQueued = false;
     const now = this.now();
-    const out = this.ws.fireTimers(now);
+    const out = this.ws.fireTimers(now, TIMERS_PER_STEP);
     for (const { survivorId, absorbedId } of this.ws.pendingMerges()) {
       if ((this.mergeAttempts.get(absorbedId) ?? 0) + MERGE_RETRY_MS > now) continue;
       this.mergeAttempts.set(absorbedId, now);
