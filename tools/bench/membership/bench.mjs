@@ -239,6 +239,7 @@ async function metricsOf(port) {
   return {
     consumed: value('shoal_kafka_consumed_total', 'profiles.changes'),
     rss: value('process_resident_memory_bytes'),
+    heap: value('nodejs_heap_size_used_bytes'),
   };
 }
 
@@ -350,6 +351,9 @@ async function main() {
       await sleep(200);
     }
     const rate = EVENTS / ((Date.now() - first) / 1000);
+    const transitions = (
+      await admin.fetchTopicOffsets(names.of(contracts.membershipChangesTopic))
+    ).reduce((sum, p) => sum + Number(p.high), 0);
     const loaded = await metricsOf(httpPort);
     log(`membership: ${Math.round(rate)} events/s; RSS ${Math.round(loaded.rss / 2 ** 20)} MiB`);
     load.push(loadavg()[0]);
@@ -502,12 +506,14 @@ async function main() {
       '| --- | --- |',
       `| plain kafkajs pass-through (consume → produce) | ${Math.round(passRate)} records/s |`,
       `| membership: events/s through evaluation (${definitions.length} REALTIME segments, ${PROFILES} profiles, ${EVENTS} changes) | ${Math.round(rate)} events/s (${((rate / passRate) * 100).toFixed(0)}% of the pass-through) |`,
+      `| transitions those changes caused (published as they were decided) | ${transitions} |`,
       `| checkpoints catching up after the last event was evaluated | ${(checkpointLag / 1000).toFixed(1)} s |`,
       `| start-up to ready (definitions read, partitions claimed) | ${(readyAfter / 1000).toFixed(1)} s |`,
       `| produced → segment.entered consumed, ${LATENCY_RATE}/s for ${LATENCY_SECONDS} s (${latencies.length} samples) | p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms |`,
       `| IsMember (4 segments) under that load, 8 concurrent callers (${isMember.length} calls) | p50 ${percentile(isMember, 50).toFixed(1)} ms, p99 ${percentile(isMember, 99).toFixed(1)} ms |`,
       `| time-driven exits: seen downstream after their instant (${exits.length} of ${TIMER_PROFILES}) | p50 ${percentile(exits, 50)} ms, p99 ${percentile(exits, 99)} ms, max ${Math.max(...exits)} ms |`,
       `| RSS before the stream / after ${PROFILES} profiles | ${Math.round(baseline.rss / 2 ** 20)} MiB / ${Math.round(loaded.rss / 2 ** 20)} MiB (${Math.round((loaded.rss - baseline.rss) / 2 ** 20 / (PROFILES / 100_000))} MiB per 100k profiles) |`,
+      `| JS heap in use before / after (not collected first) | ${Math.round(baseline.heap / 2 ** 20)} MiB / ${Math.round(loaded.heap / 2 ** 20)} MiB |`,
     );
   } catch (error) {
     const { tailOf } = require('@shoal/local-infra');
