@@ -124,7 +124,8 @@ export class PartitionsService {
           { partition, profiles: states.length, epoch: document.epoch },
           'partition loaded',
         );
-        for (const job of this.jobs.values()) void this.lane(partition, () => runtime.refresh(job));
+        for (const job of this.jobs.values())
+          this.inBackground(partition, 'refresh failed', () => runtime.refresh(job));
       }),
     );
   }
@@ -160,7 +161,7 @@ export class PartitionsService {
     const cutoff = this.now() - JOBS_KEPT_MS;
     for (const [id, other] of this.jobs) if (other.requestedAt < cutoff) this.jobs.delete(id);
     for (const [partition, runtime] of this.runtimes)
-      void this.lane(partition, () => runtime.refresh(known));
+      this.inBackground(partition, 'refresh failed', () => runtime.refresh(known));
   }
 
   /** A cancel command: running refreshes of the job stop between chunks. */
@@ -228,8 +229,8 @@ export class PartitionsService {
 
   private onCatalogue(catalogue: SegmentCatalogue): void {
     for (const [partition, runtime] of this.runtimes) {
-      void this.lane(partition, () => runtime.applyCatalogue(catalogue)).catch((error: unknown) =>
-        this.logger.error({ err: error, partition }, 'applying definitions failed'),
+      this.inBackground(partition, 'applying definitions failed', () =>
+        runtime.applyCatalogue(catalogue),
       );
     }
   }
@@ -240,9 +241,7 @@ export class PartitionsService {
     for (const [partition, runtime] of this.runtimes) {
       if (!runtime.wantsTick(now)) continue;
       runtime.markTickQueued();
-      void this.lane(partition, () => runtime.tick()).catch((error: unknown) =>
-        this.logger.error({ err: error, partition }, 'timer tick failed'),
-      );
+      this.inBackground(partition, 'timer tick failed', () => runtime.tick());
     }
   }
 
@@ -254,6 +253,13 @@ export class PartitionsService {
           this.logger.error({ err: error, partition }, 'checkpoint failed'),
         );
     }
+  }
+
+  /** Queues work in a partition's lane that no caller waits for; its failure is logged. */
+  private inBackground(partition: number, failure: string, task: () => Promise<void>): void {
+    void this.lane(partition, task).catch((error: unknown) =>
+      this.logger.error({ err: error, partition }, failure),
+    );
   }
 
   /** A profile's whole retained event history: its sealed chunks (store or memory) and its tail. */

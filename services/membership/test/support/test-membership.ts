@@ -65,15 +65,16 @@ export async function newTestMembership({
   at = Date.parse('2026-03-02T09:00:00Z'),
   store = new InMemoryPartitionStore(),
   events = new RecordingEvents((id) => partitionOf(id, partitions)),
+  logger = pino({ level: 'silent' }),
 }: {
   partitions?: number;
   owned?: number[];
   at?: number;
   store?: InMemoryPartitionStore;
   events?: RecordingEvents;
+  logger?: pino.Logger;
 } = {}) {
   const clock = new FixedClock(at);
-  const logger = pino({ level: 'silent' });
   const definitions = new SegmentDefinitionsService(logger);
   const service = new PartitionsService(store, events, SETTINGS, clock, logger, definitions);
   const lanes = new SerialLanes<number>();
