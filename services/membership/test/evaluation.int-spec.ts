@@ -1,6 +1,7 @@
 import { fromBinary, type JsonValue } from '@bufbuild/protobuf';
 import {
   CloudEventHeaders,
+  MembershipService,
   RefreshMode,
   RefreshProgressSchema,
   RefreshState,
@@ -137,7 +138,18 @@ describe('time, restarts, refreshes and status', () => {
     );
     await harness.traits('user:pro', { plan: 'pro' });
     await harness.traits('user:free', { plan: 'free' });
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const client = scope.client(
+      MembershipService,
+      (running as { service: RunningService }).service,
+      await scope.token({ subject: 'ann' }),
+    );
+    for (const profileId of ['user:pro', 'user:free']) {
+      // both changes applied (their partitions may lag), and still nobody entered
+      await eventually(async () => {
+        const { notes } = await client.explain({ profileId, segmentId: 'seg_manual' });
+        expect(notes).not.toContain('membership has seen no change of this profile');
+      });
+    }
     expect((await harness.summary()).filter((s) => s.includes('seg_manual'))).toEqual([]);
     await harness.refresh('job-1', 'seg_manual');
     await eventually(async () => {
