@@ -12,6 +12,7 @@ import {
 import type { FieldViolation } from '@shoal/platform';
 import { validateReentryPolicy } from '@shoal/rules';
 import { CronExpressionParser } from 'cron-parser';
+import { audienceOf } from './segment-definitions';
 import type { SegmentLimits } from './segment-limits';
 
 /** How names compare: case-insensitively, after Unicode normalisation and trimming. */
@@ -181,6 +182,7 @@ export function cronProblem(cron: string, timeZone: string): string | undefined 
 }
 
 function audiencesAgree(audience: Audience, rule: Rule): boolean {
-  const of = (a: Audience) => (a === Audience.ACCOUNTS ? Audience.ACCOUNTS : Audience.PROFILES);
-  return rule.audience === Audience.UNSPECIFIED || of(rule.audience) === of(audience);
+  return (
+    rule.audience === Audience.UNSPECIFIED || audienceOf(rule.audience) === audienceOf(audience)
+  );
 }

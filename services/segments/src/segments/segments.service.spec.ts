@@ -5,6 +5,7 @@ import {
   ChangeAction,
   ListSegmentsRequestSchema,
   PublicationState,
+  SegmentDraftSchema,
   SegmentKind,
   SegmentSchema,
   SegmentState,
@@ -272,6 +273,30 @@ describe('segments: editing', () => {
     const made = await t.make(ann, { name: 'Buyers' });
     const refused = await refusal(
       t.update(ann, made.id, 1n, { audience: Audience.ACCOUNTS }, ['audience']),
+    );
+    expect(refused.violations).toEqual([
+      { field: 'segment.audience', description: 'cannot change once created' },
+    ]);
+  });
+
+  it('takes an unspecified audience for profiles, as on creation, so a full replace may leave it out', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    const everyField = SegmentDraftSchema.fields.map((f) => f.localName as DraftField);
+    const replaced = await t.update(
+      ann,
+      made.id,
+      1n,
+      { name: 'Buyers', description: 'all', rule: tagged('x') },
+      everyField,
+    );
+    expect([replaced.segment.audience, replaced.segment.description]).toEqual([
+      Audience.PROFILES,
+      'all',
+    ]);
+    const accounts = await t.make(ann, { name: 'Accounts', audience: Audience.ACCOUNTS });
+    const refused = await refusal(
+      t.update(ann, accounts.id, 1n, { audience: Audience.UNSPECIFIED }, ['audience']),
     );
     expect(refused.violations).toEqual([
       { field: 'segment.audience', description: 'cannot change once created' },

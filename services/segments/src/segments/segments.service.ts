@@ -15,6 +15,7 @@ import { canEdit, isOwner } from './access';
 import { draftOf } from './history';
 import {
   type DraftField,
+  audienceOf,
   emptyDraft,
   initialState,
   mergedDraft,
@@ -146,7 +147,7 @@ export class SegmentsService {
   }): Promise<{ segment: Segment; usages: SegmentUsage[] }> {
     const current = await this.versions.editable(id, expectedVersion, principal);
     const merged = mergedDraft(current.segment, draft, fields);
-    if (merged.audience !== current.segment.audience) {
+    if (audienceOf(merged.audience) !== audienceOf(current.segment.audience)) {
       throw SegmentError.invalid([
         { field: 'segment.audience', description: 'cannot change once created' },
       ]);
