@@ -1,12 +1,14 @@
 import { toBinary } from '@bufbuild/protobuf';
 import {
   Audience,
+  type ListSegmentsRequest,
   RefreshMode,
   type Rule,
   type Segment,
   type SegmentDraft,
   SegmentKind,
   SegmentSchema,
+  SegmentStatus,
   Visibility,
 } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
@@ -129,6 +131,62 @@ export function draftViolations({
       description: 'must be SEGMENT_KIND_DYNAMIC or SEGMENT_KIND_STATIC_LIST',
     });
   }
+  return violations;
+}
+
+/**
+ * The longest search text. The store matches it against every segment the caller may see (a
+ * regular expression, compiled per document by the embedded store), so it stays short.
+ */
+export const SEARCH_MAX_LENGTH = 200;
+
+/**
+ * What a list query may ask: values a segment can have (declared enum values, tags and owners no
+ * longer than a segment's), and no more tags or owners than a segment can carry or name.
+ */
+export function listViolations(
+  request: Pick<
+    ListSegmentsRequest,
+    'search' | 'tags' | 'owners' | 'kinds' | 'refreshModes' | 'statuses' | 'visibilities'
+  >,
+  limits: SegmentLimits,
+): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const add = (field: string, description: string) => violations.push({ field, description });
+  if (request.search.length > SEARCH_MAX_LENGTH)
+    add('search', `is ${request.search.length} characters; at most ${SEARCH_MAX_LENGTH}`);
+  const strings = (
+    field: string,
+    values: readonly string[],
+    { max, maxLength, limit }: { max: number; maxLength: number; limit: string },
+  ) => {
+    const distinct = new Set(values).size;
+    if (distinct > max) add(field, `names ${distinct} ${field}; ${limit} is ${max}`);
+    else
+      values.forEach((value, i) => {
+        if (value.length > maxLength)
+          add(`${field}[${i}]`, `is longer than ${maxLength} characters`);
+      });
+  };
+  strings('tags', request.tags, {
+    max: limits.tagsMax,
+    maxLength: limits.tagMaxLength,
+    limit: 'the limit SEGMENT_TAGS_MAX',
+  });
+  strings('owners', request.owners, {
+    max: limits.principalsMax,
+    maxLength: limits.principalMaxLength,
+    limit: 'the most a query may name',
+  });
+  const declared = (field: string, values: readonly number[], known: object, what: string) => {
+    values.forEach((value, i) => {
+      if (!(value in known)) add(`${field}[${i}]`, `is not a known ${what}`);
+    });
+  };
+  declared('kinds', request.kinds, SegmentKind, 'segment kind');
+  declared('refreshModes', request.refreshModes, RefreshMode, 'refresh mode');
+  declared('statuses', request.statuses, SegmentStatus, 'segment status');
+  declared('visibilities', request.visibilities, Visibility, 'visibility');
   return violations;
 }
 
