@@ -190,6 +190,35 @@ export function listViolations(
   return violations;
 }
 
+/** Longest destination id and name a destination may record on a segment. */
+export const DESTINATION_ID_MAX_LENGTH = 256;
+export const DESTINATION_NAME_MAX_LENGTH = 200;
+
+/**
+ * What the exporter may record about a destination: an id and a name that fit the segment's
+ * document and definition (the ids of auto-syncing ones are published in its lock).
+ */
+export function destinationViolations({
+  id,
+  name,
+}: {
+  id: string;
+  name: string;
+}): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  if (id === '' || id.length > DESTINATION_ID_MAX_LENGTH || CONTROL.test(id))
+    violations.push({
+      field: 'destinationId',
+      description: `must be 1–${DESTINATION_ID_MAX_LENGTH} printable characters`,
+    });
+  if (name.length > DESTINATION_NAME_MAX_LENGTH || CONTROL.test(name))
+    violations.push({
+      field: 'destinationName',
+      description: `must be at most ${DESTINATION_NAME_MAX_LENGTH} printable characters`,
+    });
+  return violations;
+}
+
 /** The path of a field inside a part of the request (`prefix`); an empty path is the part itself. */
 export function fieldPath(prefix: string, path: string): string {
   return path ? `${prefix}.${path}` : prefix;
