@@ -1,4 +1,3 @@
-import type { JsonValue } from '@bufbuild/protobuf';
 import { fromJson } from '@bufbuild/protobuf';
 import { status } from '@grpc/grpc-js';
 import {
@@ -11,30 +10,12 @@ import {
 } from '@shoal/contracts';
 import { GrpcCallError, type GrpcClient, type RunningService } from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
+import { PRODUCT_EXAMPLES } from '@shoal/rules/testing';
 import { MembershipHarness } from './membership-harness';
 import { startMembership } from './membership-service';
 import type { MovableClock } from './test-clock';
 
 const DAY = 86_400_000;
-
-const WINTER_BUYERS_NOT_OPENING: JsonValue = {
-  timeZone: 'Europe/Berlin',
-  condition: {
-    all: {
-      conditions: [
-        {
-          event: {
-            name: 'Order Completed',
-            where: [{ path: 'products.category', equals: 'winter apparel', caseInsensitive: true }],
-            count: { gte: 1 },
-            window: { calendar: { year: -1 } },
-          },
-        },
-        { event: { name: 'Email Opened', count: { eq: 0 }, window: { lastDays: 90 } } },
-      ],
-    },
-  },
-};
 
 async function codeOf(call: Promise<unknown>): Promise<status | 'OK'> {
   try {
@@ -80,7 +61,7 @@ describe('membership journeys over gRPC', () => {
       .filter((t) => t.segmentId === segmentId);
 
   it('selects winter-apparel buyers of last year who opened no email in 90 days, and explains why not', async () => {
-    await harness.define('seg_winter', WINTER_BUYERS_NOT_OPENING);
+    await harness.define('seg_winter', PRODUCT_EXAMPLES.winterBuyersNotOpening.json);
     const lastYear = Date.UTC(new Date(clock.now()).getUTCFullYear() - 1, 0, 20);
     const recently = clock.now().getTime() - 10 * DAY;
     const winterOrder = { products: [{ category: 'Winter Apparel' }, { category: 'socks' }] };
