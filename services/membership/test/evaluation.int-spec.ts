@@ -1,5 +1,6 @@
 import { fromBinary, type JsonValue } from '@bufbuild/protobuf';
 import {
+  Audience,
   CloudEventHeaders,
   MembershipService,
   RefreshMode,
@@ -86,6 +87,63 @@ describe('membership over real Kafka and the store', () => {
       [CloudEventHeaders.subject]: 'user:reader',
       [CloudEventHeaders.source]: '/shoal/segments/seg_retirement',
     });
+  });
+});
+
+describe('account audiences over real Kafka and the store', () => {
+  const scope = new TestScope();
+  const harness = new MembershipHarness(scope);
+  let running: { service: RunningService } | undefined;
+  afterAll(async () => {
+    await running?.service.close();
+    await scope.close();
+  });
+
+  it('moves an account in and out of an account segment, keyed by the account id, and answers IsMember for it', async () => {
+    running = await startMembership(scope);
+    await harness.define(
+      'seg_enterprise_accounts',
+      {
+        audience: 'AUDIENCE_ACCOUNTS',
+        condition: { trait: { path: 'plan', equals: 'enterprise' } },
+      },
+      { audience: Audience.ACCOUNTS },
+    );
+    // a profile with the same id and the same trait is not an account
+    await harness.traits('acme', { plan: 'enterprise' });
+    await harness.accountTraits('acme', { plan: 'enterprise' });
+    const [entered] = await eventually(async () => {
+      const all = await harness.transitions();
+      expect(all).toHaveLength(1);
+      return all;
+    }, 60_000);
+    expect(entered?.transition).toMatchObject({
+      kind: TransitionKind.ENTERED,
+      segmentId: 'seg_enterprise_accounts',
+      profileId: 'acme',
+      cause: TransitionCause.EVENT,
+      sequence: 1n,
+    });
+    expect(String(entered?.message.key)).toBe('acme');
+    expect(String(entered?.message.headers?.[CloudEventHeaders.subject])).toBe('acme');
+    const client = scope.client(
+      MembershipService,
+      running.service,
+      await scope.token({ subject: 'ann' }),
+    );
+    const { memberships } = await client.isMember({
+      profileId: 'acme',
+      segmentIds: ['seg_enterprise_accounts'],
+    });
+    expect(memberships[0]).toMatchObject({ member: true, sequence: 1n });
+
+    await harness.accountTraits('acme', { plan: null });
+    await eventually(async () => {
+      expect(await harness.summary()).toEqual([
+        'acme entered seg_enterprise_accounts #1',
+        'acme exited seg_enterprise_accounts #2',
+      ]);
+    }, 60_000);
   });
 });
 

@@ -67,6 +67,28 @@ export class MembershipHarness {
     );
   }
 
+  /** An account's traits changed, keyed by the account id as ingestion publishes it. */
+  async accountTraits(accountId: string, traits: Record<string, JsonValue | null>) {
+    this.changes += 1;
+    await this.publish([
+      create(ProfileChangeSchema, {
+        id: `test-${this.scope.id}-${this.changes}`,
+        subjectId: accountId,
+        accountId,
+        occurredAt: timestampFromMs(Date.now()),
+        recordedAt: timestampFromMs(Date.now()),
+        change: {
+          case: 'accountTraitsChanged',
+          value: {
+            changes: Object.entries(traits).map(([key, value]) =>
+              value === null ? { key } : { key, value: fromJson(ValueSchema, value) },
+            ),
+          },
+        },
+      }),
+    ]);
+  }
+
   async publish(changes: readonly ProfileChange[]) {
     await this.scope.produce(
       profileChangesTopic,

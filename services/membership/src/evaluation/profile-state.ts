@@ -42,7 +42,13 @@ export interface HistoryChunk {
 }
 
 export interface ProfileState {
+  /**
+   * The subject's key in its partition: the profile id, or for an account `account:<id>`
+   * (`accountKey`), so an account and a profile never share a state whatever their ids.
+   */
   readonly id: string;
+  /** Set for an account (an `AUDIENCE_ACCOUNTS` subject): its account id. */
+  readonly accountId?: string;
   /**
    * The id of the change that created this state. Transition ids include it, so a profile
    * erased and seen again starts new ids instead of reusing old ones.
@@ -87,6 +93,22 @@ export function newProfileState(id: string, incarnation: string): ProfileState {
     chunks: [],
     pendingMerges: [],
   };
+}
+
+/** The key of an account's state (profile ids never start with `account:`). */
+export function accountKey(accountId: string): string {
+  return `${ACCOUNT_PREFIX}${accountId}`;
+}
+
+const ACCOUNT_PREFIX = 'account:';
+
+export function newAccountState(accountId: string, incarnation: string): ProfileState {
+  return { ...newProfileState(accountKey(accountId), incarnation), accountId };
+}
+
+/** The id a subject's transitions and member lists carry: the profile id or the account id. */
+export function subjectIdOf(subject: Pick<ProfileState, 'id' | 'accountId'>): string {
+  return subject.accountId ?? subject.id;
 }
 
 export function chunkId(profileId: string, incarnation: string, n: number): string {

@@ -28,6 +28,8 @@ export interface CatalogueSegment {
   readonly rule: Rule;
   readonly compiled: CompiledRule;
   readonly dependencies: RuleDependencies;
+  /** Whom it selects: profiles, or accounts (`AUDIENCE_ACCOUNTS`). */
+  readonly audience: SubjectKind;
   /** Evaluated on every change and timer (active and REALTIME); others change only on refresh. */
   readonly realtime: boolean;
   readonly active: boolean;
@@ -39,6 +41,8 @@ export interface CatalogueSegment {
   /** Position in dependency order: a segment comes after every segment it references. */
   readonly rank: number;
 }
+
+export type SubjectKind = 'profile' | 'account';
 
 /** A definition membership cannot evaluate, and why (reported as FAILED). */
 export interface FailedSegment {
@@ -151,6 +155,7 @@ export class SegmentCatalogue {
         rule,
         compiled: compileRule({ rule, limits }),
         dependencies,
+        audience: audienceOf(definition),
         active: definition.status !== SegmentStatus.INACTIVE,
         realtime: mode === RefreshMode.REALTIME || mode === RefreshMode.UNSPECIFIED,
         timeRelative: dependencies.timeRelative,
@@ -234,12 +239,26 @@ function unsupportedReason(
 ): string | undefined {
   const rule = definition.rule;
   if (rule === undefined) return 'the segment has no rule';
-  if (definition.audience === Audience.ACCOUNTS || rule.audience === Audience.ACCOUNTS)
-    return 'account audiences are not evaluated by this version of the membership service';
+  if (
+    definition.audience !== Audience.UNSPECIFIED &&
+    rule.audience !== Audience.UNSPECIFIED &&
+    definition.audience !== rule.audience
+  )
+    return 'the segment and its rule name different audiences';
   const { violations } = validateRule({ rule, limits });
   if (violations.length > 0)
     return `the rule is invalid: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`;
+  if (dependenciesOf({ rule, limits }).contacts !== undefined)
+    return '`contacts` conditions are not evaluated by this version of the membership service';
   return undefined;
+}
+
+/** Whom a segment selects: an account audience on the segment or its rule makes it an account segment. */
+export function audienceOf(definition: Segment): SubjectKind {
+  return definition.audience === Audience.ACCOUNTS ||
+    definition.rule?.audience === Audience.ACCOUNTS
+    ? 'account'
+    : 'profile';
 }
 
 /**

@@ -8,6 +8,7 @@ import {
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import {
   Audience,
+  ProfileChangeSchema,
   RefreshMode,
   RuleSchema,
   SegmentKind,
@@ -239,12 +240,165 @@ describe('the evaluation core', () => {
       16,
     );
   });
+});
 
-  it('reports account audiences as failed instead of evaluating them', () => {
-    const accounts = segment('seg_accounts', { hasTag: 'x' }, { audience: Audience.ACCOUNTS });
-    const catalogue = SegmentCatalogue.build({ definitions: [accounts] });
-    expect(catalogue.get('seg_accounts')).toBeUndefined();
-    expect(catalogue.failed.get('seg_accounts')?.reason).toMatch(/account audiences/);
+function accountTraits(
+  ws: PartitionWorkingSet,
+  accountId: string,
+  values: JsonObject,
+  now: number,
+  id = `a${(changes += 1)}`,
+) {
+  offset += 1;
+  return ws.applyProfileChange({
+    change: create(ProfileChangeSchema, {
+      id,
+      subjectId: accountId,
+      accountId,
+      change: {
+        case: 'accountTraitsChanged',
+        value: {
+          changes: Object.entries(values).map(([key, value]) =>
+            value === null ? { key } : { key, value: fromJson(ValueSchema, value) },
+          ),
+        },
+      },
+    }),
+    offset,
+    now,
+  });
+}
+
+const ENTERPRISE = segment(
+  'seg_enterprise',
+  { trait: { path: 'plan', equals: 'enterprise' } },
+  { audience: Audience.ACCOUNTS },
+);
+
+describe('account audiences', () => {
+  it('enters and exits an account segment as the account traits change, keyed by the account id', () => {
+    const ws = workingSet(ENTERPRISE);
+    const [entered] = accountTraits(ws, 'acme', { plan: 'enterprise' }, T0);
+    expect(entered).toMatchObject({
+      profileId: 'acme',
+      segmentId: 'seg_enterprise',
+      kind: 'entered',
+      cause: TransitionCause.EVENT,
+      sequence: 1,
+      at: T0,
+    });
+    const [exited] = accountTraits(ws, 'acme', { plan: null }, T0 + 1);
+    expect(exited).toMatchObject({ profileId: 'acme', kind: 'exited', sequence: 2 });
+    expect(exited?.id).not.toBe(entered?.id);
+  });
+
+  it('keeps an account apart from a profile of the same id and from profile segments', () => {
+    const profilePlan = segment('seg_pro', { trait: { path: 'plan', equals: 'enterprise' } });
+    const ws = workingSet(ENTERPRISE, profilePlan);
+    expect(summary(traits(ws, 'acme', { plan: 'enterprise' }, T0))).toEqual([
+      'entered seg_pro EVENT',
+    ]);
+    expect(summary(accountTraits(ws, 'acme', { plan: 'enterprise' }, T0))).toEqual([
+      'entered seg_enterprise EVENT',
+    ]);
+    expect(summary(traits(ws, 'acme', { plan: 'free' }, T0 + 1))).toEqual(['exited seg_pro EVENT']);
+    expect(ws.membersOf('seg_enterprise')?.has('acme')).toBe(true);
+    expect(ws.membersOf('seg_pro')?.has('acme')).toBe(false);
+    expect(ws.profiles.get('account:acme')?.state.traits).toEqual({ plan: 'enterprise' });
+    expect(ws.profiles.get('acme')?.state.traits).toEqual({ plan: 'free' });
+  });
+
+  it('drops a re-published account change and one at or below the offset the account holds', () => {
+    const ws = workingSet(ENTERPRISE);
+    accountTraits(ws, 'acme', { plan: 'enterprise' }, T0, 'same');
+    expect(accountTraits(ws, 'acme', { plan: null }, T0 + 1, 'same')).toEqual([]);
+    const change = create(ProfileChangeSchema, {
+      id: 'old',
+      subjectId: 'acme',
+      accountId: 'acme',
+      change: { case: 'accountTraitsChanged', value: { changes: [{ key: 'plan' }] } },
+    });
+    expect(ws.applyProfileChange({ change, offset: 0, now: T0 + 2 })).toEqual([]);
+    expect(ws.membersOf('seg_enterprise')?.has('acme')).toBe(true);
+  });
+
+  it('moves accounts by time alone with account timers', () => {
+    const renewal = segment(
+      'seg_renewal_due',
+      { trait: { path: 'renews_at', before: { daysFromNow: 30 } } },
+      { audience: Audience.ACCOUNTS },
+    );
+    const ws = workingSet(renewal);
+    const renews = T0 + 100 * DAY;
+    expect(accountTraits(ws, 'acme', { renews_at: new Date(renews).toISOString() }, T0)).toEqual(
+      [],
+    );
+    const at = ws.nextTimerAt as number;
+    expect(at).toBeGreaterThan(T0);
+    const [entered] = ws.fireTimers(at + 500);
+    expect(entered).toMatchObject({
+      profileId: 'acme',
+      kind: 'entered',
+      cause: TransitionCause.TIME,
+      at,
+    });
+    // "before 30 days from now" holds once now + 30 days passes the renewal date
+    expect(at).toBe(renews - 30 * DAY + 1);
+  });
+
+  it('evaluates a new account segment for the accounts only, and an account segment referencing another', () => {
+    const ws = workingSet();
+    traits(ws, 'ann', { plan: 'enterprise' }, T0);
+    accountTraits(ws, 'acme', { plan: 'enterprise', seats: 80 }, T0);
+    const large = segment(
+      'seg_large_enterprise',
+      {
+        all: {
+          conditions: [{ inSegment: 'seg_enterprise' }, { trait: { path: 'seats', gt: 50 } }],
+        },
+      },
+      { audience: Audience.ACCOUNTS },
+    );
+    const transitions = ws.setCatalogue({
+      catalogue: SegmentCatalogue.build({ definitions: [ENTERPRISE, large] }),
+      now: T0 + 1,
+      backfill: ws.startBackfill([]),
+    });
+    expect(transitions.map((t) => `${t.kind} ${t.segmentId} ${t.profileId}`)).toEqual([
+      'entered seg_enterprise acme',
+      'entered seg_large_enterprise acme',
+    ]);
+  });
+
+  it('refuses only account rules with contacts conditions, with the reason', () => {
+    const contacts = segment(
+      'seg_contacts',
+      { contacts: { where: { hasTag: 'x' }, count: { gte: 1 } } },
+      { audience: Audience.ACCOUNTS },
+    );
+    const catalogue = SegmentCatalogue.build({ definitions: [contacts, ENTERPRISE] });
+    expect(catalogue.get('seg_contacts')).toBeUndefined();
+    expect(catalogue.failed.get('seg_contacts')?.reason).toMatch(/contacts/);
+    expect(catalogue.get('seg_enterprise')?.audience).toBe('account');
+  });
+
+  it('replays an account change onto a published transition without publishing it again', () => {
+    const ws = workingSet(ENTERPRISE);
+    const checkpoint = ws.takeCheckpoint();
+    const published = accountTraits(ws, 'acme', { plan: 'enterprise' }, T0, 'x1');
+    const restarted = new PartitionWorkingSet({
+      catalogue: SegmentCatalogue.build({ definitions: [ENTERPRISE] }),
+    });
+    restarted.load([], checkpoint.applied);
+    restarted.installLedger(published);
+    offset -= 1;
+    expect(accountTraits(restarted, 'acme', { plan: 'enterprise' }, T0 + 5, 'x1')).toEqual([]);
+    expect(restarted.settleLedger(T0 + 6)).toEqual([]);
+    expect(restarted.profiles.get('account:acme')?.pairs['seg_enterprise']).toMatchObject({
+      seq: 1,
+      member: true,
+      since: T0,
+    });
   });
 });
 

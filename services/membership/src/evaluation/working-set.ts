@@ -5,6 +5,7 @@ import {
   TransitionCause,
   type ListMembershipChanged,
   type ProfileChange,
+  type TraitChange,
 } from '@shoal/contracts';
 import {
   applyEventToState,
@@ -18,8 +19,11 @@ import {
 } from '@shoal/rules';
 import { MemberIndex, MEMBER_BUCKETS, type BucketDigest } from './member-index';
 import {
+  accountKey,
   chunkId,
+  newAccountState,
   newProfileState,
+  subjectIdOf,
   type HistoryChunk,
   type HistoryEvent,
   type PairState,
@@ -148,7 +152,7 @@ export class PartitionWorkingSet {
       if (profile.pendingMerges.length > 0) this.withPendingMerges.add(profile.id);
       if (profile.nextAt !== undefined) this.timers.push(profile.nextAt, profile.id);
       for (const [segmentId, pair] of Object.entries(profile.pairs)) {
-        if (pair.member) this.indexOf(segmentId).set(profile.id, true);
+        if (pair.member) this.indexOf(segmentId).set(subjectIdOf(profile), true);
       }
     }
   }
@@ -268,7 +272,8 @@ export class PartitionWorkingSet {
   }): Transition[] {
     const id = change.profileId;
     const kind = change.change;
-    if (id === '' || kind.case === undefined || kind.case === 'accountTraitsChanged') return [];
+    if (kind.case === 'accountTraitsChanged') return this.applyAccountTraits(change, offset, now);
+    if (id === '' || kind.case === undefined) return [];
     let profile = this.profiles.get(id);
     if (profile?.mergedInto !== undefined) {
       if (kind.case === 'profileErased') this.forget(profile);
@@ -305,17 +310,9 @@ export class PartitionWorkingSet {
           seeds.add(segmentId);
         break;
       }
-      case 'traitsChanged': {
-        const traits: JsonObject = { ...profile.state.traits };
-        for (const traitChange of kind.value.changes) {
-          if (traitChange.value === undefined) delete traits[traitChange.key];
-          else traits[traitChange.key] = toJson(ValueSchema, traitChange.value);
-          for (const segmentId of this.catalogue.segmentsReadingTrait(traitChange.key))
-            seeds.add(segmentId);
-        }
-        profile.state = { ...profile.state, traits };
+      case 'traitsChanged':
+        this.foldTraits(profile, kind.value.changes, seeds);
         break;
-      }
       case 'tagsChanged': {
         const tags = new Set(profile.state.tags);
         for (const tag of kind.value.added) tags.add(tag);
@@ -349,6 +346,47 @@ export class PartitionWorkingSet {
     }
     this.evaluate(profile, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
     return this.flush();
+  }
+
+  /**
+   * An account's traits changed (`account_traits_changed`, keyed by the account id, so it
+   * arrives in the account's partition): the account's state is created on its first change,
+   * and its account segments reading those traits are evaluated.
+   */
+  private applyAccountTraits(change: ProfileChange, offset: number, now: number): Transition[] {
+    const kind = change.change;
+    if (kind.case !== 'accountTraitsChanged' || change.accountId === '') return [];
+    let account = this.profiles.get(accountKey(change.accountId));
+    if (
+      account !== undefined &&
+      (offset <= account.offsets.changes || account.recentChanges.includes(change.id))
+    ) {
+      return [];
+    }
+    const created = account === undefined;
+    if (account !== undefined) this.catchUp(account, now);
+    account ??= this.createAccount(change.accountId, change.id);
+    this.record(account, offset, change.id, now);
+    const seeds = new Set<string>();
+    this.foldTraits(account, kind.value.changes, seeds);
+    this.evaluate(account, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+    return this.flush();
+  }
+
+  /** Applies trait changes to a subject's traits; adds the segments reading them to `seeds`. */
+  private foldTraits(
+    subject: ProfileState,
+    changes: readonly TraitChange[],
+    seeds: Set<string>,
+  ): void {
+    const traits: JsonObject = { ...subject.state.traits };
+    for (const traitChange of changes) {
+      if (traitChange.value === undefined) delete traits[traitChange.key];
+      else traits[traitChange.key] = toJson(ValueSchema, traitChange.value);
+      for (const segmentId of this.catalogue.segmentsReadingTrait(traitChange.key))
+        seeds.add(segmentId);
+    }
+    subject.state = { ...subject.state, traits };
   }
 
   /** Applies one static-list change; a change at or below the pair's applied sequence is dropped. */
@@ -602,9 +640,11 @@ export class PartitionWorkingSet {
     this.ledger = new Map();
     for (const entries of ledger.values()) {
       const first = entries[0] as PublishedTransition;
-      const profile = this.profiles.get(first.profileId);
-      if (profile === undefined || profile.mergedInto !== undefined) continue;
       const segment = this.catalogue.get(first.segmentId);
+      const profile = this.profiles.get(
+        segment?.audience === 'account' ? accountKey(first.profileId) : first.profileId,
+      );
+      if (profile === undefined || profile.mergedInto !== undefined) continue;
       const mine = entries.filter((entry) => entry.incarnation === profile.incarnation);
       const last = mine[mine.length - 1];
       if (segment === undefined || last === undefined) continue;
@@ -644,10 +684,12 @@ export class PartitionWorkingSet {
       queued.splice(at, 0, segment);
     };
     for (const id of seeds) enqueue(id);
+    const kind = profile.accountId === undefined ? 'profile' : 'account';
     let next: number | undefined;
     for (let index = 0; index < queued.length; index += 1) {
       const segment = queued[index] as CatalogueSegment;
       if (!segment.active || !(segment.realtime || segment.id === forced)) continue;
+      if (segment.audience !== kind) continue;
       const outcome = this.evaluatePair(profile, segment, now, cause);
       if (outcome.next !== undefined && (next === undefined || outcome.next < next))
         next = outcome.next;
@@ -727,7 +769,7 @@ export class PartitionWorkingSet {
     if (published !== undefined) return;
     this.out.push({
       id: transitionId(profile.id, profile.incarnation, segment.id, sequence),
-      profileId: profile.id,
+      profileId: subjectIdOf(profile),
       incarnation: profile.incarnation,
       segmentId: segment.id,
       segmentVersion: segment.version,
@@ -745,7 +787,7 @@ export class PartitionWorkingSet {
     kind: 'entered' | 'exited',
   ): PublishedTransition | undefined {
     if (this.ledger.size === 0) return undefined;
-    const key = `${profile.id}\u0000${segmentId}`;
+    const key = `${subjectIdOf(profile)}\u0000${segmentId}`;
     const entries = this.ledger.get(key);
     if (entries === undefined) return undefined;
     while (
@@ -783,7 +825,7 @@ export class PartitionWorkingSet {
       pair.lastExitAt = at;
       delete segments[segmentId];
     }
-    const bucket = this.indexOf(segmentId).set(profile.id, member);
+    const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), member);
     if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
     this.dirty.add(profile.id);
   }
@@ -850,11 +892,18 @@ export class PartitionWorkingSet {
   // ---- profiles ------------------------------------------------------------------------------
 
   private create(id: string, incarnation: string): ProfileState {
-    const profile = newProfileState(id, incarnation);
-    this.profiles.set(id, profile);
-    this.deletedProfiles.delete(id);
-    this.dirty.add(id);
-    return profile;
+    return this.install(newProfileState(id, incarnation));
+  }
+
+  private createAccount(accountId: string, incarnation: string): ProfileState {
+    return this.install(newAccountState(accountId, incarnation));
+  }
+
+  private install(subject: ProfileState): ProfileState {
+    this.profiles.set(subject.id, subject);
+    this.deletedProfiles.delete(subject.id);
+    this.dirty.add(subject.id);
+    return subject;
   }
 
   private record(profile: ProfileState, offset: number, changeId: string, now: number): void {
@@ -887,7 +936,7 @@ export class PartitionWorkingSet {
   private forget(profile: ProfileState): void {
     for (const [segmentId, pair] of Object.entries(profile.pairs)) {
       if (pair.member) {
-        const bucket = this.indexOf(segmentId).set(profile.id, false);
+        const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), false);
         if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
       }
     }

@@ -2,8 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ListMembershipChanged, ProfileChange } from '@shoal/contracts';
 import { CLOCK, type Clock, LOGGER, partitionOf } from '@shoal/platform';
 import type { Logger } from 'pino';
-import { chunkId, type HistoryEvent, type ProfileState } from '../evaluation/profile-state';
-import type { SegmentCatalogue } from '../evaluation/segment-catalogue';
+import {
+  accountKey,
+  chunkId,
+  type HistoryEvent,
+  type ProfileState,
+} from '../evaluation/profile-state';
+import type { SegmentCatalogue, SubjectKind } from '../evaluation/segment-catalogue';
 import { SegmentDefinitionsService } from '../segments/segment-definitions.service';
 import { MEMBERSHIP_EVENTS, type MembershipEvents } from './membership-events.port';
 import { MEMBERSHIP_SETTINGS, type MembershipSettings } from './membership-settings';
@@ -181,13 +186,20 @@ export class PartitionsService {
     return this.runtimes.get(partition);
   }
 
-  /** A profile's state: from memory when owned, else from the store (up to one checkpoint old). */
-  async profileState(profileId: string): Promise<ProfileState | undefined> {
-    const partition = this.partitionOf(profileId);
+  /**
+   * A profile's (or an account's) state: from memory when owned, else from the store (up to one
+   * checkpoint old). An account lives in the partition its account id hashes to.
+   */
+  async profileState(
+    subjectId: string,
+    kind: SubjectKind = 'profile',
+  ): Promise<ProfileState | undefined> {
+    const partition = this.partitionOf(subjectId);
+    const key = kind === 'account' ? accountKey(subjectId) : subjectId;
     const runtime = this.runtimes.get(partition);
     const state = runtime
-      ? runtime.ws.profiles.get(profileId)
-      : await this.store.findState(partition, profileId);
+      ? runtime.ws.profiles.get(key)
+      : await this.store.findState(partition, key);
     return state?.mergedInto === undefined ? state : undefined;
   }
 

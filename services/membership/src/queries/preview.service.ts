@@ -67,7 +67,8 @@ export class PreviewService {
     const profiles: ProfileState[] = [];
     for (const partition of owned) {
       for (const profile of this.partitions.local(partition)?.ws.profiles.values() ?? []) {
-        if (profile.mergedInto === undefined) profiles.push(profile);
+        if (profile.mergedInto === undefined && profile.accountId === undefined)
+          profiles.push(profile);
       }
     }
     const notes: string[] = [];
@@ -132,7 +133,7 @@ export class PreviewService {
     if (rule.audience === Audience.ACCOUNTS)
       violations.push({
         field: 'rule.audience',
-        description: 'account audiences are not evaluated by this version of membership',
+        description: 'account audiences are not previewed by this version of membership',
       });
     const result = validateRule({
       rule,

@@ -3,6 +3,7 @@ import { type RuleExplanation, SegmentKind, SegmentState, type Segment } from '@
 import { CLOCK, type Clock, type Principal, Violations, canSee } from '@shoal/platform';
 import { emptyState, explain } from '@shoal/rules';
 import type { PairState } from '../evaluation/profile-state';
+import { audienceOf } from '../evaluation/segment-catalogue';
 import type { PartitionStatus } from '../partitions/partition-store.repository.port';
 import { PartitionsService } from '../partitions/partitions.service';
 import { SegmentDefinitionsService } from '../segments/segment-definitions.service';
@@ -55,9 +56,20 @@ export class MembershipQueriesService {
     requireProfile(violations, profileId);
     requireSegments(violations, 'segmentIds', segmentIds);
     violations.throwIfAny();
-    for (const id of segmentIds) this.visibleSegment(principal, id);
-    const state = await this.partitions.profileState(profileId);
-    return segmentIds.map((segmentId) => membershipOf(segmentId, state?.pairs[segmentId]));
+    const audiences = segmentIds.map((id) => audienceOf(this.visibleSegment(principal, id)));
+    // an account segment's subject is an account: the id names an account for those
+    const profile = audiences.includes('profile')
+      ? await this.partitions.profileState(profileId)
+      : undefined;
+    const account = audiences.includes('account')
+      ? await this.partitions.profileState(profileId, 'account')
+      : undefined;
+    return segmentIds.map((segmentId, index) =>
+      membershipOf(
+        segmentId,
+        (audiences[index] === 'account' ? account : profile)?.pairs[segmentId],
+      ),
+    );
   }
 
   async profileSegments(principal: Principal, profileId: string): Promise<Membership[]> {
@@ -135,13 +147,14 @@ export class MembershipQueriesService {
         catalogue.failed.get(segmentId)?.reason ?? 'it is not a dynamic segment',
       );
     }
-    const profile = await this.partitions.profileState(profileId);
+    const profile = await this.partitions.profileState(profileId, segment.audience);
     const now = this.clock.now().getTime();
     const explanation = explain({ rule: segment.rule, state: profile?.state ?? emptyState(), now });
     const pair = profile?.pairs[segmentId];
     const membership = membershipOf(segmentId, pair);
     const notes: string[] = [];
-    if (profile === undefined) notes.push('membership has seen no change of this profile');
+    if (profile === undefined)
+      notes.push(`membership has seen no change of this ${segment.audience}`);
     if (membership.member !== explanation.matched) {
       if (!segment.active) notes.push('the segment is inactive: its members stay as they were');
       else if (!segment.realtime)

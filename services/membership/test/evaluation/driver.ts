@@ -1,13 +1,19 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { SegmentStatus, TransitionCause, type ProfileChange, type Segment } from '@shoal/contracts';
-import type { HistoryChunk, HistoryEvent } from '../../src/evaluation/profile-state';
+import {
+  subjectIdOf,
+  type HistoryChunk,
+  type HistoryEvent,
+} from '../../src/evaluation/profile-state';
 import { SegmentCatalogue } from '../../src/evaluation/segment-catalogue';
 import type { Transition } from '../../src/evaluation/transition';
 import { DEFAULT_WORKING_SET_OPTIONS, PartitionWorkingSet } from '../../src/evaluation/working-set';
 import { ReferenceModel, type ReferenceTransition } from './reference-model';
 import {
+  ACCOUNTS,
   EVENT_NAMES,
+  accountTraitsChange,
   LISTS,
   PROFILES,
   TAG_NAMES,
@@ -30,6 +36,8 @@ type Comparable = Pick<
 export interface RunStats {
   transitions: number;
   timeTransitions: number;
+  /** Transitions of accounts (account segments). */
+  accountTransitions: number;
   checks: number;
 }
 
@@ -44,7 +52,12 @@ function describe(t: Comparable): string {
  * it (so a timer that fires late or early is caught). Throws on the first difference.
  */
 export class Driver {
-  readonly stats: RunStats = { transitions: 0, timeTransitions: 0, checks: 0 };
+  readonly stats: RunStats = {
+    transitions: 0,
+    timeTransitions: 0,
+    accountTransitions: 0,
+    checks: 0,
+  };
   private readonly reference = new ReferenceModel();
   private readonly definitions = new Map<string, Segment>();
   private readonly chunks = new Map<string, HistoryChunk>();
@@ -138,6 +151,17 @@ export class Driver {
           }),
         );
         this.reference.setTrait(id, operation.key, operation.value as JsonValue | undefined);
+        return { core, reference: this.reference.evaluateAll(now, TransitionCause.EVENT) };
+      }
+      case 'accountTrait': {
+        const id = ACCOUNTS[operation.account] as string;
+        this.offset += 1;
+        const core = this.workingSet.applyProfileChange({
+          change: accountTraitsChange(this.nextChangeId(), id, operation.key, operation.value),
+          offset: this.offset,
+          now,
+        });
+        this.reference.setAccountTrait(id, operation.key, operation.value as JsonValue | undefined);
         return { core, reference: this.reference.evaluateAll(now, TransitionCause.EVENT) };
       }
       case 'tag': {
@@ -335,6 +359,9 @@ export class Driver {
     const b = reference.map(describe).sort();
     this.stats.checks += 1;
     this.stats.transitions += core.length;
+    this.stats.accountTransitions += core.filter((t) =>
+      (ACCOUNTS as readonly string[]).includes(t.profileId),
+    ).length;
     if (a.length !== b.length || a.some((text, i) => text !== b[i])) {
       throw new Error(
         `${label}: transitions differ\n  core:      ${a.join('\n             ') || '(none)'}\n  reference: ${b.join('\n             ') || '(none)'}`,
@@ -349,7 +376,10 @@ export class Driver {
       if (profile.mergedInto !== undefined) continue;
       for (const [segment, pair] of Object.entries(profile.pairs)) {
         if (pair.seq > 0 && this.definitions.has(segment))
-          actual.set(`${profile.id}|${segment}`, { member: pair.member, sequence: pair.seq });
+          actual.set(`${subjectIdOf(profile)}|${segment}`, {
+            member: pair.member,
+            sequence: pair.seq,
+          });
       }
     }
     for (const key of new Set([...expected.keys(), ...actual.keys()])) {

@@ -1,5 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import {
+  Audience,
   RefreshMode,
   SegmentKind,
   SegmentStatus,
@@ -38,6 +39,8 @@ interface Pair {
 }
 
 interface Profile {
+  /** Accounts are subjects of account segments only; profiles of profile segments only. */
+  account: boolean;
   traits: JsonObject;
   tags: Set<string>;
   lists: Map<string, { seq: number; member: boolean }>;
@@ -47,13 +50,22 @@ interface Profile {
 
 export class ReferenceModel {
   readonly definitions = new Map<string, Segment>();
+  /** Profiles by id, accounts by `account <id>`. */
   private readonly profiles = new Map<string, Profile>();
 
   // ---- facts ---------------------------------------------------------------------------------
 
-  ensure(id: string): void {
+  /** An account's traits changed (the account exists from its first change). */
+  setAccountTrait(accountId: string, key: string, value: JsonObject[string] | undefined): void {
+    const subject = `account ${accountId}`;
+    this.ensure(subject, true);
+    this.setTrait(subject, key, value);
+  }
+
+  ensure(id: string, account = false): void {
     if (!this.profiles.has(id)) {
       this.profiles.set(id, {
+        account,
         traits: {},
         tags: new Set(),
         lists: new Map(),
@@ -124,10 +136,19 @@ export class ReferenceModel {
   deleteSegment(segmentId: string, at: number): ReferenceTransition[] {
     this.definitions.delete(segmentId);
     const out: ReferenceTransition[] = [];
-    for (const [id, profile] of this.profiles) {
+    for (const [key, profile] of this.profiles) {
       const pair = profile.pairs.get(segmentId);
       if (pair?.member)
-        out.push(this.move(id, segmentId, pair, 'exited', at, TransitionCause.DELETED));
+        out.push(
+          this.move(
+            subjectOf(key, profile),
+            segmentId,
+            pair,
+            'exited',
+            at,
+            TransitionCause.DELETED,
+          ),
+        );
       profile.pairs.delete(segmentId);
     }
     return out;
@@ -147,10 +168,12 @@ export class ReferenceModel {
     }
     const order = evaluationOrder(rules);
     const out: ReferenceTransition[] = [];
-    for (const [id, profile] of this.profiles) {
+    for (const [key, profile] of this.profiles) {
+      const id = subjectOf(key, profile);
       for (const segmentId of order) {
         const definition = this.definitions.get(segmentId) as Segment;
         if (!(isLive(definition) || (segmentId === forced && isActive(definition)))) continue;
+        if ((definition.rule?.audience === Audience.ACCOUNTS) !== profile.account) continue;
         const qualifies = oracle({
           rule: definition.rule as Rule,
           history: {
@@ -186,7 +209,8 @@ export class ReferenceModel {
   /** Member and sequence of every pair that ever changed, keyed `profile|segment`. */
   memberships(): Map<string, { member: boolean; sequence: number }> {
     const out = new Map<string, { member: boolean; sequence: number }>();
-    for (const [id, profile] of this.profiles) {
+    for (const [key, profile] of this.profiles) {
+      const id = subjectOf(key, profile);
       for (const [segmentId, pair] of profile.pairs) {
         if (pair.sequence > 0)
           out.set(`${id}|${segmentId}`, { member: pair.member, sequence: pair.sequence });
@@ -221,6 +245,10 @@ export class ReferenceModel {
     this.ensure(id);
     return this.profiles.get(id) as Profile;
   }
+}
+
+function subjectOf(key: string, profile: Profile): string {
+  return profile.account ? key.slice('account '.length) : key;
 }
 
 function isActive(definition: Segment): boolean {

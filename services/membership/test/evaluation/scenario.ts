@@ -1,5 +1,5 @@
 import { create, fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { ValueSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   ListMembershipChangedSchema,
   ProfileChangeSchema,
@@ -22,6 +22,7 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 export const PROFILES = ['p0', 'p1', 'p2', 'p3', 'p4'] as const;
+export const ACCOUNTS = ['a0', 'a1'] as const;
 export const LISTS = ['list_a', 'list_b'] as const;
 export const SEGMENT_SLOTS = 5;
 const TAGS = ['vip', 'churn'] as const;
@@ -112,6 +113,8 @@ function conditionJson(slot: number, depth: number): fc.Arbitrary<JsonValue> {
 }
 
 export interface SegmentSpec {
+  /** Account segments read the accounts' traits (their other facts stay empty). */
+  readonly audience: 'profile' | 'account';
   readonly condition: JsonValue;
   readonly timeZone: string;
   readonly mode: RefreshMode;
@@ -122,6 +125,10 @@ export interface SegmentSpec {
 
 function segmentSpec(slot: number): fc.Arbitrary<SegmentSpec> {
   return fc.record({
+    audience: fc.oneof(
+      { weight: 2, arbitrary: fc.constant('profile' as const) },
+      { weight: 1, arbitrary: fc.constant('account' as const) },
+    ),
     condition: conditionJson(slot, 2),
     timeZone: fc.constantFrom(...ZONES),
     mode: fc.oneof(
@@ -147,7 +154,11 @@ export function segmentDefinition(slot: number, spec: SegmentSpec, version: numb
     id: segmentId(slot),
     name: `segment ${slot}`,
     kind: SegmentKind.DYNAMIC,
-    rule: fromJson(RuleSchema, { condition: spec.condition, timeZone: spec.timeZone }),
+    rule: fromJson(RuleSchema, {
+      condition: spec.condition,
+      timeZone: spec.timeZone,
+      ...(spec.audience === 'account' ? { audience: 'AUDIENCE_ACCOUNTS' } : {}),
+    }),
     refresh: { mode: spec.mode },
     reentry:
       spec.reentry === 'every'
@@ -177,6 +188,7 @@ export function listDefinition(list: string): Segment {
 export type Operation =
   | { kind: 'event'; profile: number; name: number; total: number; lateness: number }
   | { kind: 'trait'; profile: number; key: 'plan' | 'score'; value: JsonValue | undefined }
+  | { kind: 'accountTrait'; account: number; key: 'plan' | 'score'; value: JsonValue | undefined }
   | { kind: 'tag'; profile: number; tag: number; add: boolean }
   | { kind: 'list'; profile: number; list: number; member: boolean; stale: boolean }
   | { kind: 'duplicate'; profile: number }
@@ -234,6 +246,18 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
         value: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constant(undefined)),
       }),
     ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('accountTrait' as const),
+      account: fc.nat(ACCOUNTS.length - 1),
+      key: fc.constantFrom('plan' as const, 'score' as const),
+      value: fc.oneof(
+        fc.constantFrom<JsonValue | undefined>('pro', 'free', undefined),
+        fc.integer({ min: 0, max: 100 }),
+      ),
+    }),
   },
   {
     weight: 2,
@@ -354,6 +378,25 @@ export function profileChange(
   change: ProfileChange['change'],
 ): ProfileChange {
   return create(ProfileChangeSchema, { id, subjectId: profileId, profileId, change });
+}
+
+export function accountTraitsChange(
+  id: string,
+  accountId: string,
+  key: string,
+  value: JsonValue | undefined,
+): ProfileChange {
+  return create(ProfileChangeSchema, {
+    id,
+    subjectId: accountId,
+    accountId,
+    change: {
+      case: 'accountTraitsChanged',
+      value: {
+        changes: [value === undefined ? { key } : { key, value: fromJson(ValueSchema, value) }],
+      },
+    },
+  });
 }
 
 export function listChange(memberId: string, listId: string, member: boolean, sequence: number) {
