@@ -146,6 +146,11 @@ export class PartitionWorkingSet {
     return this.catalogue;
   }
 
+  /** Whether account segments reading contacts wait for partitions to publish their contacts. */
+  get waitingForContacts(): boolean {
+    return this.contacts.pending !== undefined;
+  }
+
   /** The earliest timer instant, for scheduling the next tick. */
   get nextTimerAt(): number | undefined {
     return this.timers.peek();
