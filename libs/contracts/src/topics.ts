@@ -128,6 +128,21 @@ export const membershipChangesTopic: TopicSpec<typeof MembershipTransitionSchema
   cleanupPolicy: 'delete',
 };
 
+export const membershipContactsTopic: TopicSpec<null> = {
+  name: 'shoal.membership.contacts',
+  description:
+    'Internal to membership: a profile’s state reduced to what contacts conditions read, sent by ' +
+    'the profile’s partition to each account it belongs to (JSON ContactRecord, versioned; no ' +
+    'state: the profile left), and ContactsSettled markers sent to every partition. ' +
+    'Co-partitioned with shoal.profiles.changes.',
+  payload: null,
+  key: 'account id (markers: none, one per partition)',
+  encodings: ['raw'],
+  partitions: 12,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 export const segmentStatusTopic: TopicSpec<typeof SegmentEvaluationStatusSchema> = {
   name: 'shoal.membership.segment-status',
   description:
@@ -176,6 +191,7 @@ export const topicCatalogue: readonly TopicSpec[] = [
   segmentDefinitionsTopic,
   listMembershipTopic,
   membershipChangesTopic,
+  membershipContactsTopic,
   segmentStatusTopic,
   membershipCommandsTopic,
   jobProgressTopic,

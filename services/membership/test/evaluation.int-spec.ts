@@ -147,6 +147,74 @@ describe('account audiences over real Kafka and the store', () => {
   });
 });
 
+describe('contacts conditions over real Kafka and the store', () => {
+  const scope = new TestScope();
+  const harness = new MembershipHarness(scope);
+  let running: { service: RunningService } | undefined;
+  afterAll(async () => {
+    await running?.service.close();
+    await scope.close();
+  });
+
+  it('enters "at least 2 contacts with active = true" as contacts change, and exits when one leaves', async () => {
+    running = await startMembership(scope);
+    await harness.define(
+      'seg_two_active_contacts',
+      {
+        audience: 'AUDIENCE_ACCOUNTS',
+        condition: {
+          contacts: { where: { trait: { path: 'active', equals: true } }, count: { gte: 2 } },
+        },
+      },
+      { audience: Audience.ACCOUNTS },
+    );
+    // profiles in several partitions, the account in its own
+    for (const id of ['ann', 'bob', 'cyd']) await harness.membershipOfAccount(id, 'acme', true);
+    await harness.traits('ann', { active: true });
+    await harness.traits('bob', { active: false });
+    await harness.traits('cyd', { active: true, plan: 'pro' });
+    const [entered] = await eventually(async () => {
+      const all = await harness.transitions();
+      expect(all).toHaveLength(1);
+      return all;
+    }, 60_000);
+    expect(entered?.transition).toMatchObject({
+      kind: TransitionKind.ENTERED,
+      segmentId: 'seg_two_active_contacts',
+      profileId: 'acme',
+      cause: TransitionCause.EVENT,
+      sequence: 1n,
+    });
+    expect(String(entered?.message.key)).toBe('acme');
+
+    // each step waits for its outcome: records of different profiles come from different
+    // partitions, in no particular order between them
+    const steps: [() => Promise<void>, string][] = [
+      [() => harness.traits('ann', { active: false }), 'acme exited seg_two_active_contacts #2'],
+      [() => harness.traits('bob', { active: true }), 'acme entered seg_two_active_contacts #3'],
+      [
+        () => harness.membershipOfAccount('cyd', 'acme', false),
+        'acme exited seg_two_active_contacts #4',
+      ],
+      [
+        async () => {
+          await harness.traits('dee', { active: true });
+          await harness.membershipOfAccount('dee', 'acme', true);
+        },
+        'acme entered seg_two_active_contacts #5',
+      ],
+    ];
+    const expected = ['acme entered seg_two_active_contacts #1'];
+    for (const [step, outcome] of steps) {
+      await step();
+      expected.push(outcome);
+      await eventually(async () => {
+        expect(await harness.summary()).toEqual(expected);
+      }, 60_000);
+    }
+  });
+});
+
 describe('time, restarts, refreshes and status', () => {
   const scope = new TestScope();
   const harness = new MembershipHarness(scope);

@@ -89,6 +89,16 @@ export class MembershipHarness {
     ]);
   }
 
+  /** A profile joins (or leaves) an account, keyed by the profile as ingestion publishes it. */
+  async membershipOfAccount(profileId: string, accountId: string, joined: boolean) {
+    const change = this.change(profileId, {
+      case: joined ? 'accountJoined' : 'accountLeft',
+      value: {},
+    });
+    change.accountId = accountId;
+    await this.publish([change]);
+  }
+
   async publish(changes: readonly ProfileChange[]) {
     await this.scope.produce(
       profileChangesTopic,

@@ -1,5 +1,6 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import { emptyState, type EvaluationState } from '@shoal/rules';
+import type { ContactVersion } from './contacts';
 
 // The state membership keeps per profile: plain JSON, so it is stored as it is (docs/membership.md).
 
@@ -60,7 +61,7 @@ export interface ProfileState {
   listSequences: Record<string, { seq: number; member: boolean }>;
   pairs: Record<string, PairState>;
   /** The highest offset of each input topic this state includes (-1: none). */
-  offsets: { changes: number; lists: number };
+  offsets: { changes: number; lists: number; contacts?: number };
   /** Ids of the most recent profile changes applied (re-publications are dropped). */
   recentChanges: string[];
   /** When the last of them was applied. */
@@ -78,6 +79,17 @@ export interface ProfileState {
    * instant. It may be early (then nothing changes when it fires, and it moves on), never late.
    */
   nextAt?: number;
+  /** A profile: the accounts it belongs to (`account_joined` / `account_left`), sorted. */
+  accounts?: string[];
+  /** A profile: the contact state last published to its accounts (JSON), and its record counter. */
+  contactSent?: string;
+  contactN?: number;
+  /** An account: its contacts' profile ids, in the order of `state.contacts`. */
+  contactIds?: string[];
+  /** An account: the highest record version applied per contact, kept after it leaves. */
+  contactVersions?: Record<string, ContactVersion>;
+  /** An account: the latest instant it was evaluated at (contact records never go back before it). */
+  evaluatedAt?: number;
 }
 
 export function newProfileState(id: string, incarnation: string): ProfileState {

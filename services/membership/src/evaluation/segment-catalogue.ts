@@ -19,6 +19,7 @@ import {
   type RuleLimits,
   type StateSpec,
 } from '@shoal/rules';
+import type { ContactNeeds } from './contacts';
 
 /** A dynamic segment the membership service evaluates, compiled once per definition version. */
 export interface CatalogueSegment {
@@ -71,6 +72,22 @@ export class SegmentCatalogue {
    * ends with time), in dependency order.
    */
   readonly timed: readonly string[];
+  /** What the `contacts.where` conditions read of a contact; undefined when no segment has one. */
+  readonly contactNeeds: ContactNeeds | undefined;
+  /**
+   * Identifies what contact records hold under this catalogue: the contact needs, and the
+   * versions of the segments they read. When it changes, every profile's partition publishes
+   * its contacts again, then a `settled` message (see `contactBound`).
+   */
+  readonly contactSignature: string;
+  /**
+   * Account segments with `contacts` conditions, or referencing one: while the partitions have
+   * not all published their contacts under a new signature, they wait (they would read
+   * contacts not updated yet).
+   */
+  readonly contactBound: ReadonlySet<string>;
+  /** Account segments with `contacts` conditions, in dependency order. */
+  readonly readingContacts: readonly string[];
   private readonly specsByEvent = new Map<string, StateSpec[]>();
   private readonly byEvent = new Map<string, string[]>();
   private readonly byTrait = new Map<string, string[]>();
@@ -100,7 +117,12 @@ export class SegmentCatalogue {
         (segment.timeRelative || segment.reentry?.mode === ReentryMode.COOL_DOWN)
       );
     });
-    const merged = mergeSpecs([...segments.values()].flatMap((s) => s.dependencies.specs));
+    const merged = mergeSpecs(
+      [...segments.values()].flatMap((s) => [
+        ...s.dependencies.specs,
+        ...(s.dependencies.contacts?.specs ?? []),
+      ]),
+    );
     this.specs = new Map(merged.map((spec) => [spec.key, spec]));
     for (const spec of merged) {
       for (const name of eventNamesOf(spec)) push(this.specsByEvent, name, spec);
@@ -113,6 +135,51 @@ export class SegmentCatalogue {
       for (const list of dependencies.lists) push(this.byList, list, id);
       for (const referenced of dependencies.segments) push(this.dependents, referenced, id);
     }
+    const contacts = this.order.flatMap((id) => {
+      const found = (segments.get(id) as CatalogueSegment).dependencies.contacts;
+      return found === undefined ? [] : [found];
+    });
+    this.readingContacts = this.order.filter(
+      (id) => (segments.get(id) as CatalogueSegment).dependencies.contacts !== undefined,
+    );
+    const bound = new Set<string>();
+    for (const id of this.order) {
+      const segment = segments.get(id) as CatalogueSegment;
+      if (
+        segment.audience === 'account' &&
+        (segment.dependencies.contacts !== undefined ||
+          segment.dependencies.segments.some((referenced) => bound.has(referenced)))
+      )
+        bound.add(id);
+    }
+    this.contactBound = bound;
+    const union = (pick: (d: RuleDependencies) => readonly string[]): string[] =>
+      [...new Set(contacts.flatMap(pick))].sort();
+    this.contactNeeds =
+      contacts.length === 0
+        ? undefined
+        : {
+            traits: union((d) => d.traits.map(topKey)),
+            tags: union((d) => d.tags),
+            lists: union((d) => d.lists),
+            segments: union((d) => d.segments),
+            specs: union((d) => d.specs.map((spec) => spec.key)),
+          };
+    const needs = this.contactNeeds;
+    this.contactSignature =
+      needs === undefined
+        ? ''
+        : JSON.stringify({
+            needs,
+            retained: needs.specs.map((key) => {
+              const spec = this.specs.get(key);
+              return spec === undefined ? 0 : retainOf(spec);
+            }),
+            versions: needs.segments.map((id) => {
+              const read = definitions.get(id);
+              return read === undefined ? null : String(read.version);
+            }),
+          });
   }
 
   static empty(): SegmentCatalogue {
@@ -248,8 +315,6 @@ function unsupportedReason(
   const { violations } = validateRule({ rule, limits });
   if (violations.length > 0)
     return `the rule is invalid: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`;
-  if (dependenciesOf({ rule, limits }).contacts !== undefined)
-    return '`contacts` conditions are not evaluated by this version of the membership service';
   return undefined;
 }
 
@@ -296,6 +361,8 @@ export interface CatalogueSummary {
   /** Every maintained spec key, with the buckets it retains (0 for unbucketed specs). */
   readonly specs: Readonly<Record<string, number>>;
   readonly lists: readonly string[];
+  /** The catalogue's contact signature (absent: ''). */
+  readonly contacts?: string;
 }
 
 export const EMPTY_SUMMARY: CatalogueSummary = { versions: {}, specs: {}, lists: [] };
@@ -307,7 +374,12 @@ export function summaryOf(catalogue: SegmentCatalogue): CatalogueSummary {
     versions[definition.id] = Number(definition.version);
   const specs: Record<string, number> = {};
   for (const spec of catalogue.specs.values()) specs[spec.key] = retainOf(spec);
-  return { versions, specs, lists: [...catalogue.lists].sort() };
+  return {
+    versions,
+    specs,
+    lists: [...catalogue.lists].sort(),
+    ...(catalogue.contactSignature === '' ? {} : { contacts: catalogue.contactSignature }),
+  };
 }
 
 /** How many buckets a spec keeps (0 for specs that are not bucketed by time). */

@@ -7,7 +7,8 @@ import { arbScenario } from '../../test/evaluation/scenario';
 // every re-entry policy) and random streams of what happens to profiles (events on time, late
 // and early, trait and tag changes, list changes with stale sequences, re-published changes,
 // merges, erasures, rule edits, deletions, refreshes, deleted lists; account segments over
-// account trait changes) with time jumps from
+// account trait changes and over their contacts, profiles joining and leaving accounts, the
+// contact records a partition publishes routed back to its accounts) with time jumps from
 // milliseconds to weeks. Every transition the core decides, at every instant, must be the one
 // the brute-force reference decides with the rule library's oracle; so must every membership.
 
@@ -18,6 +19,7 @@ describe('the evaluation core against the reference', () => {
     let transitions = 0;
     let timeTransitions = 0;
     let accountTransitions = 0;
+    let contactTransitions = 0;
     fc.assert(
       fc.property(arbScenario({ maxSteps: 40 }), (scenario) => {
         const driver = new Driver(scenario);
@@ -25,6 +27,7 @@ describe('the evaluation core against the reference', () => {
         transitions += driver.stats.transitions;
         timeTransitions += driver.stats.timeTransitions;
         accountTransitions += driver.stats.accountTransitions;
+        contactTransitions += driver.stats.contactTransitions;
       }),
       { numRuns: RUNS },
     );
@@ -32,5 +35,6 @@ describe('the evaluation core against the reference', () => {
     expect(transitions).toBeGreaterThan(RUNS * 5);
     expect(timeTransitions).toBeGreaterThan(RUNS);
     expect(accountTransitions).toBeGreaterThan(RUNS / 4);
+    expect(contactTransitions).toBeGreaterThan(RUNS / 4);
   });
 });

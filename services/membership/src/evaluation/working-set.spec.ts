@@ -370,16 +370,18 @@ describe('account audiences', () => {
     ]);
   });
 
-  it('refuses only account rules with contacts conditions, with the reason', () => {
-    const contacts = segment(
-      'seg_contacts',
-      { contacts: { where: { hasTag: 'x' }, count: { gte: 1 } } },
-      { audience: Audience.ACCOUNTS },
-    );
+  it('evaluates account rules with contacts conditions instead of failing them', () => {
+    const contacts = segment('seg_contacts', null, {
+      audience: Audience.ACCOUNTS,
+      rule: fromJson(RuleSchema, {
+        audience: 'AUDIENCE_ACCOUNTS',
+        condition: { contacts: { where: { hasTag: 'x' }, count: { gte: 1 } } },
+      }),
+    });
     const catalogue = SegmentCatalogue.build({ definitions: [contacts, ENTERPRISE] });
-    expect(catalogue.get('seg_contacts')).toBeUndefined();
-    expect(catalogue.failed.get('seg_contacts')?.reason).toMatch(/contacts/);
-    expect(catalogue.get('seg_enterprise')?.audience).toBe('account');
+    expect(catalogue.failed.size).toBe(0);
+    expect(catalogue.readingContacts).toEqual(['seg_contacts']);
+    expect(catalogue.contactNeeds).toMatchObject({ tags: ['x'], traits: [] });
   });
 
   it('replays an account change onto a published transition without publishing it again', () => {

@@ -10,6 +10,7 @@ import {
 import {
   applyEventToState,
   decideEntry,
+  emptyState,
   nextChange,
   pruneState,
   type EvaluationState,
@@ -17,6 +18,14 @@ import {
   type RuleEvent,
   type StateSpec,
 } from '@shoal/rules';
+import {
+  NO_CONTACTS_PROGRESS,
+  compareVersions,
+  contactStateOf,
+  type ContactMessage,
+  type ContactOutput,
+  type ContactsProgress,
+} from './contacts';
 import { MemberIndex, MEMBER_BUCKETS, type BucketDigest } from './member-index';
 import {
   accountKey,
@@ -82,6 +91,7 @@ export interface Checkpoint {
   readonly droppedChunks: readonly string[];
   readonly buckets: readonly BucketWrite[];
   readonly applied: CatalogueSummary;
+  readonly contacts: ContactsProgress;
 }
 
 /** A refresh step's outcome: its transitions and how many of them entered and exited. */
@@ -113,6 +123,8 @@ export class PartitionWorkingSet {
   private readonly lastEvaluated = new Map<string, number>();
   private ledger = new Map<string, PublishedTransition[]>();
   private out: Transition[] = [];
+  private contactsOut: ContactOutput[] = [];
+  private contacts: ContactsProgress = NO_CONTACTS_PROGRESS;
   private readonly options: WorkingSetOptions;
 
   constructor({
@@ -134,6 +146,11 @@ export class PartitionWorkingSet {
     return this.catalogue;
   }
 
+  /** Whether account segments reading contacts wait for partitions to publish their contacts. */
+  get waitingForContacts(): boolean {
+    return this.contacts.pending !== undefined;
+  }
+
   /** The earliest timer instant, for scheduling the next tick. */
   get nextTimerAt(): number | undefined {
     return this.timers.peek();
@@ -145,8 +162,13 @@ export class PartitionWorkingSet {
    * Installs states read back from a checkpoint, taken with the catalogue summary it was
    * written with; `setCatalogue` then applies what changed since.
    */
-  load(states: Iterable<ProfileState>, applied: CatalogueSummary): void {
+  load(
+    states: Iterable<ProfileState>,
+    applied: CatalogueSummary,
+    contacts: ContactsProgress = NO_CONTACTS_PROGRESS,
+  ): void {
     this.applied = applied;
+    this.contacts = contacts;
     for (const profile of states) {
       this.profiles.set(profile.id, profile);
       if (profile.pendingMerges.length > 0) this.withPendingMerges.add(profile.id);
@@ -177,6 +199,7 @@ export class PartitionWorkingSet {
         };
       }),
       applied: this.applied,
+      contacts: this.contacts,
     };
     this.pendingChunks.clear();
     this.dirty.clear();
@@ -289,6 +312,7 @@ export class PartitionWorkingSet {
       if (profile === undefined) return [];
       this.catchUp(profile, now);
       this.exitAll(profile, now, TransitionCause.ERASE);
+      this.leaveAccounts(profile, profile.accounts ?? [], now, TransitionCause.ERASE);
       this.forget(profile);
       return this.flush();
     }
@@ -334,14 +358,27 @@ export class PartitionWorkingSet {
         } else if (absorbedProfileIds.includes(id)) {
           this.catchUp(profile, now);
           this.exitAll(profile, now, TransitionCause.MERGE);
+          this.leaveAccounts(profile, profile.accounts ?? [], now, TransitionCause.MERGE);
           this.becomeGhost(profile, survivorProfileId, now);
           return this.flush();
         }
         break;
       }
+      case 'accountJoined': {
+        const accountId = change.accountId;
+        if (accountId === '' || profile.accounts?.includes(accountId)) break;
+        profile.accounts = [...(profile.accounts ?? []), accountId].sort();
+        // every account is sent the contact's state afresh (the new one needs it)
+        delete profile.contactSent;
+        break;
+      }
+      case 'accountLeft': {
+        const accountId = change.accountId;
+        if (!profile.accounts?.includes(accountId)) break;
+        this.leaveAccounts(profile, [accountId], now, TransitionCause.EVENT);
+        break;
+      }
       case 'identityAdded':
-      case 'accountJoined':
-      case 'accountLeft':
         break;
     }
     this.evaluate(profile, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
@@ -387,6 +424,129 @@ export class PartitionWorkingSet {
         seeds.add(segmentId);
     }
     subject.state = { ...subject.state, traits };
+  }
+
+  /**
+   * Applies messages of the partition's contacts topic, in offset order: contact records fold
+   * into their accounts' contacts (a record at or below the offset an account includes, or whose
+   * version is not above the one held for its contact, is dropped), then each account touched is
+   * evaluated once, at the latest instant its contacts changed (never before an instant the
+   * account was already evaluated at, nor after `now`). Once every partition said it published
+   * under the signature the account segments wait for, those are evaluated for every account.
+   */
+  applyContactMessages({
+    messages,
+    now,
+  }: {
+    messages: readonly { readonly offset: number; readonly message: ContactMessage }[];
+    now: number;
+  }): Transition[] {
+    const touched = new Map<
+      string,
+      { at: number; cause: TransitionCause; created: boolean; account: ProfileState }
+    >();
+    let settle = false;
+    for (const { offset, message } of messages) {
+      if (message.kind === 'settled') {
+        settle = this.noteSettled(message.signature, message.partition, message.partitionCount);
+        continue;
+      }
+      const key = accountKey(message.accountId);
+      let account = this.profiles.get(key);
+      if (account !== undefined && offset <= (account.offsets.contacts ?? -1)) continue;
+      const held = account?.contactVersions?.[message.profileId];
+      if (
+        account !== undefined &&
+        held !== undefined &&
+        compareVersions(message.version, held) <= 0
+      ) {
+        account.offsets.contacts = offset;
+        this.dirty.add(key);
+        continue;
+      }
+      const at = Math.min(now, Math.max(message.version.at, account?.evaluatedAt ?? -Infinity));
+      const created = account === undefined;
+      // the account's own timers due before its contact changed fire with the contacts it had
+      if (account !== undefined) this.catchUp(account, at);
+      account ??= this.createAccount(
+        message.accountId,
+        `contact:${message.profileId}:${message.version.changes}:${message.version.n}`,
+      );
+      account.offsets.contacts = offset;
+      account.contactVersions = {
+        ...account.contactVersions,
+        [message.profileId]: message.version,
+      };
+      this.foldContact(account, message.profileId, message.state);
+      const prior = touched.get(key);
+      touched.set(key, {
+        at: Math.max(prior?.at ?? at, at),
+        cause: message.cause,
+        created: (prior?.created ?? false) || created,
+        account,
+      });
+    }
+    for (const { at, cause, created, account } of touched.values())
+      this.evaluate(
+        account,
+        created ? this.catalogue.order : this.catalogue.readingContacts,
+        at,
+        cause,
+      );
+    if (settle) {
+      this.contacts = { ...this.contacts, pending: undefined };
+      const bound = this.catalogue.order.filter((id) => this.catalogue.contactBound.has(id));
+      for (const account of this.profiles.values()) {
+        if (account.accountId === undefined) continue;
+        this.catchUp(account, now);
+        this.evaluate(account, bound, now, TransitionCause.RULE_CHANGE);
+      }
+    }
+    return this.flush();
+  }
+
+  /** Contact records and `settled` messages decided since the last call, in order. */
+  takeContactOutput(): ContactOutput[] {
+    const out = this.contactsOut;
+    this.contactsOut = [];
+    return out;
+  }
+
+  /** Whether the account segments waiting for `signature` may now be evaluated. */
+  private noteSettled(signature: string, partition: number, partitionCount: number): boolean {
+    const from = new Set(this.contacts.settled[signature] ?? []);
+    from.add(partition);
+    const settled: Record<string, readonly number[]> = {};
+    // signatures other than the newest few are never waited for again
+    for (const [key, value] of Object.entries(this.contacts.settled).slice(-7))
+      if (key !== signature) settled[key] = value;
+    settled[signature] = [...from].sort((a, b) => a - b);
+    this.contacts = { ...this.contacts, settled };
+    return this.contacts.pending === signature && from.size >= partitionCount;
+  }
+
+  /** Sets (or, without a state, removes) one contact of an account, keeping contacts sorted by id. */
+  private foldContact(
+    account: ProfileState,
+    profileId: string,
+    contact: EvaluationState | undefined,
+  ): void {
+    const ids = [...(account.contactIds ?? [])];
+    const states = [...(account.state.contacts ?? [])];
+    let index = ids.indexOf(profileId);
+    if (index >= 0) {
+      ids.splice(index, 1);
+      states.splice(index, 1);
+    }
+    if (contact !== undefined) {
+      index = ids.findIndex((id) => id > profileId);
+      if (index < 0) index = ids.length;
+      ids.splice(index, 0, profileId);
+      states.splice(index, 0, contact);
+    }
+    account.contactIds = ids;
+    account.state = { ...account.state, contacts: states };
+    this.dirty.add(account.id);
   }
 
   /** Applies one static-list change; a change at or below the pair's applied sequence is dropped. */
@@ -512,8 +672,19 @@ export class PartitionWorkingSet {
     if (backfill !== undefined) {
       for (const chunk of this.pendingChunks.values()) backfill.addChunk(chunk);
     }
+    const signature = catalogue.contactSignature;
+    const resend = (previous.contacts ?? '') !== signature;
+    if (resend) {
+      // account segments reading contacts wait until every partition has published its contacts
+      // under the new signature; each profile publishes its contact state afresh
+      this.contacts = {
+        ...this.contacts,
+        pending: catalogue.contactBound.size > 0 ? signature : undefined,
+      };
+    }
     for (const profile of this.profiles.values()) {
       if (profile.mergedInto !== undefined) continue;
+      if (resend) delete profile.contactSent;
       this.catchUp(profile, now);
       for (const id of deleted) this.dropPair(profile, id, previous.versions[id] as number, now);
       if (removedSpecs.length > 0) profile.state = withoutSpecs(profile.state, removedSpecs);
@@ -542,6 +713,7 @@ export class PartitionWorkingSet {
       }
     }
     this.applied = next;
+    if (resend && signature !== '') this.contactsOut.push({ kind: 'settled', signature });
     return this.flush();
   }
 
@@ -685,11 +857,13 @@ export class PartitionWorkingSet {
     };
     for (const id of seeds) enqueue(id);
     const kind = profile.accountId === undefined ? 'profile' : 'account';
+    const waiting = kind === 'account' && this.contacts.pending !== undefined;
     let next: number | undefined;
     for (let index = 0; index < queued.length; index += 1) {
       const segment = queued[index] as CatalogueSegment;
       if (!segment.active || !(segment.realtime || segment.id === forced)) continue;
       if (segment.audience !== kind) continue;
+      if (waiting && this.catalogue.contactBound.has(segment.id)) continue;
       const outcome = this.evaluatePair(profile, segment, now, cause);
       if (outcome.next !== undefined && (next === undefined || outcome.next < next))
         next = outcome.next;
@@ -705,6 +879,63 @@ export class PartitionWorkingSet {
         ? next
         : current,
     );
+    if (kind === 'account') {
+      if (profile.evaluatedAt === undefined || profile.evaluatedAt < now) {
+        profile.evaluatedAt = now;
+        this.dirty.add(profile.id);
+      }
+    } else this.publishContact(profile, now, cause);
+  }
+
+  /**
+   * Publishes the profile's contact state to its accounts when what `contacts.where` conditions
+   * read of it changed (or was never sent since it joined an account or the contact needs changed).
+   */
+  private publishContact(profile: ProfileState, at: number, cause: TransitionCause): void {
+    const needs = this.catalogue.contactNeeds;
+    const accounts = profile.accounts ?? [];
+    if (accounts.length === 0 || profile.mergedInto !== undefined) return;
+    // without contact needs the record still makes a joined account known to its partition
+    const state = needs === undefined ? emptyState() : contactStateOf(profile.state, needs);
+    const text = JSON.stringify(state);
+    if (text === profile.contactSent) return;
+    profile.contactSent = text;
+    const version = this.nextContactVersion(profile, at);
+    for (const accountId of accounts)
+      this.contactsOut.push({
+        kind: 'contact',
+        accountId,
+        profileId: profile.id,
+        version,
+        cause,
+        state,
+      });
+  }
+
+  /** The profile leaves accounts: each is told to remove it from its contacts. */
+  private leaveAccounts(
+    profile: ProfileState,
+    accountIds: readonly string[],
+    at: number,
+    cause: TransitionCause,
+  ): void {
+    if (accountIds.length === 0) return;
+    const version = this.nextContactVersion(profile, at);
+    for (const accountId of accountIds)
+      this.contactsOut.push({ kind: 'contact', accountId, profileId: profile.id, version, cause });
+    profile.accounts = (profile.accounts ?? []).filter((id) => !accountIds.includes(id));
+    this.dirty.add(profile.id);
+  }
+
+  private nextContactVersion(profile: ProfileState, at: number) {
+    profile.contactN = (profile.contactN ?? 0) + 1;
+    this.dirty.add(profile.id);
+    return {
+      changes: profile.offsets.changes,
+      lists: profile.offsets.lists,
+      at,
+      n: profile.contactN,
+    };
   }
 
   /** Evaluates one pair: whether membership changed, and when it can next change with time alone. */

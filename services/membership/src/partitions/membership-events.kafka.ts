@@ -13,6 +13,7 @@ import {
   jobProgressTopic,
   listMembershipTopic,
   membershipChangesTopic,
+  membershipContactsTopic,
   profileChangesTopic,
   segmentStatusTopic,
 } from '@shoal/contracts';
@@ -26,12 +27,15 @@ import {
 } from '@shoal/platform';
 import { type Admin, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { ContactMessage, ContactOutput } from '../evaluation/contacts';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
 import type { MembershipEvents, RefreshReport } from './membership-events.port';
 import type { PartitionStatus } from './partition-store.repository.port';
 
 /** Records per send (each record is a few hundred bytes with its headers). */
 const SEND_SLICE = 500;
+/** Bytes of contact records per send, well under the broker's default maximum message size. */
+const SEND_BYTES = 256 * 1024;
 
 /** Membership's Kafka side: transitions as CloudEvents, status, progress, and reading back. */
 @Injectable()
@@ -80,6 +84,37 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
         },
       })),
     );
+  }
+
+  async publishContacts(
+    outputs: readonly ContactOutput[],
+    { partition, partitionCount }: { partition: number; partitionCount: number },
+  ): Promise<void> {
+    const messages = outputs.flatMap(
+      (output): { key?: string; partition?: number; value: Buffer }[] => {
+        if (output.kind === 'contact')
+          return [{ key: output.accountId, value: Buffer.from(JSON.stringify(output)) }];
+        const marker: ContactMessage = { ...output, partition, partitionCount };
+        const value = Buffer.from(JSON.stringify(marker));
+        return Array.from({ length: partitionCount }, (_, to) => ({ partition: to, value }));
+      },
+    );
+    // contact states vary in size: sends are bounded by bytes as well as by count
+    let send: typeof messages = [];
+    let bytes = 0;
+    for (const message of messages) {
+      if (
+        send.length > 0 &&
+        (send.length >= SEND_SLICE || bytes + message.value.length > SEND_BYTES)
+      ) {
+        await this.publisher.publishRaw(membershipContactsTopic, send);
+        send = [];
+        bytes = 0;
+      }
+      send.push(message);
+      bytes += message.value.length;
+    }
+    if (send.length > 0) await this.publisher.publishRaw(membershipContactsTopic, send);
   }
 
   async publishStatuses(
@@ -182,11 +217,18 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
     return output?.get(partition) ?? 0;
   }
 
-  async inputEnds(partition: number): Promise<{ changes: number; lists: number }> {
-    const [changes, lists] = await this.ends([profileChangesTopic, listMembershipTopic]);
+  async inputEnds(
+    partition: number,
+  ): Promise<{ changes: number; lists: number; contacts: number }> {
+    const [changes, lists, contacts] = await this.ends([
+      profileChangesTopic,
+      listMembershipTopic,
+      membershipContactsTopic,
+    ]);
     return {
       changes: (changes?.get(partition) ?? 0) - 1,
       lists: (lists?.get(partition) ?? 0) - 1,
+      contacts: (contacts?.get(partition) ?? 0) - 1,
     };
   }
 

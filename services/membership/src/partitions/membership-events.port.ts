@@ -1,4 +1,5 @@
 import type { RefreshState } from '@shoal/contracts';
+import type { ContactOutput } from '../evaluation/contacts';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
 import type { PartitionStatus } from './partition-store.repository.port';
 
@@ -25,6 +26,14 @@ export interface RefreshReport {
 export interface MembershipEvents {
   /** Resolves once every transition is acknowledged by the cluster. */
   publishTransitions(transitions: readonly Transition[]): Promise<void>;
+  /**
+   * Resolves once every contact record (keyed by account id) and every `settled` marker (one per
+   * partition of the contacts topic) from this partition is acknowledged.
+   */
+  publishContacts(
+    outputs: readonly ContactOutput[],
+    from: { partition: number; partitionCount: number },
+  ): Promise<void>;
   publishStatuses(
     statuses: readonly PartitionStatus[],
     removed: readonly { segmentId: string; partition: number }[],
@@ -35,5 +44,5 @@ export interface MembershipEvents {
   /** The next offset of a partition of the output topic. */
   outputEnd(partition: number): Promise<number>;
   /** The last offset of a partition of each input topic (-1 when empty). */
-  inputEnds(partition: number): Promise<{ changes: number; lists: number }>;
+  inputEnds(partition: number): Promise<{ changes: number; lists: number; contacts: number }>;
 }

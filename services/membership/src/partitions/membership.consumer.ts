@@ -5,6 +5,7 @@ import {
   type TopicSpec,
   listMembershipTopic,
   membershipChangesTopic,
+  membershipContactsTopic,
   membershipDeadLetterTopic,
   profileChangesTopic,
 } from '@shoal/contracts';
@@ -23,6 +24,7 @@ import {
 } from '@shoal/platform';
 import { Kafka, type KafkaMessage } from 'kafkajs';
 import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import type { ContactMessage } from '../evaluation/contacts';
 import type { InputRecord } from './partition-runtime';
 import { type PartitionControl, PartitionsService } from './partitions.service';
 
@@ -46,7 +48,7 @@ export class MembershipConsumer implements PartitionWork {
       kafka,
       names,
       groupId: 'membership',
-      topics: [profileChangesTopic, listMembershipTopic],
+      topics: [profileChangesTopic, listMembershipTopic, membershipContactsTopic],
       work: this,
       logger: platform.logger.child({ consumer: 'membership' }),
       metrics: platform.metrics,
@@ -70,6 +72,7 @@ export class MembershipConsumer implements PartitionWork {
           new Map<TopicSpec, number>([
             [profileChangesTopic, next.changes],
             [listMembershipTopic, next.lists],
+            [membershipContactsTopic, next.contacts],
           ]),
         ),
       get settled() {
@@ -108,6 +111,9 @@ export class MembershipConsumer implements PartitionWork {
     if (topic === this.names.of(profileChangesTopic)) {
       const records = this.decode(ProfileChangeSchema, partition, messages, letters);
       await this.partitions.processChanges(partition, records);
+    } else if (topic === this.names.of(membershipContactsTopic)) {
+      const records = this.decodeWith(contactMessageOf, partition, messages, letters);
+      await this.partitions.processContacts(partition, records);
     } else {
       const records = this.decode(ListMembershipChangedSchema, partition, messages, letters);
       await this.partitions.processListChanges(partition, records);
@@ -139,6 +145,20 @@ export class MembershipConsumer implements PartitionWork {
     messages: readonly KafkaMessage[],
     letters: DeadLetter[],
   ): InputRecord<MessageShape<D>>[] {
+    return this.decodeWith(
+      (message) => decodeProtobuf(schema, message),
+      partition,
+      messages,
+      letters,
+    );
+  }
+
+  private decodeWith<T>(
+    decode: (message: KafkaMessage) => T,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    letters: DeadLetter[],
+  ): InputRecord<T>[] {
     const reject = (message: KafkaMessage) => (reason: string, error: string) =>
       letters.push({ message, partition, reason, error });
     return messages.flatMap((message) => {
@@ -147,7 +167,7 @@ export class MembershipConsumer implements PartitionWork {
           {
             offset: Number(message.offset),
             timestamp: Number(message.timestamp),
-            value: decodeProtobuf(schema, message),
+            value: decode(message),
             reject: reject(message),
           },
         ];
@@ -161,7 +181,12 @@ export class MembershipConsumer implements PartitionWork {
 
   /** The partition count the co-partitioned topics share; refuses to run when they differ. */
   private async partitionCount(): Promise<number> {
-    const topics = [profileChangesTopic, listMembershipTopic, membershipChangesTopic];
+    const topics = [
+      profileChangesTopic,
+      listMembershipTopic,
+      membershipChangesTopic,
+      membershipContactsTopic,
+    ];
     const admin = this.kafka.admin();
     await admin.connect();
     try {
@@ -179,4 +204,13 @@ export class MembershipConsumer implements PartitionWork {
       await admin.disconnect();
     }
   }
+}
+
+/** A record of the internal contacts topic (JSON written by this service). */
+function contactMessageOf(message: KafkaMessage): ContactMessage {
+  const value =
+    message.value === null ? undefined : (JSON.parse(message.value.toString()) as unknown);
+  const kind = (value as { kind?: unknown } | undefined)?.kind;
+  if (kind !== 'contact' && kind !== 'settled') throw new Error('value is not a contact record');
+  return value as ContactMessage;
 }

@@ -7,6 +7,7 @@ import {
 import type { Clock } from '@shoal/platform';
 import { RuleError } from '@shoal/rules';
 import type { Logger } from 'pino';
+import type { ContactMessage, ContactOutput } from '../evaluation/contacts';
 import type { HistoryEvent, ProfileState } from '../evaluation/profile-state';
 import type { SegmentCatalogue } from '../evaluation/segment-catalogue';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
@@ -48,7 +49,7 @@ export interface RuntimeDeps {
   /** Queues a task in the partition's lane. */
   readonly inLane: <T>(task: () => Promise<T>) => Promise<T>;
   /** Commits the next offsets to read of the partition's input topics. */
-  readonly commit: (next: { changes: number; lists: number }) => Promise<void>;
+  readonly commit: (next: { changes: number; lists: number; contacts: number }) => Promise<void>;
   /** An absorbed profile's history, once its partition has made it a ghost of `survivorId`. */
   readonly ghostHistory: (
     absorbedId: string,
@@ -75,10 +76,11 @@ const HISTORY_SWEEP_MS = 3_600_000;
 export class PartitionRuntime {
   readonly ws: PartitionWorkingSet;
   private document: PartitionDocument;
-  private readonly processed: { changes: number; lists: number };
+  private readonly processed: { changes: number; lists: number; contacts: number };
   /** The input ends at load: once passed, the replay has caught up and the ledger is settled. */
-  private catchUp?: { changes: number; lists: number };
+  private catchUp?: { changes: number; lists: number; contacts: number };
   private unpublished: Transition[] = [];
+  private unpublishedContacts: ContactOutput[] = [];
   private writing?: Promise<void>;
   private fenced = false;
   private lagMs = 0;
@@ -101,7 +103,7 @@ export class PartitionRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.document = document;
-    this.processed = { ...document.offsets };
+    this.processed = { contacts: -1, ...document.offsets };
     this.ws = new PartitionWorkingSet({
       catalogue,
       options: {
@@ -132,10 +134,10 @@ export class PartitionRuntime {
   }: {
     states: readonly ProfileState[];
     published: readonly PublishedTransition[];
-    inputEnds: { changes: number; lists: number };
+    inputEnds: { changes: number; lists: number; contacts: number };
     catalogue: SegmentCatalogue;
   }): Promise<void> {
-    this.ws.load(states, this.document.applied);
+    this.ws.load(states, this.document.applied, this.document.contacts);
     this.ws.reconcileBuckets(this.document.digests);
     this.ws.installLedger(published);
     this.catchUp = inputEnds;
@@ -155,6 +157,31 @@ export class PartitionRuntime {
     await this.process(records, 'lists', (value, offset, now) =>
       this.ws.applyListChange({ change: value, offset, now }),
     );
+  }
+
+  /** Contact records and markers: each slice is applied together (accounts evaluated once). */
+  async processContacts(records: readonly InputRecord<ContactMessage>[]): Promise<void> {
+    await this.publish([]);
+    if (this.ws.dirtyCount >= this.deps.settings.maxDirtyProfiles) await this.checkpointNow();
+    const now = this.now();
+    const out = this.ws.fireTimers(now, TIMERS_PER_STEP);
+    for (let start = 0; start < records.length; start += RECORDS_PER_STEP) {
+      const slice = records.slice(start, start + RECORDS_PER_STEP);
+      out.push(
+        ...this.ws.applyContactMessages({
+          messages: slice.map((record) => ({ offset: record.offset, message: record.value })),
+          now,
+        }),
+      );
+      for (const record of slice) {
+        this.processed.contacts = Math.max(this.processed.contacts, record.offset);
+        this.lagMs = Math.max(0, now - record.timestamp);
+      }
+      out.push(...this.settleIfCaughtUp(now));
+      await this.publish(out.splice(0));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await this.publish(out);
   }
 
   private async process<T>(
@@ -401,6 +428,7 @@ export class PartitionRuntime {
       offsets: { ...this.processed },
       outputOffset: await this.deps.events.outputEnd(this.partition),
       applied: snapshot.applied,
+      contacts: snapshot.contacts,
       digests: this.ws.digests(),
     };
     const write: CheckpointWrite = {
@@ -457,6 +485,7 @@ export class PartitionRuntime {
       await this.deps.commit({
         changes: write.document.offsets.changes + 1,
         lists: write.document.offsets.lists + 1,
+        contacts: (write.document.offsets.contacts ?? -1) + 1,
       });
     } catch (error) {
       // the checkpoint is durable; status and the commit are repeated by the next one
@@ -493,7 +522,11 @@ export class PartitionRuntime {
       ...[...catalogue.segments.values()].map((segment) => ({
         ...base(segment.id),
         version: segment.version,
-        state: this.computing.has(segment.id) ? SegmentState.COMPUTING : SegmentState.READY,
+        state:
+          this.computing.has(segment.id) ||
+          (this.ws.waitingForContacts && catalogue.contactBound.has(segment.id))
+            ? SegmentState.COMPUTING
+            : SegmentState.READY,
         lastError: '',
         notes: notes(segment.allTime),
       })),
@@ -543,15 +576,28 @@ export class PartitionRuntime {
     if (
       target === undefined ||
       this.processed.changes < target.changes ||
-      this.processed.lists < target.lists
+      this.processed.lists < target.lists ||
+      this.processed.contacts < target.contacts
     )
       return [];
     this.catchUp = undefined;
     return this.ws.settleLedger(now);
   }
 
-  /** Publishes transitions (after any an earlier attempt could not publish), in order. */
+  /**
+   * Publishes contact records and transitions (after any an earlier attempt could not publish),
+   * in order: both before the checkpoint covering the input that caused them.
+   */
   private async publish(transitions: readonly Transition[]): Promise<void> {
+    this.unpublishedContacts.push(...this.ws.takeContactOutput());
+    if (this.unpublishedContacts.length > 0) {
+      const contacts = this.unpublishedContacts;
+      await this.deps.events.publishContacts(contacts, {
+        partition: this.partition,
+        partitionCount: this.partitionCount,
+      });
+      this.unpublishedContacts = this.unpublishedContacts.slice(contacts.length);
+    }
     this.unpublished.push(...transitions);
     if (this.unpublished.length === 0) return;
     const batch = this.unpublished;

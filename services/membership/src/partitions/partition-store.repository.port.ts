@@ -1,10 +1,19 @@
 import type { SegmentState } from '@shoal/contracts';
 import type { BucketDigest } from '../evaluation/member-index';
+import type { ContactsProgress } from '../evaluation/contacts';
 import type { HistoryChunk, ProfileState } from '../evaluation/profile-state';
 import type { CatalogueSummary } from '../evaluation/segment-catalogue';
 import type { BucketWrite } from '../evaluation/working-set';
 
 export const PARTITION_STORE = Symbol('PartitionStore');
+
+/** An offset per input topic of a partition (-1: none). */
+export interface InputOffsets {
+  readonly changes: number;
+  readonly lists: number;
+  /** Absent in documents written before contacts were evaluated. */
+  readonly contacts?: number;
+}
 
 /** A partition's checkpoint: where its state stands and who owns it (docs/membership.md). */
 export interface PartitionDocument {
@@ -13,10 +22,12 @@ export interface PartitionDocument {
   readonly epoch: number;
   readonly createdAt: number;
   /** The last offset of each input topic the checkpoint includes (-1: none). */
-  readonly offsets: { readonly changes: number; readonly lists: number };
+  readonly offsets: InputOffsets;
   /** The end offset of the partition's own output partition when the checkpoint was taken. */
   readonly outputOffset: number;
   readonly applied: CatalogueSummary;
+  /** What the partition's accounts heard of contact signatures (absent: nothing yet). */
+  readonly contacts?: ContactsProgress;
   /** Digests of the stored member chunks, keyed `<segment>/<bucket>`. */
   readonly digests: Readonly<Record<string, BucketDigest>>;
   /** Refresh jobs finished in this partition: job id → when. */

@@ -12,6 +12,7 @@ import type { SegmentCatalogue, SubjectKind } from '../evaluation/segment-catalo
 import { SegmentDefinitionsService } from '../segments/segment-definitions.service';
 import { MEMBERSHIP_EVENTS, type MembershipEvents } from './membership-events.port';
 import { MEMBERSHIP_SETTINGS, type MembershipSettings } from './membership-settings';
+import type { ContactMessage } from '../evaluation/contacts';
 import { type InputRecord, PartitionRuntime, type RefreshJob } from './partition-runtime';
 import {
   PARTITION_STORE,
@@ -22,7 +23,10 @@ import {
 /** What the partitioned consumer offers the service: lanes, commits, and whether ownership is settled. */
 export interface PartitionControl {
   inLane<T>(partition: number, task: () => Promise<T>): Promise<T>;
-  commit(partition: number, next: { changes: number; lists: number }): Promise<void>;
+  commit(
+    partition: number,
+    next: { changes: number; lists: number; contacts: number },
+  ): Promise<void>;
   /** False while the group rebalances: no timer or definition work may start then. */
   readonly settled: boolean;
 }
@@ -147,6 +151,13 @@ export class PartitionsService {
     records: readonly InputRecord<ProfileChange>[],
   ): Promise<void> {
     await this.runtime(partition)?.processChanges(records);
+  }
+
+  async processContacts(
+    partition: number,
+    records: readonly InputRecord<ContactMessage>[],
+  ): Promise<void> {
+    await this.runtime(partition)?.processContacts(records);
   }
 
   async processListChanges(

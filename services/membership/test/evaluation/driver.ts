@@ -8,6 +8,7 @@ import {
 } from '../../src/evaluation/profile-state';
 import { SegmentCatalogue } from '../../src/evaluation/segment-catalogue';
 import type { Transition } from '../../src/evaluation/transition';
+import type { ContactMessage } from '../../src/evaluation/contacts';
 import { DEFAULT_WORKING_SET_OPTIONS, PartitionWorkingSet } from '../../src/evaluation/working-set';
 import { ReferenceModel, type ReferenceTransition } from './reference-model';
 import {
@@ -38,6 +39,8 @@ export interface RunStats {
   timeTransitions: number;
   /** Transitions of accounts (account segments). */
   accountTransitions: number;
+  /** Transitions of accounts decided when their contacts changed. */
+  contactTransitions: number;
   checks: number;
 }
 
@@ -56,6 +59,7 @@ export class Driver {
     transitions: 0,
     timeTransitions: 0,
     accountTransitions: 0,
+    contactTransitions: 0,
     checks: 0,
   };
   private readonly reference = new ReferenceModel();
@@ -68,6 +72,7 @@ export class Driver {
   private now: number;
   private offset = 0;
   private listOffset = 0;
+  private contactOffset = 0;
   private changeCount = 0;
 
   constructor(private readonly scenario: Scenario) {
@@ -81,7 +86,7 @@ export class Driver {
       catalogue: SegmentCatalogue.empty(),
       options: { ...DEFAULT_WORKING_SET_OPTIONS, historyChunkSize: 3 },
     });
-    this.compare(this.applyCatalogue(), [], 'initial catalogue');
+    this.compare([...this.applyCatalogue(), ...this.route(this.now)], [], 'initial catalogue');
   }
 
   run(): void {
@@ -91,7 +96,8 @@ export class Driver {
       for (const instant of [...samples.sort((a, b) => a - b), target]) this.passTimeTo(instant);
       const label = `step ${index} (${step.operation.kind})`;
       const { core, reference } = this.apply(step.operation);
-      this.compare(core, reference, label);
+      // the partition's contact records come back to it (its accounts) after the operation
+      this.compare([...core, ...this.route(this.now)], reference, label);
       this.persist();
       this.compareMemberships(label);
     }
@@ -101,7 +107,13 @@ export class Driver {
 
   private passTimeTo(instant: number): void {
     if (instant < this.now) return;
-    const core = this.workingSet.fireTimers(instant);
+    // timers fire one instant at a time, each instant's contact records applied before the next
+    const core: Transition[] = [];
+    for (;;) {
+      const next = this.workingSet.nextTimerAt;
+      if (next === undefined || next > instant) break;
+      core.push(...this.workingSet.fireTimers(next), ...this.route(next));
+    }
     const visits = new Set<number>([instant]);
     for (const transition of core) {
       if (transition.at <= this.now && transition.at !== instant)
@@ -162,6 +174,20 @@ export class Driver {
           now,
         });
         this.reference.setAccountTrait(id, operation.key, operation.value as JsonValue | undefined);
+        return { core, reference: this.reference.evaluateAll(now, TransitionCause.EVENT) };
+      }
+      case 'join':
+      case 'leave': {
+        const id = this.profile(operation.profile);
+        const accountId = ACCOUNTS[operation.account] as string;
+        const change = profileChange(this.nextChangeId(), id, {
+          case: operation.kind === 'join' ? 'accountJoined' : 'accountLeft',
+          value: {} as never,
+        });
+        change.accountId = accountId;
+        const core = this.change(change);
+        if (operation.kind === 'join') this.reference.join(id, accountId);
+        else this.reference.leave(id, accountId);
         return { core, reference: this.reference.evaluateAll(now, TransitionCause.EVENT) };
       }
       case 'tag': {
@@ -239,7 +265,13 @@ export class Driver {
           profileChange(this.nextChangeId(), id, { case: 'profileErased', value: {} as never }),
         );
         this.lastChanges.delete(id);
-        return { core, reference: this.reference.remove(id, now, TransitionCause.ERASE) };
+        return {
+          core,
+          reference: [
+            ...this.reference.remove(id, now, TransitionCause.ERASE),
+            ...this.reference.evaluateAll(now, TransitionCause.ERASE),
+          ],
+        };
       }
       case 'define': {
         this.define(
@@ -291,6 +323,20 @@ export class Driver {
     let id = PROFILES[index] as string;
     while (this.survivors.has(id)) id = this.survivors.get(id) as string;
     return id;
+  }
+
+  /** Applies the contact output of the core to the core (one partition: its own accounts). */
+  private route(now: number): Transition[] {
+    const messages = this.workingSet.takeContactOutput().map((output) => {
+      this.contactOffset += 1;
+      const message: ContactMessage =
+        output.kind === 'settled' ? { ...output, partition: 0, partitionCount: 1 } : output;
+      return { offset: this.contactOffset, message };
+    });
+    if (messages.length === 0) return [];
+    const transitions = this.workingSet.applyContactMessages({ messages, now });
+    this.stats.contactTransitions += transitions.length;
+    return transitions;
   }
 
   private nextChangeId(): string {

@@ -14,7 +14,7 @@ import {
   type MembershipTransition,
   type RuleEvent,
 } from '@shoal/rules';
-import { oracle } from '@shoal/rules/testing';
+import { oracle, type SubjectHistory } from '@shoal/rules/testing';
 
 // The membership service's behaviour by brute force, for the property tests: every profile's
 // full event history and facts, every live segment re-evaluated for every profile at every
@@ -52,6 +52,8 @@ export class ReferenceModel {
   readonly definitions = new Map<string, Segment>();
   /** Profiles by id, accounts by `account <id>`. */
   private readonly profiles = new Map<string, Profile>();
+  /** The member profiles (contacts) of each account, by account id. */
+  private readonly contacts = new Map<string, Set<string>>();
 
   // ---- facts ---------------------------------------------------------------------------------
 
@@ -60,6 +62,19 @@ export class ReferenceModel {
     const subject = `account ${accountId}`;
     this.ensure(subject, true);
     this.setTrait(subject, key, value);
+  }
+
+  /** A profile joined an account (the account exists from then on). */
+  join(profileId: string, accountId: string): void {
+    this.ensure(profileId);
+    this.ensure(`account ${accountId}`, true);
+    const contacts = this.contacts.get(accountId) ?? new Set<string>();
+    contacts.add(profileId);
+    this.contacts.set(accountId, contacts);
+  }
+
+  leave(profileId: string, accountId: string): void {
+    this.contacts.get(accountId)?.delete(profileId);
   }
 
   ensure(id: string, account = false): void {
@@ -121,6 +136,7 @@ export class ReferenceModel {
       if (pair.member) out.push(this.move(id, segmentId, pair, 'exited', at, cause));
     }
     this.profiles.delete(id);
+    for (const contacts of this.contacts.values()) contacts.delete(id);
     return out;
   }
 
@@ -168,7 +184,11 @@ export class ReferenceModel {
     }
     const order = evaluationOrder(rules);
     const out: ReferenceTransition[] = [];
-    for (const [key, profile] of this.profiles) {
+    // accounts after profiles: their contacts' segment memberships are those of this instant
+    const subjects = [...this.profiles].sort(
+      ([, a], [, b]) => Number(a.account) - Number(b.account),
+    );
+    for (const [key, profile] of subjects) {
       const id = subjectOf(key, profile);
       for (const segmentId of order) {
         const definition = this.definitions.get(segmentId) as Segment;
@@ -176,13 +196,14 @@ export class ReferenceModel {
         if ((definition.rule?.audience === Audience.ACCOUNTS) !== profile.account) continue;
         const qualifies = oracle({
           rule: definition.rule as Rule,
-          history: {
-            traits: profile.traits,
-            tags: [...profile.tags],
-            lists: [...profile.lists].filter(([, v]) => v.member).map(([list]) => list),
-            segments: this.segmentsOf(profile),
-            events: profile.events,
-          },
+          history: profile.account
+            ? {
+                ...this.historyOf(profile),
+                contacts: [...(this.contacts.get(id) ?? [])]
+                  .sort()
+                  .map((contact) => this.historyOf(this.profile(contact))),
+              }
+            : this.historyOf(profile),
           now: at,
         });
         let pair = profile.pairs.get(segmentId);
@@ -217,6 +238,16 @@ export class ReferenceModel {
       }
     }
     return out;
+  }
+
+  private historyOf(profile: Profile): SubjectHistory {
+    return {
+      traits: profile.traits,
+      tags: [...profile.tags],
+      lists: [...profile.lists].filter(([, v]) => v.member).map(([list]) => list),
+      segments: this.segmentsOf(profile),
+      events: profile.events,
+    };
   }
 
   private segmentsOf(profile: Profile): Record<string, number> {

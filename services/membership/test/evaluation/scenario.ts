@@ -123,13 +123,42 @@ export interface SegmentSpec {
   readonly coolDownHours: number;
 }
 
+/** Account conditions: the account's own traits, or how many of its contacts meet a profile condition. */
+function accountConditionJson(slot: number): fc.Arbitrary<JsonValue> {
+  const contacts = fc
+    .tuple(
+      conditionJson(slot, 1),
+      fc.oneof(
+        fc.integer({ min: 1, max: 2 }).map((n) => ({ gte: n })),
+        fc.constant({ lt: 1 }),
+      ),
+    )
+    .map(([where, count]) => ({ contacts: { where, count } }));
+  return fc.oneof(
+    { weight: 1, arbitrary: conditionJson(slot, 2) },
+    { weight: 2, arbitrary: contacts },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(contacts, fc.constantFrom('pro', 'free')).map(([condition, plan]) => ({
+        any: { conditions: [condition, { trait: { path: 'plan', equals: plan } }] },
+      })),
+    },
+  );
+}
+
 function segmentSpec(slot: number): fc.Arbitrary<SegmentSpec> {
-  return fc.record({
-    audience: fc.oneof(
+  return fc
+    .oneof(
       { weight: 2, arbitrary: fc.constant('profile' as const) },
       { weight: 1, arbitrary: fc.constant('account' as const) },
-    ),
-    condition: conditionJson(slot, 2),
+    )
+    .chain((audience) => segmentSpecOf(slot, audience));
+}
+
+function segmentSpecOf(slot: number, audience: 'profile' | 'account'): fc.Arbitrary<SegmentSpec> {
+  return fc.record({
+    audience: fc.constant(audience),
+    condition: audience === 'account' ? accountConditionJson(slot) : conditionJson(slot, 2),
     timeZone: fc.constantFrom(...ZONES),
     mode: fc.oneof(
       { weight: 6, arbitrary: fc.constant(RefreshMode.REALTIME) },
@@ -189,6 +218,7 @@ export type Operation =
   | { kind: 'event'; profile: number; name: number; total: number; lateness: number }
   | { kind: 'trait'; profile: number; key: 'plan' | 'score'; value: JsonValue | undefined }
   | { kind: 'accountTrait'; account: number; key: 'plan' | 'score'; value: JsonValue | undefined }
+  | { kind: 'join' | 'leave'; profile: number; account: number }
   | { kind: 'tag'; profile: number; tag: number; add: boolean }
   | { kind: 'list'; profile: number; list: number; member: boolean; stale: boolean }
   | { kind: 'duplicate'; profile: number }
@@ -246,6 +276,14 @@ const operation: fc.Arbitrary<Operation> = fc.oneof(
         value: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constant(undefined)),
       }),
     ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constantFrom('join' as const, 'join' as const, 'leave' as const),
+      profile,
+      account: fc.nat(ACCOUNTS.length - 1),
+    }),
   },
   {
     weight: 2,

@@ -1,3 +1,4 @@
+import type { ContactOutput } from '../../src/evaluation/contacts';
 import type { PublishedTransition, Transition } from '../../src/evaluation/transition';
 import type { MembershipEvents, RefreshReport } from '../../src/partitions/membership-events.port';
 import type { PartitionStatus } from '../../src/partitions/partition-store.repository.port';
@@ -7,11 +8,16 @@ export class RecordingEvents implements MembershipEvents {
   readonly transitions: Transition[] = [];
   readonly statuses: PartitionStatus[] = [];
   readonly progress: RefreshReport[] = [];
+  readonly contacts: ContactOutput[] = [];
 
   constructor(private readonly partitionOf: (profileId: string) => number) {}
 
   async publishTransitions(transitions: readonly Transition[]): Promise<void> {
     this.transitions.push(...transitions);
+  }
+
+  async publishContacts(outputs: readonly ContactOutput[]): Promise<void> {
+    this.contacts.push(...outputs);
   }
 
   async publishStatuses(statuses: readonly PartitionStatus[]): Promise<void> {
@@ -34,8 +40,8 @@ export class RecordingEvents implements MembershipEvents {
     return this.log(partition).length;
   }
 
-  async inputEnds(): Promise<{ changes: number; lists: number }> {
-    return { changes: -1, lists: -1 };
+  async inputEnds(): Promise<{ changes: number; lists: number; contacts: number }> {
+    return { changes: -1, lists: -1, contacts: -1 };
   }
 
   private log(partition: number): Transition[] {
