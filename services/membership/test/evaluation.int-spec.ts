@@ -10,10 +10,12 @@ import {
   SegmentState,
   TransitionCause,
   TransitionKind,
+  KafkaHeaders,
   jobProgressTopic,
+  membershipDeadLetterTopic,
   segmentStatusTopic,
 } from '@shoal/contracts';
-import { type RunningService, partitionOf } from '@shoal/platform';
+import { type RunningService, headersOf, partitionOf } from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
 import { MembershipHarness } from './membership-harness';
 import { startMembership } from './membership-service';
@@ -212,6 +214,48 @@ describe('contacts conditions over real Kafka and the store', () => {
         expect(await harness.summary()).toEqual(expected);
       }, 60_000);
     }
+  });
+});
+
+describe('a contact record larger than the broker accepts', () => {
+  const scope = new TestScope();
+  const harness = new MembershipHarness(scope);
+  let running: { service: RunningService } | undefined;
+  afterAll(async () => {
+    await running?.service.close();
+    await scope.close();
+  });
+
+  it('is dead-lettered with its reason, and the account goes on with its other contacts', async () => {
+    running = await startMembership(scope);
+    // the contact state carries the three traits the rule reads: three values of 400 KB each
+    // arrive in records the broker accepts, but together they are over its maximum record size
+    const where = {
+      any: {
+        conditions: ['a', 'b', 'c'].map((path) => ({ trait: { path, equals: 'yes' } })),
+      },
+    };
+    await harness.define(
+      'seg_two_contacts',
+      { audience: 'AUDIENCE_ACCOUNTS', condition: { contacts: { where, count: { gte: 2 } } } },
+      { audience: Audience.ACCOUNTS },
+    );
+    const large = 'x'.repeat(400 * 1024);
+    await harness.membershipOfAccount('big', 'acme', true);
+    for (const path of ['a', 'b', 'c']) await harness.traits('big', { [path]: large });
+    for (const id of ['ann', 'cyd']) {
+      await harness.membershipOfAccount(id, 'acme', true);
+      await harness.traits(id, { a: 'yes' });
+    }
+    await eventually(async () => {
+      expect(await harness.summary()).toEqual(['acme entered seg_two_contacts #1']);
+    }, 60_000);
+    const [letter] = await scope.readTopic(membershipDeadLetterTopic, 1, 60_000);
+    expect(headersOf(letter?.headers)).toMatchObject({
+      [KafkaHeaders.deadLetterReason]: 'CONTACT_TOO_LARGE',
+      [KafkaHeaders.deadLetterTruncated]: 'value',
+    });
+    expect(String(letter?.key)).toBe('acme');
   });
 });
 

@@ -14,18 +14,24 @@ import {
   listMembershipTopic,
   membershipChangesTopic,
   membershipContactsTopic,
+  membershipDeadLetterTopic,
   profileChangesTopic,
   segmentStatusTopic,
 } from '@shoal/contracts';
 import {
   EventPublisher,
   LOGGER,
+  PLATFORM,
+  type PlatformContext,
   TopicNames,
+  deadLetterRecord,
   decodeProtobuf,
   headersOf,
+  inSendsOf,
   readPartitionRanges,
+  recordBytes,
 } from '@shoal/platform';
-import { type Admin, Kafka } from 'kafkajs';
+import { type Admin, Kafka, type Message } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ContactMessage, ContactOutput } from '../evaluation/contacts';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
@@ -47,6 +53,7 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
     private readonly kafka: Kafka,
     private readonly names: TopicNames,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(PLATFORM) private readonly platform: PlatformContext,
   ) {}
 
   async publishTransitions(transitions: readonly Transition[]): Promise<void> {
@@ -99,13 +106,19 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
         return Array.from({ length: partitionCount }, (_, to) => ({ partition: to, value }));
       },
     );
+    // a contact state larger than the broker accepts could never be sent: retrying it would
+    // stall the partition, so it is dead-lettered and the account keeps its previous view
+    const limit = this.platform.config.KAFKA_MAX_MESSAGE_BYTES;
+    const oversized = messages.filter((message) => recordBytes(message) > limit);
+    if (oversized.length > 0) await this.deadLetterContacts(oversized, partition, limit);
     // contact states vary in size: sends are bounded by bytes as well as by count
     let send: typeof messages = [];
     let bytes = 0;
     for (const message of messages) {
+      if (oversized.includes(message)) continue;
       if (
         send.length > 0 &&
-        (send.length >= SEND_SLICE || bytes + message.value.length > SEND_BYTES)
+        (send.length >= SEND_SLICE || bytes + message.value.length > Math.min(SEND_BYTES, limit))
       ) {
         await this.publisher.publishRaw(membershipContactsTopic, send);
         send = [];
@@ -115,6 +128,43 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
       bytes += message.value.length;
     }
     if (send.length > 0) await this.publisher.publishRaw(membershipContactsTopic, send);
+  }
+
+  private async deadLetterContacts(
+    messages: readonly Message[],
+    partition: number,
+    limit: number,
+  ): Promise<void> {
+    const at = this.platform.clock.now();
+    const source = { topic: this.names.of(membershipContactsTopic), at };
+    const letters = messages.map((message) => {
+      const error = `contact record of ${recordBytes(message)} bytes exceeds KAFKA_MAX_MESSAGE_BYTES ${limit}`;
+      this.logger.warn(
+        { account: String(message.key), partition, reason: 'CONTACT_TOO_LARGE', error },
+        'contact record dead-lettered; the account keeps its previous view of this contact',
+      );
+      return deadLetterRecord(
+        {
+          message: {
+            key:
+              message.key === undefined || message.key === null ? null : Buffer.from(message.key),
+            value: message.value as Buffer,
+            headers: {},
+            timestamp: String(at.getTime()),
+            attributes: 0,
+            offset: '-1',
+          },
+          partition,
+          reason: 'CONTACT_TOO_LARGE',
+          error,
+        },
+        source,
+        limit,
+      );
+    });
+    for (const send of inSendsOf(letters, limit)) {
+      await this.publisher.publishRaw(membershipDeadLetterTopic, send);
+    }
   }
 
   async publishStatuses(
