@@ -1,19 +1,31 @@
 import java.io.File;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreTool;
+import org.h2.mvstore.type.ObjectDataType;
 
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
 /**
  * Local MongoDB-compatible server for Shoal: mongo-java-server with its H2 MVStore file backend,
- * listening on 127.0.0.1 only.
+ * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
+ * they are acknowledged and unique-index keys are compared by value. deploy/local/README.md has the
+ * figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
@@ -29,7 +41,9 @@ public class ShoalMongoLauncher {
         int port = Integer.parseInt(args[0]);
         String dataFile = new File(args[1]).getAbsolutePath();
 
-        MongoServer server = new MongoServer(new CommitOnWriteH2Backend(dataFile));
+        ValueOrderedIndexKeys.upgrade(dataFile);
+        MVStore store = new MVStore.Builder().fileName(dataFile).open();
+        MongoServer server = new MongoServer(new ShoalH2Backend(store, dataFile));
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "shoal-mongo-shutdown"));
         server.bind("127.0.0.1", port);
         System.out.println("ShoalMongoLauncher: listening on 127.0.0.1:" + port + ", data file " + dataFile);
@@ -55,11 +69,12 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The stock H2 backend leaves commits to the MVStore's background writer (about once a second),
-     * so a kill -9 loses writes that were already acknowledged. Committing after every mutating
-     * command puts an acknowledged write into the file before the reply leaves the server.
+     * The H2 backend with three changes: mutating commands commit before they reply (the stock
+     * backend commits about once a second in the background, so a kill -9 lost acknowledged
+     * writes), unique indexes (the _id index among them) are maps ordered by
+     * {@link ValueOrderedIndexKeys}, and a clean shutdown compacts the file.
      */
-    static final class CommitOnWriteH2Backend extends H2Backend {
+    static final class ShoalH2Backend extends H2Backend {
 
         private static final Set<String> MUTATING_COMMANDS = Set.of(
             "insert", "update", "delete", "findandmodify",
@@ -69,8 +84,8 @@ public class ShoalMongoLauncher {
         private final String dataFile;
         private final AtomicBoolean closed = new AtomicBoolean();
 
-        CommitOnWriteH2Backend(String dataFile) {
-            super(dataFile);
+        ShoalH2Backend(MVStore store, String dataFile) {
+            super(store);
             this.dataFile = dataFile;
         }
 
@@ -103,6 +118,34 @@ public class ShoalMongoLauncher {
                 && (document.containsKey("$out") || document.containsKey("$merge")));
         }
 
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new Database(databaseName);
+        }
+
+        /**
+         * An inner class, because H2Database's constructor already opens the indexes: the outer
+         * instance (and its store) is there by then, a field of this class would not be.
+         */
+        final class Database extends H2Database {
+
+            Database(String databaseName) {
+                super(databaseName, ShoalH2Backend.this.getMvStore(), ShoalH2Backend.this.getCursorRegistry());
+            }
+
+            /**
+             * H2Database opens the index map by name with the default key type; MVStore hands back
+             * a map that is already open, so opening it first with ours is enough.
+             */
+            @Override
+            protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName,
+                                                            List<IndexKey> keys, boolean sparse) {
+                String mapName = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
+                ShoalH2Backend.this.getMvStore().openMap(mapName, ValueOrderedIndexKeys.mapBuilder());
+                return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
+            }
+        }
+
         /**
          * Commit-per-write appends a chunk per command, so the file grows much faster than the
          * data; a clean shutdown rewrites it with only the live data.
@@ -120,6 +163,81 @@ public class ShoalMongoLauncher {
             long millis = (System.nanoTime() - started) / 1_000_000;
             System.out.printf("ShoalMongoLauncher: compacted %s from %d to %d bytes in %d ms%n",
                 dataFile, before, file.length(), millis);
+        }
+    }
+
+    /**
+     * mongo-java-server keys its unique indexes by {@link KeyValue}, which is not Comparable, so
+     * H2's ObjectDataType compares two keys by Java-serialising both, at every step of every B-tree
+     * search. This type compares the values inside, one by one, with ObjectDataType's order for
+     * each value; it writes and reads keys exactly as before. Equal keys stay equal, but the order
+     * differs, so index maps of a file from before are rebuilt once ({@link #upgrade}), and the file
+     * is marked with {@link #STORE_VERSION}.
+     */
+    static final class ValueOrderedIndexKeys extends ObjectDataType {
+
+        static final int STORE_VERSION = 1;
+
+        static <V> MVMap.Builder<Object, V> mapBuilder() {
+            return new MVMap.Builder<Object, V>().keyType(new ValueOrderedIndexKeys());
+        }
+
+        @Override
+        public int compare(Object a, Object b) {
+            if (a instanceof KeyValue left && b instanceof KeyValue right) {
+                int common = Math.min(left.size(), right.size());
+                for (int i = 0; i < common; i++) {
+                    int order = super.compare(left.get(i), right.get(i));
+                    if (order != 0) {
+                        return order;
+                    }
+                }
+                return Integer.compare(left.size(), right.size());
+            }
+            return super.compare(a, b);
+        }
+
+        /**
+         * Rewrites every index map of a file not yet marked, in one commit: auto-commit is off, so
+         * a crash midway leaves the file as it was and the next start begins again. Index maps are
+         * recognised by their keys, whatever their names.
+         */
+        static void upgrade(String dataFile) {
+            MVStore store = new MVStore.Builder()
+                .fileName(dataFile)
+                .autoCommitDisabled()
+                .autoCommitBufferSize(0)
+                .open();
+            try {
+                if (store.getStoreVersion() >= STORE_VERSION) {
+                    return;
+                }
+                long started = System.nanoTime();
+                int maps = 0;
+                long keys = 0;
+                for (String name : new ArrayList<>(store.getMapNames())) {
+                    MVMap<Object, Object> old = store.openMap(name);
+                    if (!(old.firstKey() instanceof KeyValue)) {
+                        continue;
+                    }
+                    List<Map.Entry<Object, Object>> entries = new ArrayList<>(old.entrySet());
+                    store.removeMap(old);
+                    MVMap<Object, Object> rebuilt = store.openMap(name, mapBuilder());
+                    for (Map.Entry<Object, Object> entry : entries) {
+                        rebuilt.put(entry.getKey(), entry.getValue());
+                    }
+                    maps++;
+                    keys += entries.size();
+                }
+                store.setStoreVersion(STORE_VERSION);
+                store.commit();
+                if (maps > 0) {
+                    System.out.printf("ShoalMongoLauncher: rebuilt %d index maps (%d keys) of %s in key-value order in %d ms%n",
+                        maps, keys, dataFile, (System.nanoTime() - started) / 1_000_000);
+                }
+            } finally {
+                store.close();
+            }
         }
     }
 }
