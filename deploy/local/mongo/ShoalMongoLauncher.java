@@ -1,10 +1,12 @@
 import java.io.File;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -24,13 +26,20 @@ import io.netty.channel.Channel;
 /**
  * Local MongoDB-compatible server for Shoal: mongo-java-server with its H2 MVStore file backend,
  * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
- * they are acknowledged and unique-index keys are compared by value. deploy/local/README.md has the
- * figures.
+ * they are acknowledged (one commit shared by concurrent writers) and unique-index keys are compared
+ * by value. deploy/local/README.md has the figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
  */
 public class ShoalMongoLauncher {
+
+    /**
+     * A command runs on its connection's event loop and blocks it while waiting for its commit, so
+     * more loops than cores let more writers wait for (and share) one commit. Netty's default is
+     * two per core.
+     */
+    private static final int EVENT_LOOP_THREADS = 16;
 
     public static void main(String[] args) {
         if (args.length != 2) {
@@ -45,7 +54,7 @@ public class ShoalMongoLauncher {
         MVStore store = new MVStore.Builder().fileName(dataFile).open();
         MongoServer server = new MongoServer(new ShoalH2Backend(store, dataFile));
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "shoal-mongo-shutdown"));
-        server.bind("127.0.0.1", port);
+        server.bind(new InetSocketAddress("127.0.0.1", port), 1, EVENT_LOOP_THREADS);
         System.out.println("ShoalMongoLauncher: listening on 127.0.0.1:" + port + ", data file " + dataFile);
     }
 
@@ -69,10 +78,9 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The H2 backend with three changes: mutating commands commit before they reply (the stock
-     * backend commits about once a second in the background, so a kill -9 lost acknowledged
-     * writes), unique indexes (the _id index among them) are maps ordered by
-     * {@link ValueOrderedIndexKeys}, and a clean shutdown compacts the file.
+     * The H2 backend with three changes: mutating commands wait for a commit before they reply,
+     * unique indexes (the _id index among them) are maps ordered by {@link ValueOrderedIndexKeys},
+     * and a clean shutdown compacts the file.
      */
     static final class ShoalH2Backend extends H2Backend {
 
@@ -82,11 +90,13 @@ public class ShoalMongoLauncher {
             "createindexes", "dropindexes");
 
         private final String dataFile;
+        private final GroupCommit groupCommit;
         private final AtomicBoolean closed = new AtomicBoolean();
 
         ShoalH2Backend(MVStore store, String dataFile) {
             super(store);
             this.dataFile = dataFile;
+            this.groupCommit = new GroupCommit(store);
         }
 
         @Override
@@ -98,7 +108,7 @@ public class ShoalMongoLauncher {
             try {
                 return super.handleCommand(channel, databaseName, command, query);
             } finally {
-                commit();
+                groupCommit.awaitCommitOfFinishedWrites();
             }
         }
 
@@ -147,8 +157,8 @@ public class ShoalMongoLauncher {
         }
 
         /**
-         * Commit-per-write appends a chunk per command, so the file grows much faster than the
-         * data; a clean shutdown rewrites it with only the live data.
+         * Every commit appends a chunk, so the file grows much faster than the data; a clean
+         * shutdown rewrites it with only the live data.
          */
         @Override
         public void close() {
@@ -163,6 +173,39 @@ public class ShoalMongoLauncher {
             long millis = (System.nanoTime() - started) / 1_000_000;
             System.out.printf("ShoalMongoLauncher: compacted %s from %d to %d bytes in %d ms%n",
                 dataFile, before, file.length(), millis);
+        }
+    }
+
+    /**
+     * Commits before a write is acknowledged, one commit for all writers that finished meanwhile.
+     * A writer counts itself finished, then takes the lock: if a commit that started after it
+     * finished has covered it, it returns at once; otherwise it commits everything finished so far.
+     * So while one commit runs, the writers queueing behind it share the next one.
+     */
+    static final class GroupCommit {
+
+        private final MVStore store;
+        private final AtomicLong finishedWrites = new AtomicLong();
+        private long committedWrites;
+
+        GroupCommit(MVStore store) {
+            this.store = store;
+        }
+
+        void awaitCommitOfFinishedWrites() {
+            long write = finishedWrites.incrementAndGet();
+            synchronized (this) {
+                if (committedWrites >= write) {
+                    return;
+                }
+                long covered = finishedWrites.get();
+                if (store.commit() < 0) {
+                    // Nothing left to commit: the store's background writer (or a commit under
+                    // memory pressure) took these changes and may still be writing them out.
+                    store.executeFilestoreOperation(() -> { });
+                }
+                committedWrites = covered;
+            }
         }
     }
 
