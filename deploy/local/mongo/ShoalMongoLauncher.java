@@ -1,6 +1,8 @@
 import java.io.File;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -8,27 +10,37 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.MVStoreTool;
+import org.h2.mvstore.WriteBuffer;
+import org.h2.mvstore.type.BasicDataType;
 import org.h2.mvstore.type.ObjectDataType;
 
+import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.wire.BsonConstants;
+import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 
 /**
  * Local MongoDB-compatible server for Shoal: mongo-java-server with its H2 MVStore file backend,
  * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
  * they are acknowledged (one commit shared by concurrent writers), unique-index keys are compared by
- * value, and the file stays small: pages are compressed and dead chunks reused after 1 s, not 45 s.
- * deploy/local/README.md has the figures.
+ * value, documents are stored as BSON instead of Java-serialised, and the file stays small: pages
+ * are compressed and dead chunks reused after 1 s, not 45 s. deploy/local/README.md has the figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
@@ -46,8 +58,8 @@ public class ShoalMongoLauncher {
     private static final int CHUNK_RETENTION_MILLIS = 1_000;
 
     /**
-     * MB of decoded pages kept in memory (H2's default is 16). Documents are stored
-     * Java-serialised, so every page missing from the cache costs a read and a deserialisation.
+     * MB of decoded pages kept in memory (H2's default is 16): a page missing from the cache costs
+     * a read, decompression and decoding every document on it.
      */
     private static final int PAGE_CACHE_MB = 256;
 
@@ -68,8 +80,8 @@ public class ShoalMongoLauncher {
         String dataFile = new File(args[1]).getAbsolutePath();
 
         ValueOrderedIndexKeys.upgrade(dataFile);
-        // LZF page compression: Java-serialised documents repeat their class descriptions, so it
-        // shrinks every chunk a commit writes, and with it the file
+        // LZF page compression: the documents on a page repeat their field names, so it shrinks
+        // every chunk a commit writes, and with it the file
         MVStore store = new MVStore.Builder().fileName(dataFile).cacheSize(PAGE_CACHE_MB).compress().open();
         store.setRetentionTime(CHUNK_RETENTION_MILLIS);
         MongoServer server = new MongoServer(new ShoalH2Backend(store, dataFile));
@@ -98,9 +110,9 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The H2 backend with three changes: mutating commands wait for a commit before they reply,
+     * The H2 backend with four changes: mutating commands wait for a commit before they reply,
      * unique indexes (the _id index among them) are maps ordered by {@link ValueOrderedIndexKeys},
-     * and a clean shutdown compacts the file.
+     * documents are stored as {@link BsonDocuments}, and a clean shutdown compacts the file.
      */
     static final class ShoalH2Backend extends H2Backend {
 
@@ -173,6 +185,15 @@ public class ShoalMongoLauncher {
                 String mapName = getFullCollectionNamespace(collectionName) + "._index_" + indexName;
                 ShoalH2Backend.this.getMvStore().openMap(mapName, ValueOrderedIndexKeys.mapBuilder());
                 return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
+            }
+
+            /** The same for a collection's documents, stored as {@link BsonDocuments}. */
+            @Override
+            protected MongoCollection<Object> openOrCreateCollection(String collectionName,
+                                                                     CollectionOptions options) {
+                String mapName = "databases." + getFullCollectionNamespace(collectionName);
+                ShoalH2Backend.this.getMvStore().openMap(mapName, BsonDocuments.mapBuilder());
+                return super.openOrCreateCollection(collectionName, options);
             }
         }
 
@@ -301,6 +322,86 @@ public class ShoalMongoLauncher {
             } finally {
                 store.close();
             }
+        }
+    }
+
+    /**
+     * Documents as BSON, with the library's own wire codec. H2's ObjectDataType Java-serialises
+     * them, which took most of the CPU of a commit (a commit writes every document of each page
+     * it changed) and made pages large. A value starts with a format byte. 19 is ObjectDataType's
+     * tag for a Java-serialised object: documents written before are read as they are and become
+     * BSON when their page is next written, and a document with a Java value that has no BSON type
+     * is still written that way. 127 is BSON, a tag ObjectDataType does not know, so an older
+     * launcher fails on such a file instead of misreading it.
+     */
+    static final class BsonDocuments extends BasicDataType<Document> {
+
+        private static final byte JAVA_SERIALIZED = 19;
+        private static final byte BSON = 127;
+
+        static MVMap.Builder<Object, Document> mapBuilder() {
+            return new MVMap.Builder<Object, Document>().valueType(new BsonDocuments());
+        }
+
+        @Override
+        public void write(WriteBuffer buff, Document document) {
+            ByteBuf bson = Unpooled.buffer();
+            try {
+                BsonEncoder.encodeDocument(document, bson);
+                if (bson.readableBytes() <= BsonConstants.MAX_BSON_OBJECT_SIZE) {
+                    buff.put(BSON).putVarInt(bson.readableBytes())
+                        .put(bson.array(), bson.arrayOffset() + bson.readerIndex(), bson.readableBytes());
+                    return;
+                }
+            } catch (IllegalArgumentException notBson) {
+                // a Java value without a BSON type; kept as Java serialisation below
+            } finally {
+                bson.release();
+            }
+            byte[] serialised = ObjectDataType.serialize(document);
+            buff.put(JAVA_SERIALIZED).putVarInt(serialised.length).put(serialised);
+        }
+
+        @Override
+        public Document read(ByteBuffer buff) {
+            byte format = buff.get();
+            byte[] data = new byte[DataUtils.readVarInt(buff)];
+            buff.get(data);
+            return format == BSON
+                ? BsonDecoder.decodeBson(Unpooled.wrappedBuffer(data))
+                : (Document) ObjectDataType.deserialize(data);
+        }
+
+        @Override
+        public Document[] createStorage(int size) {
+            return new Document[size];
+        }
+
+        /** A rough size in memory: pages are split, cached and committed by these estimates. */
+        @Override
+        public int getMemory(Document document) {
+            return memoryOf(document);
+        }
+
+        private static int memoryOf(Object value) {
+            if (value instanceof Map<?, ?> map) {
+                int memory = 64;
+                for (Map.Entry<?, ?> entry : map.entrySet()) {
+                    memory += 48 + 2 * entry.getKey().toString().length() + memoryOf(entry.getValue());
+                }
+                return memory;
+            }
+            if (value instanceof Collection<?> values) {
+                int memory = 40;
+                for (Object element : values) {
+                    memory += 8 + memoryOf(element);
+                }
+                return memory;
+            }
+            if (value instanceof String string) {
+                return 40 + 2 * string.length();
+            }
+            return 24;
         }
     }
 }
