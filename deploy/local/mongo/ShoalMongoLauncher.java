@@ -40,7 +40,8 @@ import io.netty.channel.Channel;
  * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
  * they are acknowledged (one commit shared by concurrent writers), unique-index keys are compared by
  * value, documents are stored as BSON instead of Java-serialised, and the file stays small: pages
- * are compressed and dead chunks reused after 1 s, not 45 s. deploy/local/README.md has the figures.
+ * are compressed and dead chunks reused at once, not after 45 s. deploy/local/README.md has the
+ * figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
@@ -48,14 +49,16 @@ import io.netty.channel.Channel;
 public class ShoalMongoLauncher {
 
     /**
-     * How long a chunk is kept before its space may be reused once it holds no live page. Every
-     * commit writes a chunk, so the file levels off near the bytes written per retention period
-     * plus the live data: with H2's default of 45 s about 0.5 GB for 16 MB of data. H2's default
-     * also assumes that the OS writes its buffers out within that time, as H2 never fsyncs: a
-     * killed process loses nothing either way, an OS crash or power cut can lose recent writes,
-     * and with a short retention it is likelier to leave a file that does not open.
+     * How long a chunk is kept, once no live page is left in it, before its space may be reused.
+     * Every commit writes a chunk, so the file levels off near the bytes written per retention
+     * period plus the live data: with H2's default of 45 s at about 0.5 GB for 16 MB of data. 0
+     * reuses space as soon as no open version needs it; each command keeps the version it reads
+     * open ({@link ShoalH2Backend#handleCommand}). H2 never fsyncs: a killed process loses nothing
+     * acknowledged, but an OS crash or power cut can lose recent writes, and with space reused at
+     * once it is likelier to leave a file that does not open (H2's default assumes the OS writes
+     * its buffers out within 45 s).
      */
-    private static final int CHUNK_RETENTION_MILLIS = 1_000;
+    private static final int CHUNK_RETENTION_MILLIS = 0;
 
     /**
      * MB of decoded pages kept in memory (H2's default is 16): a page missing from the cache costs
@@ -131,16 +134,24 @@ public class ShoalMongoLauncher {
             this.groupCommit = new GroupCommit(store);
         }
 
+        /**
+         * A mutating command waits for a commit that includes it before it replies. Every command
+         * registers as a user of the store's current version while it runs: MVStore then keeps
+         * the chunks that version reads, which a long query could otherwise find reused under it,
+         * as dead chunks are reused at once.
+         */
         @Override
         public Document handleCommand(Channel channel, String databaseName, String command, Document query) {
-            if (!isMutating(command, query)) {
-                return super.handleCommand(channel, databaseName, command, query);
-            }
-            // finally: a failing ordered batch may still have applied its first writes
+            boolean mutating = isMutating(command, query);
+            MVStore.TxCounter reading = getMvStore().registerVersionUsage();
             try {
                 return super.handleCommand(channel, databaseName, command, query);
             } finally {
-                groupCommit.awaitCommitOfFinishedWrites();
+                getMvStore().deregisterVersionUsage(reading);
+                // also when the command failed: an ordered batch may have applied its first writes
+                if (mutating) {
+                    groupCommit.awaitCommitOfFinishedWrites();
+                }
             }
         }
 
@@ -198,8 +209,8 @@ public class ShoalMongoLauncher {
         }
 
         /**
-         * The running file holds the chunks of the last retention period besides the live data; a
-         * clean shutdown rewrites it with only the live data.
+         * The running file holds dead chunks not yet reused and partly filled ones besides the live
+         * data; a clean shutdown rewrites it with only the live data.
          */
         @Override
         public void close() {
