@@ -136,10 +136,10 @@ async function startStore(dir) {
   return { pid: store.pid, url: store.endpoint, kill: store.kill, dataFile };
 }
 
-/** One sample line every SAMPLE_MS while a phase runs: the file size over time. */
+/** A sample every SAMPLE_MS while the phases run, and one at the end of each: the file over time. */
 function startSampling(store, started, progress) {
   const samples = [];
-  const timer = setInterval(() => {
+  const record = () => {
     const sample = {
       seconds: round((Date.now() - started) / 1000),
       phase: progress.phase,
@@ -152,11 +152,12 @@ function startSampling(store, started, progress) {
     log(
       `  t=${sample.seconds}s ${sample.phase} ops=${sample.ops} file=${sample.fileMB} MB cpu=${sample.cpuSeconds} s rss=${sample.residentMB} MB`,
     );
-  }, SAMPLE_MS);
-  return { samples, stop: () => clearInterval(timer) };
+  };
+  const timer = setInterval(record, SAMPLE_MS);
+  return { samples, record, stop: () => clearInterval(timer) };
 }
 
-async function phase(name, store, progress, body) {
+async function phase(name, store, progress, sampling, body) {
   progress.phase = name;
   progress.ops = 0;
   const loadBefore = load();
@@ -165,6 +166,7 @@ async function phase(name, store, progress, body) {
   const details = await body();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = cpuSeconds(store.pid) - cpuBefore;
+  sampling.record();
   const result = {
     ops: progress.ops,
     seconds: round(seconds),
@@ -255,13 +257,13 @@ async function measure(store) {
     javaOptions: options['java-options'],
   };
   try {
-    report.bulkUpserts = await phase('bulk upserts', store, progress, () =>
+    report.bulkUpserts = await phase('bulk upserts', store, progress, sampling, () =>
       bulkUpserts(collection, progress),
     );
-    report.singleUpdates = await phase('single updates', store, progress, () =>
+    report.singleUpdates = await phase('single updates', store, progress, sampling, () =>
       concurrentUpdates(store.url, progress),
     );
-    report.pointReads = await phase('findOne by _id', store, progress, () =>
+    report.pointReads = await phase('findOne by _id', store, progress, sampling, () =>
       pointReads(collection, progress),
     );
     report.documents = await collection.estimatedDocumentCount();
