@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MongoClient } from 'mongodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { startMongo } from './mongo';
 import { freePort } from './ports';
 import type { ManagedProcess } from './processes';
@@ -14,19 +15,32 @@ interface Doc {
 
 const INSERTS = 500;
 const UPSERTS = 800;
+const WRITERS = 16;
+const ACKNOWLEDGED_PER_ROUND = 1_000;
+const KILLS = 3;
 
 describe('the local store', () => {
   let dir: string;
   const running: ManagedProcess[] = [];
+  // closed in afterAll too, so a failed expectation does not leave jest waiting on open sockets
+  const clients: MongoClient[] = [];
 
-  async function start(): Promise<{ store: ManagedProcess; client: MongoClient }> {
+  function connect(url: string, options: MongoClientOptions = {}): MongoClient {
+    const client = new MongoClient(url, options);
+    clients.push(client);
+    return client;
+  }
+
+  async function start(
+    dataFile = 'store.mv',
+  ): Promise<{ store: ManagedProcess; client: MongoClient }> {
     const store = await startMongo({
       port: await freePort(),
-      dataFile: path.join(dir, 'store.mv'),
+      dataFile: path.join(dir, dataFile),
       logFile: path.join(dir, 'store.log'),
     });
     running.push(store);
-    return { store, client: new MongoClient(store.endpoint) };
+    return { store, client: connect(store.endpoint) };
   }
 
   beforeAll(() => {
@@ -34,6 +48,7 @@ describe('the local store', () => {
   });
 
   afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close(true)));
     await Promise.all(running.map((store) => store.kill('SIGKILL')));
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -74,5 +89,80 @@ describe('the local store', () => {
     await second.client.close();
     expect(survivors).toHaveLength(INSERTS + UPSERTS);
     expect(survivors).toEqual(expected);
+  });
+
+  /** What the store has acknowledged: inserted ids, and the last value each counter was set to. */
+  interface Acknowledged {
+    inserted: Set<string>;
+    counters: Map<string, number>;
+  }
+
+  /**
+   * WRITERS clients insert documents and move their own counters forward, each waiting for one
+   * acknowledgement before the next write, until the store is killed -9 in mid-stream.
+   */
+  async function writeUntilKilled(
+    store: ManagedProcess,
+    round: number,
+    acknowledged: Acknowledged,
+  ): Promise<void> {
+    let killed = false;
+    let failure: unknown;
+    let insertedThisRound = 0;
+    const writerClients = Array.from({ length: WRITERS }, () =>
+      connect(store.endpoint, {
+        maxPoolSize: 1,
+        retryWrites: false,
+        serverSelectionTimeoutMS: 2_000,
+      }),
+    );
+    const writers = writerClients.map(async (client, writer) => {
+      const docs = client.db('durability').collection<Doc>('concurrent');
+      const counter = `counter-${round}-${writer}`;
+      for (let n = 0; ; n++) {
+        const _id = `round-${round}-writer-${writer}-${n}`;
+        try {
+          await docs.insertOne({ _id, n, payload: `written by ${writer}` });
+          acknowledged.inserted.add(_id);
+          insertedThisRound++;
+          await docs.updateOne({ _id: counter }, { $set: { n } }, { upsert: true });
+          acknowledged.counters.set(counter, n);
+        } catch (error) {
+          if (!killed) failure = error;
+          return;
+        }
+      }
+    });
+    while (insertedThisRound < ACKNOWLEDGED_PER_ROUND && failure === undefined) await sleep(10);
+    expect(failure).toBeUndefined();
+    killed = true;
+    await store.kill('SIGKILL');
+    await Promise.all(writers);
+    await Promise.all(writerClients.map((client) => client.close(true)));
+  }
+
+  async function expectStored(client: MongoClient, acknowledged: Acknowledged): Promise<void> {
+    const stored = await client.db('durability').collection<Doc>('concurrent').find().toArray();
+    const storedIds = new Set(stored.map((doc) => doc._id));
+    expect([...acknowledged.inserted].filter((id) => !storedIds.has(id))).toEqual([]);
+    const storedCounters = new Map(stored.map((doc) => [doc._id, doc.n]));
+    const behind = [...acknowledged.counters].filter(
+      ([counter, n]) => (storedCounters.get(counter) ?? -1) < n,
+    );
+    expect(behind).toEqual([]);
+  }
+
+  it('keeps every write acknowledged to concurrent writers through kill -9s in mid-stream', async () => {
+    const acknowledged: Acknowledged = { inserted: new Set(), counters: new Map() };
+    for (let round = 0; round < KILLS; round++) {
+      const { store, client } = await start('concurrent.mv');
+      await expectStored(client, acknowledged);
+      await client.close();
+      await writeUntilKilled(store, round, acknowledged);
+    }
+    const last = await start('concurrent.mv');
+    await expectStored(last.client, acknowledged);
+    await last.client.close();
+    expect(acknowledged.inserted.size).toBeGreaterThanOrEqual(KILLS * ACKNOWLEDGED_PER_ROUND);
   });
 });
