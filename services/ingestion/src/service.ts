@@ -2,7 +2,21 @@ import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platfor
 import { z } from 'zod';
 import { version } from '../package.json';
 import { ProfilesModule } from './profiles/profiles.module';
-import { MAX_CONFIGURABLE_DEPTH } from './profiles/upstream-record-limits';
+import { UpstreamModule } from './upstream/upstream.module';
+import { MAX_CONFIGURABLE_DEPTH } from './upstream/upstream-record-limits';
+
+/** A comma-separated list with a default; names are trimmed, empty ones dropped. */
+const names = (fallback: string, description: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .describe(description);
 
 export const ingestionConfigSchema = serviceConfigSchema(
   { service: 'ingestion', grpcPort: 50051, httpPort: 9451 },
@@ -27,6 +41,18 @@ export const ingestionConfigSchema = serviceConfigSchema(
       'longest string value in traits, properties and context, in characters',
       1,
     ),
+    INGEST_MAX_FUTURE_SECONDS: env.int(
+      3600,
+      'how far after its arrival an event’s timestamp may be (clock skew), in seconds',
+    ),
+    INGEST_RESERVED_TRAITS: names(
+      'userId,anonymousId,profileId',
+      'trait names identify calls may not set (they name identifiers, not traits), comma-separated',
+    ),
+    IDENTITY_TRAITS: names(
+      'email',
+      'traits that identify a person, comma-separated: profiles sharing a value are merged',
+    ),
   },
 );
 
@@ -38,5 +64,5 @@ export const ingestionService: ServiceDefinition = {
   version,
   configSchema: ingestionConfigSchema,
   topics: [],
-  features: [ProfilesModule],
+  features: [ProfilesModule, UpstreamModule],
 };

@@ -1,24 +1,13 @@
 import { Module } from '@nestjs/common';
-import { CONFIG } from '@shoal/platform';
-import type { IngestionConfig } from '../service';
 import { ProfilesGrpc } from './profiles.grpc';
 import { MongoProfileRepository, PROFILE_REPOSITORY } from './profiles.repository';
 import { ProfilesService } from './profiles.service';
-import { UpstreamEventsConsumer } from './upstream-events.consumer';
-import { UPSTREAM_LIMITS, limitsFromConfig } from './upstream-record-limits';
 
 const repositories = [
   MongoProfileRepository,
   { provide: PROFILE_REPOSITORY, useExisting: MongoProfileRepository },
 ];
-const adapters = [ProfilesGrpc, UpstreamEventsConsumer];
-const configuration = [
-  {
-    provide: UPSTREAM_LIMITS,
-    useFactory: (config: IngestionConfig) => limitsFromConfig(config),
-    inject: [CONFIG],
-  },
-];
+const adapters = [ProfilesGrpc];
 
-@Module({ providers: [...configuration, ...repositories, ProfilesService, ...adapters] })
+@Module({ providers: [...repositories, ProfilesService, ...adapters], exports: [ProfilesService] })
 export class ProfilesModule {}

@@ -12,16 +12,16 @@ import {
   headersOf,
 } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
-import { parseSegmentEvent, validateUpstreamEvent } from './segment-event';
-import type { UpstreamLimits } from './upstream-record-limits';
+import { parseSegmentSpec } from './segment-spec';
+import { type UpstreamRules, checkProtobufEvent } from './upstream-event';
 
 /**
  * Turns a record from the upstream topic into an UpstreamEvent, whichever form the sender
  * used: protobuf when the content-type says so, otherwise Segment-spec JSON. Anything that
- * cannot become a valid event within `limits` is undeliverable (dead-lettered with the reason),
+ * cannot become a valid event within `rules` is undeliverable (dead-lettered with the reason),
  * so nothing unstorable or undecodable reaches the store.
  */
-export function decodeUpstreamRecord(message: KafkaMessage, limits: UpstreamLimits): UpstreamEvent {
+export function decodeUpstreamRecord(message: KafkaMessage, rules: UpstreamRules): UpstreamEvent {
   if (!message.value || message.value.length === 0) {
     throw new UndeliverableRecordError('EMPTY_VALUE', 'record has no value');
   }
@@ -29,7 +29,7 @@ export function decodeUpstreamRecord(message: KafkaMessage, limits: UpstreamLimi
   const contentType = headersOf(message.headers)[KafkaHeaders.contentType];
   if (contentType === ContentTypes.protobuf) {
     const event = decodeProtobuf(UpstreamEventSchema, message);
-    const violations = validateUpstreamEvent(event, limits);
+    const violations = checkProtobufEvent(event, receivedAt, rules);
     if (violations.length > 0)
       throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(violations));
     event.receivedAt = timestampFromDate(receivedAt);
@@ -45,7 +45,7 @@ export function decodeUpstreamRecord(message: KafkaMessage, limits: UpstreamLimi
       `value is not JSON: ${(error as Error).message}`,
     );
   }
-  const parsed = parseSegmentEvent(json, receivedAt, limits);
+  const parsed = parseSegmentSpec(json, receivedAt, rules);
   if (!parsed.ok)
     throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(parsed.violations));
   return parsed.event;

@@ -2,14 +2,14 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { ContentTypes, KafkaHeaders, UpstreamEventSchema } from '@shoal/contracts';
 import { UndeliverableRecordError } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
+import type { UpstreamRules } from './upstream-event';
 import { decodeUpstreamRecord } from './upstream-record';
-import type { UpstreamLimits } from './upstream-record-limits';
 
-const limits: UpstreamLimits = {
-  maxDepth: 32,
-  maxKeys: 1000,
-  maxKeyLength: 256,
-  maxStringLength: 16384,
+const rules: UpstreamRules = {
+  limits: { maxDepth: 32, maxKeys: 1000, maxKeyLength: 256, maxStringLength: 16384 },
+  maxFutureMs: 3_600_000,
+  reservedTraits: new Set(['profileId']),
+  identityTraits: ['email'],
 };
 
 function record(value: Buffer | string, protobuf = false): KafkaMessage {
@@ -25,7 +25,7 @@ function record(value: Buffer | string, protobuf = false): KafkaMessage {
 
 function refusal(message: KafkaMessage): { reason: string; message: string } {
   try {
-    decodeUpstreamRecord(message, limits);
+    decodeUpstreamRecord(message, rules);
   } catch (error) {
     if (error instanceof UndeliverableRecordError)
       return { reason: error.reason, message: error.message };
@@ -70,7 +70,7 @@ describe('upstream records', () => {
     expect(refusal(record(event(deep(300)))).message).toMatch(
       /^traits(\.a){32}: nests deeper than 32 levels \(INGEST_MAX_DEPTH\)$/,
     );
-    expect(decodeUpstreamRecord(record(event(deep(32))), limits).payload.case).toBe('identify');
+    expect(decodeUpstreamRecord(record(event(deep(32))), rules).payload.case).toBe('identify');
   });
 
   it('applies the same rules to protobuf events, with their field paths', () => {
@@ -90,5 +90,44 @@ describe('upstream records', () => {
         'group.traits["a\\u0000b"]: field name contains a NUL character; ' +
         `group.traits.nested${'.a'.repeat(31)}: nests deeper than 32 levels (INGEST_MAX_DEPTH)`,
     });
+  });
+
+  it('checks protobuf page calls, timestamps and identifier traits with paths into the message', () => {
+    const page = create(UpstreamEventSchema, {
+      messageId: 'm',
+      anonymousId: 'a',
+      timestamp: { seconds: BigInt(Date.parse('2026-12-02T10:00:00Z') / 1000) },
+      payload: { case: 'page', value: { name: 'x'.repeat(300), properties: { $p: 1 } } },
+    });
+    expect(refusal(record(Buffer.from(toBinary(UpstreamEventSchema, page)), true))).toEqual({
+      reason: 'INVALID_EVENT',
+      message:
+        'page.name: is longer than 256 characters; ' +
+        'page.properties["$p"]: field name starts with "$"; ' +
+        'timestamp: is more than 3600 s after the record arrived (INGEST_MAX_FUTURE_SECONDS)',
+    });
+    const identify = create(UpstreamEventSchema, {
+      messageId: 'm',
+      userId: 'u',
+      payload: { case: 'identify', value: { traits: { email: 5, profileId: 'p' } } },
+    });
+    expect(refusal(record(Buffer.from(toBinary(UpstreamEventSchema, identify)), true))).toEqual({
+      reason: 'INVALID_EVENT',
+      message:
+        'identify.traits.profileId: is a reserved trait name (INGEST_RESERVED_TRAITS); ' +
+        'identify.traits.email: identifies the person (IDENTITY_TRAITS), so it must be a string of 1 to 256 characters',
+    });
+  });
+
+  it('refuses a protobuf timestamp outside the years 1 to 9999', () => {
+    const event = create(UpstreamEventSchema, {
+      messageId: 'm',
+      userId: 'u',
+      timestamp: { seconds: 400_000_000_000n },
+      payload: { case: 'track', value: { event: 'x' } },
+    });
+    expect(refusal(record(Buffer.from(toBinary(UpstreamEventSchema, event)), true)).message).toBe(
+      'timestamp: is not a valid instant',
+    );
   });
 });

@@ -2,20 +2,20 @@ import { Inject } from '@nestjs/common';
 import { type UpstreamEvent, upstreamEventsTopic } from '@shoal/contracts';
 import { type ConsumedRecord, TopicConsumer, type TopicHandler } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
-import { ProfilesService } from './profiles.service';
+import { ProfilesService } from '../profiles/profiles.service';
+import { UPSTREAM_RULES, type UpstreamRules } from './upstream-event';
 import { decodeUpstreamRecord } from './upstream-record';
-import { UPSTREAM_LIMITS, type UpstreamLimits } from './upstream-record-limits';
 
 /** Upstream customer events → profiles. Bad records are dead-lettered by the consumer. */
 @TopicConsumer({ topic: upstreamEventsTopic, groupId: 'ingestion' })
 export class UpstreamEventsConsumer implements TopicHandler<UpstreamEvent> {
   constructor(
     private readonly profiles: ProfilesService,
-    @Inject(UPSTREAM_LIMITS) private readonly limits: UpstreamLimits,
+    @Inject(UPSTREAM_RULES) private readonly rules: UpstreamRules,
   ) {}
 
   decode(message: KafkaMessage): UpstreamEvent {
-    return decodeUpstreamRecord(message, this.limits);
+    return decodeUpstreamRecord(message, this.rules);
   }
 
   async handleBatch(records: readonly ConsumedRecord<UpstreamEvent>[]): Promise<void> {
