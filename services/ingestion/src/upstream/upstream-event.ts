@@ -1,5 +1,6 @@
 import { timestampDate } from '@bufbuild/protobuf/wkt';
-import type { UpstreamEvent } from '@shoal/contracts';
+import { toBinary } from '@bufbuild/protobuf';
+import { type UpstreamEvent, UpstreamEventSchema } from '@shoal/contracts';
 import { type FieldViolation, Violations } from '@shoal/platform';
 import { type UpstreamLimits, checkFreeForm, childPath } from './upstream-record-limits';
 
@@ -16,6 +17,40 @@ export interface UpstreamRules {
   readonly reservedTraits: ReadonlySet<string>;
   /** Traits that identify a person (IDENTITY_TRAITS), e.g. email. */
   readonly identityTraits: readonly string[];
+  /**
+   * Largest event, encoded as protobuf, whose changes still fit a record of the profile-change
+   * topic (KAFKA_MAX_MESSAGE_BYTES less room for the change's own fields).
+   */
+  readonly maxEventBytes: number;
+}
+
+/** What a profile change adds to the content it carries: ids, subject, times (bounded fields). */
+export const CHANGE_OVERHEAD_BYTES = 4096;
+
+/**
+ * JSON and protobuf sizes of one value differ by at most this factor (a small number in a list
+ * takes 2 bytes as JSON, 11 as a google.protobuf.Value), so smaller records need no encoding
+ * to be known to fit.
+ */
+const MAX_EXPANSION = 6;
+
+/**
+ * Refuses an event whose changes could not be published: a track's event carries its
+ * properties; an identify's or group's traits change carries old and new values.
+ */
+export function checkEncodedSize(
+  event: UpstreamEvent,
+  recordBytes: number,
+  rules: UpstreamRules,
+): string | undefined {
+  if (recordBytes * MAX_EXPANSION * 2 <= rules.maxEventBytes) return undefined;
+  const size = toBinary(UpstreamEventSchema, event).length;
+  const copies = event.payload.case === 'identify' || event.payload.case === 'group' ? 2 : 1;
+  if (size * copies <= rules.maxEventBytes) return undefined;
+  return (
+    `the event takes ${size} bytes as protobuf; ${copies === 2 ? 'with the values it replaces, ' : ''}` +
+    `its changes would not fit a record of ${rules.maxEventBytes + CHANGE_OVERHEAD_BYTES} bytes (KAFKA_MAX_MESSAGE_BYTES)`
+  );
 }
 
 export const UPSTREAM_RULES = Symbol('UpstreamRules');

@@ -8,6 +8,7 @@ import { decodeUpstreamRecord } from './upstream-record';
 const rules: UpstreamRules = {
   limits: { maxDepth: 32, maxKeys: 1000, maxKeyLength: 256, maxStringLength: 16384 },
   maxFutureMs: 3_600_000,
+  maxEventBytes: 1_048_576 - 4096,
   reservedTraits: new Set(['profileId']),
   identityTraits: ['email'],
 };
@@ -129,5 +130,34 @@ describe('upstream records', () => {
     expect(refusal(record(Buffer.from(toBinary(UpstreamEventSchema, event)), true)).message).toBe(
       'timestamp: is not a valid instant',
     );
+  });
+
+  it('refuses an event whose changes could not be published, as TOO_LARGE, and passes one that fits', () => {
+    const small = { ...rules, maxEventBytes: 40_000 };
+    // 8,000 small numbers: 16 KB of JSON, about 90 KB as protobuf values
+    const numbers = JSON.stringify({
+      type: 'track',
+      messageId: 'm',
+      userId: 'u',
+      event: 'Scanned',
+      properties: { readings: Array.from({ length: 8_000 }, (_, i) => i % 10) },
+    });
+    const outcome = (() => {
+      try {
+        decodeUpstreamRecord(record(numbers), small);
+        return 'accepted';
+      } catch (error) {
+        return (error as UndeliverableRecordError).reason;
+      }
+    })();
+    expect(outcome).toBe('TOO_LARGE');
+    const fits = JSON.stringify({
+      type: 'track',
+      messageId: 'm',
+      userId: 'u',
+      event: 'Scanned',
+      properties: { readings: Array.from({ length: 1_000 }, (_, i) => i % 10) },
+    });
+    expect(decodeUpstreamRecord(record(fits), small).payload.case).toBe('track');
   });
 });

@@ -13,7 +13,7 @@ import {
 } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
 import { parseSegmentSpec } from './segment-spec';
-import { type UpstreamRules, checkProtobufEvent } from './upstream-event';
+import { type UpstreamRules, checkEncodedSize, checkProtobufEvent } from './upstream-event';
 
 /**
  * Turns a record from the upstream topic into an UpstreamEvent, whichever form the sender
@@ -34,7 +34,7 @@ export function decodeUpstreamRecord(message: KafkaMessage, rules: UpstreamRules
       throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(violations));
     event.receivedAt = timestampFromDate(receivedAt);
     event.timestamp ??= event.receivedAt;
-    return event;
+    return fitting(event, message.value.length, rules);
   }
   let json: unknown;
   try {
@@ -48,5 +48,11 @@ export function decodeUpstreamRecord(message: KafkaMessage, rules: UpstreamRules
   const parsed = parseSegmentSpec(json, receivedAt, rules);
   if (!parsed.ok)
     throw new UndeliverableRecordError('INVALID_EVENT', describeViolations(parsed.violations));
-  return parsed.event;
+  return fitting(parsed.event, message.value.length, rules);
+}
+
+function fitting(event: UpstreamEvent, recordBytes: number, rules: UpstreamRules): UpstreamEvent {
+  const tooLarge = checkEncodedSize(event, recordBytes, rules);
+  if (tooLarge) throw new UndeliverableRecordError('TOO_LARGE', tooLarge);
+  return event;
 }

@@ -2,8 +2,11 @@ import { Module } from '@nestjs/common';
 import { CONFIG } from '@shoal/platform';
 import { ProfilesModule } from '../profiles/profiles.module';
 import type { IngestionConfig } from '../service';
-import { UPSTREAM_RULES, type UpstreamRules } from './upstream-event';
+import { CHANGE_OVERHEAD_BYTES, UPSTREAM_RULES, type UpstreamRules } from './upstream-event';
 import { UpstreamEventsConsumer } from './upstream-events.consumer';
+import { KafkaUpstreamEvents } from './upstream-events.kafka';
+import { UPSTREAM_EVENTS } from './upstream-events.port';
+import { UpstreamIngestService } from './upstream-ingest.service';
 
 const configuration = [
   {
@@ -18,16 +21,21 @@ const configuration = [
       maxFutureMs: config.INGEST_MAX_FUTURE_SECONDS * 1000,
       reservedTraits: new Set(config.INGEST_RESERVED_TRAITS),
       identityTraits: config.IDENTITY_TRAITS,
+      maxEventBytes: config.KAFKA_MAX_MESSAGE_BYTES - CHANGE_OVERHEAD_BYTES,
     }),
     inject: [CONFIG],
   },
 ];
-const adapters = [UpstreamEventsConsumer];
+const adapters = [
+  UpstreamEventsConsumer,
+  KafkaUpstreamEvents,
+  { provide: UPSTREAM_EVENTS, useExisting: KafkaUpstreamEvents },
+];
 
-/** Upstream events: what they may hold, and the consumer of the upstream topic. */
+/** Upstream events: what they may hold, the consumer of the upstream topic, Ingest over gRPC. */
 @Module({
   imports: [ProfilesModule],
-  providers: [...configuration, ...adapters],
-  exports: [UPSTREAM_RULES],
+  providers: [...configuration, ...adapters, UpstreamIngestService],
+  exports: [UpstreamIngestService],
 })
 export class UpstreamModule {}
