@@ -16,6 +16,7 @@ function base(projectDir) {
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper: {
       '^@shoal/local-infra$': path.join(root, 'deploy/local/src/index.ts'),
+      '^@shoal/rules/testing$': path.join(root, 'libs/rules/src/testing/index.ts'),
       '^@shoal/([a-z-]+)$': path.join(root, 'libs/$1/src/index.ts'),
     },
     testPathIgnorePatterns: ['/node_modules/', '/dist/'],

@@ -6,6 +6,7 @@ export * from './auth/principal';
 export * from './auth/token-signer';
 export * from './auth/token-verifier';
 export * from './config/config';
+export * from './config/secrets';
 export * from './config/platform-config';
 export * from './config/service-config';
 export * from './errors/domain-error';

@@ -1,8 +1,14 @@
 // @shoal/rules — the rule language: validate, normalise, extract dependencies, compile,
-// evaluate incrementally, find the next change instant, explain, and the brute-force oracle.
+// evaluate incrementally, find the next change instant, explain. The brute-force oracle and the
+// property-test arbitraries are test support, in @shoal/rules/testing.
 
-export { applyEvent, pruneBuckets, readAccumulators, type AggregateReading } from './aggregate';
-export { applyEventToState, pruneState } from './apply';
+export {
+  applyEvent,
+  pruneBuckets,
+  readAccumulators,
+  type AggregateReading,
+} from './incremental/aggregate';
+export { applyEventToState, pruneState } from './incremental/apply';
 export {
   compile,
   compileRule,
@@ -10,7 +16,8 @@ export {
   type CompiledRule,
   type Instant,
   type RulePredicate,
-} from './compile';
+  type RuleQuery,
+} from './evaluation/compile';
 export {
   checkSegmentReferences,
   evaluationOrder,
@@ -19,7 +26,7 @@ export {
   type MembershipReference,
   type RuleLookup,
   type SegmentReference,
-} from './cycles';
+} from './language/cycles';
 export {
   aggregateSpecOf,
   dependenciesOf,
@@ -29,21 +36,25 @@ export {
   specsOf,
   type EventDependency,
   type RuleDependencies,
-} from './dependencies';
-export { RuleError, RuleErrorCode, RuleViolationCode, type RuleViolation } from './errors';
-export { explain } from './explain';
-export { DEFAULT_LIMITS, type RuleLimits } from './limits';
-export { NEXT_CHANGE_MAX_STEPS, nextChange, nextChangeAt, type NextChange } from './next-change';
-export { conditionKey, normaliseCondition, normaliseRule } from './normalise';
-export { oracle, type SubjectHistory } from './oracle';
-export { applyRecencyEvent } from './recency';
+} from './incremental/dependencies';
+export { RuleError, RuleErrorCode, RuleViolationCode, type RuleViolation } from './language/errors';
+export { explain } from './evaluation/explain';
+export { DEFAULT_LIMITS, type RuleLimits } from './language/limits';
+export {
+  NEXT_CHANGE_MAX_STEPS,
+  nextChange,
+  nextChangeAt,
+  type NextChange,
+} from './incremental/next-change';
+export { conditionKey, normaliseCondition, normaliseRule } from './language/normalise';
+export { applyRecencyEvent } from './incremental/recency';
 export {
   decideEntry,
   validateReentryPolicy,
   type EntryDecision,
   type MembershipTransition,
-} from './reentry';
-export { applySequenceEvent, pruneSequence } from './sequence';
+} from './evaluation/reentry';
+export { applySequenceEvent, pruneSequence } from './incremental/sequence';
 export {
   emptyState,
   type Accumulator,
@@ -58,6 +69,11 @@ export {
   type SequenceSpec,
   type SequenceState,
   type StateSpec,
-} from './state';
-export { nestingViolation, parseRule, validateRule, type ValidationResult } from './validate';
-export { bucketIndex, bucketStart, type BucketUnit } from './windows';
+} from './incremental/state';
+export {
+  nestingViolation,
+  parseRule,
+  validateRule,
+  type ValidationResult,
+} from './language/validate';
+export { bucketIndex, bucketStart, type BucketUnit } from './time/buckets';

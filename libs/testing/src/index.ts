@@ -9,3 +9,7 @@ export {
   startServiceProcess,
 } from '@shoal/local-infra';
 export * from './markdown';
+export * from './fuzz/grpc-fuzz';
+export * from './test-service';
+export * from './refusal';
+export * from './fresh-repositories';

@@ -1,20 +1,19 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ensureDevKeys } from '@shoal/platform';
+import { type DevKeyFiles, devKeyFiles, ensureDevKeys } from '@shoal/platform';
 
 /** Where the real infrastructure for this test run is, passed to test workers through env. */
 export interface TestInfrastructure {
   readonly kafkaBrokers: string[];
   readonly mongoUrl: string;
-  readonly jwksFile: string;
-  readonly signingKeyFile: string;
+  /** The run's development keys and page-token secret. */
+  readonly keys: DevKeyFiles;
 }
 
 export const ENV = {
   kafkaBrokers: 'SHOAL_TEST_KAFKA_BROKERS',
   mongoUrl: 'SHOAL_TEST_MONGO_URL',
-  jwksFile: 'SHOAL_TEST_JWKS_FILE',
-  signingKeyFile: 'SHOAL_TEST_SIGNING_KEY_FILE',
+  keysDir: 'SHOAL_TEST_KEYS_DIR',
 } as const;
 
 export const repoRoot = resolve(__dirname, '../../..');
@@ -23,20 +22,22 @@ export const repoRoot = resolve(__dirname, '../../..');
 export function testInfrastructure(): TestInfrastructure {
   const brokers = process.env[ENV.kafkaBrokers];
   const mongoUrl = process.env[ENV.mongoUrl];
-  const jwksFile = process.env[ENV.jwksFile];
-  const signingKeyFile = process.env[ENV.signingKeyFile];
-  if (!brokers || !mongoUrl || !jwksFile || !signingKeyFile) {
+  const keysDir = process.env[ENV.keysDir];
+  if (!brokers || !mongoUrl || !keysDir) {
     throw new Error(
       'test infrastructure is not set up: run integration tests through their jest config ' +
         '(jest -c jest.integration.config.js), whose global setup provides Kafka and the store',
     );
   }
-  return { kafkaBrokers: brokers.split(','), mongoUrl, jwksFile, signingKeyFile };
+  return { kafkaBrokers: brokers.split(','), mongoUrl, keys: devKeyFiles(keysDir) };
 }
 
-/** Development keys for test tokens, shared by every test of a run. */
-export function testKeys() {
-  return ensureDevKeys(join(repoRoot, '.shoal', 'keys'));
+/** Where the development keys for test tokens live, shared by every test of a run. */
+export const testKeysDir = join(repoRoot, '.shoal', 'keys');
+
+/** Creates the run's development keys (once) and says where they are. */
+export function testKeys(): Promise<DevKeyFiles> {
+  return ensureDevKeys(testKeysDir);
 }
 
 /** Whether a Docker engine is plausibly reachable (checked before asking testcontainers). */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DescService } from '@bufbuild/protobuf';
 import type { TopicSpec } from '@shoal/contracts';
 import {
+  devKeyEnv,
   type Env,
   type GrpcClient,
   type RunningService,
@@ -30,8 +31,11 @@ export class LogCollector {
 export interface TokenRequest {
   readonly subject: string;
   readonly groups?: readonly string[];
+  /** Makes it a service token: signed with the service key, issued by the service issuer. */
   readonly service?: string;
   readonly ttlSeconds?: number;
+  /** When it was issued; now by default. */
+  readonly issuedAt?: Date;
 }
 
 /**
@@ -60,8 +64,7 @@ export class TestScope {
       KAFKA_PARTITIONS: '2',
       MONGO_URL: this.infra.mongoUrl,
       MONGO_DATABASE: `t${this.id}_${service}`,
-      AUTH_JWKS_FILE: this.infra.jwksFile,
-      SERVICE_TOKEN_KEY_FILE: this.infra.signingKeyFile,
+      ...devKeyEnv(this.infra.keys),
       ...overrides,
     };
   }
@@ -79,15 +82,21 @@ export class TestScope {
     return running;
   }
 
-  /** A token signed with the run's development key, as the identity provider would issue. */
+  /**
+   * A token signed with the run's development keys: a user token as the identity provider would
+   * issue it, or (with `service`) a service token as a Shoal service mints it.
+   */
   async token(request: TokenRequest): Promise<string> {
-    const key = await loadSigningKey(this.infra.signingKeyFile);
+    const { keys } = this.infra;
+    const key = await loadSigningKey(
+      request.service ? keys.serviceSigningKeyFile : keys.userSigningKeyFile,
+    );
     return signToken(key, {
       subject: request.subject,
-      issuer: 'shoal',
+      issuer: request.service ? 'shoal-service' : 'shoal',
       audience: 'shoal',
       ttlSeconds: request.ttlSeconds ?? 600,
-      now: new Date(),
+      now: request.issuedAt ?? new Date(),
       ...(request.groups ? { groups: request.groups } : {}),
       ...(request.service ? { service: request.service } : {}),
     });

@@ -18,8 +18,10 @@ import {
   createGrpcClient,
   createLogger,
   createTokenVerifier,
+  loadConfig,
+  serviceConfigSchema,
 } from '@shoal/platform';
-import { TestScope, testInfrastructure } from '../src';
+import { TestScope } from '../src';
 
 const logger = createLogger({
   service: 'grpc-test',
@@ -79,14 +81,8 @@ describe('client-streaming gRPC calls', () => {
   } as unknown as GrpcServiceHandlers<DescService>;
 
   beforeAll(async () => {
-    const infra = testInfrastructure();
-    const verifier = await createTokenVerifier({
-      AUTH_JWKS_FILE: infra.jwksFile,
-      AUTH_ISSUER: 'shoal',
-      AUTH_AUDIENCE: 'shoal',
-      AUTH_GROUPS_CLAIM: 'groups',
-      SHOAL_ENV: 'test',
-    });
+    const schema = serviceConfigSchema({ service: 'grpc-test', grpcPort: 0, httpPort: 0 }, {});
+    const verifier = await createTokenVerifier(loadConfig(schema, scope.env('grpc-test')));
     server = new GrpcServer(
       { host: '127.0.0.1', port: 0, maxMessageBytes: 64 * 1024 },
       verifier,

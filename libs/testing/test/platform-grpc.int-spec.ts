@@ -5,11 +5,14 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
 import { ProfileService } from '@shoal/contracts';
 import {
   GrpcCallError,
+  DomainError,
+  ErrorKind,
   GrpcServer,
   type GrpcServiceHandlers,
   Metrics,
@@ -18,11 +21,13 @@ import {
   createGrpcClient,
   createLogger,
   createTokenVerifier,
+  loadConfig,
+  serviceConfigSchema,
   signToken,
   loadSigningKey,
 } from '@shoal/platform';
 import { TestScope, testInfrastructure } from '../src';
-import { exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 
 const logger = createLogger({
   service: 'grpc-test',
@@ -43,6 +48,12 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   };
   const handlers: GrpcServiceHandlers<typeof ProfileService> = {
     async getProfile(request, context) {
+      if (request.profileId.startsWith('echo:')) {
+        // the way a handler naturally reports a missing id: echoing it
+        throw new DomainError(ErrorKind.NotFound, 'NOT_FOUND', `no profile ${request.profileId}`, [
+          { field: 'profileId', description: `${request.profileId} does not exist` },
+        ]);
+      }
       if (request.profileId === 'slow') {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, 5_000);
@@ -55,7 +66,11 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
       }
       // echoes who the server believes is calling
       return {
-        profile: { id: context.principal.subject, accountIds: [...context.principal.groups] },
+        profile: {
+          id: context.principal.subject,
+          accountIds: [...context.principal.groups],
+          traits: { kind: context.principal.kind },
+        },
       };
     },
     async lookupProfile() {
@@ -75,16 +90,10 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   };
 
   beforeAll(async () => {
-    const infra = testInfrastructure();
-    const verifier = await createTokenVerifier({
-      AUTH_JWKS_FILE: infra.jwksFile,
-      AUTH_ISSUER: 'shoal',
-      AUTH_AUDIENCE: 'shoal',
-      AUTH_GROUPS_CLAIM: 'groups',
-      SHOAL_ENV: 'test',
-    });
+    const schema = serviceConfigSchema({ service: 'grpc-test', grpcPort: 0, httpPort: 0 }, {});
+    const verifier = await createTokenVerifier(loadConfig(schema, scope.env('grpc-test')));
     server = new GrpcServer(
-      { host: '127.0.0.1', port: 0, maxMessageBytes: 64 * 1024 },
+      { host: '127.0.0.1', port: 0, maxMessageBytes: 1024 * 1024 },
       verifier,
       logger,
       new Metrics('grpc-test'),
@@ -133,7 +142,7 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   });
 
   it('refuses an expired token', async () => {
-    const key = await loadSigningKey(testInfrastructure().signingKeyFile);
+    const key = await loadSigningKey(testInfrastructure().keys.userSigningKeyFile);
     const expired = await signToken(key, {
       subject: 'ann',
       issuer: 'shoal',
@@ -165,8 +174,67 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     expect(error.details).toBe('token is not signed by a trusted key');
   });
 
+  /** A token signed with the run's user signing key, with claims exactly as given. */
+  const userKeyToken = async (claims: Record<string, unknown>) => {
+    const key = await loadSigningKey(testInfrastructure().keys.userSigningKeyFile);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
+      .sign(key.key);
+  };
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  it('takes a service token minted with the service key as that service', async () => {
+    const minted = await scope.token({ subject: 'service:membership', service: 'membership' });
+    const response = await client(minted).getProfile({ profileId: 'x' });
+    expect(response.profile).toMatchObject({
+      id: 'service:membership',
+      traits: { kind: 'service' },
+    });
+  });
+
+  it('never takes a token minted with the user signing key for a service token', async () => {
+    const claims = { sub: 'service:membership', shoal_service: 'membership', aud: 'shoal' };
+    const iat = nowSeconds();
+    for (const iss of ['shoal', 'shoal-service']) {
+      const minted = await userKeyToken({ ...claims, iss, iat, exp: iat + 60 });
+      const answer = await client(minted)
+        .getProfile({ profileId: 'x' })
+        .then(
+          (r) => r.profile?.traits?.kind,
+          (e: GrpcCallError) => status[e.code],
+        );
+      expect({ iss, answer }).toEqual({ iss, answer: 'UNAUTHENTICATED' });
+    }
+  });
+
+  it('refuses a token that lives longer than the configured maximum', async () => {
+    const iat = nowSeconds();
+    const century = await userKeyToken({
+      sub: 'ann',
+      iss: 'shoal',
+      aud: 'shoal',
+      iat,
+      exp: iat + 100 * 365 * 86_400,
+    });
+    const error = await failureOf(client(century).getProfile({ profileId: 'x' }));
+    expect(error.code).toBe(grpc.status.UNAUTHENTICATED);
+    expect(error.details).toMatch(/lifetime/);
+  });
+
+  it('refuses a token without an issue time, or issued in the future', async () => {
+    const iat = nowSeconds();
+    const base = { sub: 'ann', iss: 'shoal', aud: 'shoal' };
+    const undated = await userKeyToken({ ...base, exp: iat + 60 });
+    const early = await userKeyToken({ ...base, iat: iat + 3_600, exp: iat + 3_660 });
+    for (const token of [undated, early]) {
+      expect((await failureOf(client(token).getProfile({ profileId: 'x' }))).code).toBe(
+        grpc.status.UNAUTHENTICATED,
+      );
+    }
+  });
+
   it('refuses a token for another audience', async () => {
-    const key = await loadSigningKey(testInfrastructure().signingKeyFile);
+    const key = await loadSigningKey(testInfrastructure().keys.userSigningKeyFile);
     const other = await signToken(key, {
       subject: 'ann',
       issuer: 'shoal',
@@ -224,8 +292,21 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   });
 
   it('refuses a request over the size limit with RESOURCE_EXHAUSTED', async () => {
-    const error = await failureOf(client(token).getProfile({ profileId: 'x'.repeat(100 * 1024) }));
+    const error = await failureOf(client(token).getProfile({ profileId: 'x'.repeat(1100 * 1024) }));
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('answers promptly with a bounded NOT_FOUND when the missing id is huge', async () => {
+    const error = await failureOf(
+      client(token).getProfile(
+        { profileId: `echo:${'x'.repeat(1_000_000)}` },
+        { deadlineMs: 5_000 },
+      ),
+    );
+    expect(error.code).toBe(grpc.status.NOT_FOUND);
+    expect(error.details.length).toBeLessThan(1_024);
+    expect(error.violations[0]?.field).toBe('profileId');
+    expect(error.violations[0]?.description.length).toBeLessThan(1_024);
   });
 
   it('answers the standard health check without a token', async () => {
@@ -242,6 +323,41 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     );
     health.close();
     expect(answer.status).toBe('SERVING');
+  });
+
+  it('streams health changes to a watcher, and refuses a malformed health request', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthService, 'Health');
+    const health = new Health(
+      address,
+      grpc.credentials.createInsecure(),
+    ) as unknown as grpc.Client & {
+      watch(req: { service: string }): grpc.ClientReadableStream<{ status: string }>;
+    };
+    const seen: string[] = [];
+    const watch = health.watch({ service: 'shoal.v1.ProfileService' });
+    await new Promise<void>((resolve) => {
+      watch.on('data', ({ status }: { status: string }) => {
+        seen.push(status);
+        if (seen.length === 1) server.setServing(false);
+        if (seen.length === 2) server.setServing(true);
+        if (seen.length === 3) resolve();
+      });
+    });
+    watch.on('error', () => undefined); // the cancellation below
+    watch.cancel();
+    expect(seen).toEqual(['SERVING', 'NOT_SERVING', 'SERVING']);
+
+    const malformed = await new Promise<grpc.ServiceError>((resolve) =>
+      health.makeUnaryRequest(
+        '/grpc.health.v1.Health/Check',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from([0x00]),
+        (e) => resolve(e as grpc.ServiceError),
+      ),
+    );
+    health.close();
+    expect(malformed.code).toBe(grpc.status.INVALID_ARGUMENT);
   });
 
   it('describes its services through server reflection', async () => {

@@ -5,19 +5,6 @@ import { version } from '../package.json';
 import { GrpcModule } from './grpc/grpc.module';
 import { MAX_CONFIGURABLE_DEPTH } from './upstream/upstream-record-limits';
 
-/** Comma-separated group names, none by default. */
-const groups = (description: string) =>
-  z
-    .string()
-    .optional()
-    .transform((value) =>
-      (value ?? '')
-        .split(',')
-        .map((name) => name.trim())
-        .filter(Boolean),
-    )
-    .describe(`comma-separated ${description}`);
-
 /** A comma-separated list with a default; names are trimmed, empty ones dropped. */
 const names = (fallback: string, description: string) =>
   z
@@ -95,14 +82,14 @@ export const ingestionConfigSchema = serviceConfigSchema(
       'profiles kept in memory besides those with pending changes (least recently used go first)',
       0,
     ),
-    PROFILE_READER_GROUPS: groups(
-      'groups whose users may read profiles and accounts (GetProfile, LookupProfile, ListProfiles, GetAccount); services always may',
+    PROFILE_READER_GROUPS: env.optionalList(
+      'comma-separated groups whose users may read profiles and accounts (GetProfile, LookupProfile, ListProfiles, GetAccount); unset, only services may',
     ),
-    PROFILE_WRITER_GROUPS: groups(
-      'groups whose users may send events (Ingest) and change tags; services always may',
+    PROFILE_WRITER_GROUPS: env.optionalList(
+      'comma-separated groups whose users may send events (Ingest) and change tags (SetProfileTags, RemoveProfileTags); unset, only services may',
     ),
-    PROFILE_ADMIN_GROUPS: groups(
-      'groups whose users may erase profiles (EraseProfile); services always may',
+    PROFILE_ADMIN_GROUPS: env.optionalList(
+      'comma-separated groups whose users may erase profiles (EraseProfile); unset, only services may',
     ),
   },
 );

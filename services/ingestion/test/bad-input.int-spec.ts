@@ -46,7 +46,7 @@ describe('ingestion refuses what it cannot store or serve, and flows on', () => 
       KAFKA_MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
       INGEST_MAX_DEPTH: String(MAX_CONFIGURABLE_DEPTH),
     });
-    token = await scope.token({ subject: 'ops' });
+    token = await scope.token({ subject: 'service:membership', service: 'membership' });
   });
   afterAll(() => scope.close());
 

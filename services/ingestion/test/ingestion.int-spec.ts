@@ -21,7 +21,7 @@ describe('ingestion over real Kafka, gRPC and the store', () => {
 
   beforeAll(async () => {
     ingestion = await scope.start(ingestionService);
-    token = await scope.token({ subject: 'analyst-1', groups: ['marketing'] });
+    token = await scope.token({ subject: 'service:membership', service: 'membership' });
   });
   afterAll(() => scope.close());
 
@@ -187,7 +187,11 @@ describe('ingestion size limit', () => {
     expect(String(deadLetter?.headers?.[KafkaHeaders.deadLetterOriginalBytes])).toBe(
       String(Buffer.byteLength(big)),
     );
-    const profiles = scope.client(ProfileService, ingestion, await scope.token({ subject: 'ops' }));
+    const profiles = scope.client(
+      ProfileService,
+      ingestion,
+      await scope.token({ subject: 'service:membership', service: 'membership' }),
+    );
     await expect(
       eventually(() => profiles.getProfile({ profileId: 'user:u-small' })),
     ).resolves.toBeDefined();

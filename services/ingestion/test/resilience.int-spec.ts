@@ -100,7 +100,11 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
         }),
       },
     ]);
-    const profiles = scope.client(ProfileService, ingestion, await scope.token({ subject: 'ops' }));
+    const profiles = scope.client(
+      ProfileService,
+      ingestion,
+      await scope.token({ subject: 'service:membership', service: 'membership' }),
+    );
     const { profile } = await eventually(
       () => profiles.getProfile({ profileId: 'user:u-store' }),
       60_000,
@@ -151,7 +155,11 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
       ],
     });
     await producer.disconnect();
-    const profiles = scope.client(ProfileService, ingestion, await scope.token({ subject: 'ops' }));
+    const profiles = scope.client(
+      ProfileService,
+      ingestion,
+      await scope.token({ subject: 'service:membership', service: 'membership' }),
+    );
     const { profile } = await eventually(
       () => profiles.getProfile({ profileId: 'user:u-kafka' }),
       120_000,

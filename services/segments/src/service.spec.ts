@@ -6,6 +6,7 @@ describe('segments configuration', () => {
     KAFKA_BROKERS: '127.0.0.1:9092',
     MONGO_URL: 'mongodb://127.0.0.1:27017',
     AUTH_JWKS_FILE: '/keys/jwks.json',
+    PAGE_TOKEN_SECRET_FILE: '/keys/page-token-secret',
   };
 
   it('keeps definitions within what the definitions topic carries', () => {

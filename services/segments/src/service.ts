@@ -2,7 +2,7 @@ import { listMembershipTopic, segmentDefinitionsTopic } from '@shoal/contracts';
 import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
 import type { z } from 'zod';
 import { version } from '../package.json';
-import { SegmentsModule } from './segments/segments.module';
+import { AppModule } from './app.module';
 
 /** Room left in a definitions record for what Shoal adds to a validated definition. */
 export const DEFINITION_HEADROOM_BYTES = 16_384;
@@ -54,5 +54,5 @@ export const segmentsService: ServiceDefinition = {
   version,
   configSchema: segmentsConfigSchema,
   topics: [segmentDefinitionsTopic, listMembershipTopic],
-  features: [SegmentsModule],
+  features: [AppModule],
 };

@@ -6,7 +6,7 @@ import type {
   ListMemberRepositoryPort,
   ListVersion,
   ListWriter,
-} from '../src/static-lists/list-members.repository';
+} from '../src/static-lists/list-members.repository.port';
 
 /** A write the store refused because the simulated process has crashed. */
 export class SimulatedCrash extends Error {

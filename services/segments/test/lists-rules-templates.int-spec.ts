@@ -15,19 +15,12 @@ import {
   Visibility,
   listMembershipTopic,
 } from '@shoal/contracts';
-import type { RunningService } from '@shoal/platform';
-import { TestScope, eventually } from '@shoal/testing';
-import { segmentsService } from '../src/service';
-import { callers, lengthDelimited, rawCall, refusal, rule } from './segment-client';
+import { eventually } from '@shoal/testing';
+import { lengthDelimited, rawCall, refusal, rule } from './segment-client';
+import { segmentsForTests } from './segments-for-tests';
 
 describe('SegmentService: static lists', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    c = await callers(scope, await scope.start(segmentsService, { STATIC_LIST_MAX_MEMBERS: '5' }));
-  });
-  afterAll(() => scope.close());
+  const { scope, c } = segmentsForTests({ STATIC_LIST_MAX_MEMBERS: '5' });
 
   it('adds and removes members idempotently, pages through them and publishes each change once', async () => {
     const { segment: list } = await c.ann.createSegment({
@@ -114,27 +107,18 @@ describe('SegmentService: static lists', () => {
 });
 
 describe('SegmentService: rules, references and limits', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    c = await callers(
-      scope,
-      await scope.start(segmentsService, {
-        SEGMENTS_PER_OWNER_MAX: '6',
-        SEGMENT_NAME_MAX_LENGTH: '20',
-        SEGMENT_DESCRIPTION_MAX_LENGTH: '30',
-        RULE_MAX_CONDITIONS: '3',
-        RULE_MAX_DEPTH: '2',
-        RULE_MAX_SEQUENCE_STEPS: '2',
-        RULE_MAX_HISTORY_DAYS: '400',
-        RULE_MAX_OPERAND_LENGTH: '40',
-        RULE_MAX_LIST_VALUES: '3',
-        SEGMENT_DEFINITION_MAX_BYTES: '1024',
-      }),
-    );
+  const { c } = segmentsForTests({
+    SEGMENTS_PER_OWNER_MAX: '6',
+    SEGMENT_NAME_MAX_LENGTH: '20',
+    SEGMENT_DESCRIPTION_MAX_LENGTH: '30',
+    RULE_MAX_CONDITIONS: '3',
+    RULE_MAX_DEPTH: '2',
+    RULE_MAX_SEQUENCE_STEPS: '2',
+    RULE_MAX_HISTORY_DAYS: '400',
+    RULE_MAX_OPERAND_LENGTH: '40',
+    RULE_MAX_LIST_VALUES: '3',
+    SEGMENT_DEFINITION_MAX_BYTES: '1024',
   });
-  afterAll(() => scope.close());
 
   it('validates a rule without saving it and reports every problem', async () => {
     const result = await c.eve.validateRule({
@@ -318,13 +302,7 @@ describe('SegmentService: rules, references and limits', () => {
 });
 
 describe('SegmentService: templates', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    c = await callers(scope, await scope.start(segmentsService));
-  });
-  afterAll(() => scope.close());
+  const { c } = segmentsForTests();
 
   it('lists the product examples as parameterised templates with valid example rules', async () => {
     const { templates } = await c.ann.listTemplates({});
@@ -370,18 +348,24 @@ describe('SegmentService: templates', () => {
     );
     expect(unknown.code).toBe(status.NOT_FOUND);
   });
+
+  it('refuses a template segment without a name as invalid input, naming the field', async () => {
+    const unnamed = await refusal(
+      c.ann.createSegmentFromTemplate({
+        templateId: 'content-readers',
+        parameters: { topic: 'retirement-planning' },
+      }),
+    );
+    expect({ code: status[unnamed.code], fields: unnamed.violations.map((v) => v.field) }).toEqual({
+      code: 'INVALID_ARGUMENT',
+      fields: ['segment.name'],
+    });
+  });
 });
 
 describe('SegmentService: bad input is INVALID_ARGUMENT with the path to it', () => {
-  const scope = new TestScope();
-  let service: RunningService;
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    service = await scope.start(segmentsService);
-    c = await callers(scope, service);
-  });
-  afterAll(() => scope.close());
+  const running = segmentsForTests();
+  const { scope, c } = running;
 
   const dynamic = (name: string, condition: Condition) =>
     c.ann.createSegment({
@@ -461,6 +445,22 @@ describe('SegmentService: bad input is INVALID_ARGUMENT with the path to it', ()
     expect(bad.violations.map((v) => v.field)).toEqual(['segment.rule.condition.trait.after.at']);
   });
 
+  it('names a missing id or version by the request’s own field', async () => {
+    const fields = async (call: Promise<unknown>) =>
+      (await refusal(call)).violations.map((v) => v.field);
+    expect(await fields(c.ann.countListMembers({ listId: '' }))).toEqual(['listId']);
+    expect(await fields(c.ann.addListMembers({ listId: '', memberIds: ['m'] }))).toEqual([
+      'listId',
+    ]);
+    expect(
+      await fields(c.exporter.setDestinationUsage({ segmentId: '', destinationId: 'd' })),
+    ).toEqual(['segmentId']);
+    expect(await fields(c.ann.getSegment({ id: '' }))).toEqual(['id']);
+    expect(await fields(c.ann.updateSegment({ id: 'seg_absent', expectedVersion: 0n }))).toEqual([
+      'expectedVersion',
+    ]);
+  });
+
   it('refuses 5000-deep nesting with the path to where it goes too deep', async () => {
     let condition = lengthDelimited(11, Buffer.from('vip'));
     for (let i = 0; i < 5000; i++) condition = lengthDelimited(1, lengthDelimited(1, condition));
@@ -472,13 +472,14 @@ describe('SegmentService: bad input is INVALID_ARGUMENT with the path to it', ()
       Buffer.from([0x08, SegmentKind.DYNAMIC]),
       lengthDelimited(2, draft),
     ]);
-    const outcome = await rawCall(scope, service, 'CreateSegment', request);
+    const outcome = await rawCall(scope, running.service, 'CreateSegment', request);
     expect(outcome).not.toBe('ok');
     const bad = outcome as Exclude<typeof outcome, 'ok'>;
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.violations).toHaveLength(1);
+    // a path this long is cut to fit the error trailer
     expect(bad.violations[0]?.field).toMatch(
-      /^segment\.rule\.condition(\.all\.conditions\[0\])+\.all$/,
+      /^segment\.rule\.condition(\.all\.conditions\[0\])+\.all.*… \(truncated\)$/,
     );
     expect(bad.violations[0]?.description).toMatch(/nested/);
   });

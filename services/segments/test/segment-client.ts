@@ -8,7 +8,8 @@ import {
   segmentDefinitionsTopic,
 } from '@shoal/contracts';
 import { GrpcCallError, type RunningService } from '@shoal/platform';
-import type { TestScope } from '@shoal/testing';
+import { PRODUCT_EXAMPLES } from '@shoal/rules/testing';
+import { type TestScope, refusalOf } from '@shoal/testing';
 
 /** SegmentService clients for several callers of one running service. */
 export async function callers(scope: TestScope, service: RunningService) {
@@ -28,27 +29,12 @@ export async function callers(scope: TestScope, service: RunningService) {
 
 export const rule = (json: JsonValue): Rule => fromJson(RuleSchema, json);
 
-export const productExample: JsonValue = {
-  condition: {
-    all: {
-      conditions: [
-        { event: { name: 'Order Completed', count: { gt: 1 } } },
-        { event: { name: 'Page Viewed', lastSeen: { before: { daysAgo: 40 } } } },
-        { event: { name: 'Order Completed', sum: { property: 'total', gt: 800 } } },
-        { trait: { path: 'marketing_consent', equals: true } },
-      ],
-    },
-  },
-};
+/** The product documents' first example (made more than one purchase, has not visited in 40 days, ...). */
+export const productExample: JsonValue = PRODUCT_EXAMPLES.loyalButLapsed.json;
 
 /** The rejection of a call, for asserting its status, reason and field paths. */
-export async function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
-  const outcome = await call.then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e,
-  );
-  if (!(outcome instanceof GrpcCallError)) throw outcome;
-  return outcome;
+export function refusal(call: Promise<unknown>): Promise<GrpcCallError> {
+  return refusalOf(call, GrpcCallError);
 }
 
 /** Every definition record published so far, in partition order: null segment for a tombstone. */

@@ -13,17 +13,16 @@ import {
   Visibility,
   segmentDefinitionsTopic,
 } from '@shoal/contracts';
-import type { RunningService } from '@shoal/platform';
-import { TestScope, eventually } from '@shoal/testing';
-import { segmentsService } from '../src/service';
+import type { Env } from '@shoal/platform';
+import { type TestScope, eventually } from '@shoal/testing';
 import {
-  callers,
   holdDefinitionsRelay,
   productExample,
   publishedDefinitions,
   refusal,
   rule,
 } from './segment-client';
+import { segmentsForTests } from './segments-for-tests';
 
 type SegmentDraftInit = MessageInitShape<typeof SegmentDraftSchema>;
 
@@ -35,15 +34,7 @@ const published = (scope: TestScope, ids: readonly string[]) =>
   }, 30_000);
 
 describe('SegmentService: definitions, versions, visibility', () => {
-  const scope = new TestScope();
-  let service: RunningService;
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    service = await scope.start(segmentsService);
-    c = await callers(scope, service);
-  });
-  afterAll(() => scope.close());
+  const { scope, c } = segmentsForTests();
 
   it('creates a dynamic segment owned by the caller and publishes its definition', async () => {
     const { segment } = await c.ann.createSegment({
@@ -378,6 +369,24 @@ describe('SegmentService: definitions, versions, visibility', () => {
     ).resolves.toBeDefined();
   });
 
+  it('answers every call that returns a segment with where publishing it stands', async () => {
+    const { segment } = await c.ann.createSegment({
+      kind: SegmentKind.STATIC_LIST,
+      segment: { name: 'Answered' },
+    });
+    const id = segment!.id;
+    const unchanged = await c.ann.activateSegment({ id, expectedVersion: 1n });
+    expect(unchanged.segment?.version).toBe(1n);
+    expect(unchanged.segment?.publication).toBeDefined();
+    const used = await c.exporter.setDestinationUsage({
+      segmentId: id,
+      destinationId: 'dest_answer',
+      autoSync: false,
+      inUse: true,
+    });
+    expect(used.segment?.publication?.state).toBe(PublicationState.PENDING);
+  });
+
   it('saves drafts without computing them until activated, and deactivates', async () => {
     const { segment: draft } = await c.ann.createSegment({
       kind: SegmentKind.DYNAMIC,
@@ -414,13 +423,7 @@ describe('SegmentService: definitions, versions, visibility', () => {
 });
 
 describe('SegmentService: who may change and use a shared segment', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-
-  beforeAll(async () => {
-    c = await callers(scope, await scope.start(segmentsService));
-  });
-  afterAll(() => scope.close());
+  const { c } = segmentsForTests();
 
   it('lets the owner and named editors change a shared segment, and only the owner name who', async () => {
     const { segment: shared } = await c.ann.createSegment({
@@ -650,47 +653,53 @@ describe('SegmentService: who may change and use a shared segment', () => {
   });
 });
 
-describe('SegmentService: publishing definitions', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-  let release: () => Promise<void>;
-
-  beforeAll(async () => {
-    // the definitions topic exists already, made by someone with a smaller record limit than
-    // Shoal's own (its own topics take KAFKA_MAX_MESSAGE_BYTES)
-    const admin = scope.kafka().admin();
-    await admin.connect();
-    await admin.createTopics({
-      topics: [
-        {
-          topic: scope.topicName(segmentDefinitionsTopic),
-          numPartitions: 2,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'max.message.bytes', value: String(BROKER_LIMIT) },
-          ],
-        },
-      ],
-      waitForLeaders: true,
-    });
-    await admin.disconnect();
+/**
+ * A segments service whose definitions relay another replica holds until `release()`, so the
+ * changes made meanwhile are pending together; `sized` makes a segment with a rule about
+ * `bytes` long.
+ */
+function heldBack(env: Env, prepare: (scope: TestScope) => Promise<void> = async () => undefined) {
+  let release = async () => undefined as void;
+  const running = segmentsForTests(env, async (scope) => {
+    await prepare(scope);
     release = await holdDefinitionsRelay(scope);
-    c = await callers(
-      scope,
-      await scope.start(segmentsService, { RULE_MAX_OPERAND_LENGTH: String(4 * BROKER_LIMIT) }),
-    );
   });
-  afterAll(() => scope.close());
-
-  const BROKER_LIMIT = 50_000;
   const sized = (name: string, bytes: number) =>
-    c.ann.createSegment({
+    running.c.ann.createSegment({
       kind: SegmentKind.DYNAMIC,
       segment: {
         name,
         rule: rule({ condition: { trait: { path: 'note', equals: 'x'.repeat(bytes) } } }),
       },
     });
+  return { ...running, sized, release: () => release() };
+}
+
+describe('SegmentService: publishing definitions', () => {
+  const BROKER_LIMIT = 50_000;
+  const { scope, c, sized, release } = heldBack(
+    { RULE_MAX_OPERAND_LENGTH: String(4 * BROKER_LIMIT) },
+    async (scope) => {
+      // the definitions topic exists already, made by someone with a smaller record limit than
+      // Shoal's own (its own topics take KAFKA_MAX_MESSAGE_BYTES)
+      const admin = scope.kafka().admin();
+      await admin.connect();
+      await admin.createTopics({
+        topics: [
+          {
+            topic: scope.topicName(segmentDefinitionsTopic),
+            numPartitions: 2,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'compact' },
+              { name: 'max.message.bytes', value: String(BROKER_LIMIT) },
+            ],
+          },
+        ],
+        waitForLeaders: true,
+      });
+      await admin.disconnect();
+    },
+  );
 
   it('marks a definition the broker refuses as failed and publishes the others', async () => {
     const { segment: big } = await sized('Too big for the topic', 2 * BROKER_LIMIT);
@@ -726,30 +735,10 @@ describe('SegmentService: publishing definitions', () => {
 });
 
 describe('SegmentService: publishing large definitions', () => {
-  const scope = new TestScope();
-  let c: Awaited<ReturnType<typeof callers>>;
-  let release: () => Promise<void>;
-
-  beforeAll(async () => {
-    release = await holdDefinitionsRelay(scope);
-    c = await callers(
-      scope,
-      await scope.start(segmentsService, {
-        RULE_MAX_OPERAND_LENGTH: '700000',
-        SEGMENT_DEFINITION_MAX_BYTES: '700000',
-      }),
-    );
+  const { scope, c, sized, release } = heldBack({
+    RULE_MAX_OPERAND_LENGTH: '700000',
+    SEGMENT_DEFINITION_MAX_BYTES: '700000',
   });
-  afterAll(() => scope.close());
-
-  const sized = (name: string, bytes: number) =>
-    c.ann.createSegment({
-      kind: SegmentKind.DYNAMIC,
-      segment: {
-        name,
-        rule: rule({ condition: { trait: { path: 'note', equals: 'x'.repeat(bytes) } } }),
-      },
-    });
 
   it('publishes several large definitions pending together', async () => {
     const ids: string[] = [];

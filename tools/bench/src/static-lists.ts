@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { SegmentKind, SegmentService, listMembershipTopic } from '@shoal/contracts';
 import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
 import {
+  devKeyEnv,
   TopicNames,
   createGrpcClient,
   ensureDevKeys,
@@ -90,13 +91,12 @@ async function main(): Promise<void> {
         KAFKA_TOPIC_PREFIX: topicPrefix,
         MONGO_URL: values.mongo,
         MONGO_DATABASE: database,
-        AUTH_JWKS_FILE: keys.jwksFile,
-        SERVICE_TOKEN_KEY_FILE: keys.signingKeyFile,
+        ...devKeyEnv(keys),
         STATIC_LIST_MAX_MEMBERS: String(Math.max(members, 1_000_000)),
         GRPC_MAX_MESSAGE_BYTES: String(64 * 1024 * 1024),
       },
     });
-    const token = await signToken(await loadSigningKey(keys.signingKeyFile), {
+    const token = await signToken(await loadSigningKey(keys.userSigningKeyFile), {
       subject: 'bench',
       issuer: 'shoal',
       audience: 'shoal',

@@ -10,7 +10,7 @@ import {
 import { SERVICE_PORTS } from '@shoal/local-infra';
 import { TopicNames, createGrpcClient } from '@shoal/platform';
 import { Kafka, logLevel } from 'kafkajs';
-import type { LocalStack } from './local-stack';
+import { type LocalStack, PROFILE_READER_GROUP } from './local-stack';
 
 const customers = [
   { userId: 'demo-ann', traits: { name: 'Ann', plan: 'pro', marketing_consent: true } },
@@ -75,7 +75,7 @@ export async function runDemo(stack: LocalStack, out: (line: string) => void): P
     `sent ${records.length} upstream events to ${names.of(upstreamEventsTopic)} (one of them malformed)`,
   );
 
-  const token = await stack.token('demo-analyst', ['marketing'], 600);
+  const token = await stack.token('demo-analyst', ['marketing', PROFILE_READER_GROUP], 600);
   const profiles = createGrpcClient(ProfileService, {
     address: `127.0.0.1:${SERVICE_PORTS.ingestion.grpc}`,
     token: () => token,

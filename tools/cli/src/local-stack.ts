@@ -1,6 +1,16 @@
 import { join } from 'node:path';
 import { LocalInfra, LocalServices } from '@shoal/local-infra';
-import { ensureDevKeys, loadSigningKey, signToken } from '@shoal/platform';
+import {
+  devKeyEnv,
+  SERVICE_SUBJECT_PREFIX,
+  SERVICE_TOKEN_TTL_SECONDS,
+  ensureDevKeys,
+  loadSigningKey,
+  signToken,
+} from '@shoal/platform';
+
+/** The group whose users may read single profiles in a local Shoal (PROFILE_READER_GROUPS). */
+export const PROFILE_READER_GROUP = 'profile-readers';
 
 /** The pieces of a local Shoal: infrastructure, development keys and the five services. */
 export class LocalStack {
@@ -26,20 +36,33 @@ export class LocalStack {
       KAFKA_BROKERS: kafkaBrokers.join(','),
       KAFKA_PARTITIONS: '3',
       MONGO_URL: mongoUrl,
-      AUTH_JWKS_FILE: keys.jwksFile,
-      SERVICE_TOKEN_KEY_FILE: keys.signingKeyFile,
+      ...devKeyEnv(keys),
+      PROFILE_READER_GROUPS: PROFILE_READER_GROUP,
     };
   }
 
-  /** A user token signed with the development key, as an identity provider would issue it. */
+  /** A user token signed with the development user key, as an identity provider would issue it. */
   async token(subject: string, groups: readonly string[], ttlSeconds: number): Promise<string> {
     const keys = await ensureDevKeys(this.keysDir);
-    return signToken(await loadSigningKey(keys.signingKeyFile), {
+    return signToken(await loadSigningKey(keys.userSigningKeyFile), {
       subject,
       groups,
       issuer: 'shoal',
       audience: 'shoal',
       ttlSeconds,
+      now: new Date(),
+    });
+  }
+
+  /** A service token signed with the development service key, as a service mints it. */
+  async serviceToken(service: string): Promise<string> {
+    const keys = await ensureDevKeys(this.keysDir);
+    return signToken(await loadSigningKey(keys.serviceSigningKeyFile), {
+      subject: `${SERVICE_SUBJECT_PREFIX}${service}`,
+      service,
+      issuer: 'shoal-service',
+      audience: 'shoal',
+      ttlSeconds: SERVICE_TOKEN_TTL_SECONDS,
       now: new Date(),
     });
   }

@@ -9,7 +9,9 @@ const USAGE = `usage: ./shoal <command>
   status               what is running and ready
   demo                 send demo events and read the profiles back over gRPC
   token [--subject S] [--groups a,b] [--ttl SECONDS]
-                       print a development bearer token for gRPC calls
+                       print a development user token for gRPC calls
+                       (group profile-readers may read profiles)
+  token --service NAME print a development service token (5 minutes), as service NAME
   logs <service|kafka|mongo> [--lines N]
   infra <provision|up|down|status|logs|env>
                        the infrastructure alone
@@ -56,6 +58,11 @@ async function main(args: string[]): Promise<number> {
       await runDemo(stack, out);
       return 0;
     case 'token': {
+      const service = option(rest, '--service');
+      if (service) {
+        out(await stack.serviceToken(service));
+        return 0;
+      }
       const groups = (option(rest, '--groups') ?? '').split(',').filter(Boolean);
       const ttl = Number(option(rest, '--ttl') ?? 3600);
       out(await stack.token(option(rest, '--subject') ?? 'developer', groups, ttl));

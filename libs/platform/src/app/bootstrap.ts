@@ -7,11 +7,12 @@ import {
 import { NestFactory } from '@nestjs/core';
 import type { TopicSpec } from '@shoal/contracts';
 import type { z } from 'zod';
-import { DEV_KEY_ID_PREFIX } from '../auth/principal';
-import { ServiceTokenSource, loadSigningKey } from '../auth/token-signer';
+import { createServiceTokenSource } from '../auth/token-signer';
 import { createTokenVerifier } from '../auth/token-verifier';
-import { ConfigError, type Env, loadConfig, secretValues } from '../config/config';
+import { ConfigError, type Env, loadConfig } from '../config/config';
+import { secretValues } from '../config/secrets';
 import type { PlatformConfig } from '../config/platform-config';
+import { PageTokens, loadPageTokenSecrets } from '../grpc/page-token';
 import { OpsServer } from '../health/ops-server';
 import { Readiness } from '../health/readiness';
 import { type Logger, createLogger } from '../logging/logger';
@@ -70,8 +71,13 @@ export async function startService(
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const clock = options.clock ?? systemClock;
-  const serviceTokens = await createServiceTokens(definition.name, config, secrets, clock);
-  const verifier = await createTokenVerifier(config);
+  const serviceTokens = await createServiceTokenSource(definition.name, config, secrets, clock);
+  const verifier = await createTokenVerifier(config, clock);
+  const pageTokenSecrets = await loadPageTokenSecrets(
+    config.PAGE_TOKEN_SECRET_FILE,
+    config.SHOAL_ENV,
+  );
+  pageTokenSecrets.forEach((secret) => secrets.add(secret));
   const metrics = new Metrics(definition.name);
   const readiness = new Readiness(definition.name, definition.version);
   const context: PlatformContext = {
@@ -84,6 +90,7 @@ export async function startService(
     readiness,
     clock,
     verifier,
+    pageTokens: new PageTokens(pageTokenSecrets),
     topics: definition.topics,
     ...(serviceTokens ? { serviceTokens } : {}),
   };
@@ -161,31 +168,6 @@ export function runMain(definition: ServiceDefinition): void {
         1,
       );
     },
-  );
-}
-
-async function createServiceTokens(
-  service: string,
-  config: PlatformConfig,
-  secrets: SecretMask,
-  clock: Clock,
-): Promise<ServiceTokenSource | undefined> {
-  if (!config.SERVICE_TOKEN_KEY_FILE) return undefined;
-  const key = await loadSigningKey(config.SERVICE_TOKEN_KEY_FILE);
-  key.secretParts.forEach((part) => secrets.add(part));
-  if (config.SHOAL_ENV === 'production' && key.kid.startsWith(DEV_KEY_ID_PREFIX)) {
-    throw new ConfigError([
-      {
-        variable: 'SERVICE_TOKEN_KEY_FILE',
-        message: 'is a development key; production needs a real one',
-      },
-    ]);
-  }
-  return new ServiceTokenSource(
-    service,
-    key,
-    { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
-    clock,
   );
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ServiceTokenSource } from '../auth/token-signer';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { PlatformConfig } from '../config/platform-config';
+import type { PageTokens } from '../grpc/page-token';
 import type { Readiness } from '../health/readiness';
 import type { SecretMask } from '../logging/secret-mask';
 import type { Metrics } from '../metrics/metrics';
@@ -23,6 +24,8 @@ export interface PlatformContext<C extends PlatformConfig = PlatformConfig> {
   readonly readiness: Readiness;
   readonly clock: Clock;
   readonly verifier: TokenVerifier;
+  /** Signs and checks the page tokens of list calls (PAGE_TOKEN_SECRET_FILE). */
+  readonly pageTokens: PageTokens;
   /** Present when SERVICE_TOKEN_KEY_FILE is configured. */
   readonly serviceTokens?: ServiceTokenSource;
   /** Topics the service produces to or consumes; created at start-up if missing. */

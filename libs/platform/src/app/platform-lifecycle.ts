@@ -15,7 +15,7 @@ import type { GrpcServiceHandlers } from '../grpc/handlers';
 import { BatchConsumer, type TopicHandler } from '../kafka/batch-consumer';
 import { EventPublisher } from '../kafka/event-publisher';
 import { TopicNames, ensureTopics } from '../kafka/topics';
-import { pingMongo } from '../mongo/mongo';
+import { credentialRefusal, pingMongo } from '../mongo/mongo';
 import { MongoRepository } from '../mongo/repository';
 import { GRPC_SERVICE, TOPIC_CONSUMER, type TopicConsumerOptions } from './decorators';
 import { PLATFORM, type PlatformContext } from './platform-context';
@@ -67,12 +67,16 @@ export class PlatformLifecycle
     this.healthAdmin = this.kafka.admin({ retry: { retries: 0 } });
     readiness.register({ name: 'kafka', check: () => this.kafkaHealth() });
 
-    await this.untilReachable('mongodb', async () => {
-      await this.mongo.connect();
-      for (const { instance } of instances) {
-        if (instance instanceof MongoRepository) await instance.ensureIndexes();
-      }
-    });
+    await this.untilReachable(
+      'mongodb',
+      async () => {
+        await this.mongo.connect();
+        for (const { instance } of instances) {
+          if (instance instanceof MongoRepository) await instance.ensureIndexes();
+        }
+      },
+      credentialRefusal,
+    );
 
     const consumed = instances.flatMap(({ instance, metatype }) => {
       const options = this.reflector.get<TopicConsumerOptions | undefined>(
@@ -161,14 +165,23 @@ export class PlatformLifecycle
     this.grpc.setServing(health.ready);
   }
 
-  /** Retries a start-up step while its dependency is not there yet; gives up after two minutes. */
-  private async untilReachable(dependency: string, step: () => Promise<void>): Promise<void> {
+  /**
+   * Retries a start-up step while its dependency is not there yet; gives up after two minutes,
+   * or at once on an error `permanent` turns into the error to stop with.
+   */
+  private async untilReachable(
+    dependency: string,
+    step: () => Promise<void>,
+    permanent: (error: unknown) => Error | undefined = () => undefined,
+  ): Promise<void> {
     const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
     let delay = 250;
     for (;;) {
       try {
         return await step();
       } catch (error) {
+        const stop = permanent(error);
+        if (stop) throw stop;
         if (Date.now() + delay > giveUpAt) throw error;
         this.platform.logger.warn(
           { err: error, dependency, retryInMs: delay },

@@ -4,6 +4,7 @@ import { Kafka } from 'kafkajs';
 import { Db, MongoClient } from 'mongodb';
 import { TokenVerifier } from '../auth/token-verifier';
 import { GrpcServer } from '../grpc/grpc-server';
+import { PageTokens } from '../grpc/page-token';
 import { ServiceClients } from '../grpc/service-clients';
 import { Readiness } from '../health/readiness';
 import { EventPublisher } from '../kafka/event-publisher';
@@ -18,7 +19,7 @@ import { CONFIG, PLATFORM, type PlatformContext } from './platform-context';
 
 /**
  * Provides the platform to every feature module of a service (global): configuration,
- * logger, clock, metrics, readiness, the Kafka client and publisher, the service's own
+ * logger, clock, metrics, readiness, page tokens, the Kafka client and publisher, the service's own
  * database, and the gRPC server its @GrpcService providers are mounted on.
  */
 @Global()
@@ -34,6 +35,7 @@ export class PlatformModule {
       { provide: Metrics, useValue: context.metrics },
       { provide: Readiness, useValue: context.readiness },
       { provide: TokenVerifier, useValue: context.verifier },
+      { provide: PageTokens, useValue: context.pageTokens },
     ];
     const factories = [
       { provide: TopicNames, useFactory: () => new TopicNames(config.KAFKA_TOPIC_PREFIX) },

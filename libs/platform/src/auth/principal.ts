@@ -12,8 +12,11 @@ export interface Principal {
   readonly service?: string;
 }
 
-/** The claim that marks a token as a Shoal service token. */
+/** The claim naming the service a service token speaks for. */
 export const SERVICE_CLAIM = 'shoal_service';
+
+/** Subjects of service principals: `service:<name>`; user tokens may not use it. */
+export const SERVICE_SUBJECT_PREFIX = 'service:';
 
 /** Key ids of development keys start with this; production refuses them. */
 export const DEV_KEY_ID_PREFIX = 'shoal-dev-';

@@ -1,18 +1,37 @@
 import { readFile } from 'node:fs/promises';
 import {
   type JSONWebKeySet,
+  type JWK,
   type JWTPayload,
   type JWTVerifyGetKey,
+  calculateJwkThumbprint,
   createLocalJWKSet,
   createRemoteJWKSet,
+  decodeJwt,
   errors,
   jwtVerify,
 } from 'jose';
 import { ConfigError } from '../config/config';
+import type { PlatformConfig } from '../config/platform-config';
 import { DomainError, ErrorKind } from '../errors/domain-error';
-import { DEV_KEY_ID_PREFIX, type Principal, SERVICE_CLAIM } from './principal';
+import { type Clock, systemClock } from '../time/clock';
+import {
+  DEV_KEY_ID_PREFIX,
+  type Principal,
+  SERVICE_CLAIM,
+  SERVICE_SUBJECT_PREFIX,
+} from './principal';
 
 export const ACCEPTED_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
+
+/** Seconds two clocks may disagree by when checking `exp` and `iat`. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+/**
+ * Longest lifetime (exp − iat) a service token may have. Services mint their own tokens for
+ * SERVICE_TOKEN_TTL_SECONDS and renew them, so anything longer was not minted by a service.
+ */
+export const SERVICE_TOKEN_MAX_LIFETIME_SECONDS = 600;
 
 export class AuthenticationError extends DomainError {
   constructor(message: string) {
@@ -20,18 +39,30 @@ export class AuthenticationError extends DomainError {
   }
 }
 
-export interface TokenVerifierOptions {
+/** One kind of token: who issues it and the keys that sign it. */
+interface TokenIssuer {
   readonly issuer: string;
-  readonly audience: string;
-  readonly groupsClaim: string;
+  readonly keys: JWTVerifyGetKey;
+  readonly maxLifetimeSeconds: number;
 }
 
-/** Verifies bearer JWTs and turns their claims into a Principal. */
+export interface TokenVerifierOptions {
+  /** User tokens: issued by the identity provider, signed by AUTH_JWKS_* keys. */
+  readonly users: TokenIssuer;
+  /** Service tokens: minted by Shoal's services with keys of their own; absent, none is accepted. */
+  readonly services?: TokenIssuer | undefined;
+  readonly audience: string;
+  readonly groupsClaim: string;
+  readonly clock: Clock;
+}
+
+/**
+ * Verifies bearer JWTs and turns their claims into a Principal. User and service tokens are
+ * told apart by issuer and verified only with their own issuer's keys, so the key that signs
+ * user tokens cannot make a service token, nor a service key a user token.
+ */
 export class TokenVerifier {
-  constructor(
-    private readonly keys: JWTVerifyGetKey,
-    private readonly options: TokenVerifierOptions,
-  ) {}
+  constructor(private readonly options: TokenVerifierOptions) {}
 
   /** Verifies an `authorization` header value ("Bearer <jwt>"). */
   async verifyAuthorization(header: string | undefined): Promise<Principal> {
@@ -45,28 +76,68 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
-    let payload: JWTPayload;
-    try {
-      ({ payload } = await jwtVerify(token, this.keys, {
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        algorithms: ACCEPTED_ALGORITHMS,
-        clockTolerance: 5,
-        requiredClaims: ['sub', 'exp'],
-      }));
-    } catch (error) {
-      throw new AuthenticationError(describeJoseError(error));
-    }
+    const { services, users } = this.options;
+    const isService = services !== undefined && issuerOf(token) === services.issuer;
+    const payload = await this.verifiedPayload(token, isService ? services : users);
     const subject = payload.sub as string;
+    const service = payload[SERVICE_CLAIM];
+    if (isService) {
+      if (typeof service !== 'string' || subject !== `${SERVICE_SUBJECT_PREFIX}${service}`) {
+        throw new AuthenticationError(
+          `a service token needs "${SERVICE_CLAIM}" and sub "${SERVICE_SUBJECT_PREFIX}<service>"`,
+        );
+      }
+      return { subject, groups: [], kind: 'service', service };
+    }
+    if (service !== undefined || subject.startsWith(SERVICE_SUBJECT_PREFIX)) {
+      throw new AuthenticationError(
+        `a user token may not claim to be a service ("${SERVICE_CLAIM}" or a "${SERVICE_SUBJECT_PREFIX}" subject)`,
+      );
+    }
     const rawGroups = payload[this.options.groupsClaim];
     const groups = Array.isArray(rawGroups)
       ? rawGroups.filter((g): g is string => typeof g === 'string')
       : [];
-    const service = payload[SERVICE_CLAIM];
-    if (typeof service === 'string' && subject === `service:${service}`) {
-      return { subject, groups, kind: 'service', service };
-    }
     return { subject, groups, kind: 'user' };
+  }
+
+  private async verifiedPayload(token: string, issuer: TokenIssuer): Promise<JWTPayload> {
+    const now = this.options.clock.now();
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, issuer.keys, {
+        issuer: issuer.issuer,
+        audience: this.options.audience,
+        algorithms: ACCEPTED_ALGORITHMS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        currentDate: now,
+      }));
+    } catch (error) {
+      throw new AuthenticationError(describeJoseError(error));
+    }
+    if (typeof payload.sub !== 'string' || payload.sub === '') {
+      throw new AuthenticationError('token claim "sub" rejected: must be a non-empty string');
+    }
+    const iat = payload.iat as number;
+    const exp = payload.exp as number;
+    if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) {
+      throw new AuthenticationError('token claim "iat" rejected: issued in the future');
+    }
+    if (exp - iat > issuer.maxLifetimeSeconds) {
+      throw new AuthenticationError(
+        `token lifetime (exp − iat) is over the maximum of ${issuer.maxLifetimeSeconds} s`,
+      );
+    }
+    return payload;
+  }
+}
+
+function issuerOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
   }
 }
 
@@ -86,65 +157,114 @@ function describeJoseError(error: unknown): string {
   return 'token could not be verified';
 }
 
-/** Builds the verifier from AUTH_* configuration; production refuses development keys. */
-export async function createTokenVerifier(config: {
-  AUTH_JWKS_FILE?: string | undefined;
-  AUTH_JWKS_URL?: string | undefined;
-  AUTH_ISSUER: string;
-  AUTH_AUDIENCE: string;
-  AUTH_GROUPS_CLAIM: string;
-  SHOAL_ENV: string;
-}): Promise<TokenVerifier> {
-  const options = {
-    issuer: config.AUTH_ISSUER,
+export type TokenVerifierConfig = Pick<
+  PlatformConfig,
+  | 'AUTH_JWKS_FILE'
+  | 'AUTH_JWKS_URL'
+  | 'AUTH_ISSUER'
+  | 'AUTH_AUDIENCE'
+  | 'AUTH_GROUPS_CLAIM'
+  | 'AUTH_MAX_TOKEN_LIFETIME_SECONDS'
+  | 'SERVICE_TOKEN_JWKS_FILE'
+  | 'SERVICE_TOKEN_ISSUER'
+  | 'SHOAL_ENV'
+>;
+
+/**
+ * Builds the verifier from AUTH_* and SERVICE_TOKEN_* configuration. Production refuses
+ * development keys; a key in both the user and the service key set is refused everywhere.
+ */
+export async function createTokenVerifier(
+  config: TokenVerifierConfig,
+  clock: Clock = systemClock,
+): Promise<TokenVerifier> {
+  const userJwks = config.AUTH_JWKS_FILE
+    ? await readJwks(config.AUTH_JWKS_FILE, 'AUTH_JWKS_FILE', config.SHOAL_ENV)
+    : undefined;
+  let userKeys: JWTVerifyGetKey;
+  if (userJwks) userKeys = createLocalJWKSet(userJwks);
+  else if (config.AUTH_JWKS_URL) userKeys = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL));
+  else
+    throw new ConfigError([
+      { variable: 'AUTH_JWKS_FILE', message: 'set AUTH_JWKS_FILE or AUTH_JWKS_URL' },
+    ]);
+
+  let services: TokenIssuer | undefined;
+  if (config.SERVICE_TOKEN_JWKS_FILE) {
+    const serviceJwks = await readJwks(
+      config.SERVICE_TOKEN_JWKS_FILE,
+      'SERVICE_TOKEN_JWKS_FILE',
+      config.SHOAL_ENV,
+    );
+    if (userJwks) await refuseSharedKeys(userJwks, serviceJwks);
+    services = {
+      issuer: config.SERVICE_TOKEN_ISSUER,
+      keys: createLocalJWKSet(serviceJwks),
+      maxLifetimeSeconds: SERVICE_TOKEN_MAX_LIFETIME_SECONDS,
+    };
+  }
+  return new TokenVerifier({
+    users: {
+      issuer: config.AUTH_ISSUER,
+      keys: userKeys,
+      maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME_SECONDS,
+    },
+    services,
     audience: config.AUTH_AUDIENCE,
     groupsClaim: config.AUTH_GROUPS_CLAIM,
-  };
-  if (config.AUTH_JWKS_FILE) {
-    const jwks = await readJwks(config.AUTH_JWKS_FILE);
-    if (
-      config.SHOAL_ENV === 'production' &&
-      jwks.keys.some((k) => k.kid?.startsWith(DEV_KEY_ID_PREFIX))
-    ) {
-      throw new ConfigError([
-        {
-          variable: 'AUTH_JWKS_FILE',
-          message: 'holds development keys; production needs real keys',
-        },
-      ]);
-    }
-    return new TokenVerifier(createLocalJWKSet(jwks), options);
-  }
-  if (config.AUTH_JWKS_URL) {
-    return new TokenVerifier(createRemoteJWKSet(new URL(config.AUTH_JWKS_URL)), options);
-  }
-  throw new ConfigError([
-    { variable: 'AUTH_JWKS_FILE', message: 'set AUTH_JWKS_FILE or AUTH_JWKS_URL' },
-  ]);
+    clock,
+  });
 }
 
-async function readJwks(file: string): Promise<JSONWebKeySet> {
+/** A key trusted for both kinds of token would let one kind's signer mint the other. */
+async function refuseSharedKeys(users: JSONWebKeySet, services: JSONWebKeySet): Promise<void> {
+  const fingerprints = async (set: JSONWebKeySet) =>
+    new Set(await Promise.all(set.keys.map((k) => calculateJwkThumbprint(k as JWK))));
+  const userPrints = await fingerprints(users);
+  const shared = [...(await fingerprints(services))].filter((p) => userPrints.has(p));
+  const userKids = new Set(users.keys.map((k) => k.kid).filter(Boolean));
+  const sharedKids = services.keys.filter((k) => k.kid && userKids.has(k.kid));
+  if (shared.length > 0 || sharedKids.length > 0) {
+    throw new ConfigError([
+      {
+        variable: 'SERVICE_TOKEN_JWKS_FILE',
+        message:
+          'shares keys (or key ids) with AUTH_JWKS_FILE; service and user tokens need separate keys',
+      },
+    ]);
+  }
+}
+
+/** A public JWK set from a file; production refuses development keys in it. */
+export async function readJwks(
+  file: string,
+  variable: string,
+  environment: string,
+): Promise<JSONWebKeySet> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
     throw new ConfigError([
-      { variable: 'AUTH_JWKS_FILE', message: `cannot read ${file}: ${(error as Error).message}` },
+      { variable, message: `cannot read ${file}: ${(error as Error).message}` },
     ]);
   }
   const keys = (parsed as { keys?: unknown }).keys;
   if (!Array.isArray(keys) || keys.length === 0) {
     throw new ConfigError([
-      { variable: 'AUTH_JWKS_FILE', message: `${file} is not a JWK set with at least one key` },
+      { variable, message: `${file} is not a JWK set with at least one key` },
     ]);
   }
   if (keys.some((k: { d?: unknown }) => k.d !== undefined)) {
     throw new ConfigError([
-      {
-        variable: 'AUTH_JWKS_FILE',
-        message: `${file} contains private key material; give it public keys only`,
-      },
+      { variable, message: `${file} contains private key material; give it public keys only` },
     ]);
   }
-  return parsed as JSONWebKeySet;
+  const jwks = parsed as JSONWebKeySet;
+  if (environment === 'production' && jwks.keys.some((k) => k.kid?.startsWith(DEV_KEY_ID_PREFIX))) {
+    throw new ConfigError([
+      { variable, message: 'holds development keys; production needs real keys' },
+    ]);
+  }
+  return jwks;
 }

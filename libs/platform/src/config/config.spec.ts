@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, secretValues } from './config';
+import { ConfigError, loadConfig } from './config';
+import { secretValues } from './secrets';
 import { serviceConfigSchema, describeVariables } from './service-config';
 
 const schema = serviceConfigSchema({ service: 'demo', grpcPort: 50099, httpPort: 9499 }, {});
@@ -6,6 +7,7 @@ const minimal = {
   KAFKA_BROKERS: '127.0.0.1:19092',
   MONGO_URL: 'mongodb://127.0.0.1:27027',
   AUTH_JWKS_FILE: '/keys/jwks.json',
+  PAGE_TOKEN_SECRET_FILE: '/keys/page-token-secret',
 };
 
 function problemsOf(env: Record<string, string | undefined>) {
@@ -33,7 +35,12 @@ describe('service configuration', () => {
   });
 
   it('names every missing required variable at once', () => {
-    expect(problemsOf({}).sort()).toEqual(['AUTH_JWKS_FILE', 'KAFKA_BROKERS', 'MONGO_URL']);
+    expect(problemsOf({}).sort()).toEqual([
+      'AUTH_JWKS_FILE',
+      'KAFKA_BROKERS',
+      'MONGO_URL',
+      'PAGE_TOKEN_SECRET_FILE',
+    ]);
   });
 
   it('names a variable whose value is malformed', () => {
@@ -58,8 +65,17 @@ describe('service configuration', () => {
     ).toEqual(['KAFKA_SASL_PASSWORD']);
   });
 
-  it('requires a service signing key in production', () => {
-    expect(problemsOf({ ...minimal, SHOAL_ENV: 'production' })).toEqual(['SERVICE_TOKEN_KEY_FILE']);
+  it('requires a service signing key and the service key set in production', () => {
+    expect(problemsOf({ ...minimal, SHOAL_ENV: 'production' })).toEqual([
+      'SERVICE_TOKEN_KEY_FILE',
+      'SERVICE_TOKEN_JWKS_FILE',
+    ]);
+  });
+
+  it('refuses a service token issuer equal to the user token issuer', () => {
+    expect(problemsOf({ ...minimal, AUTH_ISSUER: 'acme', SERVICE_TOKEN_ISSUER: 'acme' })).toEqual([
+      'SERVICE_TOKEN_ISSUER',
+    ]);
   });
 
   it('says which variable is wrong in the error message', () => {
@@ -85,6 +101,8 @@ describe('secret values', () => {
       GRPC_TLS_KEY_FILE: '/not/secret/path.pem',
       LOG_LEVEL: 'info',
     });
-    expect(secrets.sort()).toEqual(['hunter2-kafka', 's3cr3t-pass']);
+    expect(secrets).toEqual(expect.arrayContaining(['hunter2-kafka', 's3cr3t-pass']));
+    expect(secrets).not.toContain('/not/secret/path.pem');
+    expect(secrets).not.toContain('info');
   });
 });

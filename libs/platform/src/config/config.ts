@@ -46,6 +46,18 @@ export const env = {
       )
       .pipe(z.array(z.string()).min(1))
       .describe(description),
+  /** A comma-separated list that may be unset (then undefined). */
+  optionalList: (description: string) =>
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+      .optional()
+      .describe(description),
   oneOf: <const T extends readonly [string, ...string[]]>(
     values: T,
     fallback: T[number],
@@ -74,32 +86,4 @@ export function loadConfig<S extends z.ZodType>(schema: S, source: Env): z.outpu
       message: issue.message,
     })),
   );
-}
-
-/** Variables whose values must never reach a log: explicit ones plus anything named like a secret. */
-export function isSecretVariable(name: string): boolean {
-  if (/_FILE$/.test(name)) return false;
-  return /(PASSWORD|SECRET|TOKEN|PRIVATE|_KEY$|CREDENTIAL)/.test(name);
-}
-
-/**
- * Secret values present in an environment, for the logger to mask. Connection strings
- * contribute their password part.
- */
-export function secretValues(source: Env): string[] {
-  const secrets = new Set<string>();
-  for (const [name, value] of Object.entries(source)) {
-    if (!value || value.length < 4) continue;
-    if (isSecretVariable(name)) secrets.add(value);
-    const password = passwordInUrl(value);
-    if (password) secrets.add(password);
-  }
-  return [...secrets];
-}
-
-function passwordInUrl(value: string): string | undefined {
-  const match = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^@/]+)@/i.exec(value);
-  if (!match?.[1]) return undefined;
-  const password = decodeURIComponent(match[1]);
-  return password.length >= 4 ? password : undefined;
 }

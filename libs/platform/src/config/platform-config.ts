@@ -89,16 +89,32 @@ export function platformConfigShape(defaults: ServiceDefaults) {
       .default(`shoal_${defaults.service}`)
       .describe('database this service owns'),
     AUTH_JWKS_FILE: env.optionalString(
-      'JSON Web Key Set file with the public keys that sign tokens',
+      'JSON Web Key Set file with the public keys that sign user tokens',
     ),
     AUTH_JWKS_URL: env.optionalString(
       "identity provider's JWKS URL (alternative to AUTH_JWKS_FILE)",
     ),
-    AUTH_ISSUER: z.string().default('shoal').describe('required `iss` of tokens'),
+    AUTH_ISSUER: z.string().default('shoal').describe('required `iss` of user tokens'),
     AUTH_AUDIENCE: z.string().default('shoal').describe('required `aud` of tokens'),
     AUTH_GROUPS_CLAIM: z.string().default('groups').describe('claim holding the caller’s groups'),
+    AUTH_MAX_TOKEN_LIFETIME_SECONDS: env.int(
+      86_400,
+      'longest lifetime (`exp` − `iat`) of a user token, in seconds; tokens without `iat` are refused',
+      60,
+    ),
+    SERVICE_TOKEN_ISSUER: z
+      .string()
+      .min(1)
+      .default('shoal-service')
+      .describe('`iss` of service tokens; must differ from AUTH_ISSUER'),
+    SERVICE_TOKEN_JWKS_FILE: env.optionalString(
+      'JSON Web Key Set file with the public keys of service tokens (none of them in AUTH_JWKS_FILE)',
+    ),
+    PAGE_TOKEN_SECRET_FILE: env.string(
+      'file with the secret that signs page tokens (32+ bytes; one per line, the first signs, the rest still verify); the same on every replica of a service',
+    ),
     SERVICE_TOKEN_KEY_FILE: env.optionalString(
-      'private JWK this service signs its service tokens with (its public half must be in the JWKS)',
+      'private JWK this service signs its service tokens with (its public half in SERVICE_TOKEN_JWKS_FILE)',
     ),
   };
 }
@@ -141,8 +157,18 @@ export function refinePlatformConfig(config: PlatformConfig, ctx: z.core.$Refine
     'set AUTH_JWKS_FILE or AUTH_JWKS_URL: every gRPC call is verified against these keys',
   );
   need(
+    config.SERVICE_TOKEN_ISSUER === config.AUTH_ISSUER,
+    'SERVICE_TOKEN_ISSUER',
+    'must differ from AUTH_ISSUER: the issuer tells service tokens from user tokens',
+  );
+  need(
     config.SHOAL_ENV === 'production' && !config.SERVICE_TOKEN_KEY_FILE,
     'SERVICE_TOKEN_KEY_FILE',
     'production needs a service signing key',
+  );
+  need(
+    config.SHOAL_ENV === 'production' && !config.SERVICE_TOKEN_JWKS_FILE,
+    'SERVICE_TOKEN_JWKS_FILE',
+    'production needs the service key set, or no service could call this one',
   );
 }

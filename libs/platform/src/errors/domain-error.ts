@@ -24,9 +24,10 @@ export interface FieldViolation {
 }
 
 /**
- * Base of every error a feature raises on purpose. Each feature declares one subclass with
- * its own reason codes (e.g. `SegmentError` with `SEGMENT_LOCKED`); edges translate by
- * `kind`, so no adapter needs to know feature errors.
+ * Every error a feature raises on purpose. A feature declares its reason codes and one factory
+ * per refusal in its `*.errors.ts` (e.g. `SegmentError.locked(id, …)` with `SEGMENT_LOCKED`),
+ * each making a DomainError (invalid input: a ValidationError); edges translate by `kind`, so
+ * no adapter needs to know feature errors, and no feature needs a subclass.
  */
 export class DomainError extends Error {
   constructor(
@@ -52,6 +53,18 @@ export class ValidationError extends DomainError {
   constructor(violations: readonly FieldViolation[], reason = 'INVALID_ARGUMENT') {
     super(ErrorKind.InvalidArgument, reason, describeViolations(violations), violations);
   }
+}
+
+/**
+ * A configured limit refused a request: RESOURCE_EXHAUSTED with reason LIMIT_EXCEEDED, the
+ * message naming the limit and its value. `what` says what reached it.
+ */
+export function limitExceeded(limit: string, value: number, what: string): DomainError {
+  return new DomainError(
+    ErrorKind.ResourceExhausted,
+    'LIMIT_EXCEEDED',
+    `${what}: the limit ${limit} is ${value}`,
+  );
 }
 
 export function describeViolations(violations: readonly FieldViolation[]): string {

@@ -1,17 +1,16 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { type DescMethod, type DescService, create, fromBinary } from '@bufbuild/protobuf';
+import { type DescMethod, type DescService, create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier';
-import { ValidationError } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
 import type { CallContext, GrpcServiceHandlers } from './handlers';
-import { DECODE_DEPTH_LIMIT, pathNestedTooDeep } from './nesting';
+import { HealthService } from './health-service';
 import {
+  decodeRequest,
   healthReflectionDefinition,
   methodPath,
   reflectionPackageDefinition,
@@ -39,7 +38,7 @@ type AnyHandler = (request: never, context: CallContext) => unknown;
  */
 export class GrpcServer {
   private readonly server: grpc.Server;
-  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly health = new HealthService({ '': 'NOT_SERVING' });
   private readonly services: DescService[] = [];
   private readonly requests;
   private readonly durations;
@@ -124,6 +123,7 @@ export class GrpcServer {
   /** Stops accepting calls and waits for running ones, up to `graceMs`, then cuts the rest. */
   async stop(graceMs = 10_000): Promise<void> {
     this.setServing(false);
+    this.health.endWatches();
     const timer = setTimeout(() => this.server.forceShutdown(), graceMs);
     await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     clearTimeout(timer);
@@ -251,22 +251,6 @@ export class GrpcServer {
         throw failure;
       }
     });
-  }
-}
-
-function decodeRequest(method: DescMethod, bytes: Buffer) {
-  try {
-    return fromBinary(method.input, bytes, { recursionLimit: DECODE_DEPTH_LIMIT });
-  } catch {
-    const tooDeep = pathNestedTooDeep(method.input, bytes);
-    throw new ValidationError([
-      tooDeep === undefined
-        ? { field: '', description: `request is not a valid ${method.input.typeName} message` }
-        : {
-            field: tooDeep,
-            description: `is nested more than ${DECODE_DEPTH_LIMIT} messages deep`,
-          },
-    ]);
   }
 }
 

@@ -48,3 +48,33 @@ export type GrpcServiceHandlers<S extends DescService> = {
         ? ClientStreamingHandler<S['method'][K]>
         : never;
 };
+
+type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void
+  ? I
+  : never;
+
+/**
+ * Serves one gRPC service from the adapters of several features: each RPC is answered by the one
+ * adapter with a method of its name. Assign the result to `GrpcServiceHandlers<typeof TheService>`
+ * and the compiler checks that together they serve every RPC with the right types; an RPC no
+ * adapter or two adapters serve is refused here, at start-up.
+ */
+export function serveFrom<S extends DescService, A extends object[]>(
+  service: S,
+  ...adapters: A
+): Intersection<A[number]> {
+  const handlers: Record<string, unknown> = {};
+  for (const method of service.methods) {
+    const serving = adapters.filter(
+      (a) => typeof (a as Record<string, unknown>)[method.localName] === 'function',
+    );
+    if (serving.length !== 1) {
+      throw new Error(
+        `${service.typeName}.${method.name} is served by ${serving.length} adapters; it needs exactly one`,
+      );
+    }
+    const adapter = serving[0] as Record<string, (...args: unknown[]) => unknown>;
+    handlers[method.localName] = adapter[method.localName]!.bind(adapter);
+  }
+  return handlers as Intersection<A[number]>;
+}

@@ -1,7 +1,11 @@
 import { createFileRegistry, fromBinary } from '@bufbuild/protobuf';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { ProfileService } from '@shoal/contracts';
-import { healthReflectionDefinition, reflectionPackageDefinition } from './service-definition';
+import {
+  healthReflectionDefinition,
+  healthServiceDescriptor,
+  reflectionPackageDefinition,
+} from './service-definition';
 
 describe('descriptors served over reflection', () => {
   it('describes the health service as protoc would, so strict clients accept it', () => {
@@ -35,5 +39,15 @@ describe('descriptors served over reflection', () => {
         'google/protobuf/timestamp.proto',
       ]),
     );
+  });
+
+  it('describes the standard health service for descriptor-driven tools', () => {
+    const health = healthServiceDescriptor();
+    expect(health.typeName).toBe('grpc.health.v1.Health');
+    expect(health.methods.map((m) => [m.name, m.methodKind, m.input.typeName])).toEqual([
+      ['Check', 'unary', 'grpc.health.v1.HealthCheckRequest'],
+      ['Watch', 'server_streaming', 'grpc.health.v1.HealthCheckRequest'],
+      ['List', 'unary', 'grpc.health.v1.HealthListRequest'],
+    ]);
   });
 });

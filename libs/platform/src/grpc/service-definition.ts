@@ -1,14 +1,18 @@
 import {
   type DescFile,
   type DescMessage,
+  type DescMethod,
   type DescService,
+  createFileRegistry,
   fromBinary,
   toBinary,
 } from '@bufbuild/protobuf';
 import { type DescriptorProto, FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { DECODE_DEPTH_LIMIT, pathNestedTooDeep } from './nesting';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
+import { ValidationError } from '../errors/domain-error';
 
 /**
  * A grpc-js service definition derived from a protobuf-es service descriptor. Requests reach
@@ -32,6 +36,23 @@ export function serverDefinition(service: DescService): ServiceDefinition {
     };
   }
   return definition as ServiceDefinition;
+}
+
+/** A request's bytes as its message; bytes that are not one are INVALID_ARGUMENT. */
+export function decodeRequest(method: DescMethod, bytes: Uint8Array) {
+  try {
+    return fromBinary(method.input, bytes, { recursionLimit: DECODE_DEPTH_LIMIT });
+  } catch {
+    const tooDeep = pathNestedTooDeep(method.input, bytes);
+    throw new ValidationError([
+      tooDeep === undefined
+        ? { field: '', description: `request is not a valid ${method.input.typeName} message` }
+        : {
+            field: tooDeep,
+            description: `is nested more than ${DECODE_DEPTH_LIMIT} messages deep`,
+          },
+    ]);
+  }
 }
 
 export function methodPath(service: DescService, methodName: string): string {
@@ -76,6 +97,24 @@ export function healthReflectionDefinition() {
       definition[name] = { fileDescriptorProtos: files.map((bytes) => canonicalDescriptor(bytes)) };
   }
   return definition;
+}
+
+/**
+ * The standard grpc.health.v1.Health service as a protobuf-es descriptor, built from the proto
+ * grpc-health-check serves, so tools driven by descriptors (clients, the fuzz harness) treat it
+ * like Shoal's own services.
+ */
+export function healthServiceDescriptor(): DescService {
+  const registry = createFileRegistry(
+    ...Object.values(healthReflectionDefinition()).flatMap(({ fileDescriptorProtos }) =>
+      fileDescriptorProtos.map((bytes) =>
+        createFileRegistry(fromBinary(FileDescriptorProtoSchema, bytes), () => undefined),
+      ),
+    ),
+  );
+  const service = registry.getService('grpc.health.v1.Health');
+  if (!service) throw new Error('grpc-health-check ships no grpc.health.v1.Health');
+  return service;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { DomainError, ErrorKind, ValidationError } from '../errors/domain-error';
-import { GrpcCallError, toGrpcFailure } from './status';
+import { ERROR_DETAILS_TRAILER, ERROR_LIMITS, GrpcCallError, toGrpcFailure } from './status';
 
 describe('gRPC status mapping', () => {
   it('maps a validation error to INVALID_ARGUMENT carrying every field path', () => {
@@ -35,5 +35,40 @@ describe('gRPC status mapping', () => {
     const failure = toGrpcFailure(new Error('connection string mongodb://u:p@h'));
     expect(failure).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
     expect(failure.metadata).toBeInstanceOf(Metadata);
+  });
+
+  const received = (failure: ReturnType<typeof toGrpcFailure>) =>
+    GrpcCallError.from({ ...failure, name: 'x', message: 'x' } as ServiceError);
+
+  it('bounds a message that echoes a huge value, so any client can receive the status', () => {
+    const id = 'x'.repeat(1_000_000);
+    const failure = toGrpcFailure(new DomainError(ErrorKind.NotFound, 'NOT_FOUND', `no ${id}`));
+    expect(failure.code).toBe(status.NOT_FOUND);
+    expect(Buffer.byteLength(failure.details)).toBeLessThanOrEqual(ERROR_LIMITS.messageBytes);
+    expect(failure.details).toMatch(/^no x+… \(truncated\)$/);
+  });
+
+  it('bounds the details trailer however many and however long the violations are', () => {
+    const violations = Array.from({ length: 1_000 }, (_, i) => ({
+      field: `items[${i}].${'f'.repeat(5_000)}`,
+      description: `is ${'bad '.repeat(5_000)}`,
+    }));
+    const failure = toGrpcFailure(new ValidationError(violations));
+    const trailer = failure.metadata.get(ERROR_DETAILS_TRAILER)[0] as Buffer;
+    expect(trailer.length).toBeLessThanOrEqual(ERROR_LIMITS.detailsBytes);
+    const seen = received(failure);
+    expect(seen.violations.length).toBeGreaterThan(1);
+    expect(seen.violations[0]?.field.startsWith('items[0].fff')).toBe(true);
+    expect(seen.violations.at(-1)?.description).toMatch(/^and \d+ more problems$/);
+    expect(Buffer.byteLength(seen.details)).toBeLessThanOrEqual(ERROR_LIMITS.messageBytes);
+  });
+
+  it('cuts long text between characters, never inside one', () => {
+    const failure = toGrpcFailure(
+      new DomainError(ErrorKind.InvalidArgument, 'R', `bad ${'é😀'.repeat(10_000)}`),
+    );
+    expect(failure.details).not.toContain('\uFFFD');
+    expect(Buffer.from(failure.details, 'utf8').toString('utf8')).toBe(failure.details);
+    expect(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(failure.details)).toBe(false);
   });
 });

@@ -39,4 +39,48 @@ describe('logger', () => {
     expect(output()).not.toContain('abc.def.ghi');
     expect(output()).not.toContain('pw-value');
   });
+
+  it('redacts credential fields at any depth, header names included', () => {
+    const { logger, output } = capture([]);
+    logger.info(
+      {
+        call: {
+          request: {
+            headers: {
+              Cookie: 'session=c00kie-value',
+              'X-Api-Key': 'api-k3y-value',
+              'proxy-authorization': 'Basic cHJveHk6cHc=',
+            },
+          },
+        },
+        config: { destinations: [{ webhook: { options: { clientSecret: 'cl1ent-secret' } } }] },
+        env: { KAFKA_SASL_PASSWORD: 'sasl-pw-value', LOG_LEVEL: 'debug' },
+      },
+      'request',
+    );
+    const text = output();
+    for (const leaked of ['c00kie', 'api-k3y', 'cHJveHk6cHc', 'cl1ent-secret', 'sasl-pw-value']) {
+      expect(text).not.toContain(leaked);
+    }
+    expect(JSON.parse(text)).toMatchObject({
+      env: { KAFKA_SASL_PASSWORD: '[REDACTED]', LOG_LEVEL: 'debug' },
+    });
+  });
+
+  it('redacts credential fields carried by an error', () => {
+    const { logger, output } = capture([]);
+    const error = Object.assign(new Error('request failed'), {
+      config: { headers: { Authorization: 'Bearer err-b3arer' } },
+    });
+    logger.error({ err: error }, 'failed');
+    expect(output()).not.toContain('err-b3arer');
+    expect(output()).toContain('request failed');
+  });
+
+  it('leaves the caller’s objects as they were', () => {
+    const { logger } = capture([]);
+    const headers = { authorization: 'Bearer keep-me' };
+    logger.info({ deep: { headers } }, 'x');
+    expect(headers.authorization).toBe('Bearer keep-me');
+  });
 });

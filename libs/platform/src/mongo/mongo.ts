@@ -1,4 +1,5 @@
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
+import { ConfigError } from '../config/config';
 
 /**
  * A driver client tuned to fail fast when the store is away (so readiness reflects it) and
@@ -16,4 +17,18 @@ export function createMongoClient(url: string): MongoClient {
 export async function pingMongo(client: MongoClient): Promise<string> {
   await client.db('admin').command({ ping: 1 }, { timeoutMS: 1_500 });
   return 'ping ok';
+}
+
+/**
+ * The store refused the credentials in MONGO_URL (wrong ones, or a store without authentication
+ * given some): retrying cannot help, so start-up stops with the variable named.
+ */
+export function credentialRefusal(error: unknown): ConfigError | undefined {
+  const refused =
+    error instanceof MongoServerError &&
+    (error.code === 18 || (error.code === 59 && /sasl|authenticate/i.test(error.message)));
+  if (!refused) return undefined;
+  return new ConfigError([
+    { variable: 'MONGO_URL', message: `the store refused its credentials (${error.message})` },
+  ]);
 }

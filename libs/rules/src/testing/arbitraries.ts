@@ -1,38 +1,69 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import { Temporal } from '@js-temporal/polyfill';
 import { RuleSchema, type Rule } from '@shoal/contracts';
 import fc from 'fast-check';
-import type { RuleLimits } from '../limits';
-import type { RuleEvent } from '../state';
+import type { RuleLimits } from '../language/limits';
+import type { RuleEvent } from '../incremental/state';
 
 // fast-check arbitraries for rules, traits and event histories, shared by this library's
 // property tests and by the membership service's. Rules are generated in their JSON form from a
 // small vocabulary, so that generated events, traits and thresholds often meet (equal values,
 // window edges, DST days) and the comparisons with the oracle are not vacuous.
 
-/** Zones with DST, half- and quarter-hour offsets, a 30-minute DST shift and a midnight transition. */
+/**
+ * Zones with DST both ways, half- and quarter-hour offsets (Kolkata, Kathmandu, Adelaide with
+ * DST), a 30-minute DST shift (Lord Howe), a transition at midnight (Santiago) and one that
+ * repeats a time that is no hour boundary (Chatham: 03:45 back to 02:45).
+ */
 export const TIME_ZONES = [
   'UTC',
   'America/New_York',
   'Europe/Berlin',
   'Asia/Kolkata',
+  'Asia/Kathmandu',
+  'Australia/Adelaide',
   'Australia/Lord_Howe',
   'America/Santiago',
   'Pacific/Chatham',
-  'Asia/Kathmandu',
 ] as const;
 
-/** Instants near which generated histories start: DST changes, month and year ends, leap day. */
+/**
+ * Instants near which generated histories start: DST changes both ways in both hemispheres
+ * (spring forward: New York, Berlin, Santiago, Chatham, Adelaide and Lord Howe; fall back:
+ * Chatham, Adelaide, Lord Howe and Santiago in April, Berlin and New York in autumn), month and
+ * year ends, leap day.
+ */
 export const INTERESTING_STARTS = [
   '2024-03-09T12:00:00Z',
   '2024-03-30T20:00:00Z',
   '2024-04-06T00:00:00Z',
   '2024-09-07T12:00:00Z',
+  '2024-09-28T06:00:00Z',
+  '2024-10-05T06:00:00Z',
   '2024-10-26T22:00:00Z',
   '2024-11-02T12:00:00Z',
   '2024-12-30T18:00:00Z',
   '2024-02-28T06:00:00Z',
   '2023-06-15T00:00:00Z',
 ].map((text) => Date.parse(text));
+
+/** A change of a zone's offset from UTC. */
+export interface ZoneTransition {
+  readonly timeZone: string;
+  readonly at: number;
+}
+
+/** Every offset change of TIME_ZONES in 2024 (found by Temporal, not by the code under test). */
+export const TRANSITIONS_2024: readonly ZoneTransition[] = TIME_ZONES.flatMap((timeZone) => {
+  const found: ZoneTransition[] = [];
+  let at = Temporal.ZonedDateTime.from({ timeZone, year: 2024, month: 1, day: 1 });
+  for (;;) {
+    const next = at.getTimeZoneTransition('next');
+    if (next === null || next.year > 2024) return found;
+    found.push({ timeZone, at: next.epochMilliseconds });
+    at = next;
+  }
+});
 
 /** Small caps so that property tests reach them. */
 export const TEST_LIMITS: Partial<RuleLimits> = { distinctValuesCap: 3, sequenceOccurrenceCap: 3 };

@@ -17,13 +17,20 @@ export type ProductExampleName =
 export const PRODUCT_EXAMPLES: Readonly<Record<ProductExampleName, ProductExample>> = {
   loyalButLapsed: {
     description:
-      'made more than one purchase, has not visited in 40 days, total order value > 800, marketing consent given',
+      'made more than one purchase, has not visited in 40 days (or never has), total order value > 800, marketing consent given',
     json: {
       condition: {
         all: {
           conditions: [
             { event: { name: 'Order Completed', count: { gt: 1 } } },
-            { event: { name: 'Page Viewed', lastSeen: { before: { daysAgo: 40 } } } },
+            {
+              any: {
+                conditions: [
+                  { event: { name: 'Page Viewed', lastSeen: { before: { daysAgo: 40 } } } },
+                  { event: { name: 'Page Viewed', count: { eq: 0 } } },
+                ],
+              },
+            },
             { event: { name: 'Order Completed', sum: { property: 'total', gt: 800 } } },
             { trait: { path: 'marketing_consent', equals: true } },
           ],

@@ -1,9 +1,9 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Rule } from '@shoal/contracts';
-import { applyEventToState } from '../apply';
-import { specsOf } from '../dependencies';
-import type { RuleLimits } from '../limits';
-import { emptyState, type EvaluationState, type RuleEvent } from '../state';
+import { applyEventToState } from '../incremental/apply';
+import { specsOf } from '../incremental/dependencies';
+import type { RuleLimits } from '../language/limits';
+import { emptyState, type EvaluationState, type RuleEvent } from '../incremental/state';
 
 /** An event for tests: name, ISO timestamp and properties. */
 export function trackEvent(

@@ -1,5 +1,5 @@
 import { LocalInfra } from '@shoal/local-infra';
-import { ENV, dockerLikelyAvailable, testKeys } from '../infrastructure';
+import { ENV, dockerLikelyAvailable, testKeys, testKeysDir } from '../infrastructure';
 
 /** What the teardown must stop: only what this run started. */
 export interface StartedByRun {
@@ -17,9 +17,8 @@ declare global {
  * Workers inherit the endpoints through the environment.
  */
 export default async function globalSetup(): Promise<void> {
-  const keys = await testKeys();
-  process.env[ENV.jwksFile] = keys.jwksFile;
-  process.env[ENV.signingKeyFile] = keys.signingKeyFile;
+  await testKeys();
+  process.env[ENV.keysDir] = testKeysDir;
   if (process.env[ENV.kafkaBrokers] && process.env[ENV.mongoUrl]) return;
 
   if (dockerLikelyAvailable() && (await startContainers())) return;

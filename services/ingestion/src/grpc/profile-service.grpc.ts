@@ -11,12 +11,23 @@ import {
   type SetProfileTagsRequest,
   type StreamProfilesRequest,
 } from '@shoal/contracts';
-import { type CallContext, GrpcService, type GrpcServiceHandlers } from '@shoal/platform';
+import {
+  type CallContext,
+  GrpcService,
+  type GrpcServiceHandlers,
+  PageTokens,
+  pageCursor,
+  pageSize,
+} from '@shoal/platform';
+import { z } from 'zod';
 import { ProfilesService } from '../profiles/profiles.service';
 import { type IngestOutcome, UpstreamIngestService } from '../upstream/upstream-ingest.service';
 
 /** Header naming the request, so a retried change keeps its source id. */
 const REQUEST_ID = 'x-request-id';
+
+// a profiles page token carries the last profile id: only that ever reaches a query
+const PROFILES_PAGE = pageCursor('ingestion.profiles', z.string());
 
 /** ProfileService over gRPC: translation only. */
 @GrpcService(ProfileService)
@@ -24,6 +35,7 @@ export class ProfileServiceGrpc implements GrpcServiceHandlers<typeof ProfileSer
   constructor(
     private readonly profiles: ProfilesService,
     private readonly upstream: UpstreamIngestService,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async getProfile(request: GetProfileRequest, { principal }: CallContext) {
@@ -40,7 +52,11 @@ export class ProfileServiceGrpc implements GrpcServiceHandlers<typeof ProfileSer
   }
 
   async listProfiles(request: ListProfilesRequest, { principal }: CallContext) {
-    return this.profiles.list(request.page, principal);
+    const limit = pageSize(request.page?.pageSize ?? 0, 100, 1_000);
+    const after = this.pageTokens.decode(PROFILES_PAGE, request.page?.pageToken ?? '', {}) ?? '';
+    const profiles = await this.profiles.page(after, limit + 1, principal);
+    const page = this.pageTokens.pageOf(PROFILES_PAGE, profiles, limit, (last) => last.id, {});
+    return { profiles: page.items, nextPageToken: page.nextPageToken };
   }
 
   async ingest(request: IngestRequest, { principal }: CallContext) {

@@ -33,9 +33,9 @@ const configuration = [
   {
     provide: PROFILE_ACCESS_GROUPS,
     useFactory: (config: IngestionConfig): ProfileAccessGroups => ({
-      readers: config.PROFILE_READER_GROUPS,
-      writers: config.PROFILE_WRITER_GROUPS,
-      admins: config.PROFILE_ADMIN_GROUPS,
+      readers: config.PROFILE_READER_GROUPS ?? [],
+      writers: config.PROFILE_WRITER_GROUPS ?? [],
+      admins: config.PROFILE_ADMIN_GROUPS ?? [],
     }),
     inject: [CONFIG],
   },

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type Account, IdentityKind, type Profile, type ProfileIdentity } from '@shoal/contracts';
-import { type Principal, Violations, decodePageToken, pageOf, pageSize } from '@shoal/platform';
+import { type Principal, Violations } from '@shoal/platform';
 import { identityKey } from './identities';
 import { ProfileAccess } from './profile-access';
 import { type Caller, ProfileIngestionService } from './profile-ingestion.service';
@@ -11,12 +11,14 @@ import { PROFILE_REPOSITORY, type ProfileRepositoryPort } from './profiles.repos
 /** Tag names: 1–128 characters, no control characters. */
 const TAG = /^[^\p{Cc}]{1,128}$/u;
 const MAX_TAGS_PER_CALL = 100;
-const PAGE = { fallback: 100, max: 1_000 };
+
+/** An identifier as a caller gives it; `trait` names the identifier trait of a trait identity. */
+export type IdentityReference = Pick<ProfileIdentity, 'kind' | 'value'> & { trait?: string };
 
 /** The profile a caller names: by its id, or by one of its identifiers. */
 export interface ProfileReference {
   readonly profileId?: string;
-  readonly identity?: Pick<ProfileIdentity, 'kind' | 'value' | 'trait'> | undefined;
+  readonly identity?: IdentityReference | undefined;
 }
 
 /**
@@ -40,10 +42,7 @@ export class ProfilesService {
     return toProfile(profile);
   }
 
-  async lookup(
-    identity: Pick<ProfileIdentity, 'kind' | 'value' | 'trait'> | undefined,
-    principal: Principal,
-  ): Promise<Profile> {
+  async lookup(identity: IdentityReference | undefined, principal: Principal): Promise<Profile> {
     this.access.mayRead(principal);
     const key = identityKeyOf(identity, 'identity');
     const profile = await this.ingestion.profileOfIdentity(key);
@@ -61,21 +60,13 @@ export class ProfilesService {
     })();
   }
 
-  /** A page of profiles in id order, as of the last checkpoint. */
-  async list(
-    page: { pageSize: number; pageToken: string } | undefined,
-    principal: Principal,
-  ): Promise<{ profiles: Profile[]; nextPageToken: string }> {
+  /** Profiles in id order after `afterProfileId`, at most `limit`, as of the last checkpoint. */
+  async page(afterProfileId: string, limit: number, principal: Principal): Promise<Profile[]> {
     this.access.mayRead(principal);
-    const size = pageSize(page?.pageSize ?? 0, PAGE.fallback, PAGE.max);
-    const after = decodePageToken<string>(page?.pageToken ?? '', 'profiles') ?? '';
-    if (typeof after !== 'string')
-      new Violations().add('page.pageToken', 'is not a token from ListProfiles').throwIfAny();
-    const fetched: Profile[] = [];
-    for await (const state of this.profiles.streamAfter(after, size + 1))
-      fetched.push(toProfile(state));
-    const { items, nextPageToken } = pageOf(fetched, size, (last) => last.id, 'profiles');
-    return { profiles: items, nextPageToken };
+    const profiles: Profile[] = [];
+    for await (const state of this.profiles.streamAfter(afterProfileId, limit))
+      profiles.push(toProfile(state));
+    return profiles;
   }
 
   async changeTags(
@@ -136,10 +127,7 @@ export class ProfilesService {
   }
 }
 
-function identityKeyOf(
-  identity: Pick<ProfileIdentity, 'kind' | 'value' | 'trait'> | undefined,
-  field: string,
-): string {
+function identityKeyOf(identity: IdentityReference | undefined, field: string): string {
   const v = new Violations();
   if (!identity) v.add(field, 'is required');
   else {
@@ -157,9 +145,7 @@ function identityKeyOf(
   return identityKey({ kind, value, ...(trait ? { trait } : {}) });
 }
 
-function describeIdentity(
-  identity: Pick<ProfileIdentity, 'kind' | 'value' | 'trait'> | undefined,
-): string {
+function describeIdentity(identity: IdentityReference | undefined): string {
   if (!identity) return 'that identifier';
   const kind = IdentityKind[identity.kind] ?? String(identity.kind);
   return identity.trait

@@ -13,12 +13,12 @@ import {
 } from '@shoal/platform';
 import { Db } from 'mongodb';
 import type { SegmentsConfig } from '../service';
-import type { SegmentChangeNotifier } from './segments.service';
+import type { SegmentChangeNotifier } from './segment-versions.service';
 import {
   type PendingSegment,
   SEGMENT_REPOSITORY,
   type SegmentRepositoryPort,
-} from './segments.repository';
+} from './segments.repository.port';
 
 /** Segments read per round. */
 const MAX_SEGMENTS = 100;

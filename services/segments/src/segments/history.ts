@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { type JsonValue, create, fromJson, toJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import {
@@ -41,7 +42,7 @@ export function fieldChanges(before: Segment | undefined, after: Segment): Field
   for (const field of TRACKED_FIELDS) {
     const was = a[field] ?? null;
     const now = b[field] ?? null;
-    if (!sameJson(was, now)) {
+    if (!isDeepStrictEqual(was, now)) {
       changes.push(create(FieldChangeSchema, { field, before: valueOf(was), after: valueOf(now) }));
     }
   }
@@ -68,7 +69,7 @@ export function ruleDiff(
       before: valueOf(was ?? null),
       after: valueOf(now ?? null),
     });
-  if (sameJson(before ?? null, after ?? null)) return [];
+  if (isDeepStrictEqual(before ?? null, after ?? null)) return [];
   if (before === undefined || before === null) return [entry(RuleDiffKind.ADDED, undefined, after)];
   if (after === undefined || after === null)
     return [entry(RuleDiffKind.REMOVED, before, undefined)];
@@ -114,20 +115,4 @@ function valueOf(json: JsonValue) {
 
 function isObject(value: JsonValue | undefined): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function sameJson(a: JsonValue, b: JsonValue): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: JsonValue): JsonValue {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (isObject(value)) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical(value[k] as JsonValue)]),
-    );
-  }
-  return value;
 }

@@ -7,7 +7,7 @@ import {
   SegmentKind,
   SegmentSchema,
 } from '@shoal/contracts';
-import { limitsFromConfig } from './segment-limits';
+import { TEST_LIMITS } from '../../test/segments-test-service';
 import {
   cronProblem,
   definitionSizeViolations,
@@ -15,20 +15,7 @@ import {
   nameKey,
 } from './segment-validation';
 
-const limits = limitsFromConfig({
-  SEGMENTS_PER_OWNER_MAX: 10,
-  SEGMENT_NAME_MAX_LENGTH: 10,
-  SEGMENT_DESCRIPTION_MAX_LENGTH: 20,
-  SEGMENT_TAGS_MAX: 2,
-  RULE_MAX_CONDITIONS: 100,
-  RULE_MAX_DEPTH: 8,
-  RULE_MAX_SEQUENCE_STEPS: 8,
-  RULE_MAX_HISTORY_DAYS: 800,
-  RULE_MAX_LIST_VALUES: 1000,
-  RULE_MAX_OPERAND_LENGTH: 2048,
-  SEGMENT_DEFINITION_MAX_BYTES: 2048,
-  STATIC_LIST_MAX_MEMBERS: 100,
-});
+const limits = { ...TEST_LIMITS, nameMaxLength: 10, descriptionMaxLength: 20, tagsMax: 2 };
 const rule = { condition: { kind: { case: 'hasTag' as const, value: 'vip' } } };
 const fields = (kind: SegmentKind, init: Parameters<typeof create<typeof SegmentDraftSchema>>[1]) =>
   draftViolations({ kind, draft: create(SegmentDraftSchema, init), limits }).map((v) => v.field);

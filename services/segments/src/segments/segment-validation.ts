@@ -118,10 +118,10 @@ export function draftViolations({
       else if (timeZone !== '' && !isValidTimeZone(timeZone))
         add('refresh.timeZone', `"${timeZone}" is not a known IANA time zone`);
     }
-    if (draft.reentry) {
-      for (const v of validateReentryPolicy(draft.reentry))
-        add(v.path ? `reentry.${v.path}` : 'reentry', v.message);
-    }
+    if (draft.reentry)
+      violations.push(
+        ...fieldViolations(`${prefix}.reentry`, validateReentryPolicy(draft.reentry)),
+      );
   } else {
     violations.push({
       field: 'kind',
@@ -129,6 +129,19 @@ export function draftViolations({
     });
   }
   return violations;
+}
+
+/** The path of a field inside a part of the request (`prefix`); an empty path is the part itself. */
+export function fieldPath(prefix: string, path: string): string {
+  return path ? `${prefix}.${path}` : prefix;
+}
+
+/** Violations the rule language reports (paths inside a rule or policy) as violations of the request. */
+export function fieldViolations(
+  prefix: string,
+  violations: readonly { readonly path: string; readonly message: string }[],
+): FieldViolation[] {
+  return violations.map((v) => ({ field: fieldPath(prefix, v.path), description: v.message }));
 }
 
 /**

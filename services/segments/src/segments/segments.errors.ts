@@ -1,4 +1,10 @@
-import { DomainError, ErrorKind, type FieldViolation } from '@shoal/platform';
+import {
+  DomainError,
+  ErrorKind,
+  type FieldViolation,
+  ValidationError,
+  limitExceeded,
+} from '@shoal/platform';
 
 export enum SegmentErrorCode {
   NotFound = 'SEGMENT_NOT_FOUND',
@@ -10,48 +16,91 @@ export enum SegmentErrorCode {
   OwnerOnly = 'SEGMENT_OWNER_ONLY',
   EditorsOnly = 'SEGMENT_EDITORS_ONLY',
   ServiceOnly = 'SERVICE_ONLY',
-  NotAStaticList = 'NOT_A_STATIC_LIST',
   NotDeleted = 'SEGMENT_NOT_DELETED',
-  LimitExceeded = 'LIMIT_EXCEEDED',
-  InvalidSegment = 'SEGMENT_INVALID',
-  TemplateNotFound = 'TEMPLATE_NOT_FOUND',
 }
 
-/** Everything the segments feature refuses, each with its reason code. */
-export class SegmentError extends DomainError {
-  static notFound(id: string): SegmentError {
-    return new SegmentError(
+/** Every refusal of the segments feature, one factory each; invalid input is a ValidationError. */
+export const SegmentError = {
+  notFound: (id: string) =>
+    new DomainError(ErrorKind.NotFound, SegmentErrorCode.NotFound, `segment ${id} not found`),
+
+  versionNotFound: (id: string, version: bigint) =>
+    new DomainError(
       ErrorKind.NotFound,
-      SegmentErrorCode.NotFound,
-      `segment ${id} not found`,
-    );
-  }
+      SegmentErrorCode.VersionNotFound,
+      `segment ${id} has no version ${version}`,
+    ),
 
-  static invalid(violations: readonly FieldViolation[]): SegmentError {
-    const text = violations
-      .map((v) => (v.field ? `${v.field}: ${v.description}` : v.description))
-      .join('; ');
-    return new SegmentError(
-      ErrorKind.InvalidArgument,
-      SegmentErrorCode.InvalidSegment,
-      text,
-      violations,
-    );
-  }
+  /** Every problem with the input at once, each at its field path. */
+  invalid: (violations: readonly FieldViolation[]) => new ValidationError(violations),
 
-  static versionConflict(id: string, expected: bigint, actual: bigint): SegmentError {
-    return new SegmentError(
+  nameTaken: (name: string) =>
+    new DomainError(
+      ErrorKind.AlreadyExists,
+      SegmentErrorCode.NameTaken,
+      `you already have a segment named "${name}"`,
+    ),
+
+  versionConflict: (id: string, expected: bigint, actual: bigint) =>
+    new DomainError(
       ErrorKind.Aborted,
       SegmentErrorCode.VersionConflict,
       `segment ${id} is at version ${actual}, not ${expected}: read it again and retry`,
-    );
-  }
+    ),
 
-  static limit(name: string, value: number, what: string): SegmentError {
-    return new SegmentError(
-      ErrorKind.ResourceExhausted,
-      SegmentErrorCode.LimitExceeded,
-      `${what}: the limit ${name} is ${value}`,
-    );
-  }
-}
+  locked: (id: string, destinationIds: readonly string[]) =>
+    new DomainError(
+      ErrorKind.FailedPrecondition,
+      SegmentErrorCode.Locked,
+      `segment ${id} is locked while auto-syncing destinations use it (${destinationIds.join(', ')})`,
+    ),
+
+  /** `usages` as `describeUsages` words them. */
+  inUse: (id: string, usages: string) =>
+    new DomainError(
+      ErrorKind.FailedPrecondition,
+      SegmentErrorCode.InUse,
+      `segment ${id} is used by ${usages}; delete with force to delete anyway`,
+    ),
+
+  /** Hiding a segment from people who see a segment using it would show them its members. */
+  usedWhereHidden: (id: string, usages: string) =>
+    new DomainError(
+      ErrorKind.FailedPrecondition,
+      SegmentErrorCode.InUse,
+      `segment ${id} is used by ${usages}, seen by people it would be hidden from; change what uses it first`,
+      [{ field: 'segment.visibility', description: `would hide it from people who see ${usages}` }],
+    ),
+
+  notDeleted: (id: string) =>
+    new DomainError(
+      ErrorKind.FailedPrecondition,
+      SegmentErrorCode.NotDeleted,
+      `segment ${id} is not deleted; delete it first`,
+    ),
+
+  /** `what` completes "only the segment's owner may …". */
+  ownerOnly: (what: string) =>
+    new DomainError(
+      ErrorKind.PermissionDenied,
+      SegmentErrorCode.OwnerOnly,
+      `only the segment's owner may ${what}`,
+    ),
+
+  editorsOnly: () =>
+    new DomainError(
+      ErrorKind.PermissionDenied,
+      SegmentErrorCode.EditorsOnly,
+      "only the segment's owner and its editors may change it",
+    ),
+
+  serviceOnly: (what: string) =>
+    new DomainError(
+      ErrorKind.PermissionDenied,
+      SegmentErrorCode.ServiceOnly,
+      `only Shoal services may ${what}`,
+    ),
+
+  tooManySegments: (owner: string, owned: number, max: number) =>
+    limitExceeded('SEGMENTS_PER_OWNER_MAX', max, `${owner} already has ${owned} segments`),
+};

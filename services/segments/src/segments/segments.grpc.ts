@@ -1,9 +1,6 @@
-import type { JsonValue } from '@bufbuild/protobuf';
+import { Injectable } from '@nestjs/common';
 import {
   type ActivateSegmentRequest,
-  type AddListMembersRequest,
-  type CountListMembersRequest,
-  type CreateSegmentFromTemplateRequest,
   type CreateSegmentRequest,
   type DeactivateSegmentRequest,
   type DeleteSegmentRequest,
@@ -12,43 +9,44 @@ import {
   type GetSegmentRequest,
   type GetSegmentUsagesRequest,
   type GetSegmentVersionRequest,
-  type ListListMembersRequest,
   type ListSegmentsRequest,
   type PurgeSegmentRequest,
-  type RemoveListMembersRequest,
   type RenameSegmentRequest,
   type RevertSegmentRequest,
-  SegmentService,
   type SetDestinationUsageRequest,
   type UpdateSegmentRequest,
   type ValidateRuleRequest,
 } from '@shoal/contracts';
-import {
-  type CallContext,
-  GrpcService,
-  type GrpcServiceHandlers,
-  Violations,
-  decodePageToken,
-  pageOf,
-  pageSize,
-} from '@shoal/platform';
-import { StaticListsService } from '../static-lists/static-lists.service';
-import { TemplatesService } from '../templates/templates.service';
-import { DuplicationService } from './duplication.service';
-import type { ListPosition } from './segments.repository';
+import { type CallContext, PageTokens, Violations, pageCursor, pageSize } from '@shoal/platform';
+import { z } from 'zod';
+import { SegmentHistoryService } from './segment-history.service';
+import { SegmentRulesService } from './segment-rules.service';
+import { SegmentUsagesService } from './segment-usages.service';
 import { SegmentsService } from './segments.service';
+import { draftFieldsOf } from './update-mask';
 
 const DEFAULT_PAGE = 50;
 const MAX_PAGE = 500;
 
-/** SegmentService over gRPC: translates requests into use cases; no rules live here. */
-@GrpcService(SegmentService)
-export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> {
+// what each list's page tokens carry: only these values ever reach a query
+const SEGMENTS_PAGE = pageCursor(
+  'segments.list',
+  z.strictObject({ value: z.union([z.string(), z.number()]), id: z.string() }),
+);
+const HISTORY_PAGE = pageCursor('segments.history', z.number().int().nonnegative());
+
+/**
+ * The segment RPCs of SegmentService: checks what the wire cannot (required fields, the update
+ * mask), then calls the use case; no rules live here.
+ */
+@Injectable()
+export class SegmentsGrpc {
   constructor(
     private readonly segments: SegmentsService,
-    private readonly lists: StaticListsService,
-    private readonly templates: TemplatesService,
-    private readonly duplication: DuplicationService,
+    private readonly history: SegmentHistoryService,
+    private readonly usages: SegmentUsagesService,
+    private readonly rules: SegmentRulesService,
+    private readonly pageTokens: PageTokens,
   ) {}
 
   async createSegment(request: CreateSegmentRequest, { principal }: CallContext) {
@@ -62,6 +60,7 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   }
 
   async getSegment(request: GetSegmentRequest, { principal }: CallContext) {
+    required(request);
     return { segment: await this.segments.get(request.id, principal) };
   }
 
@@ -69,23 +68,31 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     const limit = pageSize(request.page?.pageSize ?? 0, DEFAULT_PAGE, MAX_PAGE);
     // a token is valid only for the same query by the same caller
     const query = { ...request, page: undefined, subject: principal.subject };
-    const after = decodePageToken<ListPosition>(request.page?.pageToken ?? '', query);
+    const after = this.pageTokens.decode(SEGMENTS_PAGE, request.page?.pageToken ?? '', query);
     const found = await this.segments.list({ request, after, limit: limit + 1, principal });
-    const page = pageOf(found, limit, (last) => last.position, query);
+    const page = this.pageTokens.pageOf(
+      SEGMENTS_PAGE,
+      found,
+      limit,
+      (last) => last.position,
+      query,
+    );
     return { segments: page.items.map((f) => f.segment), nextPageToken: page.nextPageToken };
   }
 
   async updateSegment(request: UpdateSegmentRequest, { principal }: CallContext) {
+    required(request);
     return this.segments.update({
       id: request.id,
       expectedVersion: request.expectedVersion,
       draft: request.segment,
-      mask: request.updateMask?.paths ?? [],
+      fields: draftFieldsOf(request.updateMask?.paths ?? []),
       principal,
     });
   }
 
   async renameSegment(request: RenameSegmentRequest, { principal }: CallContext) {
+    required(request);
     return {
       segment: await this.segments.rename({
         id: request.id,
@@ -97,12 +104,14 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   }
 
   async duplicateSegment(request: DuplicateSegmentRequest, { principal }: CallContext) {
+    required(request);
     return {
-      segment: await this.duplication.duplicate({ id: request.id, name: request.name, principal }),
+      segment: await this.segments.duplicate({ id: request.id, name: request.name, principal }),
     };
   }
 
   async activateSegment(request: ActivateSegmentRequest, { principal }: CallContext) {
+    required(request);
     return {
       segment: await this.segments.activate({
         id: request.id,
@@ -113,6 +122,7 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   }
 
   async deactivateSegment(request: DeactivateSegmentRequest, { principal }: CallContext) {
+    required(request);
     return {
       segment: await this.segments.deactivate({
         id: request.id,
@@ -123,6 +133,7 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   }
 
   async deleteSegment(request: DeleteSegmentRequest, { principal }: CallContext) {
+    required(request);
     return {
       usages: await this.segments.delete({
         id: request.id,
@@ -134,19 +145,21 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
   }
 
   async purgeSegment(request: PurgeSegmentRequest, { principal }: CallContext) {
+    required(request);
     await this.segments.purge({ id: request.id, principal });
     return {};
   }
 
   async getSegmentUsages(request: GetSegmentUsagesRequest, { principal }: CallContext) {
-    return { usages: await this.segments.usages(request.id, principal) };
+    required(request);
+    return { usages: await this.usages.usages(request.id, principal) };
   }
 
   async validateRule(request: ValidateRuleRequest, { principal }: CallContext) {
     if (!request.rule) {
       return { valid: false, violations: [{ field: 'rule', description: 'is required' }] };
     }
-    const violations = await this.segments.ruleViolations({
+    const violations = await this.rules.ruleViolations({
       rule: request.rule,
       audience: request.audience,
       principal,
@@ -154,69 +167,39 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     return { valid: violations.length === 0, violations };
   }
 
-  async addListMembers(request: AddListMembersRequest, { principal }: CallContext) {
-    return {
-      added: await this.lists.add({
-        listId: request.listId,
-        memberIds: request.memberIds,
-        principal,
-      }),
-    };
-  }
-
-  async removeListMembers(request: RemoveListMembersRequest, { principal }: CallContext) {
-    return {
-      removed: await this.lists.remove({
-        listId: request.listId,
-        memberIds: request.memberIds,
-        principal,
-      }),
-    };
-  }
-
-  async listListMembers(request: ListListMembersRequest, { principal }: CallContext) {
-    const limit = pageSize(request.page?.pageSize ?? 0, 1000, 10_000);
-    const query = { listId: request.listId };
-    const after = decodePageToken<string>(request.page?.pageToken ?? '', query) ?? '';
-    const memberIds = await this.lists.page({
-      listId: request.listId,
-      afterMemberId: after,
-      limit: limit + 1,
-      principal,
-    });
-    const page = pageOf(memberIds, limit, (last) => last, query);
-    return { memberIds: page.items, nextPageToken: page.nextPageToken };
-  }
-
-  async countListMembers(request: CountListMembersRequest, { principal }: CallContext) {
-    return {
-      memberCount: BigInt(await this.lists.count({ listId: request.listId, principal })),
-    };
-  }
-
   async getSegmentHistory(request: GetSegmentHistoryRequest, { principal }: CallContext) {
+    required(request);
     const limit = pageSize(request.page?.pageSize ?? 0, 50, 500);
     const query = { id: request.id };
     const before =
-      decodePageToken<number>(request.page?.pageToken ?? '', query) ?? Number.MAX_SAFE_INTEGER;
-    const changes = await this.segments.history({
+      this.pageTokens.decode(HISTORY_PAGE, request.page?.pageToken ?? '', query) ??
+      Number.MAX_SAFE_INTEGER;
+    const changes = await this.history.history({
       id: request.id,
       beforeVersion: before,
       limit: limit + 1,
       principal,
     });
-    const page = pageOf(changes, limit, (last) => Number(last.version), query);
+    const page = this.pageTokens.pageOf(
+      HISTORY_PAGE,
+      changes,
+      limit,
+      (last) => Number(last.version),
+      query,
+    );
     return { changes: page.items, nextPageToken: page.nextPageToken };
   }
 
   async getSegmentVersion(request: GetSegmentVersionRequest, { principal }: CallContext) {
+    required(request);
     return {
-      segment: await this.segments.version({ id: request.id, version: request.version, principal }),
+      segment: await this.history.version({ id: request.id, version: request.version, principal }),
     };
   }
 
   async revertSegment(request: RevertSegmentRequest, { principal }: CallContext) {
-    return this.segments.revert({
+    required(request);
+    return this.history.revert({
       id: request.id,
       expectedVersion: request.expectedVersion,
       toVersion: request.toVersion,
@@ -224,29 +207,12 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     });
   }
 
-  async listTemplates() {
-    return { templates: this.templates.list() };
-  }
-
-  async createSegmentFromTemplate(
-    request: CreateSegmentFromTemplateRequest,
-    { principal }: CallContext,
-  ) {
-    const segment = await this.templates.create({
-      templateId: request.templateId,
-      parameters: (request.parameters ?? {}) as Record<string, JsonValue>,
-      draft: request.segment,
-      asDraft: request.draft,
-      principal,
-    });
-    return { segment };
-  }
-
   async setDestinationUsage(request: SetDestinationUsageRequest, { principal }: CallContext) {
     const v = new Violations();
+    if (!request.segmentId) v.add('segmentId', 'is required');
     if (!request.destinationId) v.add('destinationId', 'is required');
     v.throwIfAny();
-    const segment = await this.segments.setDestinationUsage({
+    const segment = await this.usages.setDestinationUsage({
       segmentId: request.segmentId,
       destination: {
         id: request.destinationId,
@@ -258,4 +224,16 @@ export class SegmentsGrpc implements GrpcServiceHandlers<typeof SegmentService> 
     });
     return { segment };
   }
+}
+
+/**
+ * The segment a call names, and for a change the version the caller read (what keeps two
+ * editors from overwriting each other): proto3 cannot mark them required, so they are checked here.
+ */
+function required(request: { id: string; expectedVersion?: bigint }): void {
+  const v = new Violations();
+  if (!request.id) v.add('id', 'is required');
+  if (request.expectedVersion !== undefined && request.expectedVersion <= 0n)
+    v.add('expectedVersion', 'is required (the version you read)');
+  v.throwIfAny();
 }

@@ -1,39 +1,17 @@
 import { Module } from '@nestjs/common';
 import { CONFIG } from '@shoal/platform';
 import type { SegmentsConfig } from '../service';
-import { ListMembersRelay } from '../static-lists/list-members.relay';
-import {
-  LIST_MEMBER_REPOSITORY,
-  MongoListMemberRepository,
-} from '../static-lists/list-members.repository';
-import { ListMembersService } from '../static-lists/list-members.service';
-import { StaticListsService } from '../static-lists/static-lists.service';
-import { TemplatesService } from '../templates/templates.service';
 import { DefinitionsRelay } from './definitions.relay';
-import { DuplicationService } from './duplication.service';
+import { SegmentHistoryService } from './segment-history.service';
 import { SEGMENT_LIMITS, limitsFromConfig } from './segment-limits';
+import { SegmentRulesService } from './segment-rules.service';
+import { SegmentUsagesService } from './segment-usages.service';
+import { SEGMENT_CHANGES, SegmentVersions } from './segment-versions.service';
 import { SegmentsGrpc } from './segments.grpc';
-import { MongoSegmentRepository, SEGMENT_REPOSITORY } from './segments.repository';
-import { SEGMENT_CHANGES, SegmentsService } from './segments.service';
+import { MongoSegmentRepository } from './segments.mongo-repository';
+import { SEGMENT_REPOSITORY } from './segments.repository.port';
+import { SegmentsService } from './segments.service';
 
-const repositories = [
-  MongoSegmentRepository,
-  { provide: SEGMENT_REPOSITORY, useExisting: MongoSegmentRepository },
-  MongoListMemberRepository,
-  { provide: LIST_MEMBER_REPOSITORY, useExisting: MongoListMemberRepository },
-];
-const relays = [
-  DefinitionsRelay,
-  { provide: SEGMENT_CHANGES, useExisting: DefinitionsRelay },
-  ListMembersRelay,
-];
-const useCases = [
-  SegmentsService,
-  ListMembersService,
-  StaticListsService,
-  TemplatesService,
-  DuplicationService,
-];
 const configuration = [
   {
     provide: SEGMENT_LIMITS,
@@ -41,7 +19,22 @@ const configuration = [
     inject: [CONFIG],
   },
 ];
+const repositories = [{ provide: SEGMENT_REPOSITORY, useClass: MongoSegmentRepository }];
+const relays = [DefinitionsRelay, { provide: SEGMENT_CHANGES, useExisting: DefinitionsRelay }];
+export const SEGMENT_USE_CASES = [
+  SegmentsService,
+  SegmentVersions,
+  SegmentRulesService,
+  SegmentUsagesService,
+  SegmentHistoryService,
+];
 
-/** Segment definitions, static lists and templates, served as SegmentService. */
-@Module({ providers: [...configuration, ...repositories, ...relays, ...useCases, SegmentsGrpc] })
+/**
+ * Segment definitions: their life, versions and history, rule checks, usages and locks, and
+ * publishing them. Other features use segments through SegmentsService and the limits.
+ */
+@Module({
+  providers: [...configuration, ...repositories, ...relays, ...SEGMENT_USE_CASES, SegmentsGrpc],
+  exports: [SegmentsService, SEGMENT_LIMITS, SegmentsGrpc],
+})
 export class SegmentsModule {}

@@ -1,217 +1,197 @@
-import { type MessageInitShape, create } from '@bufbuild/protobuf';
-import { ValueSchema } from '@bufbuild/protobuf/wkt';
+import { clone, create } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
+  Audience,
+  ChangeAction,
+  ListSegmentsRequestSchema,
   PublicationState,
-  type Rule,
-  RuleSchema,
-  SegmentDraftSchema,
   SegmentKind,
+  SegmentSchema,
+  SegmentState,
+  SegmentStatus,
   UsageKind,
   Visibility,
 } from '@shoal/contracts';
-import { DomainError, ErrorKind, type Principal } from '@shoal/platform';
-import { limitsFromConfig } from './segment-limits';
-import { nameKey } from './segment-validation';
-import type {
-  PendingChange,
-  PublishFailure,
-  SegmentRepositoryPort,
-  StoredSegment,
-} from './segments.repository';
+import { ErrorKind } from '@shoal/platform';
+import { FIXED_NOW } from '@shoal/testing';
+import {
+  type Draft,
+  TEST_LIMITS,
+  ann,
+  bob,
+  eve,
+  newSegmentsTestService,
+  refusal,
+  tagged,
+  using,
+} from '../../test/segments-test-service';
+import type { DraftField } from './segment-definitions';
 import { SegmentsService } from './segments.service';
 
-/**
- * The repository port kept in memory, enforcing what the store enforces: one name per owner
- * (case-insensitively) among live segments, and versions that only move forward.
- */
-class InMemorySegments implements SegmentRepositoryPort {
-  readonly stored = new Map<
-    string,
-    StoredSegment & { pending: number; failure?: PublishFailure }
-  >();
-  private readonly versions = new Map<string, PendingChange>();
+const setup = () => newSegmentsTestService(SegmentsService);
 
-  private nameTaken(candidate: StoredSegment): boolean {
-    const key = nameKey(candidate.segment.name);
-    return [...this.stored.values()].some(
-      (s) =>
-        !s.deleted &&
-        !candidate.deleted &&
-        s.segment.id !== candidate.segment.id &&
-        s.segment.owner === candidate.segment.owner &&
-        nameKey(s.segment.name) === key,
+describe('segments: creating', () => {
+  it('creates an active segment owned by the caller at version 1, computing and pending publication', async () => {
+    const t = await setup();
+    const segment = await t.make(ann, { name: ' Buyers ', tags: ['vip'] });
+    expect(segment).toMatchObject({
+      name: 'Buyers',
+      kind: SegmentKind.DYNAMIC,
+      owner: 'ann',
+      createdBy: 'ann',
+      version: 1n,
+      status: SegmentStatus.ACTIVE,
+      state: SegmentState.COMPUTING,
+      visibility: Visibility.PRIVATE,
+      audience: Audience.PROFILES,
+      publication: { state: PublicationState.PENDING },
+    });
+    expect(segment.id).toMatch(/^seg_[0-9a-z]{20}$/);
+    expect(timestampDate(segment.createdAt!).toISOString()).toBe(new Date(FIXED_NOW).toISOString());
+    expect(t.changes.count).toBe(1);
+    expect((await t.repository.findVersion(segment.id, 1))?.change.action).toBe(
+      ChangeAction.CREATED,
     );
-  }
+  });
 
-  async insert(stored: StoredSegment) {
-    if (this.nameTaken(stored)) return false;
-    this.stored.set(stored.segment.id, { ...stored, pending: 1 });
-    return true;
-  }
-  async findById(id: string) {
-    const found = this.stored.get(id);
-    if (!found) return undefined;
-    const { pending, failure, ...stored } = found;
-    const state =
-      pending > 0
-        ? PublicationState.PENDING
-        : failure
-          ? PublicationState.FAILED
-          : PublicationState.PUBLISHED;
-    return { ...stored, publication: { state, error: failure?.error ?? '' } as never };
-  }
-  async findByIds(ids: readonly string[]) {
-    const found = new Map<string, StoredSegment>();
-    for (const id of ids) {
-      const stored = await this.findById(id);
-      if (stored) found.set(id, stored);
-    }
-    return found;
-  }
-  async replace(expectedVersion: number, stored: StoredSegment) {
-    const current = this.stored.get(stored.segment.id);
-    if (!current || Number(current.segment.version) !== expectedVersion) return 'conflict' as const;
-    if (this.nameTaken(stored)) return 'name-taken' as const;
-    this.stored.set(stored.segment.id, { ...stored, pending: current.pending + 1 });
-    return 'ok' as const;
-  }
-  async countOwned(owner: string) {
-    return [...this.stored.values()].filter((s) => s.segment.owner === owner && !s.deleted).length;
-  }
-  async findReferencing(id: string) {
-    return [...this.stored.values()].filter((s) => !s.deleted && s.references.includes(id));
-  }
-  async list() {
-    return [];
-  }
-  async saveVersion(change: PendingChange) {
-    this.versions.set(`${change.snapshot.id}:${change.version}`, change);
-  }
-  async findVersion(segmentId: string, version: number) {
-    return this.versions.get(`${segmentId}:${version}`);
-  }
-  async listChanges() {
-    return [];
-  }
-  async withPendingChanges() {
-    return [];
-  }
-  async clearPending(id: string) {
-    const found = this.stored.get(id);
-    if (found) this.stored.set(id, { ...found, pending: 0, failure: undefined });
-  }
-  async markPublishFailed(id: string, failure: PublishFailure) {
-    const found = this.stored.get(id);
-    if (found) this.stored.set(id, { ...found, pending: 0, failure });
-  }
-  async purge(id: string) {
-    this.stored.delete(id);
-  }
-}
+  it('makes a static list ready at once, and a draft inactive until activated', async () => {
+    const t = await setup();
+    const list = await t.make(ann, { name: 'List' }, SegmentKind.STATIC_LIST);
+    expect([list.state, list.status, list.rule]).toEqual([
+      SegmentState.READY,
+      SegmentStatus.ACTIVE,
+      undefined,
+    ]);
+    const draft = await t.make(ann, { name: 'Later' }, SegmentKind.DYNAMIC, true);
+    expect([draft.state, draft.status]).toEqual([SegmentState.DRAFT, SegmentStatus.INACTIVE]);
+    const active = await t.segments.activate({ id: draft.id, expectedVersion: 1n, principal: ann });
+    expect([active.state, active.status, active.version]).toEqual([
+      SegmentState.COMPUTING,
+      SegmentStatus.ACTIVE,
+      2n,
+    ]);
+  });
 
-const limits = limitsFromConfig({
-  SEGMENTS_PER_OWNER_MAX: 100,
-  SEGMENT_NAME_MAX_LENGTH: 200,
-  SEGMENT_DESCRIPTION_MAX_LENGTH: 2000,
-  SEGMENT_TAGS_MAX: 20,
-  RULE_MAX_CONDITIONS: 100,
-  RULE_MAX_DEPTH: 8,
-  RULE_MAX_SEQUENCE_STEPS: 8,
-  RULE_MAX_HISTORY_DAYS: 800,
-  RULE_MAX_LIST_VALUES: 1000,
-  RULE_MAX_OPERAND_LENGTH: 2048,
-  SEGMENT_DEFINITION_MAX_BYTES: 2048,
-  STATIC_LIST_MAX_MEMBERS: 100,
+  it('refuses a segment beyond SEGMENTS_PER_OWNER_MAX, naming the limit', async () => {
+    const t = await newSegmentsTestService(SegmentsService, {
+      limits: { ...TEST_LIMITS, segmentsPerOwner: 2 },
+    });
+    await t.make(ann, { name: 'One' });
+    await t.make(ann, { name: 'Two' }, SegmentKind.STATIC_LIST);
+    const refused = await refusal(t.make(ann, { name: 'Three' }));
+    expect([refused.kind, refused.reason]).toEqual([ErrorKind.ResourceExhausted, 'LIMIT_EXCEEDED']);
+    expect(refused.message).toBe(
+      'ann already has 2 segments: the limit SEGMENTS_PER_OWNER_MAX is 2',
+    );
+    await t.make(bob, { name: 'Three' });
+  });
+
+  it('keeps names unique per owner, case-insensitively', async () => {
+    const t = await setup();
+    await t.make(ann, { name: 'Buyers' });
+    const taken = await refusal(t.make(ann, { name: 'BUYERS' }));
+    expect([taken.kind, taken.reason]).toEqual([ErrorKind.AlreadyExists, 'SEGMENT_NAME_TAKEN']);
+    await t.make(bob, { name: 'buyers' });
+  });
+
+  it('refuses invalid input with every field path at once, as INVALID_ARGUMENT, writing nothing', async () => {
+    const t = await setup();
+    const refused = await refusal(
+      t.make(ann, { name: '', tags: ['a', 'a'], rule: tagged('') }, SegmentKind.DYNAMIC),
+    );
+    expect([refused.kind, refused.reason]).toEqual([ErrorKind.InvalidArgument, 'INVALID_ARGUMENT']);
+    expect(refused.violations.map((v) => v.field)).toEqual([
+      'segment.name',
+      'segment.tags',
+      'segment.rule.condition.hasTag',
+    ]);
+    expect(await t.repository.countOwned('ann')).toBe(0);
+    expect(t.changes.count).toBe(0);
+  });
 });
 
-const user = (subject: string, groups: string[] = []): Principal => ({
-  subject,
-  groups,
-  kind: 'user',
+describe('segments: who sees a segment', () => {
+  it('answers NOT_FOUND for a private segment of someone else, as for one that never existed', async () => {
+    const t = await setup();
+    const mine = await t.make(ann, { name: 'Mine' });
+    const hidden = await refusal(t.segments.get(mine.id, eve));
+    const absent = await refusal(t.segments.get('seg_neverexisted00000000', eve));
+    expect([hidden.kind, hidden.reason]).toEqual([ErrorKind.NotFound, 'SEGMENT_NOT_FOUND']);
+    expect([absent.kind, absent.message.replace('seg_neverexisted00000000', '<id>')]).toEqual([
+      hidden.kind,
+      hidden.message.replace(mine.id, '<id>'),
+    ]);
+  });
+
+  it('shows a shared segment to everyone but the users and groups it is hidden from', async () => {
+    const t = await setup();
+    const shared = await t.make(ann, {
+      name: 'Shared',
+      visibility: Visibility.SHARED,
+      hiddenFrom: { subjects: ['bob'], groups: ['sales'] },
+    });
+    expect((await t.segments.get(shared.id, ann)).name).toBe('Shared');
+    expect((await refusal(t.segments.get(shared.id, bob))).kind).toBe(ErrorKind.NotFound);
+    expect((await refusal(t.segments.get(shared.id, eve))).kind).toBe(ErrorKind.NotFound);
+    const carl = { subject: 'carl', groups: ['marketing'], kind: 'user' as const };
+    expect((await t.segments.get(shared.id, carl)).name).toBe('Shared');
+  });
+
+  it('lists only what the caller may see, each with where its publication stands', async () => {
+    const t = await setup();
+    await t.make(ann, { name: 'Private' });
+    await t.make(ann, { name: 'Shared', visibility: Visibility.SHARED });
+    const listed = await t.segments.list({
+      request: create(ListSegmentsRequestSchema, {}),
+      after: undefined,
+      limit: 10,
+      principal: eve,
+    });
+    expect(listed.map((l) => [l.segment.name, l.segment.publication?.state])).toEqual([
+      ['Shared', PublicationState.PENDING],
+    ]);
+  });
 });
-const ann = user('ann', ['marketing']);
-const bob = user('bob', ['marketing']);
-const eve = user('eve', ['sales']);
-
-type Draft = MessageInitShape<typeof SegmentDraftSchema>;
-const tagged = (tag: string): Rule =>
-  create(RuleSchema, { condition: { kind: { case: 'hasTag', value: tag } } });
-const using = (kind: 'inSegment' | 'inList', id: string): Rule =>
-  create(RuleSchema, { condition: { kind: { case: kind, value: id } } });
-
-/** The refusal a call ends with. */
-async function refusal(call: Promise<unknown>): Promise<DomainError> {
-  const outcome = await call.then(
-    () => new Error('the call succeeded'),
-    (e: unknown) => e,
-  );
-  if (!(outcome instanceof DomainError)) throw outcome;
-  return outcome;
-}
-
-function setup() {
-  const repository = new InMemorySegments();
-  const service = new SegmentsService(
-    repository,
-    limits,
-    { now: () => new Date('2026-12-01T00:00:00Z') },
-    { changed: () => undefined },
-  );
-  const make = async (principal: Principal, draft: Draft, kind = SegmentKind.DYNAMIC) =>
-    service.create({
-      kind,
-      draft: create(
-        SegmentDraftSchema,
-        kind === SegmentKind.DYNAMIC ? { rule: tagged('x'), ...draft } : draft,
-      ),
-      asDraft: false,
-      principal,
-    });
-  const update = (
-    principal: Principal,
-    id: string,
-    version: bigint,
-    draft: Draft,
-    mask: string[],
-  ) =>
-    service.update({
-      id,
-      expectedVersion: version,
-      draft: create(SegmentDraftSchema, draft),
-      mask,
-      principal,
-    });
-  return { repository, service, make, update };
-}
 
 describe('segments: who changes a shared segment', () => {
   it('lets its owner and named editors change it, and no one else who sees it', async () => {
-    const { make, update } = setup();
-    const shared = await make(ann, {
+    const t = await setup();
+    const shared = await t.make(ann, {
       name: 'Team',
       visibility: Visibility.SHARED,
       editors: { subjects: ['bob'] },
     });
     expect(
-      (await refusal(update(eve, shared.id, 1n, { description: 'eve' }, ['description']))).reason,
+      (await refusal(t.update(eve, shared.id, 1n, { description: 'eve' }, ['description']))).reason,
     ).toBe('SEGMENT_EDITORS_ONLY');
-    const { segment } = await update(bob, shared.id, 1n, { description: 'bob' }, ['description']);
+    const { segment } = await t.update(bob, shared.id, 1n, { description: 'bob' }, ['description']);
     expect(segment).toMatchObject({ description: 'bob', updatedBy: 'bob', version: 2n });
   });
 
-  it.each([
+  it('lets a group named as editors change it', async () => {
+    const t = await setup();
+    const shared = await t.make(ann, {
+      name: 'Team',
+      visibility: Visibility.SHARED,
+      editors: { groups: ['sales'] },
+    });
+    const { segment } = await t.update(eve, shared.id, 1n, { description: 'eve' }, ['description']);
+    expect(segment.updatedBy).toBe('eve');
+  });
+
+  it.each<[string, Draft, DraftField]>([
     ['its name', { name: 'Mine now' }, 'name'],
     ['its editors', { editors: { subjects: ['bob', 'eve'] } }, 'editors'],
-    ['who it is hidden from', { hiddenFrom: { subjects: ['ann'] } }, 'hidden_from'],
+    ['who it is hidden from', { hiddenFrom: { subjects: ['ann'] } }, 'hiddenFrom'],
     ['its visibility', { visibility: Visibility.PRIVATE }, 'visibility'],
-  ] as const)('keeps %s for its owner to change', async (_what, draft, field) => {
-    const { make, update } = setup();
-    const shared = await make(ann, {
+  ])('keeps %s for its owner to change', async (_what, draft, field) => {
+    const t = await setup();
+    const shared = await t.make(ann, {
       name: 'Team',
       visibility: Visibility.SHARED,
       editors: { subjects: ['bob'] },
     });
-    const denied = await refusal(update(bob, shared.id, 1n, draft as Draft, [field]));
+    const denied = await refusal(t.update(bob, shared.id, 1n, draft, [field]));
     expect({ kind: denied.kind, reason: denied.reason }).toEqual({
       kind: ErrorKind.PermissionDenied,
       reason: 'SEGMENT_OWNER_ONLY',
@@ -219,15 +199,15 @@ describe('segments: who changes a shared segment', () => {
   });
 
   it('answers an editor’s rename alike whether or not the owner has a segment of that name', async () => {
-    const { make, service } = setup();
-    await make(ann, { name: 'Secret plans' }, SegmentKind.STATIC_LIST);
-    const shared = await make(
+    const t = await setup();
+    await t.make(ann, { name: 'Secret plans' }, SegmentKind.STATIC_LIST);
+    const shared = await t.make(
       ann,
       { name: 'Open plans', visibility: Visibility.SHARED, editors: { subjects: ['bob'] } },
       SegmentKind.STATIC_LIST,
     );
     const rename = (name: string) =>
-      refusal(service.rename({ id: shared.id, expectedVersion: 1n, name, principal: bob }));
+      refusal(t.segments.rename({ id: shared.id, expectedVersion: 1n, name, principal: bob }));
     const [taken, free] = [await rename('secret plans'), await rename('Anything else')];
     expect(taken.kind).toBe(ErrorKind.PermissionDenied);
     expect([taken.kind, taken.reason, taken.message]).toEqual([
@@ -238,138 +218,176 @@ describe('segments: who changes a shared segment', () => {
   });
 });
 
-describe('segments: what a segment may use', () => {
-  it('refuses a shared segment using a private one, at the path of the reference', async () => {
-    const { make } = setup();
-    const mine = await make(ann, { name: 'Mine' });
-    const refused = await refusal(
-      make(ann, { name: 'Ours', visibility: Visibility.SHARED, rule: using('inSegment', mine.id) }),
+describe('segments: editing', () => {
+  it('changes only the fields named, in a new version by whom and when', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers', description: 'old', tags: ['a'] });
+    t.clock.advance(60_000);
+    const { segment } = await t.update(ann, made.id, 1n, { description: 'new', tags: ['b'] }, [
+      'description',
+    ]);
+    expect(segment).toMatchObject({
+      name: 'Buyers',
+      description: 'new',
+      tags: ['a'],
+      rule: made.rule,
+      version: 2n,
+      updatedBy: 'ann',
+    });
+    expect(timestampDate(segment.updatedAt!).getTime() - new Date(FIXED_NOW).getTime()).toBe(
+      60_000,
     );
-    expect(refused.kind).toBe(ErrorKind.InvalidArgument);
-    expect(refused.violations.map((v) => v.field)).toEqual(['segment.rule.condition.inSegment']);
-    expect(refused.violations[0]?.description).toMatch(/is private/);
+    expect(t.changes.count).toBe(2);
   });
 
-  it('refuses an editor pointing a shared segment at their own private list', async () => {
-    const { make, update } = setup();
-    const shared = await make(ann, {
+  it('refuses a change made from an older version, telling the current one', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    await t.update(ann, made.id, 1n, { description: 'first' }, ['description']);
+    const stale = await refusal(
+      t.update(ann, made.id, 1n, { description: 'late' }, ['description']),
+    );
+    expect([stale.kind, stale.reason, stale.message]).toEqual([
+      ErrorKind.Aborted,
+      'SEGMENT_VERSION_CONFLICT',
+      `segment ${made.id} is at version 2, not 1: read it again and retry`,
+    ]);
+  });
+
+  it('computes a segment again when its rule changes, not when only its description does', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    // computed meanwhile (told by the membership service)
+    const ready = clone(SegmentSchema, made);
+    ready.state = SegmentState.READY;
+    t.repository.seed({ segment: ready, references: [], destinations: [], deleted: false });
+    const described = await t.update(ann, made.id, 1n, { description: 'd' }, ['description']);
+    expect(described.segment.state).toBe(SegmentState.READY);
+    const ruled = await t.update(ann, made.id, 2n, { rule: tagged('y') }, ['rule']);
+    expect(ruled.segment.state).toBe(SegmentState.COMPUTING);
+  });
+
+  it('refuses changing the audience once created', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    const refused = await refusal(
+      t.update(ann, made.id, 1n, { audience: Audience.ACCOUNTS }, ['audience']),
+    );
+    expect(refused.violations).toEqual([
+      { field: 'segment.audience', description: 'cannot change once created' },
+    ]);
+  });
+
+  it('answers an activation of an active segment with the segment as it is', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    const again = await t.segments.activate({ id: made.id, expectedVersion: 1n, principal: ann });
+    expect([again.version, again.publication?.state]).toEqual([1n, PublicationState.PENDING]);
+    const off = await t.segments.deactivate({ id: made.id, expectedVersion: 1n, principal: ann });
+    expect([off.status, off.version]).toEqual([SegmentStatus.INACTIVE, 2n]);
+  });
+});
+
+describe('segments: duplicating', () => {
+  it('makes a private copy for the caller, named "(copy)" unless named', async () => {
+    const t = await setup();
+    const shared = await t.make(ann, {
+      name: 'Team',
+      visibility: Visibility.SHARED,
+      hiddenFrom: { subjects: ['carl'] },
+      editors: { subjects: ['bob'] },
+      description: 'd',
+    });
+    const copy = await t.segments.duplicate({ id: shared.id, name: ' ', principal: eve });
+    expect(copy).toMatchObject({
+      name: 'Team (copy)',
+      owner: 'eve',
+      description: 'd',
+      rule: shared.rule,
+      visibility: Visibility.PRIVATE,
+      version: 1n,
+    });
+    expect([copy.hiddenFrom, copy.editors]).toEqual([undefined, undefined]);
+    const named = await t.segments.duplicate({ id: shared.id, name: 'Mine', principal: eve });
+    expect(named.name).toBe('Mine');
+  });
+
+  it('keeps a draft a draft, and copies nothing the caller cannot see', async () => {
+    const t = await setup();
+    const draft = await t.make(ann, { name: 'Later' }, SegmentKind.DYNAMIC, true);
+    const copy = await t.segments.duplicate({ id: draft.id, name: '', principal: ann });
+    expect(copy.state).toBe(SegmentState.DRAFT);
+    const hidden = await refusal(t.segments.duplicate({ id: draft.id, name: '', principal: eve }));
+    expect(hidden.kind).toBe(ErrorKind.NotFound);
+  });
+
+  it('copies the contents a kind of segment registered, into the copy', async () => {
+    const t = await setup();
+    const copies: unknown[] = [];
+    t.segments.registerContents(SegmentKind.STATIC_LIST, {
+      copy: async (args) => {
+        copies.push(args);
+      },
+    });
+    const list = await t.make(ann, { name: 'List' }, SegmentKind.STATIC_LIST);
+    const copy = await t.segments.duplicate({ id: list.id, name: '', principal: ann });
+    await t.segments.duplicate({
+      id: (await t.make(ann, { name: 'Dyn' })).id,
+      name: '',
+      principal: ann,
+    });
+    expect(copies).toEqual([{ fromId: list.id, toId: copy.id, principal: ann }]);
+  });
+});
+
+describe('segments: deleting and purging', () => {
+  it('refuses deleting a segment in use unless forced, naming what uses it', async () => {
+    const t = await setup();
+    const base = await t.make(ann, { name: 'Base' });
+    const user = await t.make(ann, { name: 'User', rule: using('inSegment', base.id) });
+    const refused = await refusal(
+      t.segments.delete({ id: base.id, expectedVersion: 1n, force: false, principal: ann }),
+    );
+    expect([refused.kind, refused.reason, refused.message]).toEqual([
+      ErrorKind.FailedPrecondition,
+      'SEGMENT_IN_USE',
+      `segment ${base.id} is used by segment "User" (${user.id}); delete with force to delete anyway`,
+    ]);
+    const usages = await t.segments.delete({
+      id: base.id,
+      expectedVersion: 1n,
+      force: true,
+      principal: ann,
+    });
+    expect(usages.map((u) => [u.kind, u.id])).toEqual([[UsageKind.SEGMENT, user.id]]);
+    expect((await refusal(t.segments.get(base.id, ann))).kind).toBe(ErrorKind.NotFound);
+  });
+
+  it('lets only the owner delete and purge, and purges only what is deleted', async () => {
+    const t = await setup();
+    const shared = await t.make(ann, {
       name: 'Team',
       visibility: Visibility.SHARED,
       editors: { subjects: ['bob'] },
     });
-    const list = await make(bob, { name: 'Bob’s list' }, SegmentKind.STATIC_LIST);
-    const refused = await refusal(
-      update(bob, shared.id, 1n, { rule: using('inList', list.id) }, ['rule']),
+    const del = (principal: typeof ann) =>
+      t.segments.delete({ id: shared.id, expectedVersion: 1n, force: false, principal });
+    expect((await refusal(del(bob))).reason).toBe('SEGMENT_OWNER_ONLY');
+    expect((await refusal(t.segments.purge({ id: shared.id, principal: ann }))).reason).toBe(
+      'SEGMENT_NOT_DELETED',
     );
-    expect(refused.violations.map((v) => v.field)).toEqual(['segment.rule.condition.inList']);
-  });
-
-  it('says a segment the caller cannot see does not exist, as for one that never did', async () => {
-    const { make, service } = setup();
-    const hidden = await make(eve, { name: 'Eve only' });
-    const violations = async (id: string) =>
-      (
-        await service.ruleViolations({ rule: using('inSegment', id), audience: 0, principal: ann })
-      ).map((v) => ({ ...v, description: v.description.replace(id, '<id>') }));
-    expect(await violations(hidden.id)).toEqual(await violations('seg_neverexisted00000000'));
-  });
-
-  it('names no segment the caller cannot see when refusing a cycle through it', async () => {
-    const { make, update, repository } = setup();
-    const target = await make(ann, { name: 'Target', visibility: Visibility.SHARED });
-    const middle = await make(ann, { name: 'Middle', visibility: Visibility.SHARED });
-    const unseen = await make(eve, { name: 'Eve’s', rule: using('inSegment', target.id) });
-    // stored before shared segments had to use only what their viewers see
-    const stored = repository.stored.get(middle.id)!;
-    repository.stored.set(middle.id, {
-      ...stored,
-      segment: { ...stored.segment, rule: using('inSegment', unseen.id) },
-      references: [unseen.id],
-    });
-    const refused = await refusal(
-      update(ann, target.id, 1n, { rule: using('inSegment', middle.id) }, ['rule']),
+    await del(ann);
+    expect((await refusal(t.segments.purge({ id: shared.id, principal: bob }))).reason).toBe(
+      'SEGMENT_OWNER_ONLY',
     );
-    expect(refused.violations[0]?.description).toMatch(/cycle/);
-    expect(refused.message).not.toContain(unseen.id);
+    await t.segments.purge({ id: shared.id, principal: ann });
+    expect(await t.repository.findById(shared.id)).toBeUndefined();
   });
 
-  it('refuses hiding a segment from people who see a segment using it, listing those', async () => {
-    const { make, update, service } = setup();
-    const base = await make(ann, { name: 'Base', visibility: Visibility.SHARED });
-    const user = await make(bob, {
-      name: 'Uses base',
-      visibility: Visibility.SHARED,
-      rule: using('inSegment', base.id),
-    });
-    const privately = await make(eve, { name: 'Eve uses base', rule: using('inSegment', base.id) });
-    const refused = await refusal(
-      update(ann, base.id, 1n, { visibility: Visibility.PRIVATE }, ['visibility']),
-    );
-    expect(refused.kind).toBe(ErrorKind.FailedPrecondition);
-    expect(refused.message).toContain(user.id);
-    expect(refused.message).toContain('1 segment you cannot see');
-    expect(refused.message).not.toContain(privately.id);
-    // usages count what the caller cannot see, and tell nothing about it
-    expect(
-      (await service.usages(base.id, ann)).map((u) => ({ kind: u.kind, id: u.id, name: u.name })),
-    ).toEqual([
-      { kind: UsageKind.SEGMENT, id: user.id, name: 'Uses base' },
-      { kind: UsageKind.SEGMENT, id: '', name: '' },
-    ]);
-  });
-});
-
-describe('segments: definitions that could not be published are refused', () => {
-  it('refuses a NaN operand as invalid, with its path', async () => {
-    const { make } = setup();
-    const rule = create(RuleSchema, {
-      condition: {
-        kind: {
-          case: 'trait',
-          value: {
-            path: 'score',
-            operator: {
-              case: 'equals',
-              value: create(ValueSchema, { kind: { case: 'numberValue', value: Number.NaN } }),
-            },
-          },
-        },
-      },
-    });
-    const refused = await refusal(make(ann, { name: 'NaN', rule }));
-    expect(refused.kind).toBe(ErrorKind.InvalidArgument);
-    expect(refused.violations.map((v) => v.field)).toEqual(['segment.rule.condition.trait.equals']);
-  });
-
-  it('refuses a definition larger than SEGMENT_DEFINITION_MAX_BYTES as a whole', async () => {
-    const { make } = setup();
-    const refused = await refusal(
-      make(
-        ann,
-        {
-          name: 'Wordy',
-          description: 'w'.repeat(2000),
-          tags: Array.from({ length: 20 }, (_, i) => `${i}`.padEnd(64, 't')),
-        },
-        SegmentKind.STATIC_LIST,
-      ),
-    );
-    expect(refused.violations).toEqual([
-      {
-        field: 'segment',
-        description: expect.stringContaining('SEGMENT_DEFINITION_MAX_BYTES is 2048'),
-      },
-    ]);
-  });
-
-  it('tells where publishing stands', async () => {
-    const { make, service, repository } = setup();
-    const segment = await make(ann, { name: 'Published soon' });
-    expect(segment.publication?.state).toBe(PublicationState.PENDING);
-    await repository.markPublishFailed(segment.id, { version: 1, error: 'too large', atMs: 0 });
-    expect((await service.get(segment.id, ann)).publication).toMatchObject({
-      state: PublicationState.FAILED,
-      error: 'too large',
-    });
+  it('frees the name of a deleted segment', async () => {
+    const t = await setup();
+    const first = await t.make(ann, { name: 'Buyers' });
+    await t.segments.delete({ id: first.id, expectedVersion: 1n, force: false, principal: ann });
+    expect((await t.make(ann, { name: 'Buyers' })).name).toBe('Buyers');
   });
 });

@@ -12,10 +12,11 @@ import {
 } from '@shoal/platform';
 import { Db } from 'mongodb';
 import { ListMembersService } from './list-members.service';
+import type { ListChangeNotifier } from './static-lists.service';
 
 /** Publishes static-list member changes (keyed by member id), each list's in change order. */
 @Injectable()
-export class ListMembersRelay extends OutboxRelay {
+export class ListMembersRelay extends OutboxRelay implements ListChangeNotifier {
   constructor(
     private readonly members: ListMembersService,
     private readonly publisher: EventPublisher,
@@ -24,6 +25,10 @@ export class ListMembersRelay extends OutboxRelay {
     db: Db,
   ) {
     super({ name: 'list-members', db, clock, logger });
+  }
+
+  changed(): void {
+    this.kick();
   }
 
   protected async drainOnce(): Promise<number> {

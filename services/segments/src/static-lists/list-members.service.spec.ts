@@ -1,10 +1,13 @@
+import { newTestService } from '@shoal/testing';
 import fc from 'fast-check';
 import {
   InMemoryListMemberRepository,
   SimulatedCrash,
 } from '../../test/in-memory-list-members.repository';
+import { LIST_MEMBER_REPOSITORY } from './list-members.repository.port';
 import {
   DEFAULT_LIST_MEMBERS_OPTIONS,
+  LIST_MEMBERS_OPTIONS,
   type ListMembersOptions,
   ListMembersService,
   type PublishedChange,
@@ -23,10 +26,12 @@ const propertyOptions = {
   ...(seed === 'random' ? {} : { seed: seed ? Number(seed) : 20_261_130 }),
 };
 
-function setup(options: Partial<ListMembersOptions> = {}) {
+async function setup(options: Partial<ListMembersOptions> = {}) {
   const repository = new InMemoryListMemberRepository();
-  const clock = { ms: Date.UTC(2026, 10, 30), now: () => new Date(clock.ms) };
-  const service = new ListMembersService(repository, clock, { ...SMALL, ...options });
+  const { sut: service, clock } = await newTestService(ListMembersService, {
+    fakes: [[LIST_MEMBER_REPOSITORY, repository]],
+    providers: [{ provide: LIST_MEMBERS_OPTIONS, useValue: { ...SMALL, ...options } }],
+  });
   const published: PublishedChange[] = [];
   const change = (member: boolean, memberIds: readonly string[], maxMembers = 1_000_000) =>
     service.change({ listId: LIST, memberIds, member, changedBy: 'ann', maxMembers });
@@ -77,8 +82,11 @@ function setup(options: Partial<ListMembersOptions> = {}) {
 const ids = (n: number, prefix = 'p') =>
   Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(5, '0')}`);
 
-/** The last published state of each member, checking that sequences only grow per member. */
-function lastPublished(published: readonly PublishedChange[]): Map<string, boolean> {
+/**
+ * The members as a consumer of the published changes sees them (sorted): those whose last change
+ * added them, checking that sequences only grow per member.
+ */
+function publishedMembers(published: readonly PublishedChange[]): string[] {
   const last = new Map<string, PublishedChange>();
   for (const change of published) {
     const before = last.get(change.memberId);
@@ -87,12 +95,15 @@ function lastPublished(published: readonly PublishedChange[]): Map<string, boole
     }
     last.set(change.memberId, change);
   }
-  return new Map([...last].map(([id, c]) => [id, c.member]));
+  return [...last.values()]
+    .filter((c) => c.member)
+    .map((c) => c.memberId)
+    .sort();
 }
 
 describe('ListMembersService', () => {
   it('keeps members in chunks no larger than the maximum and pages them in id order', async () => {
-    const t = setup();
+    const t = await setup();
     const members = ids(50).reverse();
     expect(await t.add(members)).toBe(50);
     const head = await t.repository.head(LIST);
@@ -105,7 +116,7 @@ describe('ListMembersService', () => {
   });
 
   it('answers how many members changed and queues nothing when a retry changes nothing', async () => {
-    const t = setup();
+    const t = await setup();
     expect(await t.add(['a', 'b', 'c'])).toBe(3);
     expect(await t.add(['b', 'c', 'd', 'd'])).toBe(1);
     expect(await t.add(['a', 'b', 'c', 'd'])).toBe(0);
@@ -116,7 +127,7 @@ describe('ListMembersService', () => {
   });
 
   it('publishes each change per member with the list change number, in change order', async () => {
-    const t = setup();
+    const t = await setup();
     await t.add(ids(7));
     await t.remove(['p00001', 'p00002']);
     await t.add(['p00001']);
@@ -138,7 +149,7 @@ describe('ListMembersService', () => {
     const step = fc.record({ member: fc.boolean(), ids: batch });
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 12 }), async (steps) => {
-        const t = setup();
+        const t = await setup();
         const model = new Set<string>();
         for (const { member, ids: numbers } of steps) {
           const batchIds = numbers.map((n) => `m${String(n).padStart(2, '0')}`);
@@ -152,13 +163,7 @@ describe('ListMembersService', () => {
         }
         expect(await t.pageAll(5)).toEqual([...model].sort());
         await t.drain();
-        const last = lastPublished(t.published);
-        expect(
-          [...last]
-            .filter(([, member]) => member)
-            .map(([id]) => id)
-            .sort(),
-        ).toEqual([...model].sort());
+        expect(publishedMembers(t.published)).toEqual([...model].sort());
         const head = await t.repository.head(LIST);
         expect(head?.chunks.every((c) => c.size > 0 && c.size <= SMALL.sizes.max) ?? true).toBe(
           true,
@@ -173,7 +178,7 @@ describe('ListMembersService', () => {
   });
 
   it('merges chunks that removals left small into a neighbour', async () => {
-    const t = setup();
+    const t = await setup();
     await t.add(ids(40));
     const before = (await t.repository.head(LIST))!.chunks.length;
     await t.remove(ids(40).filter((_, i) => i % 10 !== 0));
@@ -184,7 +189,7 @@ describe('ListMembersService', () => {
   });
 
   it('refuses additions beyond the member limit and writes nothing', async () => {
-    const t = setup();
+    const t = await setup();
     await t.add(['a', 'b', 'c']);
     const writes = t.repository.writes;
     await expect(t.add(['c', 'd', 'e'], 4)).rejects.toThrow(/STATIC_LIST_MAX_MEMBERS is 4/);
@@ -194,7 +199,7 @@ describe('ListMembersService', () => {
   });
 
   it('refuses changes while too many committed changes wait for publication', async () => {
-    const t = setup({ maxUnpublished: 2 });
+    const t = await setup({ maxUnpublished: 2 });
     await t.add(['a']);
     await t.add(['b']);
     await expect(t.add(['c'])).rejects.toMatchObject({
@@ -214,7 +219,7 @@ describe('ListMembersService', () => {
       ['a remove', false, leaving],
     ] as const) {
       it(`shows ${name} whole or not at all, and a retry completes it once`, async () => {
-        const probe = setup();
+        const probe = await setup();
         await probe.add(existing);
         const before = probe.repository.writes;
         const expected = await (member ? probe.add(changeIds) : probe.remove(changeIds));
@@ -222,7 +227,7 @@ describe('ListMembersService', () => {
         const after = await probe.pageAll(100);
 
         for (let crashAt = 0; crashAt < writesOfChange; crashAt++) {
-          const t = setup();
+          const t = await setup();
           await t.add(existing);
           t.repository.crashAfter(crashAt);
           const first = await (member ? t.add(changeIds) : t.remove(changeIds)).catch(
@@ -235,7 +240,7 @@ describe('ListMembersService', () => {
           const visible = await t.pageAll(100);
           expect([after, [...existing].sort()]).toContainEqual(visible);
 
-          t.clock.ms += SMALL.holdMs + 1;
+          t.clock.advance(SMALL.holdMs + 1);
           const retried = await (member ? t.add(changeIds) : t.remove(changeIds));
           expect((first ?? 0) + retried).toBe(expected);
           expect(await t.pageAll(100)).toEqual(after);
@@ -258,7 +263,7 @@ describe('ListMembersService', () => {
     }
 
     it('publishes again at most the part that was in flight', async () => {
-      const t = setup();
+      const t = await setup();
       await t.add(ids(10));
       // parts of 3: the relay publishes part 0, then the crash stops it recording that
       t.repository.crashAfter(0);
@@ -274,7 +279,7 @@ describe('ListMembersService', () => {
   });
 
   it('serialises concurrent changes of one list so every member ends as its last published change', async () => {
-    const t = setup({ holdMs: 60_000 });
+    const t = await setup({ holdMs: 60_000 });
     await t.add(ids(30));
     const calls = Array.from({ length: 12 }, (_, i) =>
       i % 2 === 0 ? t.add(['p00003', `n${i}`]) : t.remove(['p00003', 'p00004', `n${i - 1}`]),
@@ -282,13 +287,7 @@ describe('ListMembersService', () => {
     await Promise.all(calls);
     await t.drain();
     const members = await t.pageAll(7);
-    const last = lastPublished(t.published);
-    expect(
-      [...last]
-        .filter(([, member]) => member)
-        .map(([id]) => id)
-        .sort(),
-    ).toEqual(members);
+    expect(publishedMembers(t.published)).toEqual(members);
     expect(await t.service.count(LIST)).toBe(members.length);
     expect(new Set(t.published.map((c) => c.sequence)).size).toBe(
       (await t.repository.head(LIST))!.seq,
@@ -296,13 +295,13 @@ describe('ListMembersService', () => {
   });
 
   it('a long change renews its hold, so another writer waits for it instead of taking over', async () => {
-    const t = setup();
+    const t = await setup();
     await t.add(['x']);
     let b: Promise<number> | undefined;
     t.repository.beforeWrite = async () => {
       // A writes about 240 documents, each taking 1/200 of the hold; B arrives when a hold
       // that was never renewed would have ended
-      t.clock.ms += SMALL.holdMs / 200;
+      t.clock.advance(SMALL.holdMs / 200);
       if (t.repository.writes === 210) b = t.remove(['x']);
     };
     expect(await t.add(ids(400))).toBe(400);
@@ -316,7 +315,7 @@ describe('ListMembersService', () => {
   });
 
   it('a writer that lost its hold commits nothing and removes what it wrote', async () => {
-    const t = setup();
+    const t = await setup();
     await t.add(ids(10));
     let stalled: (() => void) | undefined;
     let writesOfA = 0;
@@ -327,7 +326,7 @@ describe('ListMembersService', () => {
     const a = t.add(['a1', 'a2']);
     while (!stalled) await new Promise((resolve) => setImmediate(resolve));
     t.repository.beforeWrite = undefined;
-    t.clock.ms += SMALL.holdMs + 1;
+    t.clock.advance(SMALL.holdMs + 1);
     expect(await t.remove(['p00000'])).toBe(1);
     stalled();
     expect(await a).toBe(2);

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { CLOCK, type Clock } from '@shoal/platform';
-import { SegmentError } from '../segments/segments.errors';
 import {
   type ChunkPlan,
   type ChunkSizes,
@@ -18,7 +17,7 @@ import {
   type ListHead,
   type ListMemberRepositoryPort,
   type ListWriter,
-} from './list-members.repository';
+} from './list-members.repository.port';
 import { StaticListError } from './static-lists.errors';
 
 export interface ListMembersOptions {
@@ -121,13 +120,8 @@ export class ListMembersService {
       const plan = await this.plan(listId, head, ids, member, epoch);
       if (!plan) continue;
       if (plan.changed.length === 0) return 0;
-      if (member && plan.count > maxMembers) {
-        throw SegmentError.limit(
-          'STATIC_LIST_MAX_MEMBERS',
-          maxMembers,
-          `list ${listId} has ${head.count} members and ${plan.changed.length} more would exceed it`,
-        );
-      }
+      if (member && plan.count > maxMembers)
+        throw StaticListError.tooManyMembers(listId, head.count, plan.changed.length, maxMembers);
       if (head.outbox.length >= this.options.maxUnpublished) {
         throw StaticListError.publishingBehind(listId, head.outbox.length);
       }

@@ -1,11 +1,23 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SegmentKind } from '@shoal/contracts';
-import { ErrorKind, type Principal, Violations } from '@shoal/platform';
+import { type Principal, Violations } from '@shoal/platform';
 import { SEGMENT_LIMITS, type SegmentLimits } from '../segments/segment-limits';
-import { SegmentError, SegmentErrorCode } from '../segments/segments.errors';
-import { SegmentsService } from '../segments/segments.service';
-import { ListMembersRelay } from './list-members.relay';
+import { type SegmentContents, SegmentsService } from '../segments/segments.service';
 import { ListMembersService } from './list-members.service';
+import { StaticListError } from './static-lists.errors';
+
+/** Told after every committed member change, so it is published promptly. */
+export interface ListChangeNotifier {
+  changed(): void;
+}
+export const LIST_MEMBER_CHANGES = Symbol('ListChangeNotifier');
+
+/** Members to add to or remove from a list. */
+export interface MemberChange {
+  readonly listId: string;
+  readonly memberIds: readonly string[];
+  readonly principal: Principal;
+}
 
 const MAX_MEMBER_ID_LENGTH = 256;
 const MAX_REPORTED_BAD_IDS = 100;
@@ -14,39 +26,29 @@ const MAX_REPORTED_BAD_IDS = 100;
  * Hand-picked members of static lists: who may see and change them, and what a call may ask.
  * Adding and removing are idempotent: a member already on (or off) the list changes nothing and
  * publishes nothing. Member changes do not change the list's definition, so they are allowed
- * while a destination locks it.
+ * while a destination locks it. A duplicated list gets the members of the original.
  */
 @Injectable()
-export class StaticListsService {
+export class StaticListsService implements SegmentContents, OnModuleInit {
   constructor(
     private readonly members: ListMembersService,
     private readonly segments: SegmentsService,
-    private readonly relay: ListMembersRelay,
+    @Inject(LIST_MEMBER_CHANGES) private readonly changes: ListChangeNotifier,
     @Inject(SEGMENT_LIMITS) private readonly limits: SegmentLimits,
   ) {}
 
-  async add({
-    listId,
-    memberIds,
-    principal,
-  }: {
-    listId: string;
-    memberIds: readonly string[];
-    principal: Principal;
-  }): Promise<number> {
-    return this.change({ listId, memberIds, member: true, principal });
+  onModuleInit(): void {
+    this.segments.registerContents(SegmentKind.STATIC_LIST, this);
   }
 
-  async remove({
-    listId,
-    memberIds,
-    principal,
-  }: {
-    listId: string;
-    memberIds: readonly string[];
-    principal: Principal;
-  }): Promise<number> {
-    return this.change({ listId, memberIds, member: false, principal });
+  /** Adds members; answers how many were not on the list. */
+  async add(request: MemberChange): Promise<number> {
+    return this.change(request, true);
+  }
+
+  /** Removes members; answers how many were on the list. */
+  async remove(request: MemberChange): Promise<number> {
+    return this.change(request, false);
   }
 
   async page({
@@ -69,42 +71,36 @@ export class StaticListsService {
     return this.members.count(listId);
   }
 
-  /** Copies every member of one list to another (duplicating a list). */
-  async copyMembers({
-    fromListId,
-    toListId,
+  /** Copies every member of one list to another (its duplicate). */
+  async copy({
+    fromId,
+    toId,
     principal,
   }: {
-    fromListId: string;
-    toListId: string;
+    fromId: string;
+    toId: string;
     principal: Principal;
   }): Promise<void> {
-    const memberIds = await this.members.all(fromListId);
-    if (memberIds.length === 0) return;
-    await this.members.change({
-      listId: toListId,
-      memberIds,
-      member: true,
-      changedBy: principal.subject,
-      maxMembers: this.limits.staticListMaxMembers,
-    });
-    this.relay.kick();
+    const memberIds = await this.members.all(fromId);
+    if (memberIds.length > 0) await this.write(toId, memberIds, true, principal);
   }
 
-  private async change({
-    listId,
-    memberIds,
-    member,
-    principal,
-  }: {
-    listId: string;
-    memberIds: readonly string[];
-    member: boolean;
-    principal: Principal;
-  }): Promise<number> {
+  private async change(
+    { listId, memberIds, principal }: MemberChange,
+    member: boolean,
+  ): Promise<number> {
     this.checkMemberIds(memberIds);
     await this.segments.checkEditable(listId, principal);
     await this.list(listId, principal);
+    return this.write(listId, memberIds, member, principal);
+  }
+
+  private async write(
+    listId: string,
+    memberIds: readonly string[],
+    member: boolean,
+    principal: Principal,
+  ): Promise<number> {
     const changed = await this.members.change({
       listId,
       memberIds,
@@ -112,19 +108,13 @@ export class StaticListsService {
       changedBy: principal.subject,
       maxMembers: this.limits.staticListMaxMembers,
     });
-    if (changed > 0) this.relay.kick();
+    if (changed > 0) this.changes.changed();
     return changed;
   }
 
   private async list(listId: string, principal: Principal) {
     const segment = await this.segments.get(listId, principal);
-    if (segment.kind !== SegmentKind.STATIC_LIST) {
-      throw new SegmentError(
-        ErrorKind.FailedPrecondition,
-        SegmentErrorCode.NotAStaticList,
-        `segment ${listId} is not a static list`,
-      );
-    }
+    if (segment.kind !== SegmentKind.STATIC_LIST) throw StaticListError.notAStaticList(listId);
     return segment;
   }
 

@@ -1,4 +1,4 @@
-import { type JsonValue, create, fromJson } from '@bufbuild/protobuf';
+import { type JsonValue, clone, create, fromJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -6,15 +6,16 @@ import {
   RuleSchema,
   type Segment,
   type SegmentDraft,
+  SegmentDraftSchema,
   SegmentKind,
   type SegmentTemplate,
   SegmentTemplateSchema,
   TemplateParameterType,
 } from '@shoal/contracts';
-import { ErrorKind, type Principal, Violations } from '@shoal/platform';
+import { type Principal, Violations } from '@shoal/platform';
 import { SEGMENT_LIMITS, type SegmentLimits } from '../segments/segment-limits';
-import { SegmentError, SegmentErrorCode } from '../segments/segments.errors';
 import { SegmentsService } from '../segments/segments.service';
+import { TemplateError } from './templates.errors';
 import {
   TEMPLATES,
   type TemplateParameterSpec,
@@ -73,15 +74,9 @@ export class TemplatesService {
     principal: Principal;
   }): Promise<Segment> {
     const template = TEMPLATES.find((t) => t.id === templateId);
-    if (!template) {
-      throw new SegmentError(
-        ErrorKind.NotFound,
-        SegmentErrorCode.TemplateNotFound,
-        `no template "${templateId}"`,
-      );
-    }
-    const rule = this.rule(template, parameters, true);
-    const segment = draft ? { ...draft, rule } : ({ rule } as SegmentDraft);
+    if (!template) throw TemplateError.notFound(templateId);
+    const segment = draft ? clone(SegmentDraftSchema, draft) : create(SegmentDraftSchema);
+    segment.rule = this.rule(template, parameters, true);
     return this.segments.create({ kind: SegmentKind.DYNAMIC, draft: segment, asDraft, principal });
   }
 
@@ -116,12 +111,7 @@ export class TemplatesService {
       return fromJson(RuleSchema, template.build(values));
     } catch (error) {
       // the bounds above keep every value in its field's range; this is the last line of defence
-      throw SegmentError.invalid([
-        {
-          field: 'parameters',
-          description: `do not make a valid rule: ${(error as Error).message}`,
-        },
-      ]);
+      throw TemplateError.unbuildable((error as Error).message);
     }
   }
 

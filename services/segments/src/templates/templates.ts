@@ -103,7 +103,17 @@ export const TEMPLATES: readonly TemplateSpec[] = [
             conditions: [
               { event: { name: p.order_event, count: { gte: p.min_orders } } },
               {
-                event: { name: p.visit_event, lastSeen: { before: { daysAgo: p.inactive_days } } },
+                any: {
+                  conditions: [
+                    {
+                      event: {
+                        name: p.visit_event,
+                        lastSeen: { before: { daysAgo: p.inactive_days } },
+                      },
+                    },
+                    { event: { name: p.visit_event, count: { eq: 0 } } },
+                  ],
+                },
               },
               {
                 event: {

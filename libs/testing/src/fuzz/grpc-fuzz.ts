@@ -1,0 +1,295 @@
+import {
+  type DescMessage,
+  type DescMethod,
+  type DescService,
+  type MessageInitShape,
+  create,
+  fromBinary,
+  toBinary,
+} from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import fc from 'fast-check';
+import { SignJWT, generateKeyPair } from 'jose';
+import type { TestScope, TokenRequest } from '../test-scope';
+import { requestArbitrary } from './request-arbitrary';
+
+/** Someone calling: a name for the report, and the bearer token sent (none when absent). */
+export interface FuzzCaller {
+  readonly name: string;
+  readonly token?: string;
+  /** How often this caller is picked relative to the others; 1 by default. */
+  readonly weight?: number;
+}
+
+/** A running gRPC service to throw arbitrary requests at. */
+export interface FuzzTarget {
+  readonly service: DescService;
+  /** host:port */
+  readonly address: string;
+  /** Who calls; each request goes out as one of them. See fuzzCallers. */
+  readonly callers: readonly FuzzCaller[];
+  /** Strings worth trying besides generated ones: ids that exist, names in use, … */
+  readonly strings?: readonly string[];
+  /**
+   * RPCs whose stream stays open by design (e.g. health Watch): their first message is the
+   * answer, after which the harness cancels. Every other stream must end.
+   */
+  readonly openStreams?: readonly string[];
+  /** How long a call may take before it counts as a hang; 5 s by default. */
+  readonly deadlineMs?: number;
+  /** Requests per RPC; FUZZ_RUNS, else 100. */
+  readonly runs?: number;
+}
+
+/** What no request may ever get: a bug's status, or no answer before the deadline. */
+const FORBIDDEN = new Set([
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+  grpc.status.DEADLINE_EXCEEDED,
+]);
+/** Shrinking steps after a failure. */
+const MAX_SHRINKS = 12;
+/** Streamed messages read before the harness stops reading a long stream. */
+const MAX_STREAM_ITEMS = 200;
+/** The seed every run uses unless FC_SEED says otherwise, as in the rule language's tests. */
+const DEFAULT_SEED = 20_261_123;
+
+/** The RPC names of a service, for `it.each`. */
+export function rpcNames(service: DescService): string[] {
+  return service.methods.map((method) => method.name);
+}
+
+/**
+ * Callers for a fuzz run: no token, a malformed one, valid users (those given), a valid service,
+ * and tokens that must be refused — expired, issued in the future, living a century, signed by
+ * a key nobody trusts. Valid callers come up more often, so most requests reach the handlers.
+ */
+export async function fuzzCallers(
+  scope: TestScope,
+  users: readonly TokenRequest[] = [{ subject: 'fuzz-user' }],
+): Promise<FuzzCaller[]> {
+  const hour = 3_600_000;
+  const named = async (name: string, request: TokenRequest, weight = 1) => ({
+    name,
+    token: await scope.token(request),
+    weight,
+  });
+  return [
+    { name: 'no token' },
+    { name: 'not a JWT', token: 'not.a-jwt' },
+    ...(await Promise.all(
+      users.map((user) => named(`user ${user.subject} [${user.groups ?? []}]`, user, 4)),
+    )),
+    await named('service', { subject: 'service:fuzz', service: 'fuzz' }, 4),
+    await named('expired user', {
+      subject: 'fuzz-user',
+      issuedAt: new Date(Date.now() - hour),
+      ttlSeconds: 600,
+    }),
+    await named('user issued in the future', {
+      subject: 'fuzz-user',
+      issuedAt: new Date(Date.now() + hour),
+    }),
+    await named('user token living a century', {
+      subject: 'fuzz-user',
+      ttlSeconds: 100 * 365 * 86_400,
+    }),
+    { name: 'foreign-signed user', token: await foreignToken() },
+  ];
+}
+
+/**
+ * Sends arbitrary requests to one RPC — generated from its descriptor, or raw bytes — as
+ * arbitrary callers, and fails on the first one answered with INTERNAL or UNKNOWN or not
+ * answered before the deadline, reporting the (shrunk) request and caller.
+ */
+export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
+  const method = target.service.methods.find((m) => m.name === rpc);
+  if (!method) throw new Error(`${target.service.typeName} has no RPC ${rpc}`);
+  if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
+    throw new Error(`${method.methodKind} RPCs are not fuzzed (${rpc})`);
+  }
+  const client = new grpc.Client(target.address, grpc.credentials.createInsecure(), {
+    'grpc.max_send_message_length': -1,
+    'grpc.max_receive_message_length': -1,
+  });
+  const open = target.openStreams?.includes(rpc) ?? false;
+  try {
+    await fc.assert(
+      // a hang costs a whole deadline per try: shrink only a few steps
+      fc.asyncProperty(
+        fc.limitShrink(requestCases(method, target), MAX_SHRINKS),
+        async (request) => {
+          const outcome = await send(client, method, request, target.deadlineMs ?? 5_000, open);
+          if (FORBIDDEN.has(outcome.code)) {
+            throw new Error(
+              `${target.service.typeName}/${rpc} answered ${grpc.status[outcome.code]}: ${outcome.details}`,
+            );
+          }
+        },
+      ),
+      fuzzParameters(target.runs),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** One request: who sends it and the bytes on the wire; printed short in reports. */
+class RequestCase {
+  constructor(
+    readonly caller: FuzzCaller,
+    readonly bytes: Uint8Array,
+    private readonly shown: string,
+  ) {}
+
+  [fc.toStringMethod](): string {
+    return `${this.caller.name}: ${this.shown}`;
+  }
+}
+
+function requestCases(method: DescMethod, target: FuzzTarget): fc.Arbitrary<RequestCase> {
+  const caller = fc.oneof(
+    ...target.callers.map((c) => ({ weight: c.weight ?? 1, arbitrary: fc.constant(c) })),
+  );
+  const message = requestArbitrary(
+    method.input,
+    target.strings ? { strings: target.strings } : {},
+  ).map((init: MessageInitShape<DescMessage>) => ({
+    bytes: toBinary(method.input, create(method.input, init)),
+    shown: summary(init),
+  }));
+  const raw = fc.oneof(
+    fc.uint8Array({ maxLength: 256 }),
+    // a valid message cut short, or with bytes after it
+    fc
+      .tuple(message, fc.uint8Array({ minLength: 1, maxLength: 16 }), fc.boolean())
+      .map(([{ bytes }, extra, cut]) =>
+        cut ? bytes.slice(0, Math.max(0, bytes.length - extra.length)) : concat(bytes, extra),
+      ),
+  );
+  return fc
+    .tuple(
+      caller,
+      fc.oneof(
+        { weight: 5, arbitrary: message },
+        {
+          weight: 1,
+          arbitrary: raw.map((bytes) => ({ bytes, shown: `raw bytes ${hex(bytes)}` })),
+        },
+      ),
+    )
+    .map(([who, { bytes, shown }]) => new RequestCase(who, bytes, shown));
+}
+
+interface Outcome {
+  readonly code: grpc.status;
+  readonly details: string;
+}
+
+/** One call; resolves with its status, or DEADLINE_EXCEEDED when nothing came back in time. */
+function send(
+  client: grpc.Client,
+  method: DescMethod,
+  request: RequestCase,
+  deadlineMs: number,
+  openStream: boolean,
+): Promise<Outcome> {
+  const path = `/${method.parent.typeName}/${method.name}`;
+  const metadata = new grpc.Metadata();
+  if (request.caller.token !== undefined) {
+    metadata.set('authorization', `Bearer ${request.caller.token}`);
+  }
+  const options = { deadline: new Date(Date.now() + deadlineMs) };
+  const serialize = (bytes: Uint8Array) => Buffer.from(bytes);
+  const deserialize = (bytes: Buffer) => fromBinary(method.output, bytes);
+  return new Promise<Outcome>((resolve) => {
+    // the client's own deadline ends every call; this only guards against a client that never reports
+    const guard = setTimeout(
+      () => resolve({ code: grpc.status.DEADLINE_EXCEEDED, details: 'no answer at all' }),
+      deadlineMs + 5_000,
+    );
+    const done = (outcome: Outcome) => {
+      clearTimeout(guard);
+      resolve(outcome);
+    };
+    if (method.methodKind === 'unary') {
+      client.makeUnaryRequest(path, serialize, deserialize, request.bytes, metadata, options, (e) =>
+        done(e ? { code: e.code, details: e.details } : { code: grpc.status.OK, details: '' }),
+      );
+      return;
+    }
+    const stream = client.makeServerStreamRequest(
+      path,
+      serialize,
+      deserialize,
+      request.bytes,
+      metadata,
+      options,
+    );
+    let received = 0;
+    let cancelled = false;
+    stream.on('data', () => {
+      received += 1;
+      if ((openStream || received >= MAX_STREAM_ITEMS) && !cancelled) {
+        cancelled = true;
+        stream.cancel();
+      }
+    });
+    stream.on('error', (e: grpc.ServiceError) =>
+      done(
+        cancelled && e.code === grpc.status.CANCELLED
+          ? { code: grpc.status.OK, details: `cancelled after ${received} messages` }
+          : { code: e.code, details: e.details },
+      ),
+    );
+    stream.on('end', () => done({ code: grpc.status.OK, details: '' }));
+  });
+}
+
+function fuzzParameters(runs: number | undefined): fc.Parameters<[RequestCase]> {
+  const seed = process.env['FC_SEED'];
+  return {
+    numRuns: runs ?? Number(process.env['FUZZ_RUNS'] ?? 100),
+    ...(seed === 'random' ? {} : { seed: seed ? Number(seed) : DEFAULT_SEED }),
+  };
+}
+
+/** A user token signed by a key no Shoal service trusts, otherwise well-formed. */
+async function foreignToken(): Promise<string> {
+  const { privateKey } = await generateKeyPair('ES256');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ groups: ['admins'] })
+    .setProtectedHeader({ alg: 'ES256', kid: 'foreign', typ: 'JWT' })
+    .setSubject('fuzz-user')
+    .setIssuer('shoal')
+    .setAudience('shoal')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .sign(privateKey);
+}
+
+/** A request init, JSON-like, with long strings and byte arrays shortened. */
+function summary(init: unknown): string {
+  return JSON.stringify(init, (_, value: unknown) => {
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'string' && value.length > 40) {
+      return `${value.slice(0, 20)}…(${value.length} chars)`;
+    }
+    if (value instanceof Uint8Array) return `bytes(${value.length})`;
+    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+    return value;
+  }).slice(0, 2_000);
+}
+
+function hex(bytes: Uint8Array): string {
+  const shown = Buffer.from(bytes.slice(0, 32)).toString('hex');
+  return bytes.length > 32 ? `${shown}…(${bytes.length} bytes)` : shown;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
