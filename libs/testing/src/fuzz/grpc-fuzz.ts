@@ -106,7 +106,7 @@ export async function fuzzCallers(
 export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
   const method = target.service.methods.find((m) => m.name === rpc);
   if (!method) throw new Error(`${target.service.typeName} has no RPC ${rpc}`);
-  if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
+  if (method.methodKind === 'bidi_streaming') {
     throw new Error(`${method.methodKind} RPCs are not fuzzed (${rpc})`);
   }
   const client = new grpc.Client(target.address, grpc.credentials.createInsecure(), {
@@ -213,10 +213,33 @@ function send(
       clearTimeout(guard);
       resolve(outcome);
     };
+    const answered = (e: grpc.ServiceError | null) =>
+      done(e ? { code: e.code, details: e.details } : { code: grpc.status.OK, details: '' });
     if (method.methodKind === 'unary') {
-      client.makeUnaryRequest(path, serialize, deserialize, request.bytes, metadata, options, (e) =>
-        done(e ? { code: e.code, details: e.details } : { code: grpc.status.OK, details: '' }),
+      client.makeUnaryRequest(
+        path,
+        serialize,
+        deserialize,
+        request.bytes,
+        metadata,
+        options,
+        answered,
       );
+      return;
+    }
+    if (method.methodKind === 'client_streaming') {
+      // the request twice: a stream of more than one message, each arbitrary in the same way
+      const call = client.makeClientStreamRequest(
+        path,
+        serialize,
+        deserialize,
+        metadata,
+        options,
+        answered,
+      );
+      call.write(request.bytes);
+      call.write(request.bytes);
+      call.end();
       return;
     }
     const stream = client.makeServerStreamRequest(

@@ -28,9 +28,11 @@ export class MongoIdentityRepository
       await this.collection.insertMany(documents, { ordered: false });
       return new Map();
     } catch (error) {
+      // only the server's duplicate-key refusals mean "claimed already"; a bulk error without
+      // write errors (a lost connection) says nothing about what was claimed
       if (!(error instanceof MongoBulkWriteError)) throw error;
       const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
       return this.find(errors.map((e) => documents[e.index]?._id as string));
     }
   }

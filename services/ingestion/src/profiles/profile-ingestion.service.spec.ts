@@ -229,6 +229,19 @@ describe('profile ingestion', () => {
     expect(store.profiles.documents.get('anon:a1')?.identities.size).toBe(1);
   });
 
+  it('erases the identifiers of what a profile absorbed even before a checkpoint moved them', async () => {
+    const { service, store, ingest } = testIngestion();
+    await ingest([upstream.track({ anonymousId: 'a1' }, '2026-11-01T00:00:00Z', 'x')]);
+    await service.checkpoint();
+    await ingest([
+      upstream.identify({ userId: 'u1', anonymousId: 'a1' }, '2026-11-01T00:01:00Z', {}),
+    ]);
+    await service.erase('user:u1', { actor: 'dpo' });
+    await service.checkpoint();
+    expect([...store.identities.owners]).toEqual([]);
+    expect([...store.profiles.documents.keys()]).toEqual([]);
+  });
+
   it('keeps what two instances wrote to one profile at the same time', async () => {
     const store = testStore();
     const one = testIngestion(store);

@@ -245,8 +245,10 @@ export class ProfileIngestionService
     await this.flush();
     // a checkpoint writing the profile now would bring its document back
     await this.checkpointRunning?.catch(() => undefined);
+    // its identifiers point at it, or still at a profile it absorbed (until a checkpoint moves them)
     const owned = await this.identities.find([...profile.identities.keys()]);
-    await this.identities.delete([...owned].filter(([, id]) => id === profile.id).map(([k]) => k));
+    const its = (owner: string) => owner === profile.id || profile.absorbed.has(owner);
+    await this.identities.delete([...owned].filter(([, owner]) => its(owner)).map(([key]) => key));
     await this.profiles.delete([profile.id, ...profile.absorbed]);
     return profile;
   }

@@ -6,7 +6,7 @@ const receivedAt = new Date('2026-11-23T10:00:00Z');
 const rules: UpstreamRules = {
   limits: { maxDepth: 32, maxKeys: 1000, maxKeyLength: 256, maxStringLength: 16384 },
   maxFutureMs: 3_600_000,
-  maxEventBytes: 1_048_576 - 4096,
+  maxEventBytes: 1_048_576 - 2048,
   reservedTraits: new Set(['userId', 'anonymousId', 'profileId']),
   identityTraits: ['email'],
 };

@@ -24,8 +24,16 @@ export interface UpstreamRules {
   readonly maxEventBytes: number;
 }
 
-/** What a profile change adds to the content it carries: ids, subject, times (bounded fields). */
-export const CHANGE_OVERHEAD_BYTES = 4096;
+/**
+ * What a profile change adds to the content it carries — ids, subject, source, account,
+ * incarnation, times, headers — at most about 1.2 KB; kept within half of small limits.
+ */
+const CHANGE_OVERHEAD_BYTES = 2048;
+
+/** The largest event (as protobuf) whose changes fit a record of `maxMessageBytes`. */
+export function maxEventBytes(maxMessageBytes: number): number {
+  return Math.max(maxMessageBytes - CHANGE_OVERHEAD_BYTES, Math.floor(maxMessageBytes / 2));
+}
 
 /**
  * JSON and protobuf sizes of one value differ by at most this factor (a small number in a list
@@ -49,7 +57,7 @@ export function checkEncodedSize(
   if (size * copies <= rules.maxEventBytes) return undefined;
   return (
     `the event takes ${size} bytes as protobuf; ${copies === 2 ? 'with the values it replaces, ' : ''}` +
-    `its changes would not fit a record of ${rules.maxEventBytes + CHANGE_OVERHEAD_BYTES} bytes (KAFKA_MAX_MESSAGE_BYTES)`
+    `its changes would not fit a profile-change record (KAFKA_MAX_MESSAGE_BYTES)`
   );
 }
 

@@ -8,7 +8,7 @@ import { decodeUpstreamRecord } from './upstream-record';
 const rules: UpstreamRules = {
   limits: { maxDepth: 32, maxKeys: 1000, maxKeyLength: 256, maxStringLength: 16384 },
   maxFutureMs: 3_600_000,
-  maxEventBytes: 1_048_576 - 4096,
+  maxEventBytes: 1_048_576 - 2048,
   reservedTraits: new Set(['profileId']),
   identityTraits: ['email'],
 };

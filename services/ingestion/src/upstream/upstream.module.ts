@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { CONFIG } from '@shoal/platform';
 import { ProfilesModule } from '../profiles/profiles.module';
 import type { IngestionConfig } from '../service';
-import { CHANGE_OVERHEAD_BYTES, UPSTREAM_RULES, type UpstreamRules } from './upstream-event';
+import { UPSTREAM_RULES, type UpstreamRules, maxEventBytes } from './upstream-event';
 import { UpstreamEventsConsumer } from './upstream-events.consumer';
 import { KafkaUpstreamEvents } from './upstream-events.kafka';
 import { UPSTREAM_EVENTS } from './upstream-events.port';
@@ -21,7 +21,7 @@ const configuration = [
       maxFutureMs: config.INGEST_MAX_FUTURE_SECONDS * 1000,
       reservedTraits: new Set(config.INGEST_RESERVED_TRAITS),
       identityTraits: config.IDENTITY_TRAITS,
-      maxEventBytes: config.KAFKA_MAX_MESSAGE_BYTES - CHANGE_OVERHEAD_BYTES,
+      maxEventBytes: maxEventBytes(config.KAFKA_MAX_MESSAGE_BYTES),
     }),
     inject: [CONFIG],
   },
