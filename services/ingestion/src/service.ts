@@ -63,7 +63,7 @@ export const ingestionConfigSchema = serviceConfigSchema(
       'a messageId seen again for the same profile within this many seconds is a duplicate: it publishes nothing',
     ),
     INGEST_DEDUP_MAX_PER_PROFILE: env.int(
-      100,
+      64,
       'most recent messageIds remembered per profile (kept with it in the store)',
       1,
     ),

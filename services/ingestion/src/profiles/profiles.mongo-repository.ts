@@ -180,19 +180,20 @@ export function keyOfField(field: string): string {
   );
 }
 
-// recent message ids packed: hash (12 bytes), partition (4), offset (8), arrival ms (8), absorbed (1)
-const SEEN_ENTRY_BYTES = 33;
+// recent message ids packed: hash (8 bytes), partition (2), offset (6), arrival in seconds (4),
+// absorbed (1) — 21 bytes each, so a profile's document stays small
+const SEEN_ENTRY_BYTES = 21;
 
 export function encodeSeen(seen: ReadonlyMap<string, SeenMessage>): Binary {
   const buffer = Buffer.alloc(seen.size * SEEN_ENTRY_BYTES);
   let at = 0;
   for (const [hash, entry] of seen) {
     const [partition, offset] = entry.origin.split(':');
-    buffer.write(hash, at, 12, 'base64url');
-    buffer.writeUInt32BE(Number(partition), at + 12);
-    buffer.writeBigUInt64BE(BigInt(offset ?? 0), at + 16);
-    buffer.writeDoubleBE(entry.at, at + 24);
-    buffer.writeUInt8(entry.absorbed ? 1 : 0, at + 32);
+    buffer.write(hash, at, 8, 'base64url');
+    buffer.writeUInt16BE(Number(partition), at + 8);
+    buffer.writeUIntBE(Number(offset), at + 10, 6);
+    buffer.writeUInt32BE(Math.floor(entry.at / 1000), at + 16);
+    buffer.writeUInt8(entry.absorbed ? 1 : 0, at + 20);
     at += SEEN_ENTRY_BYTES;
   }
   return new Binary(buffer);
@@ -202,10 +203,10 @@ export function decodeSeen(binary: Binary): Map<string, SeenMessage> {
   const buffer = Buffer.from(binary.buffer);
   const seen = new Map<string, SeenMessage>();
   for (let at = 0; at + SEEN_ENTRY_BYTES <= buffer.length; at += SEEN_ENTRY_BYTES) {
-    seen.set(buffer.toString('base64url', at, at + 12), {
-      origin: `${buffer.readUInt32BE(at + 12)}:${buffer.readBigUInt64BE(at + 16)}`,
-      at: buffer.readDoubleBE(at + 24),
-      absorbed: buffer.readUInt8(at + 32) === 1,
+    seen.set(buffer.toString('base64url', at, at + 8), {
+      origin: `${buffer.readUInt16BE(at + 8)}:${buffer.readUIntBE(at + 10, 6)}`,
+      at: buffer.readUInt32BE(at + 16) * 1000,
+      absorbed: buffer.readUInt8(at + 20) === 1,
     });
   }
   return seen;

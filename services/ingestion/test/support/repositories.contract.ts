@@ -144,18 +144,16 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
       const seen = (...hashes: string[]) =>
         profile('user:f', (s) => {
           hashes.forEach((h, i) =>
-            s.seen.set(h, { origin: `3:${100 + i}`, at: 1_000 + i, absorbed: i === 0 }),
+            s.seen.set(h, { origin: `3:${100 + i}`, at: 1_000_000 + i * 1000, absorbed: i === 0 }),
           );
         });
       await repos.profiles.write([
-        { state: seen('AAAAAAAAAAAAAAAA', 'BBBBBBBBBBBBBBBB'), dirty: dirty({ seen: true }) },
+        { state: seen('AAAAAAAAAAA', 'BBBBBBBBBBB'), dirty: dirty({ seen: true }) },
       ]);
-      await repos.profiles.write([
-        { state: seen('CCCCCCCCCCCCCCCC'), dirty: dirty({ seen: true }) },
-      ]);
+      await repos.profiles.write([{ state: seen('CCCCCCCCCCA'), dirty: dirty({ seen: true }) }]);
       const stored = (await repos.profiles.load(['user:f'])).get('user:f')!;
       expect([...stored.seen]).toEqual([
-        ['CCCCCCCCCCCCCCCC', { origin: '3:100', at: 1_000, absorbed: true }],
+        ['CCCCCCCCCCA', { origin: '3:100', at: 1_000_000, absorbed: true }],
       ]);
     });
 
