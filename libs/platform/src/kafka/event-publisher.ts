@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { DomainError, ErrorKind } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
+import { inSendsOf } from './dead-letters';
 import { encodeProtobuf, protobufHeaders } from './records';
 import type { TopicNames } from './topics';
 
@@ -28,7 +29,8 @@ export class RecordTooLargeError extends DomainError {
 /**
  * The one way Shoal writes to Kafka: an idempotent producer (acks=all, one request in flight
  * per broker, so retries neither duplicate nor reorder), protobuf values, trace context in
- * headers. `publish` resolves once every record is acknowledged by the cluster.
+ * headers. `publish` resolves once every record is acknowledged by the cluster; any number of
+ * records may be given, sent in order in requests the broker accepts.
  */
 export class EventPublisher {
   private producer: Producer;
@@ -85,7 +87,8 @@ export class EventPublisher {
         throw new RecordTooLargeError(this.names.of(topic), size, this.maxMessageBytes);
       }
     }
-    await this.send(topic, messages);
+    // the broker limits each partition's batch of a send: sends within the limit always fit
+    for (const send of inSendsOf(messages, this.maxMessageBytes)) await this.send(topic, send);
   }
 
   /**
