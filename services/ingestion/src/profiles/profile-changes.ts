@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   type JsonObject,
   type JsonValue,
@@ -38,10 +38,7 @@ export type ChangeKind =
  * base64url characters (132 bits).
  */
 export function changeId(source: string, subject: string, kind: ChangeKind): string {
-  return createHash('sha256')
-    .update(`${source}\n${subject}\n${kind}`)
-    .digest('base64url')
-    .slice(0, 22);
+  return hash('sha256', `${source}\n${subject}\n${kind}`, 'base64url').slice(0, 22);
 }
 
 /** Where a change comes from and when, shared by all changes a source causes. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
@@ -97,7 +97,7 @@ export interface CheckpointSnapshot {
 
 /** A message id as remembered: 64 bits of its hash, so any id fits the same few bytes. */
 export function messageHash(messageId: string): string {
-  return createHash('sha256').update(messageId).digest().subarray(0, 8).toString('base64url');
+  return hash('sha256', messageId, 'buffer').subarray(0, 8).toString('base64url');
 }
 
 /**
@@ -455,10 +455,11 @@ export class WorkingSet {
   }
 
   private create(id: string, event: UpstreamEvent, record: IngestRecord, at: number): ProfileState {
-    const incarnation = createHash('sha256')
-      .update(`${id}\n${event.messageId}\n${record.origin}`)
-      .digest('base64url')
-      .slice(0, 12);
+    const incarnation = hash(
+      'sha256',
+      `${id}\n${event.messageId}\n${record.origin}`,
+      'base64url',
+    ).slice(0, 12);
     const profile = newProfile(id, incarnation, at);
     this.profiles.set(id, profile);
     this.dirtyProfiles.set(id, { ...emptyDirty(false), all: true });

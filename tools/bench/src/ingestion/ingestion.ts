@@ -25,6 +25,8 @@ usage: node tools/bench/dist/ingestion/ingestion.js [options]
   --records N          upstream records (default 200000)
   --profiles N         people they come from (default 20000)
   --partitions N       partitions of the topics (default 12)
+  --spread KIND        sessions: each person's records within a twentieth of the stream (default);
+                       uniform: every person's records spread over the whole stream
   --kafka HOST:PORT    brokers (default $KAFKA_BROKERS, else 127.0.0.1:19092)
   --mongo URL          the store (default $MONGO_URL, else mongodb://127.0.0.1:27027/?directConnection=true)
   --timeout S          longest wait for ingestion to finish (default 900)`;
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       records: { type: 'string', default: '200000' },
       profiles: { type: 'string', default: '20000' },
       partitions: { type: 'string', default: '12' },
+      spread: { type: 'string', default: 'sessions' },
       kafka: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
       mongo: {
         type: 'string',
@@ -72,12 +75,14 @@ async function main(): Promise<void> {
   const logFile = join(work, 'ingestion.log');
   let progress = 'producing';
   try {
-    const workload = generateWorkload(count, Number(values.profiles));
+    if (values.spread !== 'sessions' && values.spread !== 'uniform')
+      throw new Error(`--spread is sessions or uniform, not ${values.spread}`);
+    const workload = generateWorkload(count, Number(values.profiles), values.spread);
     out(
       `store ${values.mongo}, kafka ${values.kafka}; ${workload.records.length} records from ` +
         `${values.profiles} people (${Object.entries(workload.mix)
           .map(([type, n]) => `${n} ${type}`)
-          .join(', ')}), ${partitions} partitions`,
+          .join(', ')}), spread: ${values.spread}, ${partitions} partitions`,
     );
     await admin.createTopics({
       waitForLeaders: true,

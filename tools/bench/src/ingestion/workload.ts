@@ -21,15 +21,25 @@ export interface Workload {
 const PRODUCTS = ['shoes', 'jacket', 'scarf', 'boots', 'gloves', 'hat'];
 const PLANS = ['free', 'pro', 'team', 'enterprise'];
 
+/** How people's records are spread over the stream. */
+export type Spread = 'sessions' | 'uniform';
+
 /**
  * `records` Segment-spec JSON records from `profiles` people, in the order a site would send
  * them: each person browses anonymously (page views, tracks), is identified once (user id,
  * anonymous id and traits with an email: a merge), then acts as a known user (tracks with
- * properties, now and then an identify changing a trait, a group call for one in five). People
- * interleave at random; each person's own records keep their order, keyed by the user id once
- * known (else the anonymous id), as Segment's libraries do.
+ * properties, now and then an identify changing a trait, a group call for one in five). Each
+ * person's own records keep their order, keyed by the user id once known (else the anonymous
+ * id), as Segment's libraries do. With `sessions`, a person's records fall within a stretch of
+ * about a twentieth of the stream (people visit, act, leave); with `uniform`, every person's
+ * records are spread over the whole stream (the worst case for coalescing writes).
  */
-export function generateWorkload(records: number, profiles: number, seed = 20_261_201): Workload {
+export function generateWorkload(
+  records: number,
+  profiles: number,
+  spread: Spread = 'sessions',
+  seed = 20_261_201,
+): Workload {
   const next = random(seed);
   const perPerson = Math.max(2, Math.round(records / profiles));
   const start = Date.parse('2026-11-01T00:00:00Z');
@@ -96,15 +106,14 @@ export function generateWorkload(records: number, profiles: number, seed = 20_26
     }
     queues.push(queue);
   }
-  // interleave people at random, each person's records in their order
-  const out: Message[] = [];
-  const live = queues.map((_, i) => i);
-  const positions = new Array<number>(profiles).fill(0);
-  while (live.length > 0 && out.length < records) {
-    const pick = Math.floor(next() * live.length);
-    const person = live[pick] as number;
-    out.push((queues[person] as Message[])[positions[person]++] as Message);
-    if (positions[person] === queues[person]?.length) live.splice(pick, 1);
+  // each record gets a place in the stream; a person's places increase, so their order holds
+  const window = spread === 'sessions' ? Math.max(perPerson, Math.round(records / 20)) : records;
+  const placed: { at: number; message: Message }[] = [];
+  for (const queue of queues) {
+    const start = spread === 'sessions' ? next() * (records - window) : 0;
+    const places = queue.map(() => start + next() * window).sort((a, b) => a - b);
+    queue.forEach((message, n) => placed.push({ at: places[n] as number, message }));
   }
-  return { records: out, mix };
+  placed.sort((a, b) => a.at - b.at);
+  return { records: placed.slice(0, records).map((p) => p.message), mix };
 }
