@@ -6,13 +6,23 @@ const fs = require('node:fs');
 const root = __dirname;
 const swcrc = JSON.parse(fs.readFileSync(path.join(root, '.swcrc'), 'utf8'));
 
+// Dependencies published only as ES modules. Node >= 20.19 require()s them from our CommonJS
+// build, but jest on Node 20 cannot, so it compiles them to CommonJS like our own code.
+const esmOnly = ['p-retry', 'is-network-error'];
+const esmOnlyFiles = `/node_modules/(${esmOnly.join('|')})/.+\\.js$`;
+
 function base(projectDir) {
   return {
     rootDir: projectDir,
     testEnvironment: 'node',
     transform: {
       '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false, sourceMaps: 'inline' }],
+      [esmOnlyFiles]: [
+        '@swc/jest',
+        { ...swcrc, swcrc: false, jsc: { ...swcrc.jsc, parser: { syntax: 'ecmascript' } } },
+      ],
     },
+    transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper: {
       '^@shoal/local-infra$': path.join(root, 'deploy/local/src/index.ts'),

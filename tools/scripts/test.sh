@@ -23,7 +23,7 @@ find libs services tools deploy -maxdepth 3 -type d -name .test-results -prune -
 summary() {
   local status=$?
   trap - EXIT
-  [[ -n "${infra_down:-}" ]] && node deploy/local/dist/cli.js down >/dev/null 2>&1 || true
+  [[ -n "${infra_down:-}" ]] && node tools/cli/dist/main.js infra down >/dev/null 2>&1 || true
   printf '\n'
   node tools/scripts/test-summary.js --extra-failed "$((status != 0 && failed_outside_jest))"
   exit "$status"
@@ -47,7 +47,7 @@ failed_outside_jest=1
 
 if [[ -z "${SHOAL_TEST_KAFKA_BROKERS:-}" || -z "${SHOAL_TEST_MONGO_URL:-}" ]]; then
   step "infrastructure: local Kafka and store"
-  infra=(node deploy/local/dist/cli.js)
+  infra=(node tools/cli/dist/main.js infra)
   if ! "${infra[@]}" status --json | node -e 'const s=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(s.every(c=>c.ready)?0:1)'; then
     if [[ -z "${SHOAL_KEEP_INFRA:-}" ]]; then infra_down=1; fi
   fi

@@ -6,7 +6,7 @@ export enum LocalInfraErrorCode {
   StartFailed = 'START_FAILED',
   NotReady = 'NOT_READY',
   NotStarted = 'NOT_STARTED',
-  Usage = 'USAGE',
+  LockLost = 'LOCK_LOST',
 }
 
 /**

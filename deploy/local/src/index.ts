@@ -2,7 +2,7 @@ export type { InfraEndpoints } from './config';
 export { DEFAULT_PORTS } from './config';
 export { LocalInfraError, LocalInfraErrorCode } from './errors';
 export { startKafka } from './kafka';
-export type { InfraComponent } from './layout';
+export { INFRA_COMPONENTS, type InfraComponent } from './layout';
 export { LocalInfra } from './local-infra';
 export type { ComponentStatus, InterruptibleOptions, LocalInfraOptions } from './local-infra';
 export { startMongo } from './mongo';

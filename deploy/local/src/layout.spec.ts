@@ -30,7 +30,7 @@ describe('infraLayout', () => {
     expect(layout.kafkaDataDir).toBe('/h/data/kafka');
     expect(layout.mongoDataFile).toBe('/h/data/mongo/shoal.mv');
     expect(layout.pidFile('kafka')).toBe('/h/run/kafka.pid');
-    expect(layout.lockFile).toBe('/h/run/up.lock');
+    expect(layout.lockDir).toBe('/h/run/infra.lock');
     expect(layout.logFile('mongo')).toBe('/h/logs/mongo.log');
   });
 });

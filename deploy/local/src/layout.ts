@@ -32,7 +32,8 @@ export interface InfraLayout {
   mongoDataFile: string;
   runDir: string;
   pidFile(component: InfraComponent): string;
-  lockFile: string;
+  /** The lock directory `up`, `down` and provisioning hold (proper-lockfile). */
+  lockDir: string;
   logsDir: string;
   logFile(component: InfraComponent): string;
 }
@@ -51,7 +52,7 @@ export function infraLayout(home: string): InfraLayout {
     mongoDataFile: path.join(home, 'data', 'mongo', 'shoal.mv'),
     runDir,
     pidFile: (component) => path.join(runDir, `${component}.pid`),
-    lockFile: path.join(runDir, 'up.lock'),
+    lockDir: path.join(runDir, 'infra.lock'),
     logsDir,
     logFile: (component) => path.join(logsDir, `${component}.log`),
   };

@@ -15,6 +15,7 @@ import {
   infraLayout,
   resolveHome,
 } from './layout';
+import { withLock } from './lock';
 import { MONGO_READY_TIMEOUT_MS, launchMongo, mongoProcessMarkers } from './mongo';
 import { isPortFree } from './ports';
 import {
@@ -24,7 +25,6 @@ import {
   readPidFile,
   removeFile,
   terminate,
-  withLock,
   writePidFile,
 } from './processes';
 import { type ProgressOptions, provisionJars } from './provision';
@@ -112,7 +112,7 @@ export class LocalInfra {
     endpoints: InfraEndpoints;
     started: InfraComponent[];
   }> {
-    return this.exclusively(signal, async () => {
+    return this.exclusively(signal, async (signal) => {
       const toStart = INFRA_COMPONENTS.filter((name) => this.runningPid(name) === undefined);
       // before provisioning, which may take a minute: a foreign process on our port fails at once
       for (const name of toStart) {
@@ -168,10 +168,16 @@ export class LocalInfra {
     );
   }
 
-  private exclusively<T>(signal: AbortSignal | undefined, action: () => Promise<T>): Promise<T> {
+  private exclusively<T>(
+    signal: AbortSignal | undefined,
+    action: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     return withLock(
-      this.layout.lockFile,
-      { signal, onWait: (pid) => this.log(`waiting for another shoal up/down (process ${pid})`) },
+      this.layout.lockDir,
+      {
+        ...(signal ? { signal } : {}),
+        onWait: () => this.log(`waiting for another shoal up/down (${this.layout.lockDir})`),
+      },
       action,
     );
   }

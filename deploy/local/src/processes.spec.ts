@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { isOurProcess, readPidFile, tailOf, withLock } from './processes';
+import { isOurProcess, readPidFile, tailOf } from './processes';
 
 describe('processes', () => {
   let dir: string;
@@ -51,48 +51,6 @@ describe('processes', () => {
       const tail = tailOf(file, 100_000);
       expect(tail.length).toBeLessThan(lines.length);
       expect(tail).toEqual(lines.slice(-tail.length));
-    });
-  });
-
-  describe('withLock', () => {
-    it('runs actions on the same lock one after the other', async () => {
-      const lock = path.join(dir, 'run', 'up.lock');
-      const events: string[] = [];
-      const action = (name: string) => async () => {
-        events.push(`${name} start`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        events.push(`${name} end`);
-      };
-      await Promise.all([withLock(lock, {}, action('a')), withLock(lock, {}, action('b'))]);
-      expect(events).toEqual(['a start', 'a end', 'b start', 'b end']);
-      expect(fs.existsSync(lock)).toBe(false);
-    });
-
-    it('takes over a lock whose owner process is gone', async () => {
-      const lock = path.join(dir, 'up.lock');
-      fs.writeFileSync(lock, `${2 ** 22 + 1}\n`);
-      await expect(withLock(lock, {}, async () => 'done')).resolves.toBe('done');
-    });
-
-    it('releases the lock when the action fails', async () => {
-      const lock = path.join(dir, 'up.lock');
-      await expect(withLock(lock, {}, () => Promise.reject(new Error('boom')))).rejects.toThrow(
-        'boom',
-      );
-      expect(fs.existsSync(lock)).toBe(false);
-    });
-
-    it('stops waiting for a held lock when aborted', async () => {
-      const lock = path.join(dir, 'up.lock');
-      fs.writeFileSync(lock, `${process.pid}\n`);
-      const waits: number[] = [];
-      const aborted = withLock(
-        lock,
-        { signal: AbortSignal.timeout(300), onWait: (pid) => waits.push(pid) },
-        async () => 'never',
-      );
-      await expect(aborted).rejects.toThrow();
-      expect(waits).toEqual([process.pid]);
     });
   });
 });

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '@shoal/platform';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
 
 /** A process we started, for tests that kill and restart a dedicated instance. */
@@ -163,17 +163,12 @@ export async function terminate(
   return 'killed';
 }
 
-async function waitUntilGone(
+function waitUntilGone(
   pid: number,
   markers: readonly string[],
   timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (isOurProcess(pid, markers)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-  return true;
+  return waitUntil(() => !isOurProcess(pid, markers), { timeoutMs, intervalMs: 100 });
 }
 
 export function readPidFile(file: string): number | undefined {
@@ -192,60 +187,6 @@ export function writePidFile(file: string, pid: number): void {
 
 export function removeFile(file: string): void {
   fs.rmSync(file, { force: true });
-}
-
-function ageMs(file: string): number {
-  try {
-    return Date.now() - fs.statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Serialises `up`, `down` and provisioning across processes (two terminals, parallel test runs):
- * the lock file holds the owner's pid, and a lock whose owner died is taken over.
- */
-export async function withLock<T>(
-  file: string,
-  options: { onWait?: (ownerPid: number) => void; signal?: AbortSignal },
-  action: () => Promise<T>,
-): Promise<T> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  let reportedOwner: number | undefined;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const owner = readPidFile(file);
-    // an unreadable pid is a lock being written right now, unless it has been so for a while
-    const abandoned = owner === undefined ? ageMs(file) > 5_000 : !isAlive(owner);
-    if (abandoned) {
-      removeFile(file);
-      continue;
-    }
-    if (owner !== undefined && owner !== reportedOwner) options.onWait?.(owner);
-    reportedOwner = owner;
-    await sleep(200, undefined, { signal: options.signal });
-  }
-  try {
-    return await action();
-  } finally {
-    removeFile(file);
-  }
 }
 
 const TAIL_WINDOW_BYTES = 256 * 1024;

@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
 import { ASSETS, type InfraComponent, infraLayout } from './layout';
-import { runToCompletion, withLock } from './processes';
+import { withLock } from './lock';
+import { runToCompletion } from './processes';
 import { requireMaven } from './tools';
 
 const MARKER = '.provisioned';
@@ -48,11 +49,11 @@ export async function provisionJars(
   const pomHash = createHash('sha256').update(fs.readFileSync(pom)).digest('hex');
   if (isProvisioned(jarDir, pomHash)) return jarDir;
 
-  const lockFile = path.join(path.dirname(jarDir), '.provision.lock');
+  const lockDir = path.join(path.dirname(jarDir), 'provisioning.lock');
   return withLock(
-    lockFile,
-    { signal, onWait: (pid) => log(`waiting for provisioning in process ${pid}`) },
-    async () => {
+    lockDir,
+    { ...(signal ? { signal } : {}), onWait: () => log(`waiting for provisioning (${lockDir})`) },
+    async (signal) => {
       if (isProvisioned(jarDir, pomHash)) return jarDir;
       const mvn = requireMaven();
       log(

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '@shoal/platform';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { LocalInfraError, LocalInfraErrorCode, errorMessage } from './errors';
@@ -21,7 +21,7 @@ export function waitForKafka(
   timeoutMs: number,
   options: WaitOptions = {},
 ): Promise<void> {
-  return retryUntil(`Kafka at ${brokers.join(',')}`, timeoutMs, options, (attemptMs) =>
+  return retryUntilReady(`Kafka at ${brokers.join(',')}`, timeoutMs, options, (attemptMs) =>
     probeKafka(brokers, attemptMs),
   );
 }
@@ -31,7 +31,7 @@ export function waitForMongo(
   timeoutMs: number,
   options: WaitOptions = {},
 ): Promise<void> {
-  return retryUntil(`the store at ${url}`, timeoutMs, options, (attemptMs) =>
+  return retryUntilReady(`the store at ${url}`, timeoutMs, options, (attemptMs) =>
     probeMongo(url, attemptMs),
   );
 }
@@ -81,27 +81,30 @@ export async function probeMongo(url: string, timeoutMs: number): Promise<void> 
   }
 }
 
-async function retryUntil(
+/**
+ * Repeats `attempt` (given how long it may take) until it succeeds; a NotReady error with the
+ * last failure when the time is up, the abort reason when `signal` aborts.
+ */
+export async function retryUntilReady(
   what: string,
   timeoutMs: number,
   { signal }: WaitOptions,
   attempt: (attemptMs: number) => Promise<void>,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    signal?.throwIfAborted();
-    const remaining = deadline - Date.now();
-    try {
-      await attempt(Math.max(500, Math.min(MAX_ATTEMPT_MS, remaining)));
-      return;
-    } catch (error) {
-      if (Date.now() + RETRY_DELAY_MS >= deadline) {
-        throw new LocalInfraError(
-          LocalInfraErrorCode.NotReady,
-          `${what} was not ready within ${Math.round(timeoutMs / 1000)} s: ${errorMessage(error)}`,
-        );
-      }
-    }
-    await sleep(RETRY_DELAY_MS, undefined, { signal });
+  try {
+    await retry(
+      ({ remainingMs }) => attempt(Math.max(500, Math.min(MAX_ATTEMPT_MS, remainingMs))),
+      {
+        timeoutMs,
+        delayMs: RETRY_DELAY_MS,
+        ...(signal ? { signal } : {}),
+      },
+    );
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new LocalInfraError(
+      LocalInfraErrorCode.NotReady,
+      `${what} was not ready within ${Math.round(timeoutMs / 1000)} s: ${errorMessage(error)}`,
+    );
   }
 }

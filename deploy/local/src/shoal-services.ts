@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LOOPBACK } from './config';
 import { LocalInfraError, LocalInfraErrorCode } from './errors';
 import { checkPortsFree, untilReady } from './launch';
@@ -14,6 +13,7 @@ import {
   terminate,
   writePidFile,
 } from './processes';
+import { retryUntilReady } from './readiness';
 
 /** Shoal's services, in the order they start. */
 export const SHOAL_SERVICES = [
@@ -89,30 +89,16 @@ export async function startServiceProcess(
 }
 
 /** Polls a service's /readyz until it answers 200. */
-export async function waitForReadyz(
+export function waitForReadyz(
   httpPort: number,
   timeoutMs: number,
   signal?: AbortSignal,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer';
-  while (Date.now() < deadline) {
-    signal?.throwIfAborted();
-    try {
-      const response = await fetch(`http://${LOOPBACK}:${httpPort}/readyz`, {
-        signal: AbortSignal.timeout(3_000),
-      });
-      if (response.status === 200) return;
-      last = `${response.status} ${await response.text()}`;
-    } catch (error) {
-      last = (error as Error).message;
-    }
-    await sleep(250, undefined, signal ? { signal } : {});
-  }
-  throw new LocalInfraError(
-    LocalInfraErrorCode.NotReady,
-    `not ready after ${timeoutMs} ms: ${last}`,
-  );
+  const url = `http://${LOOPBACK}:${httpPort}/readyz`;
+  return retryUntilReady(url, timeoutMs, signal ? { signal } : {}, async (attemptMs) => {
+    const response = await fetch(url, { signal: AbortSignal.timeout(attemptMs) });
+    if (response.status !== 200) throw new Error(`${response.status} ${await response.text()}`);
+  });
 }
 
 export interface ServiceStatus {

@@ -1,5 +1,11 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { UpstreamEventSchema } from './gen/shoal/v1/event_pb';
+import {
+  MembershipCommandSchema,
+  MembershipTransitionSchema,
+  RefreshProgressSchema,
+  SegmentEvaluationStatusSchema,
+} from './gen/shoal/v1/membership_pb';
 import { ProfileChangeSchema } from './gen/shoal/v1/profile_change_pb';
 import { ListMembershipChangedSchema, SegmentSchema } from './gen/shoal/v1/segment_pb';
 
@@ -95,6 +101,73 @@ export const listMembershipTopic: TopicSpec<typeof ListMembershipChangedSchema> 
   cleanupPolicy: 'delete',
 };
 
+export const membershipDeadLetterTopic: TopicSpec<null> = {
+  name: 'shoal.membership.dlq',
+  description:
+    'Profile changes and static-list changes the membership service can never process, unchanged, ' +
+    'with the reason and source topic/partition/offset in shoal-dlq-* headers.',
+  payload: null,
+  key: 'the original record key',
+  encodings: ['raw'],
+  partitions: 3,
+  retentionMs: 30 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
+export const membershipChangesTopic: TopicSpec<typeof MembershipTransitionSchema> = {
+  name: 'shoal.membership.changes',
+  description:
+    'segment.entered / segment.exited: a MembershipTransition with CloudEvents attributes in ' +
+    'ce_* headers; deterministic ids and a per-(profile, segment) sequence. Co-partitioned with ' +
+    'shoal.profiles.changes.',
+  payload: MembershipTransitionSchema,
+  key: 'profile id',
+  encodings: ['protobuf'],
+  partitions: 12,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
+export const segmentStatusTopic: TopicSpec<typeof SegmentEvaluationStatusSchema> = {
+  name: 'shoal.membership.segment-status',
+  description:
+    'How computing each segment stands in each partition (state, member count, last evaluated, ' +
+    'lag, last error), compacted; a segment’s count is the sum over its partitions. A tombstone ' +
+    'means the segment was deleted.',
+  payload: SegmentEvaluationStatusSchema,
+  key: '<segment id>/<partition>',
+  encodings: ['protobuf'],
+  partitions: 3,
+  retentionMs: -1,
+  cleanupPolicy: 'compact',
+};
+
+export const membershipCommandsTopic: TopicSpec<typeof MembershipCommandSchema> = {
+  name: 'shoal.membership.commands',
+  description:
+    'Refresh and cancel commands for the membership service (from the scheduler); every ' +
+    'membership instance reads them all and works on its own partitions.',
+  payload: MembershipCommandSchema,
+  key: 'segment id',
+  encodings: ['protobuf'],
+  partitions: 3,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
+export const jobProgressTopic: TopicSpec<typeof RefreshProgressSchema> = {
+  name: 'shoal.membership.job-progress',
+  description:
+    'Progress and outcome of refresh jobs, one RefreshProgress per partition and report; a job ' +
+    'is done when every partition reported a final state.',
+  payload: RefreshProgressSchema,
+  key: 'job id',
+  encodings: ['protobuf'],
+  partitions: 3,
+  retentionMs: 7 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 /** Every topic Shoal creates, in the order they are documented. */
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,
@@ -102,6 +175,11 @@ export const topicCatalogue: readonly TopicSpec[] = [
   profileChangesTopic,
   segmentDefinitionsTopic,
   listMembershipTopic,
+  membershipChangesTopic,
+  segmentStatusTopic,
+  membershipCommandsTopic,
+  jobProgressTopic,
+  membershipDeadLetterTopic,
 ];
 
 /** Kafka header names Shoal sets or reads. */
@@ -117,6 +195,23 @@ export const KafkaHeaders = {
   deadLetterTruncated: 'shoal-dlq-truncated',
   deadLetterOriginalBytes: 'shoal-dlq-original-bytes',
   deadLetterOriginalSha256: 'shoal-dlq-original-sha256',
+  /** The incarnation of the profile a membership transition belongs to (see docs/membership.md). */
+  membershipIncarnation: 'shoal-membership-incarnation',
+} as const;
+
+/** CloudEvents attributes in Kafka binary mode (headers), as membership transitions carry them. */
+export const CloudEventHeaders = {
+  specversion: 'ce_specversion',
+  type: 'ce_type',
+  id: 'ce_id',
+  source: 'ce_source',
+  subject: 'ce_subject',
+  time: 'ce_time',
+} as const;
+
+export const CloudEventTypes = {
+  entered: 'shoal.segment.entered',
+  exited: 'shoal.segment.exited',
 } as const;
 
 export const ContentTypes = {

@@ -10,6 +10,7 @@ import {
   TopicNames,
   createGrpcClient,
   loadSigningKey,
+  retry,
   signToken,
   startService,
 } from '@shoal/platform';
@@ -222,21 +223,16 @@ export class TestScope {
   }
 }
 
-/** Polls until `probe` stops throwing (returning its value) or the timeout passes. */
-export async function eventually<T>(
+/**
+ * Polls until `probe` stops throwing and answers its value; after `timeoutMs`, throws its last
+ * error (a TypeError that is not a network failure at once: that is a bug in the probe).
+ */
+export function eventually<T>(
   probe: () => Promise<T> | T,
   timeoutMs = 20_000,
   intervalMs = 100,
 ): Promise<T> {
-  const giveUpAt = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() > giveUpAt) throw error;
-      await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    }
-  }
+  return retry(() => probe(), { timeoutMs, delayMs: intervalMs });
 }
 
 /** GET on a service's operations endpoint. */

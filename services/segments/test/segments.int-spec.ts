@@ -256,6 +256,23 @@ describe('SegmentService: definitions, versions, visibility', () => {
     expect(lists.segments).toHaveLength(0);
   });
 
+  it('refuses a list query before the store runs it when its search is long or its filters name what no segment has', async () => {
+    await c.bob.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: 'Searched' } });
+    // the embedded store compiles a search for every segment it looks at: a long one stalled it
+    const long = await refusal(c.bob.listSegments({ search: 'x'.repeat(9_000) }));
+    expect([long.code, long.violations]).toEqual([
+      status.INVALID_ARGUMENT,
+      [{ field: 'search', description: 'is 9000 characters; at most 200' }],
+    ]);
+    const filters = await refusal(
+      c.bob.listSegments({
+        owners: Array.from({ length: 1_000 }, (_, i) => `user ${i}`),
+        visibilities: [Visibility.SHARED, 9_999 as Visibility],
+      }),
+    );
+    expect(filters.violations.map((v) => v.field)).toEqual(['owners', 'visibilities[1]']);
+  });
+
   it('refuses to delete a segment in use unless forced, and publishes a tombstone', async () => {
     const { segment: base } = await c.ann.createSegment({
       kind: SegmentKind.DYNAMIC,

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { SegmentKind, SegmentService, listMembershipTopic } from '@shoal/contracts';
 import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
 import {
@@ -12,22 +11,54 @@ import {
   ensureDevKeys,
   loadSigningKey,
   signToken,
+  waitUntil,
 } from '@shoal/platform';
+import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 
-const USAGE = `Static lists at scale, end to end: starts the built segments service (npm run build) on
-the given Kafka and store, then adds, pages, counts and removes members of one list over gRPC.
-Run it against an instance of your own (node deploy/local/dist/cli.js up with other ports), so
-that nobody else's load distorts the figures.
+const DESCRIPTION =
+  'Static lists at scale, end to end: starts the built segments service (npm run build) on the ' +
+  'given Kafka and store, then adds, pages, counts and removes members of one list over gRPC. ' +
+  'Run it against an instance of your own (./shoal infra up with other ports, see README.md), ' +
+  "so that nobody else's load distorts the figures.";
 
-usage: node tools/bench/dist/static-lists.js [options]
-  --members N          ids on the list (default 100000)
-  --batch N            ids per AddListMembers / RemoveListMembers call (default 100000)
-  --page N             page size when listing (default 10000)
-  --kafka HOST:PORT    brokers (default $KAFKA_BROKERS, else 127.0.0.1:19092)
-  --mongo URL          the store (default $MONGO_URL, else mongodb://127.0.0.1:27027/?directConnection=true)
-  --publish-wait S     longest wait for the member changes to reach Kafka (default 300)`;
+interface BenchOptions {
+  readonly members: number;
+  readonly batch: number;
+  readonly page: number;
+  readonly kafka: string;
+  readonly mongo: string;
+  readonly publishWait: number;
+}
+
+function benchOptions(): BenchOptions {
+  const count = (value: string) => {
+    if (!/^[1-9]\d*$/.test(value))
+      throw new InvalidArgumentError('It must be a positive whole number.');
+    return Number(value);
+  };
+  return new Command('node tools/bench/dist/static-lists.js')
+    .description(DESCRIPTION)
+    .option('--members <n>', 'ids on the list', count, 100_000)
+    .option('--batch <n>', 'ids per AddListMembers / RemoveListMembers call', count, 100_000)
+    .option('--page <n>', 'page size when listing', count, 10_000)
+    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .option(
+      '--mongo <url>',
+      'the store',
+      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
+    )
+    .option(
+      '--publish-wait <seconds>',
+      'longest wait for the member changes to reach Kafka',
+      count,
+      300,
+    )
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .parse()
+    .opts<BenchOptions>();
+}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -39,34 +70,15 @@ interface Step {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      members: { type: 'string', default: '100000' },
-      batch: { type: 'string', default: '100000' },
-      page: { type: 'string', default: '10000' },
-      kafka: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
-      mongo: {
-        type: 'string',
-        default: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
-      },
-      'publish-wait': { type: 'string', default: '300' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    out(USAGE);
-    return;
-  }
-  const members = Number(values.members);
-  const batch = Number(values.batch);
-  const pageSize = Number(values.page);
-  const publishWaitMs = Number(values['publish-wait']) * 1000;
+  const options = benchOptions();
+  const { members, batch, page: pageSize, kafka: brokerList, mongo: mongoUrl } = options;
+  const publishWaitMs = options.publishWait * 1000;
 
   const run = randomBytes(4).toString('hex');
   const work = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
   const topicPrefix = `bench${run}.`;
   const database = `bench${run}_segments`;
-  const brokers = values.kafka.split(',');
+  const brokers = brokerList.split(',');
   const kafka = new Kafka({ clientId: `bench-${run}`, brokers, logLevel: logLevel.NOTHING });
   const topic = new TopicNames(topicPrefix).of(listMembershipTopic);
   const keys = await ensureDevKeys(join(work, 'keys'));
@@ -74,7 +86,7 @@ async function main(): Promise<void> {
   const httpPort = await freePort();
   const logFile = join(work, 'segments.log');
 
-  out(`store ${values.mongo}, kafka ${values.kafka}; ${members} ids, ${batch} per call`);
+  out(`store ${mongoUrl}, kafka ${brokerList}; ${members} ids, ${batch} per call`);
   let service: LaunchedProcess | undefined;
   let progress = 'starting the service';
   const consumer = kafka.consumer({ groupId: `bench-${run}` });
@@ -87,9 +99,9 @@ async function main(): Promise<void> {
       env: {
         SHOAL_ENV: 'development',
         LOG_LEVEL: 'warn',
-        KAFKA_BROKERS: values.kafka,
+        KAFKA_BROKERS: brokerList,
         KAFKA_TOPIC_PREFIX: topicPrefix,
-        MONGO_URL: values.mongo,
+        MONGO_URL: mongoUrl,
         MONGO_DATABASE: database,
         ...devKeyEnv(keys),
         STATIC_LIST_MAX_MEMBERS: String(Math.max(members, 1_000_000)),
@@ -119,8 +131,7 @@ async function main(): Promise<void> {
       },
     });
     const publishedReach = async (count: number, since: number): Promise<Step> => {
-      const deadline = Date.now() + publishWaitMs;
-      while (published < count && Date.now() < deadline) await sleep(50);
+      await waitUntil(() => published >= count, { timeoutMs: publishWaitMs, intervalMs: 50 });
       const seconds = (Date.now() - since) / 1000;
       return published >= count
         ? { name: 'published', ids: count, seconds, note: 'since the first call of the step' }
@@ -186,7 +197,7 @@ async function main(): Promise<void> {
   } finally {
     await consumer.disconnect().catch(() => undefined);
     await service?.kill('SIGTERM');
-    await cleanUp({ kafka, topicPrefix, mongoUrl: values.mongo, database });
+    await cleanUp({ kafka, topicPrefix, mongoUrl, database });
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -229,7 +240,5 @@ async function cleanUp({
   await mongo.db(database).dropDatabase();
   await mongo.close();
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 void main();

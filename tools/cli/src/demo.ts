@@ -8,7 +8,7 @@ import {
   upstreamEventsTopic,
 } from '@shoal/contracts';
 import { SERVICE_PORTS } from '@shoal/local-infra';
-import { TopicNames, createGrpcClient } from '@shoal/platform';
+import { TopicNames, createGrpcClient, retry } from '@shoal/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { type LocalStack, PROFILE_READER_GROUP } from './local-stack';
 
@@ -16,6 +16,9 @@ const customers = [
   { userId: 'demo-ann', traits: { name: 'Ann', plan: 'pro', marketing_consent: true } },
   { userId: 'demo-bob', traits: { name: 'Bob', plan: 'free', marketing_consent: false } },
 ];
+
+/** How long the demo waits for ingestion to have handled what it sent. */
+const UNTIL_INGESTED = { timeoutMs: 30_000, delayMs: 250 };
 
 /** What upstream systems would send: Segment-spec JSON, one malformed record among them. */
 function demoEvents(runId: string) {
@@ -83,8 +86,9 @@ export async function runDemo(stack: LocalStack, out: (line: string) => void): P
   });
   try {
     for (const { userId } of customers) {
-      const { profile } = await retry(() =>
-        profiles.lookupProfile({ identity: { kind: IdentityKind.USER_ID, value: userId } }),
+      const { profile } = await retry(
+        () => profiles.lookupProfile({ identity: { kind: IdentityKind.USER_ID, value: userId } }),
+        UNTIL_INGESTED,
       );
       out(`profile ${profile?.id}: traits ${JSON.stringify(profile?.traits)}`);
     }
@@ -96,7 +100,7 @@ export async function runDemo(stack: LocalStack, out: (line: string) => void): P
       const n = await countRecords(admin, names.of(upstreamEventsDeadLetterTopic));
       if (n <= deadLettersBefore) throw new Error('not dead-lettered yet');
       return n;
-    })) - deadLettersBefore;
+    }, UNTIL_INGESTED)) - deadLettersBefore;
   await admin.disconnect();
   out(
     `${deadLetters} malformed record dead-lettered to ${names.of(upstreamEventsDeadLetterTopic)} with its reason in headers`,
@@ -151,16 +155,4 @@ async function segmentsDemo(
 async function countRecords(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-}
-
-async function retry<T>(probe: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }

@@ -17,6 +17,7 @@ import { EventPublisher } from '../kafka/event-publisher';
 import { TopicNames, ensureTopics } from '../kafka/topics';
 import { credentialRefusal, pingMongo } from '../mongo/mongo';
 import { MongoRepository } from '../mongo/repository';
+import { retry } from '../time/retry';
 import { GRPC_SERVICE, TOPIC_CONSUMER, type TopicConsumerOptions } from './decorators';
 import { PLATFORM, type PlatformContext } from './platform-context';
 
@@ -169,27 +170,21 @@ export class PlatformLifecycle
    * Retries a start-up step while its dependency is not there yet; gives up after two minutes,
    * or at once on an error `permanent` turns into the error to stop with.
    */
-  private async untilReachable(
+  private untilReachable(
     dependency: string,
     step: () => Promise<void>,
     permanent: (error: unknown) => Error | undefined = () => undefined,
   ): Promise<void> {
-    const giveUpAt = Date.now() + STARTUP_TIMEOUT_MS;
-    let delay = 250;
-    for (;;) {
-      try {
-        return await step();
-      } catch (error) {
-        const stop = permanent(error);
-        if (stop) throw stop;
-        if (Date.now() + delay > giveUpAt) throw error;
+    return retry(step, {
+      timeoutMs: STARTUP_TIMEOUT_MS,
+      delayMs: 250,
+      maxDelayMs: 5_000,
+      permanent,
+      onRetry: ({ error, attempt }) =>
         this.platform.logger.warn(
-          { err: error, dependency, retryInMs: delay },
+          { err: error, dependency, attempt },
           'dependency not reachable yet',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 5_000);
-      }
-    }
+        ),
+    });
   }
 }

@@ -1,6 +1,8 @@
 import { type KeyLike, SignJWT, createLocalJWKSet, exportJWK, generateKeyPair } from 'jose';
+import { DomainError, ErrorKind } from '../errors/domain-error';
+import { AuthErrorCode } from './auth.errors';
 import type { Principal } from './principal';
-import { AuthenticationError, TokenVerifier } from './token-verifier';
+import { TokenVerifier } from './token-verifier';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const nowSeconds = NOW.getTime() / 1000;
@@ -54,14 +56,21 @@ describe('token verifier', () => {
     });
   });
 
-  const refusal = async (token: Promise<string>) => {
-    const error = await verifier.verify(await token).then(
+  /** The refusal of a token: UNAUTHENTICATED, its reason and message. */
+  const refused = async (verified: Promise<Principal>) => {
+    const error = await verified.then(
       (p: Principal) => p,
       (e: unknown) => e,
     );
-    expect(error).toBeInstanceOf(AuthenticationError);
-    return (error as AuthenticationError).message;
+    expect(error).toBeInstanceOf(DomainError);
+    const { kind, reason, message } = error as DomainError;
+    expect(kind).toBe(ErrorKind.Unauthenticated);
+    return { reason, message };
   };
+  const refusal = async (token: Promise<string>) =>
+    (await refused(verifier.verify(await token))).message;
+  const reasonFor = async (token: Promise<string>) =>
+    (await refused(verifier.verify(await token))).reason;
 
   it('takes a user token signed by a user key as that user with their groups', async () => {
     await expect(
@@ -139,6 +148,32 @@ describe('token verifier', () => {
     expect(await refusal(sign(users, { ...user, ...lifetime(600, 610) }))).toBe('token expired');
   });
 
+  it('refuses each way with a reason of its own', async () => {
+    const header = async (value: string | undefined) =>
+      (await refused(verifier.verifyAuthorization(value))).reason;
+    expect(await header(undefined)).toBe(AuthErrorCode.Missing);
+    expect(await header('Basic YW5uOnNlY3JldA==')).toBe(AuthErrorCode.Malformed);
+    expect(await header('Bearer not.a-jwt')).toBe(AuthErrorCode.Malformed);
+    expect(await reasonFor(sign(users, { ...user, ...lifetime(600, 610) }))).toBe(
+      AuthErrorCode.Expired,
+    );
+    expect(await reasonFor(sign(services, { ...user, ...lifetime(300) }))).toBe(
+      AuthErrorCode.Untrusted,
+    );
+    for (const claims of [
+      { ...user, aud: 'elsewhere', ...lifetime(300) },
+      { ...user, sub: '', ...lifetime(300) },
+      { ...user, ...lifetime(600, -60) },
+      { ...user, ...lifetime(100 * 365 * 86_400) },
+      { ...service, iss: 'idp', ...lifetime(300) },
+    ]) {
+      expect(await reasonFor(sign(users, claims))).toBe(AuthErrorCode.Rejected);
+    }
+    expect(
+      await reasonFor(sign(services, { ...service, sub: 'service:exporter', ...lifetime(300) })),
+    ).toBe(AuthErrorCode.Rejected);
+  });
+
   it('accepts no service token when no service key set is configured', async () => {
     const usersOnly = new TokenVerifier({
       users: { issuer: 'idp', keys: createLocalJWKSet(users.jwks), maxLifetimeSeconds: 3_600 },
@@ -146,8 +181,9 @@ describe('token verifier', () => {
       groupsClaim: 'groups',
       clock: { now: () => NOW },
     });
-    await expect(
-      usersOnly.verify(await sign(services, { ...service, ...lifetime(300) })),
-    ).rejects.toBeInstanceOf(AuthenticationError);
+    expect(
+      (await refused(usersOnly.verify(await sign(services, { ...service, ...lifetime(300) }))))
+        .reason,
+    ).toBe(AuthErrorCode.Untrusted);
   });
 });

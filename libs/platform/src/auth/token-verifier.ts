@@ -13,8 +13,9 @@ import {
 } from 'jose';
 import { ConfigError } from '../config/config';
 import type { PlatformConfig } from '../config/platform-config';
-import { DomainError, ErrorKind } from '../errors/domain-error';
+import type { DomainError } from '../errors/domain-error';
 import { type Clock, systemClock } from '../time/clock';
+import { AuthError } from './auth.errors';
 import {
   DEV_KEY_ID_PREFIX,
   type Principal,
@@ -32,12 +33,6 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
  * SERVICE_TOKEN_TTL_SECONDS and renew them, so anything longer was not minted by a service.
  */
 export const SERVICE_TOKEN_MAX_LIFETIME_SECONDS = 600;
-
-export class AuthenticationError extends DomainError {
-  constructor(message: string) {
-    super(ErrorKind.Unauthenticated, 'UNAUTHENTICATED', message);
-  }
-}
 
 /** One kind of token: who issues it and the keys that sign it. */
 interface TokenIssuer {
@@ -66,12 +61,9 @@ export class TokenVerifier {
 
   /** Verifies an `authorization` header value ("Bearer <jwt>"). */
   async verifyAuthorization(header: string | undefined): Promise<Principal> {
-    if (!header)
-      throw new AuthenticationError(
-        'missing bearer token (metadata "authorization: Bearer <jwt>")',
-      );
+    if (!header) throw AuthError.missing();
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    if (!match?.[1]) throw new AuthenticationError('authorization must be "Bearer <jwt>"');
+    if (!match?.[1]) throw AuthError.notBearer();
     return this.verify(match[1]);
   }
 
@@ -82,18 +74,12 @@ export class TokenVerifier {
     const subject = payload.sub as string;
     const service = payload[SERVICE_CLAIM];
     if (isService) {
-      if (typeof service !== 'string' || subject !== `${SERVICE_SUBJECT_PREFIX}${service}`) {
-        throw new AuthenticationError(
-          `a service token needs "${SERVICE_CLAIM}" and sub "${SERVICE_SUBJECT_PREFIX}<service>"`,
-        );
-      }
+      if (typeof service !== 'string' || subject !== `${SERVICE_SUBJECT_PREFIX}${service}`)
+        throw AuthError.notTheService(SERVICE_CLAIM, SERVICE_SUBJECT_PREFIX);
       return { subject, groups: [], kind: 'service', service };
     }
-    if (service !== undefined || subject.startsWith(SERVICE_SUBJECT_PREFIX)) {
-      throw new AuthenticationError(
-        `a user token may not claim to be a service ("${SERVICE_CLAIM}" or a "${SERVICE_SUBJECT_PREFIX}" subject)`,
-      );
-    }
+    if (service !== undefined || subject.startsWith(SERVICE_SUBJECT_PREFIX))
+      throw AuthError.userClaimsService(SERVICE_CLAIM, SERVICE_SUBJECT_PREFIX);
     const rawGroups = payload[this.options.groupsClaim];
     const groups = Array.isArray(rawGroups)
       ? rawGroups.filter((g): g is string => typeof g === 'string')
@@ -114,21 +100,16 @@ export class TokenVerifier {
         currentDate: now,
       }));
     } catch (error) {
-      throw new AuthenticationError(describeJoseError(error));
+      throw joseRefusal(error);
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') {
-      throw new AuthenticationError('token claim "sub" rejected: must be a non-empty string');
-    }
+    if (typeof payload.sub !== 'string' || payload.sub === '')
+      throw AuthError.claimRejected('sub', 'must be a non-empty string');
     const iat = payload.iat as number;
     const exp = payload.exp as number;
-    if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS) {
-      throw new AuthenticationError('token claim "iat" rejected: issued in the future');
-    }
-    if (exp - iat > issuer.maxLifetimeSeconds) {
-      throw new AuthenticationError(
-        `token lifetime (exp − iat) is over the maximum of ${issuer.maxLifetimeSeconds} s`,
-      );
-    }
+    if (iat > now.getTime() / 1000 + CLOCK_TOLERANCE_SECONDS)
+      throw AuthError.claimRejected('iat', 'issued in the future');
+    if (exp - iat > issuer.maxLifetimeSeconds)
+      throw AuthError.lifetimeTooLong(issuer.maxLifetimeSeconds);
     return payload;
   }
 }
@@ -141,20 +122,21 @@ function issuerOf(token: string): string | undefined {
   }
 }
 
-function describeJoseError(error: unknown): string {
-  if (error instanceof errors.JWTExpired) return 'token expired';
+/** The refusal a failed jose verification stands for. */
+function joseRefusal(error: unknown): DomainError {
+  if (error instanceof errors.JWTExpired) return AuthError.expired();
   if (error instanceof errors.JWTClaimValidationFailed)
-    return `token claim "${error.claim}" rejected: ${error.reason}`;
+    return AuthError.claimRejected(error.claim, error.reason);
   if (
     error instanceof errors.JWSSignatureVerificationFailed ||
     error instanceof errors.JWKSNoMatchingKey
   ) {
-    return 'token is not signed by a trusted key';
+    return AuthError.untrusted();
   }
-  if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not accepted';
+  if (error instanceof errors.JOSEAlgNotAllowed) return AuthError.algorithmRefused();
   if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid)
-    return 'malformed token';
-  return 'token could not be verified';
+    return AuthError.malformed();
+  return AuthError.unverifiable();
 }
 
 export type TokenVerifierConfig = Pick<

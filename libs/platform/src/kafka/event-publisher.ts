@@ -2,11 +2,11 @@ import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
 import { KafkaHeaders, type TopicSpec } from '@shoal/contracts';
 import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { DomainError, ErrorKind } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
 import { inSendsOf } from './dead-letters';
 import { encodeProtobuf, protobufHeaders } from './records';
+import { RecordError } from './records.errors';
 import type { TopicNames } from './topics';
 
 /** One record to publish. A null value is a tombstone (deletes the key on compacted topics). */
@@ -14,16 +14,6 @@ export interface OutgoingRecord<D extends DescMessage> {
   readonly key: string;
   readonly value: MessageShape<D> | null;
   readonly headers?: Readonly<Record<string, string>>;
-}
-
-export class RecordTooLargeError extends DomainError {
-  constructor(topic: string, size: number, limit: number) {
-    super(
-      ErrorKind.ResourceExhausted,
-      'RECORD_TOO_LARGE',
-      `record for ${topic} is ${size} bytes; KAFKA_MAX_MESSAGE_BYTES allows ${limit}`,
-    );
-  }
 }
 
 /**
@@ -84,7 +74,7 @@ export class EventPublisher {
     for (const message of messages) {
       const size = message.value?.length ?? 0;
       if (size > this.maxMessageBytes) {
-        throw new RecordTooLargeError(this.names.of(topic), size, this.maxMessageBytes);
+        throw RecordError.tooLarge(this.names.of(topic), size, this.maxMessageBytes);
       }
     }
     // the broker limits each partition's batch of a send: sends within the limit always fit

@@ -1,5 +1,5 @@
 import { KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
-import { RecordTooLargeError } from './event-publisher';
+import { RecordError } from './records.errors';
 import { boundedBatches, isRecordRefusal, publishSeparately } from './outbox-relay';
 
 const tooLarge = () =>
@@ -78,7 +78,7 @@ describe('publishing an outbox so that no record holds back another', () => {
 
   it('tells refusals of a record from failures worth retrying', () => {
     expect(isRecordRefusal(tooLarge())).toBe(true);
-    expect(isRecordRefusal(new RecordTooLargeError('t', 2_000_000, 1_048_576))).toBe(true);
+    expect(isRecordRefusal(RecordError.tooLarge('t', 2_000_000, 1_048_576))).toBe(true);
     // kafkajs' retrier wraps what it gives up on, keeping the refusal as the cause
     const wrapped = Object.assign(new KafkaJSNonRetriableError(tooLarge()), { cause: tooLarge() });
     expect(isRecordRefusal(wrapped)).toBe(true);

@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { MongoLease } from '../mongo/lease';
 import type { Clock } from '../time/clock';
-import { RecordTooLargeError } from './event-publisher';
+import { isRecordTooLarge } from './records.errors';
 
 export interface OutboxRelayOptions {
   /** Names the relay in logs and its lease in the store. */
@@ -102,7 +102,7 @@ const RECORD_REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', '
 /** Whether an error refuses the records sent for what they are (retrying cannot help). */
 export function isRecordRefusal(error: unknown): boolean {
   for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof RecordTooLargeError) return true;
+    if (isRecordTooLarge(e)) return true;
     const type = (e as { type?: unknown }).type;
     if (typeof type === 'string' && RECORD_REFUSALS.has(type)) return true;
   }

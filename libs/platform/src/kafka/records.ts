@@ -2,6 +2,7 @@ import { type DescMessage, type MessageShape, fromBinary, toBinary } from '@bufb
 import { ContentTypes, KafkaHeaders } from '@shoal/contracts';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import { DomainError, ErrorKind } from '../errors/domain-error';
+import { RecordError } from './records.errors';
 
 /** A record as the consumer delivers it to a handler: decoded value plus where it came from. */
 export interface ConsumedRecord<T> {
@@ -15,7 +16,13 @@ export interface ConsumedRecord<T> {
   readonly timestamp: Date;
 }
 
-/** A record that arrived but can never be processed; goes to the dead-letter topic. */
+/**
+ * A record that arrived but can never be processed; goes to the dead-letter topic.
+ *
+ * @deprecated Issue 16: refusals are DomainErrors made by factories — RecordError for what every
+ * consumer refuses, a feature's own `*.errors.ts` for its reasons. Kept only while
+ * services/ingestion still constructs it; remove it with its last use there.
+ */
 export class UndeliverableRecordError extends DomainError {
   constructor(reason: string, message: string) {
     super(ErrorKind.InvalidArgument, reason, message);
@@ -36,14 +43,11 @@ export function decodeProtobuf<D extends DescMessage>(
   schema: D,
   message: KafkaMessage,
 ): MessageShape<D> {
-  if (!message.value) throw new UndeliverableRecordError('EMPTY_VALUE', 'record has no value');
+  if (!message.value) throw RecordError.emptyValue();
   try {
     return fromBinary(schema, message.value);
   } catch (error) {
-    throw new UndeliverableRecordError(
-      'UNDECODABLE',
-      `value is not a valid ${schema.typeName}: ${(error as Error).message}`,
-    );
+    throw RecordError.undecodable(schema.typeName, (error as Error).message);
   }
 }
 

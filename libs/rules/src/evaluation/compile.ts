@@ -46,6 +46,7 @@ export interface RuleQuery {
 export type RulePredicate = (state: EvaluationState, now: Instant) => boolean;
 
 const compiledRules = new WeakMap<Rule, Map<string, CompiledRule>>();
+const DEFAULT_LIMITS_KEY = JSON.stringify(resolveLimits(undefined));
 
 /** Compiles (once per rule object and limits) a rule that must pass validation. */
 export function compileRule({
@@ -56,7 +57,8 @@ export function compileRule({
   limits?: Partial<RuleLimits>;
 }): CompiledRule {
   const resolved = resolveLimits(limits);
-  const limitsKey = JSON.stringify(resolved);
+  // the default limits' key is computed once: callers evaluating per event use them
+  const limitsKey = limits === undefined ? DEFAULT_LIMITS_KEY : JSON.stringify(resolved);
   let byLimits = compiledRules.get(rule);
   const cached = byLimits?.get(limitsKey);
   if (cached !== undefined) return cached;

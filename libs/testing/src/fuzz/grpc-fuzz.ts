@@ -9,9 +9,10 @@ import {
 } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
+import { ERROR_DETAILS_TRAILER, ERROR_LIMITS } from '@shoal/platform';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { TestScope, TokenRequest } from '../test-scope';
-import { requestArbitrary } from './request-arbitrary';
+import { type KnownValues, requestArbitrary } from './request-arbitrary';
 
 /** Someone calling: a name for the report, and the bearer token sent (none when absent). */
 export interface FuzzCaller {
@@ -30,6 +31,11 @@ export interface FuzzTarget {
   readonly callers: readonly FuzzCaller[];
   /** Strings worth trying besides generated ones: ids that exist, names in use, … */
   readonly strings?: readonly string[];
+  /**
+   * Values the service accepts (ids with their versions, valid rules, page tokens, …): given
+   * them, half the requests are well-formed around arbitrary values and reach the use cases.
+   */
+  readonly known?: KnownValues;
   /**
    * RPCs whose stream stays open by design (e.g. health Watch): their first message is the
    * answer, after which the harness cancels. Every other stream must end.
@@ -98,12 +104,17 @@ export async function fuzzCallers(
   ];
 }
 
+/** How many requests of a run got each status, by status name ("OK", "NOT_FOUND", …). */
+export type FuzzOutcomes = Partial<Record<keyof typeof grpc.status, number>>;
+
 /**
  * Sends arbitrary requests to one RPC — generated from its descriptor, or raw bytes — as
- * arbitrary callers, and fails on the first one answered with INTERNAL or UNKNOWN or not
- * answered before the deadline, reporting the (shrunk) request and caller.
+ * arbitrary callers, and fails on the first one answered with INTERNAL or UNKNOWN, not answered
+ * before the deadline, or refused with a message or details larger than the platform sends
+ * (ERROR_LIMITS), reporting the (shrunk) request and caller. Answers how the requests ended,
+ * so a test can check that they reached the use cases.
  */
-export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
+export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<FuzzOutcomes> {
   const method = target.service.methods.find((m) => m.name === rpc);
   if (!method) throw new Error(`${target.service.typeName} has no RPC ${rpc}`);
   if (method.methodKind === 'bidi_streaming') {
@@ -114,6 +125,7 @@ export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
     'grpc.max_receive_message_length': -1,
   });
   const open = target.openStreams?.includes(rpc) ?? false;
+  const outcomes: FuzzOutcomes = {};
   try {
     await fc.assert(
       // a hang costs a whole deadline per try: shrink only a few steps
@@ -121,9 +133,12 @@ export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
         fc.limitShrink(requestCases(method, target), MAX_SHRINKS),
         async (request) => {
           const outcome = await send(client, method, request, target.deadlineMs ?? 5_000, open);
-          if (FORBIDDEN.has(outcome.code)) {
+          const name = grpc.status[outcome.code] as keyof typeof grpc.status;
+          outcomes[name] = (outcomes[name] ?? 0) + 1;
+          const problem = forbidden(outcome);
+          if (problem) {
             throw new Error(
-              `${target.service.typeName}/${rpc} answered ${grpc.status[outcome.code]}: ${outcome.details}`,
+              `${target.service.typeName}/${rpc} answered ${name} ${problem}: ${outcome.details.slice(0, 2_000)}`,
             );
           }
         },
@@ -133,6 +148,18 @@ export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<void> {
   } finally {
     client.close();
   }
+  return outcomes;
+}
+
+/** What is wrong with an answer, if anything. */
+function forbidden(outcome: Outcome): string | undefined {
+  if (FORBIDDEN.has(outcome.code)) return '(a bug or a hang)';
+  const messageBytes = Buffer.byteLength(outcome.details);
+  if (messageBytes > ERROR_LIMITS.messageBytes)
+    return `with a ${messageBytes}-byte message (at most ${ERROR_LIMITS.messageBytes})`;
+  if (outcome.detailsBytes > ERROR_LIMITS.detailsBytes)
+    return `with ${outcome.detailsBytes} bytes of error details (at most ${ERROR_LIMITS.detailsBytes})`;
+  return undefined;
 }
 
 /** One request: who sends it and the bytes on the wire; printed short in reports. */
@@ -152,10 +179,10 @@ function requestCases(method: DescMethod, target: FuzzTarget): fc.Arbitrary<Requ
   const caller = fc.oneof(
     ...target.callers.map((c) => ({ weight: c.weight ?? 1, arbitrary: fc.constant(c) })),
   );
-  const message = requestArbitrary(
-    method.input,
-    target.strings ? { strings: target.strings } : {},
-  ).map((init: MessageInitShape<DescMessage>) => ({
+  const message = requestArbitrary(method.input, {
+    ...(target.strings ? { strings: target.strings } : {}),
+    ...(target.known ? { known: target.known } : {}),
+  }).map((init: MessageInitShape<DescMessage>) => ({
     bytes: toBinary(method.input, create(method.input, init)),
     shown: summary(init),
   }));
@@ -185,7 +212,20 @@ function requestCases(method: DescMethod, target: FuzzTarget): fc.Arbitrary<Requ
 interface Outcome {
   readonly code: grpc.status;
   readonly details: string;
+  /** Size of the error details trailer (shoal-error-details-bin); 0 without one. */
+  readonly detailsBytes: number;
 }
+
+function outcomeOf(error: grpc.ServiceError): Outcome {
+  const details = error.metadata?.get(ERROR_DETAILS_TRAILER)[0];
+  return {
+    code: error.code,
+    details: error.details,
+    detailsBytes: details instanceof Buffer ? details.length : 0,
+  };
+}
+
+const ANSWERED: Outcome = { code: grpc.status.OK, details: '', detailsBytes: 0 };
 
 /** One call; resolves with its status, or DEADLINE_EXCEEDED when nothing came back in time. */
 function send(
@@ -206,15 +246,19 @@ function send(
   return new Promise<Outcome>((resolve) => {
     // the client's own deadline ends every call; this only guards against a client that never reports
     const guard = setTimeout(
-      () => resolve({ code: grpc.status.DEADLINE_EXCEEDED, details: 'no answer at all' }),
+      () =>
+        resolve({
+          code: grpc.status.DEADLINE_EXCEEDED,
+          details: 'no answer at all',
+          detailsBytes: 0,
+        }),
       deadlineMs + 5_000,
     );
     const done = (outcome: Outcome) => {
       clearTimeout(guard);
       resolve(outcome);
     };
-    const answered = (e: grpc.ServiceError | null) =>
-      done(e ? { code: e.code, details: e.details } : { code: grpc.status.OK, details: '' });
+    const answered = (e: grpc.ServiceError | null) => done(e ? outcomeOf(e) : ANSWERED);
     if (method.methodKind === 'unary') {
       client.makeUnaryRequest(
         path,
@@ -260,13 +304,9 @@ function send(
       }
     });
     stream.on('error', (e: grpc.ServiceError) =>
-      done(
-        cancelled && e.code === grpc.status.CANCELLED
-          ? { code: grpc.status.OK, details: `cancelled after ${received} messages` }
-          : { code: e.code, details: e.details },
-      ),
+      done(cancelled && e.code === grpc.status.CANCELLED ? ANSWERED : outcomeOf(e)),
     );
-    stream.on('end', () => done({ code: grpc.status.OK, details: '' }));
+    stream.on('end', () => done(ANSWERED));
   });
 }
 

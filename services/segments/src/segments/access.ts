@@ -1,24 +1,9 @@
 import { type Segment, Visibility } from '@shoal/contracts';
-import type { Principal } from '@shoal/platform';
+import { type Principal, canSee } from '@shoal/platform';
 
 type Audience = Pick<Segment, 'owner' | 'visibility' | 'hiddenFrom'>;
 
-/**
- * Who may see a segment: its owner always; anyone else only when it is shared and not hidden
- * from them (by subject or by one of their groups). Shoal's own services see everything.
- * A segment the caller may not see is, to them, a segment that does not exist.
- */
-export function canSee(segment: Audience, principal: Principal): boolean {
-  if (principal.kind === 'service') return true;
-  if (segment.owner === principal.subject) return true;
-  if (segment.visibility !== Visibility.SHARED) return false;
-  const hidden = segment.hiddenFrom;
-  if (!hidden) return true;
-  return (
-    !hidden.subjects.includes(principal.subject) &&
-    !principal.groups.some((g) => hidden.groups.includes(g))
-  );
-}
+export { canSee };
 
 /**
  * Who may change a segment's definition: its owner, and the editors it names (by subject or

@@ -63,9 +63,14 @@ export function initialState(kind: SegmentKind): SegmentState {
   return kind === SegmentKind.DYNAMIC ? SegmentState.COMPUTING : SegmentState.READY;
 }
 
+/** The audience a draft's audience stands for: an unspecified one is of profiles. */
+export function audienceOf(audience: Audience): Audience {
+  return audience === Audience.ACCOUNTS ? Audience.ACCOUNTS : Audience.PROFILES;
+}
+
 /** The definition fields of a segment from a (validated) draft. */
 export function definitionFields(kind: SegmentKind, draft: SegmentDraft): SegmentInit {
-  const audience = draft.audience === Audience.ACCOUNTS ? Audience.ACCOUNTS : Audience.PROFILES;
+  const audience = audienceOf(draft.audience);
   const dynamic = kind === SegmentKind.DYNAMIC;
   return {
     name: draft.name.trim(),

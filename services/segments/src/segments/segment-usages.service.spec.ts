@@ -100,6 +100,31 @@ describe('segment usages', () => {
     await t.update(ann, segment.id, 2n, { description: 'x' }, ['description']);
   });
 
+  it('refuses a destination id or name that is empty, too long or not printable, at its path', async () => {
+    const t = await setup();
+    const segment = await t.make(ann, { name: 'Exported' });
+    const use = (id: string, name: string) =>
+      refusal(
+        t.usages.setDestinationUsage({
+          segmentId: segment.id,
+          destination: { id, name, autoSync: true },
+          inUse: true,
+          principal: exporter,
+        }),
+      );
+    const long = await use('d'.repeat(257), 'n'.repeat(201));
+    expect([long.kind, long.violations.map((v) => v.field)]).toEqual([
+      ErrorKind.InvalidArgument,
+      ['destinationId', 'destinationName'],
+    ]);
+    const unprintable = await use('dest\u0000', 'line\nbreak');
+    expect(unprintable.violations.map((v) => v.field)).toEqual([
+      'destinationId',
+      'destinationName',
+    ]);
+    expect((await t.segments.get(segment.id, ann)).version).toBe(1n);
+  });
+
   it('records destination usage only from Shoal services', async () => {
     const t = await setup();
     const segment = await t.make(ann, { name: 'Mine' });

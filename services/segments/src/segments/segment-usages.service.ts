@@ -3,6 +3,7 @@ import { ChangeAction, type Segment, type SegmentUsage } from '@shoal/contracts'
 import type { Principal } from '@shoal/platform';
 import { revised } from './segment-definitions';
 import { destinationUsage, segmentUsage } from './segment-usages';
+import { destinationViolations } from './segment-validation';
 import { SegmentVersions } from './segment-versions.service';
 import { SegmentError } from './segments.errors';
 import {
@@ -48,6 +49,8 @@ export class SegmentUsagesService {
     principal: Principal;
   }): Promise<Segment> {
     if (principal.kind !== 'service') throw SegmentError.serviceOnly('record destination usage');
+    const violations = destinationViolations(destination);
+    if (violations.length > 0) throw SegmentError.invalid(violations);
     const current = await this.versions.visible(segmentId, principal);
     const others = current.destinations.filter((d) => d.id !== destination.id);
     const destinations = inUse ? [...others, destination] : others;

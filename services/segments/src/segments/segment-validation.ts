@@ -1,17 +1,20 @@
 import { toBinary } from '@bufbuild/protobuf';
 import {
   Audience,
+  type ListSegmentsRequest,
   RefreshMode,
   type Rule,
   type Segment,
   type SegmentDraft,
   SegmentKind,
   SegmentSchema,
+  SegmentStatus,
   Visibility,
 } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
 import { validateReentryPolicy } from '@shoal/rules';
 import { CronExpressionParser } from 'cron-parser';
+import { audienceOf } from './segment-definitions';
 import type { SegmentLimits } from './segment-limits';
 
 /** How names compare: case-insensitively, after Unicode normalisation and trimming. */
@@ -131,6 +134,91 @@ export function draftViolations({
   return violations;
 }
 
+/**
+ * The longest search text. The store matches it against every segment the caller may see (a
+ * regular expression, compiled per document by the embedded store), so it stays short.
+ */
+export const SEARCH_MAX_LENGTH = 200;
+
+/**
+ * What a list query may ask: values a segment can have (declared enum values, tags and owners no
+ * longer than a segment's), and no more tags or owners than a segment can carry or name.
+ */
+export function listViolations(
+  request: Pick<
+    ListSegmentsRequest,
+    'search' | 'tags' | 'owners' | 'kinds' | 'refreshModes' | 'statuses' | 'visibilities'
+  >,
+  limits: SegmentLimits,
+): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const add = (field: string, description: string) => violations.push({ field, description });
+  if (request.search.length > SEARCH_MAX_LENGTH)
+    add('search', `is ${request.search.length} characters; at most ${SEARCH_MAX_LENGTH}`);
+  const strings = (
+    field: string,
+    values: readonly string[],
+    { max, maxLength, limit }: { max: number; maxLength: number; limit: string },
+  ) => {
+    const distinct = new Set(values).size;
+    if (distinct > max) add(field, `names ${distinct} ${field}; ${limit} is ${max}`);
+    else
+      values.forEach((value, i) => {
+        if (value.length > maxLength)
+          add(`${field}[${i}]`, `is longer than ${maxLength} characters`);
+      });
+  };
+  strings('tags', request.tags, {
+    max: limits.tagsMax,
+    maxLength: limits.tagMaxLength,
+    limit: 'the limit SEGMENT_TAGS_MAX',
+  });
+  strings('owners', request.owners, {
+    max: limits.principalsMax,
+    maxLength: limits.principalMaxLength,
+    limit: 'the most a query may name',
+  });
+  const declared = (field: string, values: readonly number[], known: object, what: string) => {
+    values.forEach((value, i) => {
+      if (!(value in known)) add(`${field}[${i}]`, `is not a known ${what}`);
+    });
+  };
+  declared('kinds', request.kinds, SegmentKind, 'segment kind');
+  declared('refreshModes', request.refreshModes, RefreshMode, 'refresh mode');
+  declared('statuses', request.statuses, SegmentStatus, 'segment status');
+  declared('visibilities', request.visibilities, Visibility, 'visibility');
+  return violations;
+}
+
+/** Longest destination id and name a destination may record on a segment. */
+export const DESTINATION_ID_MAX_LENGTH = 256;
+export const DESTINATION_NAME_MAX_LENGTH = 200;
+
+/**
+ * What the exporter may record about a destination: an id and a name that fit the segment's
+ * document and definition (the ids of auto-syncing ones are published in its lock).
+ */
+export function destinationViolations({
+  id,
+  name,
+}: {
+  id: string;
+  name: string;
+}): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  if (id === '' || id.length > DESTINATION_ID_MAX_LENGTH || CONTROL.test(id))
+    violations.push({
+      field: 'destinationId',
+      description: `must be 1–${DESTINATION_ID_MAX_LENGTH} printable characters`,
+    });
+  if (name.length > DESTINATION_NAME_MAX_LENGTH || CONTROL.test(name))
+    violations.push({
+      field: 'destinationName',
+      description: `must be at most ${DESTINATION_NAME_MAX_LENGTH} printable characters`,
+    });
+  return violations;
+}
+
 /** The path of a field inside a part of the request (`prefix`); an empty path is the part itself. */
 export function fieldPath(prefix: string, path: string): string {
   return path ? `${prefix}.${path}` : prefix;
@@ -181,6 +269,7 @@ export function cronProblem(cron: string, timeZone: string): string | undefined 
 }
 
 function audiencesAgree(audience: Audience, rule: Rule): boolean {
-  const of = (a: Audience) => (a === Audience.ACCOUNTS ? Audience.ACCOUNTS : Audience.PROFILES);
-  return rule.audience === Audience.UNSPECIFIED || of(rule.audience) === of(audience);
+  return (
+    rule.audience === Audience.UNSPECIFIED || audienceOf(rule.audience) === audienceOf(audience)
+  );
 }

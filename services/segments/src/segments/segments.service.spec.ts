@@ -1,10 +1,11 @@
-import { clone, create } from '@bufbuild/protobuf';
+import { type MessageInitShape, clone, create } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   Audience,
   ChangeAction,
   ListSegmentsRequestSchema,
   PublicationState,
+  SegmentDraftSchema,
   SegmentKind,
   SegmentSchema,
   SegmentState,
@@ -29,6 +30,8 @@ import type { DraftField } from './segment-definitions';
 import { SegmentsService } from './segments.service';
 
 const setup = () => newSegmentsTestService(SegmentsService);
+
+type ListSegmentsRequestInit = MessageInitShape<typeof ListSegmentsRequestSchema>;
 
 describe('segments: creating', () => {
   it('creates an active segment owned by the caller at version 1, computing and pending publication', async () => {
@@ -153,6 +156,61 @@ describe('segments: who sees a segment', () => {
   });
 });
 
+describe('segments: list queries', () => {
+  const list = (t: Awaited<ReturnType<typeof setup>>, request: ListSegmentsRequestInit) =>
+    t.segments.list({
+      request: create(ListSegmentsRequestSchema, request),
+      after: undefined,
+      limit: 10,
+      principal: ann,
+    });
+
+  it('refuses a query no segment could match or the store should not run, naming each field', async () => {
+    const t = await setup();
+    const refused = await refusal(
+      list(t, {
+        search: 'x'.repeat(201),
+        tags: Array.from({ length: 21 }, (_, i) => `tag ${i}`),
+        owners: ['ann', 'o'.repeat(257)],
+        kinds: [SegmentKind.DYNAMIC, 9_999 as SegmentKind],
+        visibilities: [-1 as Visibility],
+      }),
+    );
+    expect(refused.kind).toBe(ErrorKind.InvalidArgument);
+    expect(refused.violations.map((v) => v.field)).toEqual([
+      'search',
+      'tags',
+      'owners[1]',
+      'kinds[1]',
+      'visibilities[0]',
+    ]);
+    expect(refused.message).toContain('search: is 201 characters; at most 200');
+  });
+
+  it('refuses more owners than a segment can name people, and tags longer than a tag', async () => {
+    const t = await setup();
+    const refused = await refusal(
+      list(t, {
+        owners: Array.from({ length: 101 }, (_, i) => `user ${i}`),
+        tags: ['t'.repeat(65)],
+      }),
+    );
+    expect(refused.violations.map((v) => v.field)).toEqual(['tags[0]', 'owners']);
+  });
+
+  it('answers a query with repeated values as the query without them', async () => {
+    const t = await setup();
+    await t.make(ann, { name: 'Buyers', tags: ['vip'] });
+    const listed = await list(t, {
+      search: 'buy',
+      tags: ['vip', 'vip'],
+      kinds: Array.from({ length: 1_000 }, () => SegmentKind.DYNAMIC),
+      owners: ['ann', 'ann'],
+    });
+    expect(listed.map((l) => l.segment.name)).toEqual(['Buyers']);
+  });
+});
+
 describe('segments: who changes a shared segment', () => {
   it('lets its owner and named editors change it, and no one else who sees it', async () => {
     const t = await setup();
@@ -272,6 +330,30 @@ describe('segments: editing', () => {
     const made = await t.make(ann, { name: 'Buyers' });
     const refused = await refusal(
       t.update(ann, made.id, 1n, { audience: Audience.ACCOUNTS }, ['audience']),
+    );
+    expect(refused.violations).toEqual([
+      { field: 'segment.audience', description: 'cannot change once created' },
+    ]);
+  });
+
+  it('takes an unspecified audience for profiles, as on creation, so a full replace may leave it out', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers' });
+    const everyField = SegmentDraftSchema.fields.map((f) => f.localName as DraftField);
+    const replaced = await t.update(
+      ann,
+      made.id,
+      1n,
+      { name: 'Buyers', description: 'all', rule: tagged('x') },
+      everyField,
+    );
+    expect([replaced.segment.audience, replaced.segment.description]).toEqual([
+      Audience.PROFILES,
+      'all',
+    ]);
+    const accounts = await t.make(ann, { name: 'Accounts', audience: Audience.ACCOUNTS });
+    const refused = await refusal(
+      t.update(ann, accounts.id, 1n, { audience: Audience.UNSPECIFIED }, ['audience']),
     );
     expect(refused.violations).toEqual([
       { field: 'segment.audience', description: 'cannot change once created' },

@@ -15,6 +15,7 @@ import { canEdit, isOwner } from './access';
 import { draftOf } from './history';
 import {
   type DraftField,
+  audienceOf,
   emptyDraft,
   initialState,
   mergedDraft,
@@ -24,6 +25,7 @@ import {
 import { SEGMENT_LIMITS, type SegmentLimits } from './segment-limits';
 import { SegmentRulesService } from './segment-rules.service';
 import { describeUsages } from './segment-usages';
+import { listViolations } from './segment-validation';
 import { SegmentUsagesService } from './segment-usages.service';
 import { SegmentVersions, atVersion } from './segment-versions.service';
 import { SegmentError } from './segments.errors';
@@ -108,16 +110,18 @@ export class SegmentsService {
     limit: number;
     principal: Principal;
   }): Promise<{ segment: Segment; position: ListPosition }[]> {
+    const violations = listViolations(request, this.limits);
+    if (violations.length > 0) throw SegmentError.invalid(violations);
     const found = await this.segments.list({
       ...(principal.kind === 'service'
         ? {}
         : { viewer: { subject: principal.subject, groups: principal.groups } }),
-      kinds: request.kinds,
-      refreshModes: request.refreshModes,
-      statuses: request.statuses,
-      visibilities: request.visibilities,
-      tags: request.tags,
-      owners: request.owners,
+      kinds: distinct(request.kinds),
+      refreshModes: distinct(request.refreshModes),
+      statuses: distinct(request.statuses),
+      visibilities: distinct(request.visibilities),
+      tags: distinct(request.tags),
+      owners: distinct(request.owners),
       search: request.search,
       sort: request.sort,
       descending: request.descending,
@@ -146,7 +150,7 @@ export class SegmentsService {
   }): Promise<{ segment: Segment; usages: SegmentUsage[] }> {
     const current = await this.versions.editable(id, expectedVersion, principal);
     const merged = mergedDraft(current.segment, draft, fields);
-    if (merged.audience !== current.segment.audience) {
+    if (audienceOf(merged.audience) !== audienceOf(current.segment.audience)) {
       throw SegmentError.invalid([
         { field: 'segment.audience', description: 'cannot change once created' },
       ]);
@@ -264,6 +268,10 @@ export class SegmentsService {
     const next = revised(was, { status, state: starts ? initialState(was.kind) : was.state });
     return this.versions.commit(current, next, action, principal);
   }
+}
+
+function distinct<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
 }
 
 /** A segment whose status the caller changes, at the version they read. */

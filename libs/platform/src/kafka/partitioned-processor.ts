@@ -1,0 +1,212 @@
+import type { TopicSpec } from '@shoal/contracts';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics/metrics';
+import { coPartitionedAssigner } from './co-partitioned-assigner';
+import type { TopicNames } from './topics';
+
+/** What a stateful, partitioned feature implements (see PartitionedProcessor). */
+export interface PartitionWork {
+  /** Takes ownership of newly assigned partitions (loads their state); their records wait for it. */
+  assign(partitions: readonly number[]): Promise<void>;
+  /** Lets go of partitions no longer owned; called in their lanes, after their work in hand. */
+  revoke(partitions: readonly number[]): Promise<void>;
+  /** One batch of one topic-partition, in offset order; resolves once its effects are done. */
+  process(batch: { topic: string; partition: number; messages: KafkaMessage[] }): Promise<void>;
+}
+
+export interface PartitionedProcessorOptions {
+  readonly kafka: Kafka;
+  readonly names: TopicNames;
+  /** Consumer group, without the deployment prefix. */
+  readonly groupId: string;
+  /** Co-partitioned topics (same key, same partition count). */
+  readonly topics: readonly TopicSpec[];
+  readonly work: PartitionWork;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly partitionsConsumedConcurrently?: number;
+  /** Told when kafkajs stops restarting the consumer: only a process restart helps then. */
+  readonly onGaveUp?: (reason: string) => void;
+}
+
+/**
+ * Runs one task at a time per key, in the order they were queued; a failed task does not stop
+ * the ones after it (its caller gets the error).
+ */
+export class SerialLanes<K> {
+  private readonly tails = new Map<K, Promise<unknown>>();
+
+  run<T>(key: K, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return next;
+  }
+}
+
+/**
+ * A consumer group over co-partitioned topics in the manner of Kafka Streams: partition i of
+ * every topic is owned by one member (a custom assigner), and everything about a partition —
+ * its batches from each topic, its assignment and revocation, and any task the feature queues
+ * with `inLane` (timers, definition changes) — runs one at a time, in order. Offsets are never
+ * committed automatically: the feature commits with `commit` once the effects up to them are
+ * durable (its checkpoint), so a crash replays from the last checkpoint.
+ */
+export class PartitionedProcessor {
+  private readonly consumer: Consumer;
+  private readonly lanes = new SerialLanes<number>();
+  private owned = new Set<number>();
+  private state: 'joining' | 'running' | 'rebalancing' | 'crashed' | 'stopped' = 'joining';
+  private lastError = '';
+  private readonly consumed;
+
+  constructor(private readonly options: PartitionedProcessorOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.names.group(options.groupId),
+      partitionAssigners: [coPartitionedAssigner],
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    const { CRASH, GROUP_JOIN, REBALANCING } = this.consumer.events;
+    this.consumer.on(CRASH, ({ payload }) => {
+      this.lastError = payload.error.message;
+      if (this.state === 'stopped') return;
+      this.state = payload.restart ? 'joining' : 'crashed';
+      if (this.state === 'crashed')
+        options.onGaveUp?.(`consumer ${this.groupId} crashed: ${payload.error.message}`);
+      options.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+    });
+    this.consumer.on(REBALANCING, () => {
+      if (this.state !== 'stopped') this.state = 'rebalancing';
+    });
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      if (this.state === 'stopped') return;
+      this.state = 'running';
+      const assigned = new Set<number>();
+      for (const partitions of Object.values(payload.memberAssignment)) {
+        for (const partition of partitions) assigned.add(partition);
+      }
+      this.reassign(assigned);
+    });
+    this.consumed = options.metrics.counter('shoal_kafka_consumed_total', 'records consumed', [
+      'topic',
+      'group',
+    ]);
+  }
+
+  get groupId(): string {
+    return this.options.names.group(this.options.groupId);
+  }
+
+  /** Partitions this member owns now. */
+  get partitions(): ReadonlySet<number> {
+    return this.owned;
+  }
+
+  /** False while the group rebalances (ownership is about to change) or after stop. */
+  get settled(): boolean {
+    return this.state === 'running';
+  }
+
+  /** For readiness: throws when the consumer cannot make progress. */
+  health(): string {
+    if (this.state === 'crashed')
+      throw new Error(`consumer ${this.groupId} crashed: ${this.lastError}`);
+    if (this.state !== 'running' && this.state !== 'rebalancing')
+      throw new Error(`consumer ${this.groupId} is ${this.state}`);
+    return `owns partitions ${[...this.owned].sort((a, b) => a - b).join(', ') || '(none)'}`;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    for (const topic of this.options.topics) {
+      await this.consumer.subscribe({ topic: this.options.names.of(topic), fromBeginning: true });
+    }
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Stops fetching, leaving the group once the batches in hand are done. */
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    await this.consumer.disconnect();
+  }
+
+  /** Stops fetching new batches (the work in hand finishes); for a clean shutdown's last checkpoint. */
+  pause(): void {
+    this.consumer.pause(
+      this.options.topics.map((topic) => ({ topic: this.options.names.of(topic) })),
+    );
+  }
+
+  /** Runs a task in a partition's lane, after everything queued for it. */
+  inLane<T>(partition: number, task: () => Promise<T>): Promise<T> {
+    return this.lanes.run(partition, task);
+  }
+
+  /** Commits the next offsets to read of a partition's topics (topic spec name → offset). */
+  async commit(partition: number, next: ReadonlyMap<TopicSpec, number>): Promise<void> {
+    const offsets = [...next].map(([topic, offset]) => ({
+      topic: this.options.names.of(topic),
+      partition,
+      offset: String(offset),
+    }));
+    if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+  }
+
+  private reassign(assigned: Set<number>): void {
+    const revoked = [...this.owned].filter((p) => !assigned.has(p));
+    const added = [...assigned].filter((p) => !this.owned.has(p));
+    this.owned = assigned;
+    const { work, logger } = this.options;
+    for (const partition of revoked) {
+      void this.lanes
+        .run(partition, () => work.revoke([partition]))
+        .catch((error: unknown) => logger.error({ err: error, partition }, 'revoke failed'));
+    }
+    if (added.length === 0) return;
+    logger.info({ partitions: added, revoked }, 'partitions assigned');
+    const loading = work.assign(added);
+    for (const partition of added) {
+      void this.lanes.run(partition, () => loading).catch(() => undefined);
+    }
+    loading.catch((error: unknown) => {
+      this.lastError = `loading partitions failed: ${(error as Error).message}`;
+      this.state = 'crashed';
+      logger.error({ err: error, partitions: added }, 'loading partitions failed');
+      this.options.onGaveUp?.(this.lastError);
+    });
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
+    try {
+      await this.lanes.run(batch.partition, async () => {
+        if (!this.owned.has(batch.partition) || !isRunning() || isStale()) return;
+        await this.options.work.process({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages,
+        });
+        resolveOffset((batch.messages[batch.messages.length - 1] as KafkaMessage).offset);
+        this.consumed.inc({ topic: batch.topic, group: this.groupId }, batch.messages.length);
+      });
+    } finally {
+      clearInterval(beat);
+    }
+    await heartbeat().catch(() => undefined);
+  }
+}

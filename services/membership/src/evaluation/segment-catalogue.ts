@@ -1,0 +1,298 @@
+import {
+  Audience,
+  ReentryMode,
+  RefreshMode,
+  SegmentKind,
+  SegmentStatus,
+  type ReentryPolicy,
+  type Rule,
+  type Segment,
+} from '@shoal/contracts';
+import {
+  compileRule,
+  dependenciesOf,
+  evaluationOrder,
+  mergeSpecs,
+  validateRule,
+  type CompiledRule,
+  type RuleDependencies,
+  type RuleLimits,
+  type StateSpec,
+} from '@shoal/rules';
+
+/** A dynamic segment the membership service evaluates, compiled once per definition version. */
+export interface CatalogueSegment {
+  readonly id: string;
+  readonly version: number;
+  readonly definition: Segment;
+  readonly rule: Rule;
+  readonly compiled: CompiledRule;
+  readonly dependencies: RuleDependencies;
+  /** Evaluated on every change and timer (active and REALTIME); others change only on refresh. */
+  readonly realtime: boolean;
+  readonly active: boolean;
+  /** Its value can change with time alone, so its pairs need timers. */
+  readonly timeRelative: boolean;
+  readonly reentry: ReentryPolicy | undefined;
+  /** Has a condition over all time (no window, first/last occurrence, unwindowed sequence). */
+  readonly allTime: boolean;
+  /** Position in dependency order: a segment comes after every segment it references. */
+  readonly rank: number;
+}
+
+/** A definition membership cannot evaluate, and why (reported as FAILED). */
+export interface FailedSegment {
+  readonly definition: Segment;
+  readonly reason: string;
+}
+
+/**
+ * The segments of one moment, ready for evaluation: compiled rules in dependency order, the
+ * merged state specs every profile must maintain, and the dependency index that maps a change
+ * to the segments it can affect. Immutable: a definition change builds a new catalogue.
+ */
+export class SegmentCatalogue {
+  readonly segments: ReadonlyMap<string, CatalogueSegment>;
+  readonly failed: ReadonlyMap<string, FailedSegment>;
+  /** Every definition by id (dynamic segments, failed ones and static lists). */
+  readonly definitions: ReadonlyMap<string, Segment>;
+  /** Ids of the static lists that exist. */
+  readonly lists: ReadonlySet<string>;
+  /** The merged specs of every evaluable segment, by key. */
+  readonly specs: ReadonlyMap<string, StateSpec>;
+  /** Segment ids in dependency order. */
+  readonly order: readonly string[];
+  /**
+   * Live segments whose pairs need timers: time-relative rules, and cool-down re-entry (a wait
+   * ends with time), in dependency order.
+   */
+  readonly timed: readonly string[];
+  private readonly specsByEvent = new Map<string, StateSpec[]>();
+  private readonly byEvent = new Map<string, string[]>();
+  private readonly byTrait = new Map<string, string[]>();
+  private readonly byTag = new Map<string, string[]>();
+  private readonly byList = new Map<string, string[]>();
+  private readonly dependents = new Map<string, string[]>();
+
+  private constructor(
+    segments: Map<string, CatalogueSegment>,
+    failed: Map<string, FailedSegment>,
+    definitions: Map<string, Segment>,
+  ) {
+    this.segments = segments;
+    this.failed = failed;
+    this.definitions = definitions;
+    this.lists = new Set(
+      [...definitions.values()]
+        .filter((d) => d.kind === SegmentKind.STATIC_LIST)
+        .map((definition) => definition.id),
+    );
+    this.order = [...segments.values()].sort((a, b) => a.rank - b.rank).map((s) => s.id);
+    this.timed = this.order.filter((id) => {
+      const segment = segments.get(id) as CatalogueSegment;
+      return (
+        segment.active &&
+        segment.realtime &&
+        (segment.timeRelative || segment.reentry?.mode === ReentryMode.COOL_DOWN)
+      );
+    });
+    const merged = mergeSpecs([...segments.values()].flatMap((s) => s.dependencies.specs));
+    this.specs = new Map(merged.map((spec) => [spec.key, spec]));
+    for (const spec of merged) {
+      for (const name of eventNamesOf(spec)) push(this.specsByEvent, name, spec);
+    }
+    for (const id of this.order) {
+      const { dependencies } = segments.get(id) as CatalogueSegment;
+      for (const name of dependencies.events) push(this.byEvent, name, id);
+      for (const path of dependencies.traits) push(this.byTrait, topKey(path), id);
+      for (const tag of dependencies.tags) push(this.byTag, tag, id);
+      for (const list of dependencies.lists) push(this.byList, list, id);
+      for (const referenced of dependencies.segments) push(this.dependents, referenced, id);
+    }
+  }
+
+  static empty(): SegmentCatalogue {
+    return new SegmentCatalogue(new Map(), new Map(), new Map());
+  }
+
+  /**
+   * The catalogue of a set of current definitions (the highest version of each live segment).
+   * Dynamic profile segments with a rule that validates are evaluated; the rest of the dynamic
+   * segments are `failed` with the reason; static lists are only known by id.
+   */
+  static build({
+    definitions,
+    limits,
+  }: {
+    definitions: Iterable<Segment>;
+    limits?: Partial<RuleLimits>;
+  }): SegmentCatalogue {
+    const all = new Map<string, Segment>();
+    for (const definition of definitions) all.set(definition.id, definition);
+    const failed = new Map<string, FailedSegment>();
+    const rules = new Map<string, Rule>();
+    for (const definition of all.values()) {
+      if (definition.kind !== SegmentKind.DYNAMIC) continue;
+      const reason = unsupportedReason(definition, limits);
+      if (reason === undefined) rules.set(definition.id, definition.rule as Rule);
+      else failed.set(definition.id, { definition, reason });
+    }
+    const order = orderOf(rules, failed, all);
+    const segments = new Map<string, CatalogueSegment>();
+    order.forEach((id, rank) => {
+      const definition = all.get(id) as Segment;
+      const rule = definition.rule as Rule;
+      const dependencies = dependenciesOf({ rule, limits });
+      const mode = definition.refresh?.mode ?? RefreshMode.UNSPECIFIED;
+      segments.set(id, {
+        id,
+        version: Number(definition.version),
+        definition,
+        rule,
+        compiled: compileRule({ rule, limits }),
+        dependencies,
+        active: definition.status !== SegmentStatus.INACTIVE,
+        realtime: mode === RefreshMode.REALTIME || mode === RefreshMode.UNSPECIFIED,
+        timeRelative: dependencies.timeRelative,
+        reentry: definition.reentry,
+        allTime: dependencies.eventConditions.some(
+          (c) => c.window === undefined || c.measure === 'firstSeen' || c.measure === 'lastSeen',
+        ),
+        rank,
+      });
+    });
+    return new SegmentCatalogue(segments, failed, all);
+  }
+
+  get(id: string): CatalogueSegment | undefined {
+    return this.segments.get(id);
+  }
+
+  /** Whether changes and timers evaluate this segment (active and REALTIME). */
+  isLive(id: string): boolean {
+    const segment = this.segments.get(id);
+    return segment !== undefined && segment.active && segment.realtime;
+  }
+
+  specsForEvent(name: string): readonly StateSpec[] {
+    return this.specsByEvent.get(name) ?? NONE_SPECS;
+  }
+
+  segmentsReadingEvent(name: string): readonly string[] {
+    return this.byEvent.get(name) ?? NONE;
+  }
+
+  /** Segments reading a trait whose top-level key is `key` (a path "address.city" reads "address"). */
+  segmentsReadingTrait(key: string): readonly string[] {
+    return this.byTrait.get(key) ?? NONE;
+  }
+
+  segmentsReadingTag(tag: string): readonly string[] {
+    return this.byTag.get(tag) ?? NONE;
+  }
+
+  segmentsReadingList(list: string): readonly string[] {
+    return this.byList.get(list) ?? NONE;
+  }
+
+  /** Segments whose rules reference `segmentId`. */
+  dependentsOf(segmentId: string): readonly string[] {
+    return this.dependents.get(segmentId) ?? NONE;
+  }
+}
+
+const NONE: readonly string[] = [];
+const NONE_SPECS: readonly StateSpec[] = [];
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else if (!list.includes(value)) list.push(value);
+}
+
+function topKey(path: string): string {
+  const dot = path.indexOf('.');
+  return dot < 0 ? path : path.slice(0, dot);
+}
+
+function eventNamesOf(spec: StateSpec): string[] {
+  switch (spec.kind) {
+    case 'aggregate':
+    case 'recency':
+      return [spec.event];
+    case 'sequence':
+      return [
+        ...spec.steps.map((step) => step.event),
+        ...(spec.followUp === undefined ? [] : [spec.followUp.event]),
+      ];
+  }
+}
+
+function unsupportedReason(
+  definition: Segment,
+  limits: Partial<RuleLimits> | undefined,
+): string | undefined {
+  const rule = definition.rule;
+  if (rule === undefined) return 'the segment has no rule';
+  if (definition.audience === Audience.ACCOUNTS || rule.audience === Audience.ACCOUNTS)
+    return 'account audiences are not evaluated by this version of the membership service';
+  const { violations } = validateRule({ rule, limits });
+  if (violations.length > 0)
+    return `the rule is invalid: ${violations.map((v) => `${v.path}: ${v.message}`).join('; ')}`;
+  return undefined;
+}
+
+/**
+ * Dependency order of the evaluable segments. A segment referencing a failed or missing segment
+ * still evaluates (the reference reads as "not a member"); segments in a reference cycle (which
+ * the segments service refuses, but a definition topic may still carry) fail.
+ */
+function orderOf(
+  rules: Map<string, Rule>,
+  failed: Map<string, FailedSegment>,
+  all: Map<string, Segment>,
+): string[] {
+  for (;;) {
+    try {
+      return evaluationOrder(rules);
+    } catch (error) {
+      const cycle = /cycle: (.*)$/.exec((error as Error).message)?.[1]?.split(' → ') ?? [];
+      const ids = cycle.filter((id) => rules.has(id));
+      if (ids.length === 0) throw error;
+      for (const id of ids) {
+        rules.delete(id);
+        failed.set(id, {
+          definition: all.get(id) as Segment,
+          reason: `segment references form a cycle: ${cycle.join(' → ')}`,
+        });
+      }
+    }
+  }
+}
+
+/** What a partition has applied of a catalogue: enough to tell what a newer one changes. */
+export interface CatalogueSummary {
+  /** Definition version of every dynamic segment (evaluable or failed). */
+  readonly versions: Readonly<Record<string, number>>;
+  /** Every maintained spec key, with the buckets it retains (0 for unbucketed specs). */
+  readonly specs: Readonly<Record<string, number>>;
+  readonly lists: readonly string[];
+}
+
+export const EMPTY_SUMMARY: CatalogueSummary = { versions: {}, specs: {}, lists: [] };
+
+export function summaryOf(catalogue: SegmentCatalogue): CatalogueSummary {
+  const versions: Record<string, number> = {};
+  for (const segment of catalogue.segments.values()) versions[segment.id] = segment.version;
+  for (const { definition } of catalogue.failed.values())
+    versions[definition.id] = Number(definition.version);
+  const specs: Record<string, number> = {};
+  for (const spec of catalogue.specs.values()) specs[spec.key] = retainOf(spec);
+  return { versions, specs, lists: [...catalogue.lists].sort() };
+}
+
+/** How many buckets a spec keeps (0 for specs that are not bucketed by time). */
+export function retainOf(spec: StateSpec): number {
+  if (spec.kind === 'recency') return 0;
+  return 'retain' in spec.bucketing ? spec.bucketing.retain : 0;
+}

@@ -1,0 +1,301 @@
+import {
+  create,
+  fromJson,
+  type JsonObject,
+  type JsonValue,
+  type MessageInitShape,
+} from '@bufbuild/protobuf';
+import { ValueSchema } from '@bufbuild/protobuf/wkt';
+import {
+  Audience,
+  RefreshMode,
+  RuleSchema,
+  SegmentKind,
+  SegmentSchema,
+  TransitionCause,
+  type Segment,
+} from '@shoal/contracts';
+import { eventChange, listChange, profileChange } from '../../test/evaluation/scenario';
+import type { ProfileState } from './profile-state';
+import { SegmentCatalogue } from './segment-catalogue';
+import { transitionId } from './transition';
+import { PartitionWorkingSet } from './working-set';
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+
+function segment(
+  id: string,
+  condition: JsonValue,
+  extra: MessageInitShape<typeof SegmentSchema> = {},
+): Segment {
+  return create(SegmentSchema, {
+    id,
+    kind: SegmentKind.DYNAMIC,
+    version: 1n,
+    rule: fromJson(RuleSchema, { condition }),
+    ...extra,
+  });
+}
+
+const LOYAL_BUT_LAPSED = segment('seg_lapsed', {
+  all: {
+    conditions: [
+      { event: { name: 'Order Completed', count: { gt: 1 } } },
+      { event: { name: 'Page Viewed', count: { eq: 0 }, window: { lastDays: 40 } } },
+      { event: { name: 'Order Completed', sum: { property: 'total', gt: 800 } } },
+      { trait: { path: 'marketing_consent', equals: true } },
+    ],
+  },
+});
+
+function workingSet(...segments: Segment[]): PartitionWorkingSet {
+  const ws = new PartitionWorkingSet({ catalogue: SegmentCatalogue.empty() });
+  ws.setCatalogue({
+    catalogue: SegmentCatalogue.build({ definitions: segments }),
+    now: T0,
+    backfill: ws.startBackfill([]),
+  });
+  return ws;
+}
+
+let changes = 0;
+let offset = 0;
+
+function event(
+  ws: PartitionWorkingSet,
+  profileId: string,
+  name: string,
+  at: number,
+  properties: JsonObject = {},
+) {
+  changes += 1;
+  offset += 1;
+  return ws.applyProfileChange({
+    change: eventChange(`c${changes}`, profileId, name, at, properties),
+    offset,
+    now: at,
+  });
+}
+
+function traits(ws: PartitionWorkingSet, profileId: string, values: JsonObject, now: number) {
+  changes += 1;
+  offset += 1;
+  return ws.applyProfileChange({
+    change: profileChange(`c${changes}`, profileId, {
+      case: 'traitsChanged',
+      value: {
+        changes: Object.entries(values).map(([key, value]) => ({
+          key,
+          value: fromJson(ValueSchema, value),
+        })),
+      } as never,
+    }),
+    offset,
+    now,
+  });
+}
+
+const summary = (transitions: readonly { kind: string; segmentId: string; cause: number }[]) =>
+  transitions.map((t) => `${t.kind} ${t.segmentId} ${TransitionCause[t.cause]}`);
+
+describe('the evaluation core', () => {
+  it('enters the loyal-but-lapsed segment by time alone when 40 days pass without a visit', () => {
+    const ws = workingSet(LOYAL_BUT_LAPSED);
+    traits(ws, 'ann', { marketing_consent: true }, T0);
+    event(ws, 'ann', 'Page Viewed', T0 + 1);
+    event(ws, 'ann', 'Order Completed', T0 + 2, { total: 500 });
+    expect(event(ws, 'ann', 'Order Completed', T0 + 3, { total: 400 })).toEqual([]);
+
+    // the page view leaves the 40-day window (whole days in UTC) at the start of day 41
+    const enters = Date.parse('2026-04-11T00:00:00Z');
+    expect(ws.nextTimerAt).toBe(enters);
+    expect(ws.fireTimers(enters - 1)).toEqual([]);
+    const [entered] = ws.fireTimers(enters + 5_000);
+    expect(entered).toMatchObject({
+      profileId: 'ann',
+      segmentId: 'seg_lapsed',
+      kind: 'entered',
+      at: enters,
+      cause: TransitionCause.TIME,
+      sequence: 1,
+    });
+  });
+
+  it('exits when a new visit arrives, and the exit has the next sequence and its own id', () => {
+    const ws = workingSet(LOYAL_BUT_LAPSED);
+    traits(ws, 'bob', { marketing_consent: true }, T0);
+    event(ws, 'bob', 'Order Completed', T0, { total: 900 });
+    const [entered] = event(ws, 'bob', 'Order Completed', T0 + 1, { total: 1 });
+    const [exited] = event(ws, 'bob', 'Page Viewed', T0 + DAY);
+    expect(summary([entered!, exited!])).toEqual([
+      'entered seg_lapsed EVENT',
+      'exited seg_lapsed EVENT',
+    ]);
+    expect(exited?.sequence).toBe(2);
+    expect(exited?.id).toBe(transitionId('bob', 'c' + (changes - 3), 'seg_lapsed', 2));
+    expect(exited?.id).not.toBe(entered?.id);
+  });
+
+  it('fires a profile’s overdue timer before its next change, so its transitions stay in time order', () => {
+    const ws = workingSet(
+      segment('seg_recent', {
+        event: { name: 'Visit', count: { gte: 1 }, window: { lastMinutes: 10 } },
+      }),
+    );
+    event(ws, 'kim', 'Visit', T0);
+    // no tick ran for half an hour (a busy partition fires a limited number of timers per step)
+    const transitions = event(ws, 'kim', 'Visit', T0 + 30 * 60_000);
+    expect(
+      transitions.map((t) => `${t.kind} ${TransitionCause[t.cause]} +${(t.at - T0) / 60_000}m`),
+    ).toEqual(['exited TIME +10m', 'entered EVENT +30m']);
+  });
+
+  it('evaluates only the segments a change can affect', () => {
+    const byTrait = segment('seg_trait', { trait: { path: 'plan', equals: 'pro' } });
+    const byEvent = segment('seg_event', { event: { name: 'Visit', count: { eq: 0 } } });
+    const ws = workingSet(byTrait, byEvent);
+    event(ws, 'cy', 'Other', T0);
+    expect(ws.lastEvaluatedAt('seg_event')).toBe(T0);
+    traits(ws, 'cy', { plan: 'pro' }, T0 + 1_000);
+    expect(ws.lastEvaluatedAt('seg_trait')).toBe(T0 + 1_000);
+    expect(ws.lastEvaluatedAt('seg_event')).toBe(T0);
+  });
+
+  it('re-evaluates segments that reference a segment whose membership changed, after it', () => {
+    const vip = segment('seg_vip', { hasTag: 'vip' });
+    const notVip = segment('seg_not_vip', { notInSegment: 'seg_vip' });
+    const ws = workingSet(notVip, vip);
+    changes += 1;
+    offset += 1;
+    const transitions = ws.applyProfileChange({
+      change: profileChange(`c${changes}`, 'dee', {
+        case: 'tagsChanged',
+        value: { added: ['vip'], removed: [] } as never,
+      }),
+      offset,
+      now: T0,
+    });
+    // a new profile is evaluated for every segment: vip first, then the segment reading it
+    expect(summary(transitions)).toEqual(['entered seg_vip EVENT']);
+    expect(ws.membersOf('seg_not_vip')?.has('dee') ?? false).toBe(false);
+  });
+
+  it('changes scheduled and manual segments only when they are refreshed', () => {
+    const manual = segment(
+      'seg_manual',
+      { trait: { path: 'plan', equals: 'pro' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const ws = workingSet(manual);
+    expect(traits(ws, 'eve', { plan: 'pro' }, T0)).toEqual([]);
+    const refreshed = ws.refresh({ segmentId: 'seg_manual', now: T0 + 1 });
+    expect(refreshed.entered).toBe(1);
+    expect(summary(refreshed.transitions)).toEqual(['entered seg_manual REFRESH']);
+  });
+
+  it('drops a profile change it applied recently, even at a new offset', () => {
+    const ws = workingSet(segment('seg_orders', { event: { name: 'Order', count: { gte: 2 } } }));
+    const change = eventChange('same-id', 'fay', 'Order', T0, {});
+    ws.applyProfileChange({ change, offset: 1, now: T0 });
+    expect(ws.applyProfileChange({ change, offset: 2, now: T0 })).toEqual([]);
+    expect(ws.profiles.get('fay')?.offsets.changes).toBe(1);
+  });
+
+  it('keeps the highest sequence of a static list and ignores older changes', () => {
+    const ws = workingSet(segment('seg_list', { inList: 'list_beta' }));
+    ws.applyListChange({ change: listChange('gus', 'list_beta', true, 2), offset: 1, now: T0 });
+    expect(
+      ws.applyListChange({ change: listChange('gus', 'list_beta', false, 1), offset: 2, now: T0 }),
+    ).toEqual([]);
+    expect(ws.membersOf('seg_list')?.has('gus')).toBe(true);
+  });
+
+  it('gives a profile seen again after its erasure new transition ids', () => {
+    const ws = workingSet(segment('seg_any', { lacksTag: 'x' }));
+    const [first] = event(ws, 'hal', 'Visit', T0);
+    changes += 1;
+    offset += 1;
+    const [erased] = ws.applyProfileChange({
+      change: profileChange(`c${changes}`, 'hal', { case: 'profileErased', value: {} as never }),
+      offset,
+      now: T0 + 1,
+    });
+    expect(erased).toMatchObject({ kind: 'exited', cause: TransitionCause.ERASE, sequence: 2 });
+    expect(ws.profiles.has('hal')).toBe(false);
+    const [again] = event(ws, 'hal', 'Visit', T0 + 2);
+    expect(again?.sequence).toBe(1);
+    expect(again?.id).not.toBe(first?.id);
+  });
+
+  it('exits everyone of a deleted segment with cause DELETED and frees its state', () => {
+    const doomed = segment('seg_doomed', { lacksTag: 'x' });
+    const ws = workingSet(doomed);
+    event(ws, 'ida', 'Visit', T0);
+    const transitions = ws.setCatalogue({ catalogue: SegmentCatalogue.empty(), now: T0 + 1 });
+    expect(summary(transitions)).toEqual(['exited seg_doomed DELETED']);
+    expect(ws.profiles.get('ida')?.pairs['seg_doomed']).toBeUndefined();
+    expect(ws.takeCheckpoint().buckets.filter((b) => b.segmentId === 'seg_doomed')).toHaveLength(
+      16,
+    );
+  });
+
+  it('reports account audiences as failed instead of evaluating them', () => {
+    const accounts = segment('seg_accounts', { hasTag: 'x' }, { audience: Audience.ACCOUNTS });
+    const catalogue = SegmentCatalogue.build({ definitions: [accounts] });
+    expect(catalogue.get('seg_accounts')).toBeUndefined();
+    expect(catalogue.failed.get('seg_accounts')?.reason).toMatch(/account audiences/);
+  });
+});
+
+describe('replay after a crash', () => {
+  /** A working set with one member, checkpointed; then more transitions that are published but not checkpointed. */
+  function crashedAfterPublishing() {
+    const ws = workingSet(segment('seg_orders', { event: { name: 'Order', count: { gte: 1 } } }));
+    const visit = eventChange('v1', 'jan', 'Visit', T0, {});
+    ws.applyProfileChange({ change: visit, offset: 1, now: T0 });
+    const checkpoint = ws.takeCheckpoint();
+    const stored = JSON.parse(JSON.stringify(checkpoint.states)) as ProfileState[];
+    const order = eventChange('o1', 'jan', 'Order', T0 + 1, {});
+    const published = ws.applyProfileChange({ change: order, offset: 2, now: T0 + 1 });
+    const restarted = new PartitionWorkingSet({
+      catalogue: SegmentCatalogue.build({
+        definitions: [segment('seg_orders', { event: { name: 'Order', count: { gte: 1 } } })],
+      }),
+    });
+    restarted.load(stored, checkpoint.applied);
+    return { restarted, published, order };
+  }
+
+  it('takes over a transition already published instead of publishing it again', () => {
+    const { restarted, published, order } = crashedAfterPublishing();
+    restarted.installLedger(published);
+    expect(restarted.applyProfileChange({ change: order, offset: 2, now: T0 + 60_000 })).toEqual(
+      [],
+    );
+    const pair = restarted.profiles.get('jan')?.pairs['seg_orders'];
+    expect(pair).toMatchObject({ seq: 1, member: true, since: T0 + 1 });
+    expect(restarted.settleLedger(T0 + 60_000)).toEqual([]);
+  });
+
+  it('settles after a replay that passed published transitions the checkpoint already held', () => {
+    const { restarted, published, order } = crashedAfterPublishing();
+    restarted.applyProfileChange({ change: order, offset: 2, now: T0 + 1 });
+    // the profile's state was written after its transition was published (an interrupted
+    // checkpoint wrote this document, not the partition's), so the ledger repeats what it holds
+    restarted.installLedger(published);
+    const erase = profileChange('e1', 'jan', { case: 'profileErased', value: {} as never });
+    const [exited] = restarted.applyProfileChange({ change: erase, offset: 3, now: T0 + 2 });
+    expect(exited).toMatchObject({ kind: 'exited', sequence: 2 });
+    expect(restarted.settleLedger(T0 + 3)).toEqual([]);
+  });
+
+  it('adopts a published transition the replay did not reach, then corrects it if it no longer holds', () => {
+    const { restarted, published } = crashedAfterPublishing();
+    restarted.installLedger(published);
+    // the order record is gone from the replay (e.g. it was a re-publication now dropped)
+    const corrections = restarted.settleLedger(T0 + 60_000);
+    expect(summary(corrections)).toEqual(['exited seg_orders TIME']);
+    expect(corrections[0]?.sequence).toBe(2);
+  });
+});

@@ -1,0 +1,136 @@
+import { SegmentState } from '@shoal/contracts';
+import { newProfileState } from '../../src/evaluation/profile-state';
+import type {
+  CheckpointWrite,
+  PartitionDocument,
+  PartitionStore,
+} from '../../src/partitions/partition-store.repository.port';
+
+/**
+ * What every PartitionStore must do, run against the in-memory one (unit tests) and the MongoDB
+ * one (integration tests), so the fake the unit tests use behaves as the real one does.
+ */
+export function partitionStoreContract(make: () => Promise<PartitionStore>): void {
+  const write = (
+    document: PartitionDocument,
+    extra: Partial<CheckpointWrite> = {},
+  ): CheckpointWrite => ({
+    chunks: [],
+    states: new Map(),
+    deletedProfiles: [],
+    droppedChunks: [],
+    buckets: [],
+    statuses: [],
+    removedStatuses: [],
+    document,
+    ...extra,
+  });
+
+  it('creates a partition document on first claim and moves the epoch on at every claim', async () => {
+    const store = await make();
+    const first = await store.claim(3, 1_000);
+    expect(first).toMatchObject({ partition: 3, epoch: 1, createdAt: 1_000, outputOffset: 0 });
+    expect(first.offsets).toEqual({ changes: -1, lists: -1 });
+    expect((await store.claim(3, 2_000)).epoch).toBe(2);
+  });
+
+  it('writes a checkpoint and reads every part of it back', async () => {
+    const store = await make();
+    const document = await store.claim(0, 1_000);
+    const state = newProfileState('user:a', 'c1');
+    const chunk = {
+      id: 'user:a|c1|0',
+      profileId: 'user:a',
+      incarnation: 'c1',
+      n: 0,
+      events: [{ n: 'Order', t: 5, p: { total: 3 } }],
+    };
+    const status = {
+      segmentId: 'seg_x',
+      partition: 0,
+      partitionCount: 2,
+      version: 4,
+      state: SegmentState.READY,
+      memberCount: 1,
+      lastEvaluatedAt: 900,
+      lagMs: 3,
+      lastError: '',
+      notes: ['a note'],
+      reportedAt: 1_000,
+    };
+    const ok = await store.writeCheckpoint(
+      0,
+      write(
+        {
+          ...document,
+          offsets: { changes: 41, lists: 7 },
+          outputOffset: 12,
+          finishedJobs: { j: 1 },
+        },
+        {
+          chunks: [chunk],
+          states: new Map([['user:a', JSON.stringify(state)]]),
+          buckets: [{ segmentId: 'seg_x', bucket: 5, members: ['user:a'] }],
+          statuses: [status],
+        },
+      ),
+    );
+    expect(ok).toBe(true);
+    expect(await store.findState(0, 'user:a')).toEqual(state);
+    expect(await store.findState(1, 'user:a')).toBeUndefined();
+    const loaded = [];
+    for await (const s of store.loadStates(0)) loaded.push(s.id);
+    expect(loaded).toEqual(['user:a']);
+    expect(await store.findChunks(0, [chunk.id, 'missing'])).toEqual([chunk]);
+    const streamed = [];
+    for await (const c of store.streamChunks(0)) streamed.push(c.id);
+    expect(streamed).toEqual([chunk.id]);
+    expect(await store.readMembers('seg_x', 0)).toEqual(['user:a']);
+    expect(await store.readStatuses('seg_x', [0, 1])).toEqual([status]);
+    const claimed = await store.claim(0, 5_000);
+    expect(claimed).toMatchObject({
+      offsets: { changes: 41, lists: 7 },
+      outputOffset: 12,
+      finishedJobs: { j: 1 },
+      createdAt: 1_000,
+    });
+  });
+
+  it('deletes erased profiles, dropped chunks, emptied member chunks and removed statuses', async () => {
+    const store = await make();
+    const document = await store.claim(1, 1_000);
+    const chunk = { id: 'user:b|c|0', profileId: 'user:b', incarnation: 'c', n: 0, events: [] };
+    await store.writeCheckpoint(
+      1,
+      write(document, {
+        chunks: [chunk],
+        states: new Map([['user:b', JSON.stringify(newProfileState('user:b', 'c'))]]),
+        buckets: [{ segmentId: 'seg_y', bucket: 0, members: ['user:b'] }],
+      }),
+    );
+    await store.writeCheckpoint(
+      1,
+      write(document, {
+        deletedProfiles: ['user:b'],
+        droppedChunks: [chunk.id],
+        buckets: [{ segmentId: 'seg_y', bucket: 0, members: [] }],
+        removedStatuses: ['seg_y'],
+      }),
+    );
+    expect(await store.findState(1, 'user:b')).toBeUndefined();
+    expect(await store.findChunks(1, [chunk.id])).toEqual([]);
+    expect(await store.readMembers('seg_y', 1)).toEqual([]);
+  });
+
+  it('refuses a checkpoint of an older epoch once a newer owner claimed the partition', async () => {
+    const store = await make();
+    const old = await store.claim(2, 1_000);
+    await store.claim(2, 2_000);
+    const ok = await store.writeCheckpoint(
+      2,
+      write(old, { states: new Map([['user:z', JSON.stringify(newProfileState('user:z', 'c'))]]) }),
+    );
+    expect(ok).toBe(false);
+    expect(await store.findState(2, 'user:z')).toBeUndefined();
+  });
+}

@@ -1,0 +1,140 @@
+/* eslint-disable no-console -- the command line is where output belongs */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  LocalInfra,
+  LocalInfraError,
+  LocalInfraErrorCode,
+  SHOAL_SERVICES,
+  type ShoalServiceName,
+  tailOf,
+} from '@shoal/local-infra';
+import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
+import { runDemo } from './demo';
+import { formatEnv, formatStatusTable } from './infra-output';
+import { LocalStack } from './local-stack';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const out = (line: string) => console.log(line);
+const progress = (line: string) => console.error(`  ${line}`);
+
+/** Runs one command of `./shoal`; answers the exit code. */
+export async function runCommand(command: ShoalCommand, signal: AbortSignal): Promise<number> {
+  if (command.name === 'infra') {
+    await runInfraCommand(command.infra, signal);
+    return EXIT.ok;
+  }
+  if (command.name === 'test') return runTests();
+  const stack = new LocalStack(progress);
+  switch (command.name) {
+    case 'up':
+      out('starting infrastructure (first run downloads Kafka and the store from Maven Central)…');
+      await stack.infra.up({ signal });
+      out('starting services…');
+      await stack.services.up(await stack.serviceEnv(), signal);
+      await printStatus(stack);
+      if (command.demo) {
+        out('\ndemo:');
+        await runDemo(stack, (line) => out(`  ${line}`));
+      }
+      out(`\nnext: TOKEN=$(./shoal token --subject you --groups marketing)`);
+      out('      grpcurl -plaintext -H "authorization: Bearer $TOKEN" 127.0.0.1:50051 list');
+      out('      ./shoal down');
+      return EXIT.ok;
+    case 'down':
+      await stack.services.down();
+      await stack.infra.down();
+      return EXIT.ok;
+    case 'status':
+      await printStatus(stack);
+      return EXIT.ok;
+    case 'demo':
+      await runDemo(stack, out);
+      return EXIT.ok;
+    case 'token':
+      out(await stack.token(command.subject, command.groups, command.ttlSeconds));
+      return EXIT.ok;
+    case 'service-token':
+      out(await stack.serviceToken(command.service));
+      return EXIT.ok;
+    case 'logs': {
+      const file = isService(command.source)
+        ? stack.services.logFile(command.source)
+        : stack.infra.logFile(command.source);
+      printTail(file, command.source, command.lines);
+      return EXIT.ok;
+    }
+  }
+}
+
+/**
+ * `./shoal infra ...`. Progress goes to stderr, so that `eval "$(./shoal infra env)"` and
+ * `status --json` stay parseable.
+ */
+async function runInfraCommand(command: InfraCommand, signal: AbortSignal): Promise<void> {
+  const infra = new LocalInfra({ log: (line) => console.error(`shoal: ${line}`) });
+  switch (command.name) {
+    case 'provision':
+      return infra.provision({ signal });
+    case 'up': {
+      const began = Date.now();
+      const { endpoints, started } = await infra.up({ signal });
+      const what = started.length > 0 ? `started ${started.join(' and ')}` : 'already running';
+      console.error(`shoal: up in ${((Date.now() - began) / 1000).toFixed(1)} s (${what})`);
+      process.stdout.write(formatEnv(endpoints));
+      return;
+    }
+    case 'down':
+      return infra.down();
+    case 'status': {
+      const statuses = await infra.status();
+      process.stdout.write(
+        command.json ? `${JSON.stringify(statuses, null, 2)}\n` : formatStatusTable(statuses),
+      );
+      return;
+    }
+    case 'logs':
+      printTail(infra.logFile(command.component), command.component, command.lines);
+      return;
+    case 'env':
+      process.stdout.write(formatEnv(infra.endpoints));
+      return;
+  }
+}
+
+async function printStatus(stack: LocalStack): Promise<void> {
+  const state = (s: { ready: boolean; running: boolean }) =>
+    (s.ready ? 'ready' : s.running ? 'not ready' : 'stopped').padEnd(10);
+  for (const s of await stack.infra.status()) {
+    out(`  ${s.component.padEnd(11)} ${state(s)} ${s.endpoint}`);
+  }
+  for (const s of await stack.services.status()) {
+    out(`  ${s.name.padEnd(11)} ${state(s)} gRPC ${s.grpc}  ${s.http}/readyz`);
+  }
+}
+
+function printTail(file: string, source: string, lines: number): void {
+  if (!fs.existsSync(file)) {
+    throw new LocalInfraError(
+      LocalInfraErrorCode.NotStarted,
+      `no ${file} yet: ${source} never ran`,
+    );
+  }
+  for (const line of tailOf(file, lines)) out(line);
+}
+
+function isService(name: string): name is ShoalServiceName {
+  return (SHOAL_SERVICES as readonly string[]).includes(name);
+}
+
+/** The checks CI runs (`./shoal test` starts them without building first). */
+async function runTests(): Promise<number> {
+  const child = spawn('bash', [path.join(REPO_ROOT, 'tools', 'scripts', 'test.sh')], {
+    stdio: 'inherit',
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code ?? EXIT.failure;
+}
