@@ -178,7 +178,7 @@ export class ProfileIngestionService
           this.count(outcome);
           if (outcome.kind === 'applied') this.outbox.push(...outcome.changes);
           if (outcome.kind === 'refused')
-            refused.push({ index, reason: outcome.reason, error: outcome.error });
+            refused.push({ index, reason: outcome.error.reason, error: outcome.error.message });
         });
         const durable = this.nextCheckpoint.promise;
         await this.flush();

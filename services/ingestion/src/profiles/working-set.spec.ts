@@ -180,10 +180,9 @@ describe('the working set', () => {
     const refused = apply(
       upstream.track({ userId: 'u1', anonymousId: 'a3' }, '2026-11-01T02:00:00Z', 'z'),
     );
-    expect(refused).toEqual({
-      kind: 'refused',
+    expect(refused.kind === 'refused' && refused.error).toMatchObject({
       reason: 'IDENTITY_LIMIT',
-      error:
+      message:
         'merging user:u1, anon:a3 would give one profile 4 identifiers; INGEST_MAX_IDENTITIES allows 3',
     });
     expect(profile('anon:a3').id).toBe('anon:a3');

@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { JsonObject, JsonValue } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { EventKind, type ProfileChange, type UpstreamEvent } from '@shoal/contracts';
+import type { DomainError } from '@shoal/platform';
 import type { AccountState } from '../accounts/account-state';
 import {
   anonymousIdentity,
@@ -33,6 +34,7 @@ import {
   setStamped,
   trimSeen,
 } from './profile-state';
+import { ProfileError } from './profiles.errors';
 
 /** What profiles may hold and how long message ids are remembered. */
 export interface WorkingSetRules {
@@ -57,7 +59,7 @@ export interface IngestRecord {
 export type RecordOutcome =
   | { readonly kind: 'applied'; readonly changes: ProfileChange[] }
   | { readonly kind: 'duplicate' }
-  | { readonly kind: 'refused'; readonly reason: string; readonly error: string };
+  | { readonly kind: 'refused'; readonly error: DomainError };
 
 /** What must be in memory before a record can be applied. */
 export interface Needs {
@@ -177,10 +179,7 @@ export class WorkingSet {
       const what = absorbed.length > 0 ? `merging ${[...live].map((p) => p.id).join(', ')}` : 'it';
       return {
         kind: 'refused',
-        reason: 'IDENTITY_LIMIT',
-        error:
-          `${what} would give one profile ${identities.size} identifiers; ` +
-          `INGEST_MAX_IDENTITIES allows ${this.rules.maxIdentities}`,
+        error: ProfileError.identityLimit(what, identities.size, this.rules.maxIdentities),
       };
     }
 

@@ -7,13 +7,7 @@ import {
   type UpstreamEvent,
   UpstreamEventSchema,
 } from '@shoal/contracts';
-import {
-  CLOCK,
-  type Clock,
-  type FieldViolation,
-  type Principal,
-  Violations,
-} from '@shoal/platform';
+import { CLOCK, type Clock, type DomainError, type Principal, Violations } from '@shoal/platform';
 import { ProfileAccess } from '../profiles/profile-access';
 import {
   UPSTREAM_RULES,
@@ -22,6 +16,7 @@ import {
   checkProtobufEvent,
 } from './upstream-event';
 import { UPSTREAM_EVENTS, type UpstreamEventsPort } from './upstream-events.port';
+import { UpstreamError } from './upstream.errors';
 
 /** Most events in one Ingest request (or one message of an IngestStream). */
 export const MAX_EVENTS_PER_REQUEST = 1_000;
@@ -66,18 +61,18 @@ export class UpstreamIngestService {
     const accepted: UpstreamEvent[] = [];
     events.forEach((event, i) => {
       const index = firstIndex + i;
-      const refuse = (reason: string, problems: readonly FieldViolation[]) =>
+      const refuse = (error: DomainError) =>
         outcome.rejected.push(
           create(IngestRejectionSchema, {
             index,
             messageId: event.messageId,
-            reason,
-            violations: [...problems],
+            reason: error.reason,
+            violations: [...error.violations],
           }),
         );
       const violations = checkProtobufEvent(event, receivedAt, this.rules);
       if (violations.length > 0) {
-        refuse('INVALID_EVENT', violations);
+        refuse(UpstreamError.invalidEvent(violations));
         return;
       }
       const tooLarge = checkEncodedSize(
@@ -86,7 +81,7 @@ export class UpstreamIngestService {
         this.rules,
       );
       if (tooLarge) {
-        refuse('TOO_LARGE', [{ field: '', description: tooLarge }]);
+        refuse(UpstreamError.tooLarge(tooLarge));
         return;
       }
       event.timestamp ??= timestampFromDate(receivedAt);

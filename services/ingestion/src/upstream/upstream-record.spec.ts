@@ -1,6 +1,6 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ContentTypes, KafkaHeaders, UpstreamEventSchema } from '@shoal/contracts';
-import { UndeliverableRecordError } from '@shoal/platform';
+import { DomainError } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
 import type { UpstreamRules } from './upstream-event';
 import { decodeUpstreamRecord } from './upstream-record';
@@ -28,8 +28,7 @@ function refusal(message: KafkaMessage): { reason: string; message: string } {
   try {
     decodeUpstreamRecord(message, rules);
   } catch (error) {
-    if (error instanceof UndeliverableRecordError)
-      return { reason: error.reason, message: error.message };
+    if (error instanceof DomainError) return { reason: error.reason, message: error.message };
     throw error;
   }
   throw new Error('the record was accepted');
@@ -42,6 +41,18 @@ function deep(depth: number): Record<string, unknown> {
 }
 
 describe('upstream records', () => {
+  it('refuses an empty value, a value that is not JSON and an undecodable protobuf, each with its reason', () => {
+    expect(refusal(record(''))).toEqual({ reason: 'EMPTY_VALUE', message: 'record has no value' });
+    expect(refusal(record('{"type":'))).toMatchObject({
+      reason: 'INVALID_JSON',
+      message: expect.stringMatching(/^value is not JSON: /),
+    });
+    expect(refusal(record(Buffer.from([0xff, 0xff, 0xff]), true))).toMatchObject({
+      reason: 'UNDECODABLE',
+      message: expect.stringMatching(/^value is not a valid shoal\.v1\.UpstreamEvent: /),
+    });
+  });
+
   it('refuses the identify of issue 15, whose trait name holds a NUL, naming the field', () => {
     const json = '{"type":"identify","messageId":"p","userId":"u","traits":{"a\\u0000b":1}}';
     expect(refusal(record(json))).toEqual({
@@ -147,7 +158,7 @@ describe('upstream records', () => {
         decodeUpstreamRecord(record(numbers), small);
         return 'accepted';
       } catch (error) {
-        return (error as UndeliverableRecordError).reason;
+        return (error as DomainError).reason;
       }
     })();
     expect(outcome).toBe('TOO_LARGE');
