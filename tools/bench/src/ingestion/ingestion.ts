@@ -2,61 +2,74 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   profileChangesTopic,
   upstreamEventsDeadLetterTopic,
   upstreamEventsTopic,
 } from '@shoal/contracts';
 import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
-import { TopicNames, devKeyEnv, ensureDevKeys } from '@shoal/platform';
+import { TopicNames, devKeyEnv, ensureDevKeys, waitUntil } from '@shoal/platform';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Admin, type Kafka, Kafka as KafkaClient, type Message, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { generateWorkload } from './workload';
 
-const USAGE = `Ingestion throughput next to a plain kafkajs consume→produce pass-through, in one run on
-one broker: produces the records first, then times (1) a pass-through that copies them to another
-topic, (2) the built ingestion service (npm run build) taking them from the upstream topic until
-every record is durable (its offsets committed after the checkpoint that holds it), (3) the
-pass-through again. Run it against an instance of your own (node deploy/local/dist/cli.js up with
-other ports), so that nobody else's load distorts the figures.
+const DESCRIPTION =
+  'Ingestion throughput next to a plain kafkajs consume→produce pass-through, in one run on one ' +
+  'broker: produces the records first, then times (1) a pass-through that copies them to another ' +
+  'topic, (2) the built ingestion service (npm run build) taking them from the upstream topic ' +
+  'until every record is durable (its offsets committed after the checkpoint that holds it), ' +
+  '(3) the pass-through again. Run it against an instance of your own (./shoal infra up with ' +
+  "other ports, see README.md), so that nobody else's load distorts the figures.";
 
-usage: node tools/bench/dist/ingestion/ingestion.js [options]
-  --records N          upstream records (default 200000)
-  --profiles N         people they come from (default 20000)
-  --partitions N       partitions of the topics (default 12)
-  --spread KIND        sessions: each person's records within a twentieth of the stream (default);
-                       uniform: every person's records spread over the whole stream
-  --kafka HOST:PORT    brokers (default $KAFKA_BROKERS, else 127.0.0.1:19092)
-  --mongo URL          the store (default $MONGO_URL, else mongodb://127.0.0.1:27027/?directConnection=true)
-  --timeout S          longest wait for ingestion to finish (default 900)`;
+interface BenchOptions {
+  readonly records: number;
+  readonly profiles: number;
+  readonly partitions: number;
+  readonly spread: 'sessions' | 'uniform';
+  readonly kafka: string;
+  readonly mongo: string;
+  readonly timeout: number;
+}
+
+function benchOptions(): BenchOptions {
+  const count = (value: string) => {
+    if (!/^[1-9]\d*$/.test(value))
+      throw new InvalidArgumentError('It must be a positive whole number.');
+    return Number(value);
+  };
+  return new Command('node tools/bench/dist/ingestion/ingestion.js')
+    .description(DESCRIPTION)
+    .option('--records <n>', 'upstream records', count, 200_000)
+    .option('--profiles <n>', 'people they come from', count, 20_000)
+    .option('--partitions <n>', 'partitions of the topics', count, 12)
+    .addOption(
+      new Option(
+        '--spread <kind>',
+        "sessions: each person's records within a twentieth of the stream; " +
+          "uniform: every person's records spread over the whole stream",
+      )
+        .choices(['sessions', 'uniform'])
+        .default('sessions'),
+    )
+    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .option(
+      '--mongo <url>',
+      'the store',
+      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
+    )
+    .option('--timeout <seconds>', 'longest wait for ingestion to finish', count, 900)
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .parse()
+    .opts<BenchOptions>();
+}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const since = (started: number) => (Date.now() - started) / 1000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      records: { type: 'string', default: '200000' },
-      profiles: { type: 'string', default: '20000' },
-      partitions: { type: 'string', default: '12' },
-      spread: { type: 'string', default: 'sessions' },
-      kafka: { type: 'string', default: process.env.KAFKA_BROKERS ?? '127.0.0.1:19092' },
-      mongo: {
-        type: 'string',
-        default: process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
-      },
-      timeout: { type: 'string', default: '900' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    out(USAGE);
-    return;
-  }
-  const count = Number(values.records);
-  const partitions = Number(values.partitions);
+  const values = benchOptions();
+  const { records: count, partitions } = values;
   const run = randomBytes(4).toString('hex');
   const prefix = `bench${run}.`;
   const names = new TopicNames(prefix);
@@ -75,9 +88,7 @@ async function main(): Promise<void> {
   const logFile = join(work, 'ingestion.log');
   let progress = 'producing';
   try {
-    if (values.spread !== 'sessions' && values.spread !== 'uniform')
-      throw new Error(`--spread is sessions or uniform, not ${values.spread}`);
-    const workload = generateWorkload(count, Number(values.profiles), values.spread);
+    const workload = generateWorkload(count, values.profiles, values.spread);
     out(
       `store ${values.mongo}, kafka ${values.kafka}; ${workload.records.length} records from ` +
         `${values.profiles} people (${Object.entries(workload.mix)
@@ -118,7 +129,7 @@ async function main(): Promise<void> {
     });
     started = Date.now();
     progress = 'ingesting';
-    const timeoutMs = Number(values.timeout) * 1000;
+    const timeoutMs = values.timeout * 1000;
     await untilCommitted(
       admin,
       names.group('ingestion'),
@@ -224,17 +235,19 @@ async function untilCommitted(
   count: number,
   timeoutMs: number,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = (offsets?.partitions ?? []).reduce(
-      (sum, p) => sum + Math.max(0, Number(p.offset)),
-      0,
-    );
-    if (committed >= count) return;
-    if (Date.now() > deadline) throw new Error(`${committed} of ${count} records committed`);
-    await sleep(100);
-  }
+  let committed = 0;
+  const all = await waitUntil(
+    async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      committed = (offsets?.partitions ?? []).reduce(
+        (sum, p) => sum + Math.max(0, Number(p.offset)),
+        0,
+      );
+      return committed >= count;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (!all) throw new Error(`${committed} of ${count} records committed`);
 }
 
 async function recordsOn(admin: Admin, topic: string): Promise<number> {
