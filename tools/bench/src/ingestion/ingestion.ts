@@ -289,7 +289,10 @@ function report(run: {
   out(
     `ingestion published ${run.changes} changes, dead-lettered ${run.deadLetters} records, wrote ` +
       `${metric(run.metrics, 'shoal_ingestion_checkpoint_profiles_total')} profile documents in ` +
-      `${metric(run.metrics, 'shoal_ingestion_checkpoint_duration_seconds_count')} checkpoints, ` +
+      `${metric(run.metrics, 'shoal_ingestion_checkpoint_duration_seconds_count')} checkpoints ` +
+      `taking ${metric(run.metrics, 'shoal_ingestion_checkpoint_duration_seconds_sum').toFixed(1)} s ` +
+      `together (consumer batches: ${metric(run.metrics, 'shoal_kafka_batch_duration_seconds_sum').toFixed(1)} s ` +
+      `summed over partitions), ` +
       `used ${cpu.toFixed(1)} CPU-seconds; records by outcome: ` +
       ['applied', 'duplicate', 'refused']
         .map(
