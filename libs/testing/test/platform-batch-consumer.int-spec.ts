@@ -11,6 +11,7 @@ import {
 import {
   BatchConsumer,
   type ConsumedRecord,
+  type HandledBatch,
   DomainError,
   ErrorKind,
   EventPublisher,
@@ -75,8 +76,14 @@ describe('batch consumer', () => {
 
   const startConsumer = async (
     topic: TopicSpec<typeof UpstreamEventSchema>,
-    handleBatch: (records: readonly ConsumedRecord<UpstreamEvent>[]) => Promise<void>,
-    options: { retry?: { initialMs: number; maxMs: number }; stalledAfterMs?: number } = {},
+    handleBatch: (
+      records: readonly ConsumedRecord<UpstreamEvent>[],
+    ) => Promise<HandledBatch<UpstreamEvent> | void>,
+    options: {
+      retry?: { initialMs: number; maxMs: number };
+      stalledAfterMs?: number;
+      commitWhenDurable?: boolean;
+    } = {},
   ) => {
     const consumer = new BatchConsumer({
       kafka: scope.kafka(),
@@ -90,6 +97,7 @@ describe('batch consumer', () => {
           handleBatch,
         },
         retry: options.retry ?? { initialMs: 50, maxMs: 200 },
+        commitWhenDurable: options.commitWhenDurable ?? false,
       },
       maxMessageBytes,
       stalledAfterMs: options.stalledAfterMs ?? 60_000,
@@ -298,5 +306,83 @@ describe('batch consumer', () => {
       processed.push(...records.map((r) => r.value.messageId));
     });
     await eventually(() => expect(processed).toEqual(['unfinished']));
+  });
+
+  describe('with a handler that makes its effects durable later', () => {
+    const committed = async (topic: TopicSpec) => {
+      const admin = scope.kafka().admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchOffsets({
+          groupId: names.group(`group-${topic.name}`),
+          topics: [names.of(topic)],
+        });
+        return offsets?.partitions[0]?.offset;
+      } finally {
+        await admin.disconnect();
+      }
+    };
+
+    it('moves on at once and commits each batch only once its effects are durable', async () => {
+      const { events } = topicPair('durable');
+      await createTopics(events);
+      const handled: string[] = [];
+      const checkpoints: (() => void)[] = [];
+      await startConsumer(
+        events,
+        async (records) => {
+          handled.push(...records.map((r) => r.value.messageId));
+          return { durable: new Promise<void>((resolve) => checkpoints.push(resolve)) };
+        },
+        { commitWhenDurable: true },
+      );
+      await send(events, ['first']);
+      await eventually(() => expect(handled).toEqual(['first']));
+      await send(events, ['second', 'third']);
+      // the partition went on although nothing is durable yet
+      await eventually(() => expect(handled).toEqual(['first', 'second', 'third']));
+      expect(await committed(events)).toBe('-1');
+
+      checkpoints[0]?.();
+      await eventually(async () => expect(await committed(events)).toBe('1'));
+      for (const checkpoint of checkpoints) checkpoint();
+      await eventually(async () => expect(await committed(events)).toBe('3'));
+    });
+
+    it('dead-letters the records a handler refuses, with their reasons, and handles the rest', async () => {
+      const { events, deadLetters } = topicPair('refusing');
+      await createTopics(events);
+      const handled: string[] = [];
+      await startConsumer(
+        events,
+        async (records) => {
+          const refused = records.filter((r) => r.value.messageId.startsWith('too-many'));
+          handled.push(
+            ...records.filter((r) => !refused.includes(r)).map((r) => r.value.messageId),
+          );
+          return {
+            refused: refused.map((record) => ({
+              record,
+              reason: 'IDENTITY_LIMIT',
+              error: `${record.value.messageId} would merge too many identities`,
+            })),
+            durable: Promise.resolve(),
+          };
+        },
+        { commitWhenDurable: true },
+      );
+      await send(events, ['ok-1', 'too-many-1', 'ok-2']);
+
+      const [dead] = await scope.readTopic(deadLetters, 1);
+      expect(headerText(dead, KafkaHeaders.deadLetterReason)).toBe('IDENTITY_LIMIT');
+      expect(headerText(dead, KafkaHeaders.deadLetterError)).toBe(
+        'too-many-1 would merge too many identities',
+      );
+      expect(decodeProtobuf(UpstreamEventSchema, dead as KafkaMessage).messageId).toBe(
+        'too-many-1',
+      );
+      expect(handled).toEqual(['ok-1', 'ok-2']);
+      await eventually(async () => expect(await committed(events)).toBe('3'));
+    });
   });
 });

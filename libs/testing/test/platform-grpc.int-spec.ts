@@ -43,6 +43,9 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   let address: string;
   let token: string;
 
+  const notCalledHere = async (): Promise<never> => {
+    throw new Error('not called by these tests');
+  };
   const handlers: GrpcServiceHandlers<typeof ProfileService> = {
     async getProfile(request, context) {
       if (request.profileId.startsWith('echo:')) {
@@ -77,6 +80,13 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
       for (let i = 0; i < request.limit; i++)
         yield { profile: { id: `p${String(i).padStart(5, '0')}` } };
     },
+    listProfiles: notCalledHere,
+    ingest: notCalledHere,
+    ingestStream: notCalledHere,
+    eraseProfile: notCalledHere,
+    setProfileTags: notCalledHere,
+    removeProfileTags: notCalledHere,
+    getAccount: notCalledHere,
   };
 
   beforeAll(async () => {

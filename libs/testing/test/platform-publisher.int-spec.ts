@@ -1,7 +1,15 @@
 // The platform's real-infrastructure tests live beside the harness they need (the platform
 // itself cannot depend on @shoal/testing without a cycle).
-import type { TopicSpec } from '@shoal/contracts';
-import { EventPublisher, Metrics, SecretMask, TopicNames, createLogger } from '@shoal/platform';
+import { create } from '@bufbuild/protobuf';
+import { type TopicSpec, UpstreamEventSchema } from '@shoal/contracts';
+import {
+  EventPublisher,
+  Metrics,
+  SecretMask,
+  TopicNames,
+  createLogger,
+  ensureTopics,
+} from '@shoal/platform';
 import { TestScope } from '../src';
 
 const smallRecordsTopic: TopicSpec<null> = {
@@ -77,5 +85,40 @@ describe('event publisher', () => {
       'four',
       'five',
     ]);
+  });
+
+  it('publishes any number of records in one call, in sends the broker accepts, in order', async () => {
+    const events: TopicSpec<typeof UpstreamEventSchema> = {
+      name: 'platform.test.many-records',
+      description: 'a topic of the size Shoal creates for a 20 KB record limit',
+      payload: UpstreamEventSchema,
+      key: 'one key, so every record goes to one partition',
+      encodings: ['protobuf'],
+      partitions: 1,
+      retentionMs: 3_600_000,
+      cleanupPolicy: 'delete',
+    };
+    const limit = 20_000;
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    await ensureTopics(admin, [events], names, { replicationFactor: 1, maxMessageBytes: limit });
+    await admin.disconnect();
+    const small = new EventPublisher(scope.kafka(), names, limit, logger, new Metrics('many'));
+    await small.connect();
+    try {
+      // 200 records of 5 KB: each fits, together they are fifty times the limit
+      await small.publish(
+        events,
+        Array.from({ length: 200 }, (_, i) => ({
+          key: 'same',
+          value: create(UpstreamEventSchema, { messageId: `${i}`.padEnd(5_000, '.') }),
+        })),
+      );
+    } finally {
+      await small.disconnect();
+    }
+    const records = await scope.readTopicToEnd(events);
+    expect(records).toHaveLength(200);
+    expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => String(i)));
   });
 });

@@ -1,8 +1,22 @@
+import { profileChangesTopic } from '@shoal/contracts';
 import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
 import { z } from 'zod';
 import { version } from '../package.json';
-import { ProfilesModule } from './profiles/profiles.module';
-import { MAX_CONFIGURABLE_DEPTH } from './profiles/upstream-record-limits';
+import { GrpcModule } from './grpc/grpc.module';
+import { MAX_CONFIGURABLE_DEPTH } from './upstream/upstream-record-limits';
+
+/** A comma-separated list with a default; names are trimmed, empty ones dropped. */
+const names = (fallback: string, description: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value) =>
+      value
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .describe(description);
 
 export const ingestionConfigSchema = serviceConfigSchema(
   { service: 'ingestion', grpcPort: 50051, httpPort: 9451 },
@@ -27,8 +41,55 @@ export const ingestionConfigSchema = serviceConfigSchema(
       'longest string value in traits, properties and context, in characters',
       1,
     ),
+    INGEST_MAX_FUTURE_SECONDS: env.int(
+      3600,
+      'how far after its arrival an event’s timestamp may be (clock skew), in seconds',
+    ),
+    INGEST_RESERVED_TRAITS: names(
+      'userId,anonymousId,profileId',
+      'trait names identify calls may not set (they name identifiers, not traits), comma-separated',
+    ),
+    IDENTITY_TRAITS: names(
+      'email',
+      'traits that identify a person, comma-separated: profiles sharing a value are merged',
+    ),
+    INGEST_MAX_IDENTITIES: env.int(
+      1000,
+      'most identifiers one profile may have; a record that would merge or add past it is dead-lettered (IDENTITY_LIMIT)',
+      1,
+    ),
+    INGEST_DEDUP_WINDOW_SECONDS: env.int(
+      86400,
+      'a messageId seen again for the same profile within this many seconds is a duplicate: it publishes nothing',
+    ),
+    INGEST_DEDUP_MAX_PER_PROFILE: env.int(
+      64,
+      'most recent messageIds remembered per profile (kept with it in the store)',
+      1,
+    ),
+    INGEST_CHECKPOINT_INTERVAL_MS: env.int(
+      1000,
+      'how often changed profiles are written to the store (coalesced); offsets are committed after',
+      10,
+    ),
+    INGEST_MAX_PENDING_PROFILES: env.int(
+      50000,
+      'consumption waits while this many profiles have changes not yet written',
+      1,
+    ),
+    INGEST_WORKING_SET_PROFILES: env.int(
+      200000,
+      'profiles kept in memory besides those with pending changes (least recently used go first)',
+      0,
+    ),
     PROFILE_READER_GROUPS: env.optionalList(
-      'comma-separated groups whose users may read single profiles (GetProfile, LookupProfile); unset, only services may',
+      'comma-separated groups whose users may read profiles and accounts (GetProfile, LookupProfile, ListProfiles, GetAccount); unset, only services may',
+    ),
+    PROFILE_WRITER_GROUPS: env.optionalList(
+      'comma-separated groups whose users may send events (Ingest) and change tags (SetProfileTags, RemoveProfileTags); unset, only services may',
+    ),
+    PROFILE_ADMIN_GROUPS: env.optionalList(
+      'comma-separated groups whose users may erase profiles (EraseProfile); unset, only services may',
     ),
   },
 );
@@ -40,6 +101,6 @@ export const ingestionService: ServiceDefinition = {
   name: 'ingestion',
   version,
   configSchema: ingestionConfigSchema,
-  topics: [],
-  features: [ProfilesModule],
+  topics: [profileChangesTopic],
+  features: [GrpcModule],
 };

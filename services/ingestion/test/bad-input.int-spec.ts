@@ -9,7 +9,7 @@ import type { RunningService } from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
 import { CompressionTypes, type KafkaMessage } from 'kafkajs';
 import { ingestionService } from '../src/service';
-import { MAX_CONFIGURABLE_DEPTH } from '../src/profiles/upstream-record-limits';
+import { MAX_CONFIGURABLE_DEPTH } from '../src/upstream/upstream-record-limits';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 

@@ -17,6 +17,8 @@ export interface TopicConsumerOptions {
   readonly groupId: string;
   readonly maxBatchSize?: number;
   readonly partitionsConsumedConcurrently?: number;
+  /** The handler says when its effects are durable; offsets are committed then (write-behind). */
+  readonly commitWhenDurable?: boolean;
 }
 
 /** Marks a provider implementing `TopicHandler<T>` as the consumer of a topic. */

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import type { DescMethod, DescService, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
@@ -28,7 +29,14 @@ export type GrpcClient<S extends DescService> = {
           request: MessageInitShape<Input<S['method'][K]>>,
           options?: CallOptions,
         ) => AsyncIterable<MessageShape<Output<S['method'][K]>>>
-      : never;
+      : S['method'][K] extends { methodKind: 'client_streaming' }
+        ? (
+            requests:
+              | AsyncIterable<MessageInitShape<Input<S['method'][K]>>>
+              | Iterable<MessageInitShape<Input<S['method'][K]>>>,
+            options?: CallOptions,
+          ) => Promise<MessageShape<Output<S['method'][K]>>>
+        : never;
 } & { close(): void };
 
 export interface GrpcClientOptions {
@@ -107,6 +115,38 @@ export function createGrpcClient<S extends DescService>(
           }
         },
       });
+    } else if (method.methodKind === 'client_streaming') {
+      client[method.localName] = async (
+        requests: AsyncIterable<unknown> | Iterable<unknown>,
+        call?: CallOptions,
+      ) => {
+        const metadata = await metadataFor(call);
+        let stream: grpc.ClientWritableStream<unknown> | undefined;
+        const response = new Promise((resolve, reject) => {
+          stream = channel.makeClientStreamRequest(
+            path,
+            serialize,
+            deserialize,
+            metadata,
+            callOptions(call),
+            (error, result) => (error ? reject(GrpcCallError.from(error)) : resolve(result)),
+          );
+        });
+        const writer = stream as grpc.ClientWritableStream<unknown>;
+        call?.signal?.addEventListener('abort', () => writer.cancel(), { once: true });
+        // a call the server ended early (refused, failed) stops the writing; its status is the answer
+        let over = false;
+        const ended = response.then(
+          () => (over = true),
+          () => (over = true),
+        );
+        for await (const request of requests) {
+          if (over) break;
+          if (!writer.write(request)) await Promise.race([once(writer, 'drain'), ended]);
+        }
+        writer.end();
+        return response;
+      };
     }
   }
   return client as GrpcClient<S>;

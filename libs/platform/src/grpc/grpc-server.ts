@@ -25,7 +25,10 @@ export interface GrpcServerOptions {
   readonly tls?: { certFile: string; keyFile: string; clientCaFile?: string | undefined };
 }
 
-type AnyCall = grpc.ServerUnaryCall<Buffer, unknown> | grpc.ServerWritableStream<Buffer, unknown>;
+type AnyCall =
+  | grpc.ServerUnaryCall<Buffer, unknown>
+  | grpc.ServerWritableStream<Buffer, unknown>
+  | grpc.ServerReadableStream<Buffer, unknown>;
 type AnyHandler = (request: never, context: CallContext) => unknown;
 
 /**
@@ -72,6 +75,8 @@ export class GrpcServer {
         implementation[method.localName] = this.unary(method, bound);
       else if (method.methodKind === 'server_streaming')
         implementation[method.localName] = this.serverStreaming(method, bound);
+      else if (method.methodKind === 'client_streaming')
+        implementation[method.localName] = this.clientStreaming(method, bound);
       else
         throw new Error(
           `${method.methodKind} RPCs are not supported (${service.typeName}.${method.name})`,
@@ -136,8 +141,11 @@ export class GrpcServer {
 
   private unary(method: DescMethod, handler: AnyHandler): grpc.handleUnaryCall<Buffer, unknown> {
     return (call, callback) => {
-      void this.serve(method, call, async (request, context) =>
-        create(method.output, (await handler(request as never, context)) as never),
+      void this.serve(method, call, async (context) =>
+        create(
+          method.output,
+          (await handler(decodeRequest(method, call.request) as never, context)) as never,
+        ),
       ).then(
         (response) => callback(null, response),
         (failure: grpc.ServiceError) => callback(failure),
@@ -150,7 +158,8 @@ export class GrpcServer {
     handler: AnyHandler,
   ): grpc.handleServerStreamingCall<Buffer, unknown> {
     return (call) => {
-      void this.serve(method, call, async (request, context) => {
+      void this.serve(method, call, async (context) => {
+        const request = decodeRequest(method, call.request);
         const items = handler(request as never, context) as AsyncIterable<unknown>;
         for await (const item of items) {
           if (context.signal.aborted) return;
@@ -166,18 +175,42 @@ export class GrpcServer {
     };
   }
 
-  /** Authenticates, decodes and runs one call; rejects with a grpc-js status object. */
+  /**
+   * The handler reads the requests as they arrive (with the stream's backpressure); nothing is
+   * read before the caller is authenticated.
+   */
+  private clientStreaming(
+    method: DescMethod,
+    handler: AnyHandler,
+  ): grpc.handleClientStreamingCall<Buffer, unknown> {
+    return (call, callback) => {
+      void this.serve(method, call, async (context) => {
+        const requests = (async function* () {
+          for await (const bytes of call as AsyncIterable<Buffer>) {
+            yield decodeRequest(method, bytes);
+          }
+        })();
+        return create(method.output, (await handler(requests as never, context)) as never);
+      }).then(
+        (response) => callback(null, response),
+        (failure: grpc.ServiceError) => callback(failure),
+      );
+    };
+  }
+
+  /** Authenticates, then runs one call (which decodes its requests); rejects with a grpc-js status object. */
   private serve<T>(
     method: DescMethod,
     call: AnyCall,
-    run: (request: unknown, context: CallContext) => Promise<T>,
+    run: (context: CallContext) => Promise<T>,
   ): Promise<T> {
     const path = methodPath(method.parent, method.name);
     const trace = childContext(parseTraceparent(headerOf(call.metadata, 'traceparent')));
     const stopTimer = this.durations.startTimer({ method: path });
     const abort = new AbortController();
     const onCancel = () => abort.abort(new Error('call cancelled'));
-    call.once('cancelled', onCancel);
+    const events = call as unknown as NodeJS.EventEmitter;
+    events.once('cancelled', onCancel);
     const deadline = deadlineOf(call.getDeadline());
     const deadlineTimer = deadline
       ? setTimeout(
@@ -187,7 +220,7 @@ export class GrpcServer {
       : undefined;
     const finish = (code: grpc.status) => {
       clearTimeout(deadlineTimer);
-      call.removeListener('cancelled', onCancel);
+      events.removeListener('cancelled', onCancel);
       stopTimer();
       this.requests.inc({ method: path, code: grpc.status[code] ?? String(code) });
     };
@@ -196,14 +229,13 @@ export class GrpcServer {
         const principal = await this.verifier.verifyAuthorization(
           headerOf(call.metadata, 'authorization'),
         );
-        const request = decodeRequest(method, call.request);
         const context: CallContext = {
           principal,
           deadline,
           signal: abort.signal,
           header: (name) => headerOf(call.metadata, name),
         };
-        const result = await run(request, context);
+        const result = await run(context);
         finish(grpc.status.OK);
         return result;
       } catch (error) {

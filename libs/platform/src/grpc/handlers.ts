@@ -27,15 +27,26 @@ export type ServerStreamingHandler<M> = (
 ) => AsyncIterable<MessageInitShape<Output<M>>>;
 
 /**
+ * A client-streaming RPC: the requests as they arrive (an iteration that throws a
+ * ValidationError for a malformed one), one response at the end.
+ */
+export type ClientStreamingHandler<M> = (
+  requests: AsyncIterable<MessageShape<Input<M>>>,
+  context: CallContext,
+) => Promise<MessageInitShape<Output<M>>>;
+
+/**
  * The methods a class must have to serve a protobuf service: one per RPC, named by the
- * RPC's localName (e.g. `getProfile`). Client- and bidi-streaming RPCs are not offered.
+ * RPC's localName (e.g. `getProfile`). Bidi-streaming RPCs are not offered.
  */
 export type GrpcServiceHandlers<S extends DescService> = {
   [K in keyof S['method']]: S['method'][K] extends { methodKind: 'unary' }
     ? UnaryHandler<S['method'][K]>
     : S['method'][K] extends { methodKind: 'server_streaming' }
       ? ServerStreamingHandler<S['method'][K]>
-      : never;
+      : S['method'][K] extends { methodKind: 'client_streaming' }
+        ? ClientStreamingHandler<S['method'][K]>
+        : never;
 };
 
 type Intersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void

@@ -15,12 +15,33 @@ import type { TopicNames } from './topics';
 /**
  * What a feature implements to consume a topic. `decode` turns a raw record into the value
  * the handler wants and throws a permanent DomainError for a record that can never be
- * processed; `handleBatch` applies a batch's effects and resolves only once they are durable.
- * Effects must be idempotent: after a crash, records since the last commit are delivered again.
+ * processed; `handleBatch` applies a batch's effects and resolves only once they are durable
+ * (or, with `commitWhenDurable`, says when they will be). Effects must be idempotent: after a
+ * crash, records since the last commit are delivered again.
  */
 export interface TopicHandler<T> {
   decode(message: KafkaMessage): T;
-  handleBatch(records: readonly ConsumedRecord<T>[]): Promise<void>;
+  handleBatch(records: readonly ConsumedRecord<T>[]): Promise<HandledBatch<T> | void>;
+}
+
+/** A record the handler refused for what it is, found only while handling it (e.g. against state). */
+export interface RefusedRecord<T> {
+  readonly record: ConsumedRecord<T>;
+  /** Machine-readable, e.g. IDENTITY_LIMIT. */
+  readonly reason: string;
+  readonly error: string;
+}
+
+/** What a handler may say about a batch it handled besides "done". */
+export interface HandledBatch<T> {
+  /** Dead-lettered with their reasons, like records decode refuses; the others count as handled. */
+  readonly refused?: readonly RefusedRecord<T>[];
+  /**
+   * For handlers that make effects durable after they return (a write-behind store): resolves
+   * once they are. The batch's offsets are committed only then; with `commitWhenDurable` the
+   * next batch starts at once, otherwise the partition waits.
+   */
+  readonly durable?: Promise<void>;
 }
 
 export interface RetryPolicy {
@@ -39,6 +60,11 @@ export interface BatchConsumerOptions<T> {
   readonly maxBatchSize?: number;
   readonly partitionsConsumedConcurrently?: number;
   readonly retry?: RetryPolicy;
+  /**
+   * Commit a batch's offsets only once the `durable` promise its handler returned resolves
+   * (explicit commits, in order per partition), instead of as soon as the handler returns.
+   */
+  readonly commitWhenDurable?: boolean;
 }
 
 const DEFAULT_RETRY = { initialMs: 200, maxMs: 10_000, attempts: 3 };
@@ -59,7 +85,9 @@ const STOP_GRACE_MS = 5_000;
  * - a partition that makes no progress for longer than `stalledAfterMs` makes health() fail,
  *   naming it and its last error, and shows in shoal_kafka_partition_stalled;
  * - stop() ends any backoff at once and abandons work still in flight after a short grace;
- *   what was not finished is not committed, so it is delivered again.
+ *   what was not finished is not committed, so it is delivered again;
+ * - with `commitWhenDurable`, a handler that makes its effects durable later (write-behind) lets
+ *   the partition move on at once, and its offsets are committed when it says they are durable.
  */
 export class BatchConsumer<T> {
   private readonly consumer: Consumer;
@@ -73,6 +101,8 @@ export class BatchConsumer<T> {
   /** Aborted a grace period after stop(): work still in flight is no longer waited for. */
   private readonly abandoning = new AbortController();
   private readonly progress: PartitionProgress;
+  /** Per partition, the last pending commit (commitWhenDurable): commits chain in offset order. */
+  private readonly pendingCommits = new Map<number, Promise<void>>();
   private readonly consumed;
   private readonly deadLettered;
   private readonly retries;
@@ -216,7 +246,7 @@ export class BatchConsumer<T> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topicName, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: true,
+      autoCommit: !this.options.commitWhenDurable,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
@@ -232,6 +262,7 @@ export class BatchConsumer<T> {
     this.state = 'stopped';
     this.stopping.abort();
     const abandon = setTimeout(() => this.abandoning.abort(), STOP_GRACE_MS);
+    if (this.options.commitWhenDurable) await this.commitPending();
     let leaving: NodeJS.Timeout | undefined;
     const left = await Promise.race([
       this.consumer.disconnect().then(() => true),
@@ -262,11 +293,17 @@ export class BatchConsumer<T> {
           if ('reason' in outcome) deadLetters.push(outcome);
           else decoded.push({ record: outcome, message });
         }
-        if (!(await this.process(decoded, deadLetters, control, true))) return;
+        const durable: Promise<void>[] = [];
+        if (!(await this.process(decoded, { deadLetters, durable }, control, true))) return;
         if (!(await this.sendDeadLetters(deadLetters, control))) return;
         const last = chunk[chunk.length - 1];
         if (last) resolveOffset(last.offset);
-        await commitOffsetsIfNecessary();
+        if (this.options.commitWhenDurable && last)
+          this.commitWhen(durable, batch.topic, batch.partition, last.offset);
+        else {
+          await Promise.all(durable);
+          await commitOffsetsIfNecessary();
+        }
         await heartbeat();
         this.progress.progressed(batch.partition);
         stopTimer();
@@ -315,26 +352,32 @@ export class BatchConsumer<T> {
    */
   private async process(
     items: readonly Decoded<T>[],
-    deadLetters: DeadLetter[],
+    into: { deadLetters: DeadLetter[]; durable: Promise<void>[] },
     control: BatchControl,
     whole: boolean,
   ): Promise<boolean> {
     if (items.length === 0) return true;
     const records = items.map((item) => item.record);
     const attempts = whole || items.length === 1 ? this.retry.attempts : 1;
+    let handled: HandledBatch<T> | void = undefined;
     const outcome = await this.withRetry(
-      () => {
+      async () => {
         const parent = parseTraceparent(records[0]?.headers[KafkaHeaders.traceparent]);
-        return runInTrace(childContext(parent), () => this.options.handler.handleBatch(records));
+        handled = await runInTrace(childContext(parent), () =>
+          this.options.handler.handleBatch(records),
+        );
       },
       control,
       (kind, failures) => kind === 'permanent' || (kind === 'unknown' && failures >= attempts),
     );
     if (outcome === STOPPED) return false;
-    if (outcome === DONE) return true;
+    if (outcome === DONE) {
+      this.collect(items, handled, into);
+      return true;
+    }
     const [only] = items;
     if (items.length === 1 && only) {
-      deadLetters.push({
+      into.deadLetters.push({
         message: only.message,
         partition: only.record.partition,
         ...describeFailure(outcome.error),
@@ -343,9 +386,69 @@ export class BatchConsumer<T> {
     }
     const middle = Math.ceil(items.length / 2);
     return (
-      (await this.process(items.slice(0, middle), deadLetters, control, false)) &&
-      (await this.process(items.slice(middle), deadLetters, control, false))
+      (await this.process(items.slice(0, middle), into, control, false)) &&
+      (await this.process(items.slice(middle), into, control, false))
     );
+  }
+
+  /** Takes in what a handler said about the records it handled: refusals and durability. */
+  private collect(
+    items: readonly Decoded<T>[],
+    handled: HandledBatch<T> | void,
+    into: { deadLetters: DeadLetter[]; durable: Promise<void>[] },
+  ): void {
+    if (!handled) return;
+    if (handled.durable) into.durable.push(handled.durable);
+    for (const refusal of handled.refused ?? []) {
+      const item = items.find((i) => i.record === refusal.record);
+      if (!item) throw new Error('a handler refused a record it was not given');
+      into.deadLetters.push({
+        message: item.message,
+        partition: item.record.partition,
+        reason: refusal.reason,
+        error: refusal.error,
+      });
+    }
+  }
+
+  /**
+   * Commits `offset`'s successor once every promise in `durable` resolved and the partition's
+   * earlier commits are done. A commit that fails (a rebalance moved the partition on) is
+   * skipped: its records are delivered again, and handlers are idempotent.
+   */
+  private commitWhen(
+    durable: readonly Promise<void>[],
+    topic: string,
+    partition: number,
+    offset: string,
+  ): void {
+    const next = String(BigInt(offset) + 1n);
+    const previous = this.pendingCommits.get(partition) ?? Promise.resolve();
+    const commit = previous
+      .then(() => Promise.all(durable))
+      .then(() => this.consumer.commitOffsets([{ topic, partition, offset: next }]))
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: error, topic, partition, offset: next },
+          'offsets not committed; the records will be delivered again',
+        ),
+      )
+      .finally(() => {
+        if (this.pendingCommits.get(partition) === commit) this.pendingCommits.delete(partition);
+      });
+    this.pendingCommits.set(partition, commit);
+  }
+
+  /** Waits, for at most the stop grace, for commits whose effects are about to be durable. */
+  private async commitPending(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.pendingCommits.values()]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STOP_GRACE_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Publishes dead letters, cut to fit and in sends the broker accepts; retried until done. */

@@ -4,6 +4,7 @@ import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
+import { inSendsOf } from './dead-letters';
 import { encodeProtobuf, protobufHeaders } from './records';
 import { RecordError } from './records.errors';
 import type { TopicNames } from './topics';
@@ -18,7 +19,8 @@ export interface OutgoingRecord<D extends DescMessage> {
 /**
  * The one way Shoal writes to Kafka: an idempotent producer (acks=all, one request in flight
  * per broker, so retries neither duplicate nor reorder), protobuf values, trace context in
- * headers. `publish` resolves once every record is acknowledged by the cluster.
+ * headers. `publish` resolves once every record is acknowledged by the cluster; any number of
+ * records may be given, sent in order in requests the broker accepts.
  */
 export class EventPublisher {
   private producer: Producer;
@@ -75,7 +77,8 @@ export class EventPublisher {
         throw RecordError.tooLarge(this.names.of(topic), size, this.maxMessageBytes);
       }
     }
-    await this.send(topic, messages);
+    // the broker limits each partition's batch of a send: sends within the limit always fit
+    for (const send of inSendsOf(messages, this.maxMessageBytes)) await this.send(topic, send);
   }
 
   /**

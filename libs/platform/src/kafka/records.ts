@@ -1,7 +1,6 @@
 import { type DescMessage, type MessageShape, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ContentTypes, KafkaHeaders } from '@shoal/contracts';
 import type { IHeaders, KafkaMessage } from 'kafkajs';
-import { DomainError, ErrorKind } from '../errors/domain-error';
 import { RecordError } from './records.errors';
 
 /** A record as the consumer delivers it to a handler: decoded value plus where it came from. */
@@ -14,19 +13,6 @@ export interface ConsumedRecord<T> {
   readonly headers: Readonly<Record<string, string>>;
   /** The broker/producer timestamp of the record. */
   readonly timestamp: Date;
-}
-
-/**
- * A record that arrived but can never be processed; goes to the dead-letter topic.
- *
- * @deprecated Issue 16: refusals are DomainErrors made by factories — RecordError for what every
- * consumer refuses, a feature's own `*.errors.ts` for its reasons. Kept only while
- * services/ingestion still constructs it; remove it with its last use there.
- */
-export class UndeliverableRecordError extends DomainError {
-  constructor(reason: string, message: string) {
-    super(ErrorKind.InvalidArgument, reason, message);
-  }
 }
 
 export function headersOf(headers: IHeaders | undefined): Record<string, string> {

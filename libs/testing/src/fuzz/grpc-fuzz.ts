@@ -117,7 +117,7 @@ export type FuzzOutcomes = Partial<Record<keyof typeof grpc.status, number>>;
 export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<FuzzOutcomes> {
   const method = target.service.methods.find((m) => m.name === rpc);
   if (!method) throw new Error(`${target.service.typeName} has no RPC ${rpc}`);
-  if (method.methodKind !== 'unary' && method.methodKind !== 'server_streaming') {
+  if (method.methodKind === 'bidi_streaming') {
     throw new Error(`${method.methodKind} RPCs are not fuzzed (${rpc})`);
   }
   const client = new grpc.Client(target.address, grpc.credentials.createInsecure(), {
@@ -258,10 +258,32 @@ function send(
       clearTimeout(guard);
       resolve(outcome);
     };
+    const answered = (e: grpc.ServiceError | null) => done(e ? outcomeOf(e) : ANSWERED);
     if (method.methodKind === 'unary') {
-      client.makeUnaryRequest(path, serialize, deserialize, request.bytes, metadata, options, (e) =>
-        done(e ? outcomeOf(e) : ANSWERED),
+      client.makeUnaryRequest(
+        path,
+        serialize,
+        deserialize,
+        request.bytes,
+        metadata,
+        options,
+        answered,
       );
+      return;
+    }
+    if (method.methodKind === 'client_streaming') {
+      // the request twice: a stream of more than one message, each arbitrary in the same way
+      const call = client.makeClientStreamRequest(
+        path,
+        serialize,
+        deserialize,
+        metadata,
+        options,
+        answered,
+      );
+      call.write(request.bytes);
+      call.write(request.bytes);
+      call.end();
       return;
     }
     const stream = client.makeServerStreamRequest(

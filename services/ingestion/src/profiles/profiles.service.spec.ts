@@ -1,27 +1,9 @@
-import { create } from '@bufbuild/protobuf';
-import { IdentityKind, type Profile, ProfileSchema } from '@shoal/contracts';
+import { IdentityKind, type Profile } from '@shoal/contracts';
 import { DomainError, ErrorKind, type Principal } from '@shoal/platform';
-import type { ProfileRepositoryPort } from './profiles.repository';
+import { testIngestion } from '../../test/support/test-ingestion';
+import { upstream } from '../../test/support/upstream-events';
+import { ProfileAccess, type ProfileAccessGroups } from './profile-access';
 import { ProfilesService } from './profiles.service';
-
-/** A repository holding a fixed set of profiles, remembering whether it was read. */
-function profilesOf(...ids: string[]) {
-  const stored = new Map(ids.map((id) => [id, create(ProfileSchema, { id })]));
-  const reads: string[] = [];
-  const repository: ProfileRepositoryPort = {
-    applyChanges: async () => undefined,
-    findById: async (id) => {
-      reads.push(id);
-      return stored.get(id);
-    },
-    async *streamAfter(afterId, limit) {
-      reads.push(`stream>${afterId}`);
-      const after = [...stored.values()].filter((p) => p.id > afterId);
-      yield* limit === 0 ? after : after.slice(0, limit);
-    },
-  };
-  return { repository, reads };
-}
 
 const user = (subject: string, groups: string[] = []): Principal => ({
   subject,
@@ -51,58 +33,70 @@ async function all(profiles: AsyncIterable<Profile>): Promise<string[]> {
   return ids;
 }
 
-describe('profiles service: who may read', () => {
-  const setup = (readerGroups: string[] = ['support']) => {
-    const { repository, reads } = profilesOf('user:a', 'user:b');
-    return { profiles: new ProfilesService(repository, { groups: readerGroups }), reads };
-  };
-  const identity = { kind: IdentityKind.USER_ID, value: 'a' };
+/** Profiles user:a and user:b written to the store, and the service over them. */
+async function setup(groups: Partial<ProfileAccessGroups> = {}) {
+  const { service: ingestion, store, ingest } = testIngestion();
+  await ingest([
+    upstream.identify({ userId: 'a' }, '2026-11-01T00:00:00Z', { plan: 'pro' }),
+    upstream.group({ userId: 'b' }, '2026-11-01T00:00:00Z', 'acme', { tier: 'gold' }),
+  ]);
+  await ingestion.checkpoint();
+  const access = new ProfileAccess({ readers: ['support'], writers: [], admins: [], ...groups });
+  const reads = () => store.profiles.loaded.length + store.identities.found.length;
+  return { profiles: new ProfilesService(ingestion, access, store.profiles), store, reads };
+}
 
-  it('lets services read, look up and stream profiles', async () => {
-    const { profiles } = setup();
+const identity = { kind: IdentityKind.USER_ID, value: 'a' };
+const denied = (reason: string) => `${ErrorKind.PermissionDenied} ${reason}`;
+
+describe('profiles service: who may read', () => {
+  it('lets services read, look up, page and stream profiles and read accounts', async () => {
+    const { profiles } = await setup();
     expect((await profiles.get('user:a', service)).id).toBe('user:a');
     expect((await profiles.lookup(identity, service)).id).toBe('user:a');
+    expect((await profiles.page('', 10, service)).map((p) => p.id)).toEqual(['user:a', 'user:b']);
     expect(await all(profiles.stream('', 0, service))).toEqual(['user:a', 'user:b']);
+    expect((await profiles.account('acme', service)).traits).toEqual({ tier: 'gold' });
   });
 
-  it('lets users of a reader group read and look up single profiles', async () => {
-    const { profiles } = setup(['support', 'crm']);
+  it('lets users of a reader group read, look up and page profiles', async () => {
+    const { profiles } = await setup({ readers: ['support', 'crm'] });
     expect((await profiles.get('user:b', user('sam', ['crm']))).id).toBe('user:b');
     expect((await profiles.lookup(identity, user('sam', ['support']))).id).toBe('user:a');
+    expect(await profiles.page('user:a', 10, user('sam', ['crm']))).toHaveLength(1);
   });
 
   it('refuses users outside the reader groups before touching the store', async () => {
-    const { profiles, reads } = setup();
+    const { profiles, reads } = await setup();
+    const before = reads();
     const mallory = user('mallory', ['marketing']);
-    expect(await outcome(() => profiles.get('user:a', mallory))).toBe(
-      `${ErrorKind.PermissionDenied} PROFILE_READ_DENIED`,
-    );
-    expect(await outcome(() => profiles.lookup(identity, mallory))).toBe(
-      `${ErrorKind.PermissionDenied} PROFILE_READ_DENIED`,
-    );
-    expect(await outcome(() => profiles.get('', mallory))).toBe(
-      `${ErrorKind.PermissionDenied} PROFILE_READ_DENIED`,
-    );
-    expect(reads).toEqual([]);
+    for (const call of [
+      () => profiles.get('user:a', mallory),
+      () => profiles.lookup(identity, mallory),
+      () => profiles.get('', mallory),
+      () => profiles.page('', 10, mallory),
+      () => profiles.account('acme', mallory),
+    ])
+      expect(await outcome(call)).toBe(denied('PROFILE_READ_DENIED'));
+    expect(reads()).toBe(before);
   });
 
   it('refuses every user when no reader group is configured', async () => {
-    const { profiles } = setup([]);
+    const { profiles } = await setup({ readers: [] });
     expect(await outcome(() => profiles.get('user:a', user('sam', ['support'])))).toBe(
-      `${ErrorKind.PermissionDenied} PROFILE_READ_DENIED`,
+      denied('PROFILE_READ_DENIED'),
     );
   });
 
   it('keeps streaming every profile to services, even for reader groups', async () => {
-    const { profiles, reads } = setup();
+    const { profiles } = await setup();
     expect(await outcome(() => all(profiles.stream('', 0, user('sam', ['support']))))).toBe(
-      `${ErrorKind.PermissionDenied} PROFILE_STREAM_DENIED`,
+      denied('PROFILE_STREAM_DENIED'),
     );
-    expect(reads).toEqual([]);
   });
 
   it('still validates what an authorised caller asks', async () => {
-    const { profiles } = setup();
+    const { profiles } = await setup();
     expect(await outcome(() => profiles.get('', service))).toBe(
       `${ErrorKind.InvalidArgument} INVALID_ARGUMENT`,
     );
@@ -112,5 +106,59 @@ describe('profiles service: who may read', () => {
     expect(await outcome(() => profiles.get('user:zed', service))).toBe(
       `${ErrorKind.NotFound} PROFILE_NOT_FOUND`,
     );
+    expect(await outcome(() => profiles.account('nope', service))).toBe(
+      `${ErrorKind.NotFound} ACCOUNT_NOT_FOUND`,
+    );
+  });
+});
+
+describe('profiles service: who may change', () => {
+  it('lets services and writer groups change tags, recording who did', async () => {
+    const { profiles, store } = await setup({ writers: ['crm'] });
+    await profiles.changeTags('user:a', ['vip'], true, user('sam', ['crm']), 'r1');
+    const tagged = await profiles.changeTags('user:a', ['beta'], true, service, undefined);
+    expect(tagged.tags).toEqual(['beta', 'vip']);
+    const actors = store.topic.published
+      .filter((c) => c.change.case === 'tagsChanged')
+      .map((c) => c.actor);
+    expect(actors).toEqual(['sam', 'service:membership']);
+  });
+
+  it('refuses tag changes from readers, and erasure from writers', async () => {
+    const { profiles } = await setup({ writers: ['crm'], admins: ['dpo'] });
+    expect(
+      await outcome(() =>
+        profiles.changeTags('user:a', ['vip'], true, user('sam', ['support']), undefined),
+      ),
+    ).toBe(denied('PROFILE_WRITE_DENIED'));
+    expect(
+      await outcome(() => profiles.erase({ profileId: 'user:a' }, user('sam', ['crm']), undefined)),
+    ).toBe(denied('PROFILE_ERASE_DENIED'));
+    expect(
+      await outcome(() => profiles.erase({ profileId: 'user:a' }, user('ada', ['dpo']), undefined)),
+    ).toBe('ok');
+  });
+
+  it('names every problem with a tag change', async () => {
+    const { profiles } = await setup();
+    const failure = await profiles
+      .changeTags('', ['', 'x'.repeat(129), 'ok', 'a\u0007b'], true, service, undefined)
+      .catch((error: DomainError) => error.violations.map((v) => v.field));
+    expect(failure).toEqual(['profileId', 'tags[0]', 'tags[1]', 'tags[3]']);
+  });
+
+  it('erases a profile named by an identifier, and asks for exactly one way to name it', async () => {
+    const { profiles } = await setup();
+    expect(await profiles.erase({ identity }, service, 'gdpr-1')).toEqual({
+      profileId: 'user:a',
+      absorbedProfileIds: [],
+    });
+    expect(await outcome(() => profiles.get('user:a', service))).toBe(
+      `${ErrorKind.NotFound} PROFILE_NOT_FOUND`,
+    );
+    const both = await profiles
+      .erase({ profileId: 'user:b', identity }, service, undefined)
+      .catch((error: DomainError) => error.violations.map((v) => v.field));
+    expect(both).toEqual(['identity']);
   });
 });

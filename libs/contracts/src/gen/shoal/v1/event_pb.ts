@@ -12,11 +12,11 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/event.proto.
  */
 export const file_shoal_v1_event: GenFile = /*@__PURE__*/
-  fileDesc("ChRzaG9hbC92MS9ldmVudC5wcm90bxIIc2hvYWwudjEitgMKDVVwc3RyZWFtRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhQKDGFub255bW91c19pZBgDIAEoCRItCgl0aW1lc3RhbXAYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlY2VpdmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdjb250ZXh0GAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgV0cmFjaxgKIAEoCzIWLnNob2FsLnYxLlRyYWNrUGF5bG9hZEgAEi0KCGlkZW50aWZ5GAsgASgLMhkuc2hvYWwudjEuSWRlbnRpZnlQYXlsb2FkSAASJwoFZ3JvdXAYDCABKAsyFi5zaG9hbC52MS5Hcm91cFBheWxvYWRIABInCgVhbGlhcxgNIAEoCzIWLnNob2FsLnYxLkFsaWFzUGF5bG9hZEgAQgkKB3BheWxvYWQiSgoMVHJhY2tQYXlsb2FkEg0KBWV2ZW50GAEgASgJEisKCnByb3BlcnRpZXMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IjoKD0lkZW50aWZ5UGF5bG9hZBInCgZ0cmFpdHMYASABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IkkKDEdyb3VwUGF5bG9hZBIQCghncm91cF9pZBgBIAEoCRInCgZ0cmFpdHMYAiABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0IiMKDEFsaWFzUGF5bG9hZBITCgtwcmV2aW91c19pZBgBIAEoCWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChRzaG9hbC92MS9ldmVudC5wcm90bxIIc2hvYWwudjEiiAQKDVVwc3RyZWFtRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEhQKDGFub255bW91c19pZBgDIAEoCRItCgl0aW1lc3RhbXAYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3JlY2VpdmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIoCgdjb250ZXh0GAcgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdBInCgV0cmFjaxgKIAEoCzIWLnNob2FsLnYxLlRyYWNrUGF5bG9hZEgAEi0KCGlkZW50aWZ5GAsgASgLMhkuc2hvYWwudjEuSWRlbnRpZnlQYXlsb2FkSAASJwoFZ3JvdXAYDCABKAsyFi5zaG9hbC52MS5Hcm91cFBheWxvYWRIABInCgVhbGlhcxgNIAEoCzIWLnNob2FsLnYxLkFsaWFzUGF5bG9hZEgAEiUKBHBhZ2UYDiABKAsyFS5zaG9hbC52MS5QYWdlUGF5bG9hZEgAEikKBnNjcmVlbhgPIAEoCzIXLnNob2FsLnYxLlNjcmVlblBheWxvYWRIAEIJCgdwYXlsb2FkIkoKDFRyYWNrUGF5bG9hZBINCgVldmVudBgBIAEoCRIrCgpwcm9wZXJ0aWVzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCI6Cg9JZGVudGlmeVBheWxvYWQSJwoGdHJhaXRzGAEgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJJCgxHcm91cFBheWxvYWQSEAoIZ3JvdXBfaWQYASABKAkSJwoGdHJhaXRzGAIgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCIjCgxBbGlhc1BheWxvYWQSEwoLcHJldmlvdXNfaWQYASABKAkiWgoLUGFnZVBheWxvYWQSDAoEbmFtZRgBIAEoCRIQCghjYXRlZ29yeRgCIAEoCRIrCgpwcm9wZXJ0aWVzGAMgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdCJcCg1TY3JlZW5QYXlsb2FkEgwKBG5hbWUYASABKAkSEAoIY2F0ZWdvcnkYAiABKAkSKwoKcHJvcGVydGllcxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3RiBnByb3RvMw", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
 
 /**
  * One customer event as upstream systems send it, following the Segment spec's common
- * fields and its track / identify / group / alias calls. Upstream producers may send this
+ * fields and its track / identify / group / alias / page / screen calls. Upstream producers may send this
  * message in binary protobuf form or the Segment-spec JSON they already emit; both arrive
  * on the upstream events topic and are normalised to this message.
  *
@@ -99,12 +99,24 @@ export type UpstreamEvent = Message<"shoal.v1.UpstreamEvent"> & {
      */
     value: AliasPayload;
     case: "alias";
+  } | {
+    /**
+     * @generated from field: shoal.v1.PagePayload page = 14;
+     */
+    value: PagePayload;
+    case: "page";
+  } | {
+    /**
+     * @generated from field: shoal.v1.ScreenPayload screen = 15;
+     */
+    value: ScreenPayload;
+    case: "screen";
   } | { case: undefined; value?: undefined };
 };
 
 /**
  * One customer event as upstream systems send it, following the Segment spec's common
- * fields and its track / identify / group / alias calls. Upstream producers may send this
+ * fields and its track / identify / group / alias / page / screen calls. Upstream producers may send this
  * message in binary protobuf form or the Segment-spec JSON they already emit; both arrive
  * on the upstream events topic and are normalised to this message.
  *
@@ -179,6 +191,16 @@ export type UpstreamEventJson = {
    * @generated from field: shoal.v1.AliasPayload alias = 13;
    */
   alias?: AliasPayloadJson;
+
+  /**
+   * @generated from field: shoal.v1.PagePayload page = 14;
+   */
+  page?: PagePayloadJson;
+
+  /**
+   * @generated from field: shoal.v1.ScreenPayload screen = 15;
+   */
+  screen?: ScreenPayloadJson;
 };
 
 /**
@@ -335,4 +357,126 @@ export type AliasPayloadJson = {
  */
 export const AliasPayloadSchema: GenMessage<AliasPayload, {jsonType: AliasPayloadJson}> = /*@__PURE__*/
   messageDesc(file_shoal_v1_event, 4);
+
+/**
+ * A web page the user viewed; recorded as the event "Page Viewed" (docs/topics.md).
+ *
+ * @generated from message shoal.v1.PagePayload
+ */
+export type PagePayload = Message<"shoal.v1.PagePayload"> & {
+  /**
+   * The page's name, e.g. "Pricing"; optional.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The page's category, e.g. "Docs"; optional.
+   *
+   * @generated from field: string category = 2;
+   */
+  category: string;
+
+  /**
+   * url, path, title, referrer, search, ... as the sender gave them.
+   *
+   * @generated from field: google.protobuf.Struct properties = 3;
+   */
+  properties?: JsonObject | undefined;
+};
+
+/**
+ * A web page the user viewed; recorded as the event "Page Viewed" (docs/topics.md).
+ *
+ * @generated from message shoal.v1.PagePayload
+ */
+export type PagePayloadJson = {
+  /**
+   * The page's name, e.g. "Pricing"; optional.
+   *
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * The page's category, e.g. "Docs"; optional.
+   *
+   * @generated from field: string category = 2;
+   */
+  category?: string;
+
+  /**
+   * url, path, title, referrer, search, ... as the sender gave them.
+   *
+   * @generated from field: google.protobuf.Struct properties = 3;
+   */
+  properties?: StructJson;
+};
+
+/**
+ * Describes the message shoal.v1.PagePayload.
+ * Use `create(PagePayloadSchema)` to create a new message.
+ */
+export const PagePayloadSchema: GenMessage<PagePayload, {jsonType: PagePayloadJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_event, 5);
+
+/**
+ * An app screen the user viewed; recorded as the event "Screen Viewed" (docs/topics.md).
+ *
+ * @generated from message shoal.v1.ScreenPayload
+ */
+export type ScreenPayload = Message<"shoal.v1.ScreenPayload"> & {
+  /**
+   * The screen's name, e.g. "Checkout"; optional.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The screen's category; optional.
+   *
+   * @generated from field: string category = 2;
+   */
+  category: string;
+
+  /**
+   * @generated from field: google.protobuf.Struct properties = 3;
+   */
+  properties?: JsonObject | undefined;
+};
+
+/**
+ * An app screen the user viewed; recorded as the event "Screen Viewed" (docs/topics.md).
+ *
+ * @generated from message shoal.v1.ScreenPayload
+ */
+export type ScreenPayloadJson = {
+  /**
+   * The screen's name, e.g. "Checkout"; optional.
+   *
+   * @generated from field: string name = 1;
+   */
+  name?: string;
+
+  /**
+   * The screen's category; optional.
+   *
+   * @generated from field: string category = 2;
+   */
+  category?: string;
+
+  /**
+   * @generated from field: google.protobuf.Struct properties = 3;
+   */
+  properties?: StructJson;
+};
+
+/**
+ * Describes the message shoal.v1.ScreenPayload.
+ * Use `create(ScreenPayloadSchema)` to create a new message.
+ */
+export const ScreenPayloadSchema: GenMessage<ScreenPayload, {jsonType: ScreenPayloadJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_event, 6);
 

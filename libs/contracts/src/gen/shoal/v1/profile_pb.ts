@@ -6,13 +6,17 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { StructJson, Timestamp, TimestampJson } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { FieldViolation, FieldViolationJson, PageRequest, PageRequestJson } from "./common_pb";
+import { file_shoal_v1_common } from "./common_pb";
+import type { UpstreamEvent, UpstreamEventJson } from "./event_pb";
+import { file_shoal_v1_event } from "./event_pb";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file shoal/v1/profile.proto.
  */
 export const file_shoal_v1_profile: GenFile = /*@__PURE__*/
-  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSLnAQoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVCg9Qcm9maWxlSWRlbnRpdHkSJAoEa2luZBgBIAEoDjIWLnNob2FsLnYxLklkZW50aXR5S2luZBINCgV2YWx1ZRgCIAEoCRINCgV0cmFpdBgDIAEoCSInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiQAoVU3RyZWFtUHJvZmlsZXNSZXF1ZXN0EhgKEGFmdGVyX3Byb2ZpbGVfaWQYASABKAkSDQoFbGltaXQYAiABKAUiPAoWU3RyZWFtUHJvZmlsZXNSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSqBAQoMSWRlbnRpdHlLaW5kEh0KGUlERU5USVRZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVJREVOVElUWV9LSU5EX1VTRVJfSUQQARIeChpJREVOVElUWV9LSU5EX0FOT05ZTU9VU19JRBACEhcKE0lERU5USVRZX0tJTkRfVFJBSVQQAzKCAgoOUHJvZmlsZVNlcnZpY2USRwoKR2V0UHJvZmlsZRIbLnNob2FsLnYxLkdldFByb2ZpbGVSZXF1ZXN0Ghwuc2hvYWwudjEuR2V0UHJvZmlsZVJlc3BvbnNlElAKDUxvb2t1cFByb2ZpbGUSHi5zaG9hbC52MS5Mb29rdXBQcm9maWxlUmVxdWVzdBofLnNob2FsLnYxLkxvb2t1cFByb2ZpbGVSZXNwb25zZRJVCg5TdHJlYW1Qcm9maWxlcxIfLnNob2FsLnYxLlN0cmVhbVByb2ZpbGVzUmVxdWVzdBogLnNob2FsLnYxLlN0cmVhbVByb2ZpbGVzUmVzcG9uc2UwAWIGcHJvdG8z", [file_google_protobuf_struct, file_google_protobuf_timestamp]);
+  fileDesc("ChZzaG9hbC92MS9wcm9maWxlLnByb3RvEghzaG9hbC52MSKoAgoHUHJvZmlsZRIKCgJpZBgBIAEoCRItCgppZGVudGl0aWVzGAIgAygLMhkuc2hvYWwudjEuUHJvZmlsZUlkZW50aXR5EicKBnRyYWl0cxgDIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSEwoLYWNjb3VudF9pZHMYBCADKAkSMQoNZmlyc3Rfc2Vlbl9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0YWdzGAcgAygJEhwKFGFic29yYmVkX3Byb2ZpbGVfaWRzGAggAygJEhMKC2luY2FybmF0aW9uGAkgASgJIlUKD1Byb2ZpbGVJZGVudGl0eRIkCgRraW5kGAEgASgOMhYuc2hvYWwudjEuSWRlbnRpdHlLaW5kEg0KBXZhbHVlGAIgASgJEg0KBXRyYWl0GAMgASgJIqMBCgdBY2NvdW50EgoKAmlkGAEgASgJEicKBnRyYWl0cxgCIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSMQoNZmlyc3Rfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF9zZWVuX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCInChFHZXRQcm9maWxlUmVxdWVzdBISCgpwcm9maWxlX2lkGAEgASgJIjgKEkdldFByb2ZpbGVSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSJDChRMb29rdXBQcm9maWxlUmVxdWVzdBIrCghpZGVudGl0eRgBIAEoCzIZLnNob2FsLnYxLlByb2ZpbGVJZGVudGl0eSI7ChVMb29rdXBQcm9maWxlUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiQAoVU3RyZWFtUHJvZmlsZXNSZXF1ZXN0EhgKEGFmdGVyX3Byb2ZpbGVfaWQYASABKAkSDQoFbGltaXQYAiABKAUiPAoWU3RyZWFtUHJvZmlsZXNSZXNwb25zZRIiCgdwcm9maWxlGAEgASgLMhEuc2hvYWwudjEuUHJvZmlsZSI6ChNMaXN0UHJvZmlsZXNSZXF1ZXN0EiMKBHBhZ2UYASABKAsyFS5zaG9hbC52MS5QYWdlUmVxdWVzdCJUChRMaXN0UHJvZmlsZXNSZXNwb25zZRIjCghwcm9maWxlcxgBIAMoCzIRLnNob2FsLnYxLlByb2ZpbGUSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjgKDUluZ2VzdFJlcXVlc3QSJwoGZXZlbnRzGAEgAygLMhcuc2hvYWwudjEuVXBzdHJlYW1FdmVudCJPCg5Jbmdlc3RSZXNwb25zZRIQCghhY2NlcHRlZBgBIAEoBRIrCghyZWplY3RlZBgCIAMoCzIZLnNob2FsLnYxLkluZ2VzdFJlamVjdGlvbiI+ChNJbmdlc3RTdHJlYW1SZXF1ZXN0EicKBmV2ZW50cxgBIAMoCzIXLnNob2FsLnYxLlVwc3RyZWFtRXZlbnQiVQoUSW5nZXN0U3RyZWFtUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKAUSKwoIcmVqZWN0ZWQYAiADKAsyGS5zaG9hbC52MS5Jbmdlc3RSZWplY3Rpb24icgoPSW5nZXN0UmVqZWN0aW9uEg0KBWluZGV4GAEgASgFEhIKCm1lc3NhZ2VfaWQYAiABKAkSDgoGcmVhc29uGAMgASgJEiwKCnZpb2xhdGlvbnMYBCADKAsyGC5zaG9hbC52MS5GaWVsZFZpb2xhdGlvbiJWChNFcmFzZVByb2ZpbGVSZXF1ZXN0EhIKCnByb2ZpbGVfaWQYASABKAkSKwoIaWRlbnRpdHkYAiABKAsyGS5zaG9hbC52MS5Qcm9maWxlSWRlbnRpdHkiSAoURXJhc2VQcm9maWxlUmVzcG9uc2USEgoKcHJvZmlsZV9pZBgBIAEoCRIcChRhYnNvcmJlZF9wcm9maWxlX2lkcxgCIAMoCSI5ChVTZXRQcm9maWxlVGFnc1JlcXVlc3QSEgoKcHJvZmlsZV9pZBgBIAEoCRIMCgR0YWdzGAIgAygJIjwKFlNldFByb2ZpbGVUYWdzUmVzcG9uc2USIgoHcHJvZmlsZRgBIAEoCzIRLnNob2FsLnYxLlByb2ZpbGUiPAoYUmVtb3ZlUHJvZmlsZVRhZ3NSZXF1ZXN0EhIKCnByb2ZpbGVfaWQYASABKAkSDAoEdGFncxgCIAMoCSI/ChlSZW1vdmVQcm9maWxlVGFnc1Jlc3BvbnNlEiIKB3Byb2ZpbGUYASABKAsyES5zaG9hbC52MS5Qcm9maWxlIicKEUdldEFjY291bnRSZXF1ZXN0EhIKCmFjY291bnRfaWQYASABKAkiOAoSR2V0QWNjb3VudFJlc3BvbnNlEiIKB2FjY291bnQYASABKAsyES5zaG9hbC52MS5BY2NvdW50KoEBCgxJZGVudGl0eUtpbmQSHQoZSURFTlRJVFlfS0lORF9VTlNQRUNJRklFRBAAEhkKFUlERU5USVRZX0tJTkRfVVNFUl9JRBABEh4KGklERU5USVRZX0tJTkRfQU5PTllNT1VTX0lEEAISFwoTSURFTlRJVFlfS0lORF9UUkFJVBADMqoGCg5Qcm9maWxlU2VydmljZRJHCgpHZXRQcm9maWxlEhsuc2hvYWwudjEuR2V0UHJvZmlsZVJlcXVlc3QaHC5zaG9hbC52MS5HZXRQcm9maWxlUmVzcG9uc2USUAoNTG9va3VwUHJvZmlsZRIeLnNob2FsLnYxLkxvb2t1cFByb2ZpbGVSZXF1ZXN0Gh8uc2hvYWwudjEuTG9va3VwUHJvZmlsZVJlc3BvbnNlElUKDlN0cmVhbVByb2ZpbGVzEh8uc2hvYWwudjEuU3RyZWFtUHJvZmlsZXNSZXF1ZXN0GiAuc2hvYWwudjEuU3RyZWFtUHJvZmlsZXNSZXNwb25zZTABEk0KDExpc3RQcm9maWxlcxIdLnNob2FsLnYxLkxpc3RQcm9maWxlc1JlcXVlc3QaHi5zaG9hbC52MS5MaXN0UHJvZmlsZXNSZXNwb25zZRI7CgZJbmdlc3QSFy5zaG9hbC52MS5Jbmdlc3RSZXF1ZXN0Ghguc2hvYWwudjEuSW5nZXN0UmVzcG9uc2USTwoMSW5nZXN0U3RyZWFtEh0uc2hvYWwudjEuSW5nZXN0U3RyZWFtUmVxdWVzdBoeLnNob2FsLnYxLkluZ2VzdFN0cmVhbVJlc3BvbnNlKAESTQoMRXJhc2VQcm9maWxlEh0uc2hvYWwudjEuRXJhc2VQcm9maWxlUmVxdWVzdBoeLnNob2FsLnYxLkVyYXNlUHJvZmlsZVJlc3BvbnNlElMKDlNldFByb2ZpbGVUYWdzEh8uc2hvYWwudjEuU2V0UHJvZmlsZVRhZ3NSZXF1ZXN0GiAuc2hvYWwudjEuU2V0UHJvZmlsZVRhZ3NSZXNwb25zZRJcChFSZW1vdmVQcm9maWxlVGFncxIiLnNob2FsLnYxLlJlbW92ZVByb2ZpbGVUYWdzUmVxdWVzdBojLnNob2FsLnYxLlJlbW92ZVByb2ZpbGVUYWdzUmVzcG9uc2USRwoKR2V0QWNjb3VudBIbLnNob2FsLnYxLkdldEFjY291bnRSZXF1ZXN0Ghwuc2hvYWwudjEuR2V0QWNjb3VudFJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_struct, file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_event]);
 
 /**
  * A customer profile as ingestion resolved it from upstream events.
@@ -21,28 +25,29 @@ export const file_shoal_v1_profile: GenFile = /*@__PURE__*/
  */
 export type Profile = Message<"shoal.v1.Profile"> & {
   /**
-   * Shoal's stable profile id.
+   * Shoal's stable profile id: "user:<userId>" for a profile with a user id, else
+   * "anon:<anonymousId>" (the identifier it was first seen with).
    *
    * @generated from field: string id = 1;
    */
   id: string;
 
   /**
-   * Identifiers known for this profile.
+   * Identifiers known for this profile; every one of them resolves to it.
    *
    * @generated from field: repeated shoal.v1.ProfileIdentity identities = 2;
    */
   identities: ProfileIdentity[];
 
   /**
-   * Merged traits from identify calls; later values win.
+   * Traits from identify calls: per trait, the value of the newest event by event time.
    *
    * @generated from field: google.protobuf.Struct traits = 3;
    */
   traits?: JsonObject | undefined;
 
   /**
-   * Accounts (B2B groups) the profile belongs to.
+   * Accounts (B2B groups) the profile belongs to, from group calls.
    *
    * @generated from field: repeated string account_ids = 4;
    */
@@ -57,6 +62,27 @@ export type Profile = Message<"shoal.v1.Profile"> & {
    * @generated from field: google.protobuf.Timestamp last_seen_at = 6;
    */
   lastSeenAt?: Timestamp | undefined;
+
+  /**
+   * Tags set over gRPC (SetProfileTags), in name order.
+   *
+   * @generated from field: repeated string tags = 7;
+   */
+  tags: string[];
+
+  /**
+   * Profiles merged into this one (they no longer exist; their identifiers resolve here).
+   *
+   * @generated from field: repeated string absorbed_profile_ids = 8;
+   */
+  absorbedProfileIds: string[];
+
+  /**
+   * Which life of this profile id this is (a new one starts after an erasure).
+   *
+   * @generated from field: string incarnation = 9;
+   */
+  incarnation: string;
 };
 
 /**
@@ -66,28 +92,29 @@ export type Profile = Message<"shoal.v1.Profile"> & {
  */
 export type ProfileJson = {
   /**
-   * Shoal's stable profile id.
+   * Shoal's stable profile id: "user:<userId>" for a profile with a user id, else
+   * "anon:<anonymousId>" (the identifier it was first seen with).
    *
    * @generated from field: string id = 1;
    */
   id?: string;
 
   /**
-   * Identifiers known for this profile.
+   * Identifiers known for this profile; every one of them resolves to it.
    *
    * @generated from field: repeated shoal.v1.ProfileIdentity identities = 2;
    */
   identities?: ProfileIdentityJson[];
 
   /**
-   * Merged traits from identify calls; later values win.
+   * Traits from identify calls: per trait, the value of the newest event by event time.
    *
    * @generated from field: google.protobuf.Struct traits = 3;
    */
   traits?: StructJson;
 
   /**
-   * Accounts (B2B groups) the profile belongs to.
+   * Accounts (B2B groups) the profile belongs to, from group calls.
    *
    * @generated from field: repeated string account_ids = 4;
    */
@@ -102,6 +129,27 @@ export type ProfileJson = {
    * @generated from field: google.protobuf.Timestamp last_seen_at = 6;
    */
   lastSeenAt?: TimestampJson;
+
+  /**
+   * Tags set over gRPC (SetProfileTags), in name order.
+   *
+   * @generated from field: repeated string tags = 7;
+   */
+  tags?: string[];
+
+  /**
+   * Profiles merged into this one (they no longer exist; their identifiers resolve here).
+   *
+   * @generated from field: repeated string absorbed_profile_ids = 8;
+   */
+  absorbedProfileIds?: string[];
+
+  /**
+   * Which life of this profile id this is (a new one starts after an erasure).
+   *
+   * @generated from field: string incarnation = 9;
+   */
+  incarnation?: string;
 };
 
 /**
@@ -167,6 +215,75 @@ export const ProfileIdentitySchema: GenMessage<ProfileIdentity, {jsonType: Profi
   messageDesc(file_shoal_v1_profile, 1);
 
 /**
+ * A B2B account, from group calls.
+ *
+ * @generated from message shoal.v1.Account
+ */
+export type Account = Message<"shoal.v1.Account"> & {
+  /**
+   * The group id upstream systems send.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Traits from group calls: per trait, the value of the newest event by event time.
+   *
+   * @generated from field: google.protobuf.Struct traits = 2;
+   */
+  traits?: JsonObject | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp first_seen_at = 3;
+   */
+  firstSeenAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_seen_at = 4;
+   */
+  lastSeenAt?: Timestamp | undefined;
+};
+
+/**
+ * A B2B account, from group calls.
+ *
+ * @generated from message shoal.v1.Account
+ */
+export type AccountJson = {
+  /**
+   * The group id upstream systems send.
+   *
+   * @generated from field: string id = 1;
+   */
+  id?: string;
+
+  /**
+   * Traits from group calls: per trait, the value of the newest event by event time.
+   *
+   * @generated from field: google.protobuf.Struct traits = 2;
+   */
+  traits?: StructJson;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp first_seen_at = 3;
+   */
+  firstSeenAt?: TimestampJson;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_seen_at = 4;
+   */
+  lastSeenAt?: TimestampJson;
+};
+
+/**
+ * Describes the message shoal.v1.Account.
+ * Use `create(AccountSchema)` to create a new message.
+ */
+export const AccountSchema: GenMessage<Account, {jsonType: AccountJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 2);
+
+/**
  * @generated from message shoal.v1.GetProfileRequest
  */
 export type GetProfileRequest = Message<"shoal.v1.GetProfileRequest"> & {
@@ -191,7 +308,7 @@ export type GetProfileRequestJson = {
  * Use `create(GetProfileRequestSchema)` to create a new message.
  */
 export const GetProfileRequestSchema: GenMessage<GetProfileRequest, {jsonType: GetProfileRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 2);
+  messageDesc(file_shoal_v1_profile, 3);
 
 /**
  * @generated from message shoal.v1.GetProfileResponse
@@ -218,7 +335,7 @@ export type GetProfileResponseJson = {
  * Use `create(GetProfileResponseSchema)` to create a new message.
  */
 export const GetProfileResponseSchema: GenMessage<GetProfileResponse, {jsonType: GetProfileResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 3);
+  messageDesc(file_shoal_v1_profile, 4);
 
 /**
  * @generated from message shoal.v1.LookupProfileRequest
@@ -245,7 +362,7 @@ export type LookupProfileRequestJson = {
  * Use `create(LookupProfileRequestSchema)` to create a new message.
  */
 export const LookupProfileRequestSchema: GenMessage<LookupProfileRequest, {jsonType: LookupProfileRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 4);
+  messageDesc(file_shoal_v1_profile, 5);
 
 /**
  * @generated from message shoal.v1.LookupProfileResponse
@@ -272,7 +389,7 @@ export type LookupProfileResponseJson = {
  * Use `create(LookupProfileResponseSchema)` to create a new message.
  */
 export const LookupProfileResponseSchema: GenMessage<LookupProfileResponse, {jsonType: LookupProfileResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 5);
+  messageDesc(file_shoal_v1_profile, 6);
 
 /**
  * @generated from message shoal.v1.StreamProfilesRequest
@@ -317,7 +434,7 @@ export type StreamProfilesRequestJson = {
  * Use `create(StreamProfilesRequestSchema)` to create a new message.
  */
 export const StreamProfilesRequestSchema: GenMessage<StreamProfilesRequest, {jsonType: StreamProfilesRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 6);
+  messageDesc(file_shoal_v1_profile, 7);
 
 /**
  * @generated from message shoal.v1.StreamProfilesResponse
@@ -344,7 +461,564 @@ export type StreamProfilesResponseJson = {
  * Use `create(StreamProfilesResponseSchema)` to create a new message.
  */
 export const StreamProfilesResponseSchema: GenMessage<StreamProfilesResponse, {jsonType: StreamProfilesResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_profile, 7);
+  messageDesc(file_shoal_v1_profile, 8);
+
+/**
+ * @generated from message shoal.v1.ListProfilesRequest
+ */
+export type ListProfilesRequest = Message<"shoal.v1.ListProfilesRequest"> & {
+  /**
+   * 100 profiles by default, at most 1,000.
+   *
+   * @generated from field: shoal.v1.PageRequest page = 1;
+   */
+  page?: PageRequest | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.ListProfilesRequest
+ */
+export type ListProfilesRequestJson = {
+  /**
+   * 100 profiles by default, at most 1,000.
+   *
+   * @generated from field: shoal.v1.PageRequest page = 1;
+   */
+  page?: PageRequestJson;
+};
+
+/**
+ * Describes the message shoal.v1.ListProfilesRequest.
+ * Use `create(ListProfilesRequestSchema)` to create a new message.
+ */
+export const ListProfilesRequestSchema: GenMessage<ListProfilesRequest, {jsonType: ListProfilesRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 9);
+
+/**
+ * @generated from message shoal.v1.ListProfilesResponse
+ */
+export type ListProfilesResponse = Message<"shoal.v1.ListProfilesResponse"> & {
+  /**
+   * @generated from field: repeated shoal.v1.Profile profiles = 1;
+   */
+  profiles: Profile[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * @generated from message shoal.v1.ListProfilesResponse
+ */
+export type ListProfilesResponseJson = {
+  /**
+   * @generated from field: repeated shoal.v1.Profile profiles = 1;
+   */
+  profiles?: ProfileJson[];
+
+  /**
+   * Empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken?: string;
+};
+
+/**
+ * Describes the message shoal.v1.ListProfilesResponse.
+ * Use `create(ListProfilesResponseSchema)` to create a new message.
+ */
+export const ListProfilesResponseSchema: GenMessage<ListProfilesResponse, {jsonType: ListProfilesResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 10);
+
+/**
+ * @generated from message shoal.v1.IngestRequest
+ */
+export type IngestRequest = Message<"shoal.v1.IngestRequest"> & {
+  /**
+   * At most 1,000 events per request.
+   *
+   * @generated from field: repeated shoal.v1.UpstreamEvent events = 1;
+   */
+  events: UpstreamEvent[];
+};
+
+/**
+ * @generated from message shoal.v1.IngestRequest
+ */
+export type IngestRequestJson = {
+  /**
+   * At most 1,000 events per request.
+   *
+   * @generated from field: repeated shoal.v1.UpstreamEvent events = 1;
+   */
+  events?: UpstreamEventJson[];
+};
+
+/**
+ * Describes the message shoal.v1.IngestRequest.
+ * Use `create(IngestRequestSchema)` to create a new message.
+ */
+export const IngestRequestSchema: GenMessage<IngestRequest, {jsonType: IngestRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 11);
+
+/**
+ * @generated from message shoal.v1.IngestResponse
+ */
+export type IngestResponse = Message<"shoal.v1.IngestResponse"> & {
+  /**
+   * Events appended to the upstream events topic.
+   *
+   * @generated from field: int32 accepted = 1;
+   */
+  accepted: number;
+
+  /**
+   * Events refused, with why; nothing of them was kept.
+   *
+   * @generated from field: repeated shoal.v1.IngestRejection rejected = 2;
+   */
+  rejected: IngestRejection[];
+};
+
+/**
+ * @generated from message shoal.v1.IngestResponse
+ */
+export type IngestResponseJson = {
+  /**
+   * Events appended to the upstream events topic.
+   *
+   * @generated from field: int32 accepted = 1;
+   */
+  accepted?: number;
+
+  /**
+   * Events refused, with why; nothing of them was kept.
+   *
+   * @generated from field: repeated shoal.v1.IngestRejection rejected = 2;
+   */
+  rejected?: IngestRejectionJson[];
+};
+
+/**
+ * Describes the message shoal.v1.IngestResponse.
+ * Use `create(IngestResponseSchema)` to create a new message.
+ */
+export const IngestResponseSchema: GenMessage<IngestResponse, {jsonType: IngestResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 12);
+
+/**
+ * @generated from message shoal.v1.IngestStreamRequest
+ */
+export type IngestStreamRequest = Message<"shoal.v1.IngestStreamRequest"> & {
+  /**
+   * At most 1,000 events per message; any number of messages.
+   *
+   * @generated from field: repeated shoal.v1.UpstreamEvent events = 1;
+   */
+  events: UpstreamEvent[];
+};
+
+/**
+ * @generated from message shoal.v1.IngestStreamRequest
+ */
+export type IngestStreamRequestJson = {
+  /**
+   * At most 1,000 events per message; any number of messages.
+   *
+   * @generated from field: repeated shoal.v1.UpstreamEvent events = 1;
+   */
+  events?: UpstreamEventJson[];
+};
+
+/**
+ * Describes the message shoal.v1.IngestStreamRequest.
+ * Use `create(IngestStreamRequestSchema)` to create a new message.
+ */
+export const IngestStreamRequestSchema: GenMessage<IngestStreamRequest, {jsonType: IngestStreamRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 13);
+
+/**
+ * @generated from message shoal.v1.IngestStreamResponse
+ */
+export type IngestStreamResponse = Message<"shoal.v1.IngestStreamResponse"> & {
+  /**
+   * @generated from field: int32 accepted = 1;
+   */
+  accepted: number;
+
+  /**
+   * @generated from field: repeated shoal.v1.IngestRejection rejected = 2;
+   */
+  rejected: IngestRejection[];
+};
+
+/**
+ * @generated from message shoal.v1.IngestStreamResponse
+ */
+export type IngestStreamResponseJson = {
+  /**
+   * @generated from field: int32 accepted = 1;
+   */
+  accepted?: number;
+
+  /**
+   * @generated from field: repeated shoal.v1.IngestRejection rejected = 2;
+   */
+  rejected?: IngestRejectionJson[];
+};
+
+/**
+ * Describes the message shoal.v1.IngestStreamResponse.
+ * Use `create(IngestStreamResponseSchema)` to create a new message.
+ */
+export const IngestStreamResponseSchema: GenMessage<IngestStreamResponse, {jsonType: IngestStreamResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 14);
+
+/**
+ * One event refused by Ingest.
+ *
+ * @generated from message shoal.v1.IngestRejection
+ */
+export type IngestRejection = Message<"shoal.v1.IngestRejection"> & {
+  /**
+   * Its position among all events of the call, from 0.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index: number;
+
+  /**
+   * @generated from field: string message_id = 2;
+   */
+  messageId: string;
+
+  /**
+   * Machine-readable, as on the dead-letter topic, e.g. "INVALID_EVENT".
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * Every problem, with field paths in the event (e.g. "identify.traits.plan").
+   *
+   * @generated from field: repeated shoal.v1.FieldViolation violations = 4;
+   */
+  violations: FieldViolation[];
+};
+
+/**
+ * One event refused by Ingest.
+ *
+ * @generated from message shoal.v1.IngestRejection
+ */
+export type IngestRejectionJson = {
+  /**
+   * Its position among all events of the call, from 0.
+   *
+   * @generated from field: int32 index = 1;
+   */
+  index?: number;
+
+  /**
+   * @generated from field: string message_id = 2;
+   */
+  messageId?: string;
+
+  /**
+   * Machine-readable, as on the dead-letter topic, e.g. "INVALID_EVENT".
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason?: string;
+
+  /**
+   * Every problem, with field paths in the event (e.g. "identify.traits.plan").
+   *
+   * @generated from field: repeated shoal.v1.FieldViolation violations = 4;
+   */
+  violations?: FieldViolationJson[];
+};
+
+/**
+ * Describes the message shoal.v1.IngestRejection.
+ * Use `create(IngestRejectionSchema)` to create a new message.
+ */
+export const IngestRejectionSchema: GenMessage<IngestRejection, {jsonType: IngestRejectionJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 15);
+
+/**
+ * @generated from message shoal.v1.EraseProfileRequest
+ */
+export type EraseProfileRequest = Message<"shoal.v1.EraseProfileRequest"> & {
+  /**
+   * The profile to erase: by its id, or by one of its identifiers.
+   *
+   * @generated from field: string profile_id = 1;
+   */
+  profileId: string;
+
+  /**
+   * @generated from field: shoal.v1.ProfileIdentity identity = 2;
+   */
+  identity?: ProfileIdentity | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.EraseProfileRequest
+ */
+export type EraseProfileRequestJson = {
+  /**
+   * The profile to erase: by its id, or by one of its identifiers.
+   *
+   * @generated from field: string profile_id = 1;
+   */
+  profileId?: string;
+
+  /**
+   * @generated from field: shoal.v1.ProfileIdentity identity = 2;
+   */
+  identity?: ProfileIdentityJson;
+};
+
+/**
+ * Describes the message shoal.v1.EraseProfileRequest.
+ * Use `create(EraseProfileRequestSchema)` to create a new message.
+ */
+export const EraseProfileRequestSchema: GenMessage<EraseProfileRequest, {jsonType: EraseProfileRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 16);
+
+/**
+ * @generated from message shoal.v1.EraseProfileResponse
+ */
+export type EraseProfileResponse = Message<"shoal.v1.EraseProfileResponse"> & {
+  /**
+   * The profile erased, and the profiles it had absorbed (erased with it).
+   *
+   * @generated from field: string profile_id = 1;
+   */
+  profileId: string;
+
+  /**
+   * @generated from field: repeated string absorbed_profile_ids = 2;
+   */
+  absorbedProfileIds: string[];
+};
+
+/**
+ * @generated from message shoal.v1.EraseProfileResponse
+ */
+export type EraseProfileResponseJson = {
+  /**
+   * The profile erased, and the profiles it had absorbed (erased with it).
+   *
+   * @generated from field: string profile_id = 1;
+   */
+  profileId?: string;
+
+  /**
+   * @generated from field: repeated string absorbed_profile_ids = 2;
+   */
+  absorbedProfileIds?: string[];
+};
+
+/**
+ * Describes the message shoal.v1.EraseProfileResponse.
+ * Use `create(EraseProfileResponseSchema)` to create a new message.
+ */
+export const EraseProfileResponseSchema: GenMessage<EraseProfileResponse, {jsonType: EraseProfileResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 17);
+
+/**
+ * @generated from message shoal.v1.SetProfileTagsRequest
+ */
+export type SetProfileTagsRequest = Message<"shoal.v1.SetProfileTagsRequest"> & {
+  /**
+   * @generated from field: string profile_id = 1;
+   */
+  profileId: string;
+
+  /**
+   * Tag names: 1–128 characters each, at most 100 per request.
+   *
+   * @generated from field: repeated string tags = 2;
+   */
+  tags: string[];
+};
+
+/**
+ * @generated from message shoal.v1.SetProfileTagsRequest
+ */
+export type SetProfileTagsRequestJson = {
+  /**
+   * @generated from field: string profile_id = 1;
+   */
+  profileId?: string;
+
+  /**
+   * Tag names: 1–128 characters each, at most 100 per request.
+   *
+   * @generated from field: repeated string tags = 2;
+   */
+  tags?: string[];
+};
+
+/**
+ * Describes the message shoal.v1.SetProfileTagsRequest.
+ * Use `create(SetProfileTagsRequestSchema)` to create a new message.
+ */
+export const SetProfileTagsRequestSchema: GenMessage<SetProfileTagsRequest, {jsonType: SetProfileTagsRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 18);
+
+/**
+ * @generated from message shoal.v1.SetProfileTagsResponse
+ */
+export type SetProfileTagsResponse = Message<"shoal.v1.SetProfileTagsResponse"> & {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.SetProfileTagsResponse
+ */
+export type SetProfileTagsResponseJson = {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: ProfileJson;
+};
+
+/**
+ * Describes the message shoal.v1.SetProfileTagsResponse.
+ * Use `create(SetProfileTagsResponseSchema)` to create a new message.
+ */
+export const SetProfileTagsResponseSchema: GenMessage<SetProfileTagsResponse, {jsonType: SetProfileTagsResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 19);
+
+/**
+ * @generated from message shoal.v1.RemoveProfileTagsRequest
+ */
+export type RemoveProfileTagsRequest = Message<"shoal.v1.RemoveProfileTagsRequest"> & {
+  /**
+   * @generated from field: string profile_id = 1;
+   */
+  profileId: string;
+
+  /**
+   * @generated from field: repeated string tags = 2;
+   */
+  tags: string[];
+};
+
+/**
+ * @generated from message shoal.v1.RemoveProfileTagsRequest
+ */
+export type RemoveProfileTagsRequestJson = {
+  /**
+   * @generated from field: string profile_id = 1;
+   */
+  profileId?: string;
+
+  /**
+   * @generated from field: repeated string tags = 2;
+   */
+  tags?: string[];
+};
+
+/**
+ * Describes the message shoal.v1.RemoveProfileTagsRequest.
+ * Use `create(RemoveProfileTagsRequestSchema)` to create a new message.
+ */
+export const RemoveProfileTagsRequestSchema: GenMessage<RemoveProfileTagsRequest, {jsonType: RemoveProfileTagsRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 20);
+
+/**
+ * @generated from message shoal.v1.RemoveProfileTagsResponse
+ */
+export type RemoveProfileTagsResponse = Message<"shoal.v1.RemoveProfileTagsResponse"> & {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: Profile | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.RemoveProfileTagsResponse
+ */
+export type RemoveProfileTagsResponseJson = {
+  /**
+   * @generated from field: shoal.v1.Profile profile = 1;
+   */
+  profile?: ProfileJson;
+};
+
+/**
+ * Describes the message shoal.v1.RemoveProfileTagsResponse.
+ * Use `create(RemoveProfileTagsResponseSchema)` to create a new message.
+ */
+export const RemoveProfileTagsResponseSchema: GenMessage<RemoveProfileTagsResponse, {jsonType: RemoveProfileTagsResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 21);
+
+/**
+ * @generated from message shoal.v1.GetAccountRequest
+ */
+export type GetAccountRequest = Message<"shoal.v1.GetAccountRequest"> & {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId: string;
+};
+
+/**
+ * @generated from message shoal.v1.GetAccountRequest
+ */
+export type GetAccountRequestJson = {
+  /**
+   * @generated from field: string account_id = 1;
+   */
+  accountId?: string;
+};
+
+/**
+ * Describes the message shoal.v1.GetAccountRequest.
+ * Use `create(GetAccountRequestSchema)` to create a new message.
+ */
+export const GetAccountRequestSchema: GenMessage<GetAccountRequest, {jsonType: GetAccountRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 22);
+
+/**
+ * @generated from message shoal.v1.GetAccountResponse
+ */
+export type GetAccountResponse = Message<"shoal.v1.GetAccountResponse"> & {
+  /**
+   * @generated from field: shoal.v1.Account account = 1;
+   */
+  account?: Account | undefined;
+};
+
+/**
+ * @generated from message shoal.v1.GetAccountResponse
+ */
+export type GetAccountResponseJson = {
+  /**
+   * @generated from field: shoal.v1.Account account = 1;
+   */
+  account?: AccountJson;
+};
+
+/**
+ * Describes the message shoal.v1.GetAccountResponse.
+ * Use `create(GetAccountResponseSchema)` to create a new message.
+ */
+export const GetAccountResponseSchema: GenMessage<GetAccountResponse, {jsonType: GetAccountResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_profile, 23);
 
 /**
  * The kind of an identifier.
@@ -389,13 +1063,14 @@ export const IdentityKindSchema: GenEnum<IdentityKind, IdentityKindJson> = /*@__
   enumDesc(file_shoal_v1_profile, 0);
 
 /**
- * Questions about profiles, answered by the ingestion service.
+ * Profiles and accounts, answered by the ingestion service; upstream events accepted.
  *
  * @generated from service shoal.v1.ProfileService
  */
 export const ProfileService: GenService<{
   /**
-   * One profile by its Shoal id; NOT_FOUND when there is none.
+   * One profile by its Shoal id; the survivor when the id was merged into another profile;
+   * NOT_FOUND when there is none.
    *
    * @generated from rpc shoal.v1.ProfileService.GetProfile
    */
@@ -415,7 +1090,7 @@ export const ProfileService: GenService<{
     output: typeof LookupProfileResponseSchema;
   },
   /**
-   * Every profile in id order, streamed; resume after the last id seen.
+   * Every profile in id order, streamed; resume after the last id seen. For Shoal services.
    *
    * @generated from rpc shoal.v1.ProfileService.StreamProfiles
    */
@@ -423,6 +1098,79 @@ export const ProfileService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamProfilesRequestSchema;
     output: typeof StreamProfilesResponseSchema;
+  },
+  /**
+   * Profiles in id order, a page at a time.
+   *
+   * @generated from rpc shoal.v1.ProfileService.ListProfiles
+   */
+  listProfiles: {
+    methodKind: "unary";
+    input: typeof ListProfilesRequestSchema;
+    output: typeof ListProfilesResponseSchema;
+  },
+  /**
+   * Upstream events, with the checks and effects of the upstream events topic (they are
+   * appended to it); answers which were accepted and why the others were refused.
+   *
+   * @generated from rpc shoal.v1.ProfileService.Ingest
+   */
+  ingest: {
+    methodKind: "unary";
+    input: typeof IngestRequestSchema;
+    output: typeof IngestResponseSchema;
+  },
+  /**
+   * Ingest for a stream of batches, with one answer at the end.
+   *
+   * @generated from rpc shoal.v1.ProfileService.IngestStream
+   */
+  ingestStream: {
+    methodKind: "client_streaming";
+    input: typeof IngestStreamRequestSchema;
+    output: typeof IngestStreamResponseSchema;
+  },
+  /**
+   * Right to be forgotten: deletes the profile, its identifiers and what it absorbed, and
+   * publishes an erasure so every service deletes what it holds. A later event for one of its
+   * identifiers starts a new profile.
+   *
+   * @generated from rpc shoal.v1.ProfileService.EraseProfile
+   */
+  eraseProfile: {
+    methodKind: "unary";
+    input: typeof EraseProfileRequestSchema;
+    output: typeof EraseProfileResponseSchema;
+  },
+  /**
+   * Sets tags on a profile (those already set stay set).
+   *
+   * @generated from rpc shoal.v1.ProfileService.SetProfileTags
+   */
+  setProfileTags: {
+    methodKind: "unary";
+    input: typeof SetProfileTagsRequestSchema;
+    output: typeof SetProfileTagsResponseSchema;
+  },
+  /**
+   * Removes tags from a profile (those not set are ignored).
+   *
+   * @generated from rpc shoal.v1.ProfileService.RemoveProfileTags
+   */
+  removeProfileTags: {
+    methodKind: "unary";
+    input: typeof RemoveProfileTagsRequestSchema;
+    output: typeof RemoveProfileTagsResponseSchema;
+  },
+  /**
+   * One account by its id; NOT_FOUND when no group call named it.
+   *
+   * @generated from rpc shoal.v1.ProfileService.GetAccount
+   */
+  getAccount: {
+    methodKind: "unary";
+    input: typeof GetAccountRequestSchema;
+    output: typeof GetAccountResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shoal_v1_profile, 0);

@@ -14,8 +14,6 @@ export interface UpstreamLimits {
   readonly maxStringLength: number;
 }
 
-export const UPSTREAM_LIMITS = Symbol('UpstreamLimits');
-
 /**
  * The largest INGEST_MAX_DEPTH allowed. protobuf-es decodes at most 100 nested messages; a
  * google.protobuf.Struct costs two per JSON level (Struct, Value), and GetProfileResponse →
@@ -23,20 +21,6 @@ export const UPSTREAM_LIMITS = Symbol('UpstreamLimits');
  * upstream-record-limits.spec.ts). 40 leaves room for a profile inside deeper messages.
  */
 export const MAX_CONFIGURABLE_DEPTH = 40;
-
-export function limitsFromConfig(config: {
-  INGEST_MAX_DEPTH: number;
-  INGEST_MAX_KEYS: number;
-  INGEST_MAX_KEY_LENGTH: number;
-  INGEST_MAX_STRING_LENGTH: number;
-}): UpstreamLimits {
-  return {
-    maxDepth: config.INGEST_MAX_DEPTH,
-    maxKeys: config.INGEST_MAX_KEYS,
-    maxKeyLength: config.INGEST_MAX_KEY_LENGTH,
-    maxStringLength: config.INGEST_MAX_STRING_LENGTH,
-  };
-}
 
 /** Enough to say what is wrong with a record without building an unbounded message. */
 const MAX_REPORTED = 20;
@@ -132,7 +116,7 @@ class FreeFormWalk {
 }
 
 /** `traits.plan`, or `traits["a.b"]` when the name would be ambiguous or invisible in a path. */
-function childPath(path: string, name: string): string {
+export function childPath(path: string, name: string): string {
   const bounded = name.length > 64 ? `${name.slice(0, 64)}…` : name;
   return name !== '' && !name.startsWith('$') && !NOT_PLAIN.test(name)
     ? `${path}.${bounded}`

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { MongoRepository } from '@shoal/platform';
+import { Db, MongoBulkWriteError } from 'mongodb';
+import type { IdentityRepositoryPort } from './identities.repository.port';
+import { inParallel } from './profiles.mongo-repository';
+
+interface IdentityDocument {
+  /** The identifier's key: "user:…", "anon:…", "trait:<name>:…". */
+  _id: string;
+  profileId: string;
+}
+
+const DUPLICATE_KEY = 11000;
+
+@Injectable()
+export class MongoIdentityRepository
+  extends MongoRepository<IdentityDocument>
+  implements IdentityRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'identities');
+  }
+
+  async claim(claims: ReadonlyMap<string, string>): Promise<Map<string, string>> {
+    if (claims.size === 0) return new Map();
+    const documents = [...claims].map(([key, profileId]) => ({ _id: key, profileId }));
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+      return new Map();
+    } catch (error) {
+      // only the server's duplicate-key refusals mean "claimed already"; a bulk error without
+      // write errors (a lost connection) says nothing about what was claimed
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      return this.find(errors.map((e) => documents[e.index]?._id as string));
+    }
+  }
+
+  async find(keys: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    await inParallel(keys, 64, async (key) => {
+      const doc = await this.collection.findOne({ _id: key });
+      if (doc) found.set(key, doc.profileId);
+    });
+    return found;
+  }
+
+  async assign(owners: ReadonlyMap<string, string>): Promise<void> {
+    if (owners.size === 0) return;
+    await this.collection.bulkWrite(
+      [...owners].map(([key, profileId]) => ({
+        updateOne: { filter: { _id: key }, update: { $set: { profileId } }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.collection.bulkWrite(
+      keys.map((key) => ({ deleteOne: { filter: { _id: key } } })),
+      { ordered: false },
+    );
+  }
+}

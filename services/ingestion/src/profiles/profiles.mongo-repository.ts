@@ -1,0 +1,226 @@
+import type { JsonValue } from '@bufbuild/protobuf';
+import { Injectable } from '@nestjs/common';
+import type { IdentityKind } from '@shoal/contracts';
+import { MongoRepository } from '@shoal/platform';
+import { type AnyBulkWriteOperation, Binary, Db, type UpdateFilter } from 'mongodb';
+import { identityKey } from './identities';
+import type { ProfileState, SeenMessage, Stamped, TagEntry } from './profile-state';
+import type { ProfileRepositoryPort, ProfileWrite } from './profiles.repository.port';
+
+/** The document layout this version writes; documents without it are from earlier versions. */
+const LAYOUT = 2;
+
+interface StoredIdentity {
+  kind: IdentityKind;
+  value: string;
+  trait?: string;
+}
+
+/**
+ * A profile document. Last-write-wins entries are stored as {t, m, v} so that `$max` picks the
+ * newest by (event time, source id); tag and account ids are field names, escaped.
+ */
+interface ProfileDocument {
+  _id: string;
+  fv?: number;
+  inc?: string;
+  createdAt?: Date;
+  firstSeenAt?: Date;
+  lastSeenAt?: Date;
+  identities?: StoredIdentity[];
+  traits?: Record<string, unknown>;
+  tags?: Record<string, TagEntry>;
+  accounts?: Record<string, Stamped<boolean>>;
+  absorbed?: string[];
+  seen?: Binary;
+  /** Earlier layouts: plain values and a list of account ids. */
+  accountIds?: string[];
+}
+
+/** How many point reads run at once. */
+const READ_CONCURRENCY = 64;
+
+@Injectable()
+export class MongoProfileRepository
+  extends MongoRepository<ProfileDocument>
+  implements ProfileRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'profiles');
+  }
+
+  async load(ids: readonly string[]): Promise<Map<string, ProfileState>> {
+    const found = new Map<string, ProfileState>();
+    await inParallel(ids, READ_CONCURRENCY, async (id) => {
+      const doc = await this.collection.findOne({ _id: id });
+      if (doc) found.set(id, toState(doc));
+    });
+    return found;
+  }
+
+  async write(writes: readonly ProfileWrite[]): Promise<Set<string>> {
+    if (writes.length === 0) return new Set();
+    const operations: AnyBulkWriteOperation<ProfileDocument>[] = writes.map(({ state, dirty }) => ({
+      updateOne: { filter: { _id: state.id }, update: joinUpdate(state, dirty), upsert: true },
+    }));
+    const result = await this.collection.bulkWrite(operations, { ordered: false });
+    return new Set(Object.values(result.upsertedIds).map(String));
+  }
+
+  async delete(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.collection.bulkWrite(
+      ids.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+      { ordered: false },
+    );
+  }
+
+  async *streamAfter(afterId: string, limit: number): AsyncIterable<ProfileState> {
+    const cursor = this.collection
+      .find(afterId ? { _id: { $gt: afterId } } : {})
+      .sort({ _id: 1 })
+      .limit(limit);
+    for await (const doc of cursor) yield toState(doc);
+  }
+}
+
+/** The update joining a profile's changed parts into its document (and creating it). */
+function joinUpdate(
+  state: ProfileState,
+  dirty: ProfileWrite['dirty'],
+): UpdateFilter<ProfileDocument> {
+  const max: Record<string, unknown> = { lastSeenAt: new Date(state.lastSeenAt) };
+  const traits = dirty.all ? state.traits.keys() : dirty.traits;
+  for (const key of traits) {
+    const entry = state.traits.get(key);
+    if (entry) max[`traits.${key}`] = { t: entry.t, m: entry.m, v: entry.v };
+  }
+  for (const tag of dirty.all ? state.tags.keys() : dirty.tags) {
+    const entry = state.tags.get(tag);
+    if (entry) max[`tags.${fieldKey(tag)}`] = { t: entry.t, m: entry.m, v: entry.v, by: entry.by };
+  }
+  for (const account of dirty.all ? state.accounts.keys() : dirty.accounts) {
+    const entry = state.accounts.get(account);
+    if (entry) max[`accounts.${fieldKey(account)}`] = { t: entry.t, m: entry.m, v: entry.v };
+  }
+  const identities = [...(dirty.all ? state.identities.keys() : dirty.identities)].flatMap(
+    (key) => {
+      const identity = state.identities.get(key);
+      return identity ? [storedIdentity(identity)] : [];
+    },
+  );
+  const absorbed = [...(dirty.all ? state.absorbed : dirty.absorbed)];
+  const addToSet: Record<string, { $each: unknown[] }> = {};
+  if (identities.length > 0) addToSet.identities = { $each: identities };
+  if (absorbed.length > 0) addToSet.absorbed = { $each: absorbed };
+  return {
+    $set: {
+      fv: LAYOUT,
+      ...(dirty.all || dirty.seen ? { seen: encodeSeen(state.seen) } : {}),
+    },
+    $min: {
+      inc: state.incarnation,
+      createdAt: new Date(state.createdAt),
+      firstSeenAt: new Date(state.firstSeenAt),
+    },
+    $max: max,
+    ...(Object.keys(addToSet).length > 0 ? { $addToSet: addToSet } : {}),
+  } as UpdateFilter<ProfileDocument>;
+}
+
+function storedIdentity(identity: {
+  kind: IdentityKind;
+  value: string;
+  trait?: string;
+}): StoredIdentity {
+  return identity.trait
+    ? { kind: identity.kind, value: identity.value, trait: identity.trait }
+    : { kind: identity.kind, value: identity.value };
+}
+
+function toState(doc: ProfileDocument): ProfileState {
+  const legacy = doc.fv === undefined;
+  const identities = new Map(
+    (doc.identities ?? []).map((i) => [identityKey(i), storedIdentity(i)] as const),
+  );
+  const traits = new Map(
+    Object.entries(doc.traits ?? {}).map(([key, stored]) => [
+      key,
+      legacy ? { t: 0, m: '', v: stored as JsonValue } : (stored as Stamped<JsonValue>),
+    ]),
+  );
+  const accounts = new Map(
+    legacy
+      ? (doc.accountIds ?? []).map((id) => [id, { t: 0, m: '', v: true }] as const)
+      : Object.entries(doc.accounts ?? {}).map(([key, entry]) => [keyOfField(key), entry] as const),
+  );
+  return {
+    id: doc._id,
+    incarnation: doc.inc ?? '',
+    createdAt: (doc.createdAt ?? doc.firstSeenAt ?? new Date(0)).getTime(),
+    firstSeenAt: (doc.firstSeenAt ?? new Date(0)).getTime(),
+    lastSeenAt: (doc.lastSeenAt ?? new Date(0)).getTime(),
+    identities,
+    traits,
+    tags: new Map(Object.entries(doc.tags ?? {}).map(([key, e]) => [keyOfField(key), e] as const)),
+    accounts,
+    absorbed: new Set(doc.absorbed ?? []),
+    seen: doc.seen ? decodeSeen(doc.seen) : new Map(),
+  };
+}
+
+/** A tag or account id as a field name: `%`, `.`, `$` and control characters escaped as %XX. */
+export function fieldKey(key: string): string {
+  return key.replace(/[%.$]|\p{Cc}/gu, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function keyOfField(field: string): string {
+  return field.replace(/%([0-9a-f]{2})/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
+}
+
+// recent message ids packed: hash (8 bytes), partition (2), offset (6), arrival in seconds (4),
+// absorbed (1) — 21 bytes each, so a profile's document stays small
+const SEEN_ENTRY_BYTES = 21;
+
+export function encodeSeen(seen: ReadonlyMap<string, SeenMessage>): Binary {
+  const buffer = Buffer.alloc(seen.size * SEEN_ENTRY_BYTES);
+  let at = 0;
+  for (const [hash, entry] of seen) {
+    const [partition, offset] = entry.origin.split(':');
+    buffer.write(hash, at, 8, 'base64url');
+    buffer.writeUInt16BE(Number(partition), at + 8);
+    buffer.writeUIntBE(Number(offset), at + 10, 6);
+    buffer.writeUInt32BE(Math.floor(entry.at / 1000), at + 16);
+    buffer.writeUInt8(entry.absorbed ? 1 : 0, at + 20);
+    at += SEEN_ENTRY_BYTES;
+  }
+  return new Binary(buffer);
+}
+
+export function decodeSeen(binary: Binary): Map<string, SeenMessage> {
+  const buffer = Buffer.from(binary.buffer);
+  const seen = new Map<string, SeenMessage>();
+  for (let at = 0; at + SEEN_ENTRY_BYTES <= buffer.length; at += SEEN_ENTRY_BYTES) {
+    seen.set(buffer.toString('base64url', at, at + 8), {
+      origin: `${buffer.readUInt16BE(at + 8)}:${buffer.readUIntBE(at + 10, 6)}`,
+      at: buffer.readUInt32BE(at + 16) * 1000,
+      absorbed: buffer.readUInt8(at + 20) === 1,
+    });
+  }
+  return seen;
+}
+
+/** Runs `work` for every item, at most `limit` at a time. */
+export async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

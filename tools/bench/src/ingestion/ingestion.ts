@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  profileChangesTopic,
+  upstreamEventsDeadLetterTopic,
+  upstreamEventsTopic,
+} from '@shoal/contracts';
+import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
+import { TopicNames, devKeyEnv, ensureDevKeys, waitUntil } from '@shoal/platform';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Admin, type Kafka, Kafka as KafkaClient, type Message, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { generateWorkload } from './workload';
+
+const DESCRIPTION =
+  'Ingestion throughput next to a plain kafkajs consume→produce pass-through, in one run on one ' +
+  'broker: produces the records first, then times (1) a pass-through that copies them to another ' +
+  'topic, (2) the built ingestion service (npm run build) taking them from the upstream topic ' +
+  'until every record is durable (its offsets committed after the checkpoint that holds it), ' +
+  '(3) the pass-through again. Run it against an instance of your own (./shoal infra up with ' +
+  "other ports, see README.md), so that nobody else's load distorts the figures.";
+
+interface BenchOptions {
+  readonly records: number;
+  readonly profiles: number;
+  readonly partitions: number;
+  readonly spread: 'sessions' | 'uniform';
+  readonly kafka: string;
+  readonly mongo: string;
+  readonly timeout: number;
+}
+
+function benchOptions(): BenchOptions {
+  const count = (value: string) => {
+    if (!/^[1-9]\d*$/.test(value))
+      throw new InvalidArgumentError('It must be a positive whole number.');
+    return Number(value);
+  };
+  return new Command('node tools/bench/dist/ingestion/ingestion.js')
+    .description(DESCRIPTION)
+    .option('--records <n>', 'upstream records', count, 200_000)
+    .option('--profiles <n>', 'people they come from', count, 20_000)
+    .option('--partitions <n>', 'partitions of the topics', count, 12)
+    .addOption(
+      new Option(
+        '--spread <kind>',
+        "sessions: each person's records within a twentieth of the stream; " +
+          "uniform: every person's records spread over the whole stream",
+      )
+        .choices(['sessions', 'uniform'])
+        .default('sessions'),
+    )
+    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
+    .option(
+      '--mongo <url>',
+      'the store',
+      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
+    )
+    .option('--timeout <seconds>', 'longest wait for ingestion to finish', count, 900)
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .parse()
+    .opts<BenchOptions>();
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const since = (started: number) => (Date.now() - started) / 1000;
+
+async function main(): Promise<void> {
+  const values = benchOptions();
+  const { records: count, partitions } = values;
+  const run = randomBytes(4).toString('hex');
+  const prefix = `bench${run}.`;
+  const names = new TopicNames(prefix);
+  const database = `bench${run}_ingestion`;
+  const work = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
+  const kafka = new KafkaClient({
+    clientId: `bench-${run}`,
+    brokers: values.kafka.split(','),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const input = names.of(upstreamEventsTopic);
+  const copies = `${prefix}bench.pass-through`;
+  let service: LaunchedProcess | undefined;
+  const logFile = join(work, 'ingestion.log');
+  let progress = 'producing';
+  try {
+    const workload = generateWorkload(count, values.profiles, values.spread);
+    out(
+      `store ${values.mongo}, kafka ${values.kafka}; ${workload.records.length} records from ` +
+        `${values.profiles} people (${Object.entries(workload.mix)
+          .map(([type, n]) => `${n} ${type}`)
+          .join(', ')}), spread: ${values.spread}, ${partitions} partitions`,
+    );
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [input, copies].map((topic) => ({ topic, numPartitions: partitions })),
+    });
+    let started = Date.now();
+    await produceAll(kafka, input, workload.records);
+    out(`produced in ${since(started).toFixed(1)} s`);
+
+    progress = 'the first pass-through';
+    const before = await passThrough(kafka, input, copies, workload.records.length, `${run}-a`);
+    out(`pass-through: ${before.toFixed(1)} s`);
+
+    progress = 'starting the ingestion service';
+    const keys = await ensureDevKeys(join(work, 'keys'));
+    const grpcPort = await freePort();
+    const httpPort = await freePort();
+    service = await startServiceProcess({
+      name: 'ingestion',
+      grpcPort,
+      httpPort,
+      logFile,
+      env: {
+        SHOAL_ENV: 'development',
+        LOG_LEVEL: 'warn',
+        KAFKA_BROKERS: values.kafka,
+        KAFKA_TOPIC_PREFIX: prefix,
+        KAFKA_PARTITIONS: String(partitions),
+        MONGO_URL: values.mongo,
+        MONGO_DATABASE: database,
+        ...devKeyEnv(keys),
+      },
+    });
+    started = Date.now();
+    progress = 'ingesting';
+    const timeoutMs = values.timeout * 1000;
+    await untilCommitted(
+      admin,
+      names.group('ingestion'),
+      input,
+      workload.records.length,
+      timeoutMs,
+    );
+    const ingestion = since(started);
+    out(`ingestion: ${ingestion.toFixed(1)} s until every record was durable`);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+
+    progress = 'the second pass-through';
+    const after = await passThrough(kafka, input, copies, workload.records.length, `${run}-b`);
+    out(`pass-through again: ${after.toFixed(1)} s`);
+
+    const changes = await recordsOn(admin, names.of(profileChangesTopic));
+    const deadLetters = await recordsOn(admin, names.of(upstreamEventsDeadLetterTopic));
+    report({
+      records: workload.records.length,
+      passThrough: [before, after],
+      ingestion,
+      changes,
+      deadLetters,
+      metrics,
+    });
+  } catch (error) {
+    out(`failed while ${progress}: ${(error as Error).message}`);
+    for (const line of tailOf(logFile, 10)) out(line.slice(0, 400));
+    process.exitCode = 1;
+  } finally {
+    await service?.kill('SIGTERM');
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics });
+    await admin.disconnect();
+    const mongo = await MongoClient.connect(values.mongo);
+    await mongo.db(database).dropDatabase();
+    await mongo.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Sends the records in requests of 1,000, like an upstream producer with batching. */
+async function produceAll(kafka: Kafka, topic: string, records: readonly Message[]): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += 1_000) {
+      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * A plain consume→produce copy with the settings Shoal's own consumer and producer use (batches,
+ * four partitions at a time, an idempotent producer acknowledged by all replicas): seconds from
+ * its first batch until `count` records were copied.
+ */
+async function passThrough(
+  kafka: Kafka,
+  from: string,
+  to: string,
+  count: number,
+  group: string,
+): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId: `bench-${group}` });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: from, fromBeginning: true });
+  let copied = 0;
+  let first = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      first ||= Date.now();
+      // in sends of 1,000 records (about 250 KB here), within the broker's request limit
+      for (let i = 0; i < batch.messages.length; i += 1_000) {
+        await producer.send({
+          topic: to,
+          acks: -1,
+          messages: batch.messages.slice(i, i + 1_000).map((m) => ({ key: m.key, value: m.value })),
+        });
+      }
+      copied += batch.messages.length;
+      if (copied >= count) finished();
+    },
+  });
+  await done;
+  const seconds = since(first);
+  await consumer.disconnect();
+  await producer.disconnect();
+  return seconds;
+}
+
+async function untilCommitted(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  count: number,
+  timeoutMs: number,
+): Promise<void> {
+  let committed = 0;
+  const all = await waitUntil(
+    async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      committed = (offsets?.partitions ?? []).reduce(
+        (sum, p) => sum + Math.max(0, Number(p.offset)),
+        0,
+      );
+      return committed >= count;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (!all) throw new Error(`${committed} of ${count} records committed`);
+}
+
+async function recordsOn(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+}
+
+/** A metric's value from Prometheus text (the sum over its labels). */
+function metric(text: string, name: string): number {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+function report(run: {
+  records: number;
+  passThrough: readonly number[];
+  ingestion: number;
+  changes: number;
+  deadLetters: number;
+  metrics: string;
+}): void {
+  const rate = (seconds: number) => Math.round(run.records / seconds);
+  const passRates = run.passThrough.map(rate);
+  const passRate = Math.round(passRates.reduce((a, b) => a + b, 0) / passRates.length);
+  const ingestionRate = rate(run.ingestion);
+  const cpu = metric(run.metrics, 'process_cpu_seconds_total');
+  out('');
+  out('| run                  | records/s | note');
+  out('| -------------------- | --------: | ----');
+  out(
+    `| pass-through         | ${String(passRate).padStart(9)} | mean of ${passRates.join(' and ')} (before and after)`,
+  );
+  out(
+    `| ingestion            | ${String(ingestionRate).padStart(9)} | ${((ingestionRate / passRate) * 100).toFixed(1)}% of the pass-through; until every record was durable`,
+  );
+  out('');
+  out(
+    `ingestion published ${run.changes} changes, dead-lettered ${run.deadLetters} records, wrote ` +
+      `${metric(run.metrics, 'shoal_ingestion_checkpoint_profiles_total')} profile documents in ` +
+      `${metric(run.metrics, 'shoal_ingestion_checkpoint_duration_seconds_count')} checkpoints ` +
+      `taking ${metric(run.metrics, 'shoal_ingestion_checkpoint_duration_seconds_sum').toFixed(1)} s ` +
+      `together (consumer batches: ${metric(run.metrics, 'shoal_kafka_batch_duration_seconds_sum').toFixed(1)} s ` +
+      `summed over partitions), ` +
+      `used ${cpu.toFixed(1)} CPU-seconds; records by outcome: ` +
+      ['applied', 'duplicate', 'refused']
+        .map(
+          (o) =>
+            `${o} ${run.metrics
+              .split('\n')
+              .filter((l) => l.startsWith('shoal_ingestion_records_total{') && l.includes(`"${o}"`))
+              .map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)))
+              .reduce((a, b) => a + b, 0)}`,
+        )
+        .join(', '),
+  );
+}
+
+void main();
