@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  type TopicSpec,
+  listMembershipTopic,
+  profileChangesTopic,
+  upstreamEventsTopic,
+} from '@shoal/contracts';
+import { TopicNames } from '@shoal/platform';
+import { Kafka } from 'kafkajs';
+import { consumerLag } from '../jobs/consumer-lag';
+import type { LagAnswer, ReadinessAnswer, SystemProbePort } from './system-probe.port';
+
+export const READINESS_URLS = Symbol('ReadinessUrls');
+
+const READINESS_TIMEOUT_MS = 2_000;
+const DETAIL_MAX = 500;
+
+/** The consumer groups Shoal commits offsets for, and what they consume. */
+const GROUPS: readonly { group: string; topics: readonly TopicSpec[] }[] = [
+  { group: 'ingestion', topics: [upstreamEventsTopic] },
+  { group: 'membership', topics: [profileChangesTopic, listMembershipTopic] },
+];
+
+/** Readiness over each service's /readyz (HTTP), lag from the broker's committed offsets. */
+@Injectable()
+export class HttpSystemProbe implements SystemProbePort {
+  constructor(
+    @Inject(READINESS_URLS) private readonly urls: ReadonlyMap<string, string>,
+    private readonly kafka: Kafka,
+    private readonly names: TopicNames,
+  ) {}
+
+  async readiness(): Promise<ReadinessAnswer[]> {
+    return Promise.all(
+      [...this.urls].map(async ([service, url]) => {
+        try {
+          const response = await fetch(url, { signal: AbortSignal.timeout(READINESS_TIMEOUT_MS) });
+          const body = (await response.text()).slice(0, DETAIL_MAX);
+          return { service, ready: response.ok, detail: body };
+        } catch (error) {
+          return { service, ready: false, detail: `${url}: ${(error as Error).message}` };
+        }
+      }),
+    );
+  }
+
+  async consumerLag(): Promise<LagAnswer[]> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const answers = await Promise.all(
+        GROUPS.flatMap(({ group, topics }) =>
+          topics.map(async (topic) => {
+            const name = this.names.of(topic);
+            try {
+              const lag = await consumerLag(admin, this.names.group(group), name);
+              return [{ group, topic: name, ...lag }];
+            } catch {
+              return [];
+            }
+          }),
+        ),
+      );
+      return answers.flat();
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
