@@ -108,7 +108,7 @@ export async function newSchedulerTestService<T>(
       version: 1n,
       createdAt: timestampFromMs(Date.UTC(2026, 10, 1)),
       ...init,
-    });
+    } as MessageInitShape<typeof SegmentSchema>);
     catalogue.apply([{ segmentId: id, definition: segment }]);
     return segment;
   };
