@@ -32,14 +32,14 @@ export class InMemoryJobRepository implements JobRepositoryPort {
     return structuredClone(next);
   }
 
-  async report(id: string, partition: number, report: PartitionReport) {
+  async report(id: string, partition: number, report: PartitionReport, heardAtMs: number) {
     const job = this.jobs.get(id);
     if (!job) return undefined;
     if (!isFinalReport(job.partitions[String(partition)])) {
       this.jobs.set(id, {
         ...job,
         partitions: { ...job.partitions, [String(partition)]: { ...report } },
-        lastReportAtMs: report.reportedAtMs,
+        lastReportAtMs: heardAtMs,
       });
     }
     return this.find(id);

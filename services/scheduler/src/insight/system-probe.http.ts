@@ -5,7 +5,7 @@ import {
   profileChangesTopic,
   upstreamEventsTopic,
 } from '@shoal/contracts';
-import { TopicNames } from '@shoal/platform';
+import { LOGGER, type Logger, TopicNames } from '@shoal/platform';
 import { Kafka } from 'kafkajs';
 import { consumerLag } from '../jobs/consumer-lag';
 import type { LagAnswer, ReadinessAnswer, SystemProbePort } from './system-probe.port';
@@ -28,6 +28,7 @@ export class HttpSystemProbe implements SystemProbePort {
     @Inject(READINESS_URLS) private readonly urls: ReadonlyMap<string, string>,
     private readonly kafka: Kafka,
     private readonly names: TopicNames,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async readiness(): Promise<ReadinessAnswer[]> {
@@ -55,7 +56,8 @@ export class HttpSystemProbe implements SystemProbePort {
             try {
               const lag = await consumerLag(admin, this.names.group(group), name);
               return [{ group, topic: name, ...lag }];
-            } catch {
+            } catch (error) {
+              this.logger.warn({ err: error, group, topic: name }, 'consumer lag unknown');
               return [];
             }
           }),

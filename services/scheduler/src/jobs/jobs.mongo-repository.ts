@@ -94,14 +94,14 @@ export class MongoJobRepository extends MongoRepository<JobDocument> implements 
     return doc ? fromDocument(doc) : undefined;
   }
 
-  async report(id: string, partition: number, report: PartitionReport) {
+  async report(id: string, partition: number, report: PartitionReport, heardAtMs: number) {
     const key = `partitions.${partition}`;
     const doc = await this.collection.findOneAndUpdate(
       {
         _id: id,
         [`${key}.state`]: { $nin: [...FINAL_REFRESH_STATES] },
       } as Filter<JobDocument>,
-      { $set: { [key]: { ...report }, lastReportAtMs: report.reportedAtMs } },
+      { $set: { [key]: { ...report }, lastReportAtMs: heardAtMs } },
       { returnDocument: 'after' },
     );
     return doc ? fromDocument(doc) : this.find(id);

@@ -36,8 +36,16 @@ export interface JobRepositoryPort {
   find(id: string): Promise<Job | undefined>;
   /** Sets fields of a job whose status is one of `from`; the job after, or undefined. */
   update(id: string, from: readonly JobStatus[], fields: Partial<Job>): Promise<Job | undefined>;
-  /** Keeps a partition's report unless that partition already reported a final state. */
-  report(id: string, partition: number, report: PartitionReport): Promise<Job | undefined>;
+  /**
+   * Keeps a partition's report unless that partition already reported a final state, and when
+   * the scheduler heard from the job (its own clock: the worker's may differ).
+   */
+  report(
+    id: string,
+    partition: number,
+    report: PartitionReport,
+    heardAtMs: number,
+  ): Promise<Job | undefined>;
   remove(id: string): Promise<void>;
   list(criteria: JobListCriteria): Promise<Job[]>;
 

@@ -1,3 +1,4 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { JobStatus, JobTrigger, SegmentKind, SegmentStatus } from '@shoal/contracts';
 import { DomainError } from '@shoal/platform';
 import { refusalOf } from '@shoal/testing';
@@ -142,6 +143,18 @@ describe('JobsService', () => {
       error: 'no progress reported for 61 s',
     });
     expect(membership.cancels).toEqual([job?.id]);
+  });
+
+  it('times a job’s silence by its own clock, not by the worker’s report times', async () => {
+    const { jobs, define, clock } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    const behind = progress(job!.id, 0, RefreshState.RUNNING);
+    behind.reportedAt = timestampFromMs(clock.now().getTime() - 3_600_000);
+    await jobs.applyProgress([behind]);
+    await jobs.expireStalled();
+    expect((await jobs.get(job!.id, ann)).status).toBe(JobStatus.RUNNING);
   });
 
   it('waits for upstream lag below its bound, then runs with a warning once the wait is over', async () => {

@@ -217,7 +217,12 @@ export class JobsService {
         segmentVersion: Number(progress.segmentVersion),
         reportedAtMs,
       };
-      const job = await this.jobs.report(progress.jobId, progress.partition, report);
+      const job = await this.jobs.report(
+        progress.jobId,
+        progress.partition,
+        report,
+        this.clock.now().getTime(),
+      );
       if (!job || isFinal(job.status)) continue;
       if (job.status === JobStatus.QUEUED) {
         await this.jobs.update(job.id, [JobStatus.QUEUED], {
