@@ -49,21 +49,23 @@ export class HttpSystemProbe implements SystemProbePort {
     const admin = this.kafka.admin();
     await admin.connect();
     try {
-      const answers = await Promise.all(
-        GROUPS.flatMap(({ group, topics }) =>
-          topics.map(async (topic) => {
-            const name = this.names.of(topic);
-            try {
-              const lag = await consumerLag(admin, this.names.group(group), name);
-              return [{ group, topic: name, ...lag }];
-            } catch (error) {
-              this.logger.warn({ err: error, group, topic: name }, 'consumer lag unknown');
-              return [];
-            }
-          }),
-        ),
-      );
-      return answers.flat();
+      // a topic that does not exist (a service never started) must not be asked about: kafkajs
+      // keeps it among the topics it refreshes metadata for, and every later call would fail
+      const existing = new Set(await admin.listTopics());
+      const answers: LagAnswer[] = [];
+      for (const { group, topics } of GROUPS) {
+        for (const topic of topics) {
+          const name = this.names.of(topic);
+          if (!existing.has(name)) continue;
+          try {
+            const lag = await consumerLag(admin, this.names.group(group), name);
+            answers.push({ group, topic: name, ...lag });
+          } catch (error) {
+            this.logger.warn({ err: error, group, topic: name }, 'consumer lag unknown');
+          }
+        }
+      }
+      return answers;
     } finally {
       await admin.disconnect();
     }

@@ -61,11 +61,18 @@ export class KafkaMembership implements MembershipPort {
 
   async upstreamLag(): Promise<number> {
     return this.withAdmin(async (admin) => {
-      const lags = await Promise.all([
-        consumerLag(admin, this.names.group('ingestion'), this.names.of(upstreamEventsTopic)),
-        consumerLag(admin, this.names.group('membership'), this.names.of(profileChangesTopic)),
-      ]);
-      return lags.reduce((sum, l) => sum + l.lag, 0);
+      // only topics that exist: kafkajs keeps asking for a missing one, failing every call
+      const existing = new Set(await admin.listTopics());
+      let lag = 0;
+      for (const [group, topic] of [
+        ['ingestion', upstreamEventsTopic],
+        ['membership', profileChangesTopic],
+      ] as const) {
+        const name = this.names.of(topic);
+        if (existing.has(name))
+          lag += (await consumerLag(admin, this.names.group(group), name)).lag;
+      }
+      return lag;
     });
   }
 
