@@ -7,3 +7,4 @@ export * from './gen/shoal/v1/profile_change_pb';
 export * from './topics';
 export * from './gen/shoal/v1/rule_pb';
 export * from './gen/shoal/v1/segment_pb';
+export * from './gen/shoal/v1/scheduler_pb';

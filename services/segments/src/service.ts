@@ -1,4 +1,4 @@
-import { listMembershipTopic, segmentDefinitionsTopic } from '@shoal/contracts';
+import { listMembershipTopic, segmentDefinitionsTopic, segmentStatusTopic } from '@shoal/contracts';
 import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
 import type { z } from 'zod';
 import { version } from '../package.json';
@@ -53,6 +53,6 @@ export const segmentsService: ServiceDefinition = {
   name: 'segments',
   version,
   configSchema: segmentsConfigSchema,
-  topics: [segmentDefinitionsTopic, listMembershipTopic],
+  topics: [segmentDefinitionsTopic, listMembershipTopic, segmentStatusTopic],
   features: [AppModule],
 };

@@ -8,6 +8,7 @@ import {
   Visibility,
 } from '@shoal/contracts';
 import { publicationOf } from '../src/segments/publication';
+import { type SegmentEvaluation, withEvaluation } from '../src/segments/segment-evaluation';
 import { nameKey } from '../src/segments/segment-validation';
 import type {
   ListPosition,
@@ -25,6 +26,7 @@ interface Entry {
   readonly stored: StoredSegment;
   readonly pending: readonly PendingChange[];
   readonly failure?: PublishFailure | undefined;
+  readonly evaluation?: SegmentEvaluation;
 }
 
 /**
@@ -96,13 +98,13 @@ export class InMemorySegmentRepository implements SegmentRepositoryPort {
     const direction = criteria.descending ? -1 : 1;
     const positioned = [...this.entries.values()]
       .filter((e) => !e.stored.deleted && matches(e.stored.segment, criteria))
-      .map((e) => ({ entry: e, position: positionOf(e.stored.segment, sortValue) }));
+      .map((e) => ({ entry: e, position: positionOf(shown(e), sortValue) }));
     return positioned
       .filter(({ position }) => !criteria.after || isAfter(position, criteria.after, direction))
       .sort((a, b) => compare(a.position, b.position, direction))
       .slice(0, criteria.limit)
       .map(({ entry, position }) => ({
-        segment: clone(SegmentSchema, entry.stored.segment),
+        segment: clone(SegmentSchema, shown(entry)),
         position,
         publication: publicationOfEntry(entry),
       }));
@@ -180,6 +182,18 @@ export class InMemorySegmentRepository implements SegmentRepositoryPort {
     this.entries.set(id, { stored: entry.stored, pending, failure: { ...failure } });
   }
 
+  async saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry) return;
+    const segment = clone(SegmentSchema, entry.stored.segment);
+    segment.memberCount = BigInt(evaluation.memberCount);
+    this.entries.set(id, {
+      ...entry,
+      stored: { ...entry.stored, segment },
+      evaluation: { ...evaluation },
+    });
+  }
+
   async purge(id: string): Promise<void> {
     for (const [key, change] of this.versions)
       if (change.snapshot.id === id) this.versions.delete(key);
@@ -253,7 +267,13 @@ function seenBy(segment: Segment, viewer: { subject: string; groups: readonly st
 }
 
 function readOf(entry: Entry): StoredSegment {
-  return { ...copyOf(entry.stored), publication: publicationOfEntry(entry) };
+  const stored = copyOf(entry.stored);
+  return { ...stored, segment: shown(entry), publication: publicationOfEntry(entry) };
+}
+
+/** The segment with membership's figures, as reads show it. */
+function shown(entry: Entry): Segment {
+  return withEvaluation(clone(SegmentSchema, entry.stored.segment), entry.evaluation);
 }
 
 function publicationOfEntry(entry: Entry) {

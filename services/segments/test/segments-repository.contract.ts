@@ -9,6 +9,7 @@ import {
   SegmentKind,
   SegmentSchema,
   SegmentSort,
+  SegmentState,
   SegmentStatus,
   Visibility,
 } from '@shoal/contracts';
@@ -298,6 +299,59 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
       expect(page).toHaveLength(1);
       expect(page[0]?.position).toEqual({ value: 'apparel list', id: 'seg_2' });
       expect(page[0]?.publication.state).toBe(PublicationState.PENDING);
+    });
+  });
+
+  describe('membership’s figures', () => {
+    const ready = (version: number, memberCount: number) => ({
+      version,
+      state: SegmentState.READY,
+      stateDetail: '',
+      memberCount,
+      lastRefreshedAtMs: T0 + 60_000,
+    });
+
+    it('shows them in the segment it reads and lists, and sorts by their member count', async () => {
+      await insert(storedSegment({ id: 'seg_a', state: SegmentState.COMPUTING }));
+      await insert(storedSegment({ id: 'seg_b', state: SegmentState.COMPUTING }));
+      await store.saveEvaluation('seg_a', ready(1, 500));
+      await store.saveEvaluation('seg_b', ready(1, 20));
+      await store.saveEvaluation('seg_unknown', ready(1, 7));
+      expect((await store.findById('seg_a'))?.segment).toMatchObject({
+        state: SegmentState.READY,
+        memberCount: 500n,
+        lastRefreshedAt: timestampFromMs(T0 + 60_000),
+      });
+      const listed = await store.list({ ...everything, sort: SegmentSort.MEMBER_COUNT });
+      expect(listed.map((s) => [s.segment.id, s.segment.memberCount])).toEqual([
+        ['seg_b', 20n],
+        ['seg_a', 500n],
+      ]);
+      expect(await store.findById('seg_unknown')).toBeUndefined();
+    });
+
+    it('keeps them when the segment is edited, and the new rule COMPUTING until reported on', async () => {
+      const v1 = await insert(storedSegment({ id: 'seg_a', state: SegmentState.COMPUTING }));
+      await store.saveEvaluation('seg_a', ready(1, 500));
+      const v2 = nextVersion(v1, { state: SegmentState.COMPUTING });
+      expect(await replace(v2)).toBe('ok');
+      expect((await store.findById('seg_a'))?.segment).toMatchObject({
+        state: SegmentState.COMPUTING,
+        memberCount: 500n,
+      });
+      await store.saveEvaluation('seg_a', ready(2, 40));
+      expect((await store.findById('seg_a'))?.segment).toMatchObject({
+        state: SegmentState.READY,
+        memberCount: 40n,
+      });
+      const byCount = await store.list({ ...everything, sort: SegmentSort.MEMBER_COUNT });
+      expect(byCount[0]?.position.value).toBe(40);
+    });
+
+    it('leaves a draft a draft', async () => {
+      await insert(storedSegment({ id: 'seg_a', state: SegmentState.DRAFT }));
+      await store.saveEvaluation('seg_a', ready(1, 3));
+      expect((await store.findById('seg_a'))?.segment.state).toBe(SegmentState.DRAFT);
     });
   });
 

@@ -13,12 +13,14 @@ import {
   SegmentKindSchema,
   SegmentSchema,
   SegmentSort,
+  SegmentStateSchema,
   SegmentStatusSchema,
   VisibilitySchema,
 } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
 import { BSON, Db, type Filter, MongoServerError, type Sort } from 'mongodb';
 import { publicationOf } from './publication';
+import { type SegmentEvaluation, withEvaluation } from './segment-evaluation';
 import { nameKey } from './segment-validation';
 import type {
   DestinationUse,
@@ -56,6 +58,8 @@ export interface SegmentDocument {
   deleted: boolean;
   pendingChanges: { version: number; snapshot: JsonObject; change: JsonObject }[];
   publishFailure?: PublishFailure;
+  /** Membership's figures (the state as its proto name); memberCount above follows them. */
+  evaluation?: Omit<SegmentEvaluation, 'state'> & { state: string };
 }
 
 interface SegmentVersionDocument {
@@ -150,9 +154,17 @@ function enumNames(schema: DescEnum, values: readonly number[]): string[] {
   return values.map((n) => schema.values.find((v) => v.number === n)?.name ?? String(n));
 }
 
+function segmentOf(doc: SegmentDocument): Segment {
+  const segment = fromJson(SegmentSchema, doc.definition);
+  const evaluation = doc.evaluation;
+  if (!evaluation) return segment;
+  const state = SegmentStateSchema.values.find((v) => v.name === evaluation.state)?.number ?? 0;
+  return withEvaluation(segment, { ...evaluation, state });
+}
+
 function fromDocument(doc: SegmentDocument): StoredSegment {
   return {
-    segment: fromJson(SegmentSchema, doc.definition),
+    segment: segmentOf(doc),
     references: doc.references ?? [],
     destinations: doc.destinations ?? [],
     deleted: doc.deleted,
@@ -233,7 +245,8 @@ export class MongoSegmentRepository
     stored: StoredSegment,
     pending: PendingChange,
   ): Promise<ReplaceOutcome> {
-    const { _id, ...fields } = toDocument(stored);
+    // the member count is membership's (saveEvaluation): a concurrent report must not be undone
+    const { _id, memberCount: _count, ...fields } = toDocument(stored);
     try {
       const result = await this.collection.updateOne(
         { _id, version: expectedVersion },
@@ -274,7 +287,7 @@ export class MongoSegmentRepository
       .limit(criteria.limit)
       .toArray();
     return docs.map((doc) => ({
-      segment: fromJson(SegmentSchema, doc.definition),
+      segment: segmentOf(doc),
       position: { value: doc[field], id: doc._id },
       publication: publicationOf(outboxOf(doc)),
     }));
@@ -362,6 +375,19 @@ export class MongoSegmentRepository
       {
         $pull: { pendingChanges: { version: { $lte: failure.version } } },
         $set: { publishFailure: { ...failure } },
+      },
+    );
+  }
+
+  async saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
+    const state = SegmentStateSchema.values.find((v) => v.number === evaluation.state)?.name;
+    await this.collection.updateOne(
+      { _id: id },
+      {
+        $set: {
+          evaluation: { ...evaluation, state: state ?? String(evaluation.state) },
+          memberCount: evaluation.memberCount,
+        },
       },
     );
   }

@@ -8,6 +8,7 @@ import type {
   SegmentStatus,
   Visibility,
 } from '@shoal/contracts';
+import type { SegmentEvaluation } from './segment-evaluation';
 
 /** A destination (from the exporter) that uses a segment. */
 export interface DestinationUse {
@@ -134,4 +135,9 @@ export interface SegmentRepositoryPort {
   markPublishFailed(id: string, failure: PublishFailure): Promise<void>;
   /** Removes a deleted segment and its history for good (a live one stays). */
   purge(id: string): Promise<void>;
+  /**
+   * Keeps membership's figures for a segment (an unknown id is ignored). Reads show them in the
+   * segment (`withEvaluation`) and list sorting by member count uses them.
+   */
+  saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void>;
 }

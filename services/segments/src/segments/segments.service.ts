@@ -22,6 +22,7 @@ import {
   revised,
   withPublication,
 } from './segment-definitions';
+import type { SegmentEvaluation } from './segment-evaluation';
 import { SEGMENT_LIMITS, type SegmentLimits } from './segment-limits';
 import { SegmentRulesService } from './segment-rules.service';
 import { describeUsages } from './segment-usages';
@@ -62,6 +63,11 @@ export class SegmentsService {
   /** How the contents of segments of a kind are copied when one is duplicated. */
   registerContents(kind: SegmentKind, contents: SegmentContents): void {
     this.contents.set(kind, contents);
+  }
+
+  /** Membership reported how computing a segment stands (an unknown segment is ignored). */
+  saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
+    return this.segments.saveEvaluation(id, evaluation);
   }
 
   async create({

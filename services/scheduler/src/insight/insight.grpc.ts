@@ -1,0 +1,57 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { Injectable } from '@nestjs/common';
+import type { GetMemberCountHistoryRequest, GetSegmentSummaryRequest } from '@shoal/contracts';
+import type { CallContext } from '@shoal/platform';
+import { refreshJobOf } from '../jobs/job';
+import { InsightService } from './insight.service';
+import { SystemStatusService } from './system-status.service';
+
+/** The history, insight and system-status RPCs of SchedulerService. */
+@Injectable()
+export class InsightGrpc {
+  constructor(
+    private readonly insight: InsightService,
+    private readonly system: SystemStatusService,
+  ) {}
+
+  async getMemberCountHistory(request: GetMemberCountHistoryRequest, { principal }: CallContext) {
+    const snapshots = await this.insight.history(request, principal);
+    return {
+      snapshots: snapshots.map((s) => ({
+        day: s.day,
+        memberCount: BigInt(s.memberCount),
+        takenAt: timestampFromMs(s.takenAtMs),
+      })),
+    };
+  }
+
+  async getSegmentSummary(request: GetSegmentSummaryRequest, { principal }: CallContext) {
+    const s = await this.insight.summary(request.segmentId, principal);
+    return {
+      segmentId: s.segmentId,
+      memberCount: BigInt(s.memberCount),
+      ...(s.change30d === undefined ? {} : { change30d: BigInt(s.change30d) }),
+      ...(s.change30dPercent === undefined ? {} : { change30dPercent: s.change30dPercent }),
+      ...(s.lastRefreshedAtMs === undefined
+        ? {}
+        : { lastRefreshedAt: timestampFromMs(s.lastRefreshedAtMs) }),
+      ...(s.nextRunAt ? { nextRunAt: timestampFromMs(s.nextRunAt.getTime()) } : {}),
+      ...(s.lastJobStatus === undefined ? {} : { lastJobStatus: s.lastJobStatus }),
+      state: s.state,
+    };
+  }
+
+  async getSystemStatus(_request: unknown, { principal }: CallContext) {
+    const status = await this.system.status(principal);
+    return {
+      services: status.services,
+      consumerLag: status.consumerLag.map((l) => ({
+        ...l,
+        lag: BigInt(l.lag),
+        maxPartitionLag: BigInt(l.maxPartitionLag),
+      })),
+      activeJobs: status.activeJobs.map(refreshJobOf),
+      ...(status.lastFailure ? { lastFailure: refreshJobOf(status.lastFailure) } : {}),
+    };
+  }
+}

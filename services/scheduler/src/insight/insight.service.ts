@@ -1,0 +1,139 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type JobStatus, SegmentState } from '@shoal/contracts';
+import { CLOCK, type Clock, type Principal } from '@shoal/platform';
+import { SegmentCatalogue } from '../definitions/segment-catalogue';
+import { JobsService } from '../jobs/jobs.service';
+import { type CronSchedule, dueTick } from '../schedules/schedule';
+import { SchedulesService } from '../schedules/schedules.service';
+import { InsightError } from './insight.errors';
+import { MemberCounts } from './member-counts';
+import {
+  SNAPSHOT_REPOSITORY,
+  type Snapshot,
+  type SnapshotRepositoryPort,
+} from './snapshots.repository.port';
+
+export const INSIGHT_SETTINGS = Symbol('InsightSettings');
+
+export interface InsightSettings {
+  /** When the daily snapshot is taken (SCHEDULER_SNAPSHOT_CRON, UTC). */
+  readonly snapshotSchedule: CronSchedule;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const MAX_HISTORY_DAYS = 400;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+export interface SegmentSummary {
+  readonly segmentId: string;
+  readonly memberCount: number;
+  readonly change30d?: number;
+  readonly change30dPercent?: number;
+  readonly lastRefreshedAtMs?: number;
+  readonly nextRunAt?: Date;
+  readonly lastJobStatus?: JobStatus;
+  readonly state: SegmentState;
+}
+
+/**
+ * The figures that tell a segment's story: a daily snapshot of every segment's member count,
+ * the count's history between two days, and a summary (count now, change over 30 days, last
+ * refreshed, next run, last job).
+ */
+@Injectable()
+export class InsightService {
+  constructor(
+    @Inject(SNAPSHOT_REPOSITORY) private readonly snapshots: SnapshotRepositoryPort,
+    @Inject(INSIGHT_SETTINGS) private readonly settings: InsightSettings,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly counts: MemberCounts,
+    private readonly catalogue: SegmentCatalogue,
+    private readonly jobs: JobsService,
+    private readonly schedules: SchedulesService,
+  ) {}
+
+  /** Takes the day's snapshot of every segment once its time has come (a missed one once). */
+  async snapshotIfDue(): Promise<boolean> {
+    const now = this.clock.now();
+    const last = (await this.snapshots.lastRunMs()) ?? now.getTime() - DAY_MS - 1;
+    const due = dueTick(this.settings.snapshotSchedule, new Date(last), now);
+    if (!due) return false;
+    await this.takeSnapshot();
+    await this.snapshots.setLastRun(due.getTime());
+    return true;
+  }
+
+  /** Every segment's member count now, as today's snapshot. */
+  async takeSnapshot(): Promise<void> {
+    const takenAtMs = this.clock.now().getTime();
+    const day = dayOf(takenAtMs);
+    const snapshots: Snapshot[] = [];
+    for (const segment of this.catalogue.all()) {
+      const count = this.counts.of(segment.id);
+      if (count)
+        snapshots.push({ segmentId: segment.id, day, memberCount: count.memberCount, takenAtMs });
+    }
+    await this.snapshots.save(snapshots);
+  }
+
+  async history(
+    { segmentId, fromDay, toDay }: { segmentId: string; fromDay: string; toDay: string },
+    principal: Principal,
+  ): Promise<Snapshot[]> {
+    if (!this.catalogue.visible(segmentId, principal))
+      throw InsightError.segmentNotFound(segmentId);
+    const from = parseDay(fromDay, 'fromDay');
+    const to = parseDay(toDay, 'toDay');
+    if (to < from) throw InsightError.invalid('toDay', 'must not be before fromDay');
+    const days = Math.round((to - from) / DAY_MS) + 1;
+    if (days > MAX_HISTORY_DAYS)
+      throw InsightError.invalid(
+        'toDay',
+        `is ${days} days from fromDay; at most ${MAX_HISTORY_DAYS}`,
+      );
+    return this.snapshots.find(
+      segmentId,
+      Array.from({ length: days }, (_, i) => dayOf(from + i * DAY_MS)),
+    );
+  }
+
+  async summary(segmentId: string, principal: Principal): Promise<SegmentSummary> {
+    const segment = this.catalogue.visible(segmentId, principal);
+    if (!segment) throw InsightError.segmentNotFound(segmentId);
+    const now = this.clock.now().getTime();
+    const count = this.counts.of(segmentId);
+    const memberCount = count?.memberCount ?? 0;
+    const [before] = await this.snapshots.find(segmentId, [dayOf(now - 30 * DAY_MS)]);
+    const jobs = await this.jobs.segmentJobs(segmentId);
+    const nextRunAt = await this.schedules.nextRun(segment);
+    return {
+      segmentId,
+      memberCount,
+      ...(before
+        ? {
+            change30d: memberCount - before.memberCount,
+            ...(before.memberCount > 0
+              ? {
+                  change30dPercent: ((memberCount - before.memberCount) / before.memberCount) * 100,
+                }
+              : {}),
+          }
+        : {}),
+      ...(count?.lastRefreshedAtMs === undefined
+        ? {}
+        : { lastRefreshedAtMs: count.lastRefreshedAtMs }),
+      ...(nextRunAt ? { nextRunAt } : {}),
+      ...(jobs.lastJobStatus === undefined ? {} : { lastJobStatus: jobs.lastJobStatus }),
+      state: count?.state ?? SegmentState.COMPUTING,
+    };
+  }
+}
+
+function parseDay(day: string, field: string): number {
+  const ms = DAY.test(day) ? Date.parse(`${day}T00:00:00Z`) : NaN;
+  if (Number.isNaN(ms) || dayOf(ms) !== day)
+    throw InsightError.invalid(field, 'must be a day as YYYY-MM-DD');
+  return ms;
+}

@@ -1,0 +1,235 @@
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { JobStatus, JobTrigger, SegmentKind, SegmentStatus } from '@shoal/contracts';
+import { DomainError } from '@shoal/platform';
+import { refusalOf } from '@shoal/testing';
+import {
+  RefreshState,
+  ann,
+  eve,
+  newSchedulerTestService,
+  progress,
+} from '../../test/scheduler-test-service';
+import { totalsOf } from './job';
+import { JobsService } from './jobs.service';
+
+const setUp = (settings?: Parameters<typeof newSchedulerTestService>[1]) =>
+  newSchedulerTestService(JobsService, settings);
+
+describe('JobsService', () => {
+  it('queues a manual refresh, dispatches it to membership and sums its partitions to SUCCEEDED', async () => {
+    const { jobs, define, membership, repository } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    expect(job).toMatchObject({
+      status: JobStatus.QUEUED,
+      trigger: JobTrigger.MANUAL,
+      requestedBy: 'ann',
+    });
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([job?.id]);
+    const id = job?.id as string;
+    await jobs.applyProgress([progress(id, 0, RefreshState.RUNNING, { processed: 5, total: 10 })]);
+    expect((await repository.find(id))?.status).toBe(JobStatus.RUNNING);
+    await jobs.applyProgress([
+      progress(id, 0, RefreshState.SUCCEEDED, { processed: 10, total: 10, entered: 3, exited: 1 }),
+      progress(id, 1, RefreshState.SUCCEEDED, { processed: 7, total: 7, entered: 2 }),
+    ]);
+    const done = await repository.find(id);
+    expect(done?.status).toBe(JobStatus.SUCCEEDED);
+    expect(totalsOf(done!)).toMatchObject({
+      processed: 17,
+      total: 17,
+      entered: 5,
+      exited: 1,
+      partitionsDone: 2,
+    });
+    expect(await jobs.activeJobs()).toEqual([]);
+    expect((await jobs.segmentJobs('seg_a')).lastSucceededAtMs).toBeDefined();
+  });
+
+  it('counts a partition’s final report once, however often it is delivered', async () => {
+    const { jobs, define, repository } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    const id = job!.id;
+    await jobs.dispatchQueued();
+    const final = progress(id, 0, RefreshState.SUCCEEDED, { entered: 4 });
+    await jobs.applyProgress([final, final, progress(id, 0, RefreshState.RUNNING, { entered: 9 })]);
+    expect(totalsOf((await repository.find(id))!).entered).toBe(4);
+  });
+
+  it('lets a second request join the segment’s active job', async () => {
+    const { jobs, define } = await setUp();
+    define('seg_a');
+    const [first] = await jobs.refreshNow(['seg_a'], ann);
+    const [second] = await jobs.refreshNow(['seg_a'], ann);
+    expect(second?.id).toBe(first?.id);
+  });
+
+  it('refreshes referenced segments first, each after the jobs of what it reads', async () => {
+    const { jobs, define, membership, repository } = await setUp();
+    define('seg_base');
+    define('seg_user', {
+      rule: { condition: { kind: { case: 'inSegment', value: 'seg_base' } } },
+    });
+    const [base, user] = await jobs.refreshNow(['seg_user', 'seg_base'], ann);
+    expect([base?.segmentId, user?.segmentId]).toEqual(['seg_base', 'seg_user']);
+    expect(user?.afterJobIds).toEqual([base?.id]);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([base?.id]);
+    for (const p of [0, 1])
+      await jobs.applyProgress([progress(base!.id, p, RefreshState.SUCCEEDED)]);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([base?.id, user?.id]);
+    expect((await repository.find(user!.id))?.status).toBe(JobStatus.QUEUED);
+  });
+
+  it('records an inactive segment’s refresh as SKIPPED without asking membership', async () => {
+    const { jobs, define, membership } = await setUp();
+    define('seg_a', { status: SegmentStatus.INACTIVE });
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    expect(job).toMatchObject({ status: JobStatus.SKIPPED, error: 'the segment is inactive' });
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([]);
+  });
+
+  it('fails a job when any partition failed, with every reason, and remembers it as the last failure', async () => {
+    const { jobs, define } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    await jobs.applyProgress([
+      progress(job!.id, 0, RefreshState.SUCCEEDED),
+      progress(job!.id, 1, RefreshState.FAILED, { detail: 'store unavailable' }),
+    ]);
+    const failed = await jobs.get(job!.id, ann);
+    expect(failed).toMatchObject({ status: JobStatus.FAILED, error: 'store unavailable' });
+    expect((await jobs.lastFailure())?.id).toBe(job!.id);
+    expect((await jobs.segmentJobs('seg_a')).lastSucceededAtMs).toBeUndefined();
+  });
+
+  it('cancels a queued job at once, and a running one through membership', async () => {
+    const { jobs, define, membership } = await setUp();
+    define('seg_a');
+    define('seg_b');
+    const [queued] = await jobs.refreshNow(['seg_a'], ann);
+    expect((await jobs.cancel(queued!.id, ann)).status).toBe(JobStatus.CANCELLED);
+    const [running] = await jobs.refreshNow(['seg_b'], ann);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([running?.id]);
+    expect((await jobs.cancel(running!.id, ann)).cancelRequested).toBe(true);
+    expect(membership.cancels).toEqual([running?.id]);
+    await jobs.applyProgress([
+      progress(running!.id, 0, RefreshState.CANCELLED),
+      progress(running!.id, 1, RefreshState.CANCELLED),
+    ]);
+    expect((await jobs.get(running!.id, ann)).status).toBe(JobStatus.CANCELLED);
+  });
+
+  it('fails a job whose worker stops reporting for longer than the timeout', async () => {
+    const { jobs, define, clock, membership } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    clock.advance(30_000);
+    await jobs.applyProgress([progress(job!.id, 0, RefreshState.RUNNING)]);
+    clock.advance(60_000);
+    await jobs.expireStalled();
+    expect((await jobs.get(job!.id, ann)).status).toBe(JobStatus.RUNNING);
+    clock.advance(1_000);
+    await jobs.expireStalled();
+    expect(await jobs.get(job!.id, ann)).toMatchObject({
+      status: JobStatus.FAILED,
+      error: 'no progress reported for 61 s',
+    });
+    expect(membership.cancels).toEqual([job?.id]);
+  });
+
+  it('times a job’s silence by its own clock, not by the worker’s report times', async () => {
+    const { jobs, define, clock } = await setUp();
+    define('seg_a');
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    const behind = progress(job!.id, 0, RefreshState.RUNNING);
+    behind.reportedAt = timestampFromMs(clock.now().getTime() - 3_600_000);
+    await jobs.applyProgress([behind]);
+    await jobs.expireStalled();
+    expect((await jobs.get(job!.id, ann)).status).toBe(JobStatus.RUNNING);
+  });
+
+  it('waits for upstream lag below its bound, then runs with a warning once the wait is over', async () => {
+    const { jobs, define, clock, membership } = await setUp({
+      settings: { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+    });
+    define('seg_a');
+    membership.lag = 500;
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([]);
+    clock.advance(30_000);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([job?.id]);
+    expect((await jobs.get(job!.id, ann)).warnings).toEqual([
+      'ran with upstream lag of 500 records, above the bound of 100, after waiting 30 s',
+    ]);
+  });
+
+  it('runs at once, without a warning, when lag is within its bound', async () => {
+    const { jobs, define, membership } = await setUp({
+      settings: { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+    });
+    define('seg_a');
+    membership.lag = 100;
+    const [job] = await jobs.refreshNow(['seg_a'], ann);
+    await jobs.dispatchQueued();
+    expect(membership.refreshes).toEqual([job?.id]);
+    expect((await jobs.get(job!.id, ann)).warnings).toEqual([]);
+  });
+
+  it('makes one job of a schedule tick however often it is fired, and skips it while a refresh is active', async () => {
+    const { jobs, define } = await setUp();
+    const segment = define('seg_a');
+    const tick = Date.UTC(2026, 11, 1, 4);
+    const first = await jobs.tick(segment, tick);
+    const again = await jobs.tick(segment, tick);
+    expect(again?.id).toBe(first?.id);
+    expect(first).toMatchObject({ trigger: JobTrigger.SCHEDULE, scheduledForMs: tick });
+    const next = await jobs.tick(segment, tick + 4 * 3_600_000);
+    expect(next).toMatchObject({ status: JobStatus.SKIPPED });
+    expect(next?.error).toContain(first!.id);
+  });
+
+  it('refuses segments the caller may not see, may not edit, or that are lists', async () => {
+    const { jobs, define } = await setUp();
+    define('seg_private');
+    define('seg_list', { kind: SegmentKind.STATIC_LIST });
+    const hidden = await refusalOf(jobs.refreshNow(['seg_private'], eve), DomainError);
+    expect(hidden.reason).toBe('SEGMENT_NOT_FOUND');
+    define('seg_shared', { visibility: 2 });
+    expect((await refusalOf(jobs.refreshNow(['seg_shared'], eve), DomainError)).reason).toBe(
+      'SEGMENT_NOT_EDITABLE',
+    );
+    expect((await refusalOf(jobs.refreshNow(['seg_list'], ann), DomainError)).reason).toBe(
+      'SEGMENT_NOT_REFRESHABLE',
+    );
+    expect((await refusalOf(jobs.refreshNow([], ann), DomainError)).reason).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
+  it('lists jobs newest first, only of segments the caller may see', async () => {
+    const { jobs, define, clock } = await setUp();
+    define('seg_a');
+    define('seg_b', { visibility: 2 });
+    define('seg_c');
+    const made = [];
+    for (const id of ['seg_a', 'seg_b', 'seg_c']) {
+      made.push((await jobs.refreshNow([id], ann))[0]!.id);
+      clock.advance(1_000);
+    }
+    const all = await jobs.list({ segmentId: '', statuses: [], limit: 10 }, ann);
+    expect(all.map((j) => j.id)).toEqual([...made].reverse());
+    const eves = await jobs.list({ segmentId: '', statuses: [], limit: 10 }, eve);
+    expect(eves.map((j) => j.segmentId)).toEqual(['seg_b']);
+  });
+});

@@ -1,0 +1,19 @@
+import type { SegmentEvaluationStatus } from '@shoal/contracts';
+
+export const SEGMENT_STATUS_REPOSITORY = Symbol('SegmentStatusRepository');
+
+/** What a batch of status records says about one segment: reports, and partitions tombstoned. */
+export interface SegmentStatusChange {
+  readonly segmentId: string;
+  readonly reports: readonly SegmentEvaluationStatus[];
+  readonly removedPartitions: readonly number[];
+}
+
+/**
+ * The last status membership reported for each (segment, partition): one document per
+ * segment, read and written by `_id`.
+ */
+export interface SegmentStatusRepositoryPort {
+  /** Applies the change and answers every partition's last report for the segment. */
+  apply(change: SegmentStatusChange): Promise<SegmentEvaluationStatus[]>;
+}
