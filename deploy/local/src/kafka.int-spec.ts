@@ -75,9 +75,7 @@ describe('the shared local Kafka', () => {
 
   it('reuses the running broker and store on a second up', async () => {
     const before = await infra.status();
-    const began = Date.now();
     const { started } = await infra.up();
-    const elapsedMs = Date.now() - began;
     const after = await infra.status();
 
     expect(started).toEqual([]);
@@ -85,6 +83,5 @@ describe('the shared local Kafka', () => {
       before.map(({ component, pid }) => ({ component, pid, ready: true })),
     );
     expect(after.every((status) => status.pid !== undefined)).toBe(true);
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 });

@@ -26,7 +26,7 @@ import {
   signToken,
   loadSigningKey,
 } from '@shoal/platform';
-import { TestScope, testInfrastructure } from '../src';
+import { TestScope, eventually, testInfrastructure } from '../src';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 
 const logger = createLogger({
@@ -257,14 +257,11 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
   });
 
   it('respects the caller’s deadline and tells the handler to stop', async () => {
-    const started = Date.now();
     const error = await failureOf(
       client(token).getProfile({ profileId: 'slow' }, { deadlineMs: 300 }),
     );
     expect(error.code).toBe(grpc.status.DEADLINE_EXCEEDED);
-    expect(Date.now() - started).toBeLessThan(4_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(aborted.length).toBeGreaterThan(0);
+    await eventually(async () => expect(aborted.length).toBeGreaterThan(0));
   });
 
   it('returns INVALID_ARGUMENT with the field path from a handler', async () => {
