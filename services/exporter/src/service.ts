@@ -1,4 +1,8 @@
-import { membershipChangesTopic, segmentDefinitionsTopic } from '@shoal/contracts';
+import {
+  exporterDeadLetterTopic,
+  membershipChangesTopic,
+  segmentDefinitionsTopic,
+} from '@shoal/contracts';
 import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platform';
 import { z } from 'zod';
 import { version } from '../package.json';
@@ -63,6 +67,6 @@ export const exporterService: ServiceDefinition = {
   name: 'exporter',
   version,
   configSchema: exporterConfigSchema,
-  topics: [segmentDefinitionsTopic, membershipChangesTopic],
+  topics: [segmentDefinitionsTopic, membershipChangesTopic, exporterDeadLetterTopic],
   features: [AppModule],
 };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  exporterDeadLetterTopic,
   type MembershipTransition,
   MembershipTransitionSchema,
   membershipChangesTopic,
@@ -13,13 +14,16 @@ import {
 import type { KafkaMessage } from 'kafkajs';
 import { SyncService } from './sync.service';
 
+/** The transitions topic as the exporter reads it: what it cannot decode goes to its own DLQ. */
+const TRANSITIONS = { ...membershipChangesTopic, deadLetter: exporterDeadLetterTopic };
+
 /**
  * Membership transitions into the destinations' queues. The batch's offsets are committed only
  * once its records are queued in the store, so a restart skips no transition; one queued twice
  * is the same queue entry (its id holds the transition's deterministic id).
  */
 @Injectable()
-@TopicConsumer({ topic: membershipChangesTopic, groupId: 'exporter' })
+@TopicConsumer({ topic: TRANSITIONS, groupId: 'exporter' })
 export class TransitionsConsumer implements TopicHandler<MembershipTransition> {
   constructor(private readonly sync: SyncService) {}
 

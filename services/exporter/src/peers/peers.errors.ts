@@ -27,14 +27,16 @@ export class PeerError extends DomainError {
   /** A peer's failed call as the exporter's own error: unavailability stays transient. */
   static of(peer: string, error: unknown): unknown {
     if (!(error instanceof GrpcCallError)) return error;
-    const transient = [
-      status.UNAVAILABLE,
-      status.DEADLINE_EXCEEDED,
-      status.RESOURCE_EXHAUSTED,
-      status.ABORTED,
+    // what the peer refused for good; anything else (down, overloaded, failing) may pass
+    const refusals = [
+      status.NOT_FOUND,
+      status.FAILED_PRECONDITION,
+      status.INVALID_ARGUMENT,
+      status.PERMISSION_DENIED,
+      status.UNAUTHENTICATED,
     ];
-    return transient.includes(error.code)
-      ? PeerError.unavailable(peer, error.details)
-      : PeerError.refused(peer, error.details);
+    return refusals.includes(error.code)
+      ? PeerError.refused(peer, error.details)
+      : PeerError.unavailable(peer, error.details);
   }
 }
