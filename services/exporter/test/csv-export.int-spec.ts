@@ -39,10 +39,7 @@ describe('CSV export', () => {
       async () =>
         (await collect(client.exportCsv({ segmentId: 'seg_private' })).then(
           () => true,
-          (e: unknown) => {
-            if (process.env.DEBUG_EXPORT) console.log(e);
-            return false;
-          },
+          () => false,
         )) === true,
       { timeoutMs: 30_000, intervalMs: 200 },
     );
