@@ -45,6 +45,7 @@ describe('destinations', () => {
   );
   let segmentsProcess: LaunchedProcess;
   let exporter: RunningService;
+  let exporterEnv: Record<string, string>;
   let segments: GrpcClient<typeof SegmentService>;
   let exports: GrpcClient<typeof ExportService>;
   let shared = '';
@@ -81,7 +82,7 @@ describe('destinations', () => {
     });
     await receiver.start();
     const peers = await stubs.start();
-    exporter = await scope.start(exporterService, {
+    exporterEnv = {
       EXPORTER_SEGMENTS_ADDRESS: `127.0.0.1:${segmentsPort}`,
       EXPORTER_MEMBERSHIP_ADDRESS: peers,
       EXPORTER_INGESTION_ADDRESS: peers,
@@ -90,7 +91,8 @@ describe('destinations', () => {
       EXPORTER_BATCH_MAX_WAIT_MS: '300',
       EXPORTER_RETRY_BASE_MS: '20',
       EXPORTER_RETRY_MAX_MS: '100',
-    });
+    };
+    exporter = await scope.start(exporterService, exporterEnv);
     const annToken = await scope.token({ subject: 'ann', groups: ['marketing'] });
     segments = createGrpcClient(SegmentService, {
       address: `127.0.0.1:${segmentsPort}`,
@@ -329,5 +331,37 @@ describe('destinations', () => {
     expect(receiver.at('/down')).toHaveLength(3);
     const { runs } = await exports.listSyncRuns({ destinationId: down });
     expect(runs[0]?.status).toBe(SyncRunStatus.FAILED);
+  });
+
+  it('keeps what it queued and what it had not yet read across a restart', async () => {
+    // the receiver asks for a long pause: the batch stays queued while the exporter waits
+    const id = await webhook('restart', '/restart', [
+      { status: 429, headers: { 'retry-after': '600' } },
+    ]);
+    await exports.linkSegment({ destinationId: id, segmentId: shared, autoSync: true });
+    await transitions(shared, ['p-queued']);
+    expect(
+      await waitUntil(() => receiver.at('/restart').length > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      }),
+    ).toBe(true);
+    await exporter.close();
+    // while the exporter is down: more transitions, and the receiver recovers
+    await transitions(shared, ['p-unread']);
+    receiver.script('/restart', [{ status: 200 }]);
+    exporter = await scope.start(exporterService, exporterEnv);
+    exports = scope.client(ExportService, exporter, await scope.token({ subject: 'ann' }));
+    const delivered = () =>
+      receiver
+        .at('/restart')
+        .flatMap((r) => (r.body ? bodyOf(r.body).records : []))
+        .map((r) => r.profileId);
+    expect(
+      await waitUntil(() => ['p-queued', 'p-unread'].every((p) => delivered().includes(p)), {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      }),
+    ).toBe(true);
   });
 });
