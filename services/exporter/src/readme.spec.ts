@@ -12,7 +12,10 @@ describe('README configuration of the exporter', () => {
     'documents %s with its default',
     (variable, row) => {
       const cells = rows.find((r) => r[0] === `\`${variable}\``);
-      expect(cells?.slice(1)).toEqual([`\`${row.defaultValue}\``, row.description]);
+      expect(cells?.slice(1)).toEqual([
+        row.defaultValue ? `\`${row.defaultValue}\`` : '—',
+        row.description,
+      ]);
     },
   );
 });

@@ -56,6 +56,9 @@ export const exporterConfigSchema = serviceConfigSchema(
       'longest Retry-After of a receiver that is honoured (longer ones are cut to this)',
       0,
     ),
+    EXPORTER_FILE_ROOT: env.optionalString(
+      'directory file destinations must write inside; unset, file destinations are refused',
+    ),
     EXPORTER_DESTINATIONS_MAX: env.int(10_000, 'most destinations one exporter syncs', 1),
   },
 );

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromJson, toBinary } from '@bufbuild/protobuf';
@@ -25,9 +25,10 @@ import {
   waitUntil,
 } from '@shoal/platform';
 import { type LaunchedProcess, TestScope, freePort, startServiceProcess } from '@shoal/testing';
+import { parse } from 'csv-parse/sync';
 import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
-import { PeerStubs } from './peer-stubs';
+import { PeerStubs, memberId } from './peer-stubs';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -39,8 +40,11 @@ describe('destinations', () => {
   const scope = new TestScope();
   const receiver = new WebhookReceiver();
   const logs = mkdtempSync(join(tmpdir(), 'exporter-destinations-'));
+  const files = mkdtempSync(join(tmpdir(), 'exporter-files-'));
+  /** Members of the shared segment as membership lists them (for full syncs). */
+  const FULL_MEMBERS = 5;
   const stubs = new PeerStubs(
-    () => 0,
+    (segmentId) => (segmentId === shared ? FULL_MEMBERS : 0),
     () => undefined,
   );
   let segmentsProcess: LaunchedProcess;
@@ -91,6 +95,7 @@ describe('destinations', () => {
       EXPORTER_BATCH_MAX_WAIT_MS: '300',
       EXPORTER_RETRY_BASE_MS: '20',
       EXPORTER_RETRY_MAX_MS: '100',
+      EXPORTER_FILE_ROOT: files,
     };
     exporter = await scope.start(exporterService, exporterEnv);
     const annToken = await scope.token({ subject: 'ann', groups: ['marketing'] });
@@ -131,6 +136,7 @@ describe('destinations', () => {
     await receiver.stop();
     await stubs.stop();
     rmSync(logs, { recursive: true, force: true });
+    rmSync(files, { recursive: true, force: true });
   });
 
   async function collect(stream: AsyncIterable<unknown>) {
@@ -331,6 +337,54 @@ describe('destinations', () => {
     expect(receiver.at('/down')).toHaveLength(3);
     const { runs } = await exports.listSyncRuns({ destinationId: down });
     expect(runs[0]?.status).toBe(SyncRunStatus.FAILED);
+  });
+
+  it('writes a full sync as one whole file, renamed into place', async () => {
+    const outside = await exports
+      .createDestination({
+        name: 'elsewhere',
+        config: { kind: { case: 'file', value: { directory: '/etc/shoal' } } },
+      })
+      .catch((e: unknown) => e as GrpcCallError);
+    expect((outside as GrpcCallError).violations.map((v) => v.field)).toEqual([
+      'config.file.directory',
+    ]);
+
+    const directory = join(files, 'vips');
+    const { destination } = await exports.createDestination({
+      name: 'drop',
+      config: { kind: { case: 'file', value: { directory } } },
+    });
+    const id = destination?.id ?? '';
+    const { destination: linked } = await exports.linkSegment({
+      destinationId: id,
+      segmentId: shared,
+      autoSync: true,
+    });
+    expect(linked?.links).toMatchObject([{ mode: SyncMode.FULL }]);
+    const { run } = await exports.syncNow({ destinationId: id, segmentId: shared });
+    expect(run?.kind).toBe(SyncRunKind.FULL);
+    const finished = await waitUntil(
+      async () =>
+        (await exports.listSyncRuns({ destinationId: id })).runs.some(
+          (r) => r.status === SyncRunStatus.SUCCEEDED,
+        ),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(finished).toBe(true);
+    const written = readdirSync(directory);
+    expect(written).toHaveLength(1);
+    expect(written[0]).toMatch(new RegExp(`^${shared}-.+\\.csv$`));
+    const rows = parse(readFileSync(join(directory, written[0] ?? ''), 'utf8'), {
+      relax_quotes: false,
+      relax_column_count: false,
+    }) as string[][];
+    expect(rows[0]).toEqual(['event_id', 'type', 'segment_id', 'profile_id', 'occurred_at']);
+    expect(rows.slice(1).map((r) => [r[1], r[2], r[3]])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => ['member', shared, memberId(i)]),
+    );
+    const { runs } = await exports.listSyncRuns({ destinationId: id });
+    expect(runs[0]).toMatchObject({ records: BigInt(FULL_MEMBERS), failures: 0n });
   });
 
   it('keeps what it queued and what it had not yet read across a restart', async () => {

@@ -38,6 +38,22 @@ export class DeliveryFailure extends Error {
   }
 }
 
+/** Where a full sync's snapshot goes. */
+export interface SnapshotTarget {
+  readonly destinationId: string;
+  readonly segmentId: string;
+  readonly runId: string;
+}
+
+/** One full sync written as a whole: records in pages, then committed (or aborted). */
+export interface SnapshotWriter {
+  write(records: readonly SyncRecord[]): Promise<void>;
+  /** Makes the snapshot visible, whole. */
+  commit(): Promise<void>;
+  /** Removes what was written; the previous snapshot stays as it was. */
+  abort(): Promise<void>;
+}
+
 type KindCase = NonNullable<DestinationConfig['kind']['case']>;
 export type KindConfig<K extends KindCase> = Extract<
   DestinationConfig['kind'],
@@ -52,6 +68,8 @@ export type KindConfig<K extends KindCase> = Extract<
  */
 export interface DestinationKind<K extends KindCase = KindCase> {
   readonly kind: K;
+  /** Whether it takes incremental (entered / exited) batches; otherwise only full syncs. */
+  readonly incremental: boolean;
   /**
    * Problems with a configuration being saved, at paths under `config.<kind>`. `stored` is the
    * configuration saved before (on update), so a secret left empty can be kept.
@@ -67,6 +85,11 @@ export interface DestinationKind<K extends KindCase = KindCase> {
   batchSize(config: KindConfig<K>): number;
   /** Attempts per batch before it is dead-lettered. */
   maxAttempts(config: KindConfig<K>): number;
+  /**
+   * For kinds that take a full sync as one whole (a file): opens the snapshot its pages are
+   * written to. Kinds without it get a full sync as batches through `deliver`.
+   */
+  openSnapshot?(config: KindConfig<K>, target: SnapshotTarget): Promise<SnapshotWriter>;
   /** One attempt; throws DeliveryFailure (or any error: retried) when it did not land. */
   deliver(config: KindConfig<K>, batch: DeliveryBatch, signal: AbortSignal): Promise<void>;
 }

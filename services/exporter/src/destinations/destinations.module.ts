@@ -19,10 +19,15 @@ import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
 import { SyncDispatcher } from './sync.dispatcher';
 import { SYNC_SETTINGS, type SyncSettings, SyncService } from './sync.service';
 import { TransitionsConsumer } from './transitions.consumer';
+import { FileDestinationKind } from './file.destination';
 import { WebhookDestinationKind } from './webhook.destination';
 
 /** Every destination kind this exporter serves; a new kind is one more entry here. */
-const kinds = (clock: Clock) => new DestinationKinds([new WebhookDestinationKind(clock)]);
+const kinds = (clock: Clock, config: ExporterConfig) =>
+  new DestinationKinds([
+    new WebhookDestinationKind(clock),
+    new FileDestinationKind(config.EXPORTER_FILE_ROOT, clock),
+  ]);
 
 const REPOSITORIES = [
   { provide: DESTINATION_REPOSITORY, useClass: DestinationMongoRepository },
@@ -35,7 +40,7 @@ const REPOSITORIES = [
   imports: [SegmentsModule, PeersModule],
   providers: [
     ...REPOSITORIES,
-    { provide: DESTINATION_KINDS, useFactory: kinds, inject: [CLOCK] },
+    { provide: DESTINATION_KINDS, useFactory: kinds, inject: [CLOCK, CONFIG] },
     {
       provide: SECRET_REGISTRY,
       useFactory: (platform: PlatformContext) => platform.secrets,

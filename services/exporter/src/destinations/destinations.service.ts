@@ -142,9 +142,19 @@ export class DestinationsService {
     this.access.linkable(segmentId, principal);
     if (current.links.some((l) => l.segmentId === segmentId))
       throw DestinationError.alreadyLinked(id, segmentId);
+    const { kind } = this.kinds.of(current.config);
+    if (mode === SyncMode.INCREMENTAL && !kind.incremental)
+      throw DestinationError.invalid([
+        { field: 'mode', description: `${kind.kind} destinations take full syncs only` },
+      ]);
     const link = create(DestinationLinkSchema, {
       segmentId,
-      mode: mode === SyncMode.UNSPECIFIED ? SyncMode.INCREMENTAL : mode,
+      mode:
+        mode !== SyncMode.UNSPECIFIED
+          ? mode
+          : kind.incremental
+            ? SyncMode.INCREMENTAL
+            : SyncMode.FULL,
       autoSync,
       linkedAt: timestampFromDate(this.clock.now()),
     });
@@ -207,7 +217,10 @@ export class DestinationsService {
     return create(DestinationSchema, {
       ...destination,
       config: create(DestinationConfigSchema, {
-        kind: { case: kind.kind, value: kind.redacted(value as never) },
+        kind: {
+          case: kind.kind,
+          value: kind.redacted(value as never),
+        } as DestinationConfig['kind'],
       }),
     });
   }

@@ -104,6 +104,7 @@ export class SyncService {
   async drain(destination: Destination, signal: AbortSignal): Promise<void> {
     const { kind, value } = this.kinds.of(destination.config);
     const batchSize = kind.batchSize(value as never);
+    if (!kind.incremental) return;
     for (const link of destination.links) {
       if (!link.autoSync || link.mode !== SyncMode.INCREMENTAL) continue;
       while (!signal.aborted) {
@@ -152,6 +153,13 @@ export class SyncService {
     const { kind, value } = this.kinds.of(destination.config);
     const batchSize = kind.batchSize(value as never);
     await this.runs.save(run);
+    const snapshot = kind.openSnapshot
+      ? await kind.openSnapshot(value as never, {
+          destinationId: destination.id,
+          segmentId,
+          runId: run.id,
+        })
+      : undefined;
     let failed = false;
     try {
       for await (const ids of this.members.pages(segmentId, batchSize, signal)) {
@@ -163,11 +171,18 @@ export class SyncService {
           profileId,
           occurredAt: at,
         }));
-        failed = !(await this.deliver(destination, run, records, signal, false)) || failed;
+        if (snapshot) {
+          await snapshot.write(records);
+          run.records += BigInt(records.length);
+        } else {
+          failed = !(await this.deliver(destination, run, records, signal, false)) || failed;
+        }
       }
+      await snapshot?.commit();
     } catch (error) {
       failed = true;
       run.error = error instanceof Error ? error.message : String(error);
+      await snapshot?.abort();
       this.logger.warn(
         { err: error, destinationId: destination.id, segmentId },
         'full sync failed',

@@ -26,6 +26,7 @@ export function webhookSignature(secret: string, timestamp: number, body: string
  */
 export class WebhookDestinationKind implements DestinationKind<'webhook'> {
   readonly kind = 'webhook' as const;
+  readonly incremental = true;
 
   constructor(private readonly clock: Clock) {}
 
