@@ -13,8 +13,10 @@ import {
   SyncMode,
   SyncRunKind,
   SyncRunStatus,
+  type TopicSpec,
   TransitionKind,
   Visibility,
+  exporterDeadLetterTopic,
   membershipChangesTopic,
 } from '@shoal/contracts';
 import {
@@ -337,6 +339,46 @@ describe('destinations', () => {
     expect(receiver.at('/down')).toHaveLength(3);
     const { runs } = await exports.listSyncRuns({ destinationId: down });
     expect(runs[0]?.status).toBe(SyncRunStatus.FAILED);
+  });
+
+  it('produces entered and exited records to a Kafka topic, keyed by profile, with CloudEvents headers', async () => {
+    const topic: TopicSpec = {
+      ...exporterDeadLetterTopic,
+      name: 'destination.vips',
+      partitions: 2,
+    };
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    await admin
+      .createTopics({
+        topics: [{ topic: scope.topicName(topic), numPartitions: 2 }],
+        waitForLeaders: true,
+      })
+      .finally(() => admin.disconnect());
+    const { destination } = await exports.createDestination({
+      name: 'stream',
+      config: {
+        kind: {
+          case: 'kafkaTopic',
+          value: {
+            brokers: (scope.env('exporter').KAFKA_BROKERS ?? '').split(','),
+            topic: scope.topicName(topic),
+          },
+        },
+      },
+    });
+    const id = destination?.id ?? '';
+    await exports.linkSegment({ destinationId: id, segmentId: shared, autoSync: true });
+    await transitions(shared, ['p-k1', 'p-k2']);
+    await transitions(shared, ['p-k1'], TransitionKind.EXITED);
+    const records = await scope.readTopic(topic, 3);
+    const ofK1 = records
+      .filter((r) => r.key?.toString() === 'p-k1')
+      .map((r) => r.headers?.ce_type?.toString());
+    expect(ofK1).toEqual(['shoal.segment.entered', 'shoal.segment.exited']);
+    const value = JSON.parse(records[0]?.value?.toString() ?? '{}') as Record<string, unknown>;
+    expect(value).toMatchObject({ segmentId: shared });
+    expect(records[0]?.headers?.ce_id?.toString()).toBe(value.eventId);
   });
 
   it('writes a full sync as one whole file, renamed into place', async () => {

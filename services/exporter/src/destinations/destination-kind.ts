@@ -92,4 +92,6 @@ export interface DestinationKind<K extends KindCase = KindCase> {
   openSnapshot?(config: KindConfig<K>, target: SnapshotTarget): Promise<SnapshotWriter>;
   /** One attempt; throws DeliveryFailure (or any error: retried) when it did not land. */
   deliver(config: KindConfig<K>, batch: DeliveryBatch, signal: AbortSignal): Promise<void>;
+  /** Releases what the kind keeps open between deliveries (connections); called at shutdown. */
+  close?(): Promise<void>;
 }

@@ -11,6 +11,11 @@ export class DestinationKinds {
     this.byCase = new Map(kinds.map((k) => [k.kind, k]));
   }
 
+  /** Closes what every kind keeps open. */
+  async close(): Promise<void> {
+    await Promise.all([...this.byCase.values()].map((k) => k.close?.()));
+  }
+
   /** The kind of a stored configuration (always a known one). */
   of(config: DestinationConfig | undefined): {
     kind: DestinationKind;

@@ -20,6 +20,7 @@ import { SyncDispatcher } from './sync.dispatcher';
 import { SYNC_SETTINGS, type SyncSettings, SyncService } from './sync.service';
 import { TransitionsConsumer } from './transitions.consumer';
 import { FileDestinationKind } from './file.destination';
+import { KafkaTopicDestinationKind } from './kafka-topic.destination';
 import { WebhookDestinationKind } from './webhook.destination';
 
 /** Every destination kind this exporter serves; a new kind is one more entry here. */
@@ -27,6 +28,7 @@ const kinds = (clock: Clock, config: ExporterConfig) =>
   new DestinationKinds([
     new WebhookDestinationKind(clock),
     new FileDestinationKind(config.EXPORTER_FILE_ROOT, clock),
+    new KafkaTopicDestinationKind(),
   ]);
 
 const REPOSITORIES = [

@@ -9,6 +9,7 @@ import { CLOCK, CONFIG, type Clock, LOGGER, MongoLease } from '@shoal/platform';
 import { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../service';
+import { DESTINATION_KINDS, type DestinationKinds } from './destination-kinds';
 import { SyncService } from './sync.service';
 
 /**
@@ -28,6 +29,7 @@ export class SyncDispatcher implements OnApplicationBootstrap, BeforeApplication
 
   constructor(
     private readonly sync: SyncService,
+    @Inject(DESTINATION_KINDS) private readonly kinds: DestinationKinds,
     db: Db,
     @Inject(CONFIG) private readonly config: ExporterConfig,
     @Inject(CLOCK) clock: Clock,
@@ -59,6 +61,7 @@ export class SyncDispatcher implements OnApplicationBootstrap, BeforeApplication
     clearInterval(this.timer);
     this.stopping.abort();
     await Promise.all([...this.lanes.values(), ...this.background]);
+    await this.kinds.close();
     await this.lease.release().catch(() => undefined);
   }
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/export.proto.
  */
 export const file_shoal_v1_export: GenFile = /*@__PURE__*/
-  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidwoRRGVzdGluYXRpb25Db25maWcSLwoHd2ViaG9vaxgBIAEoCzIcLnNob2FsLnYxLldlYmhvb2tEZXN0aW5hdGlvbkgAEikKBGZpbGUYAiABKAsyGS5zaG9hbC52MS5GaWxlRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCKJAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKGENyZWF0ZURlc3RpbmF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEisKBmNvbmZpZxgCIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnIkcKGUNyZWF0ZURlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIvChVHZXREZXN0aW5hdGlvblJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkiRAoWR2V0RGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIigKF0xpc3REZXN0aW5hdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIkcKGExpc3REZXN0aW5hdGlvbnNSZXNwb25zZRIrCgxkZXN0aW5hdGlvbnMYASADKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiKHAQoYVXBkYXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSDAoEbmFtZRgDIAEoCRIrCgZjb25maWcYBCABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlVcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iMgoYRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIhsKGURlbGV0ZURlc3RpbmF0aW9uUmVzcG9uc2UidQoSTGlua1NlZ21lbnRSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSIAoEbW9kZRgDIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgEIAEoCCJBChNMaW5rU2VnbWVudFJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iUwoSU2V0QXV0b1N5bmNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSEQoJYXV0b19zeW5jGAMgASgIIkEKE1NldEF1dG9TeW5jUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiJCChRVbmxpbmtTZWdtZW50UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIkMKFVVubGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjwKDlN5bmNOb3dSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkiMQoPU3luY05vd1Jlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnNob2FsLnYxLlN5bmNSdW4iogIKB1N5bmNSdW4SCgoCaWQYASABKAkSFgoOZGVzdGluYXRpb25faWQYAiABKAkSEgoKc2VnbWVudF9pZBgDIAEoCRIjCgRraW5kGAQgASgOMhUuc2hvYWwudjEuU3luY1J1bktpbmQSJwoGc3RhdHVzGAUgASgOMhcuc2hvYWwudjEuU3luY1J1blN0YXR1cxIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVjb3JkcxgIIAEoAxIQCghmYWlsdXJlcxgJIAEoAxINCgVlcnJvchgKIAEoCSI8ChNMaXN0U3luY1J1bnNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFIjcKFExpc3RTeW5jUnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES5zaG9hbC52MS5TeW5jUnVuIrkBCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgJEg8KB3JlY29yZHMYBSABKAMSDQoFZXJyb3IYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSNAoQZGVhZF9sZXR0ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSJFChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRIqCgxkZWFkX2xldHRlcnMYASADKAsyFC5zaG9hbC52MS5EZWFkTGV0dGVyKs4BCg1Dc3ZDb2x1bW5LaW5kEh8KG0NTVl9DT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEh4KGkNTVl9DT0xVTU5fS0lORF9QUk9GSUxFX0lEEAESGwoXQ1NWX0NPTFVNTl9LSU5EX1VTRVJfSUQQAhIgChxDU1ZfQ09MVU1OX0tJTkRfQU5PTllNT1VTX0lEEAMSIgoeQ1NWX0NPTFVNTl9LSU5EX0lERU5USVRZX1RSQUlUEAQSGQoVQ1NWX0NPTFVNTl9LSU5EX1RSQUlUEAUqVgoKRmlsZUZvcm1hdBIbChdGSUxFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhMKD0ZJTEVfRk9STUFUX0NTVhABEhYKEkZJTEVfRk9STUFUX05ESlNPThACKlQKCFN5bmNNb2RlEhkKFVNZTkNfTU9ERV9VTlNQRUNJRklFRBAAEhIKDlNZTkNfTU9ERV9GVUxMEAESGQoVU1lOQ19NT0RFX0lOQ1JFTUVOVEFMEAIqYwoLU3luY1J1bktpbmQSHQoZU1lOQ19SVU5fS0lORF9VTlNQRUNJRklFRBAAEhYKElNZTkNfUlVOX0tJTkRfRlVMTBABEh0KGVNZTkNfUlVOX0tJTkRfSU5DUkVNRU5UQUwQAiqIAQoNU3luY1J1blN0YXR1cxIfChtTWU5DX1JVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTWU5DX1JVTl9TVEFUVVNfUlVOTklORxABEh0KGVNZTkNfUlVOX1NUQVRVU19TVUNDRUVERUQQAhIaChZTWU5DX1JVTl9TVEFUVVNfRkFJTEVEEAMy8gcKDUV4cG9ydFNlcnZpY2USRgoJRXhwb3J0Q3N2Ehouc2hvYWwudjEuRXhwb3J0Q3N2UmVxdWVzdBobLnNob2FsLnYxLkV4cG9ydENzdlJlc3BvbnNlMAESXAoRQ3JlYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlElMKDkdldERlc3RpbmF0aW9uEh8uc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXF1ZXN0GiAuc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXNwb25zZRJZChBMaXN0RGVzdGluYXRpb25zEiEuc2hvYWwudjEuTGlzdERlc3RpbmF0aW9uc1JlcXVlc3QaIi5zaG9hbC52MS5MaXN0RGVzdGluYXRpb25zUmVzcG9uc2USXAoRVXBkYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlElwKEURlbGV0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXNwb25zZRJKCgtMaW5rU2VnbWVudBIcLnNob2FsLnYxLkxpbmtTZWdtZW50UmVxdWVzdBodLnNob2FsLnYxLkxpbmtTZWdtZW50UmVzcG9uc2USSgoLU2V0QXV0b1N5bmMSHC5zaG9hbC52MS5TZXRBdXRvU3luY1JlcXVlc3QaHS5zaG9hbC52MS5TZXRBdXRvU3luY1Jlc3BvbnNlElAKDVVubGlua1NlZ21lbnQSHi5zaG9hbC52MS5VbmxpbmtTZWdtZW50UmVxdWVzdBofLnNob2FsLnYxLlVubGlua1NlZ21lbnRSZXNwb25zZRI+CgdTeW5jTm93Ehguc2hvYWwudjEuU3luY05vd1JlcXVlc3QaGS5zaG9hbC52MS5TeW5jTm93UmVzcG9uc2USTQoMTGlzdFN5bmNSdW5zEh0uc2hvYWwudjEuTGlzdFN5bmNSdW5zUmVxdWVzdBoeLnNob2FsLnYxLkxpc3RTeW5jUnVuc1Jlc3BvbnNlElYKD0xpc3REZWFkTGV0dGVycxIgLnNob2FsLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIS5zaG9hbC52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirwEKEURlc3RpbmF0aW9uQ29uZmlnEi8KB3dlYmhvb2sYASABKAsyHC5zaG9hbC52MS5XZWJob29rRGVzdGluYXRpb25IABIpCgRmaWxlGAIgASgLMhkuc2hvYWwudjEuRmlsZURlc3RpbmF0aW9uSAASNgoLa2Fma2FfdG9waWMYAyABKAsyHy5zaG9hbC52MS5LYWZrYVRvcGljRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIs8BChVLYWZrYVRvcGljRGVzdGluYXRpb24SDwoHYnJva2VycxgBIAMoCRINCgV0b3BpYxgCIAEoCRILCgN0bHMYAyABKAgSFgoOc2FzbF9tZWNoYW5pc20YBCABKAkSFQoNc2FzbF91c2VybmFtZRgFIAEoCRIVCg1zYXNsX3Bhc3N3b3JkGAYgASgJEhkKEXNhc2xfcGFzc3dvcmRfc2V0GAcgASgIEhIKCmJhdGNoX3NpemUYCCABKAUSFAoMbWF4X2F0dGVtcHRzGAkgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCKJAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKGENyZWF0ZURlc3RpbmF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEisKBmNvbmZpZxgCIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnIkcKGUNyZWF0ZURlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIvChVHZXREZXN0aW5hdGlvblJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkiRAoWR2V0RGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIigKF0xpc3REZXN0aW5hdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIkcKGExpc3REZXN0aW5hdGlvbnNSZXNwb25zZRIrCgxkZXN0aW5hdGlvbnMYASADKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiKHAQoYVXBkYXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSDAoEbmFtZRgDIAEoCRIrCgZjb25maWcYBCABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlVcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iMgoYRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIhsKGURlbGV0ZURlc3RpbmF0aW9uUmVzcG9uc2UidQoSTGlua1NlZ21lbnRSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSIAoEbW9kZRgDIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgEIAEoCCJBChNMaW5rU2VnbWVudFJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iUwoSU2V0QXV0b1N5bmNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSEQoJYXV0b19zeW5jGAMgASgIIkEKE1NldEF1dG9TeW5jUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiJCChRVbmxpbmtTZWdtZW50UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIkMKFVVubGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjwKDlN5bmNOb3dSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkiMQoPU3luY05vd1Jlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnNob2FsLnYxLlN5bmNSdW4iogIKB1N5bmNSdW4SCgoCaWQYASABKAkSFgoOZGVzdGluYXRpb25faWQYAiABKAkSEgoKc2VnbWVudF9pZBgDIAEoCRIjCgRraW5kGAQgASgOMhUuc2hvYWwudjEuU3luY1J1bktpbmQSJwoGc3RhdHVzGAUgASgOMhcuc2hvYWwudjEuU3luY1J1blN0YXR1cxIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVjb3JkcxgIIAEoAxIQCghmYWlsdXJlcxgJIAEoAxINCgVlcnJvchgKIAEoCSI8ChNMaXN0U3luY1J1bnNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFIjcKFExpc3RTeW5jUnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES5zaG9hbC52MS5TeW5jUnVuIrkBCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgJEg8KB3JlY29yZHMYBSABKAMSDQoFZXJyb3IYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSNAoQZGVhZF9sZXR0ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSJFChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRIqCgxkZWFkX2xldHRlcnMYASADKAsyFC5zaG9hbC52MS5EZWFkTGV0dGVyKs4BCg1Dc3ZDb2x1bW5LaW5kEh8KG0NTVl9DT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEh4KGkNTVl9DT0xVTU5fS0lORF9QUk9GSUxFX0lEEAESGwoXQ1NWX0NPTFVNTl9LSU5EX1VTRVJfSUQQAhIgChxDU1ZfQ09MVU1OX0tJTkRfQU5PTllNT1VTX0lEEAMSIgoeQ1NWX0NPTFVNTl9LSU5EX0lERU5USVRZX1RSQUlUEAQSGQoVQ1NWX0NPTFVNTl9LSU5EX1RSQUlUEAUqVgoKRmlsZUZvcm1hdBIbChdGSUxFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhMKD0ZJTEVfRk9STUFUX0NTVhABEhYKEkZJTEVfRk9STUFUX05ESlNPThACKlQKCFN5bmNNb2RlEhkKFVNZTkNfTU9ERV9VTlNQRUNJRklFRBAAEhIKDlNZTkNfTU9ERV9GVUxMEAESGQoVU1lOQ19NT0RFX0lOQ1JFTUVOVEFMEAIqYwoLU3luY1J1bktpbmQSHQoZU1lOQ19SVU5fS0lORF9VTlNQRUNJRklFRBAAEhYKElNZTkNfUlVOX0tJTkRfRlVMTBABEh0KGVNZTkNfUlVOX0tJTkRfSU5DUkVNRU5UQUwQAiqIAQoNU3luY1J1blN0YXR1cxIfChtTWU5DX1JVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTWU5DX1JVTl9TVEFUVVNfUlVOTklORxABEh0KGVNZTkNfUlVOX1NUQVRVU19TVUNDRUVERUQQAhIaChZTWU5DX1JVTl9TVEFUVVNfRkFJTEVEEAMy8gcKDUV4cG9ydFNlcnZpY2USRgoJRXhwb3J0Q3N2Ehouc2hvYWwudjEuRXhwb3J0Q3N2UmVxdWVzdBobLnNob2FsLnYxLkV4cG9ydENzdlJlc3BvbnNlMAESXAoRQ3JlYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlElMKDkdldERlc3RpbmF0aW9uEh8uc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXF1ZXN0GiAuc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXNwb25zZRJZChBMaXN0RGVzdGluYXRpb25zEiEuc2hvYWwudjEuTGlzdERlc3RpbmF0aW9uc1JlcXVlc3QaIi5zaG9hbC52MS5MaXN0RGVzdGluYXRpb25zUmVzcG9uc2USXAoRVXBkYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlElwKEURlbGV0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXNwb25zZRJKCgtMaW5rU2VnbWVudBIcLnNob2FsLnYxLkxpbmtTZWdtZW50UmVxdWVzdBodLnNob2FsLnYxLkxpbmtTZWdtZW50UmVzcG9uc2USSgoLU2V0QXV0b1N5bmMSHC5zaG9hbC52MS5TZXRBdXRvU3luY1JlcXVlc3QaHS5zaG9hbC52MS5TZXRBdXRvU3luY1Jlc3BvbnNlElAKDVVubGlua1NlZ21lbnQSHi5zaG9hbC52MS5VbmxpbmtTZWdtZW50UmVxdWVzdBofLnNob2FsLnYxLlVubGlua1NlZ21lbnRSZXNwb25zZRI+CgdTeW5jTm93Ehguc2hvYWwudjEuU3luY05vd1JlcXVlc3QaGS5zaG9hbC52MS5TeW5jTm93UmVzcG9uc2USTQoMTGlzdFN5bmNSdW5zEh0uc2hvYWwudjEuTGlzdFN5bmNSdW5zUmVxdWVzdBoeLnNob2FsLnYxLkxpc3RTeW5jUnVuc1Jlc3BvbnNlElYKD0xpc3REZWFkTGV0dGVycxIgLnNob2FsLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIS5zaG9hbC52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message shoal.v1.ExportCsvRequest
@@ -299,6 +299,12 @@ export type DestinationConfig = Message<"shoal.v1.DestinationConfig"> & {
      */
     value: FileDestination;
     case: "file";
+  } | {
+    /**
+     * @generated from field: shoal.v1.KafkaTopicDestination kafka_topic = 3;
+     */
+    value: KafkaTopicDestination;
+    case: "kafkaTopic";
   } | { case: undefined; value?: undefined };
 };
 
@@ -317,6 +323,11 @@ export type DestinationConfigJson = {
    * @generated from field: shoal.v1.FileDestination file = 2;
    */
   file?: FileDestinationJson;
+
+  /**
+   * @generated from field: shoal.v1.KafkaTopicDestination kafka_topic = 3;
+   */
+  kafkaTopic?: KafkaTopicDestinationJson;
 };
 
 /**
@@ -436,6 +447,153 @@ export const WebhookDestinationSchema: GenMessage<WebhookDestination, {jsonType:
   messageDesc(file_shoal_v1_export, 5);
 
 /**
+ * Records of the linked segments produced to a Kafka topic (of any cluster), keyed by profile id,
+ * the JSON record as value, with CloudEvents ce_* headers (type shoal.segment.entered,
+ * shoal.segment.exited or shoal.segment.member).
+ *
+ * @generated from message shoal.v1.KafkaTopicDestination
+ */
+export type KafkaTopicDestination = Message<"shoal.v1.KafkaTopicDestination"> & {
+  /**
+   * host:port, at least one.
+   *
+   * @generated from field: repeated string brokers = 1;
+   */
+  brokers: string[];
+
+  /**
+   * The topic; it must exist.
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic: string;
+
+  /**
+   * Connect over TLS.
+   *
+   * @generated from field: bool tls = 3;
+   */
+  tls: boolean;
+
+  /**
+   * Empty for none; plain, scram-sha-256 or scram-sha-512.
+   *
+   * @generated from field: string sasl_mechanism = 4;
+   */
+  saslMechanism: string;
+
+  /**
+   * @generated from field: string sasl_username = 5;
+   */
+  saslUsername: string;
+
+  /**
+   * Write-only, like a webhook's signing secret (see sasl_password_set).
+   *
+   * @generated from field: string sasl_password = 6;
+   */
+  saslPassword: string;
+
+  /**
+   * Set in answers only.
+   *
+   * @generated from field: bool sasl_password_set = 7;
+   */
+  saslPasswordSet: boolean;
+
+  /**
+   * Records per produce request; 0 means 500, at most 10 000.
+   *
+   * @generated from field: int32 batch_size = 8;
+   */
+  batchSize: number;
+
+  /**
+   * Attempts per batch before it is dead-lettered; 0 means 8, at most 20.
+   *
+   * @generated from field: int32 max_attempts = 9;
+   */
+  maxAttempts: number;
+};
+
+/**
+ * Records of the linked segments produced to a Kafka topic (of any cluster), keyed by profile id,
+ * the JSON record as value, with CloudEvents ce_* headers (type shoal.segment.entered,
+ * shoal.segment.exited or shoal.segment.member).
+ *
+ * @generated from message shoal.v1.KafkaTopicDestination
+ */
+export type KafkaTopicDestinationJson = {
+  /**
+   * host:port, at least one.
+   *
+   * @generated from field: repeated string brokers = 1;
+   */
+  brokers?: string[];
+
+  /**
+   * The topic; it must exist.
+   *
+   * @generated from field: string topic = 2;
+   */
+  topic?: string;
+
+  /**
+   * Connect over TLS.
+   *
+   * @generated from field: bool tls = 3;
+   */
+  tls?: boolean;
+
+  /**
+   * Empty for none; plain, scram-sha-256 or scram-sha-512.
+   *
+   * @generated from field: string sasl_mechanism = 4;
+   */
+  saslMechanism?: string;
+
+  /**
+   * @generated from field: string sasl_username = 5;
+   */
+  saslUsername?: string;
+
+  /**
+   * Write-only, like a webhook's signing secret (see sasl_password_set).
+   *
+   * @generated from field: string sasl_password = 6;
+   */
+  saslPassword?: string;
+
+  /**
+   * Set in answers only.
+   *
+   * @generated from field: bool sasl_password_set = 7;
+   */
+  saslPasswordSet?: boolean;
+
+  /**
+   * Records per produce request; 0 means 500, at most 10 000.
+   *
+   * @generated from field: int32 batch_size = 8;
+   */
+  batchSize?: number;
+
+  /**
+   * Attempts per batch before it is dead-lettered; 0 means 8, at most 20.
+   *
+   * @generated from field: int32 max_attempts = 9;
+   */
+  maxAttempts?: number;
+};
+
+/**
+ * Describes the message shoal.v1.KafkaTopicDestination.
+ * Use `create(KafkaTopicDestinationSchema)` to create a new message.
+ */
+export const KafkaTopicDestinationSchema: GenMessage<KafkaTopicDestination, {jsonType: KafkaTopicDestinationJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_export, 6);
+
+/**
  * Full snapshots of linked segments written as files into a directory: each written under a
  * temporary name, then renamed, so a reader never sees a partial file. Full syncs only.
  *
@@ -484,7 +642,7 @@ export type FileDestinationJson = {
  * Use `create(FileDestinationSchema)` to create a new message.
  */
 export const FileDestinationSchema: GenMessage<FileDestination, {jsonType: FileDestinationJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 6);
+  messageDesc(file_shoal_v1_export, 7);
 
 /**
  * A segment a destination syncs.
@@ -549,7 +707,7 @@ export type DestinationLinkJson = {
  * Use `create(DestinationLinkSchema)` to create a new message.
  */
 export const DestinationLinkSchema: GenMessage<DestinationLink, {jsonType: DestinationLinkJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 7);
+  messageDesc(file_shoal_v1_export, 8);
 
 /**
  * @generated from message shoal.v1.CreateDestinationRequest
@@ -586,7 +744,7 @@ export type CreateDestinationRequestJson = {
  * Use `create(CreateDestinationRequestSchema)` to create a new message.
  */
 export const CreateDestinationRequestSchema: GenMessage<CreateDestinationRequest, {jsonType: CreateDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 8);
+  messageDesc(file_shoal_v1_export, 9);
 
 /**
  * @generated from message shoal.v1.CreateDestinationResponse
@@ -613,7 +771,7 @@ export type CreateDestinationResponseJson = {
  * Use `create(CreateDestinationResponseSchema)` to create a new message.
  */
 export const CreateDestinationResponseSchema: GenMessage<CreateDestinationResponse, {jsonType: CreateDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 9);
+  messageDesc(file_shoal_v1_export, 10);
 
 /**
  * @generated from message shoal.v1.GetDestinationRequest
@@ -640,7 +798,7 @@ export type GetDestinationRequestJson = {
  * Use `create(GetDestinationRequestSchema)` to create a new message.
  */
 export const GetDestinationRequestSchema: GenMessage<GetDestinationRequest, {jsonType: GetDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 10);
+  messageDesc(file_shoal_v1_export, 11);
 
 /**
  * @generated from message shoal.v1.GetDestinationResponse
@@ -667,7 +825,7 @@ export type GetDestinationResponseJson = {
  * Use `create(GetDestinationResponseSchema)` to create a new message.
  */
 export const GetDestinationResponseSchema: GenMessage<GetDestinationResponse, {jsonType: GetDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 11);
+  messageDesc(file_shoal_v1_export, 12);
 
 /**
  * @generated from message shoal.v1.ListDestinationsRequest
@@ -698,7 +856,7 @@ export type ListDestinationsRequestJson = {
  * Use `create(ListDestinationsRequestSchema)` to create a new message.
  */
 export const ListDestinationsRequestSchema: GenMessage<ListDestinationsRequest, {jsonType: ListDestinationsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 12);
+  messageDesc(file_shoal_v1_export, 13);
 
 /**
  * @generated from message shoal.v1.ListDestinationsResponse
@@ -725,7 +883,7 @@ export type ListDestinationsResponseJson = {
  * Use `create(ListDestinationsResponseSchema)` to create a new message.
  */
 export const ListDestinationsResponseSchema: GenMessage<ListDestinationsResponse, {jsonType: ListDestinationsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 13);
+  messageDesc(file_shoal_v1_export, 14);
 
 /**
  * @generated from message shoal.v1.UpdateDestinationRequest
@@ -790,7 +948,7 @@ export type UpdateDestinationRequestJson = {
  * Use `create(UpdateDestinationRequestSchema)` to create a new message.
  */
 export const UpdateDestinationRequestSchema: GenMessage<UpdateDestinationRequest, {jsonType: UpdateDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 14);
+  messageDesc(file_shoal_v1_export, 15);
 
 /**
  * @generated from message shoal.v1.UpdateDestinationResponse
@@ -817,7 +975,7 @@ export type UpdateDestinationResponseJson = {
  * Use `create(UpdateDestinationResponseSchema)` to create a new message.
  */
 export const UpdateDestinationResponseSchema: GenMessage<UpdateDestinationResponse, {jsonType: UpdateDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 15);
+  messageDesc(file_shoal_v1_export, 16);
 
 /**
  * @generated from message shoal.v1.DeleteDestinationRequest
@@ -844,7 +1002,7 @@ export type DeleteDestinationRequestJson = {
  * Use `create(DeleteDestinationRequestSchema)` to create a new message.
  */
 export const DeleteDestinationRequestSchema: GenMessage<DeleteDestinationRequest, {jsonType: DeleteDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 16);
+  messageDesc(file_shoal_v1_export, 17);
 
 /**
  * @generated from message shoal.v1.DeleteDestinationResponse
@@ -863,7 +1021,7 @@ export type DeleteDestinationResponseJson = {
  * Use `create(DeleteDestinationResponseSchema)` to create a new message.
  */
 export const DeleteDestinationResponseSchema: GenMessage<DeleteDestinationResponse, {jsonType: DeleteDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 17);
+  messageDesc(file_shoal_v1_export, 18);
 
 /**
  * @generated from message shoal.v1.LinkSegmentRequest
@@ -924,7 +1082,7 @@ export type LinkSegmentRequestJson = {
  * Use `create(LinkSegmentRequestSchema)` to create a new message.
  */
 export const LinkSegmentRequestSchema: GenMessage<LinkSegmentRequest, {jsonType: LinkSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 18);
+  messageDesc(file_shoal_v1_export, 19);
 
 /**
  * @generated from message shoal.v1.LinkSegmentResponse
@@ -951,7 +1109,7 @@ export type LinkSegmentResponseJson = {
  * Use `create(LinkSegmentResponseSchema)` to create a new message.
  */
 export const LinkSegmentResponseSchema: GenMessage<LinkSegmentResponse, {jsonType: LinkSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 19);
+  messageDesc(file_shoal_v1_export, 20);
 
 /**
  * @generated from message shoal.v1.SetAutoSyncRequest
@@ -998,7 +1156,7 @@ export type SetAutoSyncRequestJson = {
  * Use `create(SetAutoSyncRequestSchema)` to create a new message.
  */
 export const SetAutoSyncRequestSchema: GenMessage<SetAutoSyncRequest, {jsonType: SetAutoSyncRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 20);
+  messageDesc(file_shoal_v1_export, 21);
 
 /**
  * @generated from message shoal.v1.SetAutoSyncResponse
@@ -1025,7 +1183,7 @@ export type SetAutoSyncResponseJson = {
  * Use `create(SetAutoSyncResponseSchema)` to create a new message.
  */
 export const SetAutoSyncResponseSchema: GenMessage<SetAutoSyncResponse, {jsonType: SetAutoSyncResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 21);
+  messageDesc(file_shoal_v1_export, 22);
 
 /**
  * @generated from message shoal.v1.UnlinkSegmentRequest
@@ -1062,7 +1220,7 @@ export type UnlinkSegmentRequestJson = {
  * Use `create(UnlinkSegmentRequestSchema)` to create a new message.
  */
 export const UnlinkSegmentRequestSchema: GenMessage<UnlinkSegmentRequest, {jsonType: UnlinkSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 22);
+  messageDesc(file_shoal_v1_export, 23);
 
 /**
  * @generated from message shoal.v1.UnlinkSegmentResponse
@@ -1089,7 +1247,7 @@ export type UnlinkSegmentResponseJson = {
  * Use `create(UnlinkSegmentResponseSchema)` to create a new message.
  */
 export const UnlinkSegmentResponseSchema: GenMessage<UnlinkSegmentResponse, {jsonType: UnlinkSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 23);
+  messageDesc(file_shoal_v1_export, 24);
 
 /**
  * @generated from message shoal.v1.SyncNowRequest
@@ -1126,7 +1284,7 @@ export type SyncNowRequestJson = {
  * Use `create(SyncNowRequestSchema)` to create a new message.
  */
 export const SyncNowRequestSchema: GenMessage<SyncNowRequest, {jsonType: SyncNowRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 24);
+  messageDesc(file_shoal_v1_export, 25);
 
 /**
  * @generated from message shoal.v1.SyncNowResponse
@@ -1153,7 +1311,7 @@ export type SyncNowResponseJson = {
  * Use `create(SyncNowResponseSchema)` to create a new message.
  */
 export const SyncNowResponseSchema: GenMessage<SyncNowResponse, {jsonType: SyncNowResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 25);
+  messageDesc(file_shoal_v1_export, 26);
 
 /**
  * One delivery of records to a destination.
@@ -1286,7 +1444,7 @@ export type SyncRunJson = {
  * Use `create(SyncRunSchema)` to create a new message.
  */
 export const SyncRunSchema: GenMessage<SyncRun, {jsonType: SyncRunJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 26);
+  messageDesc(file_shoal_v1_export, 27);
 
 /**
  * @generated from message shoal.v1.ListSyncRunsRequest
@@ -1327,7 +1485,7 @@ export type ListSyncRunsRequestJson = {
  * Use `create(ListSyncRunsRequestSchema)` to create a new message.
  */
 export const ListSyncRunsRequestSchema: GenMessage<ListSyncRunsRequest, {jsonType: ListSyncRunsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 27);
+  messageDesc(file_shoal_v1_export, 28);
 
 /**
  * @generated from message shoal.v1.ListSyncRunsResponse
@@ -1354,7 +1512,7 @@ export type ListSyncRunsResponseJson = {
  * Use `create(ListSyncRunsResponseSchema)` to create a new message.
  */
 export const ListSyncRunsResponseSchema: GenMessage<ListSyncRunsResponse, {jsonType: ListSyncRunsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 28);
+  messageDesc(file_shoal_v1_export, 29);
 
 /**
  * A batch a destination could not take within its retry budget, kept for inspection.
@@ -1459,7 +1617,7 @@ export type DeadLetterJson = {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter, {jsonType: DeadLetterJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 29);
+  messageDesc(file_shoal_v1_export, 30);
 
 /**
  * @generated from message shoal.v1.ListDeadLettersRequest
@@ -1500,7 +1658,7 @@ export type ListDeadLettersRequestJson = {
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest, {jsonType: ListDeadLettersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 30);
+  messageDesc(file_shoal_v1_export, 31);
 
 /**
  * @generated from message shoal.v1.ListDeadLettersResponse
@@ -1527,7 +1685,7 @@ export type ListDeadLettersResponseJson = {
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse, {jsonType: ListDeadLettersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 31);
+  messageDesc(file_shoal_v1_export, 32);
 
 /**
  * What a CSV column holds.
