@@ -135,6 +135,19 @@ describe('DestinationsService', () => {
     expect(secrets).toContain(SECRET);
   });
 
+  it('masks a credential carried in the webhook URL', async () => {
+    const { sut, secrets } = await setup();
+    await sut.create({
+      name: 'hook',
+      config: webhook({
+        url: 'https://example.com/h?api_key=k3y-in-the-url',
+        signingSecret: SECRET,
+      }),
+      principal: ann,
+    });
+    expect(secrets).toContain('k3y-in-the-url');
+  });
+
   it('keeps the stored secret when an update leaves it empty', async () => {
     const { sut, repository } = await setup();
     const created = await sut.create({

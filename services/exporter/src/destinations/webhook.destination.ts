@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { WebhookDestination } from '@shoal/contracts';
-import type { Clock, FieldViolation } from '@shoal/platform';
+import { type Clock, type FieldViolation, secretValues } from '@shoal/platform';
 import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
 import { retryAfterMs } from './retry-schedule';
 
@@ -78,8 +78,12 @@ export class WebhookDestinationKind implements DestinationKind<'webhook'> {
     return { ...config, signingSecret: '', signingSecretSet: config.signingSecret !== '' };
   }
 
+  /** The signing secret, and credentials a URL may carry in secret-named query parameters. */
   secrets(config: WebhookDestination): string[] {
-    return config.signingSecret ? [config.signingSecret] : [];
+    return [
+      ...(config.signingSecret ? [config.signingSecret] : []),
+      ...secretValues({ WEBHOOK_URL: config.url }),
+    ];
   }
 
   batchSize(config: WebhookDestination): number {
