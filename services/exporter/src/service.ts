@@ -1,5 +1,6 @@
 import {
   exporterDeadLetterTopic,
+  jobProgressTopic,
   membershipChangesTopic,
   segmentDefinitionsTopic,
 } from '@shoal/contracts';
@@ -70,6 +71,11 @@ export const exporterService: ServiceDefinition = {
   name: 'exporter',
   version,
   configSchema: exporterConfigSchema,
-  topics: [segmentDefinitionsTopic, membershipChangesTopic, exporterDeadLetterTopic],
+  topics: [
+    segmentDefinitionsTopic,
+    membershipChangesTopic,
+    jobProgressTopic,
+    exporterDeadLetterTopic,
+  ],
   features: [AppModule],
 };

@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromJson, toBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ExportService,
+  FileFormat,
   MembershipTransitionSchema,
+  RefreshProgressSchema,
+  RefreshState,
   RuleSchema,
   SegmentKind,
   SegmentService,
@@ -17,6 +20,7 @@ import {
   TransitionKind,
   Visibility,
   exporterDeadLetterTopic,
+  jobProgressTopic,
   membershipChangesTopic,
 } from '@shoal/contracts';
 import {
@@ -427,6 +431,48 @@ describe('destinations', () => {
     );
     const { runs } = await exports.listSyncRuns({ destinationId: id });
     expect(runs[0]).toMatchObject({ records: BigInt(FULL_MEMBERS), failures: 0n });
+  });
+
+  it('syncs a full link again when a refresh of its segment has succeeded in every partition', async () => {
+    const directory = join(files, 'refreshed');
+    const { destination } = await exports.createDestination({
+      name: 'after refresh',
+      config: { kind: { case: 'file', value: { directory, format: FileFormat.NDJSON } } },
+    });
+    await exports.linkSegment({
+      destinationId: destination?.id ?? '',
+      segmentId: shared,
+      mode: SyncMode.FULL,
+      autoSync: true,
+    });
+    const progress = (partition: number) =>
+      create(RefreshProgressSchema, {
+        jobId: 'job-refresh-1',
+        segmentId: shared,
+        partition,
+        partitionCount: 2,
+        state: RefreshState.SUCCEEDED,
+      });
+    // membership reports each partition on the job-progress topic; the second completes the job
+    await scope.produce(jobProgressTopic, [
+      { key: 'job-refresh-1', value: Buffer.from(toBinary(RefreshProgressSchema, progress(0))) },
+    ]);
+    await scope.produce(jobProgressTopic, [
+      { key: 'job-refresh-1', value: Buffer.from(toBinary(RefreshProgressSchema, progress(1))) },
+      { key: 'job-refresh-1', value: Buffer.from(toBinary(RefreshProgressSchema, progress(1))) },
+    ]);
+    const written = await waitUntil(
+      () => existsSync(directory) && readdirSync(directory).some((f) => f.endsWith('.ndjson')),
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(written).toBe(true);
+    const file = readdirSync(directory).find((f) => f.endsWith('.ndjson')) ?? '';
+    const lines = readFileSync(join(directory, file), 'utf8').trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { profileId: string }).profileId)).toEqual(
+      [1, 2, 3, 4, 5].map(memberId),
+    );
+    const { runs } = await exports.listSyncRuns({ destinationId: destination?.id ?? '' });
+    expect(runs).toHaveLength(1);
   });
 
   it('keeps what it queued and what it had not yet read across a restart', async () => {

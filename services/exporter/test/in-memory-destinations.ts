@@ -2,6 +2,7 @@ import type { DeadLetter, Destination, SyncRun } from '@shoal/contracts';
 import type {
   DestinationRepositoryPort,
   QueuedRecord,
+  RefreshJobRepositoryPort,
   SyncQueuePort,
   SyncRunRepositoryPort,
 } from '../src/destinations/destinations.repository.port';
@@ -70,5 +71,18 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
   }
   async deadLetters(destinationId: string, limit: number) {
     return this.letters.filter((l) => l.destinationId === destinationId).slice(0, limit);
+  }
+}
+
+export class InMemoryRefreshJobs implements RefreshJobRepositoryPort {
+  private readonly jobs = new Map<string, { partitions: Set<number>; completed: boolean }>();
+
+  async partitionSucceeded(job: { jobId: string; partition: number; partitionCount: number }) {
+    const entry = this.jobs.get(job.jobId) ?? { partitions: new Set<number>(), completed: false };
+    this.jobs.set(job.jobId, entry);
+    entry.partitions.add(job.partition);
+    if (entry.completed || entry.partitions.size < job.partitionCount) return false;
+    entry.completed = true;
+    return true;
   }
 }

@@ -7,15 +7,18 @@ import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import { DestinationsGrpc } from './destinations.grpc';
 import {
   DestinationMongoRepository,
+  RefreshJobMongoRepository,
   SyncQueueMongoRepository,
   SyncRunMongoRepository,
 } from './destinations.mongo-repository';
 import {
   DESTINATION_REPOSITORY,
+  REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
 } from './destinations.repository.port';
 import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
+import { RefreshesConsumer } from './refreshes.consumer';
 import { SyncDispatcher } from './sync.dispatcher';
 import { SYNC_SETTINGS, type SyncSettings, SyncService } from './sync.service';
 import { TransitionsConsumer } from './transitions.consumer';
@@ -35,6 +38,7 @@ const REPOSITORIES = [
   { provide: DESTINATION_REPOSITORY, useClass: DestinationMongoRepository },
   { provide: SYNC_QUEUE, useClass: SyncQueueMongoRepository },
   { provide: SYNC_RUN_REPOSITORY, useClass: SyncRunMongoRepository },
+  { provide: REFRESH_JOB_REPOSITORY, useClass: RefreshJobMongoRepository },
 ];
 
 /** Destinations, their links, and syncing membership to them. */
@@ -65,6 +69,7 @@ const REPOSITORIES = [
     SyncService,
     SyncDispatcher,
     TransitionsConsumer,
+    RefreshesConsumer,
     DestinationsGrpc,
   ],
   exports: [DestinationsGrpc],

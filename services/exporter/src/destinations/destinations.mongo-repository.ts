@@ -13,6 +13,7 @@ import { MongoRepository } from '@shoal/platform';
 import { Db } from 'mongodb';
 import type {
   DestinationRepositoryPort,
+  RefreshJobRepositoryPort,
   QueuedRecord,
   SyncQueuePort,
   SyncRunRepositoryPort,
@@ -188,5 +189,53 @@ export class SyncRunMongoRepository
       .limit(limit)
       .toArray();
     return found.map((d) => fromJson(DeadLetterSchema, d.letter));
+  }
+}
+
+interface RefreshJobDocument {
+  _id: string;
+  segmentId: string;
+  partitions: number[];
+  partitionCount: number;
+  completed: boolean;
+}
+
+/** The `refresh_jobs` collection: finished partitions of the refresh jobs seen. */
+@Injectable()
+export class RefreshJobMongoRepository
+  extends MongoRepository<RefreshJobDocument>
+  implements RefreshJobRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'refresh_jobs');
+  }
+
+  async partitionSucceeded({
+    jobId,
+    segmentId,
+    partition,
+    partitionCount,
+  }: {
+    jobId: string;
+    segmentId: string;
+    partition: number;
+    partitionCount: number;
+  }): Promise<boolean> {
+    await this.collection.updateOne(
+      { _id: jobId },
+      {
+        $addToSet: { partitions: partition },
+        $setOnInsert: { segmentId, partitionCount, completed: false },
+      },
+      { upsert: true },
+    );
+    const job = await this.collection.findOne({ _id: jobId });
+    if (!job || job.completed || job.partitions.length < job.partitionCount) return false;
+    // whoever flips `completed` is the one that saw the job complete
+    const flipped = await this.collection.updateOne(
+      { _id: jobId, completed: false },
+      { $set: { completed: true } },
+    );
+    return flipped.modifiedCount === 1;
   }
 }

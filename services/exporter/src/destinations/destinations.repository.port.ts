@@ -43,6 +43,21 @@ export interface SyncRunRepositoryPort {
   deadLetters(destinationId: string, limit: number): Promise<DeadLetter[]>;
 }
 
+/** Which partitions of each refresh job have finished, so a job's completion is seen once. */
+export interface RefreshJobRepositoryPort {
+  /**
+   * Records that one partition of a job succeeded; true exactly once, for the call that finds
+   * every one of its `partitionCount` partitions done (replays answer false).
+   */
+  partitionSucceeded(job: {
+    jobId: string;
+    segmentId: string;
+    partition: number;
+    partitionCount: number;
+  }): Promise<boolean>;
+}
+
+export const REFRESH_JOB_REPOSITORY = Symbol('RefreshJobRepository');
 export const DESTINATION_REPOSITORY = Symbol('DestinationRepository');
 export const SYNC_QUEUE = Symbol('SyncQueue');
 export const SYNC_RUN_REPOSITORY = Symbol('SyncRunRepository');

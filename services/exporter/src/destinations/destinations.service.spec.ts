@@ -3,6 +3,8 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   type DestinationConfig,
   MembershipTransitionSchema,
+  RefreshProgressSchema,
+  RefreshState,
   SegmentSchema,
   SyncMode,
   SyncRunStatus,
@@ -13,6 +15,7 @@ import { DomainError, type Principal } from '@shoal/platform';
 import { newTestService, refusalOf } from '@shoal/testing';
 import {
   InMemoryDestinations,
+  InMemoryRefreshJobs,
   InMemorySyncQueue,
   InMemorySyncRuns,
 } from '../../test/in-memory-destinations';
@@ -23,6 +26,7 @@ import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './des
 import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import {
   DESTINATION_REPOSITORY,
+  REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
 } from './destinations.repository.port';
@@ -82,6 +86,7 @@ async function setup() {
       [DESTINATION_REPOSITORY, repository],
       [SYNC_QUEUE, queue],
       [SYNC_RUN_REPOSITORY, runs],
+      [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
       [SEGMENT_USAGE_REGISTRY, { setDestinationUsage: async (u: never) => void usages.push(u) }],
       [SECRET_REGISTRY, { add: (s: string) => secrets.push(s) }],
       [MEMBER_SOURCE, { pages: async function* () {} }],
@@ -304,5 +309,33 @@ describe('SyncService', () => {
     await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
     await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
     expect(runs.letters).toMatchObject([{ attempts: 1, error: 'HTTP 400' }]);
+  });
+
+  it('makes a full sync due once, after the last partition of a refresh succeeded', async () => {
+    const { sut, sync } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.FULL,
+      autoSync: true,
+      principal: ann,
+    });
+    const progress = (partition: number, state = RefreshState.SUCCEEDED) =>
+      create(RefreshProgressSchema, {
+        jobId: 'job-1',
+        segmentId: 'seg_shared',
+        partition,
+        partitionCount: 2,
+        state,
+      });
+    expect(await sync.dueAfterRefresh(progress(0, RefreshState.RUNNING))).toEqual([]);
+    expect(await sync.dueAfterRefresh(progress(0))).toEqual([]);
+    expect((await sync.dueAfterRefresh(progress(1))).map((d) => d.id)).toEqual([created.id]);
+    expect(await sync.dueAfterRefresh(progress(1))).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ import {
   DeadLetterSchema,
   type Destination,
   type MembershipTransition,
+  type RefreshProgress,
+  RefreshState,
   type SyncRun,
   SyncMode,
   SyncRunKind,
@@ -23,6 +25,8 @@ import {
   DESTINATION_REPOSITORY,
   type DestinationRepositoryPort,
   type QueuedRecord,
+  REFRESH_JOB_REPOSITORY,
+  type RefreshJobRepositoryPort,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
   type SyncQueuePort,
@@ -60,6 +64,7 @@ export class SyncService {
     @Inject(DESTINATION_REPOSITORY) private readonly destinations: DestinationRepositoryPort,
     @Inject(SYNC_QUEUE) private readonly queue: SyncQueuePort,
     @Inject(SYNC_RUN_REPOSITORY) private readonly runs: SyncRunRepositoryPort,
+    @Inject(REFRESH_JOB_REPOSITORY) private readonly refreshJobs: RefreshJobRepositoryPort,
     @Inject(DESTINATION_KINDS) private readonly kinds: DestinationKinds,
     @Inject(MEMBER_SOURCE) private readonly members: MemberSource,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
@@ -124,6 +129,26 @@ export class SyncService {
         await this.queue.remove(pending.map((p) => p.id));
       }
     }
+  }
+
+  /**
+   * A refresh job's partition finished; once all have, the destinations that sync the segment
+   * in full with auto-sync on are due a full sync (answered once per job, replays included).
+   */
+  async dueAfterRefresh(progress: RefreshProgress): Promise<Destination[]> {
+    if (progress.state !== RefreshState.SUCCEEDED || progress.partitionCount <= 0) return [];
+    const complete = await this.refreshJobs.partitionSucceeded({
+      jobId: progress.jobId,
+      segmentId: progress.segmentId,
+      partition: progress.partition,
+      partitionCount: progress.partitionCount,
+    });
+    if (!complete) return [];
+    return (await this.all()).filter((d) =>
+      d.links.some(
+        (l) => l.segmentId === progress.segmentId && l.autoSync && l.mode === SyncMode.FULL,
+      ),
+    );
   }
 
   /** Starts a full sync run of a linked segment: every current member, page by page. */
