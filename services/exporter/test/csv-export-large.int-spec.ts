@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { createGrpcClient, waitUntil } from '@shoal/platform';
 import { type LaunchedProcess, TestScope, freePort, startServiceProcess } from '@shoal/testing';
 import { parse } from 'csv-parse';
 import { publishSegment } from './definitions';
+import { buildForProcesses } from './built-services';
 import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
 
 jest.setTimeout(900_000);
@@ -39,20 +39,7 @@ describe('CSV export of a 100k-member segment', () => {
 
   beforeAll(async () => {
     // the exporter runs as its own process, so its memory is measured alone
-    execFileSync(
-      'npx',
-      [
-        'nx',
-        'run-many',
-        '-t',
-        'build',
-        '-p',
-        '@shoal/contracts',
-        '@shoal/platform',
-        '@shoal/exporter',
-      ],
-      { stdio: 'ignore' },
-    );
+    await buildForProcesses(['@shoal/contracts', '@shoal/platform', '@shoal/exporter']);
     const peers = await stubs.start();
     grpcPort = await freePort();
     const env = Object.fromEntries(

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +33,7 @@ import { type LaunchedProcess, TestScope, freePort, startServiceProcess } from '
 import { parse } from 'csv-parse/sync';
 import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
+import { buildForProcesses } from './built-services';
 import { PeerStubs, memberId } from './peer-stubs';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
@@ -63,21 +63,12 @@ describe('destinations', () => {
   let privateId = '';
 
   beforeAll(async () => {
-    execFileSync(
-      'npx',
-      [
-        'nx',
-        'run-many',
-        '-t',
-        'build',
-        '-p',
-        '@shoal/contracts',
-        '@shoal/platform',
-        '@shoal/rules',
-        '@shoal/segments',
-      ],
-      { stdio: 'ignore' },
-    );
+    await buildForProcesses([
+      '@shoal/contracts',
+      '@shoal/platform',
+      '@shoal/rules',
+      '@shoal/segments',
+    ]);
     const segmentsPort = await freePort();
     segmentsProcess = await startServiceProcess({
       name: 'segments',
