@@ -11,14 +11,21 @@ import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
 jest.setTimeout(120_000);
 
 const MEMBERS = 250;
+const LIST_MEMBERS = 3;
 /** Member 7's profile was erased: it is left out of the file. */
 const ERASED = 7;
 
 describe('CSV export', () => {
   const scope = new TestScope();
   const stubs = new PeerStubs(
-    (segmentId) => (segmentId === 'seg_shared' || segmentId === 'seg_private' ? MEMBERS : 0),
+    (segmentId) =>
+      segmentId === 'seg_shared' || segmentId === 'seg_private'
+        ? MEMBERS
+        : segmentId === 'seg_list'
+          ? LIST_MEMBERS
+          : 0,
     (index) => (index === ERASED ? undefined : awkwardProfile(index)),
+    (segmentId) => segmentId === 'seg_list',
   );
   let exporter: RunningService;
   let downloadPort: number;
@@ -28,12 +35,14 @@ describe('CSV export', () => {
     exporter = await scope.start(exporterService, {
       EXPORTER_MEMBERSHIP_ADDRESS: peers,
       EXPORTER_INGESTION_ADDRESS: peers,
+      EXPORTER_SEGMENTS_ADDRESS: peers,
       EXPORTER_DOWNLOAD_PORT: '0',
       EXPORTER_CSV_PAGE_SIZE: '100',
     });
     downloadPort = exporter.app.get(CsvDownloadServer).port;
     await publishSegment(scope, { id: 'seg_shared', owner: 'ann', shared: true });
     await publishSegment(scope, { id: 'seg_private', owner: 'ann', shared: false });
+    await publishSegment(scope, { id: 'seg_list', owner: 'ann', shared: true, list: true });
     const client = scope.client(ExportService, exporter, await scope.token({ subject: 'ann' }));
     const known = await waitUntil(
       async () =>
@@ -88,6 +97,17 @@ describe('CSV export', () => {
       'gold',
     ]);
     expect(parsed[2]?.[4]).toBe("'=cmd|/c calc");
+  });
+
+  it("exports a static list's members from the segments service", async () => {
+    const client = scope.client(ExportService, exporter, await scope.token({ subject: 'bob' }));
+    const { text } = await collect(client.exportCsv({ segmentId: 'seg_list' }));
+    expect(parse(text)).toEqual([
+      ['profile_id', 'user_id'],
+      [memberId(1), 'user-1'],
+      [memberId(2), 'user-2'],
+      [memberId(3), 'user-3'],
+    ]);
   });
 
   it('answers NOT_FOUND for a segment the caller may not see, before any byte', async () => {

@@ -8,12 +8,12 @@ import type { TestScope } from '@shoal/testing';
  */
 export async function publishSegment(
   scope: TestScope,
-  segment: { id: string; owner: string; shared: boolean; version?: bigint },
+  segment: { id: string; owner: string; shared: boolean; version?: bigint; list?: boolean },
 ): Promise<void> {
   const definition = create(SegmentSchema, {
     id: segment.id,
     name: segment.id,
-    kind: SegmentKind.DYNAMIC,
+    kind: segment.list ? SegmentKind.STATIC_LIST : SegmentKind.DYNAMIC,
     owner: segment.owner,
     visibility: segment.shared ? Visibility.SHARED : Visibility.PRIVATE,
     version: segment.version ?? 1n,

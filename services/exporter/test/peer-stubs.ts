@@ -8,11 +8,14 @@ import {
   type Profile,
   ProfileSchema,
   ProfileService,
+  type ListListMembersRequest,
+  ListListMembersResponseSchema,
+  SegmentService,
 } from '@shoal/contracts';
 import { decodeRequest, serverDefinition } from '@shoal/platform';
 
 /**
- * Stand-ins for membership's ListMembers and ingestion's GetProfile, served over real gRPC from
+ * Stand-ins for membership's ListMembers, segments' ListListMembers and ingestion's GetProfile, served over real gRPC from
  * generated data (nothing is held: member i and its profile are computed when asked), so an
  * export of any size can run without first ingesting and evaluating it.
  */
@@ -24,6 +27,8 @@ export class PeerStubs {
   constructor(
     private readonly members: (segmentId: string) => number,
     private readonly profileOf: (index: number) => Profile | undefined,
+    /** Static lists: membership does not list them (NOT_FOUND), as the real service does not. */
+    private readonly isList: (segmentId: string) => boolean = () => false,
   ) {}
 
   async start(): Promise<string> {
@@ -48,6 +53,33 @@ export class PeerStubs {
           const profile = this.profileOf(Number(profileId.slice(1)));
           if (!profile) return callback({ code: grpc.status.NOT_FOUND, details: 'no profile' });
           callback(null, create(GetProfileResponseSchema, { profile }));
+        },
+      }),
+    );
+    this.server.addService(
+      serverDefinition(SegmentService),
+      this.handlers(SegmentService, {
+        listListMembers: (
+          call: grpc.ServerUnaryCall<Buffer, unknown>,
+          callback: grpc.sendUnaryData<unknown>,
+        ) => {
+          const request = decodeRequest(
+            SegmentService.method.listListMembers,
+            call.request,
+          ) as unknown as ListListMembersRequest;
+          const total = this.members(request.listId);
+          const start = Number(request.page?.pageToken || '1');
+          const size = request.page?.pageSize || 1000;
+          const end = Math.min(start + size, total + 1);
+          const memberIds: string[] = [];
+          for (let i = start; i < end; i++) memberIds.push(memberId(i));
+          callback(
+            null,
+            create(ListListMembersResponseSchema, {
+              memberIds,
+              nextPageToken: end <= total ? String(end) : '',
+            }),
+          );
         },
       }),
     );
@@ -80,6 +112,10 @@ export class PeerStubs {
       MembershipService.method.listMembers,
       call.request,
     ) as unknown as ListMembersRequest;
+    if (this.isList(request.segmentId)) {
+      call.emit('error', { code: grpc.status.NOT_FOUND, details: 'not a dynamic segment' });
+      return;
+    }
     const total = this.members(request.segmentId);
     const size = request.pageSize || 1000;
     for (let start = 1; start <= total; start += size) {

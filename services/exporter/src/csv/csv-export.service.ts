@@ -58,13 +58,13 @@ export class CsvExportService {
     signal?: AbortSignal;
   }): AsyncIterable<CsvChunk> {
     this.validate(segmentId, columns);
-    this.access.visible(segmentId, principal);
+    const segment = this.access.visible(segmentId, principal);
     const chosen = effectiveColumns(columns);
     const { members, profiles, settings } = this;
     return {
       async *[Symbol.asyncIterator]() {
         yield { text: headerRow(chosen), rows: 0 };
-        for await (const ids of members.pages(segmentId, settings.pageSize, signal)) {
+        for await (const ids of members.pages(segment, settings.pageSize, signal)) {
           const found = await profiles.profiles(ids, signal);
           const rows = ids.flatMap((id) => {
             const profile = found.get(id);

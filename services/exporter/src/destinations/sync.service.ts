@@ -19,6 +19,7 @@ import {
 import { CLOCK, type Clock, LOGGER } from '@shoal/platform';
 import type { Logger } from 'pino';
 import { MEMBER_SOURCE, type MemberSource } from '../peers/peers.ports';
+import { SegmentDefinitions } from '../segments/segment-definitions';
 import { type DeliveryBatch, DeliveryFailure, type SyncRecord } from './destination-kind';
 import { DESTINATION_KINDS, type DestinationKinds } from './destination-kinds';
 import {
@@ -67,6 +68,7 @@ export class SyncService {
     @Inject(REFRESH_JOB_REPOSITORY) private readonly refreshJobs: RefreshJobRepositoryPort,
     @Inject(DESTINATION_KINDS) private readonly kinds: DestinationKinds,
     @Inject(MEMBER_SOURCE) private readonly members: MemberSource,
+    private readonly definitions: SegmentDefinitions,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -187,7 +189,9 @@ export class SyncService {
       : undefined;
     let failed = false;
     try {
-      for await (const ids of this.members.pages(segmentId, batchSize, signal)) {
+      const segment = this.definitions.get(segmentId);
+      if (!segment) throw new Error(`segment ${segmentId} is not known (deleted?)`);
+      for await (const ids of this.members.pages(segment, batchSize, signal)) {
         const at = this.clock.now().toISOString();
         const records: SyncRecord[] = ids.map((profileId) => ({
           eventId: `${run.id}:${profileId}`,

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MembershipGrpcClient } from './membership.grpc-client';
+import { MembersGrpcClient } from './members.grpc-client';
 import { MEMBER_SOURCE, PROFILE_SOURCE, SEGMENT_USAGE_REGISTRY } from './peers.ports';
 import { ProfilesGrpcClient } from './profiles.grpc-client';
 import { SegmentsGrpcClient } from './segments.grpc-client';
@@ -7,7 +7,7 @@ import { SegmentsGrpcClient } from './segments.grpc-client';
 /** The other Shoal services the exporter reads from and reports to, each behind its port. */
 @Module({
   providers: [
-    { provide: MEMBER_SOURCE, useClass: MembershipGrpcClient },
+    { provide: MEMBER_SOURCE, useClass: MembersGrpcClient },
     { provide: PROFILE_SOURCE, useClass: ProfilesGrpcClient },
     { provide: SEGMENT_USAGE_REGISTRY, useClass: SegmentsGrpcClient },
   ],

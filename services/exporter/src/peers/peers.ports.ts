@@ -1,9 +1,18 @@
-import type { Profile } from '@shoal/contracts';
+import type { Profile, SegmentKind } from '@shoal/contracts';
 
-/** The members of a segment, page by page, as the membership service lists them. */
+/** Which members a source lists: a dynamic segment's or a static list's. */
+export interface MemberSet {
+  readonly id: string;
+  readonly kind: SegmentKind;
+}
+
+/**
+ * The members of a segment, page by page: a dynamic segment's as the membership service
+ * evaluates them, a static list's as the segments service holds them.
+ */
 export interface MemberSource {
-  /** Pages of profile ids; the whole segment, in the membership service's order. */
-  pages(segmentId: string, pageSize: number, signal?: AbortSignal): AsyncIterable<string[]>;
+  /** Pages of profile ids; the whole segment. */
+  pages(segment: MemberSet, pageSize: number, signal?: AbortSignal): AsyncIterable<string[]>;
 }
 
 /**
