@@ -1,5 +1,6 @@
 export * from './gen/shoal/v1/common_pb';
 export * from './gen/shoal/v1/event_pb';
+export * from './gen/shoal/v1/export_pb';
 export * from './gen/shoal/v1/health_pb';
 export * from './gen/shoal/v1/membership_pb';
 export * from './gen/shoal/v1/profile_pb';

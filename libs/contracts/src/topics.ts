@@ -183,6 +183,20 @@ export const jobProgressTopic: TopicSpec<typeof RefreshProgressSchema> = {
   cleanupPolicy: 'delete',
 };
 
+export const exporterDeadLetterTopic: TopicSpec<null> = {
+  name: 'shoal.exporter.dlq',
+  description:
+    'Membership transitions the exporter can never read (undecodable), unchanged, with the ' +
+    'reason and source topic/partition/offset in shoal-dlq-* headers. Batches a destination ' +
+    'refused are dead-lettered in the exporter’s store instead (ListDeadLetters).',
+  payload: null,
+  key: 'the original record key',
+  encodings: ['raw'],
+  partitions: 3,
+  retentionMs: 30 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 /** Every topic Shoal creates, in the order they are documented. */
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,
@@ -196,6 +210,7 @@ export const topicCatalogue: readonly TopicSpec[] = [
   membershipCommandsTopic,
   jobProgressTopic,
   membershipDeadLetterTopic,
+  exporterDeadLetterTopic,
 ];
 
 /** Kafka header names Shoal sets or reads. */

@@ -1,0 +1,241 @@
+import { type JsonValue, fromJson, toJson } from '@bufbuild/protobuf';
+import { timestampDate } from '@bufbuild/protobuf/wkt';
+import { Injectable } from '@nestjs/common';
+import {
+  type DeadLetter,
+  DeadLetterSchema,
+  type Destination,
+  DestinationSchema,
+  type SyncRun,
+  SyncRunSchema,
+} from '@shoal/contracts';
+import { MongoRepository } from '@shoal/platform';
+import { Db } from 'mongodb';
+import type {
+  DestinationRepositoryPort,
+  RefreshJobRepositoryPort,
+  QueuedRecord,
+  SyncQueuePort,
+  SyncRunRepositoryPort,
+} from './destinations.repository.port';
+
+interface DestinationDocument {
+  _id: string;
+  owner: string;
+  version: number;
+  createdAtMs: number;
+  destination: JsonValue;
+}
+
+/** The `destinations` collection: one document per destination, its protobuf JSON inside. */
+@Injectable()
+export class DestinationMongoRepository
+  extends MongoRepository<DestinationDocument>
+  implements DestinationRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'destinations');
+  }
+
+  async insert(destination: Destination): Promise<void> {
+    await this.collection.insertOne(documentOf(destination));
+  }
+
+  async get(id: string): Promise<Destination | undefined> {
+    const found = await this.collection.findOne({ _id: id });
+    return found ? fromJson(DestinationSchema, found.destination) : undefined;
+  }
+
+  async list(owner: string | undefined, limit: number): Promise<Destination[]> {
+    const found = await this.collection
+      .find(owner === undefined ? {} : { owner })
+      .sort({ createdAtMs: -1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map((d) => fromJson(DestinationSchema, d.destination));
+  }
+
+  async replace(destination: Destination, expectedVersion: bigint): Promise<boolean> {
+    const result = await this.collection.replaceOne(
+      { _id: destination.id, version: Number(expectedVersion) },
+      documentOf(destination),
+    );
+    return result.matchedCount === 1;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.collection.deleteOne({ _id: id });
+  }
+}
+
+function documentOf(destination: Destination): DestinationDocument {
+  return {
+    _id: destination.id,
+    owner: destination.owner,
+    version: Number(destination.version),
+    createdAtMs: destination.createdAt ? timestampDate(destination.createdAt).getTime() : 0,
+    destination: toJson(DestinationSchema, destination),
+  };
+}
+
+type QueueDocument = Omit<QueuedRecord, 'id'> & { _id: string };
+
+/** The `sync_queue` collection: records waiting for their destination; deleted once delivered. */
+@Injectable()
+export class SyncQueueMongoRepository
+  extends MongoRepository<QueueDocument>
+  implements SyncQueuePort
+{
+  constructor(db: Db) {
+    super(db, 'sync_queue');
+  }
+
+  async enqueue(records: readonly QueuedRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.collection.bulkWrite(
+      records.map(({ id, ...rest }) => ({
+        updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async pending(destinationId: string, segmentId: string, limit: number) {
+    const found = await this.collection
+      .find({ destinationId, segmentId })
+      .sort({ partition: 1, offset: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map(({ _id, ...rest }) => ({ id: _id, ...rest }));
+  }
+
+  async remove(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.collection.bulkWrite(
+      ids.map((id) => ({ deleteOne: { filter: { _id: id } } })),
+      { ordered: false },
+    );
+  }
+
+  async clear(destinationId: string, segmentId?: string): Promise<void> {
+    await this.collection.deleteMany(segmentId ? { destinationId, segmentId } : { destinationId });
+  }
+}
+
+interface RunDocument {
+  _id: string;
+  destinationId: string;
+  startedAtMs: number;
+  run: JsonValue;
+}
+
+interface DeadLetterDocument {
+  _id: string;
+  destinationId: string;
+  atMs: number;
+  letter: JsonValue;
+}
+
+/** The `sync_runs` and `dead_letters` collections. */
+@Injectable()
+export class SyncRunMongoRepository
+  extends MongoRepository<RunDocument>
+  implements SyncRunRepositoryPort
+{
+  private readonly letters;
+
+  constructor(db: Db) {
+    super(db, 'sync_runs');
+    this.letters = db.collection<DeadLetterDocument>('dead_letters');
+  }
+
+  async save(run: SyncRun): Promise<void> {
+    await this.collection.replaceOne(
+      { _id: run.id },
+      {
+        destinationId: run.destinationId,
+        startedAtMs: run.startedAt ? timestampDate(run.startedAt).getTime() : 0,
+        run: toJson(SyncRunSchema, run),
+      },
+      { upsert: true },
+    );
+  }
+
+  async runs(destinationId: string, limit: number): Promise<SyncRun[]> {
+    const found = await this.collection
+      .find({ destinationId })
+      .sort({ startedAtMs: -1, _id: -1 })
+      .limit(limit)
+      .toArray();
+    return found.map((d) => fromJson(SyncRunSchema, d.run));
+  }
+
+  async deadLetter(letter: DeadLetter): Promise<void> {
+    await this.letters.replaceOne(
+      { _id: letter.id },
+      {
+        destinationId: letter.destinationId,
+        atMs: letter.deadLetteredAt ? timestampDate(letter.deadLetteredAt).getTime() : 0,
+        letter: toJson(DeadLetterSchema, letter),
+      },
+      { upsert: true },
+    );
+  }
+
+  async deadLetters(destinationId: string, limit: number): Promise<DeadLetter[]> {
+    const found = await this.letters
+      .find({ destinationId })
+      .sort({ atMs: -1, _id: -1 })
+      .limit(limit)
+      .toArray();
+    return found.map((d) => fromJson(DeadLetterSchema, d.letter));
+  }
+}
+
+interface RefreshJobDocument {
+  _id: string;
+  segmentId: string;
+  partitions: number[];
+  partitionCount: number;
+  completed: boolean;
+}
+
+/** The `refresh_jobs` collection: finished partitions of the refresh jobs seen. */
+@Injectable()
+export class RefreshJobMongoRepository
+  extends MongoRepository<RefreshJobDocument>
+  implements RefreshJobRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'refresh_jobs');
+  }
+
+  async partitionSucceeded({
+    jobId,
+    segmentId,
+    partition,
+    partitionCount,
+  }: {
+    jobId: string;
+    segmentId: string;
+    partition: number;
+    partitionCount: number;
+  }): Promise<boolean> {
+    await this.collection.updateOne(
+      { _id: jobId },
+      {
+        $addToSet: { partitions: partition },
+        $setOnInsert: { segmentId, partitionCount, completed: false },
+      },
+      { upsert: true },
+    );
+    const job = await this.collection.findOne({ _id: jobId });
+    if (!job || job.completed || job.partitions.length < job.partitionCount) return false;
+    // whoever flips `completed` is the one that saw the job complete
+    const flipped = await this.collection.updateOne(
+      { _id: jobId, completed: false },
+      { $set: { completed: true } },
+    );
+    return flipped.modifiedCount === 1;
+  }
+}

@@ -1,0 +1,341 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import {
+  type DestinationConfig,
+  MembershipTransitionSchema,
+  RefreshProgressSchema,
+  RefreshState,
+  SegmentSchema,
+  SyncMode,
+  SyncRunStatus,
+  TransitionKind,
+  Visibility,
+} from '@shoal/contracts';
+import { DomainError, type Principal } from '@shoal/platform';
+import { newTestService, refusalOf } from '@shoal/testing';
+import {
+  InMemoryDestinations,
+  InMemoryRefreshJobs,
+  InMemorySyncQueue,
+  InMemorySyncRuns,
+} from '../../test/in-memory-destinations';
+import { MEMBER_SOURCE, SEGMENT_USAGE_REGISTRY } from '../peers/peers.ports';
+import { SegmentAccessService } from '../segments/segment-access.service';
+import { SegmentDefinitions } from '../segments/segment-definitions';
+import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
+import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
+import {
+  DESTINATION_REPOSITORY,
+  REFRESH_JOB_REPOSITORY,
+  SYNC_QUEUE,
+  SYNC_RUN_REPOSITORY,
+} from './destinations.repository.port';
+import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
+import { SYNC_SETTINGS, SyncService } from './sync.service';
+import { WebhookDestinationKind } from './webhook.destination';
+
+const ann: Principal = { subject: 'ann', groups: [], kind: 'user' };
+const eve: Principal = { subject: 'eve', groups: [], kind: 'user' };
+const SECRET = 'a-signing-secret-of-some-length';
+
+const webhook = (value: Record<string, unknown>) =>
+  ({ kind: { case: 'webhook', value } }) as unknown as DestinationConfig;
+
+/** A webhook kind whose deliveries a test scripts: each call takes the next outcome. */
+class ScriptedKind extends WebhookDestinationKind {
+  readonly delivered: DeliveryBatch[] = [];
+  outcomes: (Error | 'ok')[] = [];
+
+  override async deliver(_: never, batch: DeliveryBatch) {
+    const outcome = this.outcomes.shift() ?? 'ok';
+    if (outcome !== 'ok') throw outcome;
+    this.delivered.push(batch);
+  }
+}
+
+async function setup() {
+  const definitions = new SegmentDefinitions();
+  definitions.apply([
+    {
+      segmentId: 'seg_shared',
+      definition: create(SegmentSchema, {
+        id: 'seg_shared',
+        owner: 'ann',
+        visibility: Visibility.SHARED,
+        version: 1n,
+      }),
+    },
+    {
+      segmentId: 'seg_private',
+      definition: create(SegmentSchema, {
+        id: 'seg_private',
+        owner: 'ann',
+        visibility: Visibility.PRIVATE,
+        version: 1n,
+      }),
+    },
+  ]);
+  const usages: { segmentId: string; autoSync: boolean; inUse: boolean }[] = [];
+  const secrets: string[] = [];
+  const repository = new InMemoryDestinations();
+  const queue = new InMemorySyncQueue();
+  const runs = new InMemorySyncRuns();
+  const kind = new ScriptedKind({ now: () => new Date() });
+  const test = await newTestService(DestinationsService, {
+    fakes: [
+      [DESTINATION_REPOSITORY, repository],
+      [SYNC_QUEUE, queue],
+      [SYNC_RUN_REPOSITORY, runs],
+      [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
+      [SEGMENT_USAGE_REGISTRY, { setDestinationUsage: async (u: never) => void usages.push(u) }],
+      [SECRET_REGISTRY, { add: (s: string) => secrets.push(s) }],
+      [MEMBER_SOURCE, { pages: async function* () {} }],
+    ],
+    providers: [
+      { provide: SegmentDefinitions, useValue: definitions },
+      SegmentAccessService,
+      { provide: DESTINATION_KINDS, useValue: new DestinationKinds([kind as DestinationKind]) },
+      {
+        provide: SYNC_SETTINGS,
+        useValue: {
+          retry: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 5 },
+          maxBatchWaitMs: 0,
+          maxDestinations: 100,
+        },
+      },
+      SyncService,
+    ],
+  });
+  const sync = test.get<SyncService>(SyncService);
+  return { ...test, repository, queue, runs, kind, usages, secrets, sync };
+}
+
+describe('DestinationsService', () => {
+  it('validates a webhook configuration on save, naming each bad field', async () => {
+    const { sut } = await setup();
+    const refusal = await refusalOf(
+      sut.create({
+        name: 'hook',
+        config: webhook({ url: 'ftp://x', signingSecret: 'short', batchSize: 20_000 }),
+        principal: ann,
+      }),
+      DomainError,
+    );
+    expect(refusal.violations.map((v) => v.field)).toEqual([
+      'config.webhook.url',
+      'config.webhook.signingSecret',
+      'config.webhook.batchSize',
+    ]);
+  });
+
+  it('never shows the signing secret, and registers it for masking', async () => {
+    const { sut, secrets } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    expect(JSON.stringify(sut.view(created).config?.kind.value)).not.toContain(SECRET);
+    expect(sut.view(created).config?.kind.value).toMatchObject({ signingSecretSet: true });
+    expect(secrets).toContain(SECRET);
+  });
+
+  it('masks a credential carried in the webhook URL', async () => {
+    const { sut, secrets } = await setup();
+    await sut.create({
+      name: 'hook',
+      config: webhook({
+        url: 'https://example.com/h?api_key=k3y-in-the-url',
+        signingSecret: SECRET,
+      }),
+      principal: ann,
+    });
+    expect(secrets).toContain('k3y-in-the-url');
+  });
+
+  it('keeps the stored secret when an update leaves it empty', async () => {
+    const { sut, repository } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    await sut.update({
+      id: created.id,
+      expectedVersion: 1n,
+      name: 'renamed',
+      config: webhook({ url: 'https://example.com/other' }),
+      principal: ann,
+    });
+    expect(repository.stored.get(created.id)?.config?.kind.value).toMatchObject({
+      url: 'https://example.com/other',
+      signingSecret: SECRET,
+    });
+  });
+
+  it('is NOT_FOUND to anyone but its owner', async () => {
+    const { sut } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    const refusal = await refusalOf(sut.get(created.id, eve), DomainError);
+    expect(refusal.reason).toBe('DESTINATION_NOT_FOUND');
+  });
+
+  it('links only shared segments, and records the lock with the segments service', async () => {
+    const { sut, usages } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    const refusal = await refusalOf(
+      sut.link({
+        id: created.id,
+        segmentId: 'seg_private',
+        mode: SyncMode.UNSPECIFIED,
+        autoSync: true,
+        principal: ann,
+      }),
+      DomainError,
+    );
+    expect(refusal.reason).toBe('SEGMENT_NOT_SHARED');
+    const linked = await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.UNSPECIFIED,
+      autoSync: true,
+      principal: ann,
+    });
+    expect(linked.links).toMatchObject([{ segmentId: 'seg_shared', mode: SyncMode.INCREMENTAL }]);
+    await sut.setAutoSync({
+      id: created.id,
+      segmentId: 'seg_shared',
+      autoSync: false,
+      principal: ann,
+    });
+    await sut.unlink({ id: created.id, segmentId: 'seg_shared', principal: ann });
+    expect(usages).toMatchObject([
+      { segmentId: 'seg_shared', autoSync: true, inUse: true },
+      { segmentId: 'seg_shared', autoSync: false, inUse: true },
+      { segmentId: 'seg_shared', autoSync: false, inUse: false },
+    ]);
+  });
+});
+
+describe('SyncService', () => {
+  async function linked() {
+    const context = await setup();
+    const created = await context.sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET, maxAttempts: 3 }),
+      principal: ann,
+    });
+    const destination = await context.sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.INCREMENTAL,
+      autoSync: true,
+      principal: ann,
+    });
+    return { ...context, destination };
+  }
+
+  const transition = (profileId: string, sequence: number, kind = TransitionKind.ENTERED) =>
+    create(MembershipTransitionSchema, {
+      id: `t-${profileId}-${sequence}`,
+      kind,
+      segmentId: 'seg_shared',
+      profileId,
+      sequence: BigInt(sequence),
+      occurredAt: timestampFromDate(new Date('2026-12-01T00:00:00Z')),
+    });
+
+  it('queues a transition once however often it is consumed', async () => {
+    const { sync, queue } = await linked();
+    const consumed = { transition: transition('p1', 1), partition: 0, offset: 5 };
+    await sync.enqueue([consumed]);
+    await sync.enqueue([consumed]);
+    expect(queue.queued.size).toBe(1);
+  });
+
+  it('queues nothing for a link whose auto-sync is off', async () => {
+    const { sut, sync, queue, destination } = await linked();
+    await sut.setAutoSync({
+      id: destination.id,
+      segmentId: 'seg_shared',
+      autoSync: false,
+      principal: ann,
+    });
+    await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
+    expect(queue.queued.size).toBe(0);
+  });
+
+  it('delivers in topic order per partition and empties the queue', async () => {
+    const { sync, kind, queue, repository, destination } = await linked();
+    await sync.enqueue([
+      { transition: transition('p1', 2, TransitionKind.EXITED), partition: 0, offset: 9 },
+      { transition: transition('p1', 1), partition: 0, offset: 3 },
+    ]);
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(kind.delivered.flatMap((b) => b.records.map((r) => r.type))).toEqual([
+      'entered',
+      'exited',
+    ]);
+    expect(queue.queued.size).toBe(0);
+  });
+
+  it('dead-letters a batch after its attempt budget and records the run as failed', async () => {
+    const { sync, kind, queue, runs, repository, destination } = await linked();
+    kind.outcomes = [
+      new DeliveryFailure('HTTP 500'),
+      new DeliveryFailure('HTTP 500'),
+      new DeliveryFailure('HTTP 502'),
+    ];
+    await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(runs.letters).toMatchObject([{ attempts: 3, error: 'HTTP 502', records: 1n }]);
+    expect([...runs.saved.values()]).toMatchObject([
+      { status: SyncRunStatus.FAILED, failures: 3n, records: 0n },
+    ]);
+    expect(queue.queued.size).toBe(0);
+  });
+
+  it('does not retry a permanent refusal', async () => {
+    const { sync, kind, runs, repository, destination } = await linked();
+    kind.outcomes = [new DeliveryFailure('HTTP 400', { permanent: true })];
+    await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(runs.letters).toMatchObject([{ attempts: 1, error: 'HTTP 400' }]);
+  });
+
+  it('makes a full sync due once, after the last partition of a refresh succeeded', async () => {
+    const { sut, sync } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.FULL,
+      autoSync: true,
+      principal: ann,
+    });
+    const progress = (partition: number, state = RefreshState.SUCCEEDED) =>
+      create(RefreshProgressSchema, {
+        jobId: 'job-1',
+        segmentId: 'seg_shared',
+        partition,
+        partitionCount: 2,
+        state,
+      });
+    expect(await sync.dueAfterRefresh(progress(0, RefreshState.RUNNING))).toEqual([]);
+    expect(await sync.dueAfterRefresh(progress(0))).toEqual([]);
+    expect((await sync.dueAfterRefresh(progress(1))).map((d) => d.id)).toEqual([created.id]);
+    expect(await sync.dueAfterRefresh(progress(1))).toEqual([]);
+  });
+});

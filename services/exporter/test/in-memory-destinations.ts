@@ -1,0 +1,88 @@
+import type { DeadLetter, Destination, SyncRun } from '@shoal/contracts';
+import type {
+  DestinationRepositoryPort,
+  QueuedRecord,
+  RefreshJobRepositoryPort,
+  SyncQueuePort,
+  SyncRunRepositoryPort,
+} from '../src/destinations/destinations.repository.port';
+
+/** Destinations in memory, for unit tests of the services. */
+export class InMemoryDestinations implements DestinationRepositoryPort {
+  readonly stored = new Map<string, Destination>();
+
+  async insert(destination: Destination) {
+    this.stored.set(destination.id, destination);
+  }
+  async get(id: string) {
+    return this.stored.get(id);
+  }
+  async list(owner: string | undefined, limit: number) {
+    return [...this.stored.values()]
+      .filter((d) => owner === undefined || d.owner === owner)
+      .slice(0, limit);
+  }
+  async replace(destination: Destination, expectedVersion: bigint) {
+    if (this.stored.get(destination.id)?.version !== expectedVersion) return false;
+    this.stored.set(destination.id, destination);
+    return true;
+  }
+  async remove(id: string) {
+    this.stored.delete(id);
+  }
+}
+
+export class InMemorySyncQueue implements SyncQueuePort {
+  readonly queued = new Map<string, QueuedRecord>();
+
+  async enqueue(records: readonly QueuedRecord[]) {
+    for (const r of records) if (!this.queued.has(r.id)) this.queued.set(r.id, r);
+  }
+  async pending(destinationId: string, segmentId: string, limit: number) {
+    return [...this.queued.values()]
+      .filter((r) => r.destinationId === destinationId && r.segmentId === segmentId)
+      .sort((a, b) => a.partition - b.partition || a.offset - b.offset)
+      .slice(0, limit);
+  }
+  async remove(ids: readonly string[]) {
+    for (const id of ids) this.queued.delete(id);
+  }
+  async clear(destinationId: string, segmentId?: string) {
+    for (const [id, r] of this.queued)
+      if (r.destinationId === destinationId && (!segmentId || r.segmentId === segmentId))
+        this.queued.delete(id);
+  }
+}
+
+export class InMemorySyncRuns implements SyncRunRepositoryPort {
+  readonly saved = new Map<string, SyncRun>();
+  readonly letters: DeadLetter[] = [];
+
+  async save(run: SyncRun) {
+    this.saved.set(run.id, { ...run });
+  }
+  async runs(destinationId: string, limit: number) {
+    return [...this.saved.values()]
+      .filter((r) => r.destinationId === destinationId)
+      .slice(0, limit);
+  }
+  async deadLetter(letter: DeadLetter) {
+    this.letters.push(letter);
+  }
+  async deadLetters(destinationId: string, limit: number) {
+    return this.letters.filter((l) => l.destinationId === destinationId).slice(0, limit);
+  }
+}
+
+export class InMemoryRefreshJobs implements RefreshJobRepositoryPort {
+  private readonly jobs = new Map<string, { partitions: Set<number>; completed: boolean }>();
+
+  async partitionSucceeded(job: { jobId: string; partition: number; partitionCount: number }) {
+    const entry = this.jobs.get(job.jobId) ?? { partitions: new Set<number>(), completed: false };
+    this.jobs.set(job.jobId, entry);
+    entry.partitions.add(job.partition);
+    if (entry.completed || entry.partitions.size < job.partitionCount) return false;
+    entry.completed = true;
+    return true;
+  }
+}
