@@ -1,6 +1,7 @@
 // The platform's real-infrastructure tests live beside the harness they need (the platform
 // itself cannot depend on @shoal/testing without a cycle).
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,7 @@ const logger = createLogger({
 describe('gRPC server and client from protobuf-es descriptors', () => {
   const scope = new TestScope();
   const aborted: string[] = [];
+  const streamsCancelled: number[] = [];
   let server: GrpcServer;
   let address: string;
   let token: string;
@@ -76,9 +78,13 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     async lookupProfile() {
       throw new ValidationError([{ field: 'identity.value', description: 'is required' }]);
     },
-    async *streamProfiles(request) {
-      for (let i = 0; i < request.limit; i++)
-        yield { profile: { id: `p${String(i).padStart(5, '0')}` } };
+    async *streamProfiles(request, context) {
+      try {
+        for (let i = 0; i < request.limit; i++)
+          yield { profile: { id: `p${String(i).padStart(5, '0')}` } };
+      } finally {
+        if (context.signal.aborted) streamsCancelled.push(request.limit);
+      }
     },
     listProfiles: notCalledHere,
     ingest: notCalledHere,
@@ -254,6 +260,27 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     expect(ids).toHaveLength(2_000);
     expect(ids[0]).toBe('p00000');
     expect(ids[1_999]).toBe('p01999');
+  });
+
+  it('cancels a server stream the caller leaves early, so the server stops producing', async () => {
+    let taken = 0;
+    for await (const item of client(token).streamProfiles({ limit: 1_000_000 })) {
+      expect(item.profile?.id).toBeDefined();
+      if (++taken === 3) break;
+    }
+    await eventually(async () => expect(streamsCancelled).toContain(1_000_000));
+  });
+
+  it('leaves no abort listener on a caller’s signal once its calls are over', async () => {
+    const controller = new AbortController();
+    const calls = client(token);
+    for (let i = 0; i < 20; i++)
+      await calls.getProfile({ profileId: 'x' }, { signal: controller.signal });
+    for await (const item of calls.streamProfiles({ limit: 5 }, { signal: controller.signal }))
+      expect(item.profile?.id).toBeDefined();
+    for await (const item of calls.streamProfiles({ limit: 5 }, { signal: controller.signal }))
+      if (item.profile?.id === 'p00001') break;
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('respects the caller’s deadline and tells the handler to stop', async () => {

@@ -83,6 +83,7 @@ export function createGrpcClient<S extends DescService>(
       client[method.localName] = async (request: unknown, call?: CallOptions) => {
         const metadata = await metadataFor(call);
         return new Promise((resolve, reject) => {
+          let forget = () => {};
           const pending = channel.makeUnaryRequest(
             path,
             serialize,
@@ -90,9 +91,13 @@ export function createGrpcClient<S extends DescService>(
             request,
             metadata,
             callOptions(call),
-            (error, response) => (error ? reject(GrpcCallError.from(error)) : resolve(response)),
+            (error, response) => {
+              forget();
+              if (error) reject(GrpcCallError.from(error));
+              else resolve(response);
+            },
           );
-          call?.signal?.addEventListener('abort', () => pending.cancel(), { once: true });
+          forget = onAbort(call?.signal, () => pending.cancel());
         });
       };
     } else if (method.methodKind === 'server_streaming') {
@@ -107,11 +112,18 @@ export function createGrpcClient<S extends DescService>(
             metadata,
             callOptions(call),
           );
-          call?.signal?.addEventListener('abort', () => stream.cancel(), { once: true });
+          const forget = onAbort(call?.signal, () => stream.cancel());
+          let finished = false;
           try {
             for await (const item of stream) yield item;
+            finished = true;
           } catch (error) {
+            finished = true;
             throw isServiceError(error) ? GrpcCallError.from(error) : error;
+          } finally {
+            forget();
+            // a caller that stops iterating early ends the call, so the server stops producing
+            if (!finished) stream.cancel();
           }
         },
       });
@@ -133,13 +145,14 @@ export function createGrpcClient<S extends DescService>(
           );
         });
         const writer = stream as grpc.ClientWritableStream<unknown>;
-        call?.signal?.addEventListener('abort', () => writer.cancel(), { once: true });
+        const forget = onAbort(call?.signal, () => writer.cancel());
         // a call the server ended early (refused, failed) stops the writing; its status is the answer
         let over = false;
         const ended = response.then(
           () => (over = true),
           () => (over = true),
         );
+        void ended.then(forget);
         for await (const request of requests) {
           if (over) break;
           if (!writer.write(request)) await Promise.race([once(writer, 'drain'), ended]);
@@ -154,4 +167,14 @@ export function createGrpcClient<S extends DescService>(
 
 function isServiceError(error: unknown): error is grpc.ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'metadata' in error;
+}
+
+/**
+ * Cancels a call when the caller's signal aborts; returns what removes that listener again, so a
+ * signal shared by many calls does not collect one listener per call.
+ */
+function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
+  if (!signal) return () => {};
+  signal.addEventListener('abort', cancel, { once: true });
+  return () => signal.removeEventListener('abort', cancel);
 }

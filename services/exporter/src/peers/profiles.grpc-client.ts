@@ -29,12 +29,10 @@ export class ProfilesGrpcClient implements ProfileSource {
     let next = 0;
     const worker = async () => {
       while (next < ids.length) {
-        // checked between calls rather than passed to each: the client adds a listener to the
-        // signal per call and never removes it, which over a long export would pile up
         signal?.throwIfAborted();
         const id = ids[next++] as string;
         const profile = await client
-          .getProfile({ profileId: id })
+          .getProfile({ profileId: id }, signal ? { signal } : {})
           .then((response) => response.profile)
           .catch((error: unknown) => {
             if (error instanceof GrpcCallError && error.code === status.NOT_FOUND) return undefined;
