@@ -8,6 +8,7 @@ import {
   SchedulerService,
   SegmentStatus,
   TransitionKind,
+  membershipChangesTopic,
 } from '@shoal/contracts';
 import { type Clock, type RunningService, startService } from '@shoal/platform';
 import {
@@ -44,6 +45,7 @@ describe('the scheduler with membership running, on real Kafka and the store', (
   const harness = new SchedulerHarness(scope, () => clock.now().getTime());
   let membership: LaunchedProcess;
   const schedulers: RunningService[] = [];
+  let startScheduler: () => Promise<RunningService>;
   /** A client whose token is issued at the scheduler's (moved) time. */
   const client = {
     call: async () =>
@@ -80,21 +82,19 @@ describe('the scheduler with membership running, on real Kafka and the store', (
       httpPort,
       logFile: join(tmpdir(), `shoal-scheduler-int-${scope.id}-membership.log`),
     });
-    for (let i = 0; i < 2; i++) {
-      schedulers.push(
-        await startService(schedulerService, {
-          env: scope.env('scheduler', {
-            SCHEDULER_TICK_MS: '200',
-            SCHEDULER_LEASE_MS: '2000',
-            SCHEDULER_JOB_TIMEOUT_MS: String(JOB_TIMEOUT_MS),
-            SCHEDULER_SNAPSHOT_CRON: '0 0 * * *',
-            SCHEDULER_READINESS_URLS: `membership=http://127.0.0.1:${httpPort}/readyz`,
-          }),
-          clock,
-          logDestination: process.env.SHOAL_TEST_LOGS ? process.stdout : scope.logs,
+    startScheduler = () =>
+      startService(schedulerService, {
+        env: scope.env('scheduler', {
+          SCHEDULER_TICK_MS: '200',
+          SCHEDULER_LEASE_MS: '2000',
+          SCHEDULER_JOB_TIMEOUT_MS: String(JOB_TIMEOUT_MS),
+          SCHEDULER_SNAPSHOT_CRON: '0 0 * * *',
+          SCHEDULER_READINESS_URLS: `membership=http://127.0.0.1:${httpPort}/readyz`,
         }),
-      );
-    }
+        clock,
+        logDestination: process.env.SHOAL_TEST_LOGS ? process.stdout : scope.logs,
+      });
+    for (let i = 0; i < 2; i++) schedulers.push(await startScheduler());
   }, 180_000);
 
   afterAll(async () => {
@@ -192,6 +192,53 @@ describe('the scheduler with membership running, on real Kafka and the store', (
     const { services, consumerLag } = await client.getSystemStatus();
     expect(services).toEqual([expect.objectContaining({ service: 'membership', ready: true })]);
     expect(consumerLag.map((l) => l.group)).toContain('membership');
+  });
+
+  it('counts each day’s entries and exits of a segment from the membership topic, once', async () => {
+    await harness.traits(['c1', 'c2', 'c3'], { plan: 'teal' });
+    await harness.define('seg_churn', planIs('teal'), { refresh: { mode: RefreshMode.MANUAL } });
+    await new Promise((r) => setTimeout(r, 3_000));
+    await refreshed('seg_churn');
+    await harness.traits(['c1'], { plan: 'free' });
+    await new Promise((r) => setTimeout(r, 2_000));
+    await refreshed('seg_churn');
+    const today = Date.now(); // membership's time: transitions count on the day they happened
+    const range = {
+      segmentId: 'seg_churn',
+      fromDay: dayOf(today - DAY_MS),
+      toDay: dayOf(today + DAY_MS),
+    };
+    const expected = [
+      [dayOf(today - DAY_MS), 0n, 0n],
+      [dayOf(today), 3n, 1n],
+      [dayOf(today + DAY_MS), 0n, 0n],
+    ];
+    const churnOf = async () =>
+      (await client.history(range)).churn.map((c) => [c.day, c.entered, c.exited]);
+    await eventually(async () => expect(await churnOf()).toEqual(expected), 30_000);
+    expect(await client.summary({ segmentId: 'seg_churn' })).toMatchObject({
+      entered30d: 3n,
+      exited30d: 1n,
+    });
+
+    // every transition delivered again: the schedulers stop, their group starts over, they start
+    while (schedulers.length > 0) await schedulers.pop()?.close();
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    const group = `${scope.topicPrefix}scheduler-churn`;
+    const topic = scope.topicName(membershipChangesTopic);
+    try {
+      await eventually(() => admin.resetOffsets({ groupId: group, topic, earliest: true }), 60_000);
+    } finally {
+      await admin.disconnect();
+    }
+    for (let i = 0; i < 2; i++) schedulers.push(await startScheduler());
+    await eventually(async () => {
+      const { consumerLag } = await client.getSystemStatus();
+      const churn = consumerLag.find((l) => l.group === 'scheduler-churn');
+      expect(churn?.lag).toBe(0n);
+    }, 60_000);
+    expect(await churnOf()).toEqual(expected);
   });
 
   it('fails a run whose worker stops reporting, and leaves "last refreshed" where it was', async () => {
