@@ -197,6 +197,19 @@ export const exporterDeadLetterTopic: TopicSpec<null> = {
   cleanupPolicy: 'delete',
 };
 
+export const schedulerDeadLetterTopic: TopicSpec<null> = {
+  name: 'shoal.scheduler.dlq',
+  description:
+    'Membership transitions the scheduler can never count as churn (undecodable), unchanged, ' +
+    'with the reason and source topic/partition/offset in shoal-dlq-* headers.',
+  payload: null,
+  key: 'the original record key',
+  encodings: ['raw'],
+  partitions: 3,
+  retentionMs: 30 * DAY_MS,
+  cleanupPolicy: 'delete',
+};
+
 /** Every topic Shoal creates, in the order they are documented. */
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,
@@ -211,6 +224,7 @@ export const topicCatalogue: readonly TopicSpec[] = [
   jobProgressTopic,
   membershipDeadLetterTopic,
   exporterDeadLetterTopic,
+  schedulerDeadLetterTopic,
 ];
 
 /** Kafka header names Shoal sets or reads. */

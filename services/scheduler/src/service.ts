@@ -1,6 +1,7 @@
 import {
   jobProgressTopic,
   membershipCommandsTopic,
+  schedulerDeadLetterTopic,
   segmentDefinitionsTopic,
   segmentStatusTopic,
 } from '@shoal/contracts';
@@ -98,6 +99,12 @@ export const schedulerService: ServiceDefinition = {
   name: 'scheduler',
   version,
   configSchema: schedulerConfigSchema,
-  topics: [segmentDefinitionsTopic, membershipCommandsTopic, jobProgressTopic, segmentStatusTopic],
+  topics: [
+    segmentDefinitionsTopic,
+    membershipCommandsTopic,
+    jobProgressTopic,
+    segmentStatusTopic,
+    schedulerDeadLetterTopic,
+  ],
   features: [AppModule],
 };

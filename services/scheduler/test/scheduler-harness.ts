@@ -12,11 +12,13 @@ import {
   KafkaHeaders,
   MembershipTransitionSchema,
   ProfileChangeSchema,
+  RefreshProgressSchema,
   RuleSchema,
   SegmentKind,
   SegmentSchema,
   SegmentStatus,
   Visibility,
+  jobProgressTopic,
   membershipChangesTopic,
   profileChangesTopic,
   segmentDefinitionsTopic,
@@ -100,5 +102,13 @@ export class SchedulerHarness {
     return messages
       .map((m) => fromBinary(MembershipTransitionSchema, m.value as Buffer))
       .filter((t) => t.segmentId === segmentId);
+  }
+
+  /** What membership's partitions reported of one job so far. */
+  async progressOf(jobId: string) {
+    const messages = await this.scope.readTopicToEnd(jobProgressTopic);
+    return messages
+      .map((m) => fromBinary(RefreshProgressSchema, m.value as Buffer))
+      .filter((p) => p.jobId === jobId);
   }
 }

@@ -4,9 +4,11 @@ import {
   JobStatus,
   JobTrigger,
   RefreshMode,
+  RefreshState,
   SchedulerService,
   SegmentStatus,
   TransitionKind,
+  membershipChangesTopic,
 } from '@shoal/contracts';
 import { type Clock, type RunningService, startService } from '@shoal/platform';
 import {
@@ -27,6 +29,14 @@ class MovedClock implements Clock {
   }
 }
 
+const JOB_TIMEOUT_MS = 10_000;
+const DAY_MS = 24 * 60 * 60_000;
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const planIs = (plan: string) => ({ condition: { trait: { path: 'plan', equals: plan } } });
+
+/** Profiles in the large refresh: enough that it still runs when the cancel arrives. */
+const LARGE = 20_000;
+
 const GOLD = { condition: { trait: { path: 'plan', equals: 'gold' } } };
 
 describe('the scheduler with membership running, on real Kafka and the store', () => {
@@ -35,6 +45,7 @@ describe('the scheduler with membership running, on real Kafka and the store', (
   const harness = new SchedulerHarness(scope, () => clock.now().getTime());
   let membership: LaunchedProcess;
   const schedulers: RunningService[] = [];
+  let startScheduler: () => Promise<RunningService>;
   /** A client whose token is issued at the scheduler's (moved) time. */
   const client = {
     call: async () =>
@@ -47,6 +58,10 @@ describe('the scheduler with membership running, on real Kafka and the store', (
     refreshNow: async (r: { segmentIds: string[] }) => (await client.call()).refreshNow(r),
     listJobs: async (r: { segmentId: string }) => (await client.call()).listJobs(r),
     getSystemStatus: async () => (await client.call()).getSystemStatus({}),
+    cancelJob: async (r: { jobId: string }) => (await client.call()).cancelJob(r),
+    summary: async (r: { segmentId: string }) => (await client.call()).getSegmentSummary(r),
+    history: async (r: { segmentId: string; fromDay: string; toDay: string }) =>
+      (await client.call()).getMemberCountHistory(r),
   };
 
   beforeAll(async () => {
@@ -67,20 +82,19 @@ describe('the scheduler with membership running, on real Kafka and the store', (
       httpPort,
       logFile: join(tmpdir(), `shoal-scheduler-int-${scope.id}-membership.log`),
     });
-    for (let i = 0; i < 2; i++) {
-      schedulers.push(
-        await startService(schedulerService, {
-          env: scope.env('scheduler', {
-            SCHEDULER_TICK_MS: '200',
-            SCHEDULER_LEASE_MS: '2000',
-            SCHEDULER_SNAPSHOT_CRON: '0 0 * * *',
-            SCHEDULER_READINESS_URLS: `membership=http://127.0.0.1:${httpPort}/readyz`,
-          }),
-          clock,
-          logDestination: process.env.SHOAL_TEST_LOGS ? process.stdout : scope.logs,
+    startScheduler = () =>
+      startService(schedulerService, {
+        env: scope.env('scheduler', {
+          SCHEDULER_TICK_MS: '200',
+          SCHEDULER_LEASE_MS: '2000',
+          SCHEDULER_JOB_TIMEOUT_MS: String(JOB_TIMEOUT_MS),
+          SCHEDULER_SNAPSHOT_CRON: '0 0 * * *',
+          SCHEDULER_READINESS_URLS: `membership=http://127.0.0.1:${httpPort}/readyz`,
         }),
-      );
-    }
+        clock,
+        logDestination: process.env.SHOAL_TEST_LOGS ? process.stdout : scope.logs,
+      });
+    for (let i = 0; i < 2; i++) schedulers.push(await startScheduler());
   }, 180_000);
 
   afterAll(async () => {
@@ -90,6 +104,25 @@ describe('the scheduler with membership running, on real Kafka and the store', (
   });
 
   const job = (id: string) => client.getJob({ jobId: id }).then((r) => r.job);
+
+  /** Refreshes a segment now and waits for its job to end as expected. */
+  const refreshed = async (segmentId: string, status = JobStatus.SUCCEEDED, timeoutMs = 60_000) => {
+    const { jobs } = await eventually(() => client.refreshNow({ segmentIds: [segmentId] }), 30_000);
+    const id = jobs[0]?.id as string;
+    return eventually(async () => {
+      const found = await job(id);
+      expect(found?.status).toBe(status);
+      return found;
+    }, timeoutMs);
+  };
+
+  /** The segment's summary once membership's status shows this many members. */
+  const summaryWith = (segmentId: string, memberCount: number) =>
+    eventually(async () => {
+      const summary = await client.summary({ segmentId });
+      expect(summary.memberCount).toBe(BigInt(memberCount));
+      return summary;
+    }, 30_000);
 
   it('RefreshNow of a MANUAL segment emits its transitions and ends SUCCEEDED with their counts', async () => {
     await harness.traits(['m1', 'm2', 'm3'], { plan: 'gold' });
@@ -159,5 +192,162 @@ describe('the scheduler with membership running, on real Kafka and the store', (
     const { services, consumerLag } = await client.getSystemStatus();
     expect(services).toEqual([expect.objectContaining({ service: 'membership', ready: true })]);
     expect(consumerLag.map((l) => l.group)).toContain('membership');
+  });
+
+  it('counts each day’s entries and exits of a segment from the membership topic, once', async () => {
+    await harness.traits(['c1', 'c2', 'c3'], { plan: 'teal' });
+    await harness.define('seg_churn', planIs('teal'), { refresh: { mode: RefreshMode.MANUAL } });
+    await new Promise((r) => setTimeout(r, 3_000));
+    await refreshed('seg_churn');
+    await harness.traits(['c1'], { plan: 'free' });
+    await new Promise((r) => setTimeout(r, 2_000));
+    await refreshed('seg_churn');
+    const today = Date.now(); // membership's time: transitions count on the day they happened
+    const range = {
+      segmentId: 'seg_churn',
+      fromDay: dayOf(today - DAY_MS),
+      toDay: dayOf(today + DAY_MS),
+    };
+    const expected = [
+      [dayOf(today - DAY_MS), 0n, 0n],
+      [dayOf(today), 3n, 1n],
+      [dayOf(today + DAY_MS), 0n, 0n],
+    ];
+    const churnOf = async () =>
+      (await client.history(range)).churn.map((c) => [c.day, c.entered, c.exited]);
+    await eventually(async () => expect(await churnOf()).toEqual(expected), 30_000);
+    expect(await client.summary({ segmentId: 'seg_churn' })).toMatchObject({
+      entered30d: 3n,
+      exited30d: 1n,
+    });
+
+    // every transition delivered again: the schedulers stop, their group starts over, they start
+    while (schedulers.length > 0) await schedulers.pop()?.close();
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    const group = `${scope.topicPrefix}scheduler-churn`;
+    const topic = scope.topicName(membershipChangesTopic);
+    try {
+      await eventually(() => admin.resetOffsets({ groupId: group, topic, earliest: true }), 60_000);
+    } finally {
+      await admin.disconnect();
+    }
+    for (let i = 0; i < 2; i++) schedulers.push(await startScheduler());
+    await eventually(async () => {
+      const { consumerLag } = await client.getSystemStatus();
+      const churn = consumerLag.find((l) => l.group === 'scheduler-churn');
+      expect(churn?.lag).toBe(0n);
+    }, 60_000);
+    expect(await churnOf()).toEqual(expected);
+  });
+
+  it('fails a run whose worker stops reporting, and leaves "last refreshed" where it was', async () => {
+    await harness.traits(['f1', 'f2'], { plan: 'bronze' });
+    await harness.define('seg_fail', planIs('bronze'), { refresh: { mode: RefreshMode.MANUAL } });
+    await new Promise((r) => setTimeout(r, 3_000));
+    await refreshed('seg_fail');
+    const before = await eventually(async () => {
+      const summary = await summaryWith('seg_fail', 2);
+      expect(summary.lastRefreshedAt).toBeDefined();
+      return summary.lastRefreshedAt;
+    }, 30_000);
+
+    process.kill(membership.pid, 'SIGSTOP'); // the worker stops: no progress, no status
+    let failed;
+    try {
+      failed = await refreshed('seg_fail', JobStatus.FAILED, JOB_TIMEOUT_MS + 30_000);
+    } finally {
+      process.kill(membership.pid, 'SIGCONT');
+    }
+    expect(failed?.error).toMatch(/^no progress reported for \d+ s$/);
+    // back, membership hears the refresh and the scheduler's cancel: it stops the refresh
+    await eventually(async () => {
+      const reports = await harness.progressOf(failed?.id as string);
+      const last = new Map(reports.map((r) => [r.partition, r.state]));
+      expect([...last]).toEqual(
+        expect.arrayContaining([
+          [0, RefreshState.CANCELLED],
+          [1, RefreshState.CANCELLED],
+        ]),
+      );
+    }, 30_000);
+    await new Promise((r) => setTimeout(r, 3_000)); // membership's status published again since
+    const after = await client.summary({ segmentId: 'seg_fail' });
+    expect(after.lastRefreshedAt).toEqual(before);
+    expect(after.lastJobStatus).toBe(JobStatus.FAILED);
+    expect((await job(failed?.id as string))?.status).toBe(JobStatus.FAILED);
+  });
+
+  it('returns the daily snapshots of a segment’s member count as its history', async () => {
+    await harness.traits(['h1', 'h2'], { plan: 'silver' });
+    await harness.define('seg_hist', planIs('silver'), { refresh: { mode: RefreshMode.MANUAL } });
+    await new Promise((r) => setTimeout(r, 3_000));
+    await refreshed('seg_hist');
+    await summaryWith('seg_hist', 2);
+    const nextMidnight = (ms: number) => (Math.floor(ms / DAY_MS) + 1) * DAY_MS;
+    const today = clock.now().getTime();
+    const day1 = nextMidnight(today);
+    clock.offsetMs += day1 + 60_000 - today; // one minute past the snapshot time (00:00 UTC)
+    await eventually(async () => {
+      const { snapshots } = await client.history({
+        segmentId: 'seg_hist',
+        fromDay: dayOf(day1),
+        toDay: dayOf(day1),
+      });
+      expect(snapshots.map((s) => [s.day, s.memberCount])).toEqual([[dayOf(day1), 2n]]);
+    }, 30_000);
+
+    await harness.traits(['h3'], { plan: 'silver' });
+    await new Promise((r) => setTimeout(r, 2_000));
+    await refreshed('seg_hist');
+    await summaryWith('seg_hist', 3);
+    const day2 = day1 + DAY_MS;
+    clock.offsetMs += DAY_MS;
+    await eventually(async () => {
+      const { snapshots } = await client.history({
+        segmentId: 'seg_hist',
+        fromDay: dayOf(today),
+        toDay: dayOf(day2 + DAY_MS),
+      });
+      expect(snapshots.map((s) => [s.day, s.memberCount])).toEqual([
+        [dayOf(day1), 2n],
+        [dayOf(day2), 3n],
+      ]);
+    }, 30_000);
+  });
+
+  it('cancels a large refresh while it runs: the job ends CANCELLED with part of it done', async () => {
+    const profiles = Array.from({ length: LARGE }, (_, i) => `bulk-${i}`);
+    await harness.traits(profiles, { plan: 'bulk' });
+    await harness.define('seg_large', planIs('bulk'), { refresh: { mode: RefreshMode.MANUAL } });
+    // membership has every profile once its committed offsets reach the end of the changes
+    await eventually(
+      async () => {
+        const { consumerLag } = await client.getSystemStatus();
+        const changes = consumerLag.find(
+          (l) => l.group.endsWith('membership') && l.topic.endsWith('profiles.changes'),
+        );
+        expect(changes?.lag).toBe(0n);
+      },
+      180_000,
+      500,
+    );
+    const { jobs } = await client.refreshNow({ segmentIds: ['seg_large'] });
+    const id = jobs[0]?.id as string;
+    await eventually(
+      async () => expect((await job(id))?.status).toBe(JobStatus.RUNNING),
+      30_000,
+      20,
+    );
+    await client.cancelJob({ jobId: id });
+    const ended = await eventually(async () => {
+      const found = await job(id);
+      expect(found?.status).toBe(JobStatus.CANCELLED);
+      return found;
+    }, 30_000);
+    expect(ended?.partitionsDone).toBe(2);
+    expect(ended?.total).toBeGreaterThanOrEqual(BigInt(LARGE)); // every profile membership has
+    expect(ended?.processed).toBeLessThan(ended?.total as bigint);
+    expect(ended?.entered).toBeLessThan(BigInt(LARGE));
   });
 });

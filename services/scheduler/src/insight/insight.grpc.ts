@@ -15,12 +15,17 @@ export class InsightGrpc {
   ) {}
 
   async getMemberCountHistory(request: GetMemberCountHistoryRequest, { principal }: CallContext) {
-    const snapshots = await this.insight.history(request, principal);
+    const { snapshots, churn } = await this.insight.history(request, principal);
     return {
       snapshots: snapshots.map((s) => ({
         day: s.day,
         memberCount: BigInt(s.memberCount),
         takenAt: timestampFromMs(s.takenAtMs),
+      })),
+      churn: churn.map((c) => ({
+        day: c.day,
+        entered: BigInt(c.entered),
+        exited: BigInt(c.exited),
       })),
     };
   }
@@ -38,6 +43,8 @@ export class InsightGrpc {
       ...(s.nextRunAt ? { nextRunAt: timestampFromMs(s.nextRunAt.getTime()) } : {}),
       ...(s.lastJobStatus === undefined ? {} : { lastJobStatus: s.lastJobStatus }),
       state: s.state,
+      entered30d: BigInt(s.entered30d),
+      exited30d: BigInt(s.exited30d),
     };
   }
 

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CONFIG } from '@shoal/platform';
+import { ChurnModule } from '../churn/churn.module';
 import { DefinitionsModule } from '../definitions/definitions.module';
 import { JobsModule } from '../jobs/jobs.module';
 import { SchedulesModule } from '../schedules/schedules.module';
@@ -39,7 +40,7 @@ const adapters = [
 
 /** Member-count snapshots, history and summaries, and the system's status. */
 @Module({
-  imports: [DefinitionsModule, JobsModule, SchedulesModule],
+  imports: [ChurnModule, DefinitionsModule, JobsModule, SchedulesModule],
   providers: [
     ...configuration,
     ...repositories,

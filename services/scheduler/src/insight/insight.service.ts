@@ -1,10 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type JobStatus, SegmentState } from '@shoal/contracts';
 import { CLOCK, type Clock, type Principal } from '@shoal/platform';
+import { ChurnService } from '../churn/churn.service';
+import type { ChurnDay } from '../churn/churn.repository.port';
 import { SegmentCatalogue } from '../definitions/segment-catalogue';
 import { JobsService } from '../jobs/jobs.service';
 import { type CronSchedule, dueTick } from '../schedules/schedule';
 import { SchedulesService } from '../schedules/schedules.service';
+import { DAY_MS, dayOf, daysBetween } from './days';
 import { InsightError } from './insight.errors';
 import { MemberCounts } from './member-counts';
 import {
@@ -20,11 +23,10 @@ export interface InsightSettings {
   readonly snapshotSchedule: CronSchedule;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 export const MAX_HISTORY_DAYS = 400;
+/** The days a summary's churn covers: today and the 29 before. */
+const CHURN_SUMMARY_DAYS = 30;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-export const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 export interface SegmentSummary {
   readonly segmentId: string;
@@ -35,6 +37,14 @@ export interface SegmentSummary {
   readonly nextRunAt?: Date;
   readonly lastJobStatus?: JobStatus;
   readonly state: SegmentState;
+  readonly entered30d: number;
+  readonly exited30d: number;
+}
+
+/** A segment's history between two days: its snapshots and each day's churn. */
+export interface SegmentHistory {
+  readonly snapshots: readonly Snapshot[];
+  readonly churn: readonly ChurnDay[];
 }
 
 /**
@@ -52,6 +62,7 @@ export class InsightService {
     private readonly catalogue: SegmentCatalogue,
     private readonly jobs: JobsService,
     private readonly schedules: SchedulesService,
+    private readonly churn: ChurnService,
   ) {}
 
   /** Takes the day's snapshot of every segment once its time has come (a missed one once). */
@@ -81,7 +92,7 @@ export class InsightService {
   async history(
     { segmentId, fromDay, toDay }: { segmentId: string; fromDay: string; toDay: string },
     principal: Principal,
-  ): Promise<Snapshot[]> {
+  ): Promise<SegmentHistory> {
     if (!this.catalogue.visible(segmentId, principal))
       throw InsightError.segmentNotFound(segmentId);
     const from = parseDay(fromDay, 'fromDay');
@@ -93,10 +104,12 @@ export class InsightService {
         'toDay',
         `is ${days} days from fromDay; at most ${MAX_HISTORY_DAYS}`,
       );
-    return this.snapshots.find(
-      segmentId,
-      Array.from({ length: days }, (_, i) => dayOf(from + i * DAY_MS)),
-    );
+    const range = daysBetween(from, to);
+    const [snapshots, churn] = await Promise.all([
+      this.snapshots.find(segmentId, range),
+      this.churn.days(segmentId, range),
+    ]);
+    return { snapshots, churn };
   }
 
   async summary(segmentId: string, principal: Principal): Promise<SegmentSummary> {
@@ -108,6 +121,10 @@ export class InsightService {
     const [before] = await this.snapshots.find(segmentId, [dayOf(now - 30 * DAY_MS)]);
     const jobs = await this.jobs.segmentJobs(segmentId);
     const nextRunAt = await this.schedules.nextRun(segment);
+    const churn = await this.churn.days(
+      segmentId,
+      daysBetween(now - (CHURN_SUMMARY_DAYS - 1) * DAY_MS, now),
+    );
     return {
       segmentId,
       memberCount,
@@ -127,6 +144,8 @@ export class InsightService {
       ...(nextRunAt ? { nextRunAt } : {}),
       ...(jobs.lastJobStatus === undefined ? {} : { lastJobStatus: jobs.lastJobStatus }),
       state: count?.state ?? SegmentState.COMPUTING,
+      entered30d: churn.reduce((n, d) => n + d.entered, 0),
+      exited30d: churn.reduce((n, d) => n + d.exited, 0),
     };
   }
 }

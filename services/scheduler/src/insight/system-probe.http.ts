@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   type TopicSpec,
   listMembershipTopic,
+  membershipChangesTopic,
   profileChangesTopic,
   upstreamEventsTopic,
 } from '@shoal/contracts';
@@ -19,6 +20,7 @@ const DETAIL_MAX = 500;
 const GROUPS: readonly { group: string; topics: readonly TopicSpec[] }[] = [
   { group: 'ingestion', topics: [upstreamEventsTopic] },
   { group: 'membership', topics: [profileChangesTopic, listMembershipTopic] },
+  { group: 'scheduler-churn', topics: [membershipChangesTopic] },
 ];
 
 /** Readiness over each service's /readyz (HTTP), lag from the broker's committed offsets. */

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/scheduler.proto.
  */
 export const file_shoal_v1_scheduler: GenFile = /*@__PURE__*/
-  fileDesc("ChhzaG9hbC92MS9zY2hlZHVsZXIucHJvdG8SCHNob2FsLnYxIisKCFNjaGVkdWxlEgwKBGNyb24YASABKAkSEQoJdGltZV96b25lGAIgASgJIigKEkdldFNjaGVkdWxlUmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIqMBChNHZXRTY2hlZHVsZVJlc3BvbnNlEiQKCHNjaGVkdWxlGAEgASgLMhIuc2hvYWwudjEuU2NoZWR1bGUSEgoKaXNfZGVmYXVsdBgCIAEoCBIjCgRtb2RlGAMgASgOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSLQoJbmV4dF9ydW5zGAQgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJOChJTZXRTY2hlZHVsZVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCghzY2hlZHVsZRgCIAEoCzISLnNob2FsLnYxLlNjaGVkdWxlImoKE1NldFNjaGVkdWxlUmVzcG9uc2USJAoIc2NoZWR1bGUYASABKAsyEi5zaG9hbC52MS5TY2hlZHVsZRItCgluZXh0X3J1bnMYAiADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIigKEVJlZnJlc2hOb3dSZXF1ZXN0EhMKC3NlZ21lbnRfaWRzGAEgAygJIjgKElJlZnJlc2hOb3dSZXNwb25zZRIiCgRqb2JzGAEgAygLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiKYBAoKUmVmcmVzaEpvYhIKCgJpZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEiMKBnN0YXR1cxgDIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgd0cmlnZ2VyGAQgASgOMhQuc2hvYWwudjEuSm9iVHJpZ2dlchIUCgxyZXF1ZXN0ZWRfYnkYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDXNjaGVkdWxlZF9mb3IYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByb2Nlc3NlZBgKIAEoAxINCgV0b3RhbBgLIAEoAxIPCgdlbnRlcmVkGAwgASgDEg4KBmV4aXRlZBgNIAEoAxIXCg9wYXJ0aXRpb25zX2RvbmUYDiABKAUSFwoPcGFydGl0aW9uX2NvdW50GA8gASgFEhAKCHdhcm5pbmdzGBAgAygJEg0KBWVycm9yGBEgASgJEhUKDWFmdGVyX2pvYl9pZHMYEiADKAkSFwoPc2VnbWVudF92ZXJzaW9uGBMgASgDItgBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIxCg1jcmVhdGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoEcGFnZRgFIAEoCzIVLnNob2FsLnYxLlBhZ2VSZXF1ZXN0Ik8KEExpc3RKb2JzUmVzcG9uc2USIgoEam9icxgBIAMoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjMKDkdldEpvYlJlc3BvbnNlEiEKA2pvYhgBIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2IiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNgoRQ2FuY2VsSm9iUmVzcG9uc2USIQoDam9iGAEgASgLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiIYChZHZXRTeXN0ZW1TdGF0dXNSZXF1ZXN0IvwBChdHZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRIsCghzZXJ2aWNlcxgBIAMoCzIaLnNob2FsLnYxLlNlcnZpY2VSZWFkaW5lc3MSKwoMY29uc3VtZXJfbGFnGAIgAygLMhUuc2hvYWwudjEuQ29uc3VtZXJMYWcSKQoLYWN0aXZlX2pvYnMYAyADKAsyFC5zaG9hbC52MS5SZWZyZXNoSm9iEioKDGxhc3RfZmFpbHVyZRgEIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISLwoLb2JzZXJ2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkIKEFNlcnZpY2VSZWFkaW5lc3MSDwoHc2VydmljZRgBIAEoCRINCgVyZWFkeRgCIAEoCBIOCgZkZXRhaWwYAyABKAkiUwoLQ29uc3VtZXJMYWcSDQoFZ3JvdXAYASABKAkSDQoFdG9waWMYAiABKAkSCwoDbGFnGAMgASgDEhkKEW1heF9wYXJ0aXRpb25fbGFnGAQgASgDIlQKHEdldE1lbWJlckNvdW50SGlzdG9yeVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIQCghmcm9tX2RheRgCIAEoCRIOCgZ0b19kYXkYAyABKAkiUQodR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USMAoJc25hcHNob3RzGAEgAygLMh0uc2hvYWwudjEuTWVtYmVyQ291bnRTbmFwc2hvdCJmChNNZW1iZXJDb3VudFNuYXBzaG90EgsKA2RheRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKAMSLAoIdGFrZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIi4KGEdldFNlZ21lbnRTdW1tYXJ5UmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIuICChlHZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlEhIKCnNlZ21lbnRfaWQYASABKAkSFAoMbWVtYmVyX2NvdW50GAIgASgDEhcKCmNoYW5nZV8zMGQYAyABKANIAIgBARIfChJjaGFuZ2VfMzBkX3BlcmNlbnQYBCABKAFIAYgBARI1ChFsYXN0X3JlZnJlc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbmV4dF9ydW5fYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKD2xhc3Rfam9iX3N0YXR1cxgHIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgVzdGF0ZRgIIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZUINCgtfY2hhbmdlXzMwZEIVChNfY2hhbmdlXzMwZF9wZXJjZW50KrkBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhUKEUpPQl9TVEFUVVNfUVVFVUVEEAESFgoSSk9CX1NUQVRVU19SVU5OSU5HEAISGAoUSk9CX1NUQVRVU19TVUNDRUVERUQQAxIVChFKT0JfU1RBVFVTX0ZBSUxFRBAEEhgKFEpPQl9TVEFUVVNfQ0FOQ0VMTEVEEAUSFgoSSk9CX1NUQVRVU19TS0lQUEVEEAYqeAoKSm9iVHJpZ2dlchIbChdKT0JfVFJJR0dFUl9VTlNQRUNJRklFRBAAEhgKFEpPQl9UUklHR0VSX1NDSEVEVUxFEAESFgoSSk9CX1RSSUdHRVJfTUFOVUFMEAISGwoXSk9CX1RSSUdHRVJfUlVMRV9DSEFOR0UQAzLZBQoQU2NoZWR1bGVyU2VydmljZRJKCgtHZXRTY2hlZHVsZRIcLnNob2FsLnYxLkdldFNjaGVkdWxlUmVxdWVzdBodLnNob2FsLnYxLkdldFNjaGVkdWxlUmVzcG9uc2USSgoLU2V0U2NoZWR1bGUSHC5zaG9hbC52MS5TZXRTY2hlZHVsZVJlcXVlc3QaHS5zaG9hbC52MS5TZXRTY2hlZHVsZVJlc3BvbnNlEkcKClJlZnJlc2hOb3cSGy5zaG9hbC52MS5SZWZyZXNoTm93UmVxdWVzdBocLnNob2FsLnYxLlJlZnJlc2hOb3dSZXNwb25zZRJBCghMaXN0Sm9icxIZLnNob2FsLnYxLkxpc3RKb2JzUmVxdWVzdBoaLnNob2FsLnYxLkxpc3RKb2JzUmVzcG9uc2USOwoGR2V0Sm9iEhcuc2hvYWwudjEuR2V0Sm9iUmVxdWVzdBoYLnNob2FsLnYxLkdldEpvYlJlc3BvbnNlEkQKCUNhbmNlbEpvYhIaLnNob2FsLnYxLkNhbmNlbEpvYlJlcXVlc3QaGy5zaG9hbC52MS5DYW5jZWxKb2JSZXNwb25zZRJWCg9HZXRTeXN0ZW1TdGF0dXMSIC5zaG9hbC52MS5HZXRTeXN0ZW1TdGF0dXNSZXF1ZXN0GiEuc2hvYWwudjEuR2V0U3lzdGVtU3RhdHVzUmVzcG9uc2USaAoVR2V0TWVtYmVyQ291bnRIaXN0b3J5EiYuc2hvYWwudjEuR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVxdWVzdBonLnNob2FsLnYxLkdldE1lbWJlckNvdW50SGlzdG9yeVJlc3BvbnNlElwKEUdldFNlZ21lbnRTdW1tYXJ5EiIuc2hvYWwudjEuR2V0U2VnbWVudFN1bW1hcnlSZXF1ZXN0GiMuc2hvYWwudjEuR2V0U2VnbWVudFN1bW1hcnlSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_segment]);
+  fileDesc("ChhzaG9hbC92MS9zY2hlZHVsZXIucHJvdG8SCHNob2FsLnYxIisKCFNjaGVkdWxlEgwKBGNyb24YASABKAkSEQoJdGltZV96b25lGAIgASgJIigKEkdldFNjaGVkdWxlUmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIqMBChNHZXRTY2hlZHVsZVJlc3BvbnNlEiQKCHNjaGVkdWxlGAEgASgLMhIuc2hvYWwudjEuU2NoZWR1bGUSEgoKaXNfZGVmYXVsdBgCIAEoCBIjCgRtb2RlGAMgASgOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSLQoJbmV4dF9ydW5zGAQgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJOChJTZXRTY2hlZHVsZVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCghzY2hlZHVsZRgCIAEoCzISLnNob2FsLnYxLlNjaGVkdWxlImoKE1NldFNjaGVkdWxlUmVzcG9uc2USJAoIc2NoZWR1bGUYASABKAsyEi5zaG9hbC52MS5TY2hlZHVsZRItCgluZXh0X3J1bnMYAiADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIigKEVJlZnJlc2hOb3dSZXF1ZXN0EhMKC3NlZ21lbnRfaWRzGAEgAygJIjgKElJlZnJlc2hOb3dSZXNwb25zZRIiCgRqb2JzGAEgAygLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiKYBAoKUmVmcmVzaEpvYhIKCgJpZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEiMKBnN0YXR1cxgDIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgd0cmlnZ2VyGAQgASgOMhQuc2hvYWwudjEuSm9iVHJpZ2dlchIUCgxyZXF1ZXN0ZWRfYnkYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDXNjaGVkdWxlZF9mb3IYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByb2Nlc3NlZBgKIAEoAxINCgV0b3RhbBgLIAEoAxIPCgdlbnRlcmVkGAwgASgDEg4KBmV4aXRlZBgNIAEoAxIXCg9wYXJ0aXRpb25zX2RvbmUYDiABKAUSFwoPcGFydGl0aW9uX2NvdW50GA8gASgFEhAKCHdhcm5pbmdzGBAgAygJEg0KBWVycm9yGBEgASgJEhUKDWFmdGVyX2pvYl9pZHMYEiADKAkSFwoPc2VnbWVudF92ZXJzaW9uGBMgASgDItgBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIxCg1jcmVhdGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoEcGFnZRgFIAEoCzIVLnNob2FsLnYxLlBhZ2VSZXF1ZXN0Ik8KEExpc3RKb2JzUmVzcG9uc2USIgoEam9icxgBIAMoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjMKDkdldEpvYlJlc3BvbnNlEiEKA2pvYhgBIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2IiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNgoRQ2FuY2VsSm9iUmVzcG9uc2USIQoDam9iGAEgASgLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiIYChZHZXRTeXN0ZW1TdGF0dXNSZXF1ZXN0IvwBChdHZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRIsCghzZXJ2aWNlcxgBIAMoCzIaLnNob2FsLnYxLlNlcnZpY2VSZWFkaW5lc3MSKwoMY29uc3VtZXJfbGFnGAIgAygLMhUuc2hvYWwudjEuQ29uc3VtZXJMYWcSKQoLYWN0aXZlX2pvYnMYAyADKAsyFC5zaG9hbC52MS5SZWZyZXNoSm9iEioKDGxhc3RfZmFpbHVyZRgEIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISLwoLb2JzZXJ2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkIKEFNlcnZpY2VSZWFkaW5lc3MSDwoHc2VydmljZRgBIAEoCRINCgVyZWFkeRgCIAEoCBIOCgZkZXRhaWwYAyABKAkiUwoLQ29uc3VtZXJMYWcSDQoFZ3JvdXAYASABKAkSDQoFdG9waWMYAiABKAkSCwoDbGFnGAMgASgDEhkKEW1heF9wYXJ0aXRpb25fbGFnGAQgASgDIlQKHEdldE1lbWJlckNvdW50SGlzdG9yeVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIQCghmcm9tX2RheRgCIAEoCRIOCgZ0b19kYXkYAyABKAkidAodR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USMAoJc25hcHNob3RzGAEgAygLMh0uc2hvYWwudjEuTWVtYmVyQ291bnRTbmFwc2hvdBIhCgVjaHVybhgCIAMoCzISLnNob2FsLnYxLkNodXJuRGF5IjgKCENodXJuRGF5EgsKA2RheRgBIAEoCRIPCgdlbnRlcmVkGAIgASgDEg4KBmV4aXRlZBgDIAEoAyJmChNNZW1iZXJDb3VudFNuYXBzaG90EgsKA2RheRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKAMSLAoIdGFrZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIi4KGEdldFNlZ21lbnRTdW1tYXJ5UmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIosDChlHZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlEhIKCnNlZ21lbnRfaWQYASABKAkSFAoMbWVtYmVyX2NvdW50GAIgASgDEhcKCmNoYW5nZV8zMGQYAyABKANIAIgBARIfChJjaGFuZ2VfMzBkX3BlcmNlbnQYBCABKAFIAYgBARI1ChFsYXN0X3JlZnJlc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbmV4dF9ydW5fYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKD2xhc3Rfam9iX3N0YXR1cxgHIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgVzdGF0ZRgIIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZRITCgtlbnRlcmVkXzMwZBgJIAEoAxISCgpleGl0ZWRfMzBkGAogASgDQg0KC19jaGFuZ2VfMzBkQhUKE19jaGFuZ2VfMzBkX3BlcmNlbnQquQEKCUpvYlN0YXR1cxIaChZKT0JfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRVU19RVUVVRUQQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX1NVQ0NFRURFRBADEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAQSGAoUSk9CX1NUQVRVU19DQU5DRUxMRUQQBRIWChJKT0JfU1RBVFVTX1NLSVBQRUQQBip4CgpKb2JUcmlnZ2VyEhsKF0pPQl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGAoUSk9CX1RSSUdHRVJfU0NIRURVTEUQARIWChJKT0JfVFJJR0dFUl9NQU5VQUwQAhIbChdKT0JfVFJJR0dFUl9SVUxFX0NIQU5HRRADMtkFChBTY2hlZHVsZXJTZXJ2aWNlEkoKC0dldFNjaGVkdWxlEhwuc2hvYWwudjEuR2V0U2NoZWR1bGVSZXF1ZXN0Gh0uc2hvYWwudjEuR2V0U2NoZWR1bGVSZXNwb25zZRJKCgtTZXRTY2hlZHVsZRIcLnNob2FsLnYxLlNldFNjaGVkdWxlUmVxdWVzdBodLnNob2FsLnYxLlNldFNjaGVkdWxlUmVzcG9uc2USRwoKUmVmcmVzaE5vdxIbLnNob2FsLnYxLlJlZnJlc2hOb3dSZXF1ZXN0Ghwuc2hvYWwudjEuUmVmcmVzaE5vd1Jlc3BvbnNlEkEKCExpc3RKb2JzEhkuc2hvYWwudjEuTGlzdEpvYnNSZXF1ZXN0Ghouc2hvYWwudjEuTGlzdEpvYnNSZXNwb25zZRI7CgZHZXRKb2ISFy5zaG9hbC52MS5HZXRKb2JSZXF1ZXN0Ghguc2hvYWwudjEuR2V0Sm9iUmVzcG9uc2USRAoJQ2FuY2VsSm9iEhouc2hvYWwudjEuQ2FuY2VsSm9iUmVxdWVzdBobLnNob2FsLnYxLkNhbmNlbEpvYlJlc3BvbnNlElYKD0dldFN5c3RlbVN0YXR1cxIgLnNob2FsLnYxLkdldFN5c3RlbVN0YXR1c1JlcXVlc3QaIS5zaG9hbC52MS5HZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRJoChVHZXRNZW1iZXJDb3VudEhpc3RvcnkSJi5zaG9hbC52MS5HZXRNZW1iZXJDb3VudEhpc3RvcnlSZXF1ZXN0Gicuc2hvYWwudjEuR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USXAoRR2V0U2VnbWVudFN1bW1hcnkSIi5zaG9hbC52MS5HZXRTZWdtZW50U3VtbWFyeVJlcXVlc3QaIy5zaG9hbC52MS5HZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_segment]);
 
 /**
  * When a segment (or, globally, every SCHEDULED segment without its own) is refreshed.
@@ -1063,6 +1063,13 @@ export type GetMemberCountHistoryResponse = Message<"shoal.v1.GetMemberCountHist
    * @generated from field: repeated shoal.v1.MemberCountSnapshot snapshots = 1;
    */
   snapshots: MemberCountSnapshot[];
+
+  /**
+   * Churn: one per day of the range, oldest first (zeros on a day nothing changed).
+   *
+   * @generated from field: repeated shoal.v1.ChurnDay churn = 2;
+   */
+  churn: ChurnDay[];
 };
 
 /**
@@ -1075,6 +1082,13 @@ export type GetMemberCountHistoryResponseJson = {
    * @generated from field: repeated shoal.v1.MemberCountSnapshot snapshots = 1;
    */
   snapshots?: MemberCountSnapshotJson[];
+
+  /**
+   * Churn: one per day of the range, oldest first (zeros on a day nothing changed).
+   *
+   * @generated from field: repeated shoal.v1.ChurnDay churn = 2;
+   */
+  churn?: ChurnDayJson[];
 };
 
 /**
@@ -1083,6 +1097,63 @@ export type GetMemberCountHistoryResponseJson = {
  */
 export const GetMemberCountHistoryResponseSchema: GenMessage<GetMemberCountHistoryResponse, {jsonType: GetMemberCountHistoryResponseJson}> = /*@__PURE__*/
   messageDesc(file_shoal_v1_scheduler, 19);
+
+/**
+ * How many profiles entered and left a segment on one day, counted from the transitions on
+ * shoal.membership.changes by the day (UTC) membership changed; each transition counted once.
+ *
+ * @generated from message shoal.v1.ChurnDay
+ */
+export type ChurnDay = Message<"shoal.v1.ChurnDay"> & {
+  /**
+   * "YYYY-MM-DD" (UTC).
+   *
+   * @generated from field: string day = 1;
+   */
+  day: string;
+
+  /**
+   * @generated from field: int64 entered = 2;
+   */
+  entered: bigint;
+
+  /**
+   * @generated from field: int64 exited = 3;
+   */
+  exited: bigint;
+};
+
+/**
+ * How many profiles entered and left a segment on one day, counted from the transitions on
+ * shoal.membership.changes by the day (UTC) membership changed; each transition counted once.
+ *
+ * @generated from message shoal.v1.ChurnDay
+ */
+export type ChurnDayJson = {
+  /**
+   * "YYYY-MM-DD" (UTC).
+   *
+   * @generated from field: string day = 1;
+   */
+  day?: string;
+
+  /**
+   * @generated from field: int64 entered = 2;
+   */
+  entered?: string;
+
+  /**
+   * @generated from field: int64 exited = 3;
+   */
+  exited?: string;
+};
+
+/**
+ * Describes the message shoal.v1.ChurnDay.
+ * Use `create(ChurnDaySchema)` to create a new message.
+ */
+export const ChurnDaySchema: GenMessage<ChurnDay, {jsonType: ChurnDayJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_scheduler, 20);
 
 /**
  * A segment's member count as it stood when the day's snapshot was taken.
@@ -1137,7 +1208,7 @@ export type MemberCountSnapshotJson = {
  * Use `create(MemberCountSnapshotSchema)` to create a new message.
  */
 export const MemberCountSnapshotSchema: GenMessage<MemberCountSnapshot, {jsonType: MemberCountSnapshotJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_scheduler, 20);
+  messageDesc(file_shoal_v1_scheduler, 21);
 
 /**
  * @generated from message shoal.v1.GetSegmentSummaryRequest
@@ -1164,7 +1235,7 @@ export type GetSegmentSummaryRequestJson = {
  * Use `create(GetSegmentSummaryRequestSchema)` to create a new message.
  */
 export const GetSegmentSummaryRequestSchema: GenMessage<GetSegmentSummaryRequest, {jsonType: GetSegmentSummaryRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_scheduler, 21);
+  messageDesc(file_shoal_v1_scheduler, 22);
 
 /**
  * @generated from message shoal.v1.GetSegmentSummaryResponse
@@ -1215,6 +1286,18 @@ export type GetSegmentSummaryResponse = Message<"shoal.v1.GetSegmentSummaryRespo
    * @generated from field: shoal.v1.SegmentState state = 8;
    */
   state: SegmentState;
+
+  /**
+   * Churn over the last 30 days (today and the 29 before, UTC): entries and exits.
+   *
+   * @generated from field: int64 entered_30d = 9;
+   */
+  entered30d: bigint;
+
+  /**
+   * @generated from field: int64 exited_30d = 10;
+   */
+  exited30d: bigint;
 };
 
 /**
@@ -1266,6 +1349,18 @@ export type GetSegmentSummaryResponseJson = {
    * @generated from field: shoal.v1.SegmentState state = 8;
    */
   state?: SegmentStateJson;
+
+  /**
+   * Churn over the last 30 days (today and the 29 before, UTC): entries and exits.
+   *
+   * @generated from field: int64 entered_30d = 9;
+   */
+  entered30d?: string;
+
+  /**
+   * @generated from field: int64 exited_30d = 10;
+   */
+  exited30d?: string;
 };
 
 /**
@@ -1273,7 +1368,7 @@ export type GetSegmentSummaryResponseJson = {
  * Use `create(GetSegmentSummaryResponseSchema)` to create a new message.
  */
 export const GetSegmentSummaryResponseSchema: GenMessage<GetSegmentSummaryResponse, {jsonType: GetSegmentSummaryResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_scheduler, 22);
+  messageDesc(file_shoal_v1_scheduler, 23);
 
 /**
  * Where a job stands.
