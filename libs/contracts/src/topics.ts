@@ -210,6 +210,19 @@ export const schedulerDeadLetterTopic: TopicSpec<null> = {
   cleanupPolicy: 'delete',
 };
 
+/** The key of a segment's status in one partition on segmentStatusTopic: "<segment id>/<partition>". */
+export const segmentStatusKey = {
+  of: (segmentId: string, partition: number): string => `${segmentId}/${partition}`,
+  /** The segment and partition a key names, or undefined for a key of another shape. */
+  parse(key: string): { segmentId: string; partition: number } | undefined {
+    const slash = key.lastIndexOf('/');
+    const partition = Number(key.slice(slash + 1));
+    if (slash <= 0 || slash === key.length - 1 || !Number.isInteger(partition) || partition < 0)
+      return undefined;
+    return { segmentId: key.slice(0, slash), partition };
+  },
+};
+
 /** Every topic Shoal creates, in the order they are documented. */
 export const topicCatalogue: readonly TopicSpec[] = [
   upstreamEventsTopic,

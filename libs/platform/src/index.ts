@@ -41,4 +41,5 @@ export * from './kafka/dead-letters';
 export * from './kafka/partition-of';
 export * from './kafka/partitioned-processor';
 export * from './kafka/topic-follower';
+export * from './kafka/protobuf-topic-follower';
 export * from './grpc/service-clients';

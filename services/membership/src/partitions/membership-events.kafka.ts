@@ -16,6 +16,7 @@ import {
   membershipContactsTopic,
   membershipDeadLetterTopic,
   profileChangesTopic,
+  segmentStatusKey,
   segmentStatusTopic,
 } from '@shoal/contracts';
 import {
@@ -183,7 +184,7 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
   ): Promise<void> {
     await this.publisher.publish(segmentStatusTopic, [
       ...statuses.map((s) => ({
-        key: `${s.segmentId}/${s.partition}`,
+        key: segmentStatusKey.of(s.segmentId, s.partition),
         value: create(SegmentEvaluationStatusSchema, {
           segmentId: s.segmentId,
           segmentVersion: BigInt(s.version),
@@ -202,7 +203,7 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
         }),
       })),
       ...removed.map(({ segmentId, partition }) => ({
-        key: `${segmentId}/${partition}`,
+        key: segmentStatusKey.of(segmentId, partition),
         value: null,
       })),
     ]);

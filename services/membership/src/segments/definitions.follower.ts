@@ -1,56 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SegmentSchema, segmentDefinitionsTopic } from '@shoal/contracts';
-import { LOGGER, TopicFollower, TopicNames, decodeProtobuf } from '@shoal/platform';
-import { Kafka, type KafkaMessage } from 'kafkajs';
+import { type SegmentSchema, segmentDefinitionsTopic } from '@shoal/contracts';
+import { LOGGER, ProtobufTopicFollower, TopicNames } from '@shoal/platform';
+import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { type DefinitionRecord, SegmentDefinitionsService } from './segment-definitions.service';
+import { SegmentDefinitionsService } from './segment-definitions.service';
 
 /** Reads every segment definition at start-up, then follows the definitions topic. */
 @Injectable()
-export class DefinitionsFollower {
-  private readonly follower: TopicFollower;
-
+export class DefinitionsFollower extends ProtobufTopicFollower<typeof SegmentSchema> {
   constructor(
     kafka: Kafka,
     names: TopicNames,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly definitions: SegmentDefinitionsService,
+    @Inject(LOGGER) logger: Logger,
+    definitions: SegmentDefinitionsService,
   ) {
-    this.follower = new TopicFollower({
+    super({
       kafka,
       names,
       topic: segmentDefinitionsTopic,
       name: 'membership-definitions',
       logger,
-      handle: async (messages) => this.definitions.apply(messages.flatMap((m) => this.decode(m))),
+      handle: (records) =>
+        definitions.apply(records.map((r) => ({ segmentId: r.key, definition: r.value }))),
     });
-  }
-
-  health(): string {
-    return this.follower.health();
-  }
-
-  /** Resolves once the definitions that existed at start-up are known. */
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  private decode(message: KafkaMessage): DefinitionRecord[] {
-    const segmentId = message.key?.toString() ?? '';
-    if (message.value === null) return [{ segmentId, definition: null }];
-    try {
-      return [{ segmentId, definition: decodeProtobuf(SegmentSchema, message) }];
-    } catch (error) {
-      // a definition no one can read is skipped (and shouted about), never a stalled topic
-      this.logger.error(
-        { err: error, segmentId, offset: message.offset },
-        'undecodable definition',
-      );
-      return [];
-    }
   }
 }

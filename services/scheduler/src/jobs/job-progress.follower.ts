@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type RefreshProgress, RefreshProgressSchema, jobProgressTopic } from '@shoal/contracts';
-import { LOGGER, TopicFollower, TopicNames, decodeProtobuf } from '@shoal/platform';
-import { Kafka, type KafkaMessage } from 'kafkajs';
+import { type RefreshProgressSchema, jobProgressTopic } from '@shoal/contracts';
+import { LOGGER, ProtobufTopicFollower, TopicNames } from '@shoal/platform';
+import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { JobsService } from './jobs.service';
 
@@ -11,43 +11,15 @@ import { JobsService } from './jobs.service';
  * twice, and a job that ended while the scheduler was down ends on recovery.
  */
 @Injectable()
-export class JobProgressFollower {
-  private readonly follower: TopicFollower;
-
-  constructor(
-    kafka: Kafka,
-    names: TopicNames,
-    @Inject(LOGGER) private readonly logger: Logger,
-    jobs: JobsService,
-  ) {
-    this.follower = new TopicFollower({
+export class JobProgressFollower extends ProtobufTopicFollower<typeof RefreshProgressSchema> {
+  constructor(kafka: Kafka, names: TopicNames, @Inject(LOGGER) logger: Logger, jobs: JobsService) {
+    super({
       kafka,
       names,
       topic: jobProgressTopic,
       name: 'scheduler-job-progress',
       logger,
-      handle: async (messages) => jobs.applyProgress(messages.flatMap((m) => this.decode(m))),
+      handle: (records) => jobs.applyProgress(records.flatMap((r) => (r.value ? [r.value] : []))),
     });
-  }
-
-  health(): string {
-    return this.follower.health();
-  }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
-
-  private decode(message: KafkaMessage): RefreshProgress[] {
-    try {
-      return [decodeProtobuf(RefreshProgressSchema, message)];
-    } catch (error) {
-      this.logger.error({ err: error, offset: message.offset }, 'undecodable job progress');
-      return [];
-    }
   }
 }

@@ -4,18 +4,21 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { SegmentEvaluationStatusSchema, segmentStatusTopic } from '@shoal/contracts';
+import {
+  type SegmentEvaluationStatusSchema,
+  segmentStatusKey,
+  segmentStatusTopic,
+} from '@shoal/contracts';
 import {
   LOGGER,
   PLATFORM,
   type PlatformContext,
-  TopicFollower,
+  ProtobufTopicFollower,
   TopicNames,
-  decodeProtobuf,
 } from '@shoal/platform';
-import { Kafka, type KafkaMessage } from 'kafkajs';
+import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { type SegmentStatusRecord, SegmentStatusService } from './segment-status.service';
+import { SegmentStatusService } from './segment-status.service';
 
 /**
  * Follows membership's compacted status topic (keyed "<segment id>/<partition>"). Every replica
@@ -23,24 +26,34 @@ import { type SegmentStatusRecord, SegmentStatusService } from './segment-status
  * nothing; readiness waits until what was on it at start-up is applied.
  */
 @Injectable()
-export class SegmentStatusFollower implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly follower: TopicFollower;
+export class SegmentStatusFollower
+  extends ProtobufTopicFollower<typeof SegmentEvaluationStatusSchema>
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private started = false;
 
   constructor(
     kafka: Kafka,
     names: TopicNames,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
     @Inject(PLATFORM) private readonly platform: PlatformContext,
-    private readonly statuses: SegmentStatusService,
+    statuses: SegmentStatusService,
   ) {
-    this.follower = new TopicFollower({
+    super({
       kafka,
       names,
       topic: segmentStatusTopic,
       name: 'segments-status',
       logger,
-      handle: async (messages) => this.statuses.apply(messages.flatMap((m) => this.decode(m))),
+      handle: (records) =>
+        statuses.apply(
+          records.flatMap((r) => {
+            const at = segmentStatusKey.parse(r.key);
+            if (at) return [{ ...at, status: r.value }];
+            logger.error({ key: r.key, offset: r.offset }, 'segment status with an unknown key');
+            return [];
+          }),
+        ),
     });
   }
 
@@ -49,35 +62,14 @@ export class SegmentStatusFollower implements OnApplicationBootstrap, BeforeAppl
       name: 'segment-status',
       check: async () => {
         if (!this.started) throw new Error('reading segment status');
-        return this.follower.health();
+        return this.health();
       },
     });
-    await this.follower.start();
+    await this.start();
     this.started = true;
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.follower.stop();
-  }
-
-  private decode(message: KafkaMessage): SegmentStatusRecord[] {
-    const key = message.key?.toString() ?? '';
-    const slash = key.lastIndexOf('/');
-    const segmentId = key.slice(0, slash);
-    const partition = Number(key.slice(slash + 1));
-    if (slash <= 0 || !Number.isInteger(partition) || partition < 0) {
-      this.logger.error({ key, offset: message.offset }, 'segment status with an unknown key');
-      return [];
-    }
-    if (message.value === null) return [{ segmentId, partition, status: null }];
-    try {
-      return [
-        { segmentId, partition, status: decodeProtobuf(SegmentEvaluationStatusSchema, message) },
-      ];
-    } catch (error) {
-      // a status no one can read is skipped (and shouted about), never a stalled topic
-      this.logger.error({ err: error, key, offset: message.offset }, 'undecodable segment status');
-      return [];
-    }
+    await this.stop();
   }
 }
