@@ -2,7 +2,13 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
 import type { IdentityKind } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
-import { type AnyBulkWriteOperation, Binary, Db, type UpdateFilter } from 'mongodb';
+import {
+  type AnyBulkWriteOperation,
+  Binary,
+  Db,
+  MongoBulkWriteError,
+  type UpdateFilter,
+} from 'mongodb';
 import { identityKey } from './identities';
 import type { ProfileState, SeenMessage, Stamped, TagEntry } from './profile-state';
 import type { ProfileRepositoryPort, ProfileWrite } from './profiles.repository.port';
@@ -37,6 +43,8 @@ interface ProfileDocument {
   accountIds?: string[];
 }
 
+const DUPLICATE_KEY = 11000;
+
 /** How many point reads run at once. */
 const READ_CONCURRENCY = 64;
 
@@ -58,13 +66,42 @@ export class MongoProfileRepository
     return found;
   }
 
+  /**
+   * New profiles (not in the store when this instance first needed them) are inserted whole —
+   * about half the store's work of an upsert computing the join — and only those another
+   * writer created meanwhile (a duplicate key) are joined like the rest.
+   */
   async write(writes: readonly ProfileWrite[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
-    const operations: AnyBulkWriteOperation<ProfileDocument>[] = writes.map(({ state, dirty }) => ({
+    const fresh = writes.filter(({ dirty }) => dirty.all && !dirty.stored);
+    const created = await this.insertNew(fresh);
+    const joins = writes.filter(({ state }) => !created.has(state.id));
+    if (joins.length === 0) return created;
+    const operations: AnyBulkWriteOperation<ProfileDocument>[] = joins.map(({ state, dirty }) => ({
       updateOne: { filter: { _id: state.id }, update: joinUpdate(state, dirty), upsert: true },
     }));
     const result = await this.collection.bulkWrite(operations, { ordered: false });
-    return new Set(Object.values(result.upsertedIds).map(String));
+    for (const id of Object.values(result.upsertedIds)) created.add(String(id));
+    return created;
+  }
+
+  /** Inserts whole documents; answers the ids inserted (the others existed already). */
+  private async insertNew(writes: readonly ProfileWrite[]): Promise<Set<string>> {
+    const documents = writes.map(({ state, dirty }) =>
+      documentOf(state.id, joinUpdate(state, dirty)),
+    );
+    const inserted = new Set(documents.map((d) => d._id));
+    if (documents.length === 0) return inserted;
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+    } catch (error) {
+      // only duplicate keys mean "created meanwhile"; anything else leaves the outcome unknown
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      for (const e of errors) inserted.delete(documents[e.index]?._id as string);
+    }
+    return inserted;
   }
 
   async delete(ids: readonly string[]): Promise<void> {
@@ -126,6 +163,30 @@ function joinUpdate(
     $max: max,
     ...(Object.keys(addToSet).length > 0 ? { $addToSet: addToSet } : {}),
   } as UpdateFilter<ProfileDocument>;
+}
+
+/**
+ * The document a join update makes from nothing: what the store would create by upserting it,
+ * built here so that a new profile can be inserted. Dotted paths nest, as the store takes them.
+ */
+function documentOf(
+  id: string,
+  update: UpdateFilter<ProfileDocument>,
+): ProfileDocument & { _id: string } {
+  const doc: Record<string, unknown> = { _id: id };
+  for (const operator of ['$set', '$min', '$max'] as const) {
+    for (const [path, value] of Object.entries(update[operator] ?? {})) {
+      const names = path.split('.');
+      let at = doc;
+      for (const name of names.slice(0, -1)) at = (at[name] ??= {}) as Record<string, unknown>;
+      at[names[names.length - 1] as string] = value;
+    }
+  }
+  for (const [field, { $each }] of Object.entries(
+    (update.$addToSet ?? {}) as Record<string, { $each: unknown[] }>,
+  ))
+    doc[field] = $each;
+  return doc as unknown as ProfileDocument & { _id: string };
 }
 
 function storedIdentity(identity: {

@@ -157,6 +157,54 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
       ]);
     });
 
+    it('stores everything of a new profile, as the store held none of it', async () => {
+      const p = profile('user:n', (s) => {
+        s.firstSeenAt = Date.parse('2026-10-01T00:00:00Z');
+        s.lastSeenAt = Date.parse('2026-12-01T00:00:00Z');
+        s.identities.set('user:n', { kind: IdentityKind.USER_ID, value: 'n' });
+        s.identities.set('trait:email:n@example.com', {
+          kind: IdentityKind.TRAIT,
+          value: 'n@example.com',
+          trait: 'email',
+        });
+        s.traits.set('plan', { t: 1, m: 'm1', v: 'pro' });
+        s.traits.set('address', { t: 1, m: 'm1', v: { city: 'Oslo' } });
+        s.tags.set('$vip.gold 100%', { t: 1, m: 'api:1', v: true, by: 'ann' });
+        s.accounts.set('acme.com', { t: 1, m: 'm', v: true });
+        s.absorbed.add('anon:1');
+        s.seen.set('AAAAAAAAAAA', { origin: '3:100', at: 1_000_000, absorbed: false });
+      });
+      expect([
+        ...(await repos.profiles.write([{ state: p, dirty: dirty({ all: true, stored: false }) }])),
+      ]).toEqual(['user:n']);
+      expect((await repos.profiles.load(['user:n'])).get('user:n')).toEqual(p);
+    });
+
+    it('joins a new profile into a document another writer created meanwhile, and says it existed', async () => {
+      const theirs = profile('user:m', (s) => {
+        s.traits.set('plan', { t: 5, m: 'b', v: 'newer, theirs' });
+        s.traits.set('city', { t: 1, m: 'b', v: 'Oslo' });
+        s.identities.set('anon:theirs', { kind: IdentityKind.ANONYMOUS_ID, value: 'theirs' });
+        s.firstSeenAt = Date.parse('2026-10-01T00:00:00Z');
+      });
+      const ours = profile('user:m', (s) => {
+        s.traits.set('plan', { t: 1, m: 'a', v: 'older, ours' });
+        s.traits.set('name', { t: 1, m: 'a', v: 'Ann' });
+        s.identities.set('anon:ours', { kind: IdentityKind.ANONYMOUS_ID, value: 'ours' });
+      });
+      await repos.profiles.write([{ state: theirs, dirty: dirty({ all: true, stored: false }) }]);
+      expect([
+        ...(await repos.profiles.write([
+          { state: ours, dirty: dirty({ all: true, stored: false }) },
+          { state: profile('user:m2'), dirty: dirty({ all: true, stored: false }) },
+        ])),
+      ]).toEqual(['user:m2']);
+      const stored = (await repos.profiles.load(['user:m'])).get('user:m')!;
+      expect(traitsOf(stored)).toEqual({ plan: 'newer, theirs', city: 'Oslo', name: 'Ann' });
+      expect([...stored.identities.keys()].sort()).toEqual(['anon:ours', 'anon:theirs']);
+      expect(stored.firstSeenAt).toBe(Date.parse('2026-10-01T00:00:00Z'));
+    });
+
     it('deletes by id and lists in id order after an id, up to a limit', async () => {
       for (const id of ['user:k3', 'user:k1', 'anon:k2'])
         await repos.profiles.write([{ state: profile(id), dirty: dirty({ all: true }) }]);
