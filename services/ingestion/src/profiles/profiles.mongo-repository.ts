@@ -5,7 +5,9 @@ import { MongoRepository } from '@shoal/platform';
 import {
   type AnyBulkWriteOperation,
   Binary,
+  type Collection,
   Db,
+  type Filter,
   MongoBulkWriteError,
   type UpdateFilter,
 } from 'mongodb';
@@ -45,9 +47,6 @@ interface ProfileDocument {
 
 const DUPLICATE_KEY = 11000;
 
-/** How many point reads run at once. */
-const READ_CONCURRENCY = 64;
-
 @Injectable()
 export class MongoProfileRepository
   extends MongoRepository<ProfileDocument>
@@ -58,12 +57,8 @@ export class MongoProfileRepository
   }
 
   async load(ids: readonly string[]): Promise<Map<string, ProfileState>> {
-    const found = new Map<string, ProfileState>();
-    await inParallel(ids, READ_CONCURRENCY, async (id) => {
-      const doc = await this.collection.findOne({ _id: id });
-      if (doc) found.set(id, toState(doc));
-    });
-    return found;
+    const docs = await findByIds(this.collection, ids);
+    return new Map(docs.map((doc) => [doc._id, toState(doc)]));
   }
 
   /**
@@ -273,15 +268,32 @@ export function decodeSeen(binary: Binary): Map<string, SeenMessage> {
   return seen;
 }
 
-/** Runs `work` for every item, at most `limit` at a time. */
-export async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
+/** Ids per read: one `$in` on `_id` (answered from the `_id` index) instead of a read per id. */
+const IDS_PER_READ = 1_000;
+/** How many of those reads run at once. */
+const READ_CONCURRENCY = 4;
+
+/**
+ * The documents with these ids (those that exist), read by `_id` in chunks. The embedded store
+ * answered 2,000 random ids in one `$in` in 0.28 s, and as 2,000 point reads (64 at a time) in 2.3 s.
+ */
+export async function findByIds<T extends { _id: string }>(
+  collection: Collection<T>,
+  ids: readonly string[],
+): Promise<T[]> {
+  const unique = [...new Set(ids)];
+  const chunks: string[][] = [];
+  for (let at = 0; at < unique.length; at += IDS_PER_READ)
+    chunks.push(unique.slice(at, at + IDS_PER_READ));
+  const found: T[] = [];
   let next = 0;
   const lane = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (next < chunks.length) {
+      const chunk = chunks[next++] as string[];
+      const docs = await collection.find({ _id: { $in: chunk } } as Filter<T>).toArray();
+      found.push(...(docs as T[]));
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, chunks.length) }, lane));
+  return found;
 }

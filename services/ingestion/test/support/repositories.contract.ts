@@ -245,6 +245,23 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
       );
     });
 
+    it('reads thousands of identifiers and profiles at once, answering those that exist', async () => {
+      const keys = Array.from({ length: 2_500 }, (_, i) => `anon:many-${i}`);
+      const owned = keys.filter((_, i) => i % 3 === 0);
+      await repos.identities.claim(new Map(owned.map((key) => [key, `user:of-${key}`])));
+      const found = await repos.identities.find([...keys, keys[0] as string]);
+      expect(found.size).toBe(owned.length);
+      expect(found.get(keys[2_498] as string)).toBeUndefined();
+      expect(found.get(keys[2_497] as string)).toBeUndefined();
+      expect(found.get(keys[2_496] as string)).toBe(`user:of-${keys[2_496]}`);
+      await repos.profiles.write(
+        owned.map((key) => ({ state: profile(key), dirty: dirty({ all: true, stored: false }) })),
+      );
+      const loaded = await repos.profiles.load(keys);
+      expect([...loaded.keys()].sort()).toEqual([...owned].sort());
+      expect(loaded.get(owned[800] as string)?.id).toBe(owned[800]);
+    });
+
     it('moves identifiers to a profile and deletes them', async () => {
       await repos.identities.claim(new Map([['anon:m', 'anon:m']]));
       await repos.identities.assign(
