@@ -173,8 +173,12 @@ function documentOf(
     for (const [path, value] of Object.entries(update[operator] ?? {})) {
       const names = path.split('.');
       let at = doc;
-      for (const name of names.slice(0, -1)) at = (at[name] ??= {}) as Record<string, unknown>;
-      at[names[names.length - 1] as string] = value;
+      // own fields, whatever their names ("__proto__" too), as the store would make them
+      for (const name of names.slice(0, -1)) {
+        if (!Object.hasOwn(at, name)) define(at, name, {});
+        at = at[name] as Record<string, unknown>;
+      }
+      define(at, names[names.length - 1] as string, value);
     }
   }
   for (const [field, { $each }] of Object.entries(
@@ -182,6 +186,15 @@ function documentOf(
   ))
     doc[field] = $each;
   return doc as unknown as ProfileDocument & { _id: string };
+}
+
+function define(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function storedIdentity(identity: {

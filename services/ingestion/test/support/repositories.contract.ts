@@ -180,6 +180,18 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
       expect((await repos.profiles.load(['user:n'])).get('user:n')).toEqual(p);
     });
 
+    it("keeps a new profile's traits named like an object's own properties", async () => {
+      const p = profile('user:proto', (s) => {
+        s.traits.set('__proto__', { t: 1, m: 'm1', v: { polluted: true } });
+        s.traits.set('constructor', { t: 1, m: 'm1', v: 'c' });
+      });
+      await repos.profiles.write([{ state: p, dirty: dirty({ all: true, stored: false }) }]);
+      const stored = (await repos.profiles.load(['user:proto'])).get('user:proto')!;
+      expect(stored.traits.get('__proto__')?.v).toEqual({ polluted: true });
+      expect(stored.traits.get('constructor')?.v).toBe('c');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
     it('joins a new profile into a document another writer created meanwhile, and says it existed', async () => {
       const theirs = profile('user:m', (s) => {
         s.traits.set('plan', { t: 5, m: 'b', v: 'newer, theirs' });
