@@ -17,7 +17,8 @@ describe('MongoDB repositories', () => {
 
   describe('keep the repository contract', () => {
     repositoryContract(async () => {
-      db = client.db(`t${scope.id}_ingestion_${databases++}`);
+      // fixed width: the embedded store's dropDatabase of "x_1" also hits "x_11"'s collections
+      db = client.db(`t${scope.id}_ingestion_${String(databases++).padStart(3, '0')}`);
       return {
         profiles: new MongoProfileRepository(db),
         identities: new MongoIdentityRepository(db),

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
 import { type AnyBulkWriteOperation, Db } from 'mongodb';
 import type { Stamped } from '../profiles/profile-state';
-import { inParallel } from '../profiles/profiles.mongo-repository';
+import { findByIds } from '../profiles/profiles.mongo-repository';
 import type { AccountState } from './account-state';
 import type { AccountRepositoryPort, AccountWrite } from './accounts.repository.port';
 
@@ -25,12 +25,8 @@ export class MongoAccountRepository
   }
 
   async load(ids: readonly string[]): Promise<Map<string, AccountState>> {
-    const found = new Map<string, AccountState>();
-    await inParallel(ids, 64, async (id) => {
-      const doc = await this.collection.findOne({ _id: id });
-      if (doc) found.set(id, toState(doc));
-    });
-    return found;
+    const docs = await findByIds(this.collection, ids);
+    return new Map(docs.map((doc) => [doc._id, toState(doc)]));
   }
 
   async write(writes: readonly AccountWrite[]): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
 import { Db, MongoBulkWriteError } from 'mongodb';
 import type { IdentityRepositoryPort } from './identities.repository.port';
-import { inParallel } from './profiles.mongo-repository';
+import { findByIds } from './profiles.mongo-repository';
 
 interface IdentityDocument {
   /** The identifier's key: "user:…", "anon:…", "trait:<name>:…". */
@@ -38,12 +38,8 @@ export class MongoIdentityRepository
   }
 
   async find(keys: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    await inParallel(keys, 64, async (key) => {
-      const doc = await this.collection.findOne({ _id: key });
-      if (doc) found.set(key, doc.profileId);
-    });
-    return found;
+    const docs = await findByIds(this.collection, keys);
+    return new Map(docs.map((doc) => [doc._id, doc.profileId]));
   }
 
   async assign(owners: ReadonlyMap<string, string>): Promise<void> {

@@ -2,7 +2,15 @@ import type { JsonValue } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
 import type { IdentityKind } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
-import { type AnyBulkWriteOperation, Binary, Db, type UpdateFilter } from 'mongodb';
+import {
+  type AnyBulkWriteOperation,
+  Binary,
+  type Collection,
+  Db,
+  type Filter,
+  MongoBulkWriteError,
+  type UpdateFilter,
+} from 'mongodb';
 import { identityKey } from './identities';
 import type { ProfileState, SeenMessage, Stamped, TagEntry } from './profile-state';
 import type { ProfileRepositoryPort, ProfileWrite } from './profiles.repository.port';
@@ -37,8 +45,7 @@ interface ProfileDocument {
   accountIds?: string[];
 }
 
-/** How many point reads run at once. */
-const READ_CONCURRENCY = 64;
+const DUPLICATE_KEY = 11000;
 
 @Injectable()
 export class MongoProfileRepository
@@ -50,21 +57,46 @@ export class MongoProfileRepository
   }
 
   async load(ids: readonly string[]): Promise<Map<string, ProfileState>> {
-    const found = new Map<string, ProfileState>();
-    await inParallel(ids, READ_CONCURRENCY, async (id) => {
-      const doc = await this.collection.findOne({ _id: id });
-      if (doc) found.set(id, toState(doc));
-    });
-    return found;
+    const docs = await findByIds(this.collection, ids);
+    return new Map(docs.map((doc) => [doc._id, toState(doc)]));
   }
 
+  /**
+   * New profiles (not in the store when this instance first needed them) are inserted whole —
+   * about half the store's work of an upsert computing the join — and only those another
+   * writer created meanwhile (a duplicate key) are joined like the rest.
+   */
   async write(writes: readonly ProfileWrite[]): Promise<Set<string>> {
     if (writes.length === 0) return new Set();
-    const operations: AnyBulkWriteOperation<ProfileDocument>[] = writes.map(({ state, dirty }) => ({
+    const fresh = writes.filter(({ dirty }) => dirty.all && !dirty.stored);
+    const created = await this.insertNew(fresh);
+    const joins = writes.filter(({ state }) => !created.has(state.id));
+    if (joins.length === 0) return created;
+    const operations: AnyBulkWriteOperation<ProfileDocument>[] = joins.map(({ state, dirty }) => ({
       updateOne: { filter: { _id: state.id }, update: joinUpdate(state, dirty), upsert: true },
     }));
     const result = await this.collection.bulkWrite(operations, { ordered: false });
-    return new Set(Object.values(result.upsertedIds).map(String));
+    for (const id of Object.values(result.upsertedIds)) created.add(String(id));
+    return created;
+  }
+
+  /** Inserts whole documents; answers the ids inserted (the others existed already). */
+  private async insertNew(writes: readonly ProfileWrite[]): Promise<Set<string>> {
+    const documents = writes.map(({ state, dirty }) =>
+      documentOf(state.id, joinUpdate(state, dirty)),
+    );
+    const inserted = new Set(documents.map((d) => d._id));
+    if (documents.length === 0) return inserted;
+    try {
+      await this.collection.insertMany(documents, { ordered: false });
+    } catch (error) {
+      // only duplicate keys mean "created meanwhile"; anything else leaves the outcome unknown
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
+      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
+      for (const e of errors) inserted.delete(documents[e.index]?._id as string);
+    }
+    return inserted;
   }
 
   async delete(ids: readonly string[]): Promise<void> {
@@ -126,6 +158,43 @@ function joinUpdate(
     $max: max,
     ...(Object.keys(addToSet).length > 0 ? { $addToSet: addToSet } : {}),
   } as UpdateFilter<ProfileDocument>;
+}
+
+/**
+ * The document a join update makes from nothing: what the store would create by upserting it,
+ * built here so that a new profile can be inserted. Dotted paths nest, as the store takes them.
+ */
+function documentOf(
+  id: string,
+  update: UpdateFilter<ProfileDocument>,
+): ProfileDocument & { _id: string } {
+  const doc: Record<string, unknown> = { _id: id };
+  for (const operator of ['$set', '$min', '$max'] as const) {
+    for (const [path, value] of Object.entries(update[operator] ?? {})) {
+      const names = path.split('.');
+      let at = doc;
+      // own fields, whatever their names ("__proto__" too), as the store would make them
+      for (const name of names.slice(0, -1)) {
+        if (!Object.hasOwn(at, name)) define(at, name, {});
+        at = at[name] as Record<string, unknown>;
+      }
+      define(at, names[names.length - 1] as string, value);
+    }
+  }
+  for (const [field, { $each }] of Object.entries(
+    (update.$addToSet ?? {}) as Record<string, { $each: unknown[] }>,
+  ))
+    doc[field] = $each;
+  return doc as unknown as ProfileDocument & { _id: string };
+}
+
+function define(target: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(target, name, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 function storedIdentity(identity: {
@@ -212,15 +281,32 @@ export function decodeSeen(binary: Binary): Map<string, SeenMessage> {
   return seen;
 }
 
-/** Runs `work` for every item, at most `limit` at a time. */
-export async function inParallel<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
+/** Ids per read: one `$in` on `_id` (answered from the `_id` index) instead of a read per id. */
+const IDS_PER_READ = 1_000;
+/** How many of those reads run at once. */
+const READ_CONCURRENCY = 4;
+
+/**
+ * The documents with these ids (those that exist), read by `_id` in chunks. The embedded store
+ * answered 2,000 random ids in one `$in` in 0.28 s, and as 2,000 point reads (64 at a time) in 2.3 s.
+ */
+export async function findByIds<T extends { _id: string }>(
+  collection: Collection<T>,
+  ids: readonly string[],
+): Promise<T[]> {
+  const unique = [...new Set(ids)];
+  const chunks: string[][] = [];
+  for (let at = 0; at < unique.length; at += IDS_PER_READ)
+    chunks.push(unique.slice(at, at + IDS_PER_READ));
+  const found: T[] = [];
   let next = 0;
   const lane = async () => {
-    while (next < items.length) await work(items[next++] as T);
+    while (next < chunks.length) {
+      const chunk = chunks[next++] as string[];
+      const docs = await collection.find({ _id: { $in: chunk } } as Filter<T>).toArray();
+      found.push(...(docs as T[]));
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, chunks.length) }, lane));
+  return found;
 }

@@ -157,6 +157,66 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
       ]);
     });
 
+    it('stores everything of a new profile, as the store held none of it', async () => {
+      const p = profile('user:n', (s) => {
+        s.firstSeenAt = Date.parse('2026-10-01T00:00:00Z');
+        s.lastSeenAt = Date.parse('2026-12-01T00:00:00Z');
+        s.identities.set('user:n', { kind: IdentityKind.USER_ID, value: 'n' });
+        s.identities.set('trait:email:n@example.com', {
+          kind: IdentityKind.TRAIT,
+          value: 'n@example.com',
+          trait: 'email',
+        });
+        s.traits.set('plan', { t: 1, m: 'm1', v: 'pro' });
+        s.traits.set('address', { t: 1, m: 'm1', v: { city: 'Oslo' } });
+        s.tags.set('$vip.gold 100%', { t: 1, m: 'api:1', v: true, by: 'ann' });
+        s.accounts.set('acme.com', { t: 1, m: 'm', v: true });
+        s.absorbed.add('anon:1');
+        s.seen.set('AAAAAAAAAAA', { origin: '3:100', at: 1_000_000, absorbed: false });
+      });
+      expect([
+        ...(await repos.profiles.write([{ state: p, dirty: dirty({ all: true, stored: false }) }])),
+      ]).toEqual(['user:n']);
+      expect((await repos.profiles.load(['user:n'])).get('user:n')).toEqual(p);
+    });
+
+    it("keeps a new profile's traits named like an object's own properties", async () => {
+      const p = profile('user:proto', (s) => {
+        s.traits.set('__proto__', { t: 1, m: 'm1', v: { polluted: true } });
+        s.traits.set('constructor', { t: 1, m: 'm1', v: 'c' });
+      });
+      await repos.profiles.write([{ state: p, dirty: dirty({ all: true, stored: false }) }]);
+      const stored = (await repos.profiles.load(['user:proto'])).get('user:proto')!;
+      expect(stored.traits.get('__proto__')?.v).toEqual({ polluted: true });
+      expect(stored.traits.get('constructor')?.v).toBe('c');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    });
+
+    it('joins a new profile into a document another writer created meanwhile, and says it existed', async () => {
+      const theirs = profile('user:m', (s) => {
+        s.traits.set('plan', { t: 5, m: 'b', v: 'newer, theirs' });
+        s.traits.set('city', { t: 1, m: 'b', v: 'Oslo' });
+        s.identities.set('anon:theirs', { kind: IdentityKind.ANONYMOUS_ID, value: 'theirs' });
+        s.firstSeenAt = Date.parse('2026-10-01T00:00:00Z');
+      });
+      const ours = profile('user:m', (s) => {
+        s.traits.set('plan', { t: 1, m: 'a', v: 'older, ours' });
+        s.traits.set('name', { t: 1, m: 'a', v: 'Ann' });
+        s.identities.set('anon:ours', { kind: IdentityKind.ANONYMOUS_ID, value: 'ours' });
+      });
+      await repos.profiles.write([{ state: theirs, dirty: dirty({ all: true, stored: false }) }]);
+      expect([
+        ...(await repos.profiles.write([
+          { state: ours, dirty: dirty({ all: true, stored: false }) },
+          { state: profile('user:m2'), dirty: dirty({ all: true, stored: false }) },
+        ])),
+      ]).toEqual(['user:m2']);
+      const stored = (await repos.profiles.load(['user:m'])).get('user:m')!;
+      expect(traitsOf(stored)).toEqual({ plan: 'newer, theirs', city: 'Oslo', name: 'Ann' });
+      expect([...stored.identities.keys()].sort()).toEqual(['anon:ours', 'anon:theirs']);
+      expect(stored.firstSeenAt).toBe(Date.parse('2026-10-01T00:00:00Z'));
+    });
+
     it('deletes by id and lists in id order after an id, up to a limit', async () => {
       for (const id of ['user:k3', 'user:k1', 'anon:k2'])
         await repos.profiles.write([{ state: profile(id), dirty: dirty({ all: true }) }]);
@@ -195,6 +255,23 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
           ['anon:new', 'user:other'],
         ]),
       );
+    });
+
+    it('reads thousands of identifiers and profiles at once, answering those that exist', async () => {
+      const keys = Array.from({ length: 2_500 }, (_, i) => `anon:many-${i}`);
+      const owned = keys.filter((_, i) => i % 3 === 0);
+      await repos.identities.claim(new Map(owned.map((key) => [key, `user:of-${key}`])));
+      const found = await repos.identities.find([...keys, keys[0] as string]);
+      expect(found.size).toBe(owned.length);
+      expect(found.get(keys[2_498] as string)).toBeUndefined();
+      expect(found.get(keys[2_497] as string)).toBeUndefined();
+      expect(found.get(keys[2_496] as string)).toBe(`user:of-${keys[2_496]}`);
+      await repos.profiles.write(
+        owned.map((key) => ({ state: profile(key), dirty: dirty({ all: true, stored: false }) })),
+      );
+      const loaded = await repos.profiles.load(keys);
+      expect([...loaded.keys()].sort()).toEqual([...owned].sort());
+      expect(loaded.get(owned[800] as string)?.id).toBe(owned[800]);
     });
 
     it('moves identifiers to a profile and deletes them', async () => {

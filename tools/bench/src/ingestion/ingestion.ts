@@ -30,6 +30,8 @@ interface BenchOptions {
   readonly kafka: string;
   readonly mongo: string;
   readonly timeout: number;
+  /** INGEST_* settings for the service, NAME=VALUE. */
+  readonly set: readonly string[];
 }
 
 function benchOptions(): BenchOptions {
@@ -59,6 +61,16 @@ function benchOptions(): BenchOptions {
       process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
     )
     .option('--timeout <seconds>', 'longest wait for ingestion to finish', count, 900)
+    .option(
+      '--set <NAME=VALUE>',
+      "an INGEST_* setting of the ingestion service (repeatable), e.g. 'INGEST_CHECKPOINT_INTERVAL_MS=3000'",
+      (value: string, previous: string[]) => {
+        if (!/^INGEST_[A-Z_]+=\S*$/.test(value))
+          throw new InvalidArgumentError('It must be INGEST_<NAME>=<value>.');
+        return [...previous, value];
+      },
+      [] as string[],
+    )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .parse()
     .opts<BenchOptions>();
@@ -93,7 +105,8 @@ async function main(): Promise<void> {
       `store ${values.mongo}, kafka ${values.kafka}; ${workload.records.length} records from ` +
         `${values.profiles} people (${Object.entries(workload.mix)
           .map(([type, n]) => `${n} ${type}`)
-          .join(', ')}), spread: ${values.spread}, ${partitions} partitions`,
+          .join(', ')}), spread: ${values.spread}, ${partitions} partitions` +
+        (values.set.length > 0 ? `; ${values.set.join(' ')}` : ''),
     );
     await admin.createTopics({
       waitForLeaders: true,
@@ -125,6 +138,9 @@ async function main(): Promise<void> {
         MONGO_URL: values.mongo,
         MONGO_DATABASE: database,
         ...devKeyEnv(keys),
+        ...Object.fromEntries(
+          values.set.map((s) => [s.slice(0, s.indexOf('=')), s.slice(s.indexOf('=') + 1)]),
+        ),
       },
     });
     started = Date.now();
