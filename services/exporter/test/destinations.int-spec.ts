@@ -93,6 +93,8 @@ describe('destinations', () => {
       EXPORTER_RETRY_BASE_MS: '20',
       EXPORTER_RETRY_MAX_MS: '100',
       EXPORTER_FILE_ROOT: files,
+      // the receiver listens on loopback, which webhooks may reach only when allowed
+      EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
     };
     exporter = await scope.start(exporterService, exporterEnv);
     const annToken = await scope.token({ subject: 'ann', groups: ['marketing'] });
@@ -205,6 +207,44 @@ describe('destinations', () => {
     expect((foreign as GrpcCallError).reason).toBe('DESTINATION_NOT_FOUND');
   });
 
+  it('refuses a webhook on a loopback or private address unless the allow-list covers it', async () => {
+    const refusedAt = async (client: GrpcClient<typeof ExportService>, url: string) => {
+      const refusal = await client
+        .createDestination({
+          name: 'inside',
+          config: { kind: { case: 'webhook', value: { url, signingSecret: SECRET } } },
+        })
+        .catch((e: unknown) => e as GrpcCallError);
+      expect(refusal).toBeInstanceOf(GrpcCallError);
+      return (refusal as GrpcCallError).violations.map((v) => v.field);
+    };
+    // allowed: 127.0.0.1/32 only
+    for (const url of [
+      'http://127.0.0.2:9/',
+      'http://[::1]:9/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+    ])
+      expect(await refusedAt(exports, url)).toEqual(['config.webhook.url']);
+
+    // an exporter without the allow-list (on topics of its own) refuses the receiver itself
+    const strict = await scope.start(exporterService, {
+      ...exporterEnv,
+      EXPORTER_WEBHOOK_ALLOWED_CIDRS: undefined,
+      KAFKA_TOPIC_PREFIX: `${scope.env('exporter').KAFKA_TOPIC_PREFIX ?? ''}strict.`,
+    });
+    try {
+      const client = scope.client(ExportService, strict, await scope.token({ subject: 'ann' }));
+      expect(await refusedAt(client, receiver.script('/loopback', [{ status: 200 }]))).toEqual([
+        'config.webhook.url',
+      ]);
+      expect(await refusedAt(client, 'http://localhost:9/')).toEqual(['config.webhook.url']);
+    } finally {
+      await strict.close();
+    }
+    expect(receiver.at('/loopback')).toEqual([]);
+  });
+
   it('locks the segment against edits while auto-sync is on, and unlocks it when off', async () => {
     const id = await webhook('lock', '/lock');
     await exports.linkSegment({
@@ -268,6 +308,50 @@ describe('destinations', () => {
       value: { signingSecret: '', signingSecretSet: true },
     });
     expect(scope.logs.text).not.toContain(SECRET);
+  });
+
+  it("keeps a paused link's transitions and sends them when auto-sync is switched on again", async () => {
+    const id = await webhook('paused', '/paused');
+    await exports.linkSegment({ destinationId: id, segmentId: shared, autoSync: true });
+    await transitions(shared, ['p-before']);
+    expect(
+      await waitUntil(() => receiver.at('/paused').length > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      }),
+    ).toBe(true);
+    await exports.setAutoSync({ destinationId: id, segmentId: shared, autoSync: false });
+    await transitions(shared, ['p-off-1', 'p-off-2']);
+    await transitions(shared, ['p-off-1'], TransitionKind.EXITED);
+    const backlog = await waitUntil(
+      async () => {
+        const { destination } = await exports.getDestination({ destinationId: id });
+        return destination?.links[0]?.syncState?.pausedBacklog === 3n;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(backlog).toBe(true);
+    const profilesAt = () =>
+      receiver.at('/paused').flatMap((r) => bodyOf(r.body).records.map((x) => x.profileId));
+    expect(profilesAt()).toEqual(['p-before']);
+
+    await exports.setAutoSync({ destinationId: id, segmentId: shared, autoSync: true });
+    expect(
+      await waitUntil(() => profilesAt().length >= 4, { timeoutMs: 30_000, intervalMs: 100 }),
+    ).toBe(true);
+    const records = receiver.at('/paused').flatMap((r) => bodyOf(r.body).records);
+    expect(records.filter((r) => r.profileId === 'p-off-1').map((r) => r.type)).toEqual([
+      'entered',
+      'exited',
+    ]);
+    expect(new Set(records.map((r) => r.eventId)).size).toBe(4);
+    const { destination } = await exports.getDestination({ destinationId: id });
+    expect(destination?.links[0]?.syncState).toMatchObject({
+      pausedBacklog: 0n,
+      recordsSynced: 4n,
+      lastSyncedEventId: records.at(-1)?.eventId,
+    });
+    expect(destination?.links[0]?.syncState?.lastSyncedAt).toBeDefined();
   });
 
   it('retries a 500 and delivers on the following 200, recording the failure in the run', async () => {
