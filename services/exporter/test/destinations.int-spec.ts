@@ -34,7 +34,7 @@ import { parse } from 'csv-parse/sync';
 import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
 import { buildForProcesses } from './built-services';
-import { PeerStubs, memberId } from './peer-stubs';
+import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -51,7 +51,7 @@ describe('destinations', () => {
   const FULL_MEMBERS = 5;
   const stubs = new PeerStubs(
     (segmentId) => (segmentId === shared ? FULL_MEMBERS : 0),
-    () => undefined,
+    (index) => (Number.isInteger(index) ? awkwardProfile(index) : undefined),
   );
   let segmentsProcess: LaunchedProcess;
   let exporter: RunningService;
@@ -352,6 +352,42 @@ describe('destinations', () => {
       lastSyncedEventId: records.at(-1)?.eventId,
     });
     expect(destination?.links[0]?.syncState?.lastSyncedAt).toBeDefined();
+  });
+
+  it("sends each record with the profile's identities and the link's traits, read from ingestion", async () => {
+    const id = await webhook('enriched', '/enriched');
+    await exports.linkSegment({
+      destinationId: id,
+      segmentId: shared,
+      autoSync: true,
+      traits: ['name', 'plan', 'absent'],
+    });
+    await transitions(shared, [memberId(7), 'p-gone']);
+    expect(
+      await waitUntil(
+        () => receiver.at('/enriched').flatMap((r) => bodyOf(r.body).records).length >= 2,
+        { timeoutMs: 30_000, intervalMs: 100 },
+      ),
+    ).toBe(true);
+    const records = receiver
+      .at('/enriched')
+      .flatMap((r) => (JSON.parse(r.body) as { records: Record<string, unknown>[] }).records);
+    expect(records).toHaveLength(2);
+    // the two profiles' transitions may be on different partitions: no order between them
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          profileId: memberId(7),
+          identities: { userIds: ['user-7'], emails: ['m7@example.com'] },
+          traits: { name: 'Member 7, "the" 🐟\nsecond line', plan: 'gold' },
+        }),
+        expect.objectContaining({
+          profileId: 'p-gone',
+          identities: { userIds: [], emails: [] },
+          traits: {},
+        }),
+      ]),
+    );
   });
 
   it('retries a 500 and delivers on the following 200, recording the failure in the run', async () => {

@@ -98,6 +98,7 @@ async function setup() {
     ),
   );
   const test = await newTestService(DestinationsService, {
+    now: '2026-12-01T00:00:00Z',
     fakes: [
       [DESTINATION_REPOSITORY, repository],
       [SYNC_QUEUE, queue],
@@ -496,6 +497,66 @@ describe('SyncService', () => {
     await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
     await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
     expect(runs.letters).toMatchObject([{ attempts: 1, error: 'HTTP 400' }]);
+  });
+
+  it("makes a full link's schedule due once per slot, in its time zone, on the injected clock", async () => {
+    const { sut, sync, clock } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    // linked at 2026-12-01T00:00Z; 06:00 in Paris is 05:00Z in winter
+    const destination = await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.FULL,
+      autoSync: true,
+      schedule: '0 6 * * *',
+      timeZone: 'Europe/Paris',
+      principal: ann,
+    });
+    const view = await sut.view(destination);
+    expect(view.links[0]?.syncState?.nextScheduledSyncAt).toEqual(
+      timestampFromDate(new Date('2026-12-01T05:00:00Z')),
+    );
+    clock.advance(4 * 3_600_000 + 59 * 60_000);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+    clock.advance(60_000);
+    expect(await sync.dueScheduled(destination)).toEqual(['seg_shared']);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+    // three days without a look: the missed slots make one run
+    clock.advance(3 * 86_400_000);
+    expect(await sync.dueScheduled(destination)).toEqual(['seg_shared']);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+  });
+
+  it('refuses a schedule on an incremental link, and a bad cron or time zone', async () => {
+    const { sut } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    const link = (mode: SyncMode, schedule: string, timeZone = '') =>
+      refusalOf(
+        sut.link({
+          id: created.id,
+          segmentId: 'seg_shared',
+          mode,
+          autoSync: true,
+          schedule,
+          timeZone,
+          principal: ann,
+        }),
+        DomainError,
+      );
+    expect((await link(SyncMode.INCREMENTAL, '0 6 * * *')).violations.map((v) => v.field)).toEqual([
+      'schedule',
+    ]);
+    expect(
+      (await link(SyncMode.FULL, '0 61 * *', 'Mars/Olympus')).violations.map((v) => v.field),
+    ).toEqual(['timeZone', 'schedule']);
   });
 
   it('makes a full sync due once, after the last partition of a refresh succeeded', async () => {

@@ -40,6 +40,7 @@ import {
   type SyncQueuePort,
   type SyncRunRepositoryPort,
 } from './destinations.repository.port';
+import { dueSlot } from './link-schedule';
 import { withProfile } from './record-profile';
 import { type RetrySchedule, delayBeforeRetry } from './retry-schedule';
 
@@ -209,6 +210,25 @@ export class SyncService {
         (l) => l.segmentId === progress.segmentId && l.autoSync && l.mode === SyncMode.FULL,
       ),
     );
+  }
+
+  /**
+   * The segments of a destination whose full link's schedule is due now (auto-sync on): each
+   * slot is claimed once, however many replicas or ticks look, and ticks missed while the
+   * exporter was down make one run.
+   */
+  async dueScheduled(destination: Destination): Promise<string[]> {
+    const now = this.clock.now();
+    const due: string[] = [];
+    for (const link of destination.links) {
+      if (link.mode !== SyncMode.FULL || !link.autoSync || !link.schedule) continue;
+      const state = await this.states.get(destination.id, link.segmentId);
+      const after = state?.lastScheduledAt ?? (link.linkedAt ? timestampDate(link.linkedAt) : now);
+      const slot = dueSlot({ cron: link.schedule, timeZone: link.timeZone }, after, now);
+      if (slot && (await this.states.claimScheduled(destination.id, link.segmentId, slot)))
+        due.push(link.segmentId);
+    }
+    return due;
   }
 
   /** Starts a full sync run of a linked segment: every current member, page by page. */
