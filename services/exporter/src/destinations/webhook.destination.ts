@@ -6,7 +6,7 @@ import type { WebhookDestination } from '@shoal/contracts';
 import { type Clock, type FieldViolation, secretValues } from '@shoal/platform';
 import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
 import { retryAfterMs } from './retry-schedule';
-import type { WebhookAddressPolicy } from './webhook-address';
+import { RefusedAddressError, type WebhookAddressPolicy } from './webhook-address';
 
 const DEFAULTS = { timeoutMs: 10_000, batchSize: 500, maxAttempts: 8 };
 const LIMITS = { timeoutMs: 60_000, batchSize: 10_000, maxAttempts: 20 };
@@ -140,7 +140,10 @@ export class WebhookDestinationKind implements DestinationKind<'webhook'> {
       });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new DeliveryFailure(`request failed: ${describe(error)}`);
+      // the host now resolves to a refused address: trying again will not change that soon
+      throw new DeliveryFailure(`request failed: ${describe(error)}`, {
+        permanent: error instanceof RefusedAddressError,
+      });
     }
     const status = response.status;
     if (status >= 200 && status < 300) return;
