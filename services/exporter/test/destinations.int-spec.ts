@@ -517,8 +517,9 @@ describe('destinations', () => {
       destinationId: id,
       segmentId: shared,
       autoSync: true,
+      traits: ['plan'],
     });
-    expect(linked?.links).toMatchObject([{ mode: SyncMode.FULL }]);
+    expect(linked?.links).toMatchObject([{ mode: SyncMode.FULL, traits: ['plan'] }]);
     const { run } = await exports.syncNow({ destinationId: id, segmentId: shared });
     expect(run?.kind).toBe(SyncRunKind.FULL);
     const finished = await waitUntil(
@@ -536,9 +537,25 @@ describe('destinations', () => {
       relax_quotes: false,
       relax_column_count: false,
     }) as string[][];
-    expect(rows[0]).toEqual(['event_id', 'type', 'segment_id', 'profile_id', 'occurred_at']);
-    expect(rows.slice(1).map((r) => [r[1], r[2], r[3]])).toEqual(
-      [1, 2, 3, 4, 5].map((i) => ['member', shared, memberId(i)]),
+    expect(rows[0]).toEqual([
+      'event_id',
+      'type',
+      'segment_id',
+      'profile_id',
+      'occurred_at',
+      'user_ids',
+      'emails',
+      'traits',
+    ]);
+    expect(rows.slice(1).map((r) => [r[1], r[2], r[3], r[5], r[6], r[7]])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [
+        'member',
+        shared,
+        memberId(i),
+        `user-${i}`,
+        `m${i}@example.com`,
+        JSON.stringify({ plan: i % 2 === 0 ? '=cmd|/c calc' : 'gold' }),
+      ]),
     );
     const { runs } = await exports.listSyncRuns({ destinationId: id });
     expect(runs[0]).toMatchObject({ records: BigInt(FULL_MEMBERS), failures: 0n });

@@ -1982,7 +1982,8 @@ export enum FileFormat {
   UNSPECIFIED = 0,
 
   /**
-   * RFC 4180 with a header row: event_id, type, segment_id, profile_id, occurred_at.
+   * RFC 4180 with a header row: event_id, type, segment_id, profile_id, occurred_at, user_ids and
+   * emails (joined by "|"), traits (the link's selected traits as one JSON object).
    *
    * @generated from enum value: FILE_FORMAT_CSV = 1;
    */
