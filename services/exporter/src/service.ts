@@ -8,6 +8,19 @@ import { env, serviceConfigSchema, type ServiceDefinition } from '@shoal/platfor
 import { z } from 'zod';
 import { version } from '../package.json';
 import { AppModule } from './app.module';
+import { allowListOf } from './destinations/webhook-address';
+
+const ALLOWED_CIDRS =
+  'CIDR blocks webhooks may reach although private, loopback or link-local (e.g. 10.20.0.0/16); unset, public addresses only';
+
+function cidrsValid(cidrs: readonly string[]): boolean {
+  try {
+    allowListOf(cidrs);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const exporterConfigSchema = serviceConfigSchema(
   { service: 'exporter', grpcPort: 50055, httpPort: 9455 },
@@ -60,7 +73,18 @@ export const exporterConfigSchema = serviceConfigSchema(
     EXPORTER_FILE_ROOT: env.optionalString(
       'directory file destinations must write inside; unset, file destinations are refused',
     ),
+    EXPORTER_WEBHOOK_ALLOWED_CIDRS: env
+      .optionalList(ALLOWED_CIDRS)
+      .refine((cidrs) => cidrsValid(cidrs ?? []), {
+        message: 'comma-separated CIDR blocks, e.g. 10.20.0.0/16,fd00::/8',
+      })
+      .describe(ALLOWED_CIDRS),
     EXPORTER_DESTINATIONS_MAX: env.int(10_000, 'most destinations one exporter syncs', 1),
+    EXPORTER_PAUSED_BACKLOG_MAX: env.int(
+      100_000,
+      'most records queued per link while its auto-sync is off; beyond, a full sync catches up when it is on again',
+      1,
+    ),
   },
 );
 

@@ -34,7 +34,7 @@ import { parse } from 'csv-parse/sync';
 import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
 import { buildForProcesses } from './built-services';
-import { PeerStubs, memberId } from './peer-stubs';
+import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -51,7 +51,7 @@ describe('destinations', () => {
   const FULL_MEMBERS = 5;
   const stubs = new PeerStubs(
     (segmentId) => (segmentId === shared ? FULL_MEMBERS : 0),
-    () => undefined,
+    (index) => (Number.isInteger(index) ? awkwardProfile(index) : undefined),
   );
   let segmentsProcess: LaunchedProcess;
   let exporter: RunningService;
@@ -93,6 +93,8 @@ describe('destinations', () => {
       EXPORTER_RETRY_BASE_MS: '20',
       EXPORTER_RETRY_MAX_MS: '100',
       EXPORTER_FILE_ROOT: files,
+      // the receiver listens on loopback, which webhooks may reach only when allowed
+      EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
     };
     exporter = await scope.start(exporterService, exporterEnv);
     const annToken = await scope.token({ subject: 'ann', groups: ['marketing'] });
@@ -205,6 +207,44 @@ describe('destinations', () => {
     expect((foreign as GrpcCallError).reason).toBe('DESTINATION_NOT_FOUND');
   });
 
+  it('refuses a webhook on a loopback or private address unless the allow-list covers it', async () => {
+    const refusedAt = async (client: GrpcClient<typeof ExportService>, url: string) => {
+      const refusal = await client
+        .createDestination({
+          name: 'inside',
+          config: { kind: { case: 'webhook', value: { url, signingSecret: SECRET } } },
+        })
+        .catch((e: unknown) => e as GrpcCallError);
+      expect(refusal).toBeInstanceOf(GrpcCallError);
+      return (refusal as GrpcCallError).violations.map((v) => v.field);
+    };
+    // allowed: 127.0.0.1/32 only
+    for (const url of [
+      'http://127.0.0.2:9/',
+      'http://[::1]:9/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://10.0.0.1/',
+    ])
+      expect(await refusedAt(exports, url)).toEqual(['config.webhook.url']);
+
+    // an exporter without the allow-list (on topics of its own) refuses the receiver itself
+    const strict = await scope.start(exporterService, {
+      ...exporterEnv,
+      EXPORTER_WEBHOOK_ALLOWED_CIDRS: undefined,
+      KAFKA_TOPIC_PREFIX: `${scope.env('exporter').KAFKA_TOPIC_PREFIX ?? ''}strict.`,
+    });
+    try {
+      const client = scope.client(ExportService, strict, await scope.token({ subject: 'ann' }));
+      expect(await refusedAt(client, receiver.script('/loopback', [{ status: 200 }]))).toEqual([
+        'config.webhook.url',
+      ]);
+      expect(await refusedAt(client, 'http://localhost:9/')).toEqual(['config.webhook.url']);
+    } finally {
+      await strict.close();
+    }
+    expect(receiver.at('/loopback')).toEqual([]);
+  });
+
   it('locks the segment against edits while auto-sync is on, and unlocks it when off', async () => {
     const id = await webhook('lock', '/lock');
     await exports.linkSegment({
@@ -268,6 +308,86 @@ describe('destinations', () => {
       value: { signingSecret: '', signingSecretSet: true },
     });
     expect(scope.logs.text).not.toContain(SECRET);
+  });
+
+  it("keeps a paused link's transitions and sends them when auto-sync is switched on again", async () => {
+    const id = await webhook('paused', '/paused');
+    await exports.linkSegment({ destinationId: id, segmentId: shared, autoSync: true });
+    await transitions(shared, ['p-before']);
+    expect(
+      await waitUntil(() => receiver.at('/paused').length > 0, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      }),
+    ).toBe(true);
+    await exports.setAutoSync({ destinationId: id, segmentId: shared, autoSync: false });
+    await transitions(shared, ['p-off-1', 'p-off-2']);
+    await transitions(shared, ['p-off-1'], TransitionKind.EXITED);
+    const backlog = await waitUntil(
+      async () => {
+        const { destination } = await exports.getDestination({ destinationId: id });
+        return destination?.links[0]?.syncState?.pausedBacklog === 3n;
+      },
+      { timeoutMs: 30_000, intervalMs: 100 },
+    );
+    expect(backlog).toBe(true);
+    const profilesAt = () =>
+      receiver.at('/paused').flatMap((r) => bodyOf(r.body).records.map((x) => x.profileId));
+    expect(profilesAt()).toEqual(['p-before']);
+
+    await exports.setAutoSync({ destinationId: id, segmentId: shared, autoSync: true });
+    expect(
+      await waitUntil(() => profilesAt().length >= 4, { timeoutMs: 30_000, intervalMs: 100 }),
+    ).toBe(true);
+    const records = receiver.at('/paused').flatMap((r) => bodyOf(r.body).records);
+    expect(records.filter((r) => r.profileId === 'p-off-1').map((r) => r.type)).toEqual([
+      'entered',
+      'exited',
+    ]);
+    expect(new Set(records.map((r) => r.eventId)).size).toBe(4);
+    const { destination } = await exports.getDestination({ destinationId: id });
+    expect(destination?.links[0]?.syncState).toMatchObject({
+      pausedBacklog: 0n,
+      recordsSynced: 4n,
+      lastSyncedEventId: records.at(-1)?.eventId,
+    });
+    expect(destination?.links[0]?.syncState?.lastSyncedAt).toBeDefined();
+  });
+
+  it("sends each record with the profile's identities and the link's traits, read from ingestion", async () => {
+    const id = await webhook('enriched', '/enriched');
+    await exports.linkSegment({
+      destinationId: id,
+      segmentId: shared,
+      autoSync: true,
+      traits: ['name', 'plan', 'absent'],
+    });
+    await transitions(shared, [memberId(7), 'p-gone']);
+    expect(
+      await waitUntil(
+        () => receiver.at('/enriched').flatMap((r) => bodyOf(r.body).records).length >= 2,
+        { timeoutMs: 30_000, intervalMs: 100 },
+      ),
+    ).toBe(true);
+    const records = receiver
+      .at('/enriched')
+      .flatMap((r) => (JSON.parse(r.body) as { records: Record<string, unknown>[] }).records);
+    expect(records).toHaveLength(2);
+    // the two profiles' transitions may be on different partitions: no order between them
+    expect(records).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          profileId: memberId(7),
+          identities: { userIds: ['user-7'], emails: ['m7@example.com'] },
+          traits: { name: 'Member 7, "the" 🐟\nsecond line', plan: 'gold' },
+        }),
+        expect.objectContaining({
+          profileId: 'p-gone',
+          identities: { userIds: [], emails: [] },
+          traits: {},
+        }),
+      ]),
+    );
   });
 
   it('retries a 500 and delivers on the following 200, recording the failure in the run', async () => {
@@ -397,8 +517,9 @@ describe('destinations', () => {
       destinationId: id,
       segmentId: shared,
       autoSync: true,
+      traits: ['plan'],
     });
-    expect(linked?.links).toMatchObject([{ mode: SyncMode.FULL }]);
+    expect(linked?.links).toMatchObject([{ mode: SyncMode.FULL, traits: ['plan'] }]);
     const { run } = await exports.syncNow({ destinationId: id, segmentId: shared });
     expect(run?.kind).toBe(SyncRunKind.FULL);
     const finished = await waitUntil(
@@ -416,9 +537,25 @@ describe('destinations', () => {
       relax_quotes: false,
       relax_column_count: false,
     }) as string[][];
-    expect(rows[0]).toEqual(['event_id', 'type', 'segment_id', 'profile_id', 'occurred_at']);
-    expect(rows.slice(1).map((r) => [r[1], r[2], r[3]])).toEqual(
-      [1, 2, 3, 4, 5].map((i) => ['member', shared, memberId(i)]),
+    expect(rows[0]).toEqual([
+      'event_id',
+      'type',
+      'segment_id',
+      'profile_id',
+      'occurred_at',
+      'user_ids',
+      'emails',
+      'traits',
+    ]);
+    expect(rows.slice(1).map((r) => [r[1], r[2], r[3], r[5], r[6], r[7]])).toEqual(
+      [1, 2, 3, 4, 5].map((i) => [
+        'member',
+        shared,
+        memberId(i),
+        `user-${i}`,
+        `m${i}@example.com`,
+        JSON.stringify({ plan: i % 2 === 0 ? '=cmd|/c calc' : 'gold' }),
+      ]),
     );
     const { runs } = await exports.listSyncRuns({ destinationId: id });
     expect(runs[0]).toMatchObject({ records: BigInt(FULL_MEMBERS), failures: 0n });

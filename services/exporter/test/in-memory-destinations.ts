@@ -1,6 +1,8 @@
 import type { DeadLetter, Destination, SyncRun } from '@shoal/contracts';
 import type {
   DestinationRepositoryPort,
+  LinkState,
+  LinkStateRepositoryPort,
   QueuedRecord,
   RefreshJobRepositoryPort,
   SyncQueuePort,
@@ -36,7 +38,13 @@ export class InMemorySyncQueue implements SyncQueuePort {
   readonly queued = new Map<string, QueuedRecord>();
 
   async enqueue(records: readonly QueuedRecord[]) {
-    for (const r of records) if (!this.queued.has(r.id)) this.queued.set(r.id, r);
+    const added: QueuedRecord[] = [];
+    for (const r of records)
+      if (!this.queued.has(r.id)) {
+        this.queued.set(r.id, r);
+        added.push(r);
+      }
+    return added;
   }
   async pending(destinationId: string, segmentId: string, limit: number) {
     return [...this.queued.values()]
@@ -84,5 +92,70 @@ export class InMemoryRefreshJobs implements RefreshJobRepositoryPort {
     if (entry.completed || entry.partitions.size < job.partitionCount) return false;
     entry.completed = true;
     return true;
+  }
+}
+
+export class InMemoryLinkStates implements LinkStateRepositoryPort {
+  readonly states = new Map<string, LinkState>();
+
+  async get(destinationId: string, segmentId: string) {
+    return this.states.get(`${destinationId}/${segmentId}`);
+  }
+  async delivered(
+    destinationId: string,
+    segmentId: string,
+    last: { at: Date; eventId: string; sequence?: number; records: number },
+  ) {
+    const state = this.of(destinationId, segmentId);
+    this.put({
+      ...state,
+      lastSyncedAt: last.at,
+      lastSyncedEventId: last.eventId,
+      lastSyncedSequence: last.sequence ?? state.lastSyncedSequence,
+      recordsSynced: state.recordsSynced + last.records,
+    });
+  }
+  async addBacklog(destinationId: string, segmentId: string, records: number) {
+    const state = this.of(destinationId, segmentId);
+    this.put({ ...state, pausedBacklog: state.pausedBacklog + records });
+    return state.pausedBacklog + records;
+  }
+  async setFullSyncRequired(destinationId: string, segmentId: string, required: boolean) {
+    const state = this.of(destinationId, segmentId);
+    this.put({
+      ...state,
+      fullSyncRequired: required,
+      pausedBacklog: required ? 0 : state.pausedBacklog,
+    });
+  }
+  async resumed(destinationId: string, segmentId: string) {
+    this.put({ ...this.of(destinationId, segmentId), pausedBacklog: 0 });
+  }
+  async claimScheduled(destinationId: string, segmentId: string, at: Date) {
+    const state = this.of(destinationId, segmentId);
+    if (state.lastScheduledAt && state.lastScheduledAt >= at) return false;
+    this.put({ ...state, lastScheduledAt: at });
+    return true;
+  }
+  async remove(destinationId: string, segmentId?: string) {
+    for (const [key, state] of this.states)
+      if (state.destinationId === destinationId && (!segmentId || state.segmentId === segmentId))
+        this.states.delete(key);
+  }
+  private of(destinationId: string, segmentId: string): LinkState {
+    return (
+      this.states.get(`${destinationId}/${segmentId}`) ?? {
+        destinationId,
+        segmentId,
+        lastSyncedEventId: '',
+        lastSyncedSequence: 0,
+        recordsSynced: 0,
+        pausedBacklog: 0,
+        fullSyncRequired: false,
+      }
+    );
+  }
+  private put(state: LinkState) {
+    this.states.set(`${state.destinationId}/${state.segmentId}`, state);
   }
 }

@@ -1,3 +1,4 @@
+import type { JsonValue } from '@bufbuild/protobuf';
 import type { DestinationConfig } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
 
@@ -12,6 +13,13 @@ export interface SyncRecord {
   readonly occurredAt: string;
   /** The (profile, segment) pair's transition sequence; absent in full syncs. */
   readonly sequence?: string;
+  /**
+   * The profile's user ids and `email` identifier-trait values, read from ingestion when the
+   * record is delivered (empty for a profile that no longer exists).
+   */
+  readonly identities?: { readonly userIds: readonly string[]; readonly emails: readonly string[] };
+  /** The link's selected traits by dotted path; one the profile lacks is absent. */
+  readonly traits?: Readonly<Record<string, JsonValue>>;
 }
 
 /** What one delivery carries. */
@@ -75,6 +83,11 @@ export interface DestinationKind<K extends KindCase = KindCase> {
    * configuration saved before (on update), so a secret left empty can be kept.
    */
   validate(config: KindConfig<K>, stored: KindConfig<K> | undefined): FieldViolation[];
+  /**
+   * Checks on save that need the network (a webhook's host resolved and its addresses
+   * checked), after `validate` found nothing wrong.
+   */
+  validateTarget?(config: KindConfig<K>): Promise<FieldViolation[]>;
   /** The configuration to store: defaults applied, secrets kept from `stored` when not given. */
   normalised(config: KindConfig<K>, stored: KindConfig<K> | undefined): KindConfig<K>;
   /** The configuration as reads show it: every secret removed (and said whether it is set). */

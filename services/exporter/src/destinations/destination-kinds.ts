@@ -32,10 +32,15 @@ export class DestinationKinds {
    * A configuration validated and normalised for storage; `stored` is the one it replaces
    * (a different kind replaces it entirely).
    */
-  prepared(config: DestinationConfig | undefined, stored: DestinationConfig | undefined) {
+  async prepared(
+    config: DestinationConfig | undefined,
+    stored: DestinationConfig | undefined,
+  ): Promise<DestinationConfig> {
     const { kind, value } = this.of(config);
     const previous = stored?.kind.case === kind.kind ? stored.kind.value : undefined;
     const violations: FieldViolation[] = kind.validate(value as never, previous as never);
+    if (violations.length === 0 && kind.validateTarget)
+      violations.push(...(await kind.validateTarget(value as never)));
     if (violations.length > 0) throw DestinationError.invalid(violations);
     return {
       kind: { case: kind.kind, value: kind.normalised(value as never, previous as never) },

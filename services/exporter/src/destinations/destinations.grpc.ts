@@ -35,17 +35,17 @@ export class DestinationsGrpc {
       config: request.config,
       principal,
     });
-    return { destination: this.destinations.view(created) };
+    return { destination: await this.destinations.view(created) };
   }
 
   async getDestination(request: GetDestinationRequest, { principal }: CallContext) {
     const found = await this.destinations.get(request.destinationId, principal);
-    return { destination: this.destinations.view(found) };
+    return { destination: await this.destinations.view(found) };
   }
 
   async listDestinations(request: ListDestinationsRequest, { principal }: CallContext) {
     const found = await this.destinations.list(principal, limitOf(request.limit));
-    return { destinations: found.map((d) => this.destinations.view(d)) };
+    return { destinations: await Promise.all(found.map((d) => this.destinations.view(d))) };
   }
 
   async updateDestination(request: UpdateDestinationRequest, { principal }: CallContext) {
@@ -56,7 +56,7 @@ export class DestinationsGrpc {
       config: request.config,
       principal,
     });
-    return { destination: this.destinations.view(updated) };
+    return { destination: await this.destinations.view(updated) };
   }
 
   async deleteDestination(request: DeleteDestinationRequest, { principal }: CallContext) {
@@ -70,9 +70,12 @@ export class DestinationsGrpc {
       segmentId: request.segmentId,
       mode: request.mode,
       autoSync: request.autoSync,
+      traits: request.traits,
+      schedule: request.schedule,
+      timeZone: request.timeZone,
       principal,
     });
-    return { destination: this.destinations.view(linked) };
+    return { destination: await this.destinations.view(linked) };
   }
 
   async setAutoSync(request: SetAutoSyncRequest, { principal }: CallContext) {
@@ -82,7 +85,7 @@ export class DestinationsGrpc {
       autoSync: request.autoSync,
       principal,
     });
-    return { destination: this.destinations.view(updated) };
+    return { destination: await this.destinations.view(updated) };
   }
 
   async unlinkSegment(request: UnlinkSegmentRequest, { principal }: CallContext) {
@@ -91,7 +94,7 @@ export class DestinationsGrpc {
       segmentId: request.segmentId,
       principal,
     });
-    return { destination: this.destinations.view(updated) };
+    return { destination: await this.destinations.view(updated) };
   }
 
   async syncNow(request: SyncNowRequest, { principal }: CallContext) {

@@ -7,12 +7,14 @@ import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import { DestinationsGrpc } from './destinations.grpc';
 import {
   DestinationMongoRepository,
+  LinkStateMongoRepository,
   RefreshJobMongoRepository,
   SyncQueueMongoRepository,
   SyncRunMongoRepository,
 } from './destinations.mongo-repository';
 import {
   DESTINATION_REPOSITORY,
+  LINK_STATE_REPOSITORY,
   REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
@@ -25,11 +27,15 @@ import { TransitionsConsumer } from './transitions.consumer';
 import { FileDestinationKind } from './file.destination';
 import { KafkaTopicDestinationKind } from './kafka-topic.destination';
 import { WebhookDestinationKind } from './webhook.destination';
+import { WebhookAddressPolicy, allowListOf } from './webhook-address';
 
 /** Every destination kind this exporter serves; a new kind is one more entry here. */
 const kinds = (clock: Clock, config: ExporterConfig) =>
   new DestinationKinds([
-    new WebhookDestinationKind(clock),
+    new WebhookDestinationKind(
+      clock,
+      new WebhookAddressPolicy(allowListOf(config.EXPORTER_WEBHOOK_ALLOWED_CIDRS ?? [])),
+    ),
     new FileDestinationKind(config.EXPORTER_FILE_ROOT, clock),
     new KafkaTopicDestinationKind(),
   ]);
@@ -39,6 +45,7 @@ const REPOSITORIES = [
   { provide: SYNC_QUEUE, useClass: SyncQueueMongoRepository },
   { provide: SYNC_RUN_REPOSITORY, useClass: SyncRunMongoRepository },
   { provide: REFRESH_JOB_REPOSITORY, useClass: RefreshJobMongoRepository },
+  { provide: LINK_STATE_REPOSITORY, useClass: LinkStateMongoRepository },
 ];
 
 /** Destinations, their links, and syncing membership to them. */
@@ -62,6 +69,7 @@ const REPOSITORIES = [
         },
         maxBatchWaitMs: config.EXPORTER_BATCH_MAX_WAIT_MS,
         maxDestinations: config.EXPORTER_DESTINATIONS_MAX,
+        maxPausedBacklog: config.EXPORTER_PAUSED_BACKLOG_MAX,
       }),
       inject: [CONFIG],
     },

@@ -13,6 +13,8 @@ import { MongoRepository } from '@shoal/platform';
 import { Db } from 'mongodb';
 import type {
   DestinationRepositoryPort,
+  LinkState,
+  LinkStateRepositoryPort,
   RefreshJobRepositoryPort,
   QueuedRecord,
   SyncQueuePort,
@@ -90,14 +92,16 @@ export class SyncQueueMongoRepository
     super(db, 'sync_queue');
   }
 
-  async enqueue(records: readonly QueuedRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.collection.bulkWrite(
+  async enqueue(records: readonly QueuedRecord[]): Promise<QueuedRecord[]> {
+    if (records.length === 0) return [];
+    const result = await this.collection.bulkWrite(
       records.map(({ id, ...rest }) => ({
         updateOne: { filter: { _id: id }, update: { $setOnInsert: rest }, upsert: true },
       })),
       { ordered: false },
     );
+    // upserts are the records that were not queued before
+    return Object.keys(result.upsertedIds).map((index) => records[Number(index)] as QueuedRecord);
   }
 
   async pending(destinationId: string, segmentId: string, limit: number) {
@@ -239,3 +243,119 @@ export class RefreshJobMongoRepository
     return flipped.modifiedCount === 1;
   }
 }
+
+interface LinkStateDocument {
+  _id: string;
+  destinationId: string;
+  segmentId: string;
+  lastSyncedAtMs?: number;
+  lastSyncedEventId?: string;
+  lastSyncedSequence?: number;
+  recordsSynced?: number;
+  pausedBacklog?: number;
+  fullSyncRequired?: boolean;
+  lastScheduledAtMs?: number;
+}
+
+/** The `link_states` collection: one document per (destination, segment), keyed by both. */
+@Injectable()
+export class LinkStateMongoRepository
+  extends MongoRepository<LinkStateDocument>
+  implements LinkStateRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'link_states');
+  }
+
+  async get(destinationId: string, segmentId: string): Promise<LinkState | undefined> {
+    const found = await this.collection.findOne({ _id: keyOf(destinationId, segmentId) });
+    if (!found) return undefined;
+    return {
+      destinationId,
+      segmentId,
+      ...(found.lastSyncedAtMs !== undefined
+        ? { lastSyncedAt: new Date(found.lastSyncedAtMs) }
+        : {}),
+      lastSyncedEventId: found.lastSyncedEventId ?? '',
+      lastSyncedSequence: found.lastSyncedSequence ?? 0,
+      recordsSynced: found.recordsSynced ?? 0,
+      pausedBacklog: found.pausedBacklog ?? 0,
+      fullSyncRequired: found.fullSyncRequired ?? false,
+      ...(found.lastScheduledAtMs !== undefined
+        ? { lastScheduledAt: new Date(found.lastScheduledAtMs) }
+        : {}),
+    };
+  }
+
+  async delivered(
+    destinationId: string,
+    segmentId: string,
+    last: { at: Date; eventId: string; sequence?: number; records: number },
+  ): Promise<void> {
+    await this.upsert(destinationId, segmentId, {
+      $set: {
+        lastSyncedAtMs: last.at.getTime(),
+        lastSyncedEventId: last.eventId,
+        ...(last.sequence !== undefined ? { lastSyncedSequence: last.sequence } : {}),
+      },
+      $inc: { recordsSynced: last.records },
+    });
+  }
+
+  async addBacklog(destinationId: string, segmentId: string, records: number): Promise<number> {
+    await this.upsert(destinationId, segmentId, { $inc: { pausedBacklog: records } });
+    return (await this.get(destinationId, segmentId))?.pausedBacklog ?? records;
+  }
+
+  async setFullSyncRequired(
+    destinationId: string,
+    segmentId: string,
+    required: boolean,
+  ): Promise<void> {
+    await this.upsert(destinationId, segmentId, {
+      $set: { fullSyncRequired: required, ...(required ? { pausedBacklog: 0 } : {}) },
+    });
+  }
+
+  async resumed(destinationId: string, segmentId: string): Promise<void> {
+    await this.upsert(destinationId, segmentId, { $set: { pausedBacklog: 0 } });
+  }
+
+  async claimScheduled(destinationId: string, segmentId: string, at: Date): Promise<boolean> {
+    const _id = keyOf(destinationId, segmentId);
+    await this.upsert(destinationId, segmentId, {});
+    const claimed = await this.collection.updateOne(
+      {
+        _id,
+        $or: [
+          { lastScheduledAtMs: { $exists: false } },
+          { lastScheduledAtMs: { $lt: at.getTime() } },
+        ],
+      },
+      { $set: { lastScheduledAtMs: at.getTime() } },
+    );
+    return claimed.modifiedCount === 1;
+  }
+
+  async remove(destinationId: string, segmentId?: string): Promise<void> {
+    if (segmentId) await this.collection.deleteOne({ _id: keyOf(destinationId, segmentId) });
+    else await this.collection.deleteMany({ destinationId });
+  }
+
+  private async upsert(
+    destinationId: string,
+    segmentId: string,
+    update: {
+      $set?: Partial<LinkStateDocument>;
+      $inc?: Partial<Record<'recordsSynced' | 'pausedBacklog', number>>;
+    },
+  ): Promise<void> {
+    await this.collection.updateOne(
+      { _id: keyOf(destinationId, segmentId) },
+      { ...update, $setOnInsert: { destinationId, segmentId } } as never,
+      { upsert: true },
+    );
+  }
+}
+
+const keyOf = (destinationId: string, segmentId: string) => `${destinationId}/${segmentId}`;

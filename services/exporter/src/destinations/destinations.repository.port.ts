@@ -26,12 +26,53 @@ export interface QueuedRecord {
 
 /** Per-destination queues of incremental records: what survives a restart until delivered. */
 export interface SyncQueuePort {
-  enqueue(records: readonly QueuedRecord[]): Promise<void>;
+  /** Queues what is not queued yet; answers the records that were new. */
+  enqueue(records: readonly QueuedRecord[]): Promise<QueuedRecord[]>;
   /** The oldest records of one destination's link, in (partition, offset) order. */
   pending(destinationId: string, segmentId: string, limit: number): Promise<QueuedRecord[]>;
   remove(ids: readonly string[]): Promise<void>;
   /** Drops a link's queue (unlinked, or the destination deleted). */
   clear(destinationId: string, segmentId?: string): Promise<void>;
+}
+
+/** Where one link's syncing stands (kept apart from the destination, which users edit). */
+export interface LinkState {
+  readonly destinationId: string;
+  readonly segmentId: string;
+  readonly lastSyncedAt?: Date;
+  readonly lastSyncedEventId: string;
+  /** The (profile, segment) sequence of the last entered / exited record delivered. */
+  readonly lastSyncedSequence: number;
+  readonly recordsSynced: number;
+  /** Records queued while auto-sync was off. */
+  readonly pausedBacklog: number;
+  /** The paused backlog overflowed and was dropped: a full sync is owed. */
+  readonly fullSyncRequired: boolean;
+  /** The last scheduled full sync that was started (its slot, not when it ran). */
+  readonly lastScheduledAt?: Date;
+}
+
+/** Per-(destination, segment) sync state; it survives restarts and auto-sync switched off. */
+export interface LinkStateRepositoryPort {
+  get(destinationId: string, segmentId: string): Promise<LinkState | undefined>;
+  /** Records delivered: the last of them becomes the link's last synced record. */
+  delivered(
+    destinationId: string,
+    segmentId: string,
+    last: { at: Date; eventId: string; sequence?: number; records: number },
+  ): Promise<void>;
+  /** Adds to the paused backlog; answers the new total. */
+  addBacklog(destinationId: string, segmentId: string, records: number): Promise<number>;
+  /** Sets (or clears) "a full sync is owed"; setting it empties the paused backlog count. */
+  setFullSyncRequired(destinationId: string, segmentId: string, required: boolean): Promise<void>;
+  /** Auto-sync is on again: the backlog is now an ordinary queue. */
+  resumed(destinationId: string, segmentId: string): Promise<void>;
+  /**
+   * Claims the scheduled slot `at` for a full sync; true exactly once per slot (a later slot
+   * than the last claimed one).
+   */
+  claimScheduled(destinationId: string, segmentId: string, at: Date): Promise<boolean>;
+  remove(destinationId: string, segmentId?: string): Promise<void>;
 }
 
 /** Sync runs and dead letters. */
@@ -60,4 +101,5 @@ export interface RefreshJobRepositoryPort {
 export const REFRESH_JOB_REPOSITORY = Symbol('RefreshJobRepository');
 export const DESTINATION_REPOSITORY = Symbol('DestinationRepository');
 export const SYNC_QUEUE = Symbol('SyncQueue');
+export const LINK_STATE_REPOSITORY = Symbol('LinkStateRepository');
 export const SYNC_RUN_REPOSITORY = Symbol('SyncRunRepository');

@@ -2,6 +2,9 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   type DestinationConfig,
+  IdentityKind,
+  type Profile,
+  ProfileSchema,
   MembershipTransitionSchema,
   RefreshProgressSchema,
   RefreshState,
@@ -15,17 +18,19 @@ import { DomainError, type Principal } from '@shoal/platform';
 import { newTestService, refusalOf } from '@shoal/testing';
 import {
   InMemoryDestinations,
+  InMemoryLinkStates,
   InMemoryRefreshJobs,
   InMemorySyncQueue,
   InMemorySyncRuns,
 } from '../../test/in-memory-destinations';
-import { MEMBER_SOURCE, SEGMENT_USAGE_REGISTRY } from '../peers/peers.ports';
+import { MEMBER_SOURCE, PROFILE_SOURCE, SEGMENT_USAGE_REGISTRY } from '../peers/peers.ports';
 import { SegmentAccessService } from '../segments/segment-access.service';
 import { SegmentDefinitions } from '../segments/segment-definitions';
 import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
 import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import {
   DESTINATION_REPOSITORY,
+  LINK_STATE_REPOSITORY,
   REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
@@ -33,6 +38,7 @@ import {
 import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
 import { SYNC_SETTINGS, SyncService } from './sync.service';
 import { WebhookDestinationKind } from './webhook.destination';
+import { WebhookAddressPolicy, allowListOf } from './webhook-address';
 
 const ann: Principal = { subject: 'ann', groups: [], kind: 'user' };
 const eve: Principal = { subject: 'eve', groups: [], kind: 'user' };
@@ -80,16 +86,42 @@ async function setup() {
   const repository = new InMemoryDestinations();
   const queue = new InMemorySyncQueue();
   const runs = new InMemorySyncRuns();
-  const kind = new ScriptedKind({ now: () => new Date() });
+  const states = new InMemoryLinkStates();
+  const members: string[] = [];
+  const profiles = new Map<string, Profile>();
+  const kind = new ScriptedKind(
+    { now: () => new Date() },
+    new WebhookAddressPolicy(allowListOf([]), async (host) =>
+      host === 'internal.example.com'
+        ? [{ address: '10.1.2.3', family: 4 }]
+        : [{ address: '93.184.216.34', family: 4 }],
+    ),
+  );
   const test = await newTestService(DestinationsService, {
+    now: '2026-12-01T00:00:00Z',
     fakes: [
       [DESTINATION_REPOSITORY, repository],
       [SYNC_QUEUE, queue],
       [SYNC_RUN_REPOSITORY, runs],
       [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
+      [LINK_STATE_REPOSITORY, states],
+      [
+        PROFILE_SOURCE,
+        {
+          profiles: async (ids: readonly string[]) =>
+            new Map(ids.flatMap((id) => (profiles.has(id) ? [[id, profiles.get(id)!]] : []))),
+        },
+      ],
       [SEGMENT_USAGE_REGISTRY, { setDestinationUsage: async (u: never) => void usages.push(u) }],
       [SECRET_REGISTRY, { add: (s: string) => secrets.push(s) }],
-      [MEMBER_SOURCE, { pages: async function* () {} }],
+      [
+        MEMBER_SOURCE,
+        {
+          pages: async function* () {
+            if (members.length > 0) yield members;
+          },
+        },
+      ],
     ],
     providers: [
       { provide: SegmentDefinitions, useValue: definitions },
@@ -101,13 +133,26 @@ async function setup() {
           retry: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 5 },
           maxBatchWaitMs: 0,
           maxDestinations: 100,
+          maxPausedBacklog: 3,
         },
       },
       SyncService,
     ],
   });
   const sync = test.get<SyncService>(SyncService);
-  return { ...test, repository, queue, runs, kind, usages, secrets, sync };
+  return {
+    ...test,
+    repository,
+    queue,
+    runs,
+    states,
+    members,
+    profiles,
+    kind,
+    usages,
+    secrets,
+    sync,
+  };
 }
 
 describe('DestinationsService', () => {
@@ -128,6 +173,21 @@ describe('DestinationsService', () => {
     ]);
   });
 
+  it('refuses a webhook whose host resolves to a private address', async () => {
+    const { sut } = await setup();
+    const refusal = await refusalOf(
+      sut.create({
+        name: 'hook',
+        config: webhook({ url: 'https://internal.example.com/h', signingSecret: SECRET }),
+        principal: ann,
+      }),
+      DomainError,
+    );
+    expect(refusal.violations).toMatchObject([
+      { field: 'config.webhook.url', description: expect.stringContaining('10.1.2.3') },
+    ]);
+  });
+
   it('never shows the signing secret, and registers it for masking', async () => {
     const { sut, secrets } = await setup();
     const created = await sut.create({
@@ -135,8 +195,9 @@ describe('DestinationsService', () => {
       config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
       principal: ann,
     });
-    expect(JSON.stringify(sut.view(created).config?.kind.value)).not.toContain(SECRET);
-    expect(sut.view(created).config?.kind.value).toMatchObject({ signingSecretSet: true });
+    const view = await sut.view(created);
+    expect(JSON.stringify(view.config?.kind.value)).not.toContain(SECRET);
+    expect(view.config?.kind.value).toMatchObject({ signingSecretSet: true });
     expect(secrets).toContain(SECRET);
   });
 
@@ -261,16 +322,143 @@ describe('SyncService', () => {
     expect(queue.queued.size).toBe(1);
   });
 
-  it('queues nothing for a link whose auto-sync is off', async () => {
-    const { sut, sync, queue, destination } = await linked();
+  it('keeps queuing while auto-sync is off and delivers the backlog once it is on again', async () => {
+    const { sut, sync, kind, queue, states, repository, destination } = await linked();
+    const off = () =>
+      sut.setAutoSync({
+        id: destination.id,
+        segmentId: 'seg_shared',
+        autoSync: false,
+        principal: ann,
+      });
+    await off();
+    await sync.enqueue([
+      { transition: transition('p1', 1), partition: 0, offset: 1 },
+      { transition: transition('p2', 2), partition: 0, offset: 2 },
+    ]);
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(kind.delivered).toEqual([]);
+    expect(queue.queued.size).toBe(2);
+    expect(await states.get(destination.id, 'seg_shared')).toMatchObject({ pausedBacklog: 2 });
+
+    await sut.setAutoSync({
+      id: destination.id,
+      segmentId: 'seg_shared',
+      autoSync: true,
+      principal: ann,
+    });
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(kind.delivered.flatMap((b) => b.records.map((r) => r.eventId))).toEqual([
+      't-p1-1',
+      't-p2-2',
+    ]);
+    expect(await states.get(destination.id, 'seg_shared')).toMatchObject({
+      pausedBacklog: 0,
+      lastSyncedEventId: 't-p2-2',
+      lastSyncedSequence: 2,
+      recordsSynced: 2,
+    });
+    const [view] = (await sut.view(repository.stored.get(destination.id)!)).links;
+    expect(view?.syncState).toMatchObject({ lastSyncedEventId: 't-p2-2', recordsSynced: 2n });
+  });
+
+  it('catches up with a full sync when the paused backlog outgrew its bound', async () => {
+    const { sut, sync, kind, queue, states, members, repository, destination } = await linked();
     await sut.setAutoSync({
       id: destination.id,
       segmentId: 'seg_shared',
       autoSync: false,
       principal: ann,
     });
-    await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
+    members.push('p2', 'p4');
+    // the bound is 3: the fourth record drops the backlog, and nothing is queued after it
+    for (let i = 1; i <= 5; i++)
+      await sync.enqueue([{ transition: transition(`p${i}`, i), partition: 0, offset: i }]);
     expect(queue.queued.size).toBe(0);
+    expect(await states.get(destination.id, 'seg_shared')).toMatchObject({
+      fullSyncRequired: true,
+    });
+
+    await sut.setAutoSync({
+      id: destination.id,
+      segmentId: 'seg_shared',
+      autoSync: true,
+      principal: ann,
+    });
+    await sync.enqueue([{ transition: transition('p6', 6), partition: 0, offset: 6 }]);
+    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    expect(kind.delivered.map((b) => [b.full, b.records.map((r) => r.profileId)])).toEqual([
+      [true, ['p2', 'p4']],
+      [false, ['p6']],
+    ]);
+    expect(await states.get(destination.id, 'seg_shared')).toMatchObject({
+      fullSyncRequired: false,
+    });
+  });
+
+  it("sends each record with the profile's user ids, emails and the link's traits", async () => {
+    const { sut, sync, kind, profiles, repository } = await setup();
+    profiles.set(
+      'p1',
+      create(ProfileSchema, {
+        id: 'p1',
+        identities: [
+          { kind: IdentityKind.USER_ID, value: 'u-1' },
+          { kind: IdentityKind.ANONYMOUS_ID, value: 'a-1' },
+          { kind: IdentityKind.TRAIT, trait: 'email', value: 'ann@example.com' },
+          { kind: IdentityKind.TRAIT, trait: 'phone', value: '+331234' },
+        ],
+        traits: { plan: 'pro', address: { city: 'Lyon', zip: '69001' }, score: 7 },
+      }),
+    );
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.INCREMENTAL,
+      autoSync: true,
+      traits: ['plan', 'address.city', 'missing'],
+      principal: ann,
+    });
+    await sync.enqueue([
+      { transition: transition('p1', 1), partition: 0, offset: 1 },
+      { transition: transition('p-erased', 2), partition: 0, offset: 2 },
+    ]);
+    await sync.drain(repository.stored.get(created.id)!, new AbortController().signal);
+    expect(kind.delivered.flatMap((b) => b.records)).toMatchObject([
+      {
+        profileId: 'p1',
+        identities: { userIds: ['u-1'], emails: ['ann@example.com'] },
+        traits: { plan: 'pro', 'address.city': 'Lyon' },
+      },
+      { profileId: 'p-erased', identities: { userIds: [], emails: [] }, traits: {} },
+    ]);
+    expect(kind.delivered[0]?.records[0]?.traits).not.toHaveProperty('missing');
+  });
+
+  it('refuses a link trait that is not a dotted path', async () => {
+    const { sut } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    const refusal = await refusalOf(
+      sut.link({
+        id: created.id,
+        segmentId: 'seg_shared',
+        mode: SyncMode.INCREMENTAL,
+        autoSync: true,
+        traits: ['plan', 'address..city', ''],
+        principal: ann,
+      }),
+      DomainError,
+    );
+    expect(refusal.violations.map((v) => v.field)).toEqual(['traits[1]', 'traits[2]']);
   });
 
   it('delivers in topic order per partition and empties the queue', async () => {
@@ -309,6 +497,66 @@ describe('SyncService', () => {
     await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
     await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
     expect(runs.letters).toMatchObject([{ attempts: 1, error: 'HTTP 400' }]);
+  });
+
+  it("makes a full link's schedule due once per slot, in its time zone, on the injected clock", async () => {
+    const { sut, sync, clock } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    // linked at 2026-12-01T00:00Z; 06:00 in Paris is 05:00Z in winter
+    const destination = await sut.link({
+      id: created.id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.FULL,
+      autoSync: true,
+      schedule: '0 6 * * *',
+      timeZone: 'Europe/Paris',
+      principal: ann,
+    });
+    const view = await sut.view(destination);
+    expect(view.links[0]?.syncState?.nextScheduledSyncAt).toEqual(
+      timestampFromDate(new Date('2026-12-01T05:00:00Z')),
+    );
+    clock.advance(4 * 3_600_000 + 59 * 60_000);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+    clock.advance(60_000);
+    expect(await sync.dueScheduled(destination)).toEqual(['seg_shared']);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+    // three days without a look: the missed slots make one run
+    clock.advance(3 * 86_400_000);
+    expect(await sync.dueScheduled(destination)).toEqual(['seg_shared']);
+    expect(await sync.dueScheduled(destination)).toEqual([]);
+  });
+
+  it('refuses a schedule on an incremental link, and a bad cron or time zone', async () => {
+    const { sut } = await setup();
+    const created = await sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
+      principal: ann,
+    });
+    const link = (mode: SyncMode, schedule: string, timeZone = '') =>
+      refusalOf(
+        sut.link({
+          id: created.id,
+          segmentId: 'seg_shared',
+          mode,
+          autoSync: true,
+          schedule,
+          timeZone,
+          principal: ann,
+        }),
+        DomainError,
+      );
+    expect((await link(SyncMode.INCREMENTAL, '0 6 * * *')).violations.map((v) => v.field)).toEqual([
+      'schedule',
+    ]);
+    expect(
+      (await link(SyncMode.FULL, '0 61 * *', 'Mars/Olympus')).violations.map((v) => v.field),
+    ).toEqual(['timeZone', 'schedule']);
   });
 
   it('makes a full sync due once, after the last partition of a refresh succeeded', async () => {

@@ -9,21 +9,27 @@ import {
   type DestinationLink,
   DestinationLinkSchema,
   DestinationSchema,
+  LinkSyncStateSchema,
   SyncMode,
 } from '@shoal/contracts';
-import { CLOCK, type Clock, type Principal } from '@shoal/platform';
+import { CLOCK, type Clock, type FieldViolation, type Principal } from '@shoal/platform';
 import { SEGMENT_USAGE_REGISTRY, type SegmentUsageRegistry } from '../peers/peers.ports';
 import { SegmentAccessService } from '../segments/segment-access.service';
 import { DESTINATION_KINDS, type DestinationKinds } from './destination-kinds';
 import { DestinationError } from './destinations.errors';
+import { nextSlot, scheduleViolations } from './link-schedule';
 import {
   DESTINATION_REPOSITORY,
   type DestinationRepositoryPort,
+  LINK_STATE_REPOSITORY,
+  type LinkStateRepositoryPort,
   SYNC_QUEUE,
   type SyncQueuePort,
 } from './destinations.repository.port';
 
 const MAX_NAME = 200;
+const MAX_LINK_TRAITS = 50;
+const MAX_TRAIT_PATH = 200;
 
 /** Where secrets go so the logger masks them wherever they would appear. */
 export interface SecretRegistry {
@@ -42,6 +48,7 @@ export class DestinationsService {
   constructor(
     @Inject(DESTINATION_REPOSITORY) private readonly destinations: DestinationRepositoryPort,
     @Inject(SYNC_QUEUE) private readonly queue: SyncQueuePort,
+    @Inject(LINK_STATE_REPOSITORY) private readonly states: LinkStateRepositoryPort,
     @Inject(SEGMENT_USAGE_REGISTRY) private readonly usage: SegmentUsageRegistry,
     @Inject(DESTINATION_KINDS) private readonly kinds: DestinationKinds,
     @Inject(SECRET_REGISTRY) private readonly secrets: SecretRegistry,
@@ -60,7 +67,7 @@ export class DestinationsService {
   }): Promise<Destination> {
     if (principal.kind !== 'user') throw DestinationError.usersOnly();
     validateName(name);
-    const prepared = this.kinds.prepared(config, undefined);
+    const prepared = await this.kinds.prepared(config, undefined);
     const now = timestampFromDate(this.clock.now());
     const destination = create(DestinationSchema, {
       id: `dst_${randomBytes(15).toString('base64url')}`,
@@ -109,7 +116,7 @@ export class DestinationsService {
   }): Promise<Destination> {
     const current = await this.get(id, principal);
     validateName(name);
-    const prepared = this.kinds.prepared(config, current.config);
+    const prepared = await this.kinds.prepared(config, current.config);
     const updated = await this.save(current, expectedVersion, { name, config: prepared });
     // auto-syncing links show the destination's name on the segment's lock
     if (updated.name !== current.name) {
@@ -123,6 +130,7 @@ export class DestinationsService {
     for (const link of current.links) await this.recordUsage(current, link, false);
     await this.destinations.remove(current.id);
     await this.queue.clear(current.id);
+    await this.states.remove(current.id);
   }
 
   async link({
@@ -130,12 +138,18 @@ export class DestinationsService {
     segmentId,
     mode,
     autoSync,
+    traits = [],
+    schedule = '',
+    timeZone = '',
     principal,
   }: {
     id: string;
     segmentId: string;
     mode: SyncMode;
     autoSync: boolean;
+    traits?: readonly string[];
+    schedule?: string;
+    timeZone?: string;
     principal: Principal;
   }): Promise<Destination> {
     const current = await this.get(id, principal);
@@ -143,19 +157,31 @@ export class DestinationsService {
     if (current.links.some((l) => l.segmentId === segmentId))
       throw DestinationError.alreadyLinked(id, segmentId);
     const { kind } = this.kinds.of(current.config);
-    if (mode === SyncMode.INCREMENTAL && !kind.incremental)
-      throw DestinationError.invalid([
-        { field: 'mode', description: `${kind.kind} destinations take full syncs only` },
-      ]);
+    const chosen =
+      mode !== SyncMode.UNSPECIFIED
+        ? mode
+        : kind.incremental
+          ? SyncMode.INCREMENTAL
+          : SyncMode.FULL;
+    const violations: FieldViolation[] = [];
+    if (chosen === SyncMode.INCREMENTAL && !kind.incremental)
+      violations.push({
+        field: 'mode',
+        description: `${kind.kind} destinations take full syncs only`,
+      });
+    violations.push(...traitViolations(traits));
+    if (schedule.trim() && chosen !== SyncMode.FULL)
+      violations.push({ field: 'schedule', description: 'only full links run on a schedule' });
+    else if (schedule.trim() || timeZone)
+      violations.push(...scheduleViolations({ cron: schedule, timeZone }));
+    if (violations.length > 0) throw DestinationError.invalid(violations);
     const link = create(DestinationLinkSchema, {
       segmentId,
-      mode:
-        mode !== SyncMode.UNSPECIFIED
-          ? mode
-          : kind.incremental
-            ? SyncMode.INCREMENTAL
-            : SyncMode.FULL,
+      mode: chosen,
       autoSync,
+      traits: [...new Set(traits)],
+      schedule: schedule.trim(),
+      timeZone,
       linkedAt: timestampFromDate(this.clock.now()),
     });
     await this.recordUsage(current, link, true);
@@ -200,6 +226,7 @@ export class DestinationsService {
       links: current.links.filter((l) => l.segmentId !== segmentId),
     });
     await this.queue.clear(id, segmentId);
+    await this.states.remove(id, segmentId);
     return updated;
   }
 
@@ -211,11 +238,35 @@ export class DestinationsService {
     return { destination, link };
   }
 
-  /** What reads show: every secret removed. */
-  view(destination: Destination): Destination {
+  /** What reads show: every secret removed, each link with where its syncing stands. */
+  async view(destination: Destination): Promise<Destination> {
     const { kind, value } = this.kinds.of(destination.config);
+    const links = await Promise.all(
+      destination.links.map(async (link) => {
+        const state = await this.states.get(destination.id, link.segmentId);
+        return create(DestinationLinkSchema, {
+          ...link,
+          syncState: create(LinkSyncStateSchema, {
+            ...(state?.lastSyncedAt ? { lastSyncedAt: timestampFromDate(state.lastSyncedAt) } : {}),
+            lastSyncedEventId: state?.lastSyncedEventId ?? '',
+            lastSyncedSequence: BigInt(state?.lastSyncedSequence ?? 0),
+            recordsSynced: BigInt(state?.recordsSynced ?? 0),
+            pausedBacklog: BigInt(state?.pausedBacklog ?? 0),
+            fullSyncRequired: state?.fullSyncRequired ?? false,
+            ...(link.schedule
+              ? {
+                  nextScheduledSyncAt: timestampFromDate(
+                    nextSlot({ cron: link.schedule, timeZone: link.timeZone }, this.clock.now()),
+                  ),
+                }
+              : {}),
+          }),
+        });
+      }),
+    );
     return create(DestinationSchema, {
       ...destination,
+      links,
       config: create(DestinationConfigSchema, {
         kind: {
           case: kind.kind,
@@ -266,6 +317,26 @@ function linkOf(destination: Destination, segmentId: string): DestinationLink {
   const link = destination.links.find((l) => l.segmentId === segmentId);
   if (!link) throw DestinationError.notLinked(destination.id, segmentId);
   return link;
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function traitViolations(traits: readonly string[]): FieldViolation[] {
+  if (traits.length > MAX_LINK_TRAITS)
+    return [{ field: 'traits', description: `at most ${MAX_LINK_TRAITS}` }];
+  const bad = (path: string) =>
+    !path || path.length > MAX_TRAIT_PATH || CONTROL.test(path) || path.split('.').some((s) => !s);
+  return traits.flatMap((path, i) =>
+    bad(path)
+      ? [
+          {
+            field: `traits[${i}]`,
+            description: `a dotted trait path (e.g. "address.city") of 1–${MAX_TRAIT_PATH} characters`,
+          },
+        ]
+      : [],
+  );
 }
 
 function validateName(name: string): void {

@@ -13,7 +13,17 @@ import {
   type SyncRecord,
 } from './destination-kind';
 
-const CSV_HEADER = ['event_id', 'type', 'segment_id', 'profile_id', 'occurred_at'];
+/** CSV columns; user ids and emails joined by "|", the link's traits as one JSON object. */
+const CSV_HEADER = [
+  'event_id',
+  'type',
+  'segment_id',
+  'profile_id',
+  'occurred_at',
+  'user_ids',
+  'emails',
+  'traits',
+];
 
 /**
  * File destinations: every full sync of a linked segment becomes one file in the destination's
@@ -83,7 +93,16 @@ export class FileDestinationKind implements DestinationKind<'file'> {
         ? records.map((r) => `${JSON.stringify(r)}\n`).join('')
         : stringify(
             records.map((r) =>
-              [r.eventId, r.type, r.segmentId, r.profileId, r.occurredAt].map(neutralised),
+              [
+                r.eventId,
+                r.type,
+                r.segmentId,
+                r.profileId,
+                r.occurredAt,
+                (r.identities?.userIds ?? []).join('|'),
+                (r.identities?.emails ?? []).join('|'),
+                JSON.stringify(r.traits ?? {}),
+              ].map(neutralised),
             ),
             { record_delimiter: 'windows' },
           );

@@ -15,8 +15,8 @@ import { SyncService } from './sync.service';
 /**
  * Drives delivery: every EXPORTER_SYNC_INTERVAL_MS, the replica holding the dispatch lease
  * starts draining each destination that is not already being drained, each in its own lane,
- * so a destination waiting out its backoff holds up no other. Full syncs (sync now) run in
- * lanes of their own too.
+ * so a destination waiting out its backoff holds up no other. Full syncs (sync now, and full
+ * links whose schedule is due) run in lanes of their own too.
  */
 @Injectable()
 export class SyncDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -71,6 +71,8 @@ export class SyncDispatcher implements OnApplicationBootstrap, BeforeApplication
     try {
       if (!(await this.lease.acquire())) return;
       for (const destination of await this.sync.all()) {
+        for (const segmentId of await this.sync.dueScheduled(destination))
+          this.startFull(destination, segmentId);
         if (this.lanes.has(destination.id)) continue;
         const lane = this.sync
           .drain(destination, this.stopping.signal)

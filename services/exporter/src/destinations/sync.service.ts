@@ -18,13 +18,20 @@ import {
 } from '@shoal/contracts';
 import { CLOCK, type Clock, LOGGER } from '@shoal/platform';
 import type { Logger } from 'pino';
-import { MEMBER_SOURCE, type MemberSource } from '../peers/peers.ports';
+import {
+  MEMBER_SOURCE,
+  type MemberSource,
+  PROFILE_SOURCE,
+  type ProfileSource,
+} from '../peers/peers.ports';
 import { SegmentDefinitions } from '../segments/segment-definitions';
 import { type DeliveryBatch, DeliveryFailure, type SyncRecord } from './destination-kind';
 import { DESTINATION_KINDS, type DestinationKinds } from './destination-kinds';
 import {
   DESTINATION_REPOSITORY,
   type DestinationRepositoryPort,
+  LINK_STATE_REPOSITORY,
+  type LinkStateRepositoryPort,
   type QueuedRecord,
   REFRESH_JOB_REPOSITORY,
   type RefreshJobRepositoryPort,
@@ -33,6 +40,8 @@ import {
   type SyncQueuePort,
   type SyncRunRepositoryPort,
 } from './destinations.repository.port';
+import { dueSlot } from './link-schedule';
+import { withProfile } from './record-profile';
 import { type RetrySchedule, delayBeforeRetry } from './retry-schedule';
 
 /** How syncing runs: retry waits, and how long a partial batch may wait for more records. */
@@ -42,6 +51,11 @@ export interface SyncSettings {
   readonly maxBatchWaitMs: number;
   /** Most destinations read when routing transitions. */
   readonly maxDestinations: number;
+  /**
+   * Most records queued for one link while its auto-sync is off; beyond it the queue is dropped
+   * and the link owes a full sync, run when auto-sync is switched on again.
+   */
+  readonly maxPausedBacklog: number;
 }
 export const SYNC_SETTINGS = Symbol('SyncSettings');
 
@@ -66,8 +80,10 @@ export class SyncService {
     @Inject(SYNC_QUEUE) private readonly queue: SyncQueuePort,
     @Inject(SYNC_RUN_REPOSITORY) private readonly runs: SyncRunRepositoryPort,
     @Inject(REFRESH_JOB_REPOSITORY) private readonly refreshJobs: RefreshJobRepositoryPort,
+    @Inject(LINK_STATE_REPOSITORY) private readonly states: LinkStateRepositoryPort,
     @Inject(DESTINATION_KINDS) private readonly kinds: DestinationKinds,
     @Inject(MEMBER_SOURCE) private readonly members: MemberSource,
+    @Inject(PROFILE_SOURCE) private readonly profiles: ProfileSource,
     private readonly definitions: SegmentDefinitions,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -79,13 +95,23 @@ export class SyncService {
     return this.destinations.list(undefined, this.settings.maxDestinations);
   }
 
-  /** Queues each transition for every destination with an auto-syncing incremental link to its segment. */
+  /**
+   * Queues each transition for every destination with an incremental link to its segment. A
+   * link whose auto-sync is off keeps queuing (nothing is skipped while it is paused) up to
+   * `maxPausedBacklog` records; past that its queue is dropped and it owes a full sync instead.
+   */
   async enqueue(consumed: readonly ConsumedTransition[]): Promise<void> {
     if (consumed.length === 0) return;
     const routes = new Map<string, string[]>();
+    const paused = new Set<string>();
     for (const destination of await this.all()) {
       for (const link of destination.links) {
-        if (!link.autoSync || link.mode !== SyncMode.INCREMENTAL) continue;
+        if (link.mode !== SyncMode.INCREMENTAL) continue;
+        if (!link.autoSync) {
+          const state = await this.states.get(destination.id, link.segmentId);
+          if (state?.fullSyncRequired) continue;
+          paused.add(linkKey(destination.id, link.segmentId));
+        }
         routes.set(link.segmentId, [...(routes.get(link.segmentId) ?? []), destination.id]);
       }
     }
@@ -101,12 +127,31 @@ export class SyncService {
         queuedAt,
       })),
     );
-    await this.queue.enqueue(records);
+    const added = await this.queue.enqueue(records);
+    const backlog = new Map<string, { destinationId: string; segmentId: string; size: number }>();
+    for (const { destinationId, segmentId } of added) {
+      const key = linkKey(destinationId, segmentId);
+      if (!paused.has(key)) continue;
+      const entry = backlog.get(key) ?? { destinationId, segmentId, size: 0 };
+      backlog.set(key, { ...entry, size: entry.size + 1 });
+    }
+    for (const { destinationId, segmentId, size } of backlog.values()) {
+      const total = await this.states.addBacklog(destinationId, segmentId, size);
+      if (total <= this.settings.maxPausedBacklog) continue;
+      // flagged first, so a restart between the two still owes the full sync
+      await this.states.setFullSyncRequired(destinationId, segmentId, true);
+      await this.queue.clear(destinationId, segmentId);
+      this.logger.warn(
+        { destinationId, segmentId, backlog: total },
+        'paused link backlog over its bound; dropped, a full sync runs when auto-sync is on',
+      );
+    }
   }
 
   /**
    * Delivers what is queued for one destination's auto-syncing incremental links, batch by
-   * batch, until the queues are empty (or hold only a young partial batch).
+   * batch, until the queues are empty (or hold only a young partial batch). A link that owes a
+   * full sync (its paused backlog overflowed) gets it first.
    */
   async drain(destination: Destination, signal: AbortSignal): Promise<void> {
     const { kind, value } = this.kinds.of(destination.config);
@@ -114,23 +159,37 @@ export class SyncService {
     if (!kind.incremental) return;
     for (const link of destination.links) {
       if (!link.autoSync || link.mode !== SyncMode.INCREMENTAL) continue;
+      const state = await this.states.get(destination.id, link.segmentId);
+      if (state?.pausedBacklog) await this.states.resumed(destination.id, link.segmentId);
+      if (state?.fullSyncRequired) {
+        const run = this.newRun(destination.id, link.segmentId, SyncRunKind.FULL);
+        await this.full(destination, link.segmentId, run, signal);
+        if (signal.aborted) return;
+        // a catch-up that failed has dead-lettered what it could not send, as batches do
+        await this.states.setFullSyncRequired(destination.id, link.segmentId, false);
+      }
       while (!signal.aborted) {
         const pending = await this.queue.pending(destination.id, link.segmentId, batchSize);
         if (pending.length === 0) break;
         const oldest = Math.min(...pending.map((p) => new Date(p.queuedAt).getTime()));
         const young = this.clock.now().getTime() - oldest < this.settings.maxBatchWaitMs;
         if (pending.length < batchSize && young) break;
-        const run = this.newRun(destination.id, link.segmentId, SyncRunKind.INCREMENTAL);
-        const delivered = await this.deliver(
-          destination,
-          run,
+        const records = await this.withProfiles(
           pending.map((p) => p.record),
+          link.traits,
           signal,
         );
+        const run = this.newRun(destination.id, link.segmentId, SyncRunKind.INCREMENTAL);
+        const delivered = await this.deliver(destination, run, records, signal);
         if (!delivered && signal.aborted) return;
         await this.queue.remove(pending.map((p) => p.id));
       }
     }
+  }
+
+  /** Where each link of a destination stands. */
+  async stateOf(destinationId: string, segmentId: string) {
+    return this.states.get(destinationId, segmentId);
   }
 
   /**
@@ -151,6 +210,25 @@ export class SyncService {
         (l) => l.segmentId === progress.segmentId && l.autoSync && l.mode === SyncMode.FULL,
       ),
     );
+  }
+
+  /**
+   * The segments of a destination whose full link's schedule is due now (auto-sync on): each
+   * slot is claimed once, however many replicas or ticks look, and ticks missed while the
+   * exporter was down make one run.
+   */
+  async dueScheduled(destination: Destination): Promise<string[]> {
+    const now = this.clock.now();
+    const due: string[] = [];
+    for (const link of destination.links) {
+      if (link.mode !== SyncMode.FULL || !link.autoSync || !link.schedule) continue;
+      const state = await this.states.get(destination.id, link.segmentId);
+      const after = state?.lastScheduledAt ?? (link.linkedAt ? timestampDate(link.linkedAt) : now);
+      const slot = dueSlot({ cron: link.schedule, timeZone: link.timeZone }, after, now);
+      if (slot && (await this.states.claimScheduled(destination.id, link.segmentId, slot)))
+        due.push(link.segmentId);
+    }
+    return due;
   }
 
   /** Starts a full sync run of a linked segment: every current member, page by page. */
@@ -179,6 +257,7 @@ export class SyncService {
   ): Promise<void> {
     const { kind, value } = this.kinds.of(destination.config);
     const batchSize = kind.batchSize(value as never);
+    const traits = destination.links.find((l) => l.segmentId === segmentId)?.traits ?? [];
     await this.runs.save(run);
     const snapshot = kind.openSnapshot
       ? await kind.openSnapshot(value as never, {
@@ -188,26 +267,35 @@ export class SyncService {
         })
       : undefined;
     let failed = false;
+    let written: SyncRecord | undefined;
     try {
       const segment = this.definitions.get(segmentId);
       if (!segment) throw new Error(`segment ${segmentId} is not known (deleted?)`);
       for await (const ids of this.members.pages(segment, batchSize, signal)) {
         const at = this.clock.now().toISOString();
-        const records: SyncRecord[] = ids.map((profileId) => ({
-          eventId: `${run.id}:${profileId}`,
-          type: 'member',
-          segmentId,
-          profileId,
-          occurredAt: at,
-        }));
+        const records = await this.withProfiles(
+          ids.map((profileId) => ({
+            eventId: `${run.id}:${profileId}`,
+            type: 'member' as const,
+            segmentId,
+            profileId,
+            occurredAt: at,
+          })),
+          traits,
+          signal,
+        );
         if (snapshot) {
           await snapshot.write(records);
           run.records += BigInt(records.length);
+          written = records.at(-1) ?? written;
         } else {
           failed = !(await this.deliver(destination, run, records, signal, false)) || failed;
         }
       }
-      await snapshot?.commit();
+      if (snapshot) {
+        await snapshot.commit();
+        if (written) await this.synced(destination.id, segmentId, written, Number(run.records));
+      }
     } catch (error) {
       failed = true;
       run.error = error instanceof Error ? error.message : String(error);
@@ -247,6 +335,8 @@ export class SyncService {
       try {
         await kind.deliver(value as never, batch, signal);
         run.records += BigInt(records.length);
+        const last = records.at(-1);
+        if (last) await this.synced(destination.id, run.segmentId, last, records.length);
         if (finishRun) await this.finish(run, SyncRunStatus.SUCCEEDED);
         return true;
       } catch (error) {
@@ -289,6 +379,26 @@ export class SyncService {
     return false;
   }
 
+  /** Records with their profiles' identities and the link's traits, one profile read per batch. */
+  private async withProfiles(
+    records: readonly SyncRecord[],
+    traits: readonly string[],
+    signal: AbortSignal,
+  ): Promise<SyncRecord[]> {
+    const ids = [...new Set(records.map((r) => r.profileId))];
+    const found = await this.profiles.profiles(ids, signal);
+    return records.map((r) => withProfile(r, found.get(r.profileId), traits));
+  }
+
+  private synced(destinationId: string, segmentId: string, last: SyncRecord, records: number) {
+    return this.states.delivered(destinationId, segmentId, {
+      at: this.clock.now(),
+      eventId: last.eventId,
+      ...(last.sequence !== undefined ? { sequence: Number(last.sequence) } : {}),
+      records,
+    });
+  }
+
   private newRun(destinationId: string, segmentId: string, kind: SyncRunKind): SyncRun {
     return create(SyncRunSchema, {
       id: `run_${randomBytes(12).toString('base64url')}`,
@@ -306,6 +416,8 @@ export class SyncService {
     await this.runs.save(run);
   }
 }
+
+const linkKey = (destinationId: string, segmentId: string) => `${destinationId}/${segmentId}`;
 
 function recordOf(transition: MembershipTransition): SyncRecord {
   return {

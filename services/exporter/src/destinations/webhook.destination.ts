@@ -1,8 +1,12 @@
 import { createHmac } from 'node:crypto';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import type { WebhookDestination } from '@shoal/contracts';
 import { type Clock, type FieldViolation, secretValues } from '@shoal/platform';
 import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
 import { retryAfterMs } from './retry-schedule';
+import { RefusedAddressError, type WebhookAddressPolicy } from './webhook-address';
 
 const DEFAULTS = { timeoutMs: 10_000, batchSize: 500, maxAttempts: 8 };
 const LIMITS = { timeoutMs: 60_000, batchSize: 10_000, maxAttempts: 20 };
@@ -21,14 +25,25 @@ export function webhookSignature(secret: string, timestamp: number, body: string
  * Webhook destinations: each batch is POSTed as JSON ({ destinationId, segmentId, batchId,
  * full, records }), signed with the destination's secret so the receiver can check it came
  * from Shoal and was not replayed long after (the timestamp is signed too). 2xx is delivered;
- * 429 and 503 are retried after their Retry-After; other 4xx are permanent (the same batch would
- * be refused again); everything else, timeouts included, is retried.
+ * 429 and 503 are retried after their Retry-After; 3xx and other 4xx are permanent (the same batch would
+ * be refused again); everything else, timeouts included, is retried. Redirects are not
+ * followed (a 3xx is a failure). The URL's host may not be a private, loopback, link-local or
+ * metadata address unless the operator allows it (WebhookAddressPolicy): checked on save, and
+ * at every connection against the address actually connected to.
  */
 export class WebhookDestinationKind implements DestinationKind<'webhook'> {
   readonly kind = 'webhook' as const;
   readonly incremental = true;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly addresses: WebhookAddressPolicy,
+  ) {}
+
+  async validateTarget(config: WebhookDestination): Promise<FieldViolation[]> {
+    const refusal = await this.addresses.refusal(new URL(config.url).hostname);
+    return refusal ? [{ field: 'config.webhook.url', description: refusal }] : [];
+  }
 
   validate(config: WebhookDestination, stored: WebhookDestination | undefined): FieldViolation[] {
     const at = (field: string) => `config.webhook.${field}`;
@@ -104,10 +119,12 @@ export class WebhookDestinationKind implements DestinationKind<'webhook'> {
     });
     const timestamp = Math.floor(this.clock.now().getTime() / 1000);
     const signature = webhookSignature(config.signingSecret, timestamp, body);
-    let response: Response;
+    const url = new URL(config.url);
+    const refusal = isIPLiteral(url.hostname) ? await this.addresses.refusal(url.hostname) : '';
+    if (refusal) throw new DeliveryFailure(refusal, { permanent: true });
+    let response: { status: number; retryAfter: string | undefined };
     try {
-      response = await fetch(config.url, {
-        method: 'POST',
+      response = await post(url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'shoal-exporter',
@@ -115,7 +132,7 @@ export class WebhookDestinationKind implements DestinationKind<'webhook'> {
           [SIGNATURE_HEADER]: `t=${timestamp},v1=${signature}`,
         },
         body,
-        redirect: 'error',
+        lookup: this.addresses.lookup,
         signal: AbortSignal.any([
           signal,
           AbortSignal.timeout(config.timeoutMs || DEFAULTS.timeoutMs),
@@ -123,19 +140,61 @@ export class WebhookDestinationKind implements DestinationKind<'webhook'> {
       });
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new DeliveryFailure(`request failed: ${describe(error)}`);
+      // the host now resolves to a refused address: trying again will not change that soon
+      throw new DeliveryFailure(`request failed: ${describe(error)}`, {
+        permanent: error instanceof RefusedAddressError,
+      });
     }
-    // the body is not needed; reading it frees the connection
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.ok) return;
     const status = response.status;
-    const wait = retryAfterMs(response.headers.get('retry-after'), this.clock.now());
+    if (status >= 200 && status < 300) return;
+    const wait = retryAfterMs(response.retryAfter, this.clock.now());
     if (status === 429 || status === 503)
       throw new DeliveryFailure(`HTTP ${status}`, wait === undefined ? {} : { retryAfterMs: wait });
+    // a redirect is not followed: it would lead where the address checks did not look
     throw new DeliveryFailure(`HTTP ${status}`, {
-      permanent: status >= 400 && status < 500 && status !== 408,
+      permanent:
+        (status >= 300 && status < 400) || (status >= 400 && status < 500 && status !== 408),
     });
   }
+}
+
+const isIPLiteral = (hostname: string) => isIP(hostname.replace(/^\[(.*)\]$/, '$1')) !== 0;
+
+/** One POST; the answer's status and Retry-After (the body is read and dropped). */
+function post(
+  url: URL,
+  options: {
+    headers: Record<string, string>;
+    body: string;
+    lookup: WebhookAddressPolicy['lookup'];
+    signal: AbortSignal;
+  },
+): Promise<{ status: number; retryAfter: string | undefined }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...options.headers, 'content-length': Buffer.byteLength(options.body) },
+        lookup: options.lookup,
+        signal: options.signal,
+      },
+      (response: IncomingMessage) => {
+        // the body is not needed; reading it frees the connection
+        response.resume();
+        response.on('error', reject);
+        response.on('end', () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            retryAfter: [response.headers['retry-after']].flat()[0],
+          }),
+        );
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
 }
 
 function describe(error: unknown): string {

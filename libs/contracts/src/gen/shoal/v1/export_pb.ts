@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/export.proto.
  */
 export const file_shoal_v1_export: GenFile = /*@__PURE__*/
-  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirwEKEURlc3RpbmF0aW9uQ29uZmlnEi8KB3dlYmhvb2sYASABKAsyHC5zaG9hbC52MS5XZWJob29rRGVzdGluYXRpb25IABIpCgRmaWxlGAIgASgLMhkuc2hvYWwudjEuRmlsZURlc3RpbmF0aW9uSAASNgoLa2Fma2FfdG9waWMYAyABKAsyHy5zaG9hbC52MS5LYWZrYVRvcGljRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIs8BChVLYWZrYVRvcGljRGVzdGluYXRpb24SDwoHYnJva2VycxgBIAMoCRINCgV0b3BpYxgCIAEoCRILCgN0bHMYAyABKAgSFgoOc2FzbF9tZWNoYW5pc20YBCABKAkSFQoNc2FzbF91c2VybmFtZRgFIAEoCRIVCg1zYXNsX3Bhc3N3b3JkGAYgASgJEhkKEXNhc2xfcGFzc3dvcmRfc2V0GAcgASgIEhIKCmJhdGNoX3NpemUYCCABKAUSFAoMbWF4X2F0dGVtcHRzGAkgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCKJAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlUKGENyZWF0ZURlc3RpbmF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEisKBmNvbmZpZxgCIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnIkcKGUNyZWF0ZURlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIvChVHZXREZXN0aW5hdGlvblJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkiRAoWR2V0RGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIigKF0xpc3REZXN0aW5hdGlvbnNSZXF1ZXN0Eg0KBWxpbWl0GAEgASgFIkcKGExpc3REZXN0aW5hdGlvbnNSZXNwb25zZRIrCgxkZXN0aW5hdGlvbnMYASADKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiKHAQoYVXBkYXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhgKEGV4cGVjdGVkX3ZlcnNpb24YAiABKAMSDAoEbmFtZRgDIAEoCRIrCgZjb25maWcYBCABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlVcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iMgoYRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIhsKGURlbGV0ZURlc3RpbmF0aW9uUmVzcG9uc2UidQoSTGlua1NlZ21lbnRSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSIAoEbW9kZRgDIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgEIAEoCCJBChNMaW5rU2VnbWVudFJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iUwoSU2V0QXV0b1N5bmNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkSEQoJYXV0b19zeW5jGAMgASgIIkEKE1NldEF1dG9TeW5jUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiJCChRVbmxpbmtTZWdtZW50UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIkMKFVVubGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjwKDlN5bmNOb3dSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhIKCnNlZ21lbnRfaWQYAiABKAkiMQoPU3luY05vd1Jlc3BvbnNlEh4KA3J1bhgBIAEoCzIRLnNob2FsLnYxLlN5bmNSdW4iogIKB1N5bmNSdW4SCgoCaWQYASABKAkSFgoOZGVzdGluYXRpb25faWQYAiABKAkSEgoKc2VnbWVudF9pZBgDIAEoCRIjCgRraW5kGAQgASgOMhUuc2hvYWwudjEuU3luY1J1bktpbmQSJwoGc3RhdHVzGAUgASgOMhcuc2hvYWwudjEuU3luY1J1blN0YXR1cxIuCgpzdGFydGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtmaW5pc2hlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHcmVjb3JkcxgIIAEoAxIQCghmYWlsdXJlcxgJIAEoAxINCgVlcnJvchgKIAEoCSI8ChNMaXN0U3luY1J1bnNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFIjcKFExpc3RTeW5jUnVuc1Jlc3BvbnNlEh8KBHJ1bnMYASADKAsyES5zaG9hbC52MS5TeW5jUnVuIrkBCgpEZWFkTGV0dGVyEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEg4KBnJ1bl9pZBgDIAEoCRIPCgdwYXlsb2FkGAQgASgJEg8KB3JlY29yZHMYBSABKAMSDQoFZXJyb3IYBiABKAkSEAoIYXR0ZW1wdHMYByABKAUSNAoQZGVhZF9sZXR0ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSJFChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRIqCgxkZWFkX2xldHRlcnMYASADKAsyFC5zaG9hbC52MS5EZWFkTGV0dGVyKs4BCg1Dc3ZDb2x1bW5LaW5kEh8KG0NTVl9DT0xVTU5fS0lORF9VTlNQRUNJRklFRBAAEh4KGkNTVl9DT0xVTU5fS0lORF9QUk9GSUxFX0lEEAESGwoXQ1NWX0NPTFVNTl9LSU5EX1VTRVJfSUQQAhIgChxDU1ZfQ09MVU1OX0tJTkRfQU5PTllNT1VTX0lEEAMSIgoeQ1NWX0NPTFVNTl9LSU5EX0lERU5USVRZX1RSQUlUEAQSGQoVQ1NWX0NPTFVNTl9LSU5EX1RSQUlUEAUqVgoKRmlsZUZvcm1hdBIbChdGSUxFX0ZPUk1BVF9VTlNQRUNJRklFRBAAEhMKD0ZJTEVfRk9STUFUX0NTVhABEhYKEkZJTEVfRk9STUFUX05ESlNPThACKlQKCFN5bmNNb2RlEhkKFVNZTkNfTU9ERV9VTlNQRUNJRklFRBAAEhIKDlNZTkNfTU9ERV9GVUxMEAESGQoVU1lOQ19NT0RFX0lOQ1JFTUVOVEFMEAIqYwoLU3luY1J1bktpbmQSHQoZU1lOQ19SVU5fS0lORF9VTlNQRUNJRklFRBAAEhYKElNZTkNfUlVOX0tJTkRfRlVMTBABEh0KGVNZTkNfUlVOX0tJTkRfSU5DUkVNRU5UQUwQAiqIAQoNU3luY1J1blN0YXR1cxIfChtTWU5DX1JVTl9TVEFUVVNfVU5TUEVDSUZJRUQQABIbChdTWU5DX1JVTl9TVEFUVVNfUlVOTklORxABEh0KGVNZTkNfUlVOX1NUQVRVU19TVUNDRUVERUQQAhIaChZTWU5DX1JVTl9TVEFUVVNfRkFJTEVEEAMy8gcKDUV4cG9ydFNlcnZpY2USRgoJRXhwb3J0Q3N2Ehouc2hvYWwudjEuRXhwb3J0Q3N2UmVxdWVzdBobLnNob2FsLnYxLkV4cG9ydENzdlJlc3BvbnNlMAESXAoRQ3JlYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5DcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlElMKDkdldERlc3RpbmF0aW9uEh8uc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXF1ZXN0GiAuc2hvYWwudjEuR2V0RGVzdGluYXRpb25SZXNwb25zZRJZChBMaXN0RGVzdGluYXRpb25zEiEuc2hvYWwudjEuTGlzdERlc3RpbmF0aW9uc1JlcXVlc3QaIi5zaG9hbC52MS5MaXN0RGVzdGluYXRpb25zUmVzcG9uc2USXAoRVXBkYXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5VcGRhdGVEZXN0aW5hdGlvblJlc3BvbnNlElwKEURlbGV0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuRGVsZXRlRGVzdGluYXRpb25SZXNwb25zZRJKCgtMaW5rU2VnbWVudBIcLnNob2FsLnYxLkxpbmtTZWdtZW50UmVxdWVzdBodLnNob2FsLnYxLkxpbmtTZWdtZW50UmVzcG9uc2USSgoLU2V0QXV0b1N5bmMSHC5zaG9hbC52MS5TZXRBdXRvU3luY1JlcXVlc3QaHS5zaG9hbC52MS5TZXRBdXRvU3luY1Jlc3BvbnNlElAKDVVubGlua1NlZ21lbnQSHi5zaG9hbC52MS5VbmxpbmtTZWdtZW50UmVxdWVzdBofLnNob2FsLnYxLlVubGlua1NlZ21lbnRSZXNwb25zZRI+CgdTeW5jTm93Ehguc2hvYWwudjEuU3luY05vd1JlcXVlc3QaGS5zaG9hbC52MS5TeW5jTm93UmVzcG9uc2USTQoMTGlzdFN5bmNSdW5zEh0uc2hvYWwudjEuTGlzdFN5bmNSdW5zUmVxdWVzdBoeLnNob2FsLnYxLkxpc3RTeW5jUnVuc1Jlc3BvbnNlElYKD0xpc3REZWFkTGV0dGVycxIgLnNob2FsLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaIS5zaG9hbC52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirwEKEURlc3RpbmF0aW9uQ29uZmlnEi8KB3dlYmhvb2sYASABKAsyHC5zaG9hbC52MS5XZWJob29rRGVzdGluYXRpb25IABIpCgRmaWxlGAIgASgLMhkuc2hvYWwudjEuRmlsZURlc3RpbmF0aW9uSAASNgoLa2Fma2FfdG9waWMYAyABKAsyHy5zaG9hbC52MS5LYWZrYVRvcGljRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIs8BChVLYWZrYVRvcGljRGVzdGluYXRpb24SDwoHYnJva2VycxgBIAMoCRINCgV0b3BpYxgCIAEoCRILCgN0bHMYAyABKAgSFgoOc2FzbF9tZWNoYW5pc20YBCABKAkSFQoNc2FzbF91c2VybmFtZRgFIAEoCRIVCg1zYXNsX3Bhc3N3b3JkGAYgASgJEhkKEXNhc2xfcGFzc3dvcmRfc2V0GAcgASgIEhIKCmJhdGNoX3NpemUYCCABKAUSFAoMbWF4X2F0dGVtcHRzGAkgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCLrAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSKwoKc3luY19zdGF0ZRgIIAEoCzIXLnNob2FsLnYxLkxpbmtTeW5jU3RhdGUihwIKDUxpbmtTeW5jU3RhdGUSMgoObGFzdF9zeW5jZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGxhc3Rfc3luY2VkX2V2ZW50X2lkGAIgASgJEhwKFGxhc3Rfc3luY2VkX3NlcXVlbmNlGAMgASgDEhYKDnJlY29yZHNfc3luY2VkGAQgASgDEhYKDnBhdXNlZF9iYWNrbG9nGAUgASgDEhoKEmZ1bGxfc3luY19yZXF1aXJlZBgGIAEoCBI6ChZuZXh0X3NjaGVkdWxlZF9zeW5jX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChhDcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgZjb25maWcYAiABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlDcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iLwoVR2V0RGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIkQKFkdldERlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIoChdMaXN0RGVzdGluYXRpb25zUmVxdWVzdBINCgVsaW1pdBgBIAEoBSJHChhMaXN0RGVzdGluYXRpb25zUmVzcG9uc2USKwoMZGVzdGluYXRpb25zGAEgAygLMhUuc2hvYWwudjEuRGVzdGluYXRpb24ihwEKGFVwZGF0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEgwKBG5hbWUYAyABKAkSKwoGY29uZmlnGAQgASgLMhsuc2hvYWwudjEuRGVzdGluYXRpb25Db25maWciRwoZVXBkYXRlRGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjIKGERlbGV0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCSIbChlEZWxldGVEZXN0aW5hdGlvblJlc3BvbnNlIqoBChJMaW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCRIgCgRtb2RlGAMgASgOMhIuc2hvYWwudjEuU3luY01vZGUSEQoJYXV0b19zeW5jGAQgASgIEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkiQQoTTGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIlMKElNldEF1dG9TeW5jUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEhEKCWF1dG9fc3luYxgDIAEoCCJBChNTZXRBdXRvU3luY1Jlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iQgoUVW5saW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCSJDChVVbmxpbmtTZWdtZW50UmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiI8Cg5TeW5jTm93UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIjEKD1N5bmNOb3dSZXNwb25zZRIeCgNydW4YASABKAsyES5zaG9hbC52MS5TeW5jUnVuIqICCgdTeW5jUnVuEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEhIKCnNlZ21lbnRfaWQYAyABKAkSIwoEa2luZBgEIAEoDjIVLnNob2FsLnYxLlN5bmNSdW5LaW5kEicKBnN0YXR1cxgFIAEoDjIXLnNob2FsLnYxLlN5bmNSdW5TdGF0dXMSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3JlY29yZHMYCCABKAMSEAoIZmFpbHVyZXMYCSABKAMSDQoFZXJyb3IYCiABKAkiPAoTTGlzdFN5bmNSdW5zUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSI3ChRMaXN0U3luY1J1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEuc2hvYWwudjEuU3luY1J1biK5AQoKRGVhZExldHRlchIKCgJpZBgBIAEoCRIWCg5kZXN0aW5hdGlvbl9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDwoHcGF5bG9hZBgEIAEoCRIPCgdyZWNvcmRzGAUgASgDEg0KBWVycm9yGAYgASgJEhAKCGF0dGVtcHRzGAcgASgFEjQKEGRlYWRfbGV0dGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSDQoFbGltaXQYAiABKAUiRQoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USKgoMZGVhZF9sZXR0ZXJzGAEgAygLMhQuc2hvYWwudjEuRGVhZExldHRlcirOAQoNQ3N2Q29sdW1uS2luZBIfChtDU1ZfQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIeChpDU1ZfQ09MVU1OX0tJTkRfUFJPRklMRV9JRBABEhsKF0NTVl9DT0xVTU5fS0lORF9VU0VSX0lEEAISIAocQ1NWX0NPTFVNTl9LSU5EX0FOT05ZTU9VU19JRBADEiIKHkNTVl9DT0xVTU5fS0lORF9JREVOVElUWV9UUkFJVBAEEhkKFUNTVl9DT0xVTU5fS0lORF9UUkFJVBAFKlYKCkZpbGVGb3JtYXQSGwoXRklMRV9GT1JNQVRfVU5TUEVDSUZJRUQQABITCg9GSUxFX0ZPUk1BVF9DU1YQARIWChJGSUxFX0ZPUk1BVF9OREpTT04QAipUCghTeW5jTW9kZRIZChVTWU5DX01PREVfVU5TUEVDSUZJRUQQABISCg5TWU5DX01PREVfRlVMTBABEhkKFVNZTkNfTU9ERV9JTkNSRU1FTlRBTBACKmMKC1N5bmNSdW5LaW5kEh0KGVNZTkNfUlVOX0tJTkRfVU5TUEVDSUZJRUQQABIWChJTWU5DX1JVTl9LSU5EX0ZVTEwQARIdChlTWU5DX1JVTl9LSU5EX0lOQ1JFTUVOVEFMEAIqiAEKDVN5bmNSdW5TdGF0dXMSHwobU1lOQ19SVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU1lOQ19SVU5fU1RBVFVTX1JVTk5JTkcQARIdChlTWU5DX1JVTl9TVEFUVVNfU1VDQ0VFREVEEAISGgoWU1lOQ19SVU5fU1RBVFVTX0ZBSUxFRBADMvIHCg1FeHBvcnRTZXJ2aWNlEkYKCUV4cG9ydENzdhIaLnNob2FsLnYxLkV4cG9ydENzdlJlcXVlc3QaGy5zaG9hbC52MS5FeHBvcnRDc3ZSZXNwb25zZTABElwKEUNyZWF0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuQ3JlYXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuQ3JlYXRlRGVzdGluYXRpb25SZXNwb25zZRJTCg5HZXREZXN0aW5hdGlvbhIfLnNob2FsLnYxLkdldERlc3RpbmF0aW9uUmVxdWVzdBogLnNob2FsLnYxLkdldERlc3RpbmF0aW9uUmVzcG9uc2USWQoQTGlzdERlc3RpbmF0aW9ucxIhLnNob2FsLnYxLkxpc3REZXN0aW5hdGlvbnNSZXF1ZXN0GiIuc2hvYWwudjEuTGlzdERlc3RpbmF0aW9uc1Jlc3BvbnNlElwKEVVwZGF0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuVXBkYXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuVXBkYXRlRGVzdGluYXRpb25SZXNwb25zZRJcChFEZWxldGVEZXN0aW5hdGlvbhIiLnNob2FsLnYxLkRlbGV0ZURlc3RpbmF0aW9uUmVxdWVzdBojLnNob2FsLnYxLkRlbGV0ZURlc3RpbmF0aW9uUmVzcG9uc2USSgoLTGlua1NlZ21lbnQSHC5zaG9hbC52MS5MaW5rU2VnbWVudFJlcXVlc3QaHS5zaG9hbC52MS5MaW5rU2VnbWVudFJlc3BvbnNlEkoKC1NldEF1dG9TeW5jEhwuc2hvYWwudjEuU2V0QXV0b1N5bmNSZXF1ZXN0Gh0uc2hvYWwudjEuU2V0QXV0b1N5bmNSZXNwb25zZRJQCg1VbmxpbmtTZWdtZW50Eh4uc2hvYWwudjEuVW5saW5rU2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5VbmxpbmtTZWdtZW50UmVzcG9uc2USPgoHU3luY05vdxIYLnNob2FsLnYxLlN5bmNOb3dSZXF1ZXN0Ghkuc2hvYWwudjEuU3luY05vd1Jlc3BvbnNlEk0KDExpc3RTeW5jUnVucxIdLnNob2FsLnYxLkxpc3RTeW5jUnVuc1JlcXVlc3QaHi5zaG9hbC52MS5MaXN0U3luY1J1bnNSZXNwb25zZRJWCg9MaXN0RGVhZExldHRlcnMSIC5zaG9hbC52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiEuc2hvYWwudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message shoal.v1.ExportCsvRequest
@@ -671,6 +671,36 @@ export type DestinationLink = Message<"shoal.v1.DestinationLink"> & {
    * @generated from field: google.protobuf.Timestamp linked_at = 4;
    */
   linkedAt?: Timestamp | undefined;
+
+  /**
+   * Traits every record of this link carries (dotted paths into the profile's traits, like CSV
+   * trait columns); at most 50. A trait the profile lacks is absent from the record.
+   *
+   * @generated from field: repeated string traits = 5;
+   */
+  traits: string[];
+
+  /**
+   * Full links only: a cron expression (5 fields, or 6 with seconds) on which a full sync runs
+   * while auto-sync is on, besides after each refresh of the segment. Empty: after refreshes only.
+   *
+   * @generated from field: string schedule = 6;
+   */
+  schedule: string;
+
+  /**
+   * The IANA time zone the schedule is read in; empty means UTC.
+   *
+   * @generated from field: string time_zone = 7;
+   */
+  timeZone: string;
+
+  /**
+   * Where syncing this link stands. Set in answers only.
+   *
+   * @generated from field: shoal.v1.LinkSyncState sync_state = 8;
+   */
+  syncState?: LinkSyncState | undefined;
 };
 
 /**
@@ -700,6 +730,36 @@ export type DestinationLinkJson = {
    * @generated from field: google.protobuf.Timestamp linked_at = 4;
    */
   linkedAt?: TimestampJson;
+
+  /**
+   * Traits every record of this link carries (dotted paths into the profile's traits, like CSV
+   * trait columns); at most 50. A trait the profile lacks is absent from the record.
+   *
+   * @generated from field: repeated string traits = 5;
+   */
+  traits?: string[];
+
+  /**
+   * Full links only: a cron expression (5 fields, or 6 with seconds) on which a full sync runs
+   * while auto-sync is on, besides after each refresh of the segment. Empty: after refreshes only.
+   *
+   * @generated from field: string schedule = 6;
+   */
+  schedule?: string;
+
+  /**
+   * The IANA time zone the schedule is read in; empty means UTC.
+   *
+   * @generated from field: string time_zone = 7;
+   */
+  timeZone?: string;
+
+  /**
+   * Where syncing this link stands. Set in answers only.
+   *
+   * @generated from field: shoal.v1.LinkSyncState sync_state = 8;
+   */
+  syncState?: LinkSyncStateJson;
 };
 
 /**
@@ -708,6 +768,133 @@ export type DestinationLinkJson = {
  */
 export const DestinationLinkSchema: GenMessage<DestinationLink, {jsonType: DestinationLinkJson}> = /*@__PURE__*/
   messageDesc(file_shoal_v1_export, 8);
+
+/**
+ * Where a link's syncing stands. It survives restarts and auto-sync being switched off: while
+ * off, entered / exited records keep being queued (up to EXPORTER_PAUSED_BACKLOG_MAX per link)
+ * and are sent when it is switched on again; beyond that bound the queue is dropped and a full
+ * sync catches the destination up instead.
+ *
+ * @generated from message shoal.v1.LinkSyncState
+ */
+export type LinkSyncState = Message<"shoal.v1.LinkSyncState"> & {
+  /**
+   * When a record of this link was last delivered.
+   *
+   * @generated from field: google.protobuf.Timestamp last_synced_at = 1;
+   */
+  lastSyncedAt?: Timestamp | undefined;
+
+  /**
+   * The event id of the last record delivered (a transition id, or "<run id>:<profile id>").
+   *
+   * @generated from field: string last_synced_event_id = 2;
+   */
+  lastSyncedEventId: string;
+
+  /**
+   * The (profile, segment) sequence of the last entered / exited record delivered.
+   *
+   * @generated from field: int64 last_synced_sequence = 3;
+   */
+  lastSyncedSequence: bigint;
+
+  /**
+   * Records delivered over the link's life.
+   *
+   * @generated from field: int64 records_synced = 4;
+   */
+  recordsSynced: bigint;
+
+  /**
+   * Records queued while auto-sync was off, waiting for it to be switched on.
+   *
+   * @generated from field: int64 paused_backlog = 5;
+   */
+  pausedBacklog: bigint;
+
+  /**
+   * The paused backlog overflowed: a full sync runs when auto-sync is switched on, before the
+   * records queued after it.
+   *
+   * @generated from field: bool full_sync_required = 6;
+   */
+  fullSyncRequired: boolean;
+
+  /**
+   * When the link's schedule next runs a full sync (full links with a schedule).
+   *
+   * @generated from field: google.protobuf.Timestamp next_scheduled_sync_at = 7;
+   */
+  nextScheduledSyncAt?: Timestamp | undefined;
+};
+
+/**
+ * Where a link's syncing stands. It survives restarts and auto-sync being switched off: while
+ * off, entered / exited records keep being queued (up to EXPORTER_PAUSED_BACKLOG_MAX per link)
+ * and are sent when it is switched on again; beyond that bound the queue is dropped and a full
+ * sync catches the destination up instead.
+ *
+ * @generated from message shoal.v1.LinkSyncState
+ */
+export type LinkSyncStateJson = {
+  /**
+   * When a record of this link was last delivered.
+   *
+   * @generated from field: google.protobuf.Timestamp last_synced_at = 1;
+   */
+  lastSyncedAt?: TimestampJson;
+
+  /**
+   * The event id of the last record delivered (a transition id, or "<run id>:<profile id>").
+   *
+   * @generated from field: string last_synced_event_id = 2;
+   */
+  lastSyncedEventId?: string;
+
+  /**
+   * The (profile, segment) sequence of the last entered / exited record delivered.
+   *
+   * @generated from field: int64 last_synced_sequence = 3;
+   */
+  lastSyncedSequence?: string;
+
+  /**
+   * Records delivered over the link's life.
+   *
+   * @generated from field: int64 records_synced = 4;
+   */
+  recordsSynced?: string;
+
+  /**
+   * Records queued while auto-sync was off, waiting for it to be switched on.
+   *
+   * @generated from field: int64 paused_backlog = 5;
+   */
+  pausedBacklog?: string;
+
+  /**
+   * The paused backlog overflowed: a full sync runs when auto-sync is switched on, before the
+   * records queued after it.
+   *
+   * @generated from field: bool full_sync_required = 6;
+   */
+  fullSyncRequired?: boolean;
+
+  /**
+   * When the link's schedule next runs a full sync (full links with a schedule).
+   *
+   * @generated from field: google.protobuf.Timestamp next_scheduled_sync_at = 7;
+   */
+  nextScheduledSyncAt?: TimestampJson;
+};
+
+/**
+ * Describes the message shoal.v1.LinkSyncState.
+ * Use `create(LinkSyncStateSchema)` to create a new message.
+ */
+export const LinkSyncStateSchema: GenMessage<LinkSyncState, {jsonType: LinkSyncStateJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_export, 9);
 
 /**
  * @generated from message shoal.v1.CreateDestinationRequest
@@ -744,7 +931,7 @@ export type CreateDestinationRequestJson = {
  * Use `create(CreateDestinationRequestSchema)` to create a new message.
  */
 export const CreateDestinationRequestSchema: GenMessage<CreateDestinationRequest, {jsonType: CreateDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 9);
+  messageDesc(file_shoal_v1_export, 10);
 
 /**
  * @generated from message shoal.v1.CreateDestinationResponse
@@ -771,7 +958,7 @@ export type CreateDestinationResponseJson = {
  * Use `create(CreateDestinationResponseSchema)` to create a new message.
  */
 export const CreateDestinationResponseSchema: GenMessage<CreateDestinationResponse, {jsonType: CreateDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 10);
+  messageDesc(file_shoal_v1_export, 11);
 
 /**
  * @generated from message shoal.v1.GetDestinationRequest
@@ -798,7 +985,7 @@ export type GetDestinationRequestJson = {
  * Use `create(GetDestinationRequestSchema)` to create a new message.
  */
 export const GetDestinationRequestSchema: GenMessage<GetDestinationRequest, {jsonType: GetDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 11);
+  messageDesc(file_shoal_v1_export, 12);
 
 /**
  * @generated from message shoal.v1.GetDestinationResponse
@@ -825,7 +1012,7 @@ export type GetDestinationResponseJson = {
  * Use `create(GetDestinationResponseSchema)` to create a new message.
  */
 export const GetDestinationResponseSchema: GenMessage<GetDestinationResponse, {jsonType: GetDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 12);
+  messageDesc(file_shoal_v1_export, 13);
 
 /**
  * @generated from message shoal.v1.ListDestinationsRequest
@@ -856,7 +1043,7 @@ export type ListDestinationsRequestJson = {
  * Use `create(ListDestinationsRequestSchema)` to create a new message.
  */
 export const ListDestinationsRequestSchema: GenMessage<ListDestinationsRequest, {jsonType: ListDestinationsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 13);
+  messageDesc(file_shoal_v1_export, 14);
 
 /**
  * @generated from message shoal.v1.ListDestinationsResponse
@@ -883,7 +1070,7 @@ export type ListDestinationsResponseJson = {
  * Use `create(ListDestinationsResponseSchema)` to create a new message.
  */
 export const ListDestinationsResponseSchema: GenMessage<ListDestinationsResponse, {jsonType: ListDestinationsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 14);
+  messageDesc(file_shoal_v1_export, 15);
 
 /**
  * @generated from message shoal.v1.UpdateDestinationRequest
@@ -948,7 +1135,7 @@ export type UpdateDestinationRequestJson = {
  * Use `create(UpdateDestinationRequestSchema)` to create a new message.
  */
 export const UpdateDestinationRequestSchema: GenMessage<UpdateDestinationRequest, {jsonType: UpdateDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 15);
+  messageDesc(file_shoal_v1_export, 16);
 
 /**
  * @generated from message shoal.v1.UpdateDestinationResponse
@@ -975,7 +1162,7 @@ export type UpdateDestinationResponseJson = {
  * Use `create(UpdateDestinationResponseSchema)` to create a new message.
  */
 export const UpdateDestinationResponseSchema: GenMessage<UpdateDestinationResponse, {jsonType: UpdateDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 16);
+  messageDesc(file_shoal_v1_export, 17);
 
 /**
  * @generated from message shoal.v1.DeleteDestinationRequest
@@ -1002,7 +1189,7 @@ export type DeleteDestinationRequestJson = {
  * Use `create(DeleteDestinationRequestSchema)` to create a new message.
  */
 export const DeleteDestinationRequestSchema: GenMessage<DeleteDestinationRequest, {jsonType: DeleteDestinationRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 17);
+  messageDesc(file_shoal_v1_export, 18);
 
 /**
  * @generated from message shoal.v1.DeleteDestinationResponse
@@ -1021,7 +1208,7 @@ export type DeleteDestinationResponseJson = {
  * Use `create(DeleteDestinationResponseSchema)` to create a new message.
  */
 export const DeleteDestinationResponseSchema: GenMessage<DeleteDestinationResponse, {jsonType: DeleteDestinationResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 18);
+  messageDesc(file_shoal_v1_export, 19);
 
 /**
  * @generated from message shoal.v1.LinkSegmentRequest
@@ -1048,6 +1235,25 @@ export type LinkSegmentRequest = Message<"shoal.v1.LinkSegmentRequest"> & {
    * @generated from field: bool auto_sync = 4;
    */
   autoSync: boolean;
+
+  /**
+   * Traits every record carries (see DestinationLink.traits).
+   *
+   * @generated from field: repeated string traits = 5;
+   */
+  traits: string[];
+
+  /**
+   * Full links: a cron schedule and its time zone (see DestinationLink.schedule).
+   *
+   * @generated from field: string schedule = 6;
+   */
+  schedule: string;
+
+  /**
+   * @generated from field: string time_zone = 7;
+   */
+  timeZone: string;
 };
 
 /**
@@ -1075,6 +1281,25 @@ export type LinkSegmentRequestJson = {
    * @generated from field: bool auto_sync = 4;
    */
   autoSync?: boolean;
+
+  /**
+   * Traits every record carries (see DestinationLink.traits).
+   *
+   * @generated from field: repeated string traits = 5;
+   */
+  traits?: string[];
+
+  /**
+   * Full links: a cron schedule and its time zone (see DestinationLink.schedule).
+   *
+   * @generated from field: string schedule = 6;
+   */
+  schedule?: string;
+
+  /**
+   * @generated from field: string time_zone = 7;
+   */
+  timeZone?: string;
 };
 
 /**
@@ -1082,7 +1307,7 @@ export type LinkSegmentRequestJson = {
  * Use `create(LinkSegmentRequestSchema)` to create a new message.
  */
 export const LinkSegmentRequestSchema: GenMessage<LinkSegmentRequest, {jsonType: LinkSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 19);
+  messageDesc(file_shoal_v1_export, 20);
 
 /**
  * @generated from message shoal.v1.LinkSegmentResponse
@@ -1109,7 +1334,7 @@ export type LinkSegmentResponseJson = {
  * Use `create(LinkSegmentResponseSchema)` to create a new message.
  */
 export const LinkSegmentResponseSchema: GenMessage<LinkSegmentResponse, {jsonType: LinkSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 20);
+  messageDesc(file_shoal_v1_export, 21);
 
 /**
  * @generated from message shoal.v1.SetAutoSyncRequest
@@ -1156,7 +1381,7 @@ export type SetAutoSyncRequestJson = {
  * Use `create(SetAutoSyncRequestSchema)` to create a new message.
  */
 export const SetAutoSyncRequestSchema: GenMessage<SetAutoSyncRequest, {jsonType: SetAutoSyncRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 21);
+  messageDesc(file_shoal_v1_export, 22);
 
 /**
  * @generated from message shoal.v1.SetAutoSyncResponse
@@ -1183,7 +1408,7 @@ export type SetAutoSyncResponseJson = {
  * Use `create(SetAutoSyncResponseSchema)` to create a new message.
  */
 export const SetAutoSyncResponseSchema: GenMessage<SetAutoSyncResponse, {jsonType: SetAutoSyncResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 22);
+  messageDesc(file_shoal_v1_export, 23);
 
 /**
  * @generated from message shoal.v1.UnlinkSegmentRequest
@@ -1220,7 +1445,7 @@ export type UnlinkSegmentRequestJson = {
  * Use `create(UnlinkSegmentRequestSchema)` to create a new message.
  */
 export const UnlinkSegmentRequestSchema: GenMessage<UnlinkSegmentRequest, {jsonType: UnlinkSegmentRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 23);
+  messageDesc(file_shoal_v1_export, 24);
 
 /**
  * @generated from message shoal.v1.UnlinkSegmentResponse
@@ -1247,7 +1472,7 @@ export type UnlinkSegmentResponseJson = {
  * Use `create(UnlinkSegmentResponseSchema)` to create a new message.
  */
 export const UnlinkSegmentResponseSchema: GenMessage<UnlinkSegmentResponse, {jsonType: UnlinkSegmentResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 24);
+  messageDesc(file_shoal_v1_export, 25);
 
 /**
  * @generated from message shoal.v1.SyncNowRequest
@@ -1284,7 +1509,7 @@ export type SyncNowRequestJson = {
  * Use `create(SyncNowRequestSchema)` to create a new message.
  */
 export const SyncNowRequestSchema: GenMessage<SyncNowRequest, {jsonType: SyncNowRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 25);
+  messageDesc(file_shoal_v1_export, 26);
 
 /**
  * @generated from message shoal.v1.SyncNowResponse
@@ -1311,7 +1536,7 @@ export type SyncNowResponseJson = {
  * Use `create(SyncNowResponseSchema)` to create a new message.
  */
 export const SyncNowResponseSchema: GenMessage<SyncNowResponse, {jsonType: SyncNowResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 26);
+  messageDesc(file_shoal_v1_export, 27);
 
 /**
  * One delivery of records to a destination.
@@ -1444,7 +1669,7 @@ export type SyncRunJson = {
  * Use `create(SyncRunSchema)` to create a new message.
  */
 export const SyncRunSchema: GenMessage<SyncRun, {jsonType: SyncRunJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 27);
+  messageDesc(file_shoal_v1_export, 28);
 
 /**
  * @generated from message shoal.v1.ListSyncRunsRequest
@@ -1485,7 +1710,7 @@ export type ListSyncRunsRequestJson = {
  * Use `create(ListSyncRunsRequestSchema)` to create a new message.
  */
 export const ListSyncRunsRequestSchema: GenMessage<ListSyncRunsRequest, {jsonType: ListSyncRunsRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 28);
+  messageDesc(file_shoal_v1_export, 29);
 
 /**
  * @generated from message shoal.v1.ListSyncRunsResponse
@@ -1512,7 +1737,7 @@ export type ListSyncRunsResponseJson = {
  * Use `create(ListSyncRunsResponseSchema)` to create a new message.
  */
 export const ListSyncRunsResponseSchema: GenMessage<ListSyncRunsResponse, {jsonType: ListSyncRunsResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 29);
+  messageDesc(file_shoal_v1_export, 30);
 
 /**
  * A batch a destination could not take within its retry budget, kept for inspection.
@@ -1617,7 +1842,7 @@ export type DeadLetterJson = {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter, {jsonType: DeadLetterJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 30);
+  messageDesc(file_shoal_v1_export, 31);
 
 /**
  * @generated from message shoal.v1.ListDeadLettersRequest
@@ -1658,7 +1883,7 @@ export type ListDeadLettersRequestJson = {
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest, {jsonType: ListDeadLettersRequestJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 31);
+  messageDesc(file_shoal_v1_export, 32);
 
 /**
  * @generated from message shoal.v1.ListDeadLettersResponse
@@ -1685,7 +1910,7 @@ export type ListDeadLettersResponseJson = {
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse, {jsonType: ListDeadLettersResponseJson}> = /*@__PURE__*/
-  messageDesc(file_shoal_v1_export, 32);
+  messageDesc(file_shoal_v1_export, 33);
 
 /**
  * What a CSV column holds.
@@ -1757,7 +1982,8 @@ export enum FileFormat {
   UNSPECIFIED = 0,
 
   /**
-   * RFC 4180 with a header row: event_id, type, segment_id, profile_id, occurred_at.
+   * RFC 4180 with a header row: event_id, type, segment_id, profile_id, occurred_at, user_ids and
+   * emails (joined by "|"), traits (the link's selected traits as one JSON object).
    *
    * @generated from enum value: FILE_FORMAT_CSV = 1;
    */
@@ -1796,7 +2022,8 @@ export enum SyncMode {
   UNSPECIFIED = 0,
 
   /**
-   * Every member, on "sync now".
+   * Every member: after each refresh of the segment and on the link's schedule (while auto-sync
+   * is on), and on "sync now".
    *
    * @generated from enum value: SYNC_MODE_FULL = 1;
    */
