@@ -452,7 +452,12 @@ describe('a customer journey through the five services', () => {
       rows += chunk.rows;
     }
     const csv = Buffer.concat(chunks).toString('utf8');
-    const records = parse(csv, { columns: true, bom: false }) as Record<string, string>[];
+    const records = parse(csv, {
+      columns: true,
+      relax_column_count: false,
+      relax_quotes: false,
+      skip_empty_lines: false,
+    }) as Record<string, string>[];
     expect(records).toEqual([
       { profile_id: ann, user_id: 'ann', anonymous_id: 'visitor-7', plan: 'gold' },
     ]);
