@@ -123,7 +123,12 @@ describe('a customer journey through the five services', () => {
         MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
         MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
       },
-      scheduler: { SCHEDULER_TICK_MS: '200' },
+      scheduler: {
+        SCHEDULER_TICK_MS: '200',
+        SCHEDULER_READINESS_URLS: SHOAL_SERVICES.map(
+          (name) => `${name}=http://127.0.0.1:${ports.get(name)?.http}/readyz`,
+        ).join(','),
+      },
       exporter: {
         EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
         EXPORTER_INGESTION_ADDRESS: address('ingestion'),
