@@ -405,6 +405,19 @@ describe('a customer journey through the five services', () => {
       exited: BigInt(seen.filter((t) => t.type === 'shoal.segment.exited').length),
     });
     expect(await isMember(ann, ids.goldDaily)).toBe(true);
+
+    // leaving the rule moves the live segment at once and the daily one not until its next refresh
+    await send({ type: 'identify', userId: 'ann', traits: { plan: 'platinum' } });
+    await eventually(
+      () =>
+        expect(of(ids.goldLive)).toEqual([
+          `${ann} shoal.segment.entered EVENT`,
+          `${ann} shoal.segment.exited EVENT`,
+        ]),
+      STEP_MS,
+    );
+    expect(of(ids.goldDaily)).toEqual([`${ann} shoal.segment.entered REFRESH`]);
+    expect(await isMember(ann, ids.goldDaily)).toBe(true);
   });
 
   it('5. a segment on a static list follows the members added to and removed from it', async () => {
@@ -464,7 +477,7 @@ describe('a customer journey through the five services', () => {
       skip_empty_lines: false,
     }) as Record<string, string>[];
     expect(records).toEqual([
-      { profile_id: ann, user_id: 'ann', anonymous_id: 'visitor-7', plan: 'gold' },
+      { profile_id: ann, user_id: 'ann', anonymous_id: 'visitor-7', plan: 'platinum' },
     ]);
     expect(rows).toBe(1n);
 
@@ -511,7 +524,7 @@ describe('a customer journey through the five services', () => {
         .filter((m) => m.member)
         .map((m) => m.segmentId)
         .sort();
-    expect(await memberOf()).toEqual([ids.anyBuyers, ids.goldDaily, ids.goldLive, ids.vips].sort());
+    expect(await memberOf()).toEqual([ids.anyBuyers, ids.goldDaily, ids.vips].sort());
 
     const privacyToken = await scope.token({ subject: 'dpo', groups: ['privacy'] });
     const erasing = createGrpcClient(ProfileService, {
@@ -530,9 +543,7 @@ describe('a customer journey through the five services', () => {
             .map((t) => `${t.type} ${t.segmentId}`)
             .sort(),
         ).toEqual(
-          [ids.anyBuyers, ids.goldDaily, ids.goldLive, ids.vips]
-            .map((id) => `shoal.segment.exited ${id}`)
-            .sort(),
+          [ids.anyBuyers, ids.goldDaily, ids.vips].map((id) => `shoal.segment.exited ${id}`).sort(),
         ),
       STEP_MS,
     );
