@@ -108,48 +108,54 @@ describe('a customer journey through the five services', () => {
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    for (const name of SHOAL_SERVICES) {
-      ports.set(name, { grpc: await freePort(), http: await freePort() });
-    }
-    downloadPort = await freePort();
-    const overrides: Record<ShoalServiceName, Record<string, string>> = {
-      ingestion: {
-        INGEST_CHECKPOINT_INTERVAL_MS: '200',
-        PROFILE_READER_GROUPS: 'marketing',
-        PROFILE_ADMIN_GROUPS: 'privacy',
-      },
-      segments: {},
-      membership: {
-        MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
-        MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
-      },
-      scheduler: {
-        SCHEDULER_TICK_MS: '200',
-        SCHEDULER_READINESS_URLS: SHOAL_SERVICES.map(
-          (name) => `${name}=http://127.0.0.1:${ports.get(name)?.http}/readyz`,
-        ).join(','),
-      },
-      exporter: {
-        EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
-        EXPORTER_INGESTION_ADDRESS: address('ingestion'),
-        EXPORTER_SEGMENTS_ADDRESS: address('segments'),
-        EXPORTER_DOWNLOAD_PORT: String(downloadPort),
-        EXPORTER_SYNC_INTERVAL_MS: '100',
-        EXPORTER_BATCH_MAX_WAIT_MS: '300',
-      },
+    // Settings on top of the scope's; a function, because the exporter is told where the others
+    // listen. Ports are picked just before each start: picked early, the ephemeral ports of the
+    // connections the first services open could take them meanwhile.
+    const overrides = async (name: ShoalServiceName): Promise<Record<string, string>> => {
+      switch (name) {
+        case 'ingestion':
+          return {
+            INGEST_CHECKPOINT_INTERVAL_MS: '200',
+            PROFILE_READER_GROUPS: 'marketing',
+            PROFILE_ADMIN_GROUPS: 'privacy',
+          };
+        case 'segments':
+          return {};
+        case 'membership':
+          return {
+            MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
+            MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
+          };
+        case 'scheduler':
+          return { SCHEDULER_TICK_MS: '200' };
+        case 'exporter':
+          downloadPort = await freePort();
+          return {
+            EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
+            EXPORTER_INGESTION_ADDRESS: address('ingestion'),
+            EXPORTER_SEGMENTS_ADDRESS: address('segments'),
+            EXPORTER_DOWNLOAD_PORT: String(downloadPort),
+            EXPORTER_SYNC_INTERVAL_MS: '100',
+            EXPORTER_BATCH_MAX_WAIT_MS: '300',
+          };
+      }
     };
     for (const name of SHOAL_SERVICES) {
+      const settings = await overrides(name);
       const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...overrides[name] })).filter(
+        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...settings })).filter(
           (e): e is [string, string] => e[1] !== undefined,
         ),
       );
+      const grpcPort = await freePort();
+      const httpPort = await freePort();
+      ports.set(name, { grpc: grpcPort, http: httpPort });
       processes.push(
         await startServiceProcess({
           name,
           env,
-          grpcPort: ports.get(name)?.grpc ?? 0,
-          httpPort: ports.get(name)?.http ?? 0,
+          grpcPort,
+          httpPort,
           logFile: join(logs, `${name}.log`),
         }),
       );

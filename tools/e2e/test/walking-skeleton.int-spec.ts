@@ -30,32 +30,26 @@ describe('the five services as processes', () => {
   >();
 
   beforeAll(async () => {
-    const ports = new Map<ShoalServiceName, { grpcPort: number; httpPort: number }>();
     for (const name of SHOAL_SERVICES) {
-      ports.set(name, { grpcPort: await freePort(), httpPort: await freePort() });
-    }
-    // each other and nothing else: never the defaults, which a `./shoal up` on this machine holds
-    const grpcOf = (name: ShoalServiceName) => `127.0.0.1:${ports.get(name)?.grpcPort}`;
-    const wiring: Partial<Record<ShoalServiceName, Record<string, string>>> = {
-      scheduler: {
-        SCHEDULER_READINESS_URLS: SHOAL_SERVICES.map(
-          (name) => `${name}=http://127.0.0.1:${ports.get(name)?.httpPort}/readyz`,
-        ).join(','),
-      },
-      exporter: {
-        EXPORTER_MEMBERSHIP_ADDRESS: grpcOf('membership'),
-        EXPORTER_INGESTION_ADDRESS: grpcOf('ingestion'),
-        EXPORTER_SEGMENTS_ADDRESS: grpcOf('segments'),
-        EXPORTER_DOWNLOAD_PORT: '0',
-      },
-    };
-    for (const name of SHOAL_SERVICES) {
-      const { grpcPort, httpPort } = ports.get(name) ?? { grpcPort: 0, httpPort: 0 };
+      // each other, never the default ports, which a `./shoal up` on this machine may hold; the
+      // exporter starts last, so its peers' ports are known (and picked just before each start)
+      const grpcOf = (peer: ShoalServiceName) => `127.0.0.1:${running.get(peer)?.grpcPort}`;
+      const wiring: Record<string, string> =
+        name === 'exporter'
+          ? {
+              EXPORTER_MEMBERSHIP_ADDRESS: grpcOf('membership'),
+              EXPORTER_INGESTION_ADDRESS: grpcOf('ingestion'),
+              EXPORTER_SEGMENTS_ADDRESS: grpcOf('segments'),
+              EXPORTER_DOWNLOAD_PORT: '0',
+            }
+          : {};
       const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...wiring[name] })).filter(
+        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...wiring })).filter(
           (e): e is [string, string] => e[1] !== undefined,
         ),
       );
+      const grpcPort = await freePort();
+      const httpPort = await freePort();
       const process = await startServiceProcess({
         name,
         env,
