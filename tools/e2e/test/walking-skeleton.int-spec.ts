@@ -31,13 +31,25 @@ describe('the five services as processes', () => {
 
   beforeAll(async () => {
     for (const name of SHOAL_SERVICES) {
-      const grpcPort = await freePort();
-      const httpPort = await freePort();
+      // each other, never the default ports, which a `./shoal up` on this machine may hold; the
+      // exporter starts last, so its peers' ports are known (and picked just before each start)
+      const grpcOf = (peer: ShoalServiceName) => `127.0.0.1:${running.get(peer)?.grpcPort}`;
+      const wiring: Record<string, string> =
+        name === 'exporter'
+          ? {
+              EXPORTER_MEMBERSHIP_ADDRESS: grpcOf('membership'),
+              EXPORTER_INGESTION_ADDRESS: grpcOf('ingestion'),
+              EXPORTER_SEGMENTS_ADDRESS: grpcOf('segments'),
+              EXPORTER_DOWNLOAD_PORT: '0',
+            }
+          : {};
       const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info' })).filter(
+        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...wiring })).filter(
           (e): e is [string, string] => e[1] !== undefined,
         ),
       );
+      const grpcPort = await freePort();
+      const httpPort = await freePort();
       const process = await startServiceProcess({
         name,
         env,
