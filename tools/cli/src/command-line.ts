@@ -4,7 +4,14 @@ import {
   SHOAL_SERVICES,
   type ShoalServiceName,
 } from '@shoal/local-infra';
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import {
+  type ApiCommand,
+  UsageError,
+  apiCommands,
+  commaList,
+  positiveWholeNumber,
+} from './api/api-command-line';
 
 /** What `./shoal infra ...` asks for. */
 export type InfraCommand =
@@ -21,10 +28,23 @@ export type ShoalCommand =
   | { name: 'token'; subject: string; groups: string[]; ttlSeconds: number }
   | { name: 'service-token'; service: ShoalServiceName }
   | { name: 'logs'; source: LogSource; lines: number }
-  | { name: 'infra'; infra: InfraCommand };
+  | { name: 'infra'; infra: InfraCommand }
+  | { name: 'api'; api: ApiCommand; json: boolean };
 
-/** How the program ends: success, a failure, a usage error, or interrupted (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * How the program ends: success; a failure; a usage error; what was asked for does not exist;
+ * the services refused it (invalid, a failed precondition, a conflict, not allowed); they could
+ * not be reached; or interrupted (Ctrl-C). The README lists them.
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  refused: 4,
+  unavailable: 5,
+  interrupted: 130,
+} as const;
 
 /** Where help goes (stdout) and where usage errors go (stderr). */
 export interface CommandLineOutput {
@@ -53,6 +73,10 @@ export function parseCommandLine(
   } catch (error) {
     if (error instanceof CommanderError) {
       return { exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage };
+    }
+    if (error instanceof UsageError) {
+      output.err(`shoal: ${error.message}\n(add --help for the usage)\n`);
+      return { exitCode: EXIT.usage };
     }
     throw error;
   }
@@ -133,6 +157,7 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
       choose({ name: 'logs', source, lines }),
     );
   infraCommands(program.command('infra'), choose);
+  apiCommands(program, (api, json) => choose({ name: 'api', api, json }));
   program
     .command('test')
     .description(
@@ -186,19 +211,4 @@ function linesOption(): Option {
   return new Option('--lines <n>', 'how many lines')
     .argParser(positiveWholeNumber)
     .default(DEFAULT_LOG_LINES);
-}
-
-function positiveWholeNumber(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new InvalidArgumentError('It must be a positive whole number.');
-  }
-  return number;
-}
-
-function commaList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }

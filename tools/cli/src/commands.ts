@@ -12,9 +12,13 @@ import {
   tailOf,
 } from '@shoal/local-infra';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
+import { connect, serviceAddress } from './api/connection';
+import { describeFailure } from './api/format';
+import { InputError } from './api/inputs';
+import { type Progress, runApiCommand } from './api/run-api-command';
 import { runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
-import { LocalStack } from './local-stack';
+import { LocalStack, PROFILE_READER_GROUP } from './local-stack';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -29,6 +33,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
   }
   if (command.name === 'test') return runTests();
   const stack = new LocalStack(progress);
+  if (command.name === 'api') return runApi(command, stack, signal);
   switch (command.name) {
     case 'up':
       out('starting infrastructure (first run downloads Kafka and the store from Maven Central)…');
@@ -68,6 +73,63 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       return EXIT.ok;
     }
   }
+}
+
+/**
+ * `./shoal segments|lists|members|jobs|destinations|events|ingest`: calls to the running
+ * services with SHOAL_TOKEN, or else a development token (subject SHOAL_USER, default
+ * developer). Failures print their status and field paths and end with the matching code.
+ */
+async function runApi(
+  command: Extract<ShoalCommand, { name: 'api' }>,
+  stack: LocalStack,
+  signal: AbortSignal,
+): Promise<number> {
+  const env = process.env;
+  const clients = connect({
+    address: (service) => serviceAddress(service, env),
+    token: async () =>
+      env.SHOAL_TOKEN ||
+      stack.token(env.SHOAL_USER || 'developer', ['marketing', PROFILE_READER_GROUP], 3_600),
+    kafkaBrokers: env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers,
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+  });
+  try {
+    return await runApiCommand(command.api, command.json, {
+      clients,
+      out: (text) => process.stdout.write(text),
+      progress: stderrProgress(),
+      kafkaBrokers: env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers,
+      topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const { message, exitCode } = describeFailure(error);
+    process.stderr.write(message);
+    return error instanceof InputError ? EXIT.refused : exitCode;
+  } finally {
+    clients.close();
+  }
+}
+
+/** Progress on stderr: one line redrawn on a terminal, else a line at most every 2 seconds. */
+function stderrProgress(): Progress {
+  const tty = process.stderr.isTTY;
+  let last = 0;
+  return {
+    update(line) {
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${line}`);
+      } else if (Date.now() - last >= 2_000) {
+        last = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+    done(line) {
+      process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+    },
+  };
 }
 
 /**
