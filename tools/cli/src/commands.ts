@@ -12,13 +12,11 @@ import {
   tailOf,
 } from '@shoal/local-infra';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
-import { connect, serviceAddress } from './api/connection';
-import { describeFailure } from './api/format';
-import { InputError } from './api/inputs';
-import { type Progress, runApiCommand } from './api/run-api-command';
+import { serviceAddress } from './api/connection';
+import { type Progress, runServiceCommand } from './api/run-api-command';
 import { runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
-import { LocalStack, PROFILE_READER_GROUP } from './local-stack';
+import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -86,31 +84,23 @@ async function runApi(
   signal: AbortSignal,
 ): Promise<number> {
   const env = process.env;
-  const clients = connect({
-    address: (service) => serviceAddress(service, env),
-    token: async () =>
-      env.SHOAL_TOKEN ||
-      stack.token(env.SHOAL_USER || 'developer', ['marketing', PROFILE_READER_GROUP], 3_600),
-    kafkaBrokers: env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers,
-    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
+  const kafkaBrokers = env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers;
+  const topicPrefix = env.KAFKA_TOPIC_PREFIX ?? '';
+  return runServiceCommand(command.api, command.json, {
+    connection: {
+      address: (service) => serviceAddress(service, env),
+      token: async () =>
+        env.SHOAL_TOKEN || stack.token(env.SHOAL_USER || 'developer', DEVELOPER_GROUPS, 3_600),
+      kafkaBrokers,
+      topicPrefix,
+    },
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    progress: stderrProgress(),
+    kafkaBrokers,
+    topicPrefix,
+    signal,
   });
-  try {
-    return await runApiCommand(command.api, command.json, {
-      clients,
-      out: (text) => process.stdout.write(text),
-      progress: stderrProgress(),
-      kafkaBrokers: env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers,
-      topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
-      signal,
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    const { message, exitCode } = describeFailure(error);
-    process.stderr.write(message);
-    return error instanceof InputError ? EXIT.refused : exitCode;
-  } finally {
-    clients.close();
-  }
 }
 
 /** Progress on stderr: one line redrawn on a terminal, else a line at most every 2 seconds. */

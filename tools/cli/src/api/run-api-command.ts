@@ -51,8 +51,9 @@ import { TopicNames } from '@shoal/platform';
 import { Kafka, logLevel } from 'kafkajs';
 import { EXIT } from '../command-line';
 import type { ApiCommand, DestinationTarget, SegmentFields } from './api-command-line';
-import type { ShoalClients } from './connection';
+import { type Connection, type ShoalClients, connect } from './connection';
 import {
+  describeFailure,
   destinationTable,
   enumName,
   explanationLines,
@@ -64,7 +65,7 @@ import {
   segmentTable,
   transitionLine,
 } from './format';
-import { parseIdsCsv, parseRuleFile, parseUpstreamEvent } from './inputs';
+import { InputError, parseIdsCsv, parseRuleFile, parseUpstreamEvent } from './inputs';
 
 /** What a command needs: the clients, where output goes, Kafka for `events tail`. */
 export interface ApiContext {
@@ -91,6 +92,31 @@ const TERMINAL_JOB = new Set([
   JobStatus.SKIPPED,
 ]);
 const JOB_POLL_MS = 500;
+
+/**
+ * Runs one service command against the services `connection` names, closing its clients after:
+ * a failure prints its status and field paths to `err` and ends with the matching exit code.
+ */
+export async function runServiceCommand(
+  command: ApiCommand,
+  json: boolean,
+  options: Omit<ApiContext, 'clients'> & {
+    readonly connection: Connection;
+    err(text: string): void;
+  },
+): Promise<number> {
+  const clients = connect(options.connection);
+  try {
+    return await runApiCommand(command, json, { ...options, clients });
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    const { message, exitCode } = describeFailure(error);
+    options.err(message);
+    return error instanceof InputError ? EXIT.refused : exitCode;
+  } finally {
+    clients.close();
+  }
+}
 
 /** Runs one service command; answers the exit code. Failed calls throw (GrpcCallError). */
 export async function runApiCommand(
