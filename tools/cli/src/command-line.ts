@@ -23,8 +23,9 @@ export type LogSource = ShoalServiceName | InfraComponent;
 
 /** What `./shoal ...` asks for. */
 export type ShoalCommand =
-  | { name: 'up'; demo: boolean }
-  | { name: 'down' | 'status' | 'demo' | 'test' }
+  | { name: 'up'; demo: boolean; durationSeconds?: number }
+  | { name: 'demo'; durationSeconds?: number }
+  | { name: 'down' | 'status' | 'test' }
   | { name: 'token'; subject: string; groups: string[]; ttlSeconds: number }
   | { name: 'service-token'; service: ShoalServiceName }
   | { name: 'logs'; source: LogSource; lines: number }
@@ -97,9 +98,14 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
 
   program
     .command('up')
-    .description('start Kafka, the store and the five services, then run the demo')
+    .description(
+      'start Kafka, the store and the five services, then run the live demo (on a terminal until Ctrl-C; otherwise 20 s)',
+    )
     .option('--no-demo', 'start everything, without the demo')
-    .action(({ demo }: { demo: boolean }) => choose({ name: 'up', demo }));
+    .addOption(durationOption())
+    .action(({ demo, duration }: { demo: boolean; duration?: number }) =>
+      choose({ name: 'up', demo, ...(duration ? { durationSeconds: duration } : {}) }),
+    );
   program
     .command('down')
     .description('stop the services and the infrastructure (data stays in .shoal/data)')
@@ -110,8 +116,11 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
     .action(() => choose({ name: 'status' }));
   program
     .command('demo')
-    .description('send the demo events again and read the profiles back over gRPC')
-    .action(() => choose({ name: 'demo' }));
+    .description('run the live demo again on the running services')
+    .addOption(durationOption())
+    .action(({ duration }: { duration?: number }) =>
+      choose({ name: 'demo', ...(duration ? { durationSeconds: duration } : {}) }),
+    );
   program
     .command('token')
     .description('print a development token for gRPC calls')
@@ -205,6 +214,12 @@ function infraCommands(infra: Command, choose: (command: ShoalCommand) => void):
     .command('env')
     .description('KAFKA_BROKERS=... and MONGO_URL=... lines for eval / sourcing')
     .action(() => chooseInfra({ name: 'env' }));
+}
+
+function durationOption(): Option {
+  return new Option('--duration <seconds>', 'stop the demo feed after this long').argParser(
+    positiveWholeNumber,
+  );
 }
 
 function linesOption(): Option {

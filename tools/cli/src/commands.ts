@@ -14,7 +14,7 @@ import {
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
 import { serviceAddress } from './api/connection';
 import { type Progress, runServiceCommand } from './api/run-api-command';
-import { runDemo } from './demo';
+import { type DemoOptions, runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
 import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
 
@@ -41,7 +41,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       if (command.demo) {
         out('\ndemo:');
-        await runDemo(stack, (line) => out(`  ${line}`));
+        await runDemo(stack, demoOptions(command.durationSeconds, signal));
       }
       out(`\nnext: TOKEN=$(./shoal token --subject you --groups marketing)`);
       out('      grpcurl -plaintext -H "authorization: Bearer $TOKEN" 127.0.0.1:50051 list');
@@ -55,7 +55,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       return EXIT.ok;
     case 'demo':
-      await runDemo(stack, out);
+      await runDemo(stack, demoOptions(command.durationSeconds, signal));
       return EXIT.ok;
     case 'token':
       out(await stack.token(command.subject, command.groups, command.ttlSeconds));
@@ -71,6 +71,16 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       return EXIT.ok;
     }
   }
+}
+
+/** Live (redrawn until Ctrl-C) on a terminal; a bounded, printed run in CI and scripts. */
+function demoOptions(durationSeconds: number | undefined, signal: AbortSignal): DemoOptions {
+  return {
+    out,
+    live: process.stdout.isTTY === true,
+    signal,
+    ...(durationSeconds ? { durationMs: durationSeconds * 1_000 } : {}),
+  };
 }
 
 /**
