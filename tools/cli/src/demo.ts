@@ -51,7 +51,8 @@ const JOIN_TIMEOUT_MS = 15_000;
  * and entered / exited events as they happen. Safe to run again: it reuses its segments.
  */
 export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<void> {
-  const token = await stack.token('demo-analyst', DEVELOPER_GROUPS, 3_600);
+  // the user the service commands act as, so `./shoal segments …` can change what the demo made
+  const token = await stack.token(process.env.SHOAL_USER || 'developer', DEVELOPER_GROUPS, 3_600);
   const clients = connect({
     address: (service) => serviceAddress(service, process.env),
     token: async () => token,
@@ -99,6 +100,8 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
     });
     await joined;
 
+    const began = Date.now();
+    await countAll(clients, segments, list.id, rows);
     const customers = demoCustomers(CUSTOMERS);
     const runId = `demo-${Date.now().toString(36)}`;
     const feed = new DemoFeed(customers, runId, Date.now() % 100_000);
@@ -120,18 +123,12 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
         : 'streaming a live feed for a while (not a terminal: a bounded run)\n',
     );
 
-    const began = Date.now();
     const duration = options.durationMs ?? (options.live ? Infinity : NON_LIVE_DURATION_MS);
     let eventsSent = history.length + 1;
     let drawn = 0;
     let printedAt = began;
     const board = async () => {
-      const counts = await clients.membership.countMembers({
-        segmentIds: segments.map((s) => s.id),
-      });
-      for (const c of counts.counts) updateCount(rows, c.segmentId, Number(c.memberCount));
-      const listCount = await clients.segments.countListMembers({ listId: list.id });
-      updateCount(rows, list.id, Number(listCount.memberCount));
+      await countAll(clients, segments, list.id, rows);
       const deadLettered =
         (await countRecords(admin, names.of(upstreamEventsDeadLetterTopic))) - deadLettersBefore;
       return renderBoard({
@@ -154,7 +151,10 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
         else options.out(lines[0]);
         for (const line of lines.slice(1)) options.out(line);
         drawn = lines.length;
-      } else if (Date.now() - printedAt >= NON_LIVE_PRINT_EVERY_MS) {
+      } else if (
+        Date.now() - printedAt >= NON_LIVE_PRINT_EVERY_MS &&
+        Date.now() - began + NON_LIVE_PRINT_EVERY_MS / 2 < duration
+      ) {
         printedAt = Date.now();
         for (const line of await board()) options.out(line);
         options.out('');
@@ -217,6 +217,19 @@ async function findDemoSegment(clients: ShoalClients, name: string): Promise<Seg
     page: { pageSize: 50 },
   });
   return segments.find((s) => s.name === name);
+}
+
+/** Member counts now, into the board's rows. */
+async function countAll(
+  clients: ShoalClients,
+  segments: readonly Segment[],
+  listId: string,
+  rows: Map<string, BoardRow>,
+): Promise<void> {
+  const counts = await clients.membership.countMembers({ segmentIds: segments.map((s) => s.id) });
+  for (const c of counts.counts) updateCount(rows, c.segmentId, Number(c.memberCount));
+  const listCount = await clients.segments.countListMembers({ listId });
+  updateCount(rows, listId, Number(listCount.memberCount));
 }
 
 function updateCount(rows: Map<string, BoardRow>, id: string, members: number): void {

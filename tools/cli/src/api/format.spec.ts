@@ -79,13 +79,18 @@ describe('output for people', () => {
       matched: false,
       summary: 'all of',
       children: [
-        { path: 'condition.all[0]', matched: true, summary: 'Order Completed count > 1' },
+        {
+          path: 'condition.all[0]',
+          matched: true,
+          summary: 'Order Completed count > 1',
+          observed: { kind: { case: 'numberValue', value: 2 } },
+        },
         { path: 'condition.all[1]', matched: false, summary: '', notes: ['no events'] },
       ],
     });
     expect(explanationLines(tree)).toEqual([
       '✗ all of',
-      '  ✓ Order Completed count > 1',
+      '  ✓ Order Completed count > 1 (observed 2)',
       '  ✗ condition.all[1]',
       '    note: no events',
     ]);

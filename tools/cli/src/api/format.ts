@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
-import { type Timestamp, timestampDate } from '@bufbuild/protobuf/wkt';
+import { toJson } from '@bufbuild/protobuf';
+import { type Timestamp, ValueSchema, timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   type ConditionExplanation,
   type Destination,
@@ -144,7 +145,9 @@ function destinationTarget(destination: Destination): string {
 export function explanationLines(node: ConditionExplanation | undefined, depth = 0): string[] {
   if (!node) return [];
   const observed =
-    node.observed === undefined ? '' : ` (observed ${JSON.stringify(node.observed)})`;
+    node.observed === undefined
+      ? ''
+      : ` (observed ${JSON.stringify(toJson(ValueSchema, node.observed))})`;
   const line = `${'  '.repeat(depth)}${node.matched ? '✓' : '✗'} ${node.summary || node.path}${observed}`;
   return [
     line,

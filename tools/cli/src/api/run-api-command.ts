@@ -540,7 +540,7 @@ async function exportCsv(
     { signal: context.signal, deadlineMs: 0 },
   )) {
     if (!target.write(chunk.data)) await once(target, 'drain');
-    rows = Number(chunk.rows) || rows;
+    rows += Number(chunk.rows);
     context.progress.update(progressLine(rows, Number(memberCount), 'rows'));
   }
   context.progress.done(progressLine(rows, Number(memberCount) || rows, 'rows'));
