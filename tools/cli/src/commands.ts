@@ -116,7 +116,7 @@ async function runApi(
 /** Progress on stderr: one line redrawn on a terminal, else a line at most every 2 seconds. */
 function stderrProgress(): Progress {
   const tty = process.stderr.isTTY;
-  let last = 0;
+  let last = Date.now();
   return {
     update(line) {
       if (tty) {

@@ -121,7 +121,7 @@ describe('failures', () => {
     );
     expect(describeFailure(error)).toEqual({
       message:
-        'shoal: INVALID_ARGUMENT: the rule is invalid\n' +
+        'shoal: INVALID_ARGUMENT: 2 problems with the request:\n' +
         '  segment.rule.condition.all.conditions[1].event.name: is required\n' +
         '  segment.name: must not be empty\n',
       exitCode: EXIT.refused,

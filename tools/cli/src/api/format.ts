@@ -183,7 +183,11 @@ export function describeFailure(error: unknown): { message: string; exitCode: nu
     };
   }
   const code = status[error.code] ?? String(error.code);
-  const lines = [`shoal: ${code}: ${error.details}`, ...violationLines(error.violations)];
+  // the details repeat the violations on one line; with them, each goes on its own
+  const count = error.violations.length;
+  const headline =
+    count > 0 ? `${count} problem${count === 1 ? '' : 's'} with the request:` : error.details;
+  const lines = [`shoal: ${code}: ${headline}`, ...violationLines(error.violations)];
   if (error.code === status.UNAVAILABLE) {
     lines.push('  is Shoal running? ./shoal status (./shoal up starts it)');
   }

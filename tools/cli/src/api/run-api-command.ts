@@ -646,14 +646,19 @@ async function ingest(
     .filter(({ line }) => line.length > 0)
     .map(({ line, number }) => parseUpstreamEvent(line, `${command.file}:${number}`));
   let accepted = 0;
-  const rejected: { index: number; messageId: string; reason: string }[] = [];
+  const rejected: { index: number; messageId: string; reason: string; problems: string[] }[] = [];
   for (let at = 0; at < events.length; at += command.batchSize) {
     context.signal.throwIfAborted();
     const batch = events.slice(at, at + command.batchSize);
     const response = await context.clients.profiles.ingest({ events: batch });
     accepted += response.accepted;
     for (const r of response.rejected) {
-      rejected.push({ index: at + r.index, messageId: r.messageId, reason: r.reason });
+      rejected.push({
+        index: at + r.index,
+        messageId: r.messageId,
+        reason: r.reason,
+        problems: r.violations.map((v) => `${v.field}: ${v.description}`),
+      });
     }
     context.progress.update(progressLine(at + batch.length, events.length, 'events'));
   }
@@ -663,7 +668,9 @@ async function ingest(
   } else {
     context.out(`accepted ${accepted} of ${events.length} events\n`);
     for (const r of rejected) {
-      context.out(`  rejected #${r.index + 1} ${r.messageId}: ${r.reason}\n`);
+      const id = r.messageId ? ` (${r.messageId})` : '';
+      context.out(`  line ${r.index + 1}${id} rejected: ${r.reason}\n`);
+      for (const problem of r.problems) context.out(`    ${problem}\n`);
     }
   }
   return rejected.length > 0 ? EXIT.refused : EXIT.ok;
