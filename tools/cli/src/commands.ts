@@ -43,9 +43,10 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
         out('\ndemo:');
         await runDemo(stack, demoOptions(command.durationSeconds, signal));
       }
-      out(`\nnext: TOKEN=$(./shoal token --subject you --groups marketing)`);
-      out('      grpcurl -plaintext -H "authorization: Bearer $TOKEN" 127.0.0.1:50051 list');
-      out('      ./shoal down');
+      out('\nnext: ./shoal segments list            the segments (--json for scripts)');
+      out('      ./shoal events tail             follow entered / exited as they happen');
+      out('      ./shoal members count <id…>     member counts (./shoal --help: every command)');
+      out('      ./shoal down                    stop the services and the infrastructure');
       return EXIT.ok;
     case 'down':
       await stack.services.down();

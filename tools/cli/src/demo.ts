@@ -52,7 +52,8 @@ const JOIN_TIMEOUT_MS = 15_000;
  */
 export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<void> {
   // the user the service commands act as, so `./shoal segments …` can change what the demo made
-  const token = await stack.token(process.env.SHOAL_USER || 'developer', DEVELOPER_GROUPS, 3_600);
+  const user = process.env.SHOAL_USER || 'developer';
+  const token = await stack.token(user, DEVELOPER_GROUPS, 3_600);
   const clients = connect({
     address: (service) => serviceAddress(service, process.env),
     token: async () => token,
@@ -69,11 +70,8 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
   const producer = kafka.producer();
   const consumer = kafka.consumer({ groupId: `shoal-demo-${process.pid}-${Date.now()}` });
   try {
-    const segments = await ensureSegments(clients, options.out);
-    const list = await ensureVipList(clients, options.out);
-    const rows = new Map<string, BoardRow>(
-      [...segments, list].map((s) => [s.id, { id: s.id, name: s.name, entered: 0, exited: 0 }]),
-    );
+    // the board's rows, filled once the segments exist; transitions of others are ignored
+    const rows = new Map<string, BoardRow>();
     const recent: string[] = [];
 
     await Promise.all([admin.connect(), producer.connect(), consumer.connect()]);
@@ -100,7 +98,22 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
     });
     await joined;
 
+    // following the transitions before the segments exist, so a new segment's first members
+    // (computed over the profiles already known) are seen entering too
     const began = Date.now();
+    const created = new Set<string>();
+    const segments = await ensureSegments(clients, user, created, options.out);
+    const list = await ensureVipList(clients, user, created, options.out);
+    for (const s of [...segments, list]) {
+      // a segment made now had no members before: its change counts from zero
+      rows.set(s.id, {
+        id: s.id,
+        name: s.name,
+        entered: 0,
+        exited: 0,
+        ...(created.has(s.id) ? { firstCount: 0 } : {}),
+      });
+    }
     await countAll(clients, segments, list.id, rows);
     const customers = demoCustomers(CUSTOMERS);
     const runId = `demo-${Date.now().toString(36)}`;
@@ -173,11 +186,13 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
 /** Finds the demo's segments by name (a run before made them) or creates them. */
 async function ensureSegments(
   clients: ShoalClients,
+  owner: string,
+  created: Set<string>,
   out: (line: string) => void,
 ): Promise<Segment[]> {
   const found: Segment[] = [];
   for (const { example, name } of DEMO_SEGMENTS) {
-    const existing = await findDemoSegment(clients, name);
+    const existing = await findDemoSegment(clients, owner, name);
     if (existing) {
       found.push(existing);
       continue;
@@ -194,26 +209,39 @@ async function ensureSegments(
       },
     });
     out(`segment ${segment!.id} "${name}": ${description}`);
+    created.add(segment!.id);
     found.push(segment!);
   }
   return found;
 }
 
-async function ensureVipList(clients: ShoalClients, out: (line: string) => void) {
-  const existing = await findDemoSegment(clients, VIP_LIST);
+async function ensureVipList(
+  clients: ShoalClients,
+  owner: string,
+  created: Set<string>,
+  out: (line: string) => void,
+) {
+  const existing = await findDemoSegment(clients, owner, VIP_LIST);
   if (existing) return existing;
   const { segment } = await clients.segments.createSegment({
     kind: SegmentKind.STATIC_LIST,
     segment: { name: VIP_LIST, tags: [DEMO_TAG], visibility: Visibility.SHARED },
   });
   out(`static list ${segment!.id} "${VIP_LIST}"`);
+  created.add(segment!.id);
   return segment!;
 }
 
-async function findDemoSegment(clients: ShoalClients, name: string): Promise<Segment | undefined> {
+/** The user's own demo segment of that name: another user's shared one is theirs to change. */
+async function findDemoSegment(
+  clients: ShoalClients,
+  owner: string,
+  name: string,
+): Promise<Segment | undefined> {
   const { segments } = await clients.segments.listSegments({
     search: name,
     tags: [DEMO_TAG],
+    owners: [owner],
     page: { pageSize: 50 },
   });
   return segments.find((s) => s.name === name);
