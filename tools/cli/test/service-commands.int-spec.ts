@@ -8,6 +8,7 @@ import {
   eventually,
   freePort,
   startServiceProcess,
+  testInfrastructure,
 } from '@shoal/testing';
 import { EXIT, parseCommandLine } from '../src/command-line';
 import { runServiceCommand } from '../src/api/run-api-command';
@@ -56,13 +57,13 @@ describe('the service commands against running services', () => {
       connection: {
         address: (service) => addresses.get(service) ?? '127.0.0.1:1',
         token: async () => token,
-        kafkaBrokers: [],
+        kafkaBrokers: testInfrastructure().kafkaBrokers,
         topicPrefix: scope.topicPrefix,
       },
       out: (text) => (stdout += text),
       err: (text) => (stderr += text),
       progress: { update: () => {}, done: (line) => (stderr += `${line}\n`) },
-      kafkaBrokers: [],
+      kafkaBrokers: testInfrastructure().kafkaBrokers,
       topicPrefix: scope.topicPrefix,
       signal: new AbortController().signal,
     });
@@ -143,8 +144,42 @@ describe('the service commands against running services', () => {
     const asked = await shoal('members', 'is-member', 'user:ann', segmentId);
     expect(asked.stdout.split('\n')[1]).toMatch(new RegExp(`^${segmentId}\\s+yes\\s`));
 
+    const tailed = await shoal(
+      'events',
+      'tail',
+      '--from-beginning',
+      '--segment',
+      segmentId,
+      '--limit',
+      '1',
+      '--json',
+    );
+    expect(tailed.code).toBe(EXIT.ok);
+    expect(JSON.parse(tailed.stdout)).toMatchObject({
+      kind: 'TRANSITION_KIND_ENTERED',
+      segmentId,
+      profileId: 'user:ann',
+    });
+
     const listed = await shoal('segments', 'list');
     expect(listed.stdout).toMatch(new RegExp(`^${segmentId}\\s+Pro\\s+dynamic`, 'm'));
+  });
+
+  it('streams a file of several batches, accepting the good events and naming the bad one’s line and field', async () => {
+    const events = file(
+      'mixed.ndjson',
+      [
+        '{"type":"identify","messageId":"s-1","userId":"dee","traits":{"plan":"free"}}',
+        '',
+        '{"type":"track","userId":"dee","event":"Page Viewed"}',
+        '{"type":"track","messageId":"s-3","userId":"dee","event":"Page Viewed"}',
+      ].join('\n'),
+    );
+    const ingested = await shoal('ingest', '-f', events, '--batch', '1');
+    expect(ingested.code).toBe(EXIT.refused);
+    expect(ingested.stdout).toBe(
+      'accepted 2 of 3 events\n  line 3 rejected: INVALID_EVENT\n    messageId: is required\n',
+    );
   });
 
   it('prints a bad rule’s violations with their paths and ends with 4', async () => {

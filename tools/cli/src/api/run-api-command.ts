@@ -33,6 +33,7 @@ import {
   PreviewResponseSchema,
   RefreshMode,
   type RefreshJob,
+  type UpstreamEvent,
   RefreshNowResponseSchema,
   RenameSegmentResponseSchema,
   RevertSegmentResponseSchema,
@@ -640,28 +641,41 @@ async function ingest(
   context: ApiContext,
 ): Promise<number> {
   const text = await readFile(command.file, 'utf8');
-  const events = text
+  const lines = text
     .split('\n')
     .map((line, index) => ({ line: line.trim(), number: index + 1 }))
-    .filter(({ line }) => line.length > 0)
-    .map(({ line, number }) => parseUpstreamEvent(line, `${command.file}:${number}`));
-  let accepted = 0;
-  const rejected: { index: number; messageId: string; reason: string; problems: string[] }[] = [];
+    .filter(({ line }) => line.length > 0);
+  const events = lines.map(({ line, number }) =>
+    parseUpstreamEvent(line, `${command.file}:${number}`),
+  );
+  // one batch is one Ingest call; more go as batches of one IngestStream call
+  const batches: UpstreamEvent[][] = [];
   for (let at = 0; at < events.length; at += command.batchSize) {
-    context.signal.throwIfAborted();
-    const batch = events.slice(at, at + command.batchSize);
-    const response = await context.clients.profiles.ingest({ events: batch });
-    accepted += response.accepted;
-    for (const r of response.rejected) {
-      rejected.push({
-        index: at + r.index,
-        messageId: r.messageId,
-        reason: r.reason,
-        problems: r.violations.map((v) => `${v.field}: ${v.description}`),
-      });
-    }
-    context.progress.update(progressLine(at + batch.length, events.length, 'events'));
+    batches.push(events.slice(at, at + command.batchSize));
   }
+  let sent = 0;
+  async function* stream() {
+    for (const batch of batches) {
+      context.signal.throwIfAborted();
+      yield { events: batch };
+      sent += batch.length;
+      context.progress.update(progressLine(sent, events.length, 'events'));
+    }
+  }
+  const response =
+    batches.length <= 1
+      ? await context.clients.profiles.ingest({ events })
+      : await context.clients.profiles.ingestStream(stream(), {
+          signal: context.signal,
+          deadlineMs: 0,
+        });
+  const accepted = response.accepted;
+  const rejected = response.rejected.map((r) => ({
+    index: r.index,
+    messageId: r.messageId,
+    reason: r.reason,
+    problems: r.violations.map((v) => `${v.field}: ${v.description}`),
+  }));
   context.progress.done(progressLine(events.length, events.length, 'events'));
   if (json) {
     context.out(`${JSON.stringify({ accepted, rejected }, null, 2)}\n`);
@@ -669,7 +683,7 @@ async function ingest(
     context.out(`accepted ${accepted} of ${events.length} events\n`);
     for (const r of rejected) {
       const id = r.messageId ? ` (${r.messageId})` : '';
-      context.out(`  line ${r.index + 1}${id} rejected: ${r.reason}\n`);
+      context.out(`  line ${lines[r.index]?.number ?? '?'}${id} rejected: ${r.reason}\n`);
       for (const problem of r.problems) context.out(`    ${problem}\n`);
     }
   }
