@@ -98,6 +98,22 @@ export default tseslint.config(
     },
   },
   {
+    // a tool's integration tests run it against real infrastructure, as the services' tests do
+    files: ['tools/*/test/**/*.int-spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        boundaries(
+          depConstraints.map((c) =>
+            c.sourceTag === 'type:tool'
+              ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:test-lib'] }
+              : c,
+          ),
+        ),
+      ],
+    },
+  },
+  {
     // scripts run by node directly (reporters, benchmarks, measurements)
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: { globals: globals.node },

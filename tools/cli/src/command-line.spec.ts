@@ -18,13 +18,23 @@ function commandOf(...argv: string[]) {
 }
 
 describe('./shoal', () => {
-  it.each(['down', 'status', 'demo', 'test'] as const)('runs %s without arguments', (name) => {
+  it.each(['down', 'status', 'test'] as const)('runs %s without arguments', (name) => {
     expect(commandOf(name)).toEqual({ name });
   });
 
   it('starts everything with the demo unless --no-demo is given', () => {
     expect(commandOf('up')).toEqual({ name: 'up', demo: true });
     expect(commandOf('up', '--no-demo')).toEqual({ name: 'up', demo: false });
+  });
+
+  it('runs the demo until stopped unless --duration bounds it', () => {
+    expect(commandOf('demo')).toEqual({ name: 'demo' });
+    expect(commandOf('up', '--duration', '30')).toEqual({
+      name: 'up',
+      demo: true,
+      durationSeconds: 30,
+    });
+    expect(commandOf('demo', '--duration=5')).toEqual({ name: 'demo', durationSeconds: 5 });
   });
 
   it('makes a developer user token for an hour by default', () => {

@@ -4,7 +4,14 @@ import {
   SHOAL_SERVICES,
   type ShoalServiceName,
 } from '@shoal/local-infra';
-import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
+import {
+  type ApiCommand,
+  UsageError,
+  apiCommands,
+  commaList,
+  positiveWholeNumber,
+} from './api/api-command-line';
 
 /** What `./shoal infra ...` asks for. */
 export type InfraCommand =
@@ -16,15 +23,29 @@ export type LogSource = ShoalServiceName | InfraComponent;
 
 /** What `./shoal ...` asks for. */
 export type ShoalCommand =
-  | { name: 'up'; demo: boolean }
-  | { name: 'down' | 'status' | 'demo' | 'test' }
+  | { name: 'up'; demo: boolean; durationSeconds?: number }
+  | { name: 'demo'; durationSeconds?: number }
+  | { name: 'down' | 'status' | 'test' }
   | { name: 'token'; subject: string; groups: string[]; ttlSeconds: number }
   | { name: 'service-token'; service: ShoalServiceName }
   | { name: 'logs'; source: LogSource; lines: number }
-  | { name: 'infra'; infra: InfraCommand };
+  | { name: 'infra'; infra: InfraCommand }
+  | { name: 'api'; api: ApiCommand; json: boolean };
 
-/** How the program ends: success, a failure, a usage error, or interrupted (Ctrl-C). */
-export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+/**
+ * How the program ends: success; a failure; a usage error; what was asked for does not exist;
+ * the services refused it (invalid, a failed precondition, a conflict, not allowed); they could
+ * not be reached; or interrupted (Ctrl-C). The README lists them.
+ */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  notFound: 3,
+  refused: 4,
+  unavailable: 5,
+  interrupted: 130,
+} as const;
 
 /** Where help goes (stdout) and where usage errors go (stderr). */
 export interface CommandLineOutput {
@@ -54,6 +75,10 @@ export function parseCommandLine(
     if (error instanceof CommanderError) {
       return { exitCode: error.exitCode === 0 ? EXIT.ok : EXIT.usage };
     }
+    if (error instanceof UsageError) {
+      output.err(`shoal: ${error.message}\n(add --help for the usage)\n`);
+      return { exitCode: EXIT.usage };
+    }
     throw error;
   }
   // every command has an action; a bare group (`./shoal infra`) shows its help and ends above
@@ -73,9 +98,14 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
 
   program
     .command('up')
-    .description('start Kafka, the store and the five services, then run the demo')
+    .description(
+      'start Kafka, the store and the five services, then run the live demo (on a terminal until Ctrl-C; otherwise 20 s)',
+    )
     .option('--no-demo', 'start everything, without the demo')
-    .action(({ demo }: { demo: boolean }) => choose({ name: 'up', demo }));
+    .addOption(durationOption())
+    .action(({ demo, duration }: { demo: boolean; duration?: number }) =>
+      choose({ name: 'up', demo, ...(duration ? { durationSeconds: duration } : {}) }),
+    );
   program
     .command('down')
     .description('stop the services and the infrastructure (data stays in .shoal/data)')
@@ -86,8 +116,11 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
     .action(() => choose({ name: 'status' }));
   program
     .command('demo')
-    .description('send the demo events again and read the profiles back over gRPC')
-    .action(() => choose({ name: 'demo' }));
+    .description('run the live demo again on the running services')
+    .addOption(durationOption())
+    .action(({ duration }: { duration?: number }) =>
+      choose({ name: 'demo', ...(duration ? { durationSeconds: duration } : {}) }),
+    );
   program
     .command('token')
     .description('print a development token for gRPC calls')
@@ -133,6 +166,7 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
       choose({ name: 'logs', source, lines }),
     );
   infraCommands(program.command('infra'), choose);
+  apiCommands(program, (api, json) => choose({ name: 'api', api, json }));
   program
     .command('test')
     .description(
@@ -182,23 +216,14 @@ function infraCommands(infra: Command, choose: (command: ShoalCommand) => void):
     .action(() => chooseInfra({ name: 'env' }));
 }
 
+function durationOption(): Option {
+  return new Option('--duration <seconds>', 'stop the demo feed after this long').argParser(
+    positiveWholeNumber,
+  );
+}
+
 function linesOption(): Option {
   return new Option('--lines <n>', 'how many lines')
     .argParser(positiveWholeNumber)
     .default(DEFAULT_LOG_LINES);
-}
-
-function positiveWholeNumber(value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new InvalidArgumentError('It must be a positive whole number.');
-  }
-  return number;
-}
-
-function commaList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }

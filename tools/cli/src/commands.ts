@@ -12,9 +12,11 @@ import {
   tailOf,
 } from '@shoal/local-infra';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
-import { runDemo } from './demo';
+import { serviceAddress } from './api/connection';
+import { type Progress, runServiceCommand } from './api/run-api-command';
+import { type DemoOptions, runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
-import { LocalStack } from './local-stack';
+import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -29,6 +31,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
   }
   if (command.name === 'test') return runTests();
   const stack = new LocalStack(progress);
+  if (command.name === 'api') return runApi(command, stack, signal);
   switch (command.name) {
     case 'up':
       out('starting infrastructure (first run downloads Kafka and the store from Maven Central)…');
@@ -38,11 +41,12 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       if (command.demo) {
         out('\ndemo:');
-        await runDemo(stack, (line) => out(`  ${line}`));
+        await runDemo(stack, demoOptions(command.durationSeconds, signal));
       }
-      out(`\nnext: TOKEN=$(./shoal token --subject you --groups marketing)`);
-      out('      grpcurl -plaintext -H "authorization: Bearer $TOKEN" 127.0.0.1:50051 list');
-      out('      ./shoal down');
+      out('\nnext: ./shoal segments list            the segments (--json for scripts)');
+      out('      ./shoal events tail             follow entered / exited as they happen');
+      out('      ./shoal members count <id…>     member counts (./shoal --help: every command)');
+      out('      ./shoal down                    stop the services and the infrastructure');
       return EXIT.ok;
     case 'down':
       await stack.services.down();
@@ -52,7 +56,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       return EXIT.ok;
     case 'demo':
-      await runDemo(stack, out);
+      await runDemo(stack, demoOptions(command.durationSeconds, signal));
       return EXIT.ok;
     case 'token':
       out(await stack.token(command.subject, command.groups, command.ttlSeconds));
@@ -68,6 +72,65 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       return EXIT.ok;
     }
   }
+}
+
+/** Live (redrawn until Ctrl-C) on a terminal; a bounded, printed run in CI and scripts. */
+function demoOptions(durationSeconds: number | undefined, signal: AbortSignal): DemoOptions {
+  return {
+    out,
+    live: process.stdout.isTTY === true,
+    signal,
+    ...(durationSeconds ? { durationMs: durationSeconds * 1_000 } : {}),
+  };
+}
+
+/**
+ * `./shoal segments|lists|members|jobs|destinations|events|ingest`: calls to the running
+ * services with SHOAL_TOKEN, or else a development token (subject SHOAL_USER, default
+ * developer). Failures print their status and field paths and end with the matching code.
+ */
+async function runApi(
+  command: Extract<ShoalCommand, { name: 'api' }>,
+  stack: LocalStack,
+  signal: AbortSignal,
+): Promise<number> {
+  const env = process.env;
+  const kafkaBrokers = env.KAFKA_BROKERS?.split(',') ?? stack.infra.endpoints.kafkaBrokers;
+  const topicPrefix = env.KAFKA_TOPIC_PREFIX ?? '';
+  return runServiceCommand(command.api, command.json, {
+    connection: {
+      address: (service) => serviceAddress(service, env),
+      token: async () =>
+        env.SHOAL_TOKEN || stack.token(env.SHOAL_USER || 'developer', DEVELOPER_GROUPS, 3_600),
+      kafkaBrokers,
+      topicPrefix,
+    },
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    progress: stderrProgress(),
+    kafkaBrokers,
+    topicPrefix,
+    signal,
+  });
+}
+
+/** Progress on stderr: one line redrawn on a terminal, else a line at most every 2 seconds. */
+function stderrProgress(): Progress {
+  const tty = process.stderr.isTTY;
+  let last = Date.now();
+  return {
+    update(line) {
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${line}`);
+      } else if (Date.now() - last >= 2_000) {
+        last = Date.now();
+        process.stderr.write(`${line}\n`);
+      }
+    },
+    done(line) {
+      process.stderr.write(tty ? `\r\x1b[2K${line}\n` : `${line}\n`);
+    },
+  };
 }
 
 /**

@@ -11,6 +11,10 @@ import {
 
 /** The group whose users may read single profiles in a local Shoal (PROFILE_READER_GROUPS). */
 export const PROFILE_READER_GROUP = 'profile-readers';
+/** The group whose users may send events and tag profiles in a local Shoal (PROFILE_WRITER_GROUPS). */
+export const PROFILE_WRITER_GROUP = 'profile-writers';
+/** The groups of the development user the service commands act as, unless SHOAL_TOKEN is set. */
+export const DEVELOPER_GROUPS = ['marketing', PROFILE_READER_GROUP, PROFILE_WRITER_GROUP];
 
 /** The pieces of a local Shoal: infrastructure, development keys and the five services. */
 export class LocalStack {
@@ -38,6 +42,7 @@ export class LocalStack {
       MONGO_URL: mongoUrl,
       ...devKeyEnv(keys),
       PROFILE_READER_GROUPS: PROFILE_READER_GROUP,
+      PROFILE_WRITER_GROUPS: PROFILE_WRITER_GROUP,
     };
   }
 

@@ -1,5 +1,7 @@
 /* eslint-disable no-console -- the command line is where output belongs */
 import { LocalInfraError } from '@shoal/local-infra';
+import { GrpcCallError } from '@shoal/platform';
+import { describeFailure } from './api/format';
 import { EXIT, parseCommandLine } from './command-line';
 import { runCommand } from './commands';
 
@@ -28,6 +30,10 @@ async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof LocalInfraError) {
       console.error(`shoal: ${error.summary}`);
       for (const line of error.details) console.error(`  ${line}`);
+    } else if (error instanceof GrpcCallError) {
+      const { message, exitCode } = describeFailure(error);
+      process.stderr.write(message);
+      return exitCode;
     } else {
       console.error('shoal:', error);
     }

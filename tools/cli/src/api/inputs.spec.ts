@@ -1,0 +1,56 @@
+import { InputError, parseIdsCsv, parseRuleFile, parseUpstreamEvent } from './inputs';
+
+describe('input files', () => {
+  it('reads a Segment-spec track message into an UpstreamEvent', () => {
+    const event = parseUpstreamEvent(
+      JSON.stringify({
+        type: 'track',
+        messageId: 'm1',
+        userId: 'ann',
+        event: 'Order Completed',
+        properties: { total: 420 },
+        timestamp: '2026-11-30T10:00:00Z',
+      }),
+      'events.ndjson:1',
+    );
+    expect(event).toMatchObject({
+      messageId: 'm1',
+      userId: 'ann',
+      payload: { case: 'track', value: { event: 'Order Completed' } },
+    });
+    expect(event.payload.case === 'track' && event.payload.value.properties).toEqual({
+      total: 420,
+    });
+  });
+
+  it('reads identify traits and the protobuf JSON form alike', () => {
+    expect(
+      parseUpstreamEvent('{"type":"identify","userId":"ann","traits":{"plan":"pro"}}', 'x:1')
+        .payload,
+    ).toMatchObject({ case: 'identify', value: { traits: { plan: 'pro' } } });
+    expect(
+      parseUpstreamEvent('{"userId":"ann","alias":{"previousId":"anon-1"}}', 'x:2').payload,
+    ).toMatchObject({ case: 'alias', value: { previousId: 'anon-1' } });
+  });
+
+  it('names the line of an event it cannot read', () => {
+    expect(() => parseUpstreamEvent('{"type":"tarck"}', 'events.ndjson:7')).toThrow(
+      /events.ndjson:7: type "tarck" is not one of track, identify/,
+    );
+    expect(() => parseUpstreamEvent('{"type":', 'events.ndjson:8')).toThrow(InputError);
+  });
+
+  it('refuses a rule file that is not a rule, naming the file', () => {
+    expect(() => parseRuleFile('{"condition":{"nope":{}}}', 'rule.json')).toThrow(
+      /rule.json is not a rule/,
+    );
+    expect(
+      parseRuleFile('{"condition":{"trait":{"path":"plan","equals":"pro"}}}', 'r.json'),
+    ).toBeDefined();
+  });
+
+  it('takes the first column of a CSV and skips an id header', () => {
+    expect(parseIdsCsv('profile_id,name\np1,Ann\r\n"p2",Bob\n\np3\n')).toEqual(['p1', 'p2', 'p3']);
+    expect(parseIdsCsv('p1\np2')).toEqual(['p1', 'p2']);
+  });
+});

@@ -1,0 +1,89 @@
+import { type JsonObject, type JsonValue, fromJson } from '@bufbuild/protobuf';
+import { type Rule, RuleSchema, type UpstreamEvent, UpstreamEventSchema } from '@shoal/contracts';
+
+/** Input the command line reads that is not what it should be, with where it is wrong. */
+export class InputError extends Error {}
+
+/** A rule file: the rule's JSON form (docs/rules.md). */
+export function parseRuleFile(text: string, file: string): Rule {
+  const json = parseJson(text, file);
+  try {
+    return fromJson(RuleSchema, json);
+  } catch (error) {
+    throw new InputError(`${file} is not a rule: ${(error as Error).message}`);
+  }
+}
+
+/** Segment-spec fields that map onto UpstreamEvent's payload, by event type. */
+const PAYLOAD_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  track: ['event', 'properties'],
+  identify: ['traits'],
+  group: ['groupId', 'traits'],
+  alias: ['previousId'],
+  page: ['name', 'category', 'properties'],
+  screen: ['name', 'category', 'properties'],
+};
+const ENVELOPE_FIELDS = [
+  'messageId',
+  'userId',
+  'anonymousId',
+  'timestamp',
+  'sentAt',
+  'receivedAt',
+  'context',
+];
+
+/**
+ * One line of an NDJSON file: a Segment-spec message (`{"type": "track", "event": …}`, what
+ * upstream systems send to the upstream topic) or an UpstreamEvent in its protobuf JSON form.
+ */
+export function parseUpstreamEvent(line: string, where: string): UpstreamEvent {
+  const json = parseJson(line, where);
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new InputError(`${where}: an event is a JSON object`);
+  }
+  const type = json.type;
+  let protoJson: JsonObject = json;
+  if (type !== undefined) {
+    const payloadFields = typeof type === 'string' ? PAYLOAD_FIELDS[type] : undefined;
+    if (!payloadFields) {
+      throw new InputError(
+        `${where}: type ${JSON.stringify(type)} is not one of ${Object.keys(PAYLOAD_FIELDS).join(', ')}`,
+      );
+    }
+    protoJson = Object.fromEntries(
+      ENVELOPE_FIELDS.filter((f) => json[f] !== undefined).map((f) => [f, json[f] as JsonValue]),
+    );
+    protoJson[type as string] = Object.fromEntries(
+      payloadFields.filter((f) => json[f] !== undefined).map((f) => [f, json[f] as JsonValue]),
+    );
+  }
+  try {
+    return fromJson(UpstreamEventSchema, protoJson);
+  } catch (error) {
+    throw new InputError(`${where}: ${(error as Error).message}`);
+  }
+}
+
+/** Member ids from a CSV file: the first column of each row; a header row (`id`, …) is skipped. */
+export function parseIdsCsv(text: string): string[] {
+  const ids = text
+    .split(/\r?\n/)
+    .map((line) => firstCell(line).trim())
+    .filter(Boolean);
+  return ids.length > 0 && /^(profile_?id|member_?id|id)$/i.test(ids[0]) ? ids.slice(1) : ids;
+}
+
+function firstCell(line: string): string {
+  if (!line.startsWith('"')) return line.split(',')[0];
+  const end = line.indexOf('"', 1);
+  return end < 0 ? line.slice(1) : line.slice(1, end);
+}
+
+function parseJson(text: string, where: string): JsonValue {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (error) {
+    throw new InputError(`${where} is not JSON: ${(error as Error).message}`);
+  }
+}
