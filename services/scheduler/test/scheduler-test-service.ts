@@ -34,12 +34,15 @@ import { InMemoryJobRepository } from './in-memory-jobs.repository';
 /** Membership as the scheduler sees it, recording the commands it was sent. */
 export class RecordingMembership implements MembershipPort {
   readonly refreshes: string[] = [];
+  /** The start-before instant of each refresh sent, by job id. */
+  readonly startBefore = new Map<string, number>();
   readonly cancels: string[] = [];
   lag = 0;
   partitions = 2;
 
-  async refresh({ jobId }: { jobId: string }) {
+  async refresh({ jobId, startBeforeMs }: { jobId: string; startBeforeMs: number }) {
     this.refreshes.push(jobId);
+    this.startBefore.set(jobId, startBeforeMs);
   }
   async cancel({ jobId }: { jobId: string }) {
     this.cancels.push(jobId);

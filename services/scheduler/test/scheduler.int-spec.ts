@@ -1,3 +1,4 @@
+import { type Timestamp, timestampMs } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
@@ -245,10 +246,15 @@ describe('the scheduler with membership running, on real Kafka and the store', (
     await harness.traits(['f1', 'f2'], { plan: 'bronze' });
     await harness.define('seg_fail', planIs('bronze'), { refresh: { mode: RefreshMode.MANUAL } });
     await new Promise((r) => setTimeout(r, 3_000));
-    await refreshed('seg_fail');
+    const first = await refreshed('seg_fail');
+    // "last refreshed" is the oldest over the partitions: wait until every partition's status
+    // shows this refresh (a partition's status before it carries the definition's time)
     const before = await eventually(async () => {
       const summary = await summaryWith('seg_fail', 2);
       expect(summary.lastRefreshedAt).toBeDefined();
+      expect(timestampMs(summary.lastRefreshedAt as Timestamp)).toBeGreaterThanOrEqual(
+        timestampMs(first?.startedAt as Timestamp),
+      );
       return summary.lastRefreshedAt;
     }, 30_000);
 

@@ -1,3 +1,4 @@
+import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { Inject, Injectable } from '@nestjs/common';
 import { type MembershipCommandSchema, membershipCommandsTopic } from '@shoal/contracts';
 import { LOGGER, ProtobufTopicFollower, TopicNames } from '@shoal/platform';
@@ -28,6 +29,9 @@ export class CommandsFollower extends ProtobufTopicFollower<typeof MembershipCom
               jobId: command.value.jobId,
               segmentId: command.value.segmentId,
               requestedAt: timestamp,
+              ...(command.value.startBefore
+                ? { startBefore: timestampMs(command.value.startBefore) }
+                : {}),
             });
           } else if (command?.case === 'cancel') {
             partitions.cancel(command.value.jobId);

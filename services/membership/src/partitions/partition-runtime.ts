@@ -36,6 +36,8 @@ export interface RefreshJob {
   readonly segmentId: string;
   /** When the command was published (ms): jobs older than a partition's checkpoint history are not run there. */
   readonly requestedAt: number;
+  /** Not started by then (ms), it is not started at all: its requester has given up on it. */
+  readonly startBefore?: number;
   cancelled: boolean;
 }
 
@@ -325,6 +327,15 @@ export class PartitionRuntime {
           ...extra,
         },
       ]);
+    if (job.startBefore !== undefined && startedAt > job.startBefore) {
+      this.waitingJobs.delete(job.jobId);
+      this.finish(job.jobId);
+      await report(
+        RefreshState.CANCELLED,
+        `expired: not started by ${new Date(job.startBefore).toISOString()}, when its requester gave up on it`,
+      );
+      return;
+    }
     if (segment === undefined) {
       const failed = catalogue.failed.get(job.segmentId);
       if (failed === undefined && startedAt - job.requestedAt < UNKNOWN_SEGMENT_PATIENCE_MS) {

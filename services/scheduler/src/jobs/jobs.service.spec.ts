@@ -17,7 +17,7 @@ const setUp = (settings?: Parameters<typeof newSchedulerTestService>[1]) =>
 
 describe('JobsService', () => {
   it('queues a manual refresh, dispatches it to membership and sums its partitions to SUCCEEDED', async () => {
-    const { jobs, define, membership, repository } = await setUp();
+    const { jobs, define, membership, repository, clock } = await setUp();
     define('seg_a');
     const [job] = await jobs.refreshNow(['seg_a'], ann);
     expect(job).toMatchObject({
@@ -28,6 +28,8 @@ describe('JobsService', () => {
     await jobs.dispatchQueued();
     expect(membership.refreshes).toEqual([job?.id]);
     const id = job?.id as string;
+    // membership must not start it once this job would have timed out here
+    expect(membership.startBefore.get(id)).toBe(clock.now().getTime() + 60_000);
     await jobs.applyProgress([progress(id, 0, RefreshState.RUNNING, { processed: 5, total: 10 })]);
     expect((await repository.find(id))?.status).toBe(JobStatus.RUNNING);
     await jobs.applyProgress([

@@ -196,6 +196,8 @@ export class JobsService {
         segmentId: job.segmentId,
         requestedBy: job.requestedBy,
         requestedAtMs: now,
+        // a worker silent this long fails the job here, so it must not start it after that
+        startBeforeMs: now + this.settings.timeoutMs,
       });
       this.logger.info({ jobId: job.id, segmentId: job.segmentId }, 'refresh dispatched');
     }

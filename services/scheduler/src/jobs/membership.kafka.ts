@@ -26,6 +26,7 @@ export class KafkaMembership implements MembershipPort {
     segmentId,
     requestedBy,
     requestedAtMs,
+    startBeforeMs,
   }: Parameters<MembershipPort['refresh']>[0]) {
     await this.publisher.publish(membershipCommandsTopic, [
       {
@@ -33,7 +34,13 @@ export class KafkaMembership implements MembershipPort {
         value: create(MembershipCommandSchema, {
           command: {
             case: 'refresh',
-            value: { jobId, segmentId, requestedBy, requestedAt: timestampFromMs(requestedAtMs) },
+            value: {
+              jobId,
+              segmentId,
+              requestedBy,
+              requestedAt: timestampFromMs(requestedAtMs),
+              startBefore: timestampFromMs(startBeforeMs),
+            },
           },
         }),
       },

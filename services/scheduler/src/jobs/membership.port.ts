@@ -7,6 +7,8 @@ export interface MembershipPort {
     segmentId: string;
     requestedBy: string;
     requestedAtMs: number;
+    /** Not started by then, membership does not start it (the job has timed out here). */
+    startBeforeMs: number;
   }): Promise<void>;
   cancel(command: { jobId: string; segmentId: string }): Promise<void>;
   /** How many partitions membership works in (those of the profile-changes topic). */
