@@ -137,6 +137,8 @@ describe('a customer journey through the five services', () => {
             EXPORTER_DOWNLOAD_PORT: String(downloadPort),
             EXPORTER_SYNC_INTERVAL_MS: '100',
             EXPORTER_BATCH_MAX_WAIT_MS: '300',
+            // the journey's webhook receiver listens on loopback, which is refused by default
+            EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
           };
       }
     };
