@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { TopicSpec } from '@shoal/contracts';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { retry } from '../time/retry';
+import { classifyFailure } from './failures';
 import type { TopicNames } from './topics';
 
 const IDLE_CATCH_UP_MS = 10_000;
@@ -42,9 +44,7 @@ export class TopicFollower {
   async start(): Promise<void> {
     const { kafka, names, name, logger, handle } = this.options;
     const topic = this.topicName;
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    const ends = await fetchTopicEnds(kafka, topic);
     const pending = new Map<number, bigint>();
     for (const { partition, high, low } of ends) {
       if (BigInt(high) > BigInt(low)) pending.set(partition, BigInt(high));
@@ -120,9 +120,7 @@ export async function readPartitionRanges({
 }): Promise<Map<number, KafkaMessage[]>> {
   const name = names.of(topic);
   const out = new Map<number, KafkaMessage[]>();
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(name).finally(() => admin.disconnect());
+  const ends = await fetchTopicEnds(kafka, name);
   const wanted = new Map<number, { from: number; to: number }>();
   for (const { partition, high, low } of ends) {
     const from = ranges.get(partition);
@@ -180,4 +178,31 @@ export async function readPartitionRanges({
       .catch((error: unknown) => logger.warn({ err: error }, 'disconnect'));
   }
   return out;
+}
+
+/** How long reading a topic's offsets keeps retrying failures the broker says are passing. */
+const TOPIC_ENDS_TIMEOUT_MS = 30_000;
+
+/**
+ * A topic's offsets per partition. Failures that pass (a partition without a leader yet, just
+ * after the topic was created; a broker moving) are retried for a bounded time; others throw.
+ */
+export async function fetchTopicEnds(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = TOPIC_ENDS_TIMEOUT_MS,
+): Promise<{ partition: number; offset: string; high: string; low: string }[]> {
+  return retry(
+    async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      return admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+    },
+    {
+      timeoutMs,
+      delayMs: 100,
+      maxDelayMs: 2_000,
+      permanent: (error) => (classifyFailure(error) === 'transient' ? undefined : (error as Error)),
+    },
+  );
 }
