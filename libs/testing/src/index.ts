@@ -14,3 +14,4 @@ export type { KnownValues } from './fuzz/request-arbitrary';
 export * from './test-service';
 export * from './refusal';
 export * from './fresh-repositories';
+export * from './segment-definitions';

@@ -1,6 +1,5 @@
-import { create, toBinary } from '@bufbuild/protobuf';
-import { SegmentKind, SegmentSchema, Visibility, segmentDefinitionsTopic } from '@shoal/contracts';
-import type { TestScope } from '@shoal/testing';
+import { SegmentKind, Visibility } from '@shoal/contracts';
+import { type TestScope, publishSegmentDefinition } from '@shoal/testing';
 
 /**
  * Publishes a segment's definition as the segments service does (the definitions topic is the
@@ -10,15 +9,11 @@ export async function publishSegment(
   scope: TestScope,
   segment: { id: string; owner: string; shared: boolean; version?: bigint; list?: boolean },
 ): Promise<void> {
-  const definition = create(SegmentSchema, {
+  await publishSegmentDefinition(scope, {
     id: segment.id,
-    name: segment.id,
     kind: segment.list ? SegmentKind.STATIC_LIST : SegmentKind.DYNAMIC,
     owner: segment.owner,
     visibility: segment.shared ? Visibility.SHARED : Visibility.PRIVATE,
     version: segment.version ?? 1n,
   });
-  await scope.produce(segmentDefinitionsTopic, [
-    { key: segment.id, value: Buffer.from(toBinary(SegmentSchema, definition)) },
-  ]);
 }

@@ -15,11 +15,8 @@ import {
   MembershipTransitionSchema,
   ProfileChangeSchema,
   RuleSchema,
-  SegmentKind,
   SegmentSchema,
-  SegmentStatus,
   TransitionKind,
-  Visibility,
   listMembershipTopic,
   ListMembershipChangedSchema,
   membershipChangesTopic,
@@ -30,7 +27,7 @@ import {
   type ProfileChange,
   type Segment,
 } from '@shoal/contracts';
-import type { TestScope } from '@shoal/testing';
+import { type TestScope, publishSegmentDefinition } from '@shoal/testing';
 import type { KafkaMessage } from 'kafkajs';
 
 // What the other services would publish, produced by the tests themselves: profile changes (as
@@ -142,21 +139,12 @@ export class MembershipHarness {
   ): Promise<Segment> {
     const version = (this.versions.get(id) ?? 0n) + 1n;
     this.versions.set(id, version);
-    const segment = create(SegmentSchema, {
+    return publishSegmentDefinition(this.scope, {
       id,
-      name: id,
-      kind: SegmentKind.DYNAMIC,
       rule: fromJson(RuleSchema, rule),
-      status: SegmentStatus.ACTIVE,
-      owner: 'ann',
-      visibility: Visibility.SHARED,
       version,
       ...init,
-    } as MessageInitShape<typeof SegmentSchema>);
-    await this.scope.produce(segmentDefinitionsTopic, [
-      { key: id, value: Buffer.from(toBinary(SegmentSchema, segment)), headers: protobuf },
-    ]);
-    return segment;
+    });
   }
 
   async deleteSegment(id: string) {

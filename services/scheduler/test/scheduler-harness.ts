@@ -14,16 +14,12 @@ import {
   ProfileChangeSchema,
   RefreshProgressSchema,
   RuleSchema,
-  SegmentKind,
   SegmentSchema,
-  SegmentStatus,
-  Visibility,
   jobProgressTopic,
   membershipChangesTopic,
   profileChangesTopic,
-  segmentDefinitionsTopic,
 } from '@shoal/contracts';
-import type { TestScope } from '@shoal/testing';
+import { type TestScope, publishSegmentDefinition } from '@shoal/testing';
 
 // What the other services would publish, produced by the tests themselves: profile changes (as
 // ingestion does) and segment definitions (as the segments service does).
@@ -78,22 +74,13 @@ export class SchedulerHarness {
   ) {
     const version = (this.versions.get(id) ?? 0n) + 1n;
     this.versions.set(id, version);
-    const segment = create(SegmentSchema, {
+    return publishSegmentDefinition(this.scope, {
       id,
-      name: id,
-      kind: SegmentKind.DYNAMIC,
       rule: fromJson(RuleSchema, rule),
-      status: SegmentStatus.ACTIVE,
-      owner: 'ann',
-      visibility: Visibility.SHARED,
       version,
       createdAt: timestampFromMs(this.now()),
       ...init,
-    } as MessageInitShape<typeof SegmentSchema>);
-    await this.scope.produce(segmentDefinitionsTopic, [
-      { key: id, value: Buffer.from(toBinary(SegmentSchema, segment)), headers: protobuf },
-    ]);
-    return segment;
+    });
   }
 
   /** The transitions of one segment on the membership topic so far. */

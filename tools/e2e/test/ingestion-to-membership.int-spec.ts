@@ -1,22 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JsonValue, create, fromBinary, fromJson, toBinary } from '@bufbuild/protobuf';
+import { type JsonValue, fromBinary, fromJson } from '@bufbuild/protobuf';
 import {
   CloudEventHeaders,
-  ContentTypes,
   IdentityKind,
-  KafkaHeaders,
   MembershipTransitionSchema,
   ProfileService,
   RuleSchema,
-  SegmentKind,
-  SegmentSchema,
-  SegmentStatus,
   TransitionCause,
-  Visibility,
   membershipChangesTopic,
-  segmentDefinitionsTopic,
   upstreamEventsTopic,
 } from '@shoal/contracts';
 import { type GrpcClient, createGrpcClient } from '@shoal/platform';
@@ -25,6 +18,7 @@ import {
   TestScope,
   eventually,
   freePort,
+  publishSegmentDefinition,
   startServiceProcess,
 } from '@shoal/testing';
 
@@ -81,23 +75,7 @@ describe('upstream events through ingestion into segment membership', () => {
 
   /** A segment definition as the segments service publishes it. */
   async function define(id: string, rule: JsonValue) {
-    const segment = create(SegmentSchema, {
-      id,
-      name: id,
-      kind: SegmentKind.DYNAMIC,
-      rule: fromJson(RuleSchema, rule),
-      status: SegmentStatus.ACTIVE,
-      owner: 'ann',
-      visibility: Visibility.SHARED,
-      version: 1n,
-    });
-    await scope.produce(segmentDefinitionsTopic, [
-      {
-        key: id,
-        value: Buffer.from(toBinary(SegmentSchema, segment)),
-        headers: { [KafkaHeaders.contentType]: ContentTypes.protobuf },
-      },
-    ]);
+    await publishSegmentDefinition(scope, { id, rule: fromJson(RuleSchema, rule) });
   }
 
   /** Upstream systems' Segment-spec JSON, keyed as they key it. */
