@@ -519,19 +519,25 @@ export class PartitionRuntime {
             `all-time conditions were backfilled from ${Math.round(this.deps.settings.historyRetentionMs / 86_400_000)} days of history`,
           ]
         : [];
-    const base = (segmentId: string) => ({
-      segmentId,
-      partition: this.partition,
-      partitionCount: this.partitionCount,
-      memberCount: this.ws.memberCount(segmentId),
-      lastEvaluatedAt: this.ws.lastEvaluatedAt(segmentId),
-      lastRefreshedAt: this.document.refreshedAt[segmentId],
-      lagMs: this.lagMs,
-      reportedAt: now,
-    });
+    const base = (segmentId: string, valueTrait = '') => {
+      const members = this.ws.membersOf(segmentId);
+      return {
+        segmentId,
+        partition: this.partition,
+        partitionCount: this.partitionCount,
+        memberCount: members?.size ?? 0,
+        valueTrait,
+        ...(valueTrait === '' ? {} : { valueSum: members?.valueSum ?? 0 }),
+        valuedMemberCount: valueTrait === '' ? 0 : (members?.valuedCount ?? 0),
+        lastEvaluatedAt: this.ws.lastEvaluatedAt(segmentId),
+        lastRefreshedAt: this.document.refreshedAt[segmentId],
+        lagMs: this.lagMs,
+        reportedAt: now,
+      };
+    };
     return [
       ...[...catalogue.segments.values()].map((segment) => ({
-        ...base(segment.id),
+        ...base(segment.id, segment.valueTrait),
         version: segment.version,
         state:
           this.computing.has(segment.id) ||
