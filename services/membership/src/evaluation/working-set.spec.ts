@@ -478,6 +478,13 @@ describe('the value sum of a segment naming a value trait', () => {
     expect(ws.profiles.get('ann')?.pairs['seg_pro']?.value).toBeUndefined();
   });
 
+  it('counts the value a profile already had when a change of another trait makes it enter', () => {
+    const ws = workingSet(valued('ltv'));
+    traits(ws, 'ann', { plan: 'free', ltv: 1000 }, T0);
+    expect(summary(traits(ws, 'ann', { plan: 'pro' }, T0 + 1))).toEqual(['entered seg_pro EVENT']);
+    expect(figures(ws)).toEqual({ members: 1, sum: 1000, valued: 1 });
+  });
+
   it('moves the sum by the difference when a member’s value changes, and not for others', () => {
     const ws = workingSet(valued('account.ltv'));
     traits(ws, 'ann', { plan: 'pro', account: { ltv: 10 } }, T0);

@@ -1067,7 +1067,7 @@ export class PartitionWorkingSet {
     }
     const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), member);
     if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
-    this.countPairValue(profile, segmentId);
+    this.countPairValue(profile, segmentId, pair);
     this.dirty.add(profile.id);
   }
 
@@ -1085,8 +1085,12 @@ export class PartitionWorkingSet {
    * counted with before (recorded on the pair) is taken out first, so the sum moves by the
    * exact difference, and counting a pair again changes nothing.
    */
-  private countPairValue(subject: ProfileState, segmentId: string): void {
-    const pair = subject.pairs[segmentId];
+  private countPairValue(
+    subject: ProfileState,
+    segmentId: string,
+    // a pair entering for the first time is stored on the profile only after its transition
+    pair: PairState | undefined = subject.pairs[segmentId],
+  ): void {
     if (pair === undefined) return;
     const value = pair.member ? this.valueOf(subject, segmentId) : undefined;
     if (value === pair.value) return;
