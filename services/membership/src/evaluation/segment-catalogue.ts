@@ -1,6 +1,8 @@
+import { equals } from '@bufbuild/protobuf';
 import {
   Audience,
   ReentryMode,
+  RuleSchema,
   RefreshMode,
   SegmentKind,
   SegmentStatus,
@@ -363,6 +365,36 @@ function orderOf(
       }
     }
   }
+}
+
+/** The job id of the re-evaluation after a rule change: the same in every partition. */
+export function ruleChangeJobId(segmentId: string, version: number): string {
+  return `${segmentId}@v${version}`;
+}
+
+/**
+ * The live segments a new catalogue re-evaluates because their rule or value trait changed: new
+ * versions of segments the partition had applied whose previous definition differs in rule or
+ * value trait, or is not known any more (the partition was loaded since).
+ */
+export function ruleChangesOf({
+  previous,
+  applied,
+  next,
+}: {
+  previous: SegmentCatalogue;
+  applied: CatalogueSummary;
+  next: SegmentCatalogue;
+}): CatalogueSegment[] {
+  return [...next.segments.values()].filter((segment) => {
+    const was = applied.versions[segment.id];
+    if (was === undefined || was === segment.version || !next.isLive(segment.id)) return false;
+    const before = previous.get(segment.id);
+    if (before === undefined || before.version !== was) return true;
+    return (
+      !equals(RuleSchema, before.rule, segment.rule) || before.valueTrait !== segment.valueTrait
+    );
+  });
 }
 
 /** What a partition has applied of a catalogue: enough to tell what a newer one changes. */

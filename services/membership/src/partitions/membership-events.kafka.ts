@@ -231,6 +231,7 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
           detail: r.detail,
           startedAt: timestampFromMs(r.startedAt),
           reportedAt: timestampFromMs(r.reportedAt),
+          ruleChange: r.ruleChange ?? false,
         }),
       })),
     );
