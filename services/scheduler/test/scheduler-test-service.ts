@@ -147,6 +147,8 @@ export function progress(
     entered?: number;
     exited?: number;
     detail?: string;
+    version?: number;
+    ruleChange?: boolean;
   } = {},
 ): RefreshProgress {
   return create(RefreshProgressSchema, {
@@ -160,7 +162,8 @@ export function progress(
     entered: BigInt(figures.entered ?? 0),
     exited: BigInt(figures.exited ?? 0),
     detail: figures.detail ?? '',
-    segmentVersion: 1n,
+    segmentVersion: BigInt(figures.version ?? 1),
+    ruleChange: figures.ruleChange ?? false,
   });
 }
 
