@@ -11,6 +11,7 @@ import {
   type SegmentEvaluationStatus,
   SegmentEvaluationStatusSchema,
   SegmentStatus,
+  TransitionCause,
   TransitionKind,
   membershipChangesTopic,
   segmentStatusTopic,
@@ -398,6 +399,39 @@ describe('the scheduler with membership running, on real Kafka and the store', (
       await follower.disconnect();
     }
     expect(expected('orders')).toEqual({ members: 4, sum: 10, valued: 2 });
+  });
+
+  it('shows a rule change as a RULE_CHANGE job that ends SUCCEEDED with the transitions it made', async () => {
+    await harness.traits(['r1', 'r2'], { plan: 'jade' });
+    await harness.traits(['r3'], { plan: 'onyx' });
+    await harness.define('seg_rules', planIs('jade'));
+    await eventually(async () => {
+      const entered = (await harness.transitionsOf('seg_rules')).map((t) => t.profileId);
+      expect(entered.sort()).toEqual(['r1', 'r2']);
+    }, 30_000);
+    expect((await client.listJobs({ segmentId: 'seg_rules' })).jobs).toEqual([]);
+
+    await harness.define('seg_rules', planIs('onyx'));
+    const done = await eventually(async () => {
+      const { jobs } = await client.listJobs({ segmentId: 'seg_rules' });
+      expect(jobs.map((j) => [j.id, j.trigger, j.status])).toEqual([
+        ['seg_rules@v2', JobTrigger.RULE_CHANGE, JobStatus.SUCCEEDED],
+      ]);
+      return jobs[0];
+    }, 60_000);
+    const made = (await harness.transitionsOf('seg_rules')).filter(
+      (t) => t.cause === TransitionCause.RULE_CHANGE && t.segmentVersion === 2n,
+    );
+    const entered = made.filter((t) => t.kind === TransitionKind.ENTERED);
+    expect(entered.map((t) => t.profileId)).toEqual(['r3']);
+    expect(done).toMatchObject({
+      entered: BigInt(entered.length),
+      exited: BigInt(made.length - entered.length),
+      partitionsDone: 2,
+      partitionCount: 2,
+      segmentVersion: 2n,
+    });
+    expect(done?.exited).toBe(2n);
   });
 
   it('cancels a large refresh while it runs: the job ends CANCELLED with part of it done', async () => {
