@@ -1553,6 +1553,10 @@ export enum JobTrigger {
   MANUAL = 2,
 
   /**
+   * Membership's re-evaluation of an active REALTIME segment after a new version changed its
+   * rule or value trait (id "<segment id>@v<version>"): reported by membership, never dispatched,
+   * not cancellable; it supersedes a refresh of the segment that was queued or running.
+   *
    * @generated from enum value: JOB_TRIGGER_RULE_CHANGE = 3;
    */
   RULE_CHANGE = 3,
