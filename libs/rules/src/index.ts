@@ -77,3 +77,5 @@ export {
   type ValidationResult,
 } from './language/validate';
 export { bucketIndex, bucketStart, type BucketUnit } from './time/buckets';
+export { addToSum, sumValue, type ExactSum } from './language/exact-sum';
+export { pathSegments, resolvePath } from './language/values';

@@ -13,7 +13,7 @@ import {
   Visibility,
 } from '@shoal/contracts';
 import type { Principal } from '@shoal/platform';
-import { newTestService } from '@shoal/testing';
+import { type TestServiceOptions, newTestService } from '@shoal/testing';
 import { SegmentCatalogue } from '../src/definitions/segment-catalogue';
 import { JOB_REPOSITORY } from '../src/jobs/jobs.repository.port';
 import { JobsService } from '../src/jobs/jobs.service';
@@ -74,7 +74,16 @@ export const TEST_JOB_SETTINGS: JobSettings = {
 /** A scheduler use case over in-memory storage and a recording membership, at a fixed clock. */
 export async function newSchedulerTestService<T>(
   service: Type<T>,
-  { settings = TEST_JOB_SETTINGS, now }: { settings?: JobSettings; now?: string } = {},
+  {
+    settings = TEST_JOB_SETTINGS,
+    now,
+    extra = {},
+  }: {
+    settings?: JobSettings;
+    now?: string;
+    /** More fakes and providers, for use cases beyond jobs and schedules. */
+    extra?: Pick<TestServiceOptions, 'fakes' | 'providers'>;
+  } = {},
 ) {
   const repository = new InMemoryJobRepository();
   const membership = new RecordingMembership();
@@ -85,6 +94,7 @@ export async function newSchedulerTestService<T>(
       [JOB_REPOSITORY, repository],
       [MEMBERSHIP, membership],
       [SCHEDULE_REPOSITORY, new InMemoryScheduleRepository()],
+      ...(extra.fakes ?? []),
     ],
     providers: [
       { provide: JOB_SETTINGS, useValue: settings },
@@ -95,6 +105,7 @@ export async function newSchedulerTestService<T>(
       { provide: SegmentCatalogue, useValue: catalogue },
       JobsService,
       SchedulesService,
+      ...(extra.providers ?? []),
     ],
   });
   /** Publishes a definition, as the segments service would. */
@@ -136,6 +147,8 @@ export function progress(
     entered?: number;
     exited?: number;
     detail?: string;
+    version?: number;
+    ruleChange?: boolean;
   } = {},
 ): RefreshProgress {
   return create(RefreshProgressSchema, {
@@ -149,7 +162,8 @@ export function progress(
     entered: BigInt(figures.entered ?? 0),
     exited: BigInt(figures.exited ?? 0),
     detail: figures.detail ?? '',
-    segmentVersion: 1n,
+    segmentVersion: BigInt(figures.version ?? 1),
+    ruleChange: figures.ruleChange ?? false,
   });
 }
 

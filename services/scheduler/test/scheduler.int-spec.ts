@@ -1,3 +1,4 @@
+import { type JsonValue, fromBinary } from '@bufbuild/protobuf';
 import { type Timestamp, timestampMs } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -7,9 +8,13 @@ import {
   RefreshMode,
   RefreshState,
   SchedulerService,
+  type SegmentEvaluationStatus,
+  SegmentEvaluationStatusSchema,
   SegmentStatus,
+  TransitionCause,
   TransitionKind,
   membershipChangesTopic,
+  segmentStatusTopic,
 } from '@shoal/contracts';
 import { type Clock, type RunningService, startService } from '@shoal/platform';
 import {
@@ -320,6 +325,113 @@ describe('the scheduler with membership running, on real Kafka and the store', (
         [dayOf(day2), 3n],
       ]);
     }, 30_000);
+  });
+
+  it('keeps the exact sum of a value trait over the members as they enter, leave and change it', async () => {
+    const profiles = new Map<string, Record<string, JsonValue>>();
+    /** A profile's traits change, in the test's model and on the changes topic. */
+    const change = async (id: string, traits: Record<string, JsonValue>) => {
+      profiles.set(id, { ...profiles.get(id), ...traits });
+      await harness.traits([id], traits);
+    };
+    /** The sum computed here from the input: members' numeric values of the trait. */
+    const expected = (trait: string) => {
+      const members = [...profiles.values()].filter((t) => t.plan === 'ruby');
+      const values = members.map((t) => t[trait]).filter((v) => typeof v === 'number');
+      return {
+        members: members.length,
+        sum: values.reduce<number>((a, v) => a + (v as number), 0),
+        valued: values.length,
+      };
+    };
+    // membership's status topic, followed: the last status of each partition of the segment
+    const last = new Map<number, SegmentEvaluationStatus>();
+    const follower = scope.kafka().consumer({ groupId: `${scope.topicPrefix}value-sum-reader` });
+    await follower.connect();
+    await follower.subscribe({ topic: scope.topicName(segmentStatusTopic), fromBeginning: true });
+    await follower.run({
+      eachMessage: async ({ message }) => {
+        if (message.value === null) return;
+        const status = fromBinary(SegmentEvaluationStatusSchema, message.value);
+        if (status.segmentId === 'seg_valued') last.set(status.partition, status);
+      },
+    });
+    const published = () => {
+      const statuses = [...last.values()];
+      return {
+        traits: [...new Set(statuses.map((s) => s.valueTrait))],
+        members: statuses.reduce((n, s) => n + Number(s.memberCount), 0),
+        sum: statuses.reduce((n, s) => n + (s.valueSum ?? 0), 0),
+        valued: statuses.reduce((n, s) => n + Number(s.valuedMemberCount), 0),
+      };
+    };
+    const shows = (trait: string) =>
+      eventually(async () => {
+        const want = expected(trait);
+        expect(published()).toEqual({ traits: [trait], ...want });
+        expect(await client.summary({ segmentId: 'seg_valued' })).toMatchObject({
+          memberCount: BigInt(want.members),
+          valueTrait: trait,
+          valueSum: want.sum,
+          valuedMemberCount: BigInt(want.valued),
+        });
+      }, 30_000);
+
+    await harness.define('seg_valued', planIs('ruby'), { valueTrait: 'ltv' });
+    await change('v1', { plan: 'ruby', ltv: 10.5, orders: 2 });
+    await change('v2', { plan: 'ruby', ltv: 20.25 });
+    await change('v3', { plan: 'ruby', ltv: 'n/a', orders: 1 });
+    await change('v4', { plan: 'ruby', ltv: 7 });
+    await change('v5', { plan: 'free', ltv: 1000, orders: 9 });
+    await shows('ltv');
+    await change('v2', { ltv: 30 }); // a member's value changes
+    await change('v1', { plan: 'free' }); // a member leaves
+    await change('v5', { plan: 'ruby' }); // and one enters
+    await change('v3', { ltv: 0.75 }); // a value becomes a number
+    await shows('ltv');
+    expect(expected('ltv')).toEqual({ members: 4, sum: 1037.75, valued: 4 });
+
+    // the segment names another value trait: every member is counted with it
+    await harness.define('seg_valued', planIs('ruby'), { valueTrait: 'orders' });
+    try {
+      await shows('orders');
+    } finally {
+      await follower.disconnect();
+    }
+    expect(expected('orders')).toEqual({ members: 4, sum: 10, valued: 2 });
+  });
+
+  it('shows a rule change as a RULE_CHANGE job that ends SUCCEEDED with the transitions it made', async () => {
+    await harness.traits(['r1', 'r2'], { plan: 'jade' });
+    await harness.traits(['r3'], { plan: 'onyx' });
+    await harness.define('seg_rules', planIs('jade'));
+    await eventually(async () => {
+      const entered = (await harness.transitionsOf('seg_rules')).map((t) => t.profileId);
+      expect(entered.sort()).toEqual(['r1', 'r2']);
+    }, 30_000);
+    expect((await client.listJobs({ segmentId: 'seg_rules' })).jobs).toEqual([]);
+
+    await harness.define('seg_rules', planIs('onyx'));
+    const done = await eventually(async () => {
+      const { jobs } = await client.listJobs({ segmentId: 'seg_rules' });
+      expect(jobs.map((j) => [j.id, j.trigger, j.status])).toEqual([
+        ['seg_rules@v2', JobTrigger.RULE_CHANGE, JobStatus.SUCCEEDED],
+      ]);
+      return jobs[0];
+    }, 60_000);
+    const made = (await harness.transitionsOf('seg_rules')).filter(
+      (t) => t.cause === TransitionCause.RULE_CHANGE && t.segmentVersion === 2n,
+    );
+    const entered = made.filter((t) => t.kind === TransitionKind.ENTERED);
+    expect(entered.map((t) => t.profileId)).toEqual(['r3']);
+    expect(done).toMatchObject({
+      entered: BigInt(entered.length),
+      exited: BigInt(made.length - entered.length),
+      partitionsDone: 2,
+      partitionCount: 2,
+      segmentVersion: 2n,
+    });
+    expect(done?.exited).toBe(2n);
   });
 
   it('cancels a large refresh while it runs: the job ends CANCELLED with part of it done', async () => {

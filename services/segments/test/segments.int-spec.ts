@@ -69,6 +69,38 @@ describe('SegmentService: definitions, versions, visibility', () => {
     });
   });
 
+  it('keeps, publishes and edits the value trait a segment names, and refuses one that is no trait path', async () => {
+    const { segment } = await c.ann.createSegment({
+      kind: SegmentKind.DYNAMIC,
+      segment: { name: 'Valued', rule: rule(productExample), valueTrait: 'lifetime_value' },
+    });
+    const id = segment?.id as string;
+    await eventually(async () => {
+      const found = (await publishedDefinitions(scope)).find((r) => r.key === id);
+      expect(found?.segment?.valueTrait).toBe('lifetime_value');
+    });
+    const { segment: edited } = await c.ann.updateSegment({
+      id,
+      expectedVersion: 1n,
+      segment: { valueTrait: 'orders.total' },
+      updateMask: { paths: ['value_trait'] },
+    });
+    expect(edited?.valueTrait).toBe('orders.total');
+    expect((await c.ann.getSegment({ id })).segment?.valueTrait).toBe('orders.total');
+    const bad = await refusal(
+      c.ann.updateSegment({
+        id,
+        expectedVersion: 2n,
+        segment: { valueTrait: 'orders..total' },
+        updateMask: { paths: ['value_trait'] },
+      }),
+    );
+    expect([bad.code, bad.violations.map((v) => v.field)]).toEqual([
+      status.INVALID_ARGUMENT,
+      ['segment.valueTrait'],
+    ]);
+  });
+
   it('keeps names unique per owner, case-insensitively', async () => {
     await c.ann.createSegment({ kind: SegmentKind.STATIC_LIST, segment: { name: 'VIPs' } });
     const taken = await refusal(

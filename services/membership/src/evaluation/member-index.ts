@@ -1,3 +1,5 @@
+import { addToSum, type ExactSum, sumValue } from '@shoal/rules';
+
 /** How many chunks one segment's members in one partition are stored in (see docs/membership.md). */
 export const MEMBER_BUCKETS = 16;
 
@@ -21,14 +23,36 @@ export interface BucketDigest {
   readonly xor: number;
 }
 
-/** The members of one segment in one partition, split into hash buckets with running digests. */
+/**
+ * The members of one segment in one partition, split into hash buckets with running digests,
+ * and the sum of the values its members are counted with (the segment's value trait).
+ */
 export class MemberIndex {
   private readonly buckets = Array.from({ length: MEMBER_BUCKETS }, () => new Set<string>());
   private readonly xors = new Array<number>(MEMBER_BUCKETS).fill(0);
   private count = 0;
+  // exact partials: subtracting a value added earlier restores the sum bit for bit, in any order
+  private sum: ExactSum = [];
+  private valued = 0;
 
   get size(): number {
     return this.count;
+  }
+
+  /** The correctly rounded sum of the members' values. */
+  get valueSum(): number {
+    return sumValue(this.sum);
+  }
+
+  /** How many members are counted with a value. */
+  get valuedCount(): number {
+    return this.valued;
+  }
+
+  /** Counts a member's value in the sum (`sign` 1), or takes it out again (`sign` -1). */
+  countValue(value: number, sign: 1 | -1): void {
+    this.sum = addToSum(this.sum, sign * value);
+    this.valued += sign;
   }
 
   has(profileId: string): boolean {

@@ -15,6 +15,12 @@ export interface PairState {
   everEntered?: boolean;
   /** When it last exited (the COOL_DOWN re-entry policy). */
   lastExitAt?: number;
+  /**
+   * While a member: the value of the segment's value trait it is counted with in the segment's
+   * value sum (absent when the segment names none, or the trait is missing or not a number), so
+   * an exit subtracts exactly what was added.
+   */
+  value?: number;
 }
 
 /** One raw event kept for backfills: name, instant, properties. */

@@ -1,6 +1,8 @@
+import { equals } from '@bufbuild/protobuf';
 import {
   Audience,
   ReentryMode,
+  RuleSchema,
   RefreshMode,
   SegmentKind,
   SegmentStatus,
@@ -41,6 +43,8 @@ export interface CatalogueSegment {
   readonly allTime: boolean;
   /** Position in dependency order: a segment comes after every segment it references. */
   readonly rank: number;
+  /** The trait path whose sum over members is kept (`Segment.value_trait`); '' for none. */
+  readonly valueTrait: string;
 }
 
 export type SubjectKind = 'profile' | 'account';
@@ -91,6 +95,7 @@ export class SegmentCatalogue {
   private readonly specsByEvent = new Map<string, StateSpec[]>();
   private readonly byEvent = new Map<string, string[]>();
   private readonly byTrait = new Map<string, string[]>();
+  private readonly byValueTrait = new Map<string, string[]>();
   private readonly byTag = new Map<string, string[]>();
   private readonly byList = new Map<string, string[]>();
   private readonly dependents = new Map<string, string[]>();
@@ -131,6 +136,8 @@ export class SegmentCatalogue {
       const { dependencies } = segments.get(id) as CatalogueSegment;
       for (const name of dependencies.events) push(this.byEvent, name, id);
       for (const path of dependencies.traits) push(this.byTrait, topKey(path), id);
+      const { valueTrait } = segments.get(id) as CatalogueSegment;
+      if (valueTrait !== '') push(this.byValueTrait, topKey(valueTrait), id);
       for (const tag of dependencies.tags) push(this.byTag, tag, id);
       for (const list of dependencies.lists) push(this.byList, list, id);
       for (const referenced of dependencies.segments) push(this.dependents, referenced, id);
@@ -231,6 +238,7 @@ export class SegmentCatalogue {
           (c) => c.window === undefined || c.measure === 'firstSeen' || c.measure === 'lastSeen',
         ),
         rank,
+        valueTrait: definition.valueTrait,
       });
     });
     return new SegmentCatalogue(segments, failed, all);
@@ -257,6 +265,11 @@ export class SegmentCatalogue {
   /** Segments reading a trait whose top-level key is `key` (a path "address.city" reads "address"). */
   segmentsReadingTrait(key: string): readonly string[] {
     return this.byTrait.get(key) ?? NONE;
+  }
+
+  /** Segments whose value trait's top-level key is `key` (their members' values may change). */
+  segmentsValuingTrait(key: string): readonly string[] {
+    return this.byValueTrait.get(key) ?? NONE;
   }
 
   segmentsReadingTag(tag: string): readonly string[] {
@@ -352,6 +365,36 @@ function orderOf(
       }
     }
   }
+}
+
+/** The job id of the re-evaluation after a rule change: the same in every partition. */
+export function ruleChangeJobId(segmentId: string, version: number): string {
+  return `${segmentId}@v${version}`;
+}
+
+/**
+ * The live segments a new catalogue re-evaluates because their rule or value trait changed: new
+ * versions of segments the partition had applied whose previous definition differs in rule or
+ * value trait, or is not known any more (the partition was loaded since).
+ */
+export function ruleChangesOf({
+  previous,
+  applied,
+  next,
+}: {
+  previous: SegmentCatalogue;
+  applied: CatalogueSummary;
+  next: SegmentCatalogue;
+}): CatalogueSegment[] {
+  return [...next.segments.values()].filter((segment) => {
+    const was = applied.versions[segment.id];
+    if (was === undefined || was === segment.version || !next.isLive(segment.id)) return false;
+    const before = previous.get(segment.id);
+    if (before === undefined || before.version !== was) return true;
+    return (
+      !equals(RuleSchema, before.rule, segment.rule) || before.valueTrait !== segment.valueTrait
+    );
+  });
 }
 
 /** What a partition has applied of a catalogue: enough to tell what a newer one changes. */

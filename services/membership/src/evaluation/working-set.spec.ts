@@ -455,3 +455,137 @@ describe('replay after a crash', () => {
     expect(corrections[0]?.sequence).toBe(2);
   });
 });
+
+describe('the value sum of a segment naming a value trait', () => {
+  const PRO = { trait: { path: 'plan', equals: 'pro' } };
+  const valued = (valueTrait: string, version = 1n) =>
+    segment('seg_pro', PRO, { valueTrait, version });
+  const figures = (ws: PartitionWorkingSet) => {
+    const members = ws.membersOf('seg_pro');
+    return { members: members?.size, sum: members?.valueSum, valued: members?.valuedCount };
+  };
+
+  it('adds a member’s value on entry and takes out exactly that value on exit', () => {
+    const ws = workingSet(valued('ltv'));
+    traits(ws, 'ann', { plan: 'pro', ltv: 0.1 }, T0);
+    traits(ws, 'bob', { plan: 'pro', ltv: 0.2 }, T0);
+    expect(figures(ws)).toEqual({ members: 2, sum: 0.1 + 0.2, valued: 2 });
+    // the exit carries a new value: the one ann was counted with is taken out, exactly
+    expect(summary(traits(ws, 'ann', { plan: 'free', ltv: 99 }, T0 + 1))).toEqual([
+      'exited seg_pro EVENT',
+    ]);
+    expect(figures(ws)).toEqual({ members: 1, sum: 0.2, valued: 1 });
+    expect(ws.profiles.get('ann')?.pairs['seg_pro']?.value).toBeUndefined();
+  });
+
+  it('counts the value a profile already had when a change of another trait makes it enter', () => {
+    const ws = workingSet(valued('ltv'));
+    traits(ws, 'ann', { plan: 'free', ltv: 1000 }, T0);
+    expect(summary(traits(ws, 'ann', { plan: 'pro' }, T0 + 1))).toEqual(['entered seg_pro EVENT']);
+    expect(figures(ws)).toEqual({ members: 1, sum: 1000, valued: 1 });
+  });
+
+  it('moves the sum by the difference when a member’s value changes, and not for others', () => {
+    const ws = workingSet(valued('account.ltv'));
+    traits(ws, 'ann', { plan: 'pro', account: { ltv: 10 } }, T0);
+    traits(ws, 'bob', { plan: 'free', account: { ltv: 1000 } }, T0);
+    expect(traits(ws, 'ann', { account: { ltv: 12.5 } }, T0 + 1)).toEqual([]);
+    traits(ws, 'bob', { account: { ltv: 2000 } }, T0 + 1);
+    expect(figures(ws)).toEqual({ members: 1, sum: 12.5, valued: 1 });
+    expect(ws.profiles.get('ann')?.pairs['seg_pro']?.value).toBe(12.5);
+  });
+
+  it('counts missing and non-numeric values as absent: members, but not in the sum', () => {
+    const ws = workingSet(valued('ltv'));
+    traits(ws, 'ann', { plan: 'pro', ltv: 7 }, T0);
+    traits(ws, 'bob', { plan: 'pro', ltv: '7' }, T0);
+    traits(ws, 'cid', { plan: 'pro' }, T0);
+    traits(ws, 'dee', { plan: 'pro', ltv: [1, 2] }, T0);
+    expect(figures(ws)).toEqual({ members: 4, sum: 7, valued: 1 });
+    // a value that stops being a number leaves the sum, one that becomes one joins it
+    traits(ws, 'ann', { ltv: 'n/a' }, T0 + 1);
+    traits(ws, 'cid', { ltv: 3 }, T0 + 1);
+    expect(figures(ws)).toEqual({ members: 4, sum: 3, valued: 1 });
+  });
+
+  it('takes the values out of the sum when a member is erased', () => {
+    const ws = workingSet(valued('ltv'));
+    traits(ws, 'ann', { plan: 'pro', ltv: 7 }, T0);
+    traits(ws, 'bob', { plan: 'pro', ltv: 5 }, T0);
+    const erase = profileChange('erase-ann', 'ann', { case: 'profileErased', value: {} as never });
+    ws.applyProfileChange({ change: erase, offset: (offset += 1), now: T0 + 1 });
+    expect(figures(ws)).toEqual({ members: 1, sum: 5, valued: 1 });
+  });
+
+  it('keeps the same sum after a restart and a replay of the changes since the checkpoint', () => {
+    const definitions = [valued('ltv')];
+    const ws = workingSet(...definitions);
+    const change = (id: string, profileId: string, values: JsonObject) =>
+      profileChange(id, profileId, {
+        case: 'traitsChanged',
+        value: {
+          changes: Object.entries(values).map(([key, value]) => ({
+            key,
+            value: fromJson(ValueSchema, value),
+          })),
+        } as never,
+      });
+    ws.applyProfileChange({
+      change: change('r1', 'ann', { plan: 'pro', ltv: 0.1 }),
+      offset: 1,
+      now: T0,
+    });
+    ws.applyProfileChange({
+      change: change('r2', 'bob', { plan: 'pro', ltv: 0.7 }),
+      offset: 2,
+      now: T0,
+    });
+    const checkpoint = ws.takeCheckpoint();
+    const stored = JSON.parse(JSON.stringify(checkpoint.states)) as ProfileState[];
+    const after = [
+      change('r3', 'ann', { ltv: 0.3 }),
+      change('r4', 'bob', { plan: 'free' }),
+      change('r5', 'cid', { plan: 'pro', ltv: 0.2 }),
+    ];
+    const published = after.flatMap((c, i) =>
+      ws.applyProfileChange({ change: c, offset: 3 + i, now: T0 + 1 }),
+    );
+    const live = figures(ws);
+    expect(live).toEqual({ members: 2, sum: 0.3 + 0.2, valued: 2 });
+
+    // a crash lost everything after the checkpoint: the restart replays from it, and replays the
+    // already-applied records again (at-least-once), which change nothing
+    const restarted = new PartitionWorkingSet({
+      catalogue: SegmentCatalogue.build({ definitions }),
+    });
+    restarted.load(stored, checkpoint.applied);
+    expect(figures(restarted)).toEqual({ members: 2, sum: 0.1 + 0.7, valued: 2 });
+    restarted.installLedger(published);
+    for (const [i, c] of after.entries())
+      restarted.applyProfileChange({ change: c, offset: 3 + i, now: T0 + 2 });
+    for (const [i, c] of after.entries())
+      restarted.applyProfileChange({ change: c, offset: 3 + i, now: T0 + 3 });
+    expect(restarted.settleLedger(T0 + 4)).toEqual([]);
+    expect(figures(restarted)).toEqual(live);
+  });
+
+  it('counts every member with the new trait’s value when the value trait is set or changed', () => {
+    const ws = workingSet(segment('seg_pro', PRO));
+    traits(ws, 'ann', { plan: 'pro', ltv: 4, orders: 2 }, T0);
+    traits(ws, 'bob', { plan: 'pro', ltv: 6 }, T0);
+    expect(figures(ws)).toEqual({ members: 2, sum: 0, valued: 0 });
+    const apply = (definition: Segment, now: number) =>
+      ws.setCatalogue({
+        catalogue: SegmentCatalogue.build({ definitions: [definition] }),
+        now,
+        backfill: ws.startBackfill([]),
+      });
+    expect(apply(valued('ltv', 2n), T0 + 1)).toEqual([]);
+    expect(figures(ws)).toEqual({ members: 2, sum: 10, valued: 2 });
+    apply(valued('orders', 3n), T0 + 2);
+    expect(figures(ws)).toEqual({ members: 2, sum: 2, valued: 1 });
+    apply(valued('', 4n), T0 + 3);
+    expect(figures(ws)).toEqual({ members: 2, sum: 0, valued: 0 });
+    expect(ws.profiles.get('ann')?.pairs['seg_pro']?.value).toBeUndefined();
+  });
+});

@@ -13,6 +13,7 @@ import {
   emptyState,
   nextChange,
   pruneState,
+  resolvePath,
   type EvaluationState,
   type MembershipTransition as PastTransition,
   type RuleEvent,
@@ -174,7 +175,10 @@ export class PartitionWorkingSet {
       if (profile.pendingMerges.length > 0) this.withPendingMerges.add(profile.id);
       if (profile.nextAt !== undefined) this.timers.push(profile.nextAt, profile.id);
       for (const [segmentId, pair] of Object.entries(profile.pairs)) {
-        if (pair.member) this.indexOf(segmentId).set(subjectIdOf(profile), true);
+        if (!pair.member) continue;
+        const index = this.indexOf(segmentId);
+        index.set(subjectIdOf(profile), true);
+        if (pair.value !== undefined) index.countValue(pair.value, 1);
       }
     }
   }
@@ -336,7 +340,9 @@ export class PartitionWorkingSet {
       }
       case 'traitsChanged':
         this.foldTraits(profile, kind.value.changes, seeds);
-        break;
+        this.evaluate(profile, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+        this.revalue(profile, kind.value.changes);
+        return this.flush();
       case 'tagsChanged': {
         const tags = new Set(profile.state.tags);
         for (const tag of kind.value.added) tags.add(tag);
@@ -407,6 +413,7 @@ export class PartitionWorkingSet {
     const seeds = new Set<string>();
     this.foldTraits(account, kind.value.changes, seeds);
     this.evaluate(account, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+    this.revalue(account, kind.value.changes);
     return this.flush();
   }
 
@@ -702,6 +709,8 @@ export class PartitionWorkingSet {
         this.dirty.add(profile.id);
       }
       this.evaluate(profile, seeds, now, TransitionCause.RULE_CHANGE);
+      // a new version may name another value trait: members are counted with its value
+      for (const id of changed) this.countPairValue(profile, id);
     }
     for (const id of deleted) {
       const index = this.members.get(id);
@@ -1058,7 +1067,49 @@ export class PartitionWorkingSet {
     }
     const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), member);
     if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
+    this.countPairValue(profile, segmentId, pair);
     this.dirty.add(profile.id);
+  }
+
+  /** Members of segments valuing the changed traits are counted with their values now. */
+  private revalue(subject: ProfileState, changes: readonly TraitChange[]): void {
+    const segments = new Set(
+      changes.flatMap((change) => this.catalogue.segmentsValuingTrait(topKeyOf(change.key))),
+    );
+    for (const segmentId of segments) this.countPairValue(subject, segmentId);
+  }
+
+  /**
+   * Counts a pair in its segment's value sum with the value it has now: a member with the
+   * numeric value of the segment's value trait, anything else not at all. The value it was
+   * counted with before (recorded on the pair) is taken out first, so the sum moves by the
+   * exact difference, and counting a pair again changes nothing.
+   */
+  private countPairValue(
+    subject: ProfileState,
+    segmentId: string,
+    // a pair entering for the first time is stored on the profile only after its transition
+    pair: PairState | undefined = subject.pairs[segmentId],
+  ): void {
+    if (pair === undefined) return;
+    const value = pair.member ? this.valueOf(subject, segmentId) : undefined;
+    if (value === pair.value) return;
+    const index = this.indexOf(segmentId);
+    if (pair.value !== undefined) index.countValue(pair.value, -1);
+    if (value === undefined) delete pair.value;
+    else {
+      pair.value = value;
+      index.countValue(value, 1);
+    }
+    this.dirty.add(subject.id);
+  }
+
+  /** The subject's value of a segment's value trait: a finite number, else absent. */
+  private valueOf(subject: ProfileState, segmentId: string): number | undefined {
+    const path = this.catalogue.get(segmentId)?.valueTrait ?? '';
+    if (path === '') return undefined;
+    const value = resolvePath(subject.state.traits, path);
+    return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
   }
 
   /** Exits every segment the profile is a member of (erasure, merge), dependents included. */
@@ -1167,8 +1218,10 @@ export class PartitionWorkingSet {
   private forget(profile: ProfileState): void {
     for (const [segmentId, pair] of Object.entries(profile.pairs)) {
       if (pair.member) {
-        const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), false);
+        const index = this.indexOf(segmentId);
+        const bucket = index.set(subjectIdOf(profile), false);
         if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
+        if (pair.value !== undefined) index.countValue(pair.value, -1);
       }
     }
     for (const ref of profile.chunks) {
@@ -1268,6 +1321,12 @@ function withoutSpecs(state: EvaluationState, keys: readonly string[]): Evaluati
     recency: drop(state.recency),
     sequences: drop(state.sequences),
   };
+}
+
+/** The top-level trait a path reads ("address.city" reads "address"). */
+function topKeyOf(path: string): string {
+  const dot = path.indexOf('.');
+  return dot < 0 ? path : path.slice(0, dot);
 }
 
 function splitKey(key: string): [string, string] {

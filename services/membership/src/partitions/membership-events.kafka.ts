@@ -192,6 +192,9 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
           partitionCount: s.partitionCount,
           state: s.state,
           memberCount: BigInt(s.memberCount),
+          valueTrait: s.valueTrait,
+          ...(s.valueSum === undefined ? {} : { valueSum: s.valueSum }),
+          valuedMemberCount: BigInt(s.valuedMemberCount),
           lastEvaluatedAt:
             s.lastEvaluatedAt === undefined ? undefined : timestampFromMs(s.lastEvaluatedAt),
           lastRefreshedAt:
@@ -228,6 +231,7 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
           detail: r.detail,
           startedAt: timestampFromMs(r.startedAt),
           reportedAt: timestampFromMs(r.reportedAt),
+          ruleChange: r.ruleChange ?? false,
         }),
       })),
     );

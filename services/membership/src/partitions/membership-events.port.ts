@@ -20,6 +20,8 @@ export interface RefreshReport {
   readonly detail: string;
   readonly startedAt: number;
   readonly reportedAt: number;
+  /** A re-evaluation after a rule change, which nobody requested (RefreshProgress.rule_change). */
+  readonly ruleChange?: boolean;
 }
 
 /** What membership publishes, and what it reads back of its own output and its inputs' ends. */

@@ -1,5 +1,6 @@
 import {
   RefreshState,
+  TransitionCause,
   SegmentState,
   type ListMembershipChanged,
   type ProfileChange,
@@ -9,7 +10,12 @@ import { RuleError } from '@shoal/rules';
 import type { Logger } from 'pino';
 import type { ContactMessage, ContactOutput } from '../evaluation/contacts';
 import type { HistoryEvent, ProfileState } from '../evaluation/profile-state';
-import type { SegmentCatalogue } from '../evaluation/segment-catalogue';
+import {
+  type CatalogueSegment,
+  type SegmentCatalogue,
+  ruleChangeJobId,
+  ruleChangesOf,
+} from '../evaluation/segment-catalogue';
 import type { PublishedTransition, Transition } from '../evaluation/transition';
 import { DEFAULT_WORKING_SET_OPTIONS, PartitionWorkingSet } from '../evaluation/working-set';
 import type { MembershipEvents, RefreshReport } from './membership-events.port';
@@ -270,6 +276,14 @@ export class PartitionRuntime {
       .filter((segment) => applied[segment.id] !== segment.version)
       .map((segment) => segment.id);
     const needed = this.ws.specsNeedingBackfill(catalogue);
+    const ruleChanges = ruleChangesOf({
+      previous: this.ws.currentCatalogue,
+      applied: this.ws.appliedCatalogue,
+      next: catalogue,
+    });
+    const startedAt = this.now();
+    const total = this.ws.profileIds().length;
+    await this.reportRuleChanges(ruleChanges, startedAt, total, undefined);
     for (const id of changed) this.computing.add(id);
     if (needed.length > 0) {
       await this.publishStatuses(now, true);
@@ -288,7 +302,52 @@ export class PartitionRuntime {
     this.computing.clear();
     this.appliedCatalogue = catalogue;
     await this.publish(out);
+    await this.reportRuleChanges(ruleChanges, startedAt, total, out);
     for (const job of [...this.waitingJobs.values()]) await this.refresh(job);
+  }
+
+  /**
+   * Reports the re-evaluation of segments whose rule changed as jobs (`<segment>@v<version>`):
+   * RUNNING before it, SUCCEEDED with the transitions it made after (`done`). A report that
+   * cannot be published is logged: the catalogue is applied all the same.
+   */
+  private async reportRuleChanges(
+    segments: readonly CatalogueSegment[],
+    startedAt: number,
+    total: number,
+    done: readonly Transition[] | undefined,
+  ): Promise<void> {
+    if (segments.length === 0) return;
+    const count = (segmentId: string, kind: Transition['kind']) =>
+      (done ?? []).filter(
+        (t) =>
+          t.segmentId === segmentId && t.kind === kind && t.cause === TransitionCause.RULE_CHANGE,
+      ).length;
+    try {
+      await this.deps.events.publishProgress(
+        segments.map((segment) => ({
+          jobId: ruleChangeJobId(segment.id, segment.version),
+          segmentId: segment.id,
+          segmentVersion: segment.version,
+          partition: this.partition,
+          partitionCount: this.partitionCount,
+          state: done === undefined ? RefreshState.RUNNING : RefreshState.SUCCEEDED,
+          processed: done === undefined ? 0 : total,
+          total,
+          entered: count(segment.id, 'entered'),
+          exited: count(segment.id, 'exited'),
+          detail: '',
+          startedAt,
+          reportedAt: this.now(),
+          ruleChange: true,
+        })),
+      );
+    } catch (error) {
+      this.deps.logger.warn(
+        { err: error, partition: this.partition, segments: segments.map((s) => s.id) },
+        'could not report a rule change',
+      );
+    }
   }
 
   // ---- refresh jobs --------------------------------------------------------------------------
@@ -519,19 +578,25 @@ export class PartitionRuntime {
             `all-time conditions were backfilled from ${Math.round(this.deps.settings.historyRetentionMs / 86_400_000)} days of history`,
           ]
         : [];
-    const base = (segmentId: string) => ({
-      segmentId,
-      partition: this.partition,
-      partitionCount: this.partitionCount,
-      memberCount: this.ws.memberCount(segmentId),
-      lastEvaluatedAt: this.ws.lastEvaluatedAt(segmentId),
-      lastRefreshedAt: this.document.refreshedAt[segmentId],
-      lagMs: this.lagMs,
-      reportedAt: now,
-    });
+    const base = (segmentId: string, valueTrait = '') => {
+      const members = this.ws.membersOf(segmentId);
+      return {
+        segmentId,
+        partition: this.partition,
+        partitionCount: this.partitionCount,
+        memberCount: members?.size ?? 0,
+        valueTrait,
+        ...(valueTrait === '' ? {} : { valueSum: members?.valueSum ?? 0 }),
+        valuedMemberCount: valueTrait === '' ? 0 : (members?.valuedCount ?? 0),
+        lastEvaluatedAt: this.ws.lastEvaluatedAt(segmentId),
+        lastRefreshedAt: this.document.refreshedAt[segmentId],
+        lagMs: this.lagMs,
+        reportedAt: now,
+      };
+    };
     return [
       ...[...catalogue.segments.values()].map((segment) => ({
-        ...base(segment.id),
+        ...base(segment.id, segment.valueTrait),
         version: segment.version,
         state:
           this.computing.has(segment.id) ||

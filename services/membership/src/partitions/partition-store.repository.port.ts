@@ -44,6 +44,10 @@ export interface PartitionStatus {
   readonly version: number;
   readonly state: SegmentState;
   readonly memberCount: number;
+  /** The segment's value trait ('' for none), the sum over members and how many had a value. */
+  readonly valueTrait: string;
+  readonly valueSum?: number;
+  readonly valuedMemberCount: number;
   readonly lastEvaluatedAt?: number;
   readonly lastRefreshedAt?: number;
   readonly lagMs: number;

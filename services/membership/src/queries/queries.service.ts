@@ -23,6 +23,10 @@ export interface SegmentTotals {
   readonly version: number;
   readonly state: SegmentState;
   readonly memberCount: number;
+  /** The segment's value trait ('' for none); the sum over the partitions that summed it. */
+  readonly valueTrait: string;
+  readonly valueSum?: number;
+  readonly valuedMemberCount: number;
   /** Every partition has reported. */
   readonly complete: boolean;
   readonly lastEvaluatedAt?: number;
@@ -234,11 +238,18 @@ export function totalsOf(
     complete ? SegmentState.READY : SegmentState.COMPUTING,
   );
   const refreshed = statuses.map((s) => s.lastRefreshedAt);
+  const valueTrait = segment.valueTrait;
+  const summed = statuses.filter((s) => valueTrait !== '' && s.valueTrait === valueTrait);
   return {
     segmentId: segment.id,
     version: Math.max(Number(segment.version), ...statuses.map((s) => s.version)),
     state,
     memberCount: statuses.reduce((sum, s) => sum + s.memberCount, 0),
+    valueTrait,
+    ...(valueTrait === ''
+      ? {}
+      : { valueSum: summed.reduce((sum, s) => sum + (s.valueSum ?? 0), 0) }),
+    valuedMemberCount: summed.reduce((sum, s) => sum + s.valuedMemberCount, 0),
     complete,
     lastEvaluatedAt: maxOf(statuses.map((s) => s.lastEvaluatedAt)),
     lastRefreshedAt:

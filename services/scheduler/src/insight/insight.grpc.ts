@@ -21,6 +21,8 @@ export class InsightGrpc {
         day: s.day,
         memberCount: BigInt(s.memberCount),
         takenAt: timestampFromMs(s.takenAtMs),
+        ...(s.valueSum === undefined ? {} : { valueSum: s.valueSum }),
+        valueTrait: s.valueTrait ?? '',
       })),
       churn: churn.map((c) => ({
         day: c.day,
@@ -45,6 +47,13 @@ export class InsightGrpc {
       state: s.state,
       entered30d: BigInt(s.entered30d),
       exited30d: BigInt(s.exited30d),
+      valueTrait: s.valueTrait,
+      valuedMemberCount: BigInt(s.valuedMemberCount),
+      ...(s.valueSum === undefined ? {} : { valueSum: s.valueSum }),
+      ...(s.valueSumChange30d === undefined ? {} : { valueSumChange30d: s.valueSumChange30d }),
+      ...(s.valueSumChange30dPercent === undefined
+        ? {}
+        : { valueSumChange30dPercent: s.valueSumChange30dPercent }),
     };
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type JobStatus, SegmentState } from '@shoal/contracts';
+import { type JobStatus, type Segment, SegmentState } from '@shoal/contracts';
 import { CLOCK, type Clock, type Principal } from '@shoal/platform';
 import { ChurnService } from '../churn/churn.service';
 import type { ChurnDay } from '../churn/churn.repository.port';
@@ -9,7 +9,7 @@ import { type CronSchedule, dueTick } from '../schedules/schedule';
 import { SchedulesService } from '../schedules/schedules.service';
 import { DAY_MS, dayOf, daysBetween } from './days';
 import { InsightError } from './insight.errors';
-import { MemberCounts } from './member-counts';
+import { MemberCounts, type SegmentCount } from './member-counts';
 import {
   SNAPSHOT_REPOSITORY,
   type Snapshot,
@@ -39,6 +39,12 @@ export interface SegmentSummary {
   readonly state: SegmentState;
   readonly entered30d: number;
   readonly exited30d: number;
+  /** The segment's value trait and the sum over members now (when it names one). */
+  readonly valueTrait: string;
+  readonly valueSum?: number;
+  readonly valuedMemberCount: number;
+  readonly valueSumChange30d?: number;
+  readonly valueSumChange30dPercent?: number;
 }
 
 /** A segment's history between two days: its snapshots and each day's churn. */
@@ -83,8 +89,15 @@ export class InsightService {
     const snapshots: Snapshot[] = [];
     for (const segment of this.catalogue.all()) {
       const count = this.counts.of(segment.id);
-      if (count)
-        snapshots.push({ segmentId: segment.id, day, memberCount: count.memberCount, takenAtMs });
+      if (!count) continue;
+      const value = valueOf(segment, count);
+      snapshots.push({
+        segmentId: segment.id,
+        day,
+        memberCount: count.memberCount,
+        ...(value ? { valueSum: value.sum, valueTrait: value.trait } : {}),
+        takenAtMs,
+      });
     }
     await this.snapshots.save(snapshots);
   }
@@ -118,6 +131,7 @@ export class InsightService {
     const now = this.clock.now().getTime();
     const count = this.counts.of(segmentId);
     const memberCount = count?.memberCount ?? 0;
+    const value = count && valueOf(segment, count);
     const [before] = await this.snapshots.find(segmentId, [dayOf(now - 30 * DAY_MS)]);
     const jobs = await this.jobs.segmentJobs(segmentId);
     const nextRunAt = await this.schedules.nextRun(segment);
@@ -146,8 +160,29 @@ export class InsightService {
       state: count?.state ?? SegmentState.COMPUTING,
       entered30d: churn.reduce((n, d) => n + d.entered, 0),
       exited30d: churn.reduce((n, d) => n + d.exited, 0),
+      valueTrait: segment.valueTrait,
+      valuedMemberCount: value?.valued ?? 0,
+      ...(value ? { valueSum: value.sum } : {}),
+      ...(value && before?.valueSum !== undefined && before.valueTrait === value.trait
+        ? {
+            valueSumChange30d: value.sum - before.valueSum,
+            ...(before.valueSum !== 0
+              ? {
+                  valueSumChange30dPercent:
+                    ((value.sum - before.valueSum) / Math.abs(before.valueSum)) * 100,
+                }
+              : {}),
+          }
+        : {}),
     };
   }
+}
+
+/** The value sum membership reports for the value trait the segment names now, if any. */
+function valueOf(segment: Segment, count: SegmentCount) {
+  return segment.valueTrait !== '' && count.value?.trait === segment.valueTrait
+    ? count.value
+    : undefined;
 }
 
 function parseDay(day: string, field: string): number {

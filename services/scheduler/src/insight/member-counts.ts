@@ -15,6 +15,11 @@ export interface SegmentCount {
   readonly state: SegmentState;
   /** The end of the last refresh every partition finished. */
   readonly lastRefreshedAtMs?: number;
+  /**
+   * The sum of a value trait over the members, once every partition reported one for the same
+   * trait (absent otherwise), and how many members had a value.
+   */
+  readonly value?: { readonly trait: string; readonly sum: number; readonly valued: number };
 }
 
 /**
@@ -51,10 +56,24 @@ export class MemberCounts {
       s.lastRefreshedAt ? timestampMs(s.lastRefreshedAt) : NaN,
     );
     const everyRefreshed = complete && refreshed.every((at) => !Number.isNaN(at));
+    const trait = statuses[0]?.valueTrait ?? '';
+    const summed =
+      complete &&
+      trait !== '' &&
+      statuses.every((s) => s.valueTrait === trait && s.valueSum !== undefined);
     return {
       memberCount: statuses.reduce((sum, s) => sum + Number(s.memberCount), 0),
       state: failed ? SegmentState.FAILED : ready ? SegmentState.READY : SegmentState.COMPUTING,
       ...(everyRefreshed ? { lastRefreshedAtMs: Math.min(...refreshed) } : {}),
+      ...(summed
+        ? {
+            value: {
+              trait,
+              sum: statuses.reduce((sum, s) => sum + (s.valueSum ?? 0), 0),
+              valued: statuses.reduce((n, s) => n + Number(s.valuedMemberCount), 0),
+            },
+          }
+        : {}),
     };
   }
 }

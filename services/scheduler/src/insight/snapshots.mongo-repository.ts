@@ -9,6 +9,8 @@ interface SnapshotDocument {
   segmentId: string;
   day: string;
   memberCount: number;
+  valueSum?: number;
+  valueTrait?: string;
   takenAtMs: number;
 }
 
@@ -52,6 +54,9 @@ export class MongoSnapshotRepository
               segmentId: d.segmentId,
               day: d.day,
               memberCount: d.memberCount,
+              ...(d.valueSum === undefined || d.valueTrait === undefined
+                ? {}
+                : { valueSum: d.valueSum, valueTrait: d.valueTrait }),
               takenAtMs: d.takenAtMs,
             },
           ]

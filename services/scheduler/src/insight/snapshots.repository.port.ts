@@ -6,6 +6,9 @@ export interface Snapshot {
   /** "YYYY-MM-DD", UTC. */
   readonly day: string;
   readonly memberCount: number;
+  /** The sum of the segment's value trait over its members, when it named one. */
+  readonly valueSum?: number;
+  readonly valueTrait?: string;
   readonly takenAtMs: number;
 }
 

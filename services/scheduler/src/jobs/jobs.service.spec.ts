@@ -234,4 +234,92 @@ describe('JobsService', () => {
     const eves = await jobs.list({ segmentId: '', statuses: [], limit: 10 }, eve);
     expect(eves.map((j) => j.segmentId)).toEqual(['seg_b']);
   });
+
+  describe('rule changes', () => {
+    const ruleChange = (
+      partition: number,
+      state: RefreshState,
+      figures: { entered?: number; exited?: number } = {},
+    ) =>
+      progress('seg_a@v2', partition, state, {
+        ...figures,
+        version: 2,
+        ruleChange: true,
+        total: 10,
+        processed: state === RefreshState.RUNNING ? 0 : 10,
+      });
+
+    it('records membership’s re-evaluation after a rule change as a RULE_CHANGE job, summed to SUCCEEDED', async () => {
+      const { jobs, define, repository, membership } = await setUp();
+      define('seg_a', { version: 2n, updatedBy: 'bob' });
+      await jobs.applyProgress([ruleChange(1, RefreshState.RUNNING)]);
+      expect(await repository.find('seg_a@v2')).toMatchObject({
+        status: JobStatus.RUNNING,
+        trigger: JobTrigger.RULE_CHANGE,
+        requestedBy: 'bob',
+        segmentId: 'seg_a',
+        partitionCount: 2,
+      });
+      expect((await jobs.segmentJobs('seg_a')).activeJobId).toBe('seg_a@v2');
+      await jobs.applyProgress([
+        ruleChange(0, RefreshState.RUNNING),
+        ruleChange(0, RefreshState.SUCCEEDED, { entered: 2, exited: 1 }),
+        ruleChange(1, RefreshState.SUCCEEDED, { entered: 1 }),
+      ]);
+      const done = await repository.find('seg_a@v2');
+      expect(done?.status).toBe(JobStatus.SUCCEEDED);
+      expect(totalsOf(done!)).toMatchObject({ entered: 3, exited: 1, processed: 20, total: 20 });
+      // nothing was sent to membership: it ran the re-evaluation by itself
+      await jobs.dispatchQueued();
+      expect(membership.refreshes).toEqual([]);
+      expect(await jobs.activeJobs()).toEqual([]);
+    });
+
+    it('makes one job of a rule change whichever partition reports first, however often', async () => {
+      const { jobs, define, repository } = await setUp();
+      define('seg_a', { version: 2n });
+      const running = ruleChange(0, RefreshState.RUNNING);
+      await jobs.applyProgress([running, ruleChange(1, RefreshState.RUNNING), running]);
+      const { jobs: listed } = { jobs: await repository.list({ statuses: [], limit: 10 }) };
+      expect(listed.map((j) => j.id)).toEqual(['seg_a@v2']);
+    });
+
+    it('is the one running job of its segment: it supersedes an active refresh, and a request joins it', async () => {
+      const { jobs, define, repository, membership } = await setUp();
+      define('seg_a', { version: 2n });
+      const [manual] = await jobs.refreshNow(['seg_a'], ann);
+      await jobs.dispatchQueued();
+      await jobs.applyProgress([ruleChange(0, RefreshState.RUNNING)]);
+      expect(await repository.find(manual!.id)).toMatchObject({
+        status: JobStatus.CANCELLED,
+        error: 'superseded by the rule change to version 2 (job seg_a@v2)',
+      });
+      expect(membership.cancels).toEqual([manual!.id]);
+      expect((await jobs.segmentJobs('seg_a')).activeJobId).toBe('seg_a@v2');
+      const [joined] = await jobs.refreshNow(['seg_a'], ann);
+      expect(joined?.id).toBe('seg_a@v2');
+    });
+
+    it('answers a cancel of a rule change as it is: its re-evaluation is not stopped', async () => {
+      const { jobs, define, membership } = await setUp();
+      define('seg_a', { version: 2n });
+      await jobs.applyProgress([ruleChange(0, RefreshState.RUNNING)]);
+      const answered = await jobs.cancel('seg_a@v2', ann);
+      expect([answered.status, answered.cancelRequested]).toEqual([JobStatus.RUNNING, false]);
+      expect(membership.cancels).toEqual([]);
+    });
+
+    it('does not record a rule change again once its job ended', async () => {
+      const { jobs, define, repository } = await setUp();
+      define('seg_a', { version: 2n });
+      await jobs.applyProgress([
+        ruleChange(0, RefreshState.SUCCEEDED),
+        ruleChange(1, RefreshState.SUCCEEDED),
+      ]);
+      // a partition re-applied the version after a restart and reports it again
+      await jobs.applyProgress([ruleChange(0, RefreshState.RUNNING)]);
+      expect((await repository.find('seg_a@v2'))?.status).toBe(JobStatus.SUCCEEDED);
+      expect((await jobs.segmentJobs('seg_a')).activeJobId).toBeUndefined();
+    });
+  });
 });

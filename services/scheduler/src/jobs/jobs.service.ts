@@ -21,6 +21,8 @@ import { JOB_SETTINGS, type JobSettings, MEMBERSHIP, type MembershipPort } from 
 
 export const MAX_SEGMENTS_PER_REFRESH = 100;
 const SCHEDULER_SUBJECT = 'scheduler';
+/** How often a rule change tries to take its segment over from the jobs active on it. */
+const SUPERSEDE_ATTEMPTS = 3;
 
 const newJobId = () => `job_${randomBytes(15).toString('base64url').toLowerCase().slice(0, 20)}`;
 
@@ -206,6 +208,7 @@ export class JobsService {
   /** Membership's progress reports: each partition's last word, summed into its job. */
   async applyProgress(reports: readonly RefreshProgress[]): Promise<void> {
     for (const progress of reports) {
+      if (progress.ruleChange) await this.ruleChangeReported(progress);
       const reportedAtMs = progress.reportedAt
         ? timestampMs(progress.reportedAt)
         : this.clock.now().getTime();
@@ -239,6 +242,61 @@ export class JobsService {
     }
   }
 
+  /**
+   * Membership re-evaluates a segment by itself when a new version changes its rule or value
+   * trait, and reports it under one job id per (segment, version): the first report makes it a
+   * RULE_CHANGE job (never dispatched: it runs already). It becomes the segment's active job — a
+   * refresh queued or running is superseded (CANCELLED, and stopped in membership), as the
+   * re-evaluation computes every member under the new rule anyway — so a request meanwhile joins
+   * it and a tick is SKIPPED; it is failed like any job when its partitions stop reporting.
+   */
+  private async ruleChangeReported(progress: RefreshProgress): Promise<void> {
+    if (await this.jobs.find(progress.jobId)) return;
+    const now = this.clock.now().getTime();
+    const { segmentId } = progress;
+    const version = Number(progress.segmentVersion);
+    const definition = this.catalogue.get(segmentId);
+    const job: Job = {
+      id: progress.jobId,
+      segmentId,
+      status: JobStatus.QUEUED,
+      trigger: JobTrigger.RULE_CHANGE,
+      requestedBy:
+        definition && Number(definition.version) === version && definition.updatedBy !== ''
+          ? definition.updatedBy
+          : SCHEDULER_SUBJECT,
+      createdAtMs: now,
+      dispatchedAtMs: now,
+      partitionCount: progress.partitionCount,
+      partitions: {},
+      afterJobIds: [],
+      cancelRequested: false,
+      warnings: [],
+      error: '',
+    };
+    if (!(await this.jobs.insert(job))) return;
+    for (let attempt = 0; attempt < SUPERSEDE_ATTEMPTS; attempt++) {
+      const active = await this.jobs.claimSegment(segmentId, job.id);
+      if (active === job.id) break;
+      const superseded = await this.jobs.find(active);
+      if (superseded && !isFinal(superseded.status)) {
+        await this.finish(
+          superseded,
+          JobStatus.CANCELLED,
+          `superseded by the rule change to version ${version} (job ${job.id})`,
+        );
+        if (superseded.dispatchedAtMs !== undefined)
+          await this.membership.cancel({ jobId: superseded.id, segmentId });
+      } else {
+        await this.jobs.releaseSegment(
+          segmentId,
+          superseded ?? { ...job, id: active, status: JobStatus.FAILED },
+        );
+      }
+    }
+    await this.jobs.addActive(job.id);
+  }
+
   /** Fails running jobs whose worker has not reported for longer than the timeout. */
   async expireStalled(): Promise<void> {
     const now = this.clock.now().getTime();
@@ -252,11 +310,15 @@ export class JobsService {
     }
   }
 
-  /** Stops a job: a queued one ends CANCELLED at once, a running one once membership stopped it. */
+  /**
+   * Stops a job: a queued one ends CANCELLED at once, a running one once membership stopped it; a
+   * rule change's is answered as it is.
+   */
   async cancel(jobId: string, principal: Principal): Promise<Job> {
     const job = await this.visibleJob(jobId, principal);
     this.editable(job.segmentId, principal);
-    if (isFinal(job.status)) return job;
+    // a rule change's re-evaluation is applied at once in each partition: nothing to stop
+    if (isFinal(job.status) || job.trigger === JobTrigger.RULE_CHANGE) return job;
     if (job.dispatchedAtMs === undefined) {
       const cancelled = await this.finish(job, JobStatus.CANCELLED, '');
       if (cancelled) return cancelled;

@@ -30,6 +30,8 @@ function report(
     refreshedAt?: number;
     version?: number;
     error?: string;
+    valueTrait?: string;
+    valueSum?: number;
   } = {},
 ): SegmentStatusRecord {
   return {
@@ -43,6 +45,8 @@ function report(
       state: fields.state ?? SegmentState.READY,
       memberCount: BigInt(fields.count ?? 0),
       lastError: fields.error ?? '',
+      valueTrait: fields.valueTrait ?? '',
+      ...(fields.valueSum === undefined ? {} : { valueSum: fields.valueSum }),
       ...(fields.refreshedAt === undefined
         ? {}
         : { lastRefreshedAt: timestampFromMs(fields.refreshedAt) }),
@@ -63,6 +67,19 @@ describe('SegmentStatusService', () => {
       memberCount: 7n,
       lastRefreshedAt: timestampFromMs(T0),
     });
+  });
+
+  it('shows the value sum of the segment’s value trait once every partition summed it', async () => {
+    const test = await setUp();
+    const valued = await test.make(ann, { name: 'Valued', valueTrait: 'ltv' });
+    const shown = () => test.segments.get(valued.id, ann);
+    await test.sut.apply([report(valued.id, 0, { valueTrait: 'ltv', valueSum: 10.5 })]);
+    expect((await shown()).valueSum).toBeUndefined();
+    await test.sut.apply([report(valued.id, 1, { valueTrait: 'ltv', valueSum: 2.25 })]);
+    expect((await shown()).valueSum).toBe(12.75);
+    // membership still sums the trait the segment named before its edit: no sum is shown
+    await test.update(ann, valued.id, 1n, { valueTrait: 'orders' }, ['valueTrait']);
+    expect((await shown()).valueSum).toBeUndefined();
   });
 
   it('takes each partition’s last report, within a batch and across batches', async () => {

@@ -40,12 +40,20 @@ export function evaluationOf(statuses: readonly SegmentEvaluationStatus[]): Segm
   const failed = current.find((s) => s.state === SegmentState.FAILED);
   const refreshed = current.map((s) => (s.lastRefreshedAt ? timestampMs(s.lastRefreshedAt) : NaN));
   const everyRefreshed = complete && refreshed.every((at) => !Number.isNaN(at));
+  const valueTrait = current[0]?.valueTrait ?? '';
+  const summed =
+    complete &&
+    valueTrait !== '' &&
+    current.every((s) => s.valueTrait === valueTrait && s.valueSum !== undefined);
   return {
     version: Math.min(...current.map((s) => Number(s.segmentVersion))),
     state,
     stateDetail: failed?.lastError ?? '',
     memberCount: current.reduce((sum, s) => sum + Number(s.memberCount), 0),
     ...(everyRefreshed ? { lastRefreshedAtMs: Math.min(...refreshed) } : {}),
+    ...(summed
+      ? { valueTrait, valueSum: current.reduce((sum, s) => sum + (s.valueSum ?? 0), 0) }
+      : {}),
   };
 }
 

@@ -82,6 +82,7 @@ export function definitionFields(kind: SegmentKind, draft: SegmentDraft): Segmen
       ? (draft.refresh ?? { mode: RefreshMode.REALTIME, cron: '', timeZone: '' })
       : undefined,
     reentry: dynamic ? draft.reentry : undefined,
+    valueTrait: dynamic ? draft.valueTrait : '',
     visibility: draft.visibility === Visibility.SHARED ? Visibility.SHARED : Visibility.PRIVATE,
     hiddenFrom: draft.hiddenFrom,
     editors: draft.editors,

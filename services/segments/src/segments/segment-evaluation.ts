@@ -15,6 +15,9 @@ export interface SegmentEvaluation {
   readonly memberCount: number;
   /** The end of the last full (re)computation every partition finished; unset until then. */
   readonly lastRefreshedAtMs?: number;
+  /** The value trait every partition summed, and the sum over them (absent otherwise). */
+  readonly valueTrait?: string;
+  readonly valueSum?: number;
 }
 
 /**
@@ -28,6 +31,11 @@ export function withEvaluation(segment: Segment, evaluation?: SegmentEvaluation)
   shown.memberCount = BigInt(evaluation.memberCount);
   if (evaluation.lastRefreshedAtMs !== undefined)
     shown.lastRefreshedAt = timestampFromMs(evaluation.lastRefreshedAtMs);
+  // a sum of another value trait (reported before an edit reached membership) is not shown
+  shown.valueSum =
+    evaluation.valueTrait === segment.valueTrait && segment.valueTrait !== ''
+      ? evaluation.valueSum
+      : undefined;
   const waitsForNewer =
     segment.state === SegmentState.COMPUTING && evaluation.version < Number(segment.version);
   if (segment.state !== SegmentState.DRAFT && !waitsForNewer) {

@@ -58,6 +58,32 @@ describe('segment history', () => {
     ]);
   });
 
+  it('records a value trait change and reverts to the value trait a version had', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Valued', valueTrait: 'lifetime_value' });
+    await t.update(ann, made.id, 1n, { valueTrait: 'orders.total' }, ['valueTrait']);
+    const [latest] = await t.history.history({
+      id: made.id,
+      beforeVersion: Number.MAX_SAFE_INTEGER,
+      limit: 1,
+      principal: ann,
+    });
+    expect(
+      latest?.fields.map((f) => [
+        f.field,
+        toJson(ValueSchema, f.before!),
+        toJson(ValueSchema, f.after!),
+      ]),
+    ).toEqual([['valueTrait', 'lifetime_value', 'orders.total']]);
+    const { segment } = await t.history.revert({
+      id: made.id,
+      expectedVersion: 2n,
+      toVersion: 1n,
+      principal: ann,
+    });
+    expect([segment.version, segment.valueTrait]).toEqual([3n, 'lifetime_value']);
+  });
+
   it('pages history below a version', async () => {
     const t = await setup();
     const { id } = await t.threeVersions();

@@ -119,6 +119,24 @@ describe('segment drafts', () => {
       { name: 'n', rule, reentry: { mode: ReentryMode.COOL_DOWN } },
       ['segment.reentry.coolDown'],
     ],
+    [
+      'a value trait path with an empty segment',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, valueTrait: 'orders..total' },
+      ['segment.valueTrait'],
+    ],
+    [
+      'a value trait of a megabyte',
+      SegmentKind.DYNAMIC,
+      { name: 'n', rule, valueTrait: 'x'.repeat(1 << 20) },
+      ['segment.valueTrait'],
+    ],
+    [
+      'a value trait on a static list',
+      SegmentKind.STATIC_LIST,
+      { name: 'n', valueTrait: 'lifetime_value' },
+      ['segment.valueTrait'],
+    ],
   ])('refuses %s', (_, kind, init, expected) => {
     expect(fields(kind, init)).toEqual(expected);
   });

@@ -12,7 +12,7 @@ import {
   Visibility,
 } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
-import { validateReentryPolicy } from '@shoal/rules';
+import { pathSegments, validateReentryPolicy } from '@shoal/rules';
 import { CronExpressionParser } from 'cron-parser';
 import { audienceOf } from './segment-definitions';
 import type { SegmentLimits } from './segment-limits';
@@ -36,6 +36,17 @@ const CONTROL = /\p{Cc}/u;
 /** The longest IANA time zone name is 30 characters. */
 const TIME_ZONE_MAX_LENGTH = 64;
 const CRON_MAX_LENGTH = 200;
+/** A value trait is a trait path, like the paths rules write; this long at most. */
+export const VALUE_TRAIT_MAX_LENGTH = 256;
+
+/** Why a value trait path is refused, or undefined when it is a valid dotted trait path. */
+export function valueTraitProblem(path: string): string | undefined {
+  if (path.length > VALUE_TRAIT_MAX_LENGTH)
+    return `is ${path.length} characters; at most ${VALUE_TRAIT_MAX_LENGTH}`;
+  if (CONTROL.test(path) || pathSegments(path) === undefined)
+    return `must be a dotted trait path without empty segments (e.g. "lifetime_value"), got "${path}"`;
+  return undefined;
+}
 
 /**
  * Checks the caller-written fields of a segment (everything but the rule's own language,
@@ -104,6 +115,7 @@ export function draftViolations({
     if (draft.rule) add('rule', 'a static list has no rule');
     if (draft.refresh) add('refresh', 'a static list is not refreshed');
     if (draft.reentry) add('reentry', 'a static list has no re-entry policy');
+    if (draft.valueTrait !== '') add('valueTrait', 'a static list has no value trait');
   } else if (kind === SegmentKind.DYNAMIC) {
     if (!draft.rule) add('rule', 'a dynamic segment needs a rule');
     else if (!audiencesAgree(draft.audience, draft.rule)) {
@@ -125,6 +137,10 @@ export function draftViolations({
       violations.push(
         ...fieldViolations(`${prefix}.reentry`, validateReentryPolicy(draft.reentry)),
       );
+    if (draft.valueTrait !== '') {
+      const problem = valueTraitProblem(draft.valueTrait);
+      if (problem) add('valueTrait', problem);
+    }
   } else {
     violations.push({
       field: 'kind',

@@ -325,6 +325,27 @@ describe('segments: editing', () => {
     expect(ruled.segment.state).toBe(SegmentState.COMPUTING);
   });
 
+  it('keeps the value trait a segment names, and changes it when an editor does', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Valued', valueTrait: 'lifetime_value' });
+    expect(made.valueTrait).toBe('lifetime_value');
+    const { segment } = await t.update(ann, made.id, 1n, { valueTrait: 'orders.total' }, [
+      'valueTrait',
+    ]);
+    expect([segment.valueTrait, segment.description]).toEqual(['orders.total', '']);
+    const listed = await t.sut.get(made.id, ann);
+    expect(listed.valueTrait).toBe('orders.total');
+  });
+
+  it('refuses a value trait that is no trait path, naming the field', async () => {
+    const t = await setup();
+    const refused = await refusal(t.make(ann, { name: 'Valued', valueTrait: 'a..b' }));
+    expect([refused.kind, refused.violations?.map((v) => v.field)]).toEqual([
+      ErrorKind.InvalidArgument,
+      ['segment.valueTrait'],
+    ]);
+  });
+
   it('refuses changing the audience once created', async () => {
     const t = await setup();
     const made = await t.make(ann, { name: 'Buyers' });

@@ -14,6 +14,7 @@ describe('the update mask', () => {
       'visibility',
       'hiddenFrom',
       'editors',
+      'valueTrait',
     ]);
   });
 

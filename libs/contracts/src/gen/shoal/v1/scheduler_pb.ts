@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/scheduler.proto.
  */
 export const file_shoal_v1_scheduler: GenFile = /*@__PURE__*/
-  fileDesc("ChhzaG9hbC92MS9zY2hlZHVsZXIucHJvdG8SCHNob2FsLnYxIisKCFNjaGVkdWxlEgwKBGNyb24YASABKAkSEQoJdGltZV96b25lGAIgASgJIigKEkdldFNjaGVkdWxlUmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIqMBChNHZXRTY2hlZHVsZVJlc3BvbnNlEiQKCHNjaGVkdWxlGAEgASgLMhIuc2hvYWwudjEuU2NoZWR1bGUSEgoKaXNfZGVmYXVsdBgCIAEoCBIjCgRtb2RlGAMgASgOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSLQoJbmV4dF9ydW5zGAQgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJOChJTZXRTY2hlZHVsZVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCghzY2hlZHVsZRgCIAEoCzISLnNob2FsLnYxLlNjaGVkdWxlImoKE1NldFNjaGVkdWxlUmVzcG9uc2USJAoIc2NoZWR1bGUYASABKAsyEi5zaG9hbC52MS5TY2hlZHVsZRItCgluZXh0X3J1bnMYAiADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIigKEVJlZnJlc2hOb3dSZXF1ZXN0EhMKC3NlZ21lbnRfaWRzGAEgAygJIjgKElJlZnJlc2hOb3dSZXNwb25zZRIiCgRqb2JzGAEgAygLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiKYBAoKUmVmcmVzaEpvYhIKCgJpZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEiMKBnN0YXR1cxgDIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgd0cmlnZ2VyGAQgASgOMhQuc2hvYWwudjEuSm9iVHJpZ2dlchIUCgxyZXF1ZXN0ZWRfYnkYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDXNjaGVkdWxlZF9mb3IYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByb2Nlc3NlZBgKIAEoAxINCgV0b3RhbBgLIAEoAxIPCgdlbnRlcmVkGAwgASgDEg4KBmV4aXRlZBgNIAEoAxIXCg9wYXJ0aXRpb25zX2RvbmUYDiABKAUSFwoPcGFydGl0aW9uX2NvdW50GA8gASgFEhAKCHdhcm5pbmdzGBAgAygJEg0KBWVycm9yGBEgASgJEhUKDWFmdGVyX2pvYl9pZHMYEiADKAkSFwoPc2VnbWVudF92ZXJzaW9uGBMgASgDItgBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIxCg1jcmVhdGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoEcGFnZRgFIAEoCzIVLnNob2FsLnYxLlBhZ2VSZXF1ZXN0Ik8KEExpc3RKb2JzUmVzcG9uc2USIgoEam9icxgBIAMoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjMKDkdldEpvYlJlc3BvbnNlEiEKA2pvYhgBIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2IiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNgoRQ2FuY2VsSm9iUmVzcG9uc2USIQoDam9iGAEgASgLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiIYChZHZXRTeXN0ZW1TdGF0dXNSZXF1ZXN0IvwBChdHZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRIsCghzZXJ2aWNlcxgBIAMoCzIaLnNob2FsLnYxLlNlcnZpY2VSZWFkaW5lc3MSKwoMY29uc3VtZXJfbGFnGAIgAygLMhUuc2hvYWwudjEuQ29uc3VtZXJMYWcSKQoLYWN0aXZlX2pvYnMYAyADKAsyFC5zaG9hbC52MS5SZWZyZXNoSm9iEioKDGxhc3RfZmFpbHVyZRgEIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISLwoLb2JzZXJ2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkIKEFNlcnZpY2VSZWFkaW5lc3MSDwoHc2VydmljZRgBIAEoCRINCgVyZWFkeRgCIAEoCBIOCgZkZXRhaWwYAyABKAkiUwoLQ29uc3VtZXJMYWcSDQoFZ3JvdXAYASABKAkSDQoFdG9waWMYAiABKAkSCwoDbGFnGAMgASgDEhkKEW1heF9wYXJ0aXRpb25fbGFnGAQgASgDIlQKHEdldE1lbWJlckNvdW50SGlzdG9yeVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIQCghmcm9tX2RheRgCIAEoCRIOCgZ0b19kYXkYAyABKAkidAodR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USMAoJc25hcHNob3RzGAEgAygLMh0uc2hvYWwudjEuTWVtYmVyQ291bnRTbmFwc2hvdBIhCgVjaHVybhgCIAMoCzISLnNob2FsLnYxLkNodXJuRGF5IjgKCENodXJuRGF5EgsKA2RheRgBIAEoCRIPCgdlbnRlcmVkGAIgASgDEg4KBmV4aXRlZBgDIAEoAyJmChNNZW1iZXJDb3VudFNuYXBzaG90EgsKA2RheRgBIAEoCRIUCgxtZW1iZXJfY291bnQYAiABKAMSLAoIdGFrZW5fYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIi4KGEdldFNlZ21lbnRTdW1tYXJ5UmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIosDChlHZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlEhIKCnNlZ21lbnRfaWQYASABKAkSFAoMbWVtYmVyX2NvdW50GAIgASgDEhcKCmNoYW5nZV8zMGQYAyABKANIAIgBARIfChJjaGFuZ2VfMzBkX3BlcmNlbnQYBCABKAFIAYgBARI1ChFsYXN0X3JlZnJlc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbmV4dF9ydW5fYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKD2xhc3Rfam9iX3N0YXR1cxgHIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgVzdGF0ZRgIIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZRITCgtlbnRlcmVkXzMwZBgJIAEoAxISCgpleGl0ZWRfMzBkGAogASgDQg0KC19jaGFuZ2VfMzBkQhUKE19jaGFuZ2VfMzBkX3BlcmNlbnQquQEKCUpvYlN0YXR1cxIaChZKT0JfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFQoRSk9CX1NUQVRVU19RVUVVRUQQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX1NVQ0NFRURFRBADEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAQSGAoUSk9CX1NUQVRVU19DQU5DRUxMRUQQBRIWChJKT0JfU1RBVFVTX1NLSVBQRUQQBip4CgpKb2JUcmlnZ2VyEhsKF0pPQl9UUklHR0VSX1VOU1BFQ0lGSUVEEAASGAoUSk9CX1RSSUdHRVJfU0NIRURVTEUQARIWChJKT0JfVFJJR0dFUl9NQU5VQUwQAhIbChdKT0JfVFJJR0dFUl9SVUxFX0NIQU5HRRADMtkFChBTY2hlZHVsZXJTZXJ2aWNlEkoKC0dldFNjaGVkdWxlEhwuc2hvYWwudjEuR2V0U2NoZWR1bGVSZXF1ZXN0Gh0uc2hvYWwudjEuR2V0U2NoZWR1bGVSZXNwb25zZRJKCgtTZXRTY2hlZHVsZRIcLnNob2FsLnYxLlNldFNjaGVkdWxlUmVxdWVzdBodLnNob2FsLnYxLlNldFNjaGVkdWxlUmVzcG9uc2USRwoKUmVmcmVzaE5vdxIbLnNob2FsLnYxLlJlZnJlc2hOb3dSZXF1ZXN0Ghwuc2hvYWwudjEuUmVmcmVzaE5vd1Jlc3BvbnNlEkEKCExpc3RKb2JzEhkuc2hvYWwudjEuTGlzdEpvYnNSZXF1ZXN0Ghouc2hvYWwudjEuTGlzdEpvYnNSZXNwb25zZRI7CgZHZXRKb2ISFy5zaG9hbC52MS5HZXRKb2JSZXF1ZXN0Ghguc2hvYWwudjEuR2V0Sm9iUmVzcG9uc2USRAoJQ2FuY2VsSm9iEhouc2hvYWwudjEuQ2FuY2VsSm9iUmVxdWVzdBobLnNob2FsLnYxLkNhbmNlbEpvYlJlc3BvbnNlElYKD0dldFN5c3RlbVN0YXR1cxIgLnNob2FsLnYxLkdldFN5c3RlbVN0YXR1c1JlcXVlc3QaIS5zaG9hbC52MS5HZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRJoChVHZXRNZW1iZXJDb3VudEhpc3RvcnkSJi5zaG9hbC52MS5HZXRNZW1iZXJDb3VudEhpc3RvcnlSZXF1ZXN0Gicuc2hvYWwudjEuR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USXAoRR2V0U2VnbWVudFN1bW1hcnkSIi5zaG9hbC52MS5HZXRTZWdtZW50U3VtbWFyeVJlcXVlc3QaIy5zaG9hbC52MS5HZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_segment]);
+  fileDesc("ChhzaG9hbC92MS9zY2hlZHVsZXIucHJvdG8SCHNob2FsLnYxIisKCFNjaGVkdWxlEgwKBGNyb24YASABKAkSEQoJdGltZV96b25lGAIgASgJIigKEkdldFNjaGVkdWxlUmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIqMBChNHZXRTY2hlZHVsZVJlc3BvbnNlEiQKCHNjaGVkdWxlGAEgASgLMhIuc2hvYWwudjEuU2NoZWR1bGUSEgoKaXNfZGVmYXVsdBgCIAEoCBIjCgRtb2RlGAMgASgOMhUuc2hvYWwudjEuUmVmcmVzaE1vZGUSLQoJbmV4dF9ydW5zGAQgAygLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJOChJTZXRTY2hlZHVsZVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCghzY2hlZHVsZRgCIAEoCzISLnNob2FsLnYxLlNjaGVkdWxlImoKE1NldFNjaGVkdWxlUmVzcG9uc2USJAoIc2NoZWR1bGUYASABKAsyEi5zaG9hbC52MS5TY2hlZHVsZRItCgluZXh0X3J1bnMYAiADKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIigKEVJlZnJlc2hOb3dSZXF1ZXN0EhMKC3NlZ21lbnRfaWRzGAEgAygJIjgKElJlZnJlc2hOb3dSZXNwb25zZRIiCgRqb2JzGAEgAygLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiKYBAoKUmVmcmVzaEpvYhIKCgJpZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEiMKBnN0YXR1cxgDIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgd0cmlnZ2VyGAQgASgOMhQuc2hvYWwudjEuSm9iVHJpZ2dlchIUCgxyZXF1ZXN0ZWRfYnkYBSABKAkSLgoKY3JlYXRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc3RhcnRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKDXNjaGVkdWxlZF9mb3IYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXByb2Nlc3NlZBgKIAEoAxINCgV0b3RhbBgLIAEoAxIPCgdlbnRlcmVkGAwgASgDEg4KBmV4aXRlZBgNIAEoAxIXCg9wYXJ0aXRpb25zX2RvbmUYDiABKAUSFwoPcGFydGl0aW9uX2NvdW50GA8gASgFEhAKCHdhcm5pbmdzGBAgAygJEg0KBWVycm9yGBEgASgJEhUKDWFmdGVyX2pvYl9pZHMYEiADKAkSFwoPc2VnbWVudF92ZXJzaW9uGBMgASgDItgBCg9MaXN0Sm9ic1JlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIlCghzdGF0dXNlcxgCIAMoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIxCg1jcmVhdGVkX2FmdGVyGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASIwoEcGFnZRgFIAEoCzIVLnNob2FsLnYxLlBhZ2VSZXF1ZXN0Ik8KEExpc3RKb2JzUmVzcG9uc2USIgoEam9icxgBIAMoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjMKDkdldEpvYlJlc3BvbnNlEiEKA2pvYhgBIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2IiIgoQQ2FuY2VsSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiNgoRQ2FuY2VsSm9iUmVzcG9uc2USIQoDam9iGAEgASgLMhQuc2hvYWwudjEuUmVmcmVzaEpvYiIYChZHZXRTeXN0ZW1TdGF0dXNSZXF1ZXN0IvwBChdHZXRTeXN0ZW1TdGF0dXNSZXNwb25zZRIsCghzZXJ2aWNlcxgBIAMoCzIaLnNob2FsLnYxLlNlcnZpY2VSZWFkaW5lc3MSKwoMY29uc3VtZXJfbGFnGAIgAygLMhUuc2hvYWwudjEuQ29uc3VtZXJMYWcSKQoLYWN0aXZlX2pvYnMYAyADKAsyFC5zaG9hbC52MS5SZWZyZXNoSm9iEioKDGxhc3RfZmFpbHVyZRgEIAEoCzIULnNob2FsLnYxLlJlZnJlc2hKb2ISLwoLb2JzZXJ2ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkIKEFNlcnZpY2VSZWFkaW5lc3MSDwoHc2VydmljZRgBIAEoCRINCgVyZWFkeRgCIAEoCBIOCgZkZXRhaWwYAyABKAkiUwoLQ29uc3VtZXJMYWcSDQoFZ3JvdXAYASABKAkSDQoFdG9waWMYAiABKAkSCwoDbGFnGAMgASgDEhkKEW1heF9wYXJ0aXRpb25fbGFnGAQgASgDIlQKHEdldE1lbWJlckNvdW50SGlzdG9yeVJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIQCghmcm9tX2RheRgCIAEoCRIOCgZ0b19kYXkYAyABKAkidAodR2V0TWVtYmVyQ291bnRIaXN0b3J5UmVzcG9uc2USMAoJc25hcHNob3RzGAEgAygLMh0uc2hvYWwudjEuTWVtYmVyQ291bnRTbmFwc2hvdBIhCgVjaHVybhgCIAMoCzISLnNob2FsLnYxLkNodXJuRGF5IjgKCENodXJuRGF5EgsKA2RheRgBIAEoCRIPCgdlbnRlcmVkGAIgASgDEg4KBmV4aXRlZBgDIAEoAyKhAQoTTWVtYmVyQ291bnRTbmFwc2hvdBILCgNkYXkYASABKAkSFAoMbWVtYmVyX2NvdW50GAIgASgDEiwKCHRha2VuX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIWCgl2YWx1ZV9zdW0YBCABKAFIAIgBARITCgt2YWx1ZV90cmFpdBgFIAEoCUIMCgpfdmFsdWVfc3VtIi4KGEdldFNlZ21lbnRTdW1tYXJ5UmVxdWVzdBISCgpzZWdtZW50X2lkGAEgASgJIusEChlHZXRTZWdtZW50U3VtbWFyeVJlc3BvbnNlEhIKCnNlZ21lbnRfaWQYASABKAkSFAoMbWVtYmVyX2NvdW50GAIgASgDEhcKCmNoYW5nZV8zMGQYAyABKANIAIgBARIfChJjaGFuZ2VfMzBkX3BlcmNlbnQYBCABKAFIAYgBARI1ChFsYXN0X3JlZnJlc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLbmV4dF9ydW5fYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKD2xhc3Rfam9iX3N0YXR1cxgHIAEoDjITLnNob2FsLnYxLkpvYlN0YXR1cxIlCgVzdGF0ZRgIIAEoDjIWLnNob2FsLnYxLlNlZ21lbnRTdGF0ZRITCgtlbnRlcmVkXzMwZBgJIAEoAxISCgpleGl0ZWRfMzBkGAogASgDEhMKC3ZhbHVlX3RyYWl0GAsgASgJEhYKCXZhbHVlX3N1bRgMIAEoAUgCiAEBEiEKFHZhbHVlX3N1bV9jaGFuZ2VfMzBkGA0gASgBSAOIAQESKQocdmFsdWVfc3VtX2NoYW5nZV8zMGRfcGVyY2VudBgOIAEoAUgEiAEBEhsKE3ZhbHVlZF9tZW1iZXJfY291bnQYDyABKANCDQoLX2NoYW5nZV8zMGRCFQoTX2NoYW5nZV8zMGRfcGVyY2VudEIMCgpfdmFsdWVfc3VtQhcKFV92YWx1ZV9zdW1fY2hhbmdlXzMwZEIfCh1fdmFsdWVfc3VtX2NoYW5nZV8zMGRfcGVyY2VudCq5AQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIVChFKT0JfU1RBVFVTX1FVRVVFRBABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfU1VDQ0VFREVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBBIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAFEhYKEkpPQl9TVEFUVVNfU0tJUFBFRBAGKngKCkpvYlRyaWdnZXISGwoXSk9CX1RSSUdHRVJfVU5TUEVDSUZJRUQQABIYChRKT0JfVFJJR0dFUl9TQ0hFRFVMRRABEhYKEkpPQl9UUklHR0VSX01BTlVBTBACEhsKF0pPQl9UUklHR0VSX1JVTEVfQ0hBTkdFEAMy2QUKEFNjaGVkdWxlclNlcnZpY2USSgoLR2V0U2NoZWR1bGUSHC5zaG9hbC52MS5HZXRTY2hlZHVsZVJlcXVlc3QaHS5zaG9hbC52MS5HZXRTY2hlZHVsZVJlc3BvbnNlEkoKC1NldFNjaGVkdWxlEhwuc2hvYWwudjEuU2V0U2NoZWR1bGVSZXF1ZXN0Gh0uc2hvYWwudjEuU2V0U2NoZWR1bGVSZXNwb25zZRJHCgpSZWZyZXNoTm93Ehsuc2hvYWwudjEuUmVmcmVzaE5vd1JlcXVlc3QaHC5zaG9hbC52MS5SZWZyZXNoTm93UmVzcG9uc2USQQoITGlzdEpvYnMSGS5zaG9hbC52MS5MaXN0Sm9ic1JlcXVlc3QaGi5zaG9hbC52MS5MaXN0Sm9ic1Jlc3BvbnNlEjsKBkdldEpvYhIXLnNob2FsLnYxLkdldEpvYlJlcXVlc3QaGC5zaG9hbC52MS5HZXRKb2JSZXNwb25zZRJECglDYW5jZWxKb2ISGi5zaG9hbC52MS5DYW5jZWxKb2JSZXF1ZXN0Ghsuc2hvYWwudjEuQ2FuY2VsSm9iUmVzcG9uc2USVgoPR2V0U3lzdGVtU3RhdHVzEiAuc2hvYWwudjEuR2V0U3lzdGVtU3RhdHVzUmVxdWVzdBohLnNob2FsLnYxLkdldFN5c3RlbVN0YXR1c1Jlc3BvbnNlEmgKFUdldE1lbWJlckNvdW50SGlzdG9yeRImLnNob2FsLnYxLkdldE1lbWJlckNvdW50SGlzdG9yeVJlcXVlc3QaJy5zaG9hbC52MS5HZXRNZW1iZXJDb3VudEhpc3RvcnlSZXNwb25zZRJcChFHZXRTZWdtZW50U3VtbWFyeRIiLnNob2FsLnYxLkdldFNlZ21lbnRTdW1tYXJ5UmVxdWVzdBojLnNob2FsLnYxLkdldFNlZ21lbnRTdW1tYXJ5UmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp, file_shoal_v1_common, file_shoal_v1_segment]);
 
 /**
  * When a segment (or, globally, every SCHEDULED segment without its own) is refreshed.
@@ -1177,6 +1177,21 @@ export type MemberCountSnapshot = Message<"shoal.v1.MemberCountSnapshot"> & {
    * @generated from field: google.protobuf.Timestamp taken_at = 3;
    */
   takenAt?: Timestamp | undefined;
+
+  /**
+   * The sum of the segment's value trait over its members then; unset when the segment named
+   * no value trait.
+   *
+   * @generated from field: optional double value_sum = 4;
+   */
+  valueSum?: number | undefined;
+
+  /**
+   * The value trait the sum was of.
+   *
+   * @generated from field: string value_trait = 5;
+   */
+  valueTrait: string;
 };
 
 /**
@@ -1201,6 +1216,21 @@ export type MemberCountSnapshotJson = {
    * @generated from field: google.protobuf.Timestamp taken_at = 3;
    */
   takenAt?: TimestampJson;
+
+  /**
+   * The sum of the segment's value trait over its members then; unset when the segment named
+   * no value trait.
+   *
+   * @generated from field: optional double value_sum = 4;
+   */
+  valueSum?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * The value trait the sum was of.
+   *
+   * @generated from field: string value_trait = 5;
+   */
+  valueTrait?: string;
 };
 
 /**
@@ -1298,6 +1328,42 @@ export type GetSegmentSummaryResponse = Message<"shoal.v1.GetSegmentSummaryRespo
    * @generated from field: int64 exited_30d = 10;
    */
   exited30d: bigint;
+
+  /**
+   * The segment's value trait (Segment.value_trait); empty when it names none.
+   *
+   * @generated from field: string value_trait = 11;
+   */
+  valueTrait: string;
+
+  /**
+   * The sum of the value trait over the members now; unset without a value trait.
+   *
+   * @generated from field: optional double value_sum = 12;
+   */
+  valueSum?: number | undefined;
+
+  /**
+   * Against the sum of the snapshot 30 days before today, when that snapshot has one of the
+   * same value trait (unset otherwise).
+   *
+   * @generated from field: optional double value_sum_change_30d = 13;
+   */
+  valueSumChange30d?: number | undefined;
+
+  /**
+   * Percent of that snapshot's sum; unset when it was 0 or there is none.
+   *
+   * @generated from field: optional double value_sum_change_30d_percent = 14;
+   */
+  valueSumChange30dPercent?: number | undefined;
+
+  /**
+   * How many members had a numeric value.
+   *
+   * @generated from field: int64 valued_member_count = 15;
+   */
+  valuedMemberCount: bigint;
 };
 
 /**
@@ -1361,6 +1427,42 @@ export type GetSegmentSummaryResponseJson = {
    * @generated from field: int64 exited_30d = 10;
    */
   exited30d?: string;
+
+  /**
+   * The segment's value trait (Segment.value_trait); empty when it names none.
+   *
+   * @generated from field: string value_trait = 11;
+   */
+  valueTrait?: string;
+
+  /**
+   * The sum of the value trait over the members now; unset without a value trait.
+   *
+   * @generated from field: optional double value_sum = 12;
+   */
+  valueSum?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * Against the sum of the snapshot 30 days before today, when that snapshot has one of the
+   * same value trait (unset otherwise).
+   *
+   * @generated from field: optional double value_sum_change_30d = 13;
+   */
+  valueSumChange30d?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * Percent of that snapshot's sum; unset when it was 0 or there is none.
+   *
+   * @generated from field: optional double value_sum_change_30d_percent = 14;
+   */
+  valueSumChange30dPercent?: number | "NaN" | "Infinity" | "-Infinity";
+
+  /**
+   * How many members had a numeric value.
+   *
+   * @generated from field: int64 valued_member_count = 15;
+   */
+  valuedMemberCount?: string;
 };
 
 /**
@@ -1451,6 +1553,10 @@ export enum JobTrigger {
   MANUAL = 2,
 
   /**
+   * Membership's re-evaluation of an active REALTIME segment after a new version changed its
+   * rule or value trait (id "<segment id>@v<version>"): reported by membership, never dispatched,
+   * not cancellable; it supersedes a refresh of the segment that was queued or running.
+   *
    * @generated from enum value: JOB_TRIGGER_RULE_CHANGE = 3;
    */
   RULE_CHANGE = 3,
