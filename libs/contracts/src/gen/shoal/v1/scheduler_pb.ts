@@ -123,7 +123,7 @@ export type GetScheduleResponse = Message<"shoal.v1.GetScheduleResponse"> & {
   mode: RefreshMode;
 
   /**
-   * The next few runs (at most 5), none for a segment that is not scheduled or inactive.
+   * The next few runs (at most 5), none for a segment that is not scheduled, inactive or a draft.
    *
    * @generated from field: repeated google.protobuf.Timestamp next_runs = 4;
    */
@@ -155,7 +155,7 @@ export type GetScheduleResponseJson = {
   mode?: RefreshModeJson;
 
   /**
-   * The next few runs (at most 5), none for a segment that is not scheduled or inactive.
+   * The next few runs (at most 5), none for a segment that is not scheduled, inactive or a draft.
    *
    * @generated from field: repeated google.protobuf.Timestamp next_runs = 4;
    */
