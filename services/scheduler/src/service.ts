@@ -82,6 +82,13 @@ export const schedulerConfigSchema = serviceConfigSchema(
       'groups whose users may change the default schedule; unset, only services may',
     ),
     SCHEDULER_READINESS_URLS: readinessUrls,
+    SCHEDULER_SEGMENTS_ADDRESS: z
+      .string()
+      .min(1)
+      .default('127.0.0.1:50052')
+      .describe(
+        "host:port of the segments service (SetSchedule of a segment: UpdateSegment with the caller's token)",
+      ),
   },
 ).superRefine((config, ctx) => {
   if (config.SCHEDULER_LEASE_MS < 3 * config.SCHEDULER_TICK_MS)

@@ -29,7 +29,9 @@ import {
   type ScheduleRepositoryPort,
 } from '../src/schedules/schedules.repository.port';
 import { SCHEDULE_SETTINGS, SchedulesService } from '../src/schedules/schedules.service';
+import { SEGMENT_DEFINITIONS } from '../src/schedules/segment-definitions.port';
 import { InMemoryJobRepository } from './in-memory-jobs.repository';
+import { InMemorySegmentDefinitions } from './in-memory-segment-definitions';
 
 /** Membership as the scheduler sees it, recording the commands it was sent. */
 export class RecordingMembership implements MembershipPort {
@@ -88,12 +90,14 @@ export async function newSchedulerTestService<T>(
   const repository = new InMemoryJobRepository();
   const membership = new RecordingMembership();
   const catalogue = new SegmentCatalogue();
+  const definitions = new InMemorySegmentDefinitions();
   const test = await newTestService(service, {
     ...(now ? { now } : {}),
     fakes: [
       [JOB_REPOSITORY, repository],
       [MEMBERSHIP, membership],
       [SCHEDULE_REPOSITORY, new InMemoryScheduleRepository()],
+      [SEGMENT_DEFINITIONS, definitions],
       ...(extra.fakes ?? []),
     ],
     providers: [
@@ -131,6 +135,7 @@ export async function newSchedulerTestService<T>(
     repository,
     membership,
     catalogue,
+    definitions,
     define,
     jobs: test.get<JobsService>(JobsService),
   };

@@ -21,11 +21,11 @@ export class SchedulesGrpc {
     };
   }
 
-  async setSchedule(request: SetScheduleRequest, { principal }: CallContext) {
+  async setSchedule(request: SetScheduleRequest, { principal, header, signal }: CallContext) {
     const s = await this.schedules.set(
       request.segmentId,
       { cron: request.schedule?.cron ?? '', timeZone: request.schedule?.timeZone ?? '' },
-      principal,
+      { principal, authorization: header('authorization'), signal },
     );
     return { ...(s.schedule ? { schedule: s.schedule } : {}), nextRuns: s.nextRuns.map(at) };
   }

@@ -3,6 +3,8 @@ import { CONFIG } from '@shoal/platform';
 import { DefinitionsModule } from '../definitions/definitions.module';
 import { JobsModule } from '../jobs/jobs.module';
 import type { SchedulerConfig } from '../service';
+import { SEGMENT_DEFINITIONS } from './segment-definitions.port';
+import { SegmentsGrpcClient } from './segments.grpc-client';
 import { SchedulesGrpc } from './schedules.grpc';
 import { MongoScheduleRepository } from './schedules.mongo-repository';
 import { SCHEDULE_REPOSITORY } from './schedules.repository.port';
@@ -22,11 +24,12 @@ const configuration = [
   },
 ];
 const repositories = [{ provide: SCHEDULE_REPOSITORY, useClass: MongoScheduleRepository }];
+const adapters = [{ provide: SEGMENT_DEFINITIONS, useClass: SegmentsGrpcClient }, SchedulesGrpc];
 
 /** Schedules: the global default, each segment's own, and firing their ticks. */
 @Module({
   imports: [DefinitionsModule, JobsModule],
-  providers: [...configuration, ...repositories, SchedulesService, SchedulesGrpc],
+  providers: [...configuration, ...repositories, ...adapters, SchedulesService],
   exports: [SchedulesService, SchedulesGrpc],
 })
 export class SchedulesModule {}

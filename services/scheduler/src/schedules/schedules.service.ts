@@ -1,10 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { RefreshMode, type Segment, SegmentKind, SegmentState } from '@shoal/contracts';
-import { CLOCK, type Clock, LOGGER, type Logger, type Principal } from '@shoal/platform';
+import { create } from '@bufbuild/protobuf';
+import {
+  RefreshMode,
+  RefreshPolicySchema,
+  type Segment,
+  SegmentKind,
+  SegmentState,
+} from '@shoal/contracts';
+import {
+  CLOCK,
+  type Clock,
+  DomainError,
+  ErrorKind,
+  type FieldViolation,
+  LOGGER,
+  type Logger,
+  type Principal,
+} from '@shoal/platform';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { SegmentCatalogue, isActive } from '../definitions/segment-catalogue';
 import { JobsService } from '../jobs/jobs.service';
 import { type CronSchedule, dueTick, nextTicks, scheduleViolations } from './schedule';
+import {
+  type OnBehalfOf,
+  SEGMENT_DEFINITIONS,
+  type SegmentDefinitionsPort,
+} from './segment-definitions.port';
 import { ScheduleError } from './schedules.errors';
 import { SCHEDULE_REPOSITORY, type ScheduleRepositoryPort } from './schedules.repository.port';
 
@@ -34,6 +55,9 @@ interface NextTick {
 
 const NEXT_RUNS = 5;
 
+/** How often a segment's schedule is read and set again when someone else changed it meanwhile. */
+const SET_ATTEMPTS = 3;
+
 /**
  * Schedules: the global default and each SCHEDULED segment's own cron, and firing their ticks.
  * Ticks are fired by one scheduler instance at a time (the lease, see ticker.ts), and each tick
@@ -49,6 +73,7 @@ export class SchedulesService {
     @Inject(SCHEDULE_SETTINGS) private readonly settings: ScheduleSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SEGMENT_DEFINITIONS) private readonly definitions: SegmentDefinitionsPort,
     private readonly catalogue: SegmentCatalogue,
     private readonly jobs: JobsService,
   ) {}
@@ -59,48 +84,84 @@ export class SchedulesService {
 
   async get(segmentId: string, principal: Principal): Promise<SegmentSchedule> {
     const fallback = await this.defaultSchedule();
-    const now = this.clock.now();
     if (!segmentId)
       return {
         mode: RefreshMode.SCHEDULED,
         schedule: fallback,
         isDefault: true,
-        nextRuns: nextTicks(fallback, now, NEXT_RUNS),
+        nextRuns: nextTicks(fallback, this.clock.now(), NEXT_RUNS),
       };
     const segment = this.catalogue.visible(segmentId, principal);
     if (!segment) throw ScheduleError.segmentNotFound(segmentId);
-    const mode = segment.refresh?.mode || RefreshMode.REALTIME;
-    if (!isScheduled(segment)) return { mode, isDefault: false, nextRuns: [] };
+    return this.scheduleOf(segment, fallback);
+  }
+
+  /**
+   * Sets the global default (segmentId empty), or a SCHEDULED segment's own schedule (an empty
+   * cron: none, it follows the default). A segment's schedule is its definition's refresh
+   * policy: it is changed where definitions are kept, as the caller, and the answer is computed
+   * from the version that made, not from the definitions topic (which follows later).
+   */
+  async set(
+    segmentId: string,
+    schedule: CronSchedule,
+    caller: OnBehalfOf,
+  ): Promise<SegmentSchedule> {
+    const given = { cron: schedule.cron.trim(), timeZone: schedule.timeZone.trim() };
+    if (segmentId) return this.setOwn(segmentId, given, caller);
+    const { principal } = caller;
+    const admin =
+      principal.kind === 'service' ||
+      principal.groups.some((g) => this.settings.adminGroups.includes(g));
+    if (!admin) throw ScheduleError.notAdministrator();
+    const violations = scheduleViolations(given);
+    if (violations.length > 0) throw ScheduleError.invalid(violations);
+    await this.schedules.setDefaultSchedule(given, principal.subject, this.clock.now().getTime());
+    this.next.clear();
+    return this.get('', principal);
+  }
+
+  private async setOwn(
+    segmentId: string,
+    given: CronSchedule,
+    caller: OnBehalfOf,
+  ): Promise<SegmentSchedule> {
+    const violations = ownScheduleViolations(given);
+    if (violations.length > 0) throw ScheduleError.invalid(violations);
+    const refresh = create(RefreshPolicySchema, { mode: RefreshMode.SCHEDULED, ...given });
+    for (let attempt = 1; ; attempt++) {
+      const segment = await this.definitions.get(segmentId, caller);
+      const mode = modeOf(segment);
+      if (segment.kind !== SegmentKind.DYNAMIC || mode !== RefreshMode.SCHEDULED)
+        throw ScheduleError.notScheduled(segmentId, describeMode(segment));
+      try {
+        const updated = await this.definitions.setRefresh(segment, refresh, caller);
+        return this.scheduleOf(updated, await this.defaultSchedule());
+      } catch (error) {
+        // someone else changed the segment since it was read: read it again (its mode may be
+        // another now) and set the schedule on that version
+        const conflict = error instanceof DomainError && error.kind === ErrorKind.Aborted;
+        if (!conflict || attempt >= SET_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Where a segment's schedule stands: the one that applies, and its next runs if it runs. */
+  private scheduleOf(segment: Segment, fallback: CronSchedule): SegmentSchedule {
+    const mode = modeOf(segment);
+    if (segment.kind !== SegmentKind.DYNAMIC || mode !== RefreshMode.SCHEDULED)
+      return { mode, isDefault: false, nextRuns: [] };
     const own = ownSchedule(segment);
     const schedule = own ?? fallback;
     return {
       mode,
       schedule,
       isDefault: own === undefined,
-      nextRuns: isActive(segment) ? nextTicks(schedule, now, NEXT_RUNS) : [],
+      nextRuns:
+        isScheduled(segment) && isActive(segment)
+          ? nextTicks(schedule, this.clock.now(), NEXT_RUNS)
+          : [],
     };
-  }
-
-  async set(
-    segmentId: string,
-    schedule: CronSchedule,
-    principal: Principal,
-  ): Promise<SegmentSchedule> {
-    if (segmentId) {
-      if (!this.catalogue.visible(segmentId, principal))
-        throw ScheduleError.segmentNotFound(segmentId);
-      throw ScheduleError.setOnSegment(segmentId);
-    }
-    const admin =
-      principal.kind === 'service' ||
-      principal.groups.some((g) => this.settings.adminGroups.includes(g));
-    if (!admin) throw ScheduleError.notAdministrator();
-    const given = { cron: schedule.cron.trim(), timeZone: schedule.timeZone.trim() };
-    const violations = scheduleViolations(given);
-    if (violations.length > 0) throw ScheduleError.invalid(violations);
-    await this.schedules.setDefaultSchedule(given, principal.subject, this.clock.now().getTime());
-    this.next.clear();
-    return this.get('', principal);
   }
 
   /** The next run of a segment, or undefined when it is not scheduled (or inactive). */
@@ -160,6 +221,32 @@ function isScheduled(segment: Segment): boolean {
     segment.refresh?.mode === RefreshMode.SCHEDULED &&
     segment.state !== SegmentState.DRAFT
   );
+}
+
+/** A segment's refresh mode (unspecified is REALTIME). */
+function modeOf(segment: Segment): RefreshMode {
+  return segment.refresh?.mode || RefreshMode.REALTIME;
+}
+
+function describeMode(segment: Segment): 'REALTIME' | 'MANUAL' | 'a static list' {
+  if (segment.kind === SegmentKind.STATIC_LIST) return 'a static list';
+  return modeOf(segment) === RefreshMode.MANUAL ? 'MANUAL' : 'REALTIME';
+}
+
+/**
+ * Why a segment's own schedule cannot be used: the rules of the default, except that an empty
+ * cron (with no time zone) means "none of its own".
+ */
+function ownScheduleViolations(schedule: CronSchedule): FieldViolation[] {
+  if (schedule.cron) return scheduleViolations(schedule);
+  if (!schedule.timeZone) return [];
+  return [
+    {
+      field: 'schedule.timeZone',
+      description:
+        'is read with a cron of the segment’s own; leave both empty to follow the default schedule',
+    },
+  ];
 }
 
 function ownSchedule(segment: Segment): CronSchedule | undefined {

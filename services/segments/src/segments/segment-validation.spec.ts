@@ -36,6 +36,12 @@ describe('segment drafts', () => {
     ).toEqual([]);
   });
 
+  it('accepts a scheduled segment without a cron of its own: it follows the default schedule', () => {
+    expect(
+      fields(SegmentKind.DYNAMIC, { name: 'n', rule, refresh: { mode: RefreshMode.SCHEDULED } }),
+    ).toEqual([]);
+  });
+
   it.each([
     ['a missing name', SegmentKind.STATIC_LIST, { name: '  ' }, ['segment.name']],
     ['a name over the limit', SegmentKind.STATIC_LIST, { name: 'x'.repeat(11) }, ['segment.name']],
@@ -61,12 +67,6 @@ describe('segment drafts', () => {
     ['duplicate tags', SegmentKind.STATIC_LIST, { name: 'n', tags: ['a', 'a'] }, ['segment.tags']],
     ['a static list with a rule', SegmentKind.STATIC_LIST, { name: 'n', rule }, ['segment.rule']],
     ['a dynamic segment without a rule', SegmentKind.DYNAMIC, { name: 'n' }, ['segment.rule']],
-    [
-      'a schedule without cron',
-      SegmentKind.DYNAMIC,
-      { name: 'n', rule, refresh: { mode: RefreshMode.SCHEDULED } },
-      ['segment.refresh.cron'],
-    ],
     [
       'cron on a real-time segment',
       SegmentKind.DYNAMIC,

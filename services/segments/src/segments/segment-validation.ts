@@ -125,7 +125,8 @@ export function draftViolations({
       const { mode, cron, timeZone } = draft.refresh;
       if (!(mode in RefreshMode)) add('refresh.mode', 'is not a known refresh mode');
       if (mode === RefreshMode.SCHEDULED) {
-        const problem = cronProblem(cron, timeZone);
+        // no cron of its own: the segment follows the scheduler's default schedule
+        const problem = cron === '' ? undefined : cronProblem(cron, timeZone);
         if (problem) add('refresh.cron', problem);
       } else if (cron !== '') add('refresh.cron', 'is only for REFRESH_MODE_SCHEDULED');
       if (timeZone.length > TIME_ZONE_MAX_LENGTH)

@@ -123,7 +123,7 @@ export type GetScheduleResponse = Message<"shoal.v1.GetScheduleResponse"> & {
   mode: RefreshMode;
 
   /**
-   * The next few runs (at most 5), none for a segment that is not scheduled or inactive.
+   * The next few runs (at most 5), none for a segment that is not scheduled, inactive or a draft.
    *
    * @generated from field: repeated google.protobuf.Timestamp next_runs = 4;
    */
@@ -155,7 +155,7 @@ export type GetScheduleResponseJson = {
   mode?: RefreshModeJson;
 
   /**
-   * The next few runs (at most 5), none for a segment that is not scheduled or inactive.
+   * The next few runs (at most 5), none for a segment that is not scheduled, inactive or a draft.
    *
    * @generated from field: repeated google.protobuf.Timestamp next_runs = 4;
    */
@@ -181,6 +181,8 @@ export type SetScheduleRequest = Message<"shoal.v1.SetScheduleRequest"> & {
   segmentId: string;
 
   /**
+   * For a segment, an empty cron (and time zone) means "follow the global default".
+   *
    * @generated from field: shoal.v1.Schedule schedule = 2;
    */
   schedule?: Schedule | undefined;
@@ -198,6 +200,8 @@ export type SetScheduleRequestJson = {
   segmentId?: string;
 
   /**
+   * For a segment, an empty cron (and time zone) means "follow the global default".
+   *
    * @generated from field: shoal.v1.Schedule schedule = 2;
    */
   schedule?: ScheduleJson;
@@ -215,6 +219,8 @@ export const SetScheduleRequestSchema: GenMessage<SetScheduleRequest, {jsonType:
  */
 export type SetScheduleResponse = Message<"shoal.v1.SetScheduleResponse"> & {
   /**
+   * The schedule that now applies: the one set, or the global default a segment follows again.
+   *
    * @generated from field: shoal.v1.Schedule schedule = 1;
    */
   schedule?: Schedule | undefined;
@@ -230,6 +236,8 @@ export type SetScheduleResponse = Message<"shoal.v1.SetScheduleResponse"> & {
  */
 export type SetScheduleResponseJson = {
   /**
+   * The schedule that now applies: the one set, or the global default a segment follows again.
+   *
    * @generated from field: shoal.v1.Schedule schedule = 1;
    */
   schedule?: ScheduleJson;
@@ -1594,9 +1602,15 @@ export const SchedulerService: GenService<{
     output: typeof GetScheduleResponseSchema;
   },
   /**
-   * Changes the global default schedule (segment_id empty), which SCHEDULED segments without a
-   * cron expression of their own follow. A segment's own schedule is its definition's
-   * refresh policy (SegmentService.UpdateSegment); here it is refused with FAILED_PRECONDITION.
+   * Changes the global default schedule (segment_id empty; services and SCHEDULER_ADMIN_GROUPS
+   * only), which SCHEDULED segments without a cron expression of their own follow. With a
+   * segment_id, changes that SCHEDULED segment's own schedule: its definition's refresh policy,
+   * changed through SegmentService.UpdateSegment with the caller's own token (only refresh, a new
+   * version in the segment's history), so the segments service's visibility, editors, locks and
+   * refusals apply as to a direct edit and come back as it answered them. An empty cron clears
+   * the segment's own schedule: it follows the default again. A REALTIME or MANUAL segment is
+   * FAILED_PRECONDITION (its refresh mode is changed with UpdateSegment). The answer is the
+   * schedule that now applies and its next runs.
    *
    * @generated from rpc shoal.v1.SchedulerService.SetSchedule
    */

@@ -419,7 +419,8 @@ export type RefreshPolicy = Message<"shoal.v1.RefreshPolicy"> & {
   mode: RefreshMode;
 
   /**
-   * For REFRESH_MODE_SCHEDULED: a five-field cron expression, e.g. "0 *\/4 * * *".
+   * For REFRESH_MODE_SCHEDULED: a five-field cron expression, e.g. "0 *\/4 * * *"; empty follows
+   * the scheduler's default schedule (SchedulerService.GetSchedule with no segment).
    *
    * @generated from field: string cron = 2;
    */
@@ -447,7 +448,8 @@ export type RefreshPolicyJson = {
   mode?: RefreshModeJson;
 
   /**
-   * For REFRESH_MODE_SCHEDULED: a five-field cron expression, e.g. "0 *\/4 * * *".
+   * For REFRESH_MODE_SCHEDULED: a five-field cron expression, e.g. "0 *\/4 * * *"; empty follows
+   * the scheduler's default schedule (SchedulerService.GetSchedule with no segment).
    *
    * @generated from field: string cron = 2;
    */
