@@ -181,7 +181,9 @@ export async function runDrills(
     closers.push(() => receiver.close());
     const { destination } = await exporter.createDestination({
       name: `drills ${options.runId}`,
-      config: { kind: { case: 'webhook', value: { url, signingSecret: 'drills-secret' } } },
+      config: {
+        kind: { case: 'webhook', value: { url, signingSecret: `whsec-drills-${options.runId}` } },
+      },
     });
     // the exporter knows a segment once its definition has come through the topic
     await retry(

@@ -45,7 +45,7 @@ const program = new Command('drills')
   .option('--outage <s>', 'how long the broker or the store stays down', whole, 10)
   .option('--settle <s>', 'how long the pipeline may take to catch up at the end', positive, 180)
   .option('--partitions <n>', 'partitions of every topic (KAFKA_PARTITIONS)', positive, 4)
-  .option('--max-message-bytes <n>', 'the services’ KAFKA_MAX_MESSAGE_BYTES', positive, 262_144)
+  .option('--max-message-bytes <n>', 'the services’ KAFKA_MAX_MESSAGE_BYTES', positive, 1_048_576)
   .option(
     '--home <dir>',
     'home (SHOAL_HOME) of the drills’ own broker and store',
