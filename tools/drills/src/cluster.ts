@@ -30,7 +30,22 @@ interface RunningService {
   process: LaunchedProcess;
   grpcPort: number;
   httpPort: number;
+  /** A drill or the supervisor is restarting it. */
+  restarting: boolean;
+  /** Consecutive failed liveness probes. */
+  failedProbes: number;
 }
+
+/** A restart the supervisor made, as an orchestrator would have. */
+export interface SupervisorRestart {
+  readonly service: ShoalServiceName;
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** As the Helm chart's liveness probe: every 10 s, restarted after 3 failures in a row. */
+const PROBE_INTERVAL_MS = 10_000;
+const PROBE_FAILURES = 3;
 
 /**
  * The system under drill: a broker and a store of its own (the deploy/local launcher, under its
@@ -42,6 +57,9 @@ export class DrillCluster {
   private keys?: Awaited<ReturnType<typeof ensureDevKeys>>;
   private startedInfra: InfraComponent[] = [];
   private downloadPort = 0;
+  private supervisor?: NodeJS.Timeout;
+  /** Restarts the supervisor made. */
+  readonly supervisorRestarts: SupervisorRestart[] = [];
 
   constructor(private readonly options: ClusterOptions) {
     this.infra = new LocalInfra({
@@ -81,17 +99,58 @@ export class DrillCluster {
     for (const name of SHOAL_SERVICES) {
       const ports = { grpcPort: await freePort(), httpPort: await freePort() };
       if (name === 'exporter') this.downloadPort = await freePort();
-      this.services.set(name, { ...ports, process: await this.launch(name, ports) });
+      this.services.set(name, {
+        ...ports,
+        process: await this.launch(name, ports),
+        restarting: false,
+        failedProbes: 0,
+      });
+    }
+  }
+
+  /**
+   * Does what the deployment's orchestrator does (deploy/helm: a liveness probe on /healthz, a
+   * restart policy): restarts a service whose process ended or whose /healthz failed 3 times
+   * in a row. A service may declare itself dead on purpose (a Kafka consumer kafkajs gave up
+   * on), so without this the drills would measure a system without its supervisor.
+   */
+  supervise(): void {
+    this.supervisor = setInterval(() => void this.probeAll(), PROBE_INTERVAL_MS);
+  }
+
+  private async probeAll(): Promise<void> {
+    for (const [name, running] of this.services) {
+      if (running.restarting) continue;
+      const exited = running.process.hasExited();
+      const alive =
+        !exited &&
+        (await fetch(`http://127.0.0.1:${running.httpPort}/healthz`, {
+          signal: AbortSignal.timeout(5_000),
+        })
+          .then((response) => response.status === 200)
+          .catch(() => false));
+      running.failedProbes = alive ? 0 : running.failedProbes + 1;
+      if (!exited && running.failedProbes < PROBE_FAILURES) continue;
+      const reason = exited
+        ? `exited (${await running.process.exited})`
+        : `/healthz failed ${running.failedProbes} times`;
+      this.options.log(`supervisor: restarting ${name}: ${reason}`);
+      this.supervisorRestarts.push({ service: name, at: new Date().toISOString(), reason });
+      running.restarting = true;
+      try {
+        if (!exited) await running.process.kill('SIGKILL');
+        running.process = await this.launch(name, running);
+      } catch (error) {
+        this.options.log(`supervisor: ${name} did not come back: ${String(error)}`);
+      } finally {
+        running.failedProbes = 0;
+        running.restarting = false;
+      }
     }
   }
 
   grpcAddress(name: ShoalServiceName): string {
     return `127.0.0.1:${this.running(name).grpcPort}`;
-  }
-
-  /** Services whose process ended without being told to. */
-  exitedServices(): ShoalServiceName[] {
-    return SHOAL_SERVICES.filter((name) => this.services.get(name)?.process.hasExited());
   }
 
   /** Whether a service's /readyz answers 200 now. */
@@ -103,14 +162,16 @@ export class DrillCluster {
       .catch(() => false);
   }
 
-  async kill(name: ShoalServiceName): Promise<void> {
-    await this.running(name).process.kill('SIGKILL');
-  }
-
-  /** Starts a service again on its ports and resolves once its /readyz answers 200. */
-  async restart(name: ShoalServiceName): Promise<void> {
+  /** kill -9, then starts it again on its ports; resolves once its /readyz answers 200. */
+  async killAndRestart(name: ShoalServiceName): Promise<void> {
     const running = this.running(name);
-    running.process = await this.launch(name, running);
+    running.restarting = true;
+    try {
+      await running.process.kill('SIGKILL');
+      running.process = await this.launch(name, running);
+    } finally {
+      running.restarting = false;
+    }
   }
 
   /** Stops one infrastructure component gracefully (SIGTERM), as an operator would. */
@@ -146,6 +207,7 @@ export class DrillCluster {
 
   /** Stops the services (SIGTERM) and the infrastructure this run started. */
   async close({ keepInfrastructure }: { keepInfrastructure: boolean }): Promise<void> {
+    clearInterval(this.supervisor);
     for (const name of [...SHOAL_SERVICES].reverse()) {
       const running = this.services.get(name);
       if (running && !running.process.hasExited()) await running.process.kill('SIGTERM');

@@ -14,11 +14,12 @@ import {
 } from '@shoal/contracts';
 import { type InfraComponent, SHOAL_SERVICES, type ShoalServiceName } from '@shoal/local-infra';
 import { type GrpcClient, createGrpcClient, retry } from '@shoal/platform';
-import { DrillCluster } from './cluster';
+import { DrillCluster, type SupervisorRestart } from './cluster';
 import { type TransitionComparison, compareTransitions, transitionsMatch } from './compare';
 import { type ExpectedOutcome, expectedOutcome } from './expected';
 import {
   DrillKafka,
+  type ObservedTransition,
   type TransitionFollower,
   WebhookReceiver,
   decodeTransition,
@@ -110,7 +111,8 @@ export interface DrillReport {
     readonly missing: number;
   };
   readonly poison: readonly PoisonResult[];
-  readonly servicesExitedOnTheirOwn: readonly string[];
+  /** Restarts an orchestrator would have made (a process ended, liveness failed). */
+  readonly supervisorRestarts: readonly SupervisorRestart[];
   readonly servicesNotReady: readonly string[];
   readonly loadAverage: { readonly min: number; readonly max: number };
   readonly passed: boolean;
@@ -146,6 +148,7 @@ export async function runDrills(
     await cluster.startInfrastructure();
     log('starting the five services');
     await cluster.startServices();
+    cluster.supervise();
     const token = await cluster.token('drills', ['marketing']);
     const client = <S extends Parameters<typeof createGrpcClient>[0]>(
       service: S,
@@ -213,21 +216,22 @@ export async function runDrills(
     const poisoned = await producePoison(kafka, poison);
     if (poison.length > 0) log(`produced ${poison.length} poison records`);
 
-    const results: DrillResult[] = [];
+    const faults: Fault[] = [];
     for (const drill of options.drills) {
       const faultAt = Date.now();
       log(`drill ${drill}: fault`);
       await inject(cluster, drill, options.outageSeconds);
       const readyAt = Date.now();
-      const backlog = producer.pending;
+      const producerBacklog = producer.pending;
       log(`drill ${drill}: ready again after ${((readyAt - faultAt) / 1000).toFixed(1)} s`);
       await sleep(options.betweenSeconds * 1000);
-      results.push({
+      faults.push({
         drill,
-        downMs: readyAt - faultAt,
-        ...streamFigures(follower, faultAt, readyAt, Date.now()),
-        producerBacklog: backlog,
-        loadAverage: sampleLoad(),
+        faultAt,
+        readyAt,
+        until: Date.now(),
+        producerBacklog,
+        load: sampleLoad(),
       });
     }
 
@@ -245,6 +249,13 @@ export async function runDrills(
         .filter((t) => t !== undefined),
     );
     const allTransitions = follower.transitions;
+    const results: DrillResult[] = faults.map((f) => ({
+      drill: f.drill,
+      downMs: f.readyAt - f.faultAt,
+      ...streamFigures(allTransitions, f),
+      producerBacklog: f.producerBacklog,
+      loadAverage: f.load,
+    }));
 
     const checkedMembership = await checkMembership(membership, ids, expected);
     const webhookIds = new Set(
@@ -267,11 +278,8 @@ export async function runDrills(
     };
 
     const poisonResults = await checkPoison(kafka, poisoned, options.settleSeconds * 1000);
-    const exited = cluster.exitedServices();
     const notReady: string[] = [];
-    for (const name of SHOAL_SERVICES) {
-      if (!exited.includes(name) && !(await cluster.isReady(name))) notReady.push(name);
-    }
+    for (const name of SHOAL_SERVICES) if (!(await cluster.isReady(name))) notReady.push(name);
 
     const failures: string[] = [];
     if (!transitionsMatch(transitions))
@@ -288,7 +296,9 @@ export async function runDrills(
     for (const p of poisonResults)
       for (const [topic, reason] of Object.entries(p.deadLettered))
         if (reason === undefined) failures.push(`poison "${p.label}" did not reach ${topic}`);
-    if (exited.length > 0) failures.push(`services exited on their own: ${exited.join(', ')}`);
+    // a failed liveness probe is how a service asks to be restarted; a process ending is not
+    for (const r of cluster.supervisorRestarts.filter((r) => r.reason.startsWith('exited')))
+      failures.push(`${r.service} ${r.reason} at ${r.at}`);
     if (notReady.length > 0) failures.push(`services not ready at the end: ${notReady.join(', ')}`);
 
     return {
@@ -303,7 +313,7 @@ export async function runDrills(
       membership: checkedMembership,
       webhook,
       poison: poisonResults,
-      servicesExitedOnTheirOwn: exited,
+      supervisorRestarts: cluster.supervisorRestarts,
       servicesNotReady: notReady,
       loadAverage: { min: Math.min(...loads), max: Math.max(...loads) },
       passed: failures.length === 0,
@@ -329,8 +339,7 @@ async function inject(cluster: DrillCluster, drill: DrillName, outageSeconds: nu
     case 'membership':
     case 'scheduler':
     case 'exporter':
-      await cluster.kill(drill);
-      await cluster.restart(drill);
+      await cluster.killAndRestart(drill);
       return;
     case 'broker-stop':
       return component('kafka', 'stop')();
@@ -431,16 +440,22 @@ async function checkPoison(
   return results;
 }
 
-/** Recovery and latency figures of one drill, from the transitions followed live. */
+interface Fault {
+  readonly drill: DrillName;
+  readonly faultAt: number;
+  readonly readyAt: number;
+  /** When the next fault began (or the stream stopped). */
+  readonly until: number;
+  readonly producerBacklog: number;
+  readonly load: number;
+}
+
+/** Recovery and latency figures of one drill, from every transition followed live. */
 function streamFigures(
-  follower: TransitionFollower,
-  faultAt: number,
-  readyAt: number,
-  until: number,
+  transitions: readonly ObservedTransition[],
+  { faultAt, readyAt, until }: Fault,
 ): { streamRecoveredMs?: number; maxLatencyMs?: number } {
-  const caused = follower.transitions.filter(
-    (t) => t.occurredAtMs >= faultAt && t.occurredAtMs < until,
-  );
+  const caused = transitions.filter((t) => t.occurredAtMs >= faultAt && t.occurredAtMs < until);
   const afterRecovery = caused.filter((t) => t.occurredAtMs >= readyAt);
   const firstSeen = Math.min(...afterRecovery.map((t) => t.consumedAtMs));
   const maxLatency = Math.max(...caused.map((t) => t.consumedAtMs - t.occurredAtMs));

@@ -36,6 +36,11 @@ export function formatReport(report: DrillReport): string {
     ),
     '',
   ];
+  if (report.supervisorRestarts.length > 0) {
+    lines.push('Restarts by the supervisor (as the orchestrator’s liveness probe would):');
+    for (const r of report.supervisorRestarts) lines.push(`- ${r.service} at ${r.at}: ${r.reason}`);
+    lines.push('');
+  }
   if (report.poison.length > 0) {
     lines.push('| poison record | dead-lettered to (reason) |', '| --- | --- |');
     for (const p of report.poison) {
