@@ -10,6 +10,8 @@ import {
   startServiceProcess,
 } from '@shoal/local-infra';
 import { devKeyEnv, ensureDevKeys, loadSigningKey, signToken, waitUntil } from '@shoal/platform';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
 
 export interface ClusterOptions {
   /** SHOAL_HOME of the drills' own broker and store. */
@@ -153,13 +155,40 @@ export class DrillCluster {
     return `127.0.0.1:${this.running(name).grpcPort}`;
   }
 
-  /** Whether a service's /readyz answers 200 now. */
-  async isReady(name: ShoalServiceName): Promise<boolean> {
-    return fetch(`http://127.0.0.1:${this.running(name).httpPort}/readyz`, {
-      signal: AbortSignal.timeout(5_000),
-    })
-      .then((response) => response.status === 200)
-      .catch(() => false);
+  /** Undefined once a service's /readyz answers 200 (waiting up to `timeoutMs`), else why not. */
+  async notReadyBecause(name: ShoalServiceName, timeoutMs: number): Promise<string | undefined> {
+    let why: string | undefined;
+    const ready = await waitUntil(
+      async () => {
+        why = await fetch(`http://127.0.0.1:${this.running(name).httpPort}/readyz`, {
+          signal: AbortSignal.timeout(5_000),
+        })
+          .then(async (r) => (r.status === 200 ? undefined : `${r.status} ${await r.text()}`))
+          .catch((error: unknown) => String(error));
+        return why === undefined;
+      },
+      { timeoutMs, intervalMs: 1_000 },
+    );
+    return ready ? undefined : why;
+  }
+
+  /** Deletes the run's topics and drops its databases. */
+  async removeRunData(): Promise<void> {
+    const kafka = new Kafka({ brokers: this.kafkaBrokers, logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const topics = (await admin.listTopics()).filter((t) => t.startsWith(this.topicPrefix));
+      if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 });
+    } finally {
+      await admin.disconnect();
+    }
+    const mongo = await new MongoClient(this.mongoUrl).connect();
+    try {
+      for (const name of SHOAL_SERVICES) await mongo.db(this.databaseOf(name)).dropDatabase();
+    } finally {
+      await mongo.close();
+    }
   }
 
   /** kill -9, then starts it again on its ports; resolves once its /readyz answers 200. */
@@ -205,12 +234,26 @@ export class DrillCluster {
     });
   }
 
-  /** Stops the services (SIGTERM) and the infrastructure this run started. */
-  async close({ keepInfrastructure }: { keepInfrastructure: boolean }): Promise<void> {
+  /**
+   * Stops the services (SIGTERM), removes the run's topics and databases unless told to keep
+   * them, and stops the infrastructure this run started unless told to keep it.
+   */
+  async close({
+    keepInfrastructure,
+    keepData,
+  }: {
+    keepInfrastructure: boolean;
+    keepData: boolean;
+  }): Promise<void> {
     clearInterval(this.supervisor);
     for (const name of [...SHOAL_SERVICES].reverse()) {
       const running = this.services.get(name);
       if (running && !running.process.hasExited()) await running.process.kill('SIGTERM');
+    }
+    if (!keepData) {
+      await this.removeRunData().catch((error: unknown) =>
+        this.options.log(`could not remove the run's topics and databases: ${String(error)}`),
+      );
     }
     if (!keepInfrastructure && this.startedInfra.length > 0) await this.infra.down();
   }

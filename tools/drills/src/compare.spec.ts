@@ -37,6 +37,10 @@ describe('the expected outcome of a stream', () => {
       'user:a gold': ['entered', 'exited', 'entered'],
       'user:a buyers': ['entered'],
     });
+    expect(Object.fromEntries(expected.causedAt)).toEqual({
+      'user:a gold': [1000, 3000, 5000],
+      'user:a buyers': [4000],
+    });
     expect([...(expected.members.get('gold') ?? [])]).toEqual(['user:a']);
     expect(expected.profiles).toEqual(['user:a', 'user:b']);
   });

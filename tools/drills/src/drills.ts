@@ -16,7 +16,7 @@ import { type InfraComponent, SHOAL_SERVICES, type ShoalServiceName } from '@sho
 import { type GrpcClient, createGrpcClient, retry } from '@shoal/platform';
 import { DrillCluster, type SupervisorRestart } from './cluster';
 import { type TransitionComparison, compareTransitions, transitionsMatch } from './compare';
-import { type ExpectedOutcome, expectedOutcome } from './expected';
+import { type ExpectedOutcome, expectedOutcome, pairKey } from './expected';
 import {
   DrillKafka,
   type ObservedTransition,
@@ -63,6 +63,8 @@ export interface DrillOptions {
   readonly kafkaControllerPort: number;
   readonly mongoPort: number;
   readonly keepInfrastructure: boolean;
+  /** Keep the run's topics and databases for a look afterwards. */
+  readonly keepData: boolean;
   readonly logDir: string;
   readonly runId: string;
 }
@@ -72,9 +74,9 @@ export interface DrillResult {
   readonly drill: DrillName;
   /** From the fault until the component answered ready again (the outage included). */
   readonly downMs: number;
-  /** From the fault until the first transition caused by an event sent after the recovery. */
+  /** From the fault until the first transition caused by an event generated after the recovery. */
   readonly streamRecoveredMs?: number;
-  /** The longest time from an event to its transition, over events sent from the fault to the next one. */
+  /** The longest time from an event to its transition, over events generated from the fault to the next one. */
   readonly maxLatencyMs?: number;
   /** Events queued at the producer when the component came back (an outage holds them). */
   readonly producerBacklog: number;
@@ -252,7 +254,7 @@ export async function runDrills(
     const results: DrillResult[] = faults.map((f) => ({
       drill: f.drill,
       downMs: f.readyAt - f.faultAt,
-      ...streamFigures(allTransitions, f),
+      ...streamFigures(allTransitions, expected, f),
       producerBacklog: f.producerBacklog,
       loadAverage: f.load,
     }));
@@ -279,7 +281,10 @@ export async function runDrills(
 
     const poisonResults = await checkPoison(kafka, poisoned, options.settleSeconds * 1000);
     const notReady: string[] = [];
-    for (const name of SHOAL_SERVICES) if (!(await cluster.isReady(name))) notReady.push(name);
+    for (const name of SHOAL_SERVICES) {
+      const why = await cluster.notReadyBecause(name, 60_000);
+      if (why !== undefined) notReady.push(`${name}: ${why}`);
+    }
 
     const failures: string[] = [];
     if (!transitionsMatch(transitions))
@@ -299,7 +304,7 @@ export async function runDrills(
     // a failed liveness probe is how a service asks to be restarted; a process ending is not
     for (const r of cluster.supervisorRestarts.filter((r) => r.reason.startsWith('exited')))
       failures.push(`${r.service} ${r.reason} at ${r.at}`);
-    if (notReady.length > 0) failures.push(`services not ready at the end: ${notReady.join(', ')}`);
+    for (const why of notReady) failures.push(`not ready at the end: ${why}`);
 
     return {
       runId: options.runId,
@@ -322,7 +327,10 @@ export async function runDrills(
   } finally {
     clearInterval(loadSampler);
     for (const close of closers.reverse()) await Promise.resolve(close()).catch(() => undefined);
-    await cluster.close({ keepInfrastructure: options.keepInfrastructure });
+    await cluster.close({
+      keepInfrastructure: options.keepInfrastructure,
+      keepData: options.keepData,
+    });
   }
 }
 
@@ -450,17 +458,31 @@ interface Fault {
   readonly load: number;
 }
 
-/** Recovery and latency figures of one drill, from every transition followed live. */
+/**
+ * Recovery and latency figures of one drill. Each transition is traced to the input event that
+ * caused it (the oracle knows which), so latency runs from that event's timestamp (when it was
+ * generated) to when the transition was first consumed.
+ */
 function streamFigures(
   transitions: readonly ObservedTransition[],
+  expected: ExpectedOutcome,
   { faultAt, readyAt, until }: Fault,
 ): { streamRecoveredMs?: number; maxLatencyMs?: number } {
-  const caused = transitions.filter((t) => t.occurredAtMs >= faultAt && t.occurredAtMs < until);
-  const afterRecovery = caused.filter((t) => t.occurredAtMs >= readyAt);
-  const firstSeen = Math.min(...afterRecovery.map((t) => t.consumedAtMs));
-  const maxLatency = Math.max(...caused.map((t) => t.consumedAtMs - t.occurredAtMs));
+  const first = new Map<string, ObservedTransition>();
+  for (const t of transitions) if (!first.has(t.id)) first.set(t.id, t);
+  const traced = [...first.values()].flatMap((t) => {
+    const causedAt = expected.causedAt.get(pairKey(t.profileId, t.segment))?.[t.sequence - 1];
+    return causedAt === undefined ? [] : [{ causedAt, consumedAt: t.consumedAtMs }];
+  });
+  const inWindow = traced.filter((t) => t.causedAt >= faultAt && t.causedAt < until);
+  const firstAfterRecovery = Math.min(
+    ...inWindow.filter((t) => t.causedAt >= readyAt).map((t) => t.consumedAt),
+  );
+  const maxLatency = Math.max(...inWindow.map((t) => t.consumedAt - t.causedAt));
   return {
-    ...(Number.isFinite(firstSeen) ? { streamRecoveredMs: firstSeen - faultAt } : {}),
+    ...(Number.isFinite(firstAfterRecovery)
+      ? { streamRecoveredMs: firstAfterRecovery - faultAt }
+      : {}),
     ...(Number.isFinite(maxLatency) ? { maxLatencyMs: maxLatency } : {}),
   };
 }

@@ -10,6 +10,8 @@ export type TransitionKind = 'entered' | 'exited';
 export interface ExpectedOutcome {
   /** Keyed by `pairKey(profile, segment)`; a pair that never entered is absent. */
   readonly transitions: ReadonlyMap<string, readonly TransitionKind[]>;
+  /** Beside each transition, the timestamp (ms) of the event that caused it. */
+  readonly causedAt: ReadonlyMap<string, readonly number[]>;
   /** Members at the end, per segment. */
   readonly members: ReadonlyMap<string, ReadonlySet<string>>;
   readonly profiles: readonly string[];
@@ -37,6 +39,7 @@ export function expectedOutcome(
   );
   const subjects = new Map<string, Subject>();
   const transitions = new Map<string, TransitionKind[]>();
+  const causedAt = new Map<string, number[]>();
   const seen = new Set<string>();
   for (const event of stream) {
     if (seen.has(event.messageId)) continue;
@@ -75,6 +78,7 @@ export function expectedOutcome(
       const kinds = transitions.get(key) ?? [];
       kinds.push(qualifies ? 'entered' : 'exited');
       transitions.set(key, kinds);
+      causedAt.set(key, [...(causedAt.get(key) ?? []), at]);
     }
   }
   const members = new Map<string, Set<string>>(
@@ -83,5 +87,5 @@ export function expectedOutcome(
   for (const [profileId, subject] of subjects) {
     for (const [name, member] of subject.member) if (member) members.get(name)?.add(profileId);
   }
-  return { transitions, members, profiles: [...subjects.keys()].sort() };
+  return { transitions, causedAt, members, profiles: [...subjects.keys()].sort() };
 }

@@ -60,6 +60,7 @@ const program = new Command('drills')
   )
   .option('--mongo-port <port>', 'store port', positive, Number(env.SHOAL_MONGO_PORT ?? 38017))
   .option('--keep-infra', 'leave the broker and the store running afterwards', false)
+  .option('--keep-data', 'keep the run’s topics and databases (removed by default)', false)
   .option('--out <dir>', 'where the report (JSON, Markdown) and service logs go (<home>/results)');
 
 async function main(): Promise<number> {
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
     kafkaControllerPort: number;
     mongoPort: number;
     keepInfra: boolean;
+    keepData: boolean;
     out?: string;
   }>();
   const runId = randomBytes(3).toString('hex');
@@ -103,6 +105,7 @@ async function main(): Promise<number> {
     kafkaControllerPort: o.kafkaControllerPort,
     mongoPort: o.mongoPort,
     keepInfrastructure: o.keepInfra,
+    keepData: o.keepData,
     logDir: join(out, 'logs'),
     runId,
   };
