@@ -25,6 +25,7 @@ const order = (userId: string, messageId?: string) =>
 
 describe('the expected outcome of a stream', () => {
   it('lists each pair’s transitions in the order the input decides them', () => {
+    sent = 0;
     const expected = expectedOutcome(RULES, [
       plan('a', 'gold'),
       order('a'),
