@@ -29,7 +29,8 @@ export function decodeProtobuf<D extends DescMessage>(
   schema: D,
   message: KafkaMessage,
 ): MessageShape<D> {
-  if (!message.value) throw RecordError.emptyValue();
+  // zero bytes would decode as an all-default message: no producer of Shoal sends one
+  if (!message.value || message.value.length === 0) throw RecordError.emptyValue();
   try {
     return fromBinary(schema, message.value);
   } catch (error) {

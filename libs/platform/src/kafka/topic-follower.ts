@@ -27,7 +27,10 @@ export class TopicFollower {
       /** Names the private group (a random suffix is added). */
       readonly name: string;
       readonly logger: Logger;
-      /** Handles records of one partition in order; an error stops the follower (see health). */
+      /**
+       * Handles records of one partition in order; after an error the batch is delivered again,
+       * and the follower reports not ready (see health) until it went through.
+       */
       readonly handle: (messages: KafkaMessage[], partition: number) => Promise<void>;
     },
   ) {}
@@ -82,6 +85,8 @@ export class TopicFollower {
           logger.error({ err: error, topic }, 'following a topic failed');
           throw error;
         }
+        // kafkajs delivers a failed batch again: once it went through, the follower is whole
+        this.failed = undefined;
         lastProgress = Date.now();
         const end = pending.get(batch.partition);
         const last = batch.messages[batch.messages.length - 1];

@@ -5,6 +5,7 @@ import {
   CloudEventHeaders,
   CloudEventTypes,
   KafkaHeaders,
+  type MembershipTransition,
   MembershipTransitionSchema,
   RefreshProgressSchema,
   SegmentEvaluationStatusSchema,
@@ -249,20 +250,30 @@ export class KafkaMembershipEvents implements MembershipEvents, OnApplicationShu
     });
     const out = new Map<number, PublishedTransition[]>();
     for (const [partition, list] of messages) {
-      out.set(
-        partition,
-        list.map((message) => {
-          const t = decodeProtobuf(MembershipTransitionSchema, message);
-          return {
-            profileId: t.profileId,
-            incarnation: headersOf(message.headers)[KafkaHeaders.membershipIncarnation] ?? '',
-            segmentId: t.segmentId,
-            kind: t.kind === TransitionKind.ENTERED ? 'entered' : 'exited',
-            at: t.occurredAt === undefined ? 0 : timestampMs(t.occurredAt),
-            sequence: Number(t.sequence),
-          };
-        }),
-      );
+      const published: PublishedTransition[] = [];
+      for (const message of list) {
+        let t: MembershipTransition;
+        try {
+          t = decodeProtobuf(MembershipTransitionSchema, message);
+        } catch (error) {
+          // not a transition membership published (another producer's record, a corrupt write):
+          // nothing of ours to account for, and failing here would stop every partition loading
+          this.logger.warn(
+            { partition, offset: message.offset, err: error },
+            'skipped a record on the transitions topic that is not a transition',
+          );
+          continue;
+        }
+        published.push({
+          profileId: t.profileId,
+          incarnation: headersOf(message.headers)[KafkaHeaders.membershipIncarnation] ?? '',
+          segmentId: t.segmentId,
+          kind: t.kind === TransitionKind.ENTERED ? 'entered' : 'exited',
+          at: t.occurredAt === undefined ? 0 : timestampMs(t.occurredAt),
+          sequence: Number(t.sequence),
+        });
+      }
+      out.set(partition, published);
     }
     return out;
   }

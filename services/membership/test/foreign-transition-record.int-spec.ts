@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromBinary } from '@bufbuild/protobuf';
+import {
+  MembershipTransitionSchema,
+  TransitionKind,
+  membershipChangesTopic,
+} from '@shoal/contracts';
+import {
+  type LaunchedProcess,
+  TestScope,
+  eventually,
+  freePort,
+  startServiceProcess,
+} from '@shoal/testing';
+import { MembershipHarness } from './membership-harness';
+
+// Found by the reliability drills (docs/reliability.md): on start, membership reads back what it
+// published since its last checkpoint; one record on its transitions topic that is not a
+// transition (another producer's, a corrupt write) failed the loading of every partition it owned,
+// so it stopped evaluating for good.
+
+/** A length-delimited field announcing more bytes than follow: never a valid protobuf. */
+const NOT_A_TRANSITION = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+
+describe('a membership process restarted after a foreign record landed on its transitions topic', () => {
+  const scope = new TestScope();
+  const harness = new MembershipHarness(scope);
+  const logs = mkdtempSync(join(tmpdir(), 'shoal-membership-foreign-'));
+  const processes: LaunchedProcess[] = [];
+  afterAll(async () => {
+    for (const p of processes) if (!p.hasExited()) await p.kill('SIGKILL');
+    await scope.close();
+    rmSync(logs, { recursive: true, force: true });
+  });
+
+  async function start(): Promise<LaunchedProcess> {
+    const env = Object.fromEntries(
+      Object.entries(
+        // no checkpoint after the first: the restart reads back everything published since
+        scope.env('membership', {
+          LOG_LEVEL: 'info',
+          MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '3600000',
+        }),
+      ).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+    const launched = await startServiceProcess({
+      name: 'membership',
+      env,
+      grpcPort: await freePort(),
+      httpPort: await freePort(),
+      logFile: join(logs, 'membership.log'),
+    });
+    processes.push(launched);
+    return launched;
+  }
+
+  /** The transitions on the topic as "profile kind segment #sequence", skipping what is not one. */
+  async function transitions(): Promise<string[]> {
+    const seen: string[] = [];
+    for (const message of await scope.readTopicToEnd(membershipChangesTopic)) {
+      if (message.value?.equals(NOT_A_TRANSITION)) continue;
+      const t = fromBinary(MembershipTransitionSchema, message.value as Buffer);
+      const kind = t.kind === TransitionKind.ENTERED ? 'entered' : 'exited';
+      seen.push(`${t.profileId} ${kind} ${t.segmentId} #${t.sequence}`);
+    }
+    return seen;
+  }
+
+  it('skips the record it cannot read back and keeps evaluating', async () => {
+    const first = await start();
+    await harness.define('s_buyers', {
+      condition: { event: { name: 'Order', count: { gte: 1 } } },
+    });
+    await harness.event('user:a', 'Order', Date.now());
+    await eventually(
+      async () => expect(await transitions()).toEqual(['user:a entered s_buyers #1']),
+      60_000,
+      500,
+    );
+    await scope.produce(membershipChangesTopic, [{ key: 'user:a', value: NOT_A_TRANSITION }]);
+    await first.kill('SIGKILL');
+
+    await start();
+    await harness.event('user:b', 'Order', Date.now());
+    await eventually(
+      async () =>
+        expect(await transitions()).toEqual([
+          'user:a entered s_buyers #1',
+          'user:b entered s_buyers #1',
+        ]),
+      90_000,
+      500,
+    );
+  }, 300_000);
+});
