@@ -310,7 +310,8 @@ function send(
   });
 }
 
-function fuzzParameters(runs: number | undefined): fc.Parameters<[RequestCase]> {
+/** The run count (FUZZ_RUNS, else 100) and fixed seed (FC_SEED, "random" for none) of every fuzz run. */
+export function fuzzParameters<T>(runs: number | undefined): fc.Parameters<T> {
   const seed = process.env['FC_SEED'];
   return {
     numRuns: runs ?? Number(process.env['FUZZ_RUNS'] ?? 100),
