@@ -254,7 +254,7 @@ function configs(root: string): fc.Arbitrary<MessageInitShape<typeof Destination
       kind: fc.record({
         case: fc.constant('kafkaTopic' as const),
         value: fc.record({
-          brokers: fc.constant(['127.0.0.1:1']),
+          brokers: fc.constant<string[]>(['127.0.0.1:1']),
           topic: fc.constantFrom('shoal-fuzz-out', 'a.b_c-d'),
           batchSize: fc.integer({ min: 0, max: 500 }),
           maxAttempts: fc.integer({ min: 0, max: 5 }),
