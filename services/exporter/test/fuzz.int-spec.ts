@@ -161,6 +161,8 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
       callers,
       strings: ['shoal.v1.ExportService'],
       openStreams: ['Watch'],
+      // the health service answers without a token
+      open: true,
     };
   });
   afterAll(async () => {
@@ -170,7 +172,7 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
   });
 
   it.each(rpcNames(ExportService))(
-    'ExportService/%s answers every request, never INTERNAL, UNKNOWN or late, and reaches its use case',
+    'ExportService/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case',
     async (rpc) => {
       const outcomes: FuzzOutcomes = await fuzzRpc(target, rpc);
       const reached = USE_CASE_ANSWERS.reduce((sum, code) => sum + (outcomes[code] ?? 0), 0);

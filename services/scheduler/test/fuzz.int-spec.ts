@@ -141,12 +141,14 @@ describe('SchedulerService and health under arbitrary requests', () => {
       callers,
       strings: ['shoal.v1.SchedulerService'],
       openStreams: ['Watch'],
+      // the health service answers without a token
+      open: true,
     };
   }, 120_000);
   afterAll(() => scope.close());
 
   it.each(rpcNames(SchedulerService))(
-    'SchedulerService/%s answers every request, never INTERNAL, UNKNOWN or late, and reaches its use case',
+    'SchedulerService/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case',
     async (rpc) => {
       const outcomes: FuzzOutcomes = await fuzzRpc(target, rpc);
       const reached = USE_CASE_ANSWERS.reduce((sum, code) => sum + (outcomes[code] ?? 0), 0);
