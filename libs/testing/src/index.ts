@@ -10,6 +10,7 @@ export {
 } from '@shoal/local-infra';
 export * from './markdown';
 export * from './fuzz/grpc-fuzz';
+export * from './fuzz/http-fuzz';
 export type { KnownValues } from './fuzz/request-arbitrary';
 export * from './test-service';
 export * from './refusal';

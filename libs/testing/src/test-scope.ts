@@ -37,6 +37,8 @@ export interface TokenRequest {
   readonly ttlSeconds?: number;
   /** When it was issued; now by default. */
   readonly issuedAt?: Date;
+  /** Its issuer, when not the one Shoal trusts for its kind ("shoal", "shoal-service"). */
+  readonly issuer?: string;
 }
 
 /**
@@ -94,7 +96,7 @@ export class TestScope {
     );
     return signToken(key, {
       subject: request.subject,
-      issuer: request.service ? 'shoal-service' : 'shoal',
+      issuer: request.issuer ?? (request.service ? 'shoal-service' : 'shoal'),
       audience: 'shoal',
       ttlSeconds: request.ttlSeconds ?? 600,
       now: request.issuedAt ?? new Date(),

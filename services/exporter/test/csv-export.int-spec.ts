@@ -176,6 +176,11 @@ describe('CSV export', () => {
       expect(overHttp.body).toBe(overGrpc.text);
     });
 
+    it('answers 404 to a request target that is no path (//[ reads as a URL with a bad host)', async () => {
+      const answer = await download('//[', await scope.token({ subject: 'ann' }));
+      expect(answer.status).toBe(404);
+    });
+
     it('refuses a request without a token with 401', async () => {
       const answer = await download('/segments/seg_shared/members.csv');
       expect(answer.status).toBe(401);

@@ -11,6 +11,7 @@ import {
   type ListListMembersRequest,
   ListListMembersResponseSchema,
   SegmentService,
+  SetDestinationUsageResponseSchema,
 } from '@shoal/contracts';
 import { decodeRequest, serverDefinition } from '@shoal/platform';
 
@@ -59,6 +60,9 @@ export class PeerStubs {
     this.server.addService(
       serverDefinition(SegmentService),
       this.handlers(SegmentService, {
+        // the exporter registers each auto-syncing link as a use of its segment: accepted
+        setDestinationUsage: (_: unknown, callback: grpc.sendUnaryData<unknown>) =>
+          callback(null, create(SetDestinationUsageResponseSchema, {})),
         listListMembers: (
           call: grpc.ServerUnaryCall<Buffer, unknown>,
           callback: grpc.sendUnaryData<unknown>,

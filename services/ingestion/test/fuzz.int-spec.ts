@@ -49,6 +49,8 @@ describe('ProfileService and health under arbitrary requests', () => {
       callers,
       strings: ['shoal.v1.ProfileService'],
       openStreams: ['Watch'],
+      // the health service answers without a token
+      open: true,
     };
   });
   afterAll(() => scope.close());

@@ -3,6 +3,7 @@ import {
   type Segment,
   type SegmentChange,
   SegmentChangeSchema,
+  SegmentKind,
   SegmentSchema,
   SegmentSort,
   Visibility,
@@ -27,6 +28,8 @@ interface Entry {
   readonly pending: readonly PendingChange[];
   readonly failure?: PublishFailure | undefined;
   readonly evaluation?: SegmentEvaluation;
+  /** A static list's member count, as of its change `seq`. */
+  readonly listCount?: { readonly count: number; readonly seq: number };
 }
 
 /**
@@ -194,6 +197,12 @@ export class InMemorySegmentRepository implements SegmentRepositoryPort {
     });
   }
 
+  async saveListMemberCount(id: string, count: number, seq: number): Promise<void> {
+    const entry = this.entries.get(id);
+    if (!entry || (entry.listCount && entry.listCount.seq >= seq)) return;
+    this.entries.set(id, { ...entry, listCount: { count, seq } });
+  }
+
   async purge(id: string): Promise<void> {
     for (const [key, change] of this.versions)
       if (change.snapshot.id === id) this.versions.delete(key);
@@ -273,7 +282,10 @@ function readOf(entry: Entry): StoredSegment {
 
 /** The segment with membership's figures, as reads show it. */
 function shown(entry: Entry): Segment {
-  return withEvaluation(clone(SegmentSchema, entry.stored.segment), entry.evaluation);
+  const segment = clone(SegmentSchema, entry.stored.segment);
+  if (segment.kind === SegmentKind.STATIC_LIST)
+    segment.memberCount = BigInt(entry.listCount?.count ?? 0);
+  return withEvaluation(segment, entry.evaluation);
 }
 
 function publicationOfEntry(entry: Entry) {

@@ -348,6 +348,23 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
       expect(byCount[0]?.position.value).toBe(40);
     });
 
+    it("shows a static list's member count, keeps the newest change's and keeps it through edits", async () => {
+      const v1 = await insert(storedSegment({ id: 'lst_a', kind: SegmentKind.STATIC_LIST }));
+      await insert(storedSegment({ id: 'lst_b', kind: SegmentKind.STATIC_LIST }));
+      await store.saveListMemberCount('lst_a', 7, 3);
+      await store.saveListMemberCount('lst_a', 5, 2);
+      await store.saveListMemberCount('lst_b', 2, 1);
+      await store.saveListMemberCount('lst_unknown', 1, 1);
+      expect(await replace(nextVersion(v1, { name: 'renamed' }))).toBe('ok');
+      const listed = await store.list({ ...everything, sort: SegmentSort.MEMBER_COUNT });
+      expect(listed.map((s) => [s.segment.id, s.segment.memberCount])).toEqual([
+        ['lst_b', 2n],
+        ['lst_a', 7n],
+      ]);
+      expect((await store.findById('lst_a'))?.segment.memberCount).toBe(7n);
+      expect(await store.findById('lst_unknown')).toBeUndefined();
+    });
+
     it('leaves a draft a draft', async () => {
       await insert(storedSegment({ id: 'seg_a', state: SegmentState.DRAFT }));
       await store.saveEvaluation('seg_a', ready(1, 3));

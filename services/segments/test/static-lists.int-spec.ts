@@ -5,6 +5,7 @@ import {
   type ListMembershipChanged,
   ListMembershipChangedSchema,
   SegmentKind,
+  SegmentSort,
   listMembershipTopic,
 } from '@shoal/contracts';
 import { TestScope, eventually } from '@shoal/testing';
@@ -108,6 +109,39 @@ describe('SegmentService: static lists at scale', () => {
       [false, 3n],
     ]);
     expect([...sequences.values()].every((s) => s[0]![1] === 1n && s.length === 2)).toBe(true);
+  });
+
+  it("shows a list's member count in GetSegment and ListSegments, as CountListMembers counts, and sorts lists by it", async () => {
+    const small = await newList('Counted small');
+    const large = await newList('Counted large');
+    await ann.addListMembers({ listId: small, memberIds: randomIds(2) });
+    await annOnReplica.addListMembers({ listId: large, memberIds: randomIds(5) });
+    await ann.removeListMembers({
+      listId: large,
+      memberIds: (await allMembers(ann, large, 10)).slice(0, 1),
+    });
+    const shown = async (client: Client) => {
+      const { segments } = await client.listSegments({
+        search: 'counted',
+        sort: SegmentSort.MEMBER_COUNT,
+        descending: true,
+      });
+      return {
+        get: Number((await client.getSegment({ id: large })).segment?.memberCount),
+        list: segments.map((s) => [s.id, Number(s.memberCount)]),
+        counted: await count(client, large),
+      };
+    };
+    const expected = {
+      get: 4,
+      list: [
+        [large, 4],
+        [small, 2],
+      ],
+      counted: 4,
+    };
+    expect(await shown(ann)).toEqual(expected);
+    expect(await shown(annOnReplica)).toEqual(expected);
   });
 
   it('changes and publishes nothing more when the same add is retried', async () => {

@@ -40,6 +40,8 @@ export type ShoalCommand =
 export const EXIT = {
   ok: 0,
   failure: 1,
+  /** `members is-member`: the profile is not a member of every segment asked about. */
+  notAMember: 1,
   usage: 2,
   notFound: 3,
   refused: 4,

@@ -143,6 +143,10 @@ describe('the service commands against running services', () => {
     }, 60_000);
     const asked = await shoal('members', 'is-member', 'user:ann', segmentId);
     expect(asked.stdout.split('\n')[1]).toMatch(new RegExp(`^${segmentId}\\s+yes\\s`));
+    expect(asked.code).toBe(EXIT.ok);
+    const outsider = await shoal('members', 'is-member', 'user:nobody', segmentId);
+    expect(outsider.stdout.split('\n')[1]).toMatch(new RegExp(`^${segmentId}\\s+no\\s`));
+    expect(outsider.code).toBe(EXIT.notAMember);
 
     const tailed = await shoal(
       'events',

@@ -41,6 +41,11 @@ export interface StartOptions {
   /** Where log lines go (tests collect them); stdout by default. */
   readonly logDestination?: { write(line: string): unknown };
   readonly clock?: Clock;
+  /**
+   * Aborted to stop a start-up under way: waits for dependencies end at once, and the start
+   * rejects with the signal's reason after closing what it opened.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunningService {
@@ -93,18 +98,23 @@ export async function startService(
     pageTokens: new PageTokens(pageTokenSecrets),
     topics: definition.topics,
     ...(serviceTokens ? { serviceTokens } : {}),
+    ...(options.signal ? { startSignal: options.signal } : {}),
   };
   logger.info({ config: describeConfig(config) }, `starting ${definition.name}`);
 
+  options.signal?.throwIfAborted();
   const ops = new OpsServer(readiness, metrics, logger);
   const httpPort = await ops.start(config.HTTP_HOST, config.HTTP_PORT);
   let app: INestApplicationContext | undefined;
   try {
+    options.signal?.throwIfAborted();
     app = await NestFactory.createApplicationContext(rootModule(context, definition.features), {
       logger: new NestPinoLogger(logger),
       abortOnError: false,
     });
+    options.signal?.throwIfAborted();
   } catch (error) {
+    await app?.close();
     await ops.stop();
     throw error;
   }
@@ -124,43 +134,65 @@ export async function startService(
 /** Longest a stop may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
-/** Process entry point: start, stop cleanly on SIGTERM/SIGINT, exit non-zero on failure. */
-export function runMain(definition: ServiceDefinition): void {
+/** What runMain uses of the process: its environment, signals, exit and stderr. */
+export interface MainProcess {
+  readonly env: Env;
+  on(event: 'SIGTERM' | 'SIGINT', listener: () => void): unknown;
+  on(event: 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+  exit(code: number): void;
+  readonly stderr: { write(text: string): unknown };
+}
+
+/**
+ * Process entry point: start, stop cleanly on SIGTERM/SIGINT, exit non-zero on failure. A signal
+ * during start-up ends the waits for dependencies at once; what did start is then closed, and
+ * the process exits 0 as after any requested stop.
+ */
+export function runMain(definition: ServiceDefinition, main: MainProcess = process): void {
   let logger: Logger | undefined;
+  let running: RunningService | undefined;
+  let stopping: string | undefined;
+  const stopRequested = new AbortController();
   const fail = (message: string, code: number) => {
-    process.stderr.write(`${definition.name}: ${message}\n`);
-    process.exit(code);
+    main.stderr.write(`${definition.name}: ${message}\n`);
+    main.exit(code);
   };
-  process.on('unhandledRejection', (reason) => {
+  const closeAndExit = (service: RunningService) =>
+    service.close().then(
+      () => main.exit(0),
+      (error: unknown) => fail(`shutdown failed: ${String(error)}`, 1),
+    );
+  const stop = (signal: string) => {
+    if (stopping) return fail(`second ${signal}: exiting without draining`, 1);
+    stopping = signal;
+    logger?.info({ signal }, 'stopping');
+    // a supervisor kills after its own timeout (20 s locally, 45 s in the Helm chart):
+    // exit first, saying so; work not yet committed is delivered again after the restart
+    setTimeout(() => {
+      logger?.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown did not finish in time; exiting');
+      fail(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms`, 1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    // still starting: the start-up ends (see below) and closes what it opened
+    stopRequested.abort(new Error(`${signal} during start-up`));
+    if (running) void closeAndExit(running);
+  };
+  main.on('unhandledRejection', (reason) => {
     logger?.fatal({ err: reason }, 'unhandled rejection');
     fail(`unhandled rejection: ${String(reason)}`, 1);
   });
-  startService(definition, { env: process.env }).then(
-    (running) => {
-      logger = running.context.logger;
-      let stopping = false;
-      const stop = (signal: string) => {
-        if (stopping) return fail(`second ${signal}: exiting without draining`, 1);
-        stopping = true;
-        running.context.logger.info({ signal }, 'stopping');
-        // a supervisor kills after its own timeout (20 s locally, 45 s in the Helm chart):
-        // exit first, saying so; work not yet committed is delivered again after the restart
-        setTimeout(() => {
-          running.context.logger.error(
-            { timeoutMs: SHUTDOWN_TIMEOUT_MS },
-            'shutdown did not finish in time; exiting',
-          );
-          fail(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS} ms`, 1);
-        }, SHUTDOWN_TIMEOUT_MS).unref();
-        running.close().then(
-          () => process.exit(0),
-          (error: unknown) => fail(`shutdown failed: ${String(error)}`, 1),
-        );
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
+  main.on('SIGTERM', () => stop('SIGTERM'));
+  main.on('SIGINT', () => stop('SIGINT'));
+  startService(definition, { env: main.env, signal: stopRequested.signal }).then(
+    (started) => {
+      logger = started.context.logger;
+      running = started;
+      if (stopping) void closeAndExit(started);
     },
     (error: unknown) => {
+      if (stopping) {
+        main.stderr.write(`${definition.name}: stopped during start-up (${stopping})\n`);
+        return main.exit(0);
+      }
       // EX_CONFIG (78) tells an orchestrator that retrying will not help
       if (error instanceof ConfigError) return fail(error.message, 78);
       fail(

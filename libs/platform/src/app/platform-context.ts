@@ -30,6 +30,8 @@ export interface PlatformContext<C extends PlatformConfig = PlatformConfig> {
   readonly serviceTokens?: ServiceTokenSource;
   /** Topics the service produces to or consumes; created at start-up if missing. */
   readonly topics: readonly TopicSpec[];
+  /** Aborted when the process is asked to stop while starting: waits for dependencies end. */
+  readonly startSignal?: AbortSignal;
 }
 
 /** DI tokens for platform values that are not classes. */

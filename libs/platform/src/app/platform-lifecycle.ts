@@ -51,6 +51,17 @@ export class PlatformLifecycle
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    try {
+      await this.start();
+    } catch (error) {
+      // NestJS closes no application whose start failed (or was stopped): close what did open
+      await this.beforeApplicationShutdown().catch(() => undefined);
+      await this.onApplicationShutdown().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async start(): Promise<void> {
     const { readiness, config, logger } = this.platform;
     const seen = new Set<unknown>();
     const instances = this.discovery
@@ -175,10 +186,12 @@ export class PlatformLifecycle
     step: () => Promise<void>,
     permanent: (error: unknown) => Error | undefined = () => undefined,
   ): Promise<void> {
+    const { startSignal } = this.platform;
     return retry(step, {
       timeoutMs: STARTUP_TIMEOUT_MS,
       delayMs: 250,
       maxDelayMs: 5_000,
+      ...(startSignal ? { signal: startSignal } : {}),
       permanent,
       onRetry: ({ error, attempt }) =>
         this.platform.logger.warn(

@@ -112,6 +112,18 @@ describe('retry', () => {
     await expect(outcome).rejects.toThrow('interrupted');
   });
 
+  it('ends an attempt under way when its signal aborts, without waiting for the attempt', async () => {
+    const stop = new AbortController();
+    const outcome = retry(
+      () => {
+        stop.abort(new Error('interrupted'));
+        return new Promise<never>(() => undefined);
+      },
+      { timeoutMs: 3_600_000, delayMs: 1, signal: stop.signal },
+    );
+    await expect(outcome).rejects.toThrow('interrupted');
+  });
+
   it('tells each attempt how much time is left', async () => {
     const remaining: number[] = [];
     await retry(

@@ -5,7 +5,7 @@ export interface RetryOptions {
   readonly delayMs: number;
   /** When given, each further wait doubles, up to this; otherwise every wait is `delayMs`. */
   readonly maxDelayMs?: number;
-  /** Ends the waiting (and the retrying) at once, with the signal's reason. */
+  /** Ends the retrying at once, with the signal's reason: a wait, or an attempt under way (left to end unheard). */
   readonly signal?: AbortSignal;
   /**
    * For a failure that retrying cannot fix: the error to stop with at once. A `TypeError` that is
@@ -35,7 +35,7 @@ export async function retry<T>(
   const { default: pRetry, AbortError } = await import('p-retry');
   const startedAt = performance.now();
   const { timeoutMs, delayMs, maxDelayMs, signal, permanent, onRetry } = options;
-  return pRetry(
+  const retrying = pRetry(
     async (attemptNumber) => {
       try {
         const remainingMs = Math.max(0, timeoutMs - (performance.now() - startedAt));
@@ -57,6 +57,20 @@ export async function retry<T>(
         return true;
       },
     },
+  );
+  return signal ? untilAborted(retrying, signal) : retrying;
+}
+
+/** The promise's outcome, or the signal's reason as soon as it aborts (the promise is left to end). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  let onAbort = () => undefined as void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener('abort', onAbort),
   );
 }
 

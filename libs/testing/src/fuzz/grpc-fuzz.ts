@@ -20,6 +20,8 @@ export interface FuzzCaller {
   readonly token?: string;
   /** How often this caller is picked relative to the others; 1 by default. */
   readonly weight?: number;
+  /** Its token must be refused: every answer to it is UNAUTHENTICATED (see FuzzTarget.open). */
+  readonly refused?: boolean;
 }
 
 /** A running gRPC service to throw arbitrary requests at. */
@@ -41,6 +43,8 @@ export interface FuzzTarget {
    * answer, after which the harness cancels. Every other stream must end.
    */
   readonly openStreams?: readonly string[];
+  /** Answers callers without a valid token too (the health service): none is refused. */
+  readonly open?: boolean;
   /** How long a call may take before it counts as a hang; 5 s by default. */
   readonly deadlineMs?: number;
   /** Requests per RPC; FUZZ_RUNS, else 100. */
@@ -53,6 +57,11 @@ const FORBIDDEN = new Set([
   grpc.status.UNKNOWN,
   grpc.status.DEADLINE_EXCEEDED,
 ]);
+/**
+ * What a caller whose token must be refused gets: UNAUTHENTICATED, or RESOURCE_EXHAUSTED when
+ * its message is over the size limit (the transport refuses it before any token is looked at).
+ */
+const REFUSALS = new Set([grpc.status.UNAUTHENTICATED, grpc.status.RESOURCE_EXHAUSTED]);
 /** Shrinking steps after a failure. */
 const MAX_SHRINKS = 12;
 /** Streamed messages read before the harness stops reading a long stream. */
@@ -67,8 +76,9 @@ export function rpcNames(service: DescService): string[] {
 
 /**
  * Callers for a fuzz run: no token, a malformed one, valid users (those given), a valid service,
- * and tokens that must be refused — expired, issued in the future, living a century, signed by
- * a key nobody trusts. Valid callers come up more often, so most requests reach the handlers.
+ * and tokens that must be refused — expired, issued in the future, living a century, from
+ * another issuer, signed by a key nobody trusts. Valid callers come up more often, so most
+ * requests reach the handlers.
  */
 export async function fuzzCallers(
   scope: TestScope,
@@ -80,27 +90,35 @@ export async function fuzzCallers(
     token: await scope.token(request),
     weight,
   });
+  const refused = async (name: string, request: TokenRequest) => ({
+    ...(await named(name, request)),
+    refused: true,
+  });
   return [
-    { name: 'no token' },
-    { name: 'not a JWT', token: 'not.a-jwt' },
+    { name: 'no token', refused: true },
+    { name: 'not a JWT', token: 'not.a-jwt', refused: true },
     ...(await Promise.all(
       users.map((user) => named(`user ${user.subject} [${user.groups ?? []}]`, user, 4)),
     )),
     await named('service', { subject: 'service:fuzz', service: 'fuzz' }, 4),
-    await named('expired user', {
+    await refused('expired user', {
       subject: 'fuzz-user',
       issuedAt: new Date(Date.now() - hour),
       ttlSeconds: 600,
     }),
-    await named('user issued in the future', {
+    await refused('user issued in the future', {
       subject: 'fuzz-user',
       issuedAt: new Date(Date.now() + hour),
     }),
-    await named('user token living a century', {
+    await refused('user token living a century', {
       subject: 'fuzz-user',
       ttlSeconds: 100 * 365 * 86_400,
     }),
-    { name: 'foreign-signed user', token: await foreignToken() },
+    await refused('user token of another issuer', {
+      subject: 'fuzz-user',
+      issuer: 'https://idp.example',
+    }),
+    { name: 'foreign-signed user', token: await foreignToken(), refused: true },
   ];
 }
 
@@ -110,8 +128,9 @@ export type FuzzOutcomes = Partial<Record<keyof typeof grpc.status, number>>;
 /**
  * Sends arbitrary requests to one RPC — generated from its descriptor, or raw bytes — as
  * arbitrary callers, and fails on the first one answered with INTERNAL or UNKNOWN, not answered
- * before the deadline, or refused with a message or details larger than the platform sends
- * (ERROR_LIMITS), reporting the (shrunk) request and caller. Answers how the requests ended,
+ * before the deadline, refused with a message or details larger than the platform sends
+ * (ERROR_LIMITS), or, from a caller whose token must be refused, answered with anything but
+ * UNAUTHENTICATED (see REFUSALS); it reports the (shrunk) request and caller. Answers how the requests ended,
  * so a test can check that they reached the use cases.
  */
 export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<FuzzOutcomes> {
@@ -135,7 +154,11 @@ export async function fuzzRpc(target: FuzzTarget, rpc: string): Promise<FuzzOutc
           const outcome = await send(client, method, request, target.deadlineMs ?? 5_000, open);
           const name = grpc.status[outcome.code] as keyof typeof grpc.status;
           outcomes[name] = (outcomes[name] ?? 0) + 1;
-          const problem = forbidden(outcome);
+          const problem =
+            forbidden(outcome) ??
+            (request.caller.refused && !target.open && !REFUSALS.has(outcome.code)
+              ? 'to a token that must be refused (UNAUTHENTICATED)'
+              : undefined);
           if (problem) {
             throw new Error(
               `${target.service.typeName}/${rpc} answered ${name} ${problem}: ${outcome.details.slice(0, 2_000)}`,
@@ -310,7 +333,8 @@ function send(
   });
 }
 
-function fuzzParameters(runs: number | undefined): fc.Parameters<[RequestCase]> {
+/** The run count (FUZZ_RUNS, else 100) and fixed seed (FC_SEED, "random" for none) of every fuzz run. */
+export function fuzzParameters<T>(runs: number | undefined): fc.Parameters<T> {
   const seed = process.env['FC_SEED'];
   return {
     numRuns: runs ?? Number(process.env['FUZZ_RUNS'] ?? 100),

@@ -10,7 +10,7 @@ import {
 import { CONFIG, DomainError, ErrorKind, LOGGER, TokenVerifier } from '@shoal/platform';
 import type { Logger } from 'pino';
 import type { ExporterConfig } from '../service';
-import { columnsFromQuery, downloadSegmentId, httpStatusOf } from './csv-download';
+import { columnsFromQuery, downloadSegmentId, httpStatusOf, requestUrl } from './csv-download';
 import { CsvExportService } from './csv-export.service';
 
 /**
@@ -53,9 +53,9 @@ export class CsvDownloadServer implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://download');
-    const segmentId = downloadSegmentId(url.pathname);
-    if (segmentId === undefined) return refuse(res, 404, 'not found');
+    const url = requestUrl(req.url);
+    const segmentId = url && downloadSegmentId(url.pathname);
+    if (url === undefined || segmentId === undefined) return refuse(res, 404, 'not found');
     if (req.method !== 'GET') return refuse(res, 405, 'method not allowed');
     const aborted = new AbortController();
     res.once('close', () => aborted.abort());

@@ -6,6 +6,17 @@ import { CsvExportError } from './csv.errors';
 /** The download's path: /segments/{id}/members.csv */
 const DOWNLOAD_PATH = /^\/segments\/([^/]+)\/members\.csv$/;
 
+const ORIGIN = 'http://download';
+
+/**
+ * A request target as a URL on this server: always read as a path (with its query), so "//[" is
+ * the path "//[" rather than a URL with a bad host; undefined for a target that is no path.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  if (!target?.startsWith('/') || !URL.canParse(`${ORIGIN}${target}`)) return undefined;
+  return new URL(`${ORIGIN}${target}`);
+}
+
 /** The segment id a download path names, or undefined for any other path. */
 export function downloadSegmentId(path: string): string | undefined {
   const match = DOWNLOAD_PATH.exec(path);

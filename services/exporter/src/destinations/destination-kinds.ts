@@ -1,4 +1,5 @@
-import type { DestinationConfig } from '@shoal/contracts';
+import { create } from '@bufbuild/protobuf';
+import { type DestinationConfig, DestinationConfigSchema } from '@shoal/contracts';
 import type { FieldViolation } from '@shoal/platform';
 import type { DestinationKind, KindConfig } from './destination-kind';
 import { DestinationError } from './destinations.errors';
@@ -42,9 +43,11 @@ export class DestinationKinds {
     if (violations.length === 0 && kind.validateTarget)
       violations.push(...(await kind.validateTarget(value as never)));
     if (violations.length > 0) throw DestinationError.invalid(violations);
-    return {
+    // a message, not its init: an edit spreads the stored destination (a message) with it, and
+    // create() keeps a message's fields as they are, so a plain object there would be stored as is
+    return create(DestinationConfigSchema, {
       kind: { case: kind.kind, value: kind.normalised(value as never, previous as never) },
-    } as DestinationConfig;
+    } as DestinationConfig);
   }
 }
 

@@ -71,6 +71,26 @@ describe('membership queries', () => {
     await m.stop();
   });
 
+  it('refuses a profile id longer than any profile id, naming the field, before reading state', async () => {
+    const m = await newTestMembership();
+    m.definitions.apply([{ segmentId: buyers.id, definition: buyers }]);
+    const long = 'u'.repeat(300_000);
+    const fieldsOf = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'answered',
+        (error: { reason?: string; violations?: { field: string }[] }) =>
+          `${error.reason} ${error.violations?.map((v) => v.field).join(',')}`,
+      );
+    expect(await fieldsOf(m.queries.profileSegments(ann, long))).toBe('INVALID_ARGUMENT profileId');
+    expect(await fieldsOf(m.queries.isMember(ann, long, ['seg_buyers']))).toBe(
+      'INVALID_ARGUMENT profileId',
+    );
+    expect(await fieldsOf(m.queries.explain(ann, long, 'seg_buyers'))).toBe(
+      'INVALID_ARGUMENT profileId',
+    );
+    await m.stop();
+  });
+
   it('answers for a partition another instance owns from the stored read model', async () => {
     const store = new InMemoryPartitionStore();
     const events = new RecordingEvents(() => 0);

@@ -38,6 +38,11 @@ export interface SegmentTotals {
 }
 
 export const MAX_SEGMENTS_PER_CALL = 100;
+/**
+ * Longer than any profile or account id ingestion makes ("trait:<name>:<value>" with both at
+ * most 256 characters): a longer one names nobody, and the store must not be asked about it.
+ */
+export const MAX_PROFILE_ID_LENGTH = 1_024;
 
 /**
  * Membership questions: answered from the working sets of owned partitions, or by `_id` from
@@ -197,6 +202,8 @@ function membershipOf(segmentId: string, pair: PairState | undefined): Membershi
 
 function requireProfile(violations: Violations, profileId: string): void {
   if (!profileId) violations.add('profileId', 'is required');
+  else if (profileId.length > MAX_PROFILE_ID_LENGTH)
+    violations.add('profileId', `is longer than ${MAX_PROFILE_ID_LENGTH} characters`);
 }
 
 function requireSegments(violations: Violations, field: string, ids: readonly string[]): void {

@@ -10,6 +10,7 @@ import {
   RefreshModeSchema,
   type Segment,
   SegmentChangeSchema,
+  SegmentKind,
   SegmentKindSchema,
   SegmentSchema,
   SegmentSort,
@@ -58,6 +59,8 @@ export interface SegmentDocument {
   deleted: boolean;
   pendingChanges: { version: number; snapshot: JsonObject; change: JsonObject }[];
   publishFailure?: PublishFailure;
+  /** The static-list change whose count memberCount is (lists only). */
+  listSeq?: number;
   /** Membership's figures (the state as its proto name); memberCount above follows them. */
   evaluation?: Omit<SegmentEvaluation, 'state'> & { state: string };
 }
@@ -156,6 +159,8 @@ function enumNames(schema: DescEnum, values: readonly number[]): string[] {
 
 function segmentOf(doc: SegmentDocument): Segment {
   const segment = fromJson(SegmentSchema, doc.definition);
+  // a list's count is its own (saveListMemberCount), never in its definition
+  if (segment.kind === SegmentKind.STATIC_LIST) segment.memberCount = BigInt(doc.memberCount ?? 0);
   const evaluation = doc.evaluation;
   if (!evaluation) return segment;
   const state = SegmentStateSchema.values.find((v) => v.name === evaluation.state)?.number ?? 0;
@@ -389,6 +394,13 @@ export class MongoSegmentRepository
           memberCount: evaluation.memberCount,
         },
       },
+    );
+  }
+
+  async saveListMemberCount(id: string, count: number, seq: number): Promise<void> {
+    await this.collection.updateOne(
+      { _id: id, $or: [{ listSeq: { $exists: false } }, { listSeq: { $lt: seq } }] },
+      { $set: { memberCount: count, listSeq: seq } },
     );
   }
 

@@ -140,4 +140,10 @@ export interface SegmentRepositoryPort {
    * segment (`withEvaluation`) and list sorting by member count uses them.
    */
   saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void>;
+  /**
+   * Keeps a static list's member count as of its committed change `seq` (an unknown id is
+   * ignored, and so is a count older than the one kept). Reads show it as the list's
+   * member_count and list sorting by member count uses it.
+   */
+  saveListMemberCount(id: string, count: number, seq: number): Promise<void>;
 }

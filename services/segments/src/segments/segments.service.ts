@@ -70,6 +70,11 @@ export class SegmentsService {
     return this.segments.saveEvaluation(id, evaluation);
   }
 
+  /** A static list's member count changed with its committed change `seq`. */
+  saveListMemberCount(id: string, count: number, seq: number): Promise<void> {
+    return this.segments.saveListMemberCount(id, count, seq);
+  }
+
   async create({
     kind,
     draft,

@@ -167,7 +167,13 @@ export class ListMembersService {
   }
 
   async count(listId: string): Promise<number> {
-    return (await this.members.head(listId))?.count ?? 0;
+    return (await this.committed(listId)).count;
+  }
+
+  /** The list's member count and the change that left it so. */
+  async committed(listId: string): Promise<{ count: number; seq: number }> {
+    const head = await this.members.head(listId);
+    return { count: head?.count ?? 0, seq: head?.seq ?? 0 };
   }
 
   /** Up to `limit` members in id order after `afterMemberId` (from the start when empty). */

@@ -109,6 +109,9 @@ export class StaticListsService implements SegmentContents, OnModuleInit {
       maxMembers: this.limits.staticListMaxMembers,
     });
     if (changed > 0) this.changes.changed();
+    // also when nothing changed: a retry records a count a failed call committed but did not record
+    const { count, seq } = await this.members.committed(listId);
+    await this.segments.saveListMemberCount(listId, count, seq);
     return changed;
   }
 

@@ -210,6 +210,11 @@ export function apiCommands(
   leaf(members, 'is-member', 'whether a profile is in each segment')
     .argument('<profile-id>')
     .argument('<segment-ids...>')
+    .addHelpText(
+      'after',
+      '\nExits 0 when the profile is a member of every segment named, 1 when it is not a member\n' +
+        'of one of them (the table or --json says which); other failures keep their exit codes.',
+    )
     .action((profileId: string, segmentIds: string[], o) =>
       choose({ name: 'members is-member', profileId, segmentIds }, json(o)),
     );

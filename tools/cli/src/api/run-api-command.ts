@@ -347,7 +347,8 @@ export async function runApiCommand(
           ]),
         ]),
       );
-      return EXIT.ok;
+      // a scripts' yes or no, as `grep -q` answers: any other failure has its own code
+      return response.memberships.every((m) => m.member) ? EXIT.ok : EXIT.notAMember;
     }
     case 'members explain': {
       const response = await clients.membership.explain({
