@@ -686,7 +686,8 @@ async function latencyRun(
   const cpuBefore = run.sampler.cpu();
   const loadStart = load();
   // beats stamped so that their window closes 25 s into the run, under load
-  const beatAt = Date.now() - BEAT_WINDOW_MS + 25_000;
+  // (on a whole second: the due instant is then the same at any time resolution)
+  const beatAt = Math.floor((Date.now() - BEAT_WINDOW_MS + 25_000) / 1000) * 1000;
   const beats: Message[] = [];
   for (let i = 0; i < options.timers; i++) {
     const userId = `beat-${run.id}-${i}`;

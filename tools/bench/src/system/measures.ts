@@ -14,7 +14,9 @@ export function percentiles(
       sorted.length === 0
         ? NaN
         : round(
-            sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number,
+            sorted[
+              Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+            ] as number,
             2,
           );
   }

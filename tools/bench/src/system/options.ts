@@ -80,7 +80,7 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     .option('--seed <n>', 'seed of the stream', whole, 20_261_130)
     .addOption(
       new Option('--stages <list>', `comma-separated, of: ${STAGES.join(', ')}`)
-        .default(STAGES.join(','))
+        .default([...STAGES], STAGES.join(','))
         .argParser((value: string) => {
           const stages = value.split(',').map((s) => s.trim());
           const unknown = stages.filter((s) => !(STAGES as readonly string[]).includes(s));
@@ -90,7 +90,7 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     )
     .option('--latency-seconds <n>', 'duration of the latency run (c, d)', whole, 40)
     .option('--latency-rate <n>', 'events/s of the latency run; default half of (b)', whole)
-    .option('--probe-every <n>', 'one event in n of the latency run is a probe', whole, 5)
+    .option('--probe-every <n>', 'one event in n of the latency run is a probe', whole, 2)
     .option('--timers <n>', 'profiles whose time-driven exit is timed (d)', whole, 300)
     .option('--query-seconds <n>', 'duration of each query load (e)', whole, 10)
     .option('--concurrency <n>', 'concurrent callers of the query loads', whole, 32)
