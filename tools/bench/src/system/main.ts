@@ -74,7 +74,6 @@ import {
 } from './stack';
 import {
   BEAT_EVENT,
-  BEAT_WINDOW_MS,
   EventStream,
   PROBE_EVENT,
   STREAM_EVENTS,
@@ -83,6 +82,7 @@ import {
   resolveReferences,
   seeded,
   segmentPlans,
+  userIdOf,
   zipf,
 } from './workload';
 
@@ -159,6 +159,9 @@ export interface Results {
       segments: number;
       dependent: number;
       changes: number;
+      /** Changes committed when the run ended; all of them unless it ran out of time. */
+      committed: number;
+      finished: boolean;
       startSeconds: number;
       seconds: number;
       eventsPerSecond: number;
@@ -216,7 +219,10 @@ class Run {
       MONGO_DATABASE: this.database(name, prefix),
       ...devKeyEnv(this.keys),
       ...(profiled
-        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${join(this.profileDir, name)}` }
+        ? {
+            NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profiler-preload.js')}`,
+            SHOAL_BENCH_CPU_PROFILE_DIR: join(this.profileDir, name),
+          }
         : {}),
     };
   }
@@ -685,36 +691,49 @@ async function latencyRun(
   await producer.connect();
   const cpuBefore = run.sampler.cpu();
   const loadStart = load();
-  // beats stamped so that their window closes 25 s into the run, under load
-  // (on a whole second: the due instant is then the same at any time resolution)
-  const beatAt = Math.floor((Date.now() - BEAT_WINDOW_MS + 25_000) / 1000) * 1000;
-  const beats: Message[] = [];
-  for (let i = 0; i < options.timers; i++) {
-    const userId = `beat-${run.id}-${i}`;
-    beatDue.set(`user:${userId}`, beatAt + BEAT_WINDOW_MS);
-    beats.push({
-      key: userId,
-      value: JSON.stringify({
-        type: 'track',
-        userId,
-        event: BEAT_EVENT,
-        messageId: `beat-${run.id}-${i}`,
-        timestamp: new Date(beatAt).toISOString(),
-      }),
-    });
-  }
-  await producer.send({ topic: upstream, acks: -1, messages: beats });
+  // Beats are stamped when sent, at a second of the minute between 5 and 35: a one-minute window
+  // holds the current UTC minute (docs/rules.md), so each exit is due at the next minute
+  // boundary, 25-55 s later, while the stream still runs.
+  let beatDueAt = 0;
+  const sendBeats = async () => {
+    const at = Math.floor(Date.now() / 1000) * 1000;
+    beatDueAt = Math.floor(at / 60_000) * 60_000 + 60_000;
+    const beats: Message[] = [];
+    for (let i = 0; i < options.timers; i++) {
+      const userId = `beat-${run.id}-${i}`;
+      beatDue.set(`user:${userId}`, beatDueAt);
+      beats.push({
+        key: userId,
+        value: JSON.stringify({
+          type: 'track',
+          userId,
+          event: BEAT_EVENT,
+          messageId: userId,
+          timestamp: new Date(at).toISOString(),
+        }),
+      });
+    }
+    await producer.send({ topic: upstream, acks: -1, messages: beats });
+  };
   const began = Date.now();
   let sent = 0;
   let probes = 0;
-  while (Date.now() - began < options.latencySeconds * 1000) {
+  const running = () =>
+    Date.now() - began < options.latencySeconds * 1000 ||
+    beatDueAt === 0 ||
+    Date.now() < beatDueAt + 5_000;
+  while (running()) {
     run.abort.signal.throwIfAborted();
+    const second = new Date().getUTCSeconds();
+    if (beatDueAt === 0 && second >= 5 && second <= 35) await sendBeats();
     const due = Math.floor(((Date.now() - began) / 1000) * rate);
     const batch: Message[] = [];
     const probeIds: string[] = [];
     for (; sent < due; sent++) {
       if (sent % options.probeEvery === 0) {
-        const userId = `probe-${run.id}-${probes++}`;
+        // the stream's own people, each probed once, so probes cost what the stream's events do
+        const userId = probes < options.profiles ? userIdOf(probes) : `probe-${run.id}-${probes}`;
+        probes++;
         probeIds.push(`user:${userId}`);
         batch.push({
           key: userId,
@@ -722,7 +741,7 @@ async function latencyRun(
             type: 'track',
             userId,
             event: PROBE_EVENT,
-            messageId: userId,
+            messageId: `probe-${run.id}-${probes}`,
             timestamp: new Date().toISOString(),
           }),
         });
@@ -1011,30 +1030,39 @@ async function wideRuns(run: Run, results: Results): Promise<void> {
     const admin = run.kafka.admin();
     await admin.connect();
     try {
+      let applied = 0;
       const done = await until(
-        async () =>
-          (await committed(admin, names.group('membership'), names.of(profileChangesTopic))) >=
-          changes.length,
-        options.timeout * 1000,
+        async () => {
+          applied = await committed(
+            admin,
+            names.group('membership'),
+            names.of(profileChangesTopic),
+          );
+          return applied >= changes.length;
+        },
+        options.wideTimeout * 1000,
         200,
         run.abort.signal,
       );
-      if (!done) throw new Error(`membership with ${total} segments did not finish in time`);
       const took = seconds(began) - startSeconds;
       run.sampler.sample();
       runs.push({
         segments: total,
         dependent: options.wideDependent,
         changes: changes.length,
+        committed: applied,
+        finished: done,
         startSeconds: round(startSeconds, 1),
         seconds: round(took, 2),
-        eventsPerSecond: Math.round(changes.length / took),
+        eventsPerSecond: Math.round(applied / took),
         transitions: await written(admin, names.of(membershipChangesTopic)),
         cpuSeconds: cpuBetween(cpuBefore, run.sampler.cpu())[label] ?? 0,
         rssPeakMiB: MiB(run.sampler.peakRss.get(label) ?? 0),
         load: [loadStart, load()],
       });
-      log(`wide ${total}: ${runs.at(-1)?.eventsPerSecond} events/s`);
+      log(
+        `wide ${total}: ${runs.at(-1)?.eventsPerSecond} events/s (${applied} of ${changes.length} committed)`,
+      );
     } finally {
       await admin.disconnect();
       await run.stop(label);

@@ -29,6 +29,7 @@ export interface BenchOptions {
   readonly wideSegments: number;
   readonly wideDependent: number;
   readonly wideEvents: number;
+  readonly wideTimeout: number;
   readonly listMembers: number;
   readonly kafka?: string;
   readonly mongo?: string;
@@ -90,21 +91,27 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     )
     .option('--latency-seconds <n>', 'duration of the latency run (c, d)', whole, 40)
     .option('--latency-rate <n>', 'events/s of the latency run; default half of (b)', whole)
-    .option('--probe-every <n>', 'one event in n of the latency run is a probe', whole, 2)
+    .option('--probe-every <n>', 'one event in n of the latency run is a probe', whole, 4)
     .option('--timers <n>', 'profiles whose time-driven exit is timed (d)', whole, 300)
     .option('--query-seconds <n>', 'duration of each query load (e)', whole, 10)
     .option('--concurrency <n>', 'concurrent callers of the query loads', whole, 32)
     .option('--qps <n>', 'the fixed offered rate of IsMember (e)', whole, 5_000)
     .option('--wide-segments <n>', 'segments defined in the wide run (h)', whole, 10_000)
     .option('--wide-dependent <n>', 'of which depend on the stream’s events', whole, 100)
-    .option('--wide-events <n>', 'profile changes of each wide run', whole, 40_000)
+    .option('--wide-events <n>', 'profile changes of each wide run', whole, 10_000)
+    .option(
+      '--wide-timeout <seconds>',
+      'longest time of each wide run; one that runs out reports what it committed',
+      whole,
+      150,
+    )
     .option('--list-members <n>', 'profiles on the static list', whole, 1_000)
     .option('--kafka <host:port>', 'use a running broker (with --mongo) instead of starting one')
     .option('--mongo <url>', 'use a running store (with --kafka)')
     .option(
       '--home <dir>',
       'SHOAL_HOME of the own infrastructure',
-      process.env.SHOAL_HOME ?? '.bench-infra',
+      process.env.SHOAL_HOME ?? '.shoal/bench',
     )
     .option(
       '--kafka-port <n>',
@@ -127,7 +134,7 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     .option('--keep-infra', 'leave the own Kafka and store running afterwards', false)
     .option(
       '--cpu-prof',
-      'run ingestion and membership under node --cpu-prof; summarise their hot paths',
+      'sample the CPU of ingestion and membership (as node --cpu-prof); summarise their hot paths',
       false,
     )
     .option('--timeout <seconds>', 'longest wait of any one step', whole, 900)

@@ -95,7 +95,7 @@ export function renderReport(r: Results, jsonPath: string): string {
   if (wide) {
     const [few, many] = wide.runs;
     push(
-      `| h | membership alone, ${n(few?.changes)} profile changes: ${n(few?.segments)} segments against ${n(many?.segments)} (${n(many?.dependent)} depend on the stream) | ${n(few?.eventsPerSecond)} vs ${n(many?.eventsPerSecond)} events/s: ratio ${many ? (wide.ratio * 100).toFixed(0) : '—'}% | close (the dependency index) | ${verdict(many ? wide.ratio >= 0.8 : undefined)} (≥ 80% taken as close) | ${loads(few?.load)}; ${loads(many?.load)} |`,
+      `| h | membership alone, ${n(few?.changes)} profile changes: ${n(few?.segments)} segments against ${n(many?.segments)} (${n(many?.dependent)} depend on the stream) | ${n(few?.eventsPerSecond)} vs ${n(many?.eventsPerSecond)} events/s${unfinished(wide.runs)}: ratio ${many ? (wide.ratio * 100).toFixed(0) : '—'}% | close (the dependency index) | ${verdict(many ? wide.ratio >= 0.8 : undefined)} (≥ 80% taken as close) | ${loads(few?.load)}; ${loads(many?.load)} |`,
     );
   }
   push(
@@ -126,7 +126,7 @@ export function renderReport(r: Results, jsonPath: string): string {
   if (wide) {
     for (const w of wide.runs) {
       push(
-        `- h, ${w.segments} segments: membership ${w.cpuSeconds} CPU-s for ${w.changes} changes (${((w.cpuSeconds * 1000) / w.changes).toFixed(2)} CPU-ms each), started in ${w.startSeconds} s, peak RSS ${w.rssPeakMiB} MiB, ${w.transitions} transitions.`,
+        `- h, ${w.segments} segments: membership ${w.cpuSeconds} CPU-s for ${w.committed} committed changes (${((w.cpuSeconds * 1000) / Math.max(1, w.committed)).toFixed(2)} CPU-ms each), started in ${w.startSeconds} s, peak RSS ${w.rssPeakMiB} MiB, ${w.transitions} transitions.`,
       );
     }
   }
@@ -152,6 +152,18 @@ export function renderReport(r: Results, jsonPath: string): string {
     push('');
   }
   return lines.join('\n');
+}
+
+function unfinished(runs: NonNullable<Results['wide']>['runs']): string {
+  const stopped = runs.filter((w) => !w.finished);
+  return stopped.length === 0
+    ? ''
+    : ` (${stopped
+        .map(
+          (w) =>
+            `${w.segments} segments: ran out of time, ${w.committed} of ${w.changes} committed in ${w.seconds} s`,
+        )
+        .join('; ')})`;
 }
 
 function commandLine(r: Results): string {

@@ -139,9 +139,8 @@ export const STREAM_EVENTS = [
 
 /** The probe event of the latency measure and the segment it enters. */
 export const PROBE_EVENT = 'Bench Probe';
-/** The event of the time-driven exits measure: its segment holds a profile for one minute. */
+/** The event of the time-driven exits measure: its segment holds a profile for the current UTC minute. */
 export const BEAT_EVENT = 'Bench Beat';
-export const BEAT_WINDOW_MS = 60_000;
 
 /** A segment the bench creates: its rule JSON and how it is refreshed. */
 export interface SegmentPlan {
@@ -244,7 +243,7 @@ export function segmentPlans(count: number): SegmentPlan[] {
           event: {
             name: BEAT_EVENT,
             count: { gte: 1 },
-            window: { lastMinutes: BEAT_WINDOW_MS / 60_000 },
+            window: { lastMinutes: 1 },
           },
         },
       },
