@@ -187,6 +187,8 @@ class Run {
   readonly profileDir = join(this.work, 'cpu-profiles');
   readonly sampler = new ProcessSampler();
   readonly services = new Map<string, ServiceHandle>();
+  /** What each service process was started as, by pid. */
+  readonly labels = new Map<number, string>();
   readonly prefixes = new Set<string>([this.prefix]);
   readonly databases = new Set<string>();
   readonly closers: (() => void)[] = [];
@@ -236,6 +238,7 @@ class Run {
     const handle = await startService(name, this.serviceEnv(name, prefix), this.logs, label);
     this.services.set(label, handle);
     this.sampler.watch(label, handle.process.pid);
+    this.labels.set(handle.process.pid, label);
     log(`${label} ready in ${seconds(began).toFixed(1)} s (pid ${handle.process.pid})`);
     return handle;
   }
@@ -1078,9 +1081,11 @@ async function wideRuns(run: Run, results: Results): Promise<void> {
 function hotPaths(run: Run): Record<string, HotPath> {
   const out: Record<string, HotPath> = {};
   for (const service of ['ingestion', 'membership']) {
-    profilesIn(join(run.profileDir, service)).forEach((file, n) => {
-      out[`${service} #${n + 1}`] = summariseProfile(file);
-    });
+    for (const file of profilesIn(join(run.profileDir, service))) {
+      // the preload names each profile after its process: CPU.<time>.<pid>.cpuprofile
+      const pid = Number(file.split('.').at(-2));
+      out[run.labels.get(pid) ?? `${service} (pid ${pid})`] = summariseProfile(file);
+    }
   }
   return out;
 }
