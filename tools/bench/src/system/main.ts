@@ -130,8 +130,8 @@ export interface Results {
     load: number;
   };
   queries?: {
-    isMember: QueryLoad;
-    getProfileSegments: QueryLoad;
+    isMember: QueryLoad & CallCost;
+    getProfileSegments: QueryLoad & CallCost;
     isMemberAtRate?: QueryLoad & { offered: number };
     segmentsPerIsMember: number;
   };
@@ -174,6 +174,12 @@ export interface Results {
   };
   hotPaths?: Record<string, HotPath>;
   errors: string[];
+}
+
+/** CPU per call: the membership service's (from /proc) and the bench's own, in ms. */
+interface CallCost {
+  serviceCpuMsPerCall: number;
+  benchCpuMsPerCall: number;
 }
 
 const MiB = (bytes: number) => Math.round(bytes / 2 ** 20);
@@ -422,7 +428,7 @@ async function main(): Promise<void> {
     results.loadAfter = [...machineLoad()];
     results.finishedAt = new Date().toISOString();
     if (!interrupted) {
-      writeReport(results, resolve(REPO_ROOT, options.out), resolve(REPO_ROOT, options.json));
+      await writeReport(results, resolve(REPO_ROOT, options.out), resolve(REPO_ROOT, options.json));
       log(`wrote ${options.out} and ${options.json}`);
       await run.cleanup();
     }
@@ -803,9 +809,22 @@ async function queryRun(run: Run, results: Results, segmentIds: string[]): Promi
       profileId: profileIdOf(pick()),
     });
   await closedLoop(isMember, options.concurrency, 2_000); // warm-up
-  const im = await closedLoop(isMember, options.concurrency, durationMs);
+  // the membership service's CPU per call, and the bench's own (it competes for the same cores)
+  const perCall = async (load: () => Promise<QueryLoad>) => {
+    const before = run.sampler.cpu();
+    const ownBefore = process.cpuUsage();
+    const result = await load();
+    const used = cpuBetween(before, run.sampler.cpu())['membership'] ?? 0;
+    const own = process.cpuUsage(ownBefore);
+    return {
+      ...result,
+      serviceCpuMsPerCall: round((used * 1000) / Math.max(1, result.calls), 3),
+      benchCpuMsPerCall: round((own.user + own.system) / 1000 / Math.max(1, result.calls), 3),
+    };
+  };
+  const im = await perCall(() => closedLoop(isMember, options.concurrency, durationMs));
   log(`IsMember: ${im.qps} QPS, p99 ${im.latencyMs['p99']} ms`);
-  const gps = await closedLoop(getProfileSegments, options.concurrency, durationMs);
+  const gps = await perCall(() => closedLoop(getProfileSegments, options.concurrency, durationMs));
   log(`GetProfileSegments: ${gps.qps} QPS, p99 ${gps.latencyMs['p99']} ms`);
   results.queries = {
     isMember: im,

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
+import * as prettier from 'prettier';
 import type { Results } from './main';
 import { REPO_ROOT } from './stack';
 
@@ -76,8 +77,8 @@ export function renderReport(r: Results, jsonPath: string): string {
     `| b | end to end, ingestion + membership, until the last transition is published | ${n(e2e?.eventsPerSecond, ' events/s')} = ${e2e ? (e2e.ratio * 100).toFixed(1) : '—'}% of (a) | ≥ 25% of (a) | ${verdict(e2e ? e2e.ratio >= 0.25 : undefined)} | ${loads(e2e?.load)} |`,
     `| c | event produced → \`segment.entered\` consumed, at ${n(lat?.offeredRate)} events/s offered (${n(lat?.achievedRate)} sent) | p50 ${n(lat?.latencyMs['p50'])} ms, p95 ${n(lat?.latencyMs['p95'])} ms, p99 ${n(lat?.latencyMs['p99'])} ms, p99.99 ${n(lat?.latencyMs['p99.99'])} ms (${n(lat?.entered)} of ${n(lat?.probes)} probes) | p99 < 250 ms, p99.99 < 1 s | ${verdict(lat ? (lat.latencyMs['p99'] ?? Infinity) < 250 && (lat.latencyMs['p99.99'] ?? Infinity) < 1_000 && lat.entered === lat.probes : undefined)} | ${loads(lat?.load)} |`,
     `| d | time-driven exits, consumed after their due instant | p50 ${n(timers?.latenessMs['p50'])} ms, p99 ${n(timers?.latenessMs['p99'])} ms, max ${n(timers?.latenessMs['p100'])} ms (${n(timers?.exited)} of ${n(timers?.profiles)}) | within 1 s | ${verdict(timers ? (timers.latenessMs['p100'] ?? Infinity) <= 1_000 && timers.exited === timers.profiles : undefined)} | ${n(timers?.load)} |`,
-    `| e | IsMember (${q?.segmentsPerIsMember ?? '?'} segments), ${r.options.concurrency} concurrent callers | ${n(q?.isMember.qps, ' QPS')}, p99 ${n(q?.isMember.latencyMs['p99'])} ms | — | — | ${n(q?.isMember.load)} |`,
-    `| e | GetProfileSegments, ${r.options.concurrency} concurrent callers | ${n(q?.getProfileSegments.qps, ' QPS')}, p99 ${n(q?.getProfileSegments.latencyMs['p99'])} ms | — | — | ${n(q?.getProfileSegments.load)} |`,
+    `| e | IsMember (${q?.segmentsPerIsMember ?? '?'} segments), ${r.options.concurrency} concurrent callers | ${n(q?.isMember.qps, ' QPS')}, p99 ${n(q?.isMember.latencyMs['p99'])} ms; ${n(q?.isMember.serviceCpuMsPerCall)} CPU-ms per call in the service, ${n(q?.isMember.benchCpuMsPerCall)} in the caller | — | — | ${n(q?.isMember.load)} |`,
+    `| e | GetProfileSegments, ${r.options.concurrency} concurrent callers | ${n(q?.getProfileSegments.qps, ' QPS')}, p99 ${n(q?.getProfileSegments.latencyMs['p99'])} ms; ${n(q?.getProfileSegments.serviceCpuMsPerCall)} CPU-ms per call in the service | — | — | ${n(q?.getProfileSegments.load)} |`,
     `| e | IsMember at a fixed offered rate of ${n(atRate?.offered, ' QPS')} | ${n(atRate?.qps, ' QPS')} answered, p50 ${n(atRate?.latencyMs['p50'])} ms, p99 ${n(atRate?.latencyMs['p99'])} ms, ${n(atRate?.errors)} errors | p99 < 5 ms at 5,000 QPS | ${verdict(atRate ? atRate.offered >= 5_000 && (atRate.latencyMs['p99'] ?? Infinity) < 5 : undefined)} | ${n(atRate?.load)} |`,
     `| f | full refresh of a SCHEDULED segment (RefreshNow → job SUCCEEDED) | ${n(refresh?.profiles)} profiles in ${n(refresh?.seconds)} s (${refresh?.status ?? '—'}): ${n(refresh?.profilesPerSecond, ' profiles/s')}, ${n(refresh?.secondsPer100k)} s per 100k | ≥ 50,000 profiles/s | ${verdict(refresh ? refresh.status === 'SUCCEEDED' && refresh.profilesPerSecond >= 50_000 : undefined)} | ${n(refresh?.load)} |`,
   );
@@ -178,10 +179,16 @@ function commandLine(r: Results): string {
   ].join(' ');
 }
 
+/** Formats a file's text as `npx prettier --check .` expects it (the repository's settings). */
+async function formatted(text: string, file: string): Promise<string> {
+  const options = (await prettier.resolveConfig(file)) ?? {};
+  return prettier.format(text, { ...options, filepath: file });
+}
+
 /** Writes the figures between the report's markers (creating it if missing) and the JSON file. */
-export function writeReport(results: Results, out: string, json: string): void {
+export async function writeReport(results: Results, out: string, json: string): Promise<void> {
   mkdirSync(dirname(json), { recursive: true });
-  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(json, await formatted(JSON.stringify(results), json));
   const jsonPath = relative(REPO_ROOT, json);
   const body = `${BEGIN}\n\n${renderReport(results, jsonPath)}\n${END}`;
   const existing = existsSync(out)
@@ -194,5 +201,5 @@ export function writeReport(results: Results, out: string, json: string): void {
       ? `${existing.slice(0, from)}${body}${existing.slice(to + END.length)}`
       : `${existing.trimEnd()}\n\n${body}\n`;
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, next);
+  writeFileSync(out, await formatted(next, out));
 }
