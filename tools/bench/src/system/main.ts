@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type JsonObject, create, fromBinary, fromJson, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, fromJson, toBinary } from '@bufbuild/protobuf';
 import { ValueSchema, timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import {
   ContentTypes,
@@ -76,13 +76,12 @@ import {
   BEAT_EVENT,
   EventStream,
   PROBE_EVENT,
-  STREAM_EVENTS,
-  generatedRule,
   profileIdOf,
   resolveReferences,
   seeded,
   segmentPlans,
   userIdOf,
+  wideRule,
   zipf,
 } from './workload';
 
@@ -995,19 +994,7 @@ function profileChanges(options: BenchOptions): Message[] {
 function wideDefinitions(total: number, dependent: number): Message[] {
   const out: Message[] = [];
   for (let i = 0; i < total; i++) {
-    // the others name events the stream never has; no "never did" among them, which every profile meets
-    const rule: JsonObject =
-      i < dependent
-        ? generatedRule(i, STREAM_EVENTS)
-        : i % 2 === 0
-          ? {
-              condition: {
-                event: { name: `Unused ${i}`, count: { gte: 1 }, window: { lastDays: 30 } },
-              },
-            }
-          : {
-              condition: { event: { name: `Unused ${i}`, lastSeen: { withinLast: { days: 7 } } } },
-            };
+    const rule = wideRule(i, dependent);
     const segment = create(SegmentSchema, {
       id: `seg_w${i}`,
       name: `Wide ${i}`,

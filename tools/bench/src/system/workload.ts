@@ -186,6 +186,19 @@ export function generatedRule(i: number, events: readonly string[]): JsonObject 
 }
 
 /**
+ * The `i`-th segment of the wide run (h): the first `dependent` are generated rules over the
+ * stream's events; the others name events the stream never has (never "never did", which every
+ * profile meets whatever it does).
+ */
+export function wideRule(i: number, dependent: number): JsonObject {
+  if (i < dependent) return generatedRule(i, STREAM_EVENTS);
+  const name = `Unused ${i}`;
+  return i % 2 === 0
+    ? { condition: { event: { name, count: { gte: 1 }, window: { lastDays: 30 } } } }
+    : { condition: { event: { name, lastSeen: { withinLast: { days: 7 } } } } };
+}
+
+/**
  * The K segments of the main run: the product examples, a static list and a segment on it,
  * segment references, the probe and beat segments of the latency and timer measures, one
  * SCHEDULED segment, then generated rules over the stream's events up to `count` in all.
