@@ -427,9 +427,19 @@ async function main(): Promise<void> {
     results.loadAfter = [...machineLoad()];
     results.finishedAt = new Date().toISOString();
     if (!interrupted) {
-      await writeReport(results, resolve(REPO_ROOT, options.out), resolve(REPO_ROOT, options.json));
-      log(`wrote ${options.out} and ${options.json}`);
-      await run.cleanup();
+      try {
+        await writeReport(
+          results,
+          resolve(REPO_ROOT, options.out),
+          resolve(REPO_ROOT, options.json),
+        );
+        log(`wrote ${options.out} and ${options.json}`);
+      } catch (error) {
+        log(`writing the report: ${(error as Error).stack ?? String(error)}`);
+        process.exitCode = 1;
+      } finally {
+        await run.cleanup();
+      }
     }
   }
 }
