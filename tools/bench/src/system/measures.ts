@@ -1,0 +1,211 @@
+import { loadavg } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Admin, Kafka, Message } from 'kafkajs';
+
+/** Percentiles of a sample, in its unit; NaN for an empty one. */
+export function percentiles(
+  values: readonly number[],
+  ps: readonly number[] = [50, 95, 99, 99.99],
+): Record<string, number> {
+  const sorted = Float64Array.from(values).sort();
+  const out: Record<string, number> = {};
+  for (const p of ps) {
+    out[`p${p}`] =
+      sorted.length === 0
+        ? NaN
+        : round(
+            sorted[
+              Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+            ] as number,
+            2,
+          );
+  }
+  return out;
+}
+
+export const round = (value: number, digits = 1): number => {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+};
+
+/** The 1-minute load average now. */
+export const load = (): number => round(loadavg()[0] ?? 0, 2);
+
+export const seconds = (fromMs: number, toMs = Date.now()): number => (toMs - fromMs) / 1000;
+
+/** Sends records in requests of `batch`, acknowledged by all replicas. */
+export async function produceAll(
+  kafka: Kafka,
+  topic: string,
+  records: readonly Message[],
+  batch = 1_000,
+): Promise<void> {
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    for (let i = 0; i < records.length; i += batch) {
+      await producer.send({ topic, acks: -1, messages: records.slice(i, i + batch) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * A plain consume→produce copy with the settings Shoal's own consumer and producer use (batches,
+ * four partitions at a time, an idempotent producer acknowledged by all replicas): records/s
+ * from its first batch until `count` records were copied.
+ */
+export async function passThrough(
+  kafka: Kafka,
+  from: string,
+  to: string,
+  count: number,
+  groupId: string,
+): Promise<number> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer = kafka.consumer({ groupId });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topic: from, fromBeginning: true });
+  let copied = 0;
+  let first = 0;
+  let last = 0;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  await consumer.run({
+    partitionsConsumedConcurrently: 4,
+    eachBatch: async ({ batch }) => {
+      first ||= Date.now();
+      for (let i = 0; i < batch.messages.length; i += 1_000) {
+        await producer.send({
+          topic: to,
+          acks: -1,
+          messages: batch.messages.slice(i, i + 1_000).map((m) => ({ key: m.key, value: m.value })),
+        });
+      }
+      copied += batch.messages.length;
+      if (copied >= count) {
+        last ||= Date.now();
+        finished();
+      }
+    },
+  });
+  await done;
+  await consumer.disconnect();
+  await producer.disconnect();
+  return count / seconds(first, last);
+}
+
+/** Records a consumer group has committed on a topic (sum over partitions). */
+export async function committed(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+/** The end offsets of a topic (sum over partitions): records ever written to it. */
+export async function written(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+}
+
+/** Waits until `check` holds, polling; false when the deadline passed first. */
+export async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  intervalMs = 200,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    signal?.throwIfAborted();
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/** Result of a query load: calls, errors, rate and latency percentiles in ms. */
+export interface QueryLoad {
+  readonly calls: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly qps: number;
+  readonly latencyMs: Record<string, number>;
+  readonly load: number;
+}
+
+/** `concurrency` callers, each calling as soon as its previous call answered, for `durationMs`. */
+export async function closedLoop(
+  call: (n: number) => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+): Promise<QueryLoad> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const end = started + durationMs;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const began = performance.now();
+        try {
+          await call(n++);
+          latencies.push(performance.now() - began);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const took = (performance.now() - started) / 1000;
+  return {
+    calls: latencies.length,
+    errors,
+    seconds: round(took, 2),
+    qps: Math.round(latencies.length / took),
+    latencyMs: percentiles(latencies, [50, 95, 99, 99.9]),
+    load: load(),
+  };
+}
+
+/**
+ * Calls at a fixed offered rate for `durationMs`, whether or not earlier calls have answered;
+ * each latency counts from the instant the call was due, so a stall is not hidden by waiting
+ * callers (coordinated omission).
+ */
+export async function openLoop(
+  call: (n: number) => Promise<unknown>,
+  rate: number,
+  durationMs: number,
+): Promise<QueryLoad> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const pending: Promise<void>[] = [];
+  let issued = 0;
+  while (performance.now() - started < durationMs) {
+    const due = Math.floor(((performance.now() - started) / 1000) * rate);
+    for (; issued < due; issued++) {
+      const dueAt = started + (issued / rate) * 1000;
+      pending.push(
+        call(issued).then(
+          () => void latencies.push(performance.now() - dueAt),
+          () => void errors++,
+        ),
+      );
+    }
+    await sleep(2);
+  }
+  await Promise.all(pending);
+  const took = (performance.now() - started) / 1000;
+  return {
+    calls: latencies.length,
+    errors,
+    seconds: round(took, 2),
+    qps: Math.round(latencies.length / took),
+    latencyMs: percentiles(latencies, [50, 95, 99, 99.9]),
+    load: load(),
+  };
+}
