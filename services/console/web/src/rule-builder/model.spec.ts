@@ -16,10 +16,10 @@ import {
 } from './model';
 
 /** A rule as the API returns it: parsed by the generated schema and written back. */
-const canonical = (rule: JsonValue): JsonValue =>
+const canonical = (rule: unknown): JsonValue =>
   toJson(RuleSchema, fromJson(RuleSchema, rule as ProtoJson)) as JsonValue;
 
-const roundTrip = (rule: JsonValue) => toRuleJson(toDraft(canonical(rule)));
+const roundTrip = (rule: unknown) => toRuleJson(toDraft(canonical(rule)));
 
 /** One operand for every FieldCondition operator. */
 const FIELD_OPERANDS: Record<(typeof FIELD_OPERATORS)[number], JsonValue> = {

@@ -463,3 +463,10 @@ export function violationsByNode(
   }
   return placed;
 }
+
+/** A copy of `object` without `key` (optional fields are absent, never undefined). */
+export function without<T extends object, K extends keyof T>(object: T, key: K): Omit<T, K> {
+  const copy = { ...object };
+  delete copy[key];
+  return copy;
+}
