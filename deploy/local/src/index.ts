@@ -14,6 +14,8 @@ export {
   LocalServices,
   SERVICE_PORTS,
   SHOAL_SERVICES,
+  CONSOLE_SERVICE,
+  type StartableServiceName,
   type ServiceProcessOptions,
   type ServiceStatus,
   type ShoalServiceName,

@@ -24,6 +24,9 @@ export const SHOAL_SERVICES = [
   'exporter',
 ] as const;
 export type ShoalServiceName = (typeof SHOAL_SERVICES)[number];
+/** The web console, started after the five it forwards to (its own port: CONSOLE_PORT). */
+export const CONSOLE_SERVICE = 'console';
+export type StartableServiceName = ShoalServiceName | typeof CONSOLE_SERVICE;
 
 /** The ports `up` gives each service (the services' own defaults). */
 export const SERVICE_PORTS: Readonly<Record<ShoalServiceName, { grpc: number; http: number }>> = {
@@ -38,12 +41,12 @@ const READY_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 /** The built entry point of a service; `npm run build` makes it. */
-export function serviceEntry(name: ShoalServiceName): string {
+export function serviceEntry(name: StartableServiceName): string {
   return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 }
 
 export interface ServiceProcessOptions {
-  readonly name: ShoalServiceName;
+  readonly name: StartableServiceName;
   /** Configuration (KAFKA_BROKERS, MONGO_URL, AUTH_JWKS_FILE, ...), on top of our environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly grpcPort: number;

@@ -1,3 +1,5 @@
+import { toJson } from '@bufbuild/protobuf';
+import { type Value, ValueSchema } from '@bufbuild/protobuf/wkt';
 import { useMutation, useQuery } from '@connectrpc/connect-query';
 import {
   Alert,
@@ -5,9 +7,9 @@ import {
   Button,
   Code,
   Group,
-  List,
   Loader,
   Paper,
+  PasswordInput,
   Select,
   SimpleGrid,
   Stack,
@@ -48,6 +50,21 @@ import { STATE_COLORS, jobStatusLabel, modeLabel, stateLabel, visibilityLabel } 
 import { Link } from '../router';
 
 const MEMBERS_SHOWN = 100;
+const SHOWN_CHARS = 120;
+const TREND_DAYS = 30;
+
+/** The last `days` UTC days, as the scheduler names days. */
+function lastDays(days: number): { fromDay: string; toDay: string } {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const now = Date.now();
+  return { fromDay: day(now - days * 86_400_000), toDay: day(now) };
+}
+
+/** A JSON value from a service, short enough for a line. */
+function shown(value: Value): string {
+  const text = JSON.stringify(toJson(ValueSchema, value));
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}
 
 export function SegmentPage({ segmentId }: { segmentId: string }) {
   const found = useQuery(
@@ -132,7 +149,10 @@ function Header({ segment }: { segment: Segment }) {
 }
 
 function Trend({ segmentId }: { segmentId: string }) {
-  const history = useQuery(SchedulerService.method.getMemberCountHistory, { segmentId });
+  const history = useQuery(SchedulerService.method.getMemberCountHistory, {
+    segmentId,
+    ...lastDays(TREND_DAYS),
+  });
   const days = new Map<
     string,
     { day: string; members?: number; entered?: number; exited?: number }
@@ -254,7 +274,11 @@ function Explain({ segmentId }: { segmentId: string }) {
       {result && (
         <Stack gap={4} mt="sm" data-testid="explanation">
           <Text fw={700}>{result.membership?.member ? 'A member' : 'Not a member'}</Text>
-          {result.explanation?.condition && <ExplanationTree node={result.explanation.condition} />}
+          {result.explanation?.condition && (
+            <ul style={{ listStyle: 'none', paddingLeft: 0, margin: 0 }} aria-label="Explanation">
+              <ExplanationTree node={result.explanation.condition} />
+            </ul>
+          )}
           {result.notes.map((n) => (
             <Text size="xs" c="dimmed" key={n}>
               {n}
@@ -268,24 +292,32 @@ function Explain({ segmentId }: { segmentId: string }) {
 
 function ExplanationTree({ node }: { node: ConditionExplanation }) {
   return (
-    <List.Item icon={<Text c={node.matched ? 'teal' : 'red'}>{node.matched ? '✓' : '✗'}</Text>}>
+    <li>
       <Text size="sm">
+        <Text
+          span
+          c={node.matched ? 'teal' : 'red'}
+          fw={700}
+          aria-label={node.matched ? 'met' : 'not met'}
+        >
+          {node.matched ? '✓' : '✗'}
+        </Text>{' '}
         {node.summary}
         {node.observed !== undefined && (
           <Text span c="dimmed">
             {' '}
-            (observed {JSON.stringify(node.observed)})
+            (observed {shown(node.observed)})
           </Text>
         )}
       </Text>
       {node.children.length > 0 && (
-        <List withPadding size="sm">
+        <ul style={{ listStyle: 'none', paddingLeft: 20, margin: 0 }}>
           {node.children.map((child) => (
             <ExplanationTree key={child.path} node={child} />
           ))}
-        </List>
+        </ul>
       )}
-    </List.Item>
+    </li>
   );
 }
 
@@ -325,8 +357,8 @@ function History({ segment }: { segment: Segment }) {
                   <Text size="xs" key={d.path} c="dimmed">
                     {(RuleDiffKind[d.kind] ?? '').replace('RULE_DIFF_KIND_', '').toLowerCase()}{' '}
                     <Code>{d.path}</Code>
-                    {d.before !== undefined && <> from {JSON.stringify(d.before)}</>}
-                    {d.after !== undefined && <> to {JSON.stringify(d.after)}</>}
+                    {d.before !== undefined && <> from {shown(d.before)}</>}
+                    {d.after !== undefined && <> to {shown(d.after)}</>}
                   </Text>
                 ))}
                 <Text size="xs" c="dimmed">
@@ -419,6 +451,7 @@ function Destinations({ segment }: { segment: Segment }) {
   const [chosen, setChosen] = useState<string | null>(null);
   const [name, setName] = useState('');
   const [url, setUrl] = useState('');
+  const [secret, setSecret] = useState('');
   const all = destinations.data?.destinations ?? [];
   const linked = all.flatMap((d) =>
     d.links.filter((l) => l.segmentId === segment.id).map((l) => ({ destination: d, link: l })),
@@ -503,7 +536,10 @@ function Destinations({ segment }: { segment: Segment }) {
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          create.mutate({ name, config: { kind: { case: 'webhook', value: { url } } } });
+          create.mutate({
+            name,
+            config: { kind: { case: 'webhook', value: { url, signingSecret: secret } } },
+          });
         }}
       >
         <Group align="end" mt="sm">
@@ -518,10 +554,15 @@ function Destinations({ segment }: { segment: Segment }) {
             onChange={(e) => setUrl(e.currentTarget.value)}
             w={320}
           />
+          <PasswordInput
+            label="Signing secret"
+            value={secret}
+            onChange={(e) => setSecret(e.currentTarget.value)}
+          />
           <Button
             type="submit"
             variant="default"
-            disabled={!name || !url}
+            disabled={!name || !url || !secret}
             loading={create.isPending}
           >
             Create destination
