@@ -15,6 +15,8 @@ export {
   SERVICE_PORTS,
   SHOAL_SERVICES,
   CONSOLE_SERVICE,
+  CONSOLE_WEB_PORT,
+  LOCAL_SERVICES,
   type StartableServiceName,
   type ServiceProcessOptions,
   type ServiceStatus,

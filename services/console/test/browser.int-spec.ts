@@ -260,7 +260,8 @@ describe('the console in a browser', () => {
     await expect(
       page.getByRole('list', { name: 'First members' }).textContent(),
     ).resolves.toContain('user:cora');
-    await page.screenshot({ path: join(SCREENSHOTS, 'rule-builder.png'), fullPage: true });
+    await page.getByRole('heading', { name: 'New segment' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'rule-builder.png') });
   });
 
   it('shows a validation error on the condition it names', async () => {
