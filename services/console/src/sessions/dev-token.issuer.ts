@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CONFIG, type SigningKey, loadSigningKey, signToken } from '@shoal/platform';
+import {
+  PLATFORM,
+  type PlatformContext,
+  type SigningKey,
+  loadSigningKey,
+  signToken,
+} from '@shoal/platform';
 import type { ConsoleConfig } from '../service';
 import type { TokenIssuerPort } from './token-issuer.port';
 
@@ -11,7 +17,11 @@ import type { TokenIssuerPort } from './token-issuer.port';
 export class DevTokenIssuer implements TokenIssuerPort {
   private key?: Promise<SigningKey>;
 
-  constructor(@Inject(CONFIG) private readonly config: ConsoleConfig) {}
+  private readonly config: ConsoleConfig;
+
+  constructor(@Inject(PLATFORM) private readonly platform: PlatformContext) {
+    this.config = platform.config as ConsoleConfig;
+  }
 
   async issue(request: {
     subject: string;
@@ -21,7 +31,11 @@ export class DevTokenIssuer implements TokenIssuerPort {
   }): Promise<string> {
     const file = this.config.CONSOLE_DEV_SIGNING_KEY_FILE;
     if (!file) throw new Error('CONSOLE_DEV_SIGNING_KEY_FILE is not set');
-    this.key ??= loadSigningKey(file, 'CONSOLE_DEV_SIGNING_KEY_FILE');
+    this.key ??= loadSigningKey(file, 'CONSOLE_DEV_SIGNING_KEY_FILE').then((key) => {
+      // the private key's parameters never reach a log line
+      key.secretParts.forEach((part) => this.platform.secrets.add(part));
+      return key;
+    });
     return signToken(await this.key, {
       subject: request.subject,
       groups: request.groups,
