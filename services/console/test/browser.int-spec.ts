@@ -370,6 +370,25 @@ describe('the console in a browser', () => {
     ]);
   });
 
+  it('keeps a static list: adds and removes members by id', async () => {
+    await page.getByRole('link', { name: 'New list' }).click();
+    await page.getByRole('textbox', { name: /^Name/ }).fill('VIP list');
+    await page.getByRole('button', { name: 'Create list' }).click();
+    await page.getByRole('heading', { name: 'VIP list' }).waitFor();
+    const ids = page.getByLabel('Profile ids');
+    await ids.fill('user:cora, user:dan\nuser:erin');
+    await page.getByRole('button', { name: 'Add to list' }).click();
+    const count = page.getByTestId('list-count');
+    await eventually(async () => expect(await count.textContent()).toBe('3'), STEP_MS);
+    await ids.fill('user:dan');
+    await page.getByRole('button', { name: 'Remove from list' }).click();
+    await eventually(async () => expect(await count.textContent()).toBe('2'), STEP_MS);
+    const members = await page.getByRole('table', { name: 'List members' }).textContent();
+    expect(members).toContain('user:cora');
+    expect(members).toContain('user:erin');
+    expect(members).not.toContain('user:dan');
+  });
+
   it('lists segments by member count and shows the system status', async () => {
     await page.getByRole('link', { name: 'Segments' }).click();
     await choose(page.locator('main'), 'Sort by', 'Member count');
