@@ -335,62 +335,66 @@ function History({ segment }: { segment: Segment }) {
         History
       </Title>
       {revert.error && <Alert color="red">{describeError(revert.error).message}</Alert>}
-      <Table>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>Version</Table.Th>
-            <Table.Th>Change</Table.Th>
-            <Table.Th>By</Table.Th>
-            <Table.Th />
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {(history.data?.changes ?? []).map((change) => (
-            <Table.Tr key={change.version.toString()}>
-              <Table.Td>{change.version.toString()}</Table.Td>
-              <Table.Td>
-                <Text size="sm">
-                  {(ChangeAction[change.action] ?? '').replace('CHANGE_ACTION_', '').toLowerCase()}{' '}
-                  {change.fields.map((f) => f.field).join(', ')}
-                </Text>
-                {change.ruleDiff.map((d) => (
-                  <Text size="xs" key={d.path} c="dimmed">
-                    {(RuleDiffKind[d.kind] ?? '').replace('RULE_DIFF_KIND_', '').toLowerCase()}{' '}
-                    <Code>{d.path}</Code>
-                    {d.before !== undefined && <> from {shown(d.before)}</>}
-                    {d.after !== undefined && <> to {shown(d.after)}</>}
-                  </Text>
-                ))}
-                <Text size="xs" c="dimmed">
-                  {formatTime(change.changedAt)}
-                </Text>
-              </Table.Td>
-              <Table.Td>{change.changedBy}</Table.Td>
-              <Table.Td>
-                {change.version !== segment.version && (
-                  <Button
-                    size="xs"
-                    variant="light"
-                    disabled={locked}
-                    aria-label={`Revert to version ${change.version}`}
-                    loading={revert.isPending}
-                    onClick={async () => {
-                      await revert.mutateAsync({
-                        id: segment.id,
-                        expectedVersion: segment.version,
-                        toVersion: change.version,
-                      });
-                      await queries.invalidateQueries();
-                    }}
-                  >
-                    Revert to this
-                  </Button>
-                )}
-              </Table.Td>
+      <Table.ScrollContainer minWidth={560}>
+        <Table>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Version</Table.Th>
+              <Table.Th>Change</Table.Th>
+              <Table.Th>By</Table.Th>
+              <Table.Th />
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {(history.data?.changes ?? []).map((change) => (
+              <Table.Tr key={change.version.toString()}>
+                <Table.Td>{change.version.toString()}</Table.Td>
+                <Table.Td>
+                  <Text size="sm">
+                    {(ChangeAction[change.action] ?? '')
+                      .replace('CHANGE_ACTION_', '')
+                      .toLowerCase()}{' '}
+                    {change.fields.map((f) => f.field).join(', ')}
+                  </Text>
+                  {change.ruleDiff.map((d) => (
+                    <Text size="xs" key={d.path} c="dimmed">
+                      {(RuleDiffKind[d.kind] ?? '').replace('RULE_DIFF_KIND_', '').toLowerCase()}{' '}
+                      <Code>{d.path}</Code>
+                      {d.before !== undefined && <> from {shown(d.before)}</>}
+                      {d.after !== undefined && <> to {shown(d.after)}</>}
+                    </Text>
+                  ))}
+                  <Text size="xs" c="dimmed">
+                    {formatTime(change.changedAt)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{change.changedBy}</Table.Td>
+                <Table.Td>
+                  {change.version !== segment.version && (
+                    <Button
+                      size="xs"
+                      variant="light"
+                      disabled={locked}
+                      aria-label={`Revert to version ${change.version}`}
+                      loading={revert.isPending}
+                      onClick={async () => {
+                        await revert.mutateAsync({
+                          id: segment.id,
+                          expectedVersion: segment.version,
+                          toVersion: change.version,
+                        });
+                        await queries.invalidateQueries();
+                      }}
+                    >
+                      Revert to this
+                    </Button>
+                  )}
+                </Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Paper>
   );
 }

@@ -55,6 +55,7 @@ export function SegmentsList() {
   const [statuses, setStatuses] = useState<string[]>([]);
   const [states, setStates] = useState<string[]>([]);
   const [tags, setTags] = useState<string[]>([]);
+  const [owners, setOwners] = useState<string[]>([]);
   const segments = useQuery(SegmentService.method.listSegments, {
     search,
     sort: Number(sort),
@@ -62,6 +63,7 @@ export function SegmentsList() {
     refreshModes: modes.map(Number),
     statuses: statuses.map(Number),
     tags,
+    owners,
     page: { pageSize: 100 },
   });
   // the service filters by status (active / inactive); the computed state is filtered here
@@ -116,6 +118,7 @@ export function SegmentsList() {
           w={200}
         />
         <TagsInput label="Tags" value={tags} onChange={setTags} clearable w={200} />
+        <TagsInput label="Owners" value={owners} onChange={setOwners} clearable w={200} />
       </Group>
       {segments.error && <Alert color="red">{describeError(segments.error).message}</Alert>}
       <Table striped highlightOnHover aria-label="Segments">
@@ -127,6 +130,7 @@ export function SegmentsList() {
             <Table.Th>Refresh</Table.Th>
             <Table.Th ta="right">Members</Table.Th>
             <Table.Th>Last refreshed</Table.Th>
+            <Table.Th>Owner</Table.Th>
             <Table.Th>Tags</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -160,6 +164,7 @@ export function SegmentsList() {
               </Table.Td>
               <Table.Td ta="right">{segment.memberCount.toLocaleString()}</Table.Td>
               <Table.Td>{formatTime(segment.lastRefreshedAt)}</Table.Td>
+              <Table.Td>{segment.owner}</Table.Td>
               <Table.Td>
                 {segment.tags.map((t) => (
                   <Badge key={t} variant="outline" mr={4}>
