@@ -24,26 +24,35 @@ export const SHOAL_SERVICES = [
   'exporter',
 ] as const;
 export type ShoalServiceName = (typeof SHOAL_SERVICES)[number];
+/** The web console, started after the five it forwards to (its own port: CONSOLE_PORT). */
+export const CONSOLE_SERVICE = 'console';
+export type StartableServiceName = ShoalServiceName | typeof CONSOLE_SERVICE;
+/** What `up` starts, in order: the five services, then the console. */
+export const LOCAL_SERVICES = [...SHOAL_SERVICES, CONSOLE_SERVICE] as const;
+/** The port `up` gives the console's web app (its own default). */
+export const CONSOLE_WEB_PORT = 8456;
 
 /** The ports `up` gives each service (the services' own defaults). */
-export const SERVICE_PORTS: Readonly<Record<ShoalServiceName, { grpc: number; http: number }>> = {
-  ingestion: { grpc: 50051, http: 9451 },
-  segments: { grpc: 50052, http: 9452 },
-  membership: { grpc: 50053, http: 9453 },
-  scheduler: { grpc: 50054, http: 9454 },
-  exporter: { grpc: 50055, http: 9455 },
-};
+export const SERVICE_PORTS: Readonly<Record<StartableServiceName, { grpc: number; http: number }>> =
+  {
+    ingestion: { grpc: 50051, http: 9451 },
+    segments: { grpc: 50052, http: 9452 },
+    membership: { grpc: 50053, http: 9453 },
+    scheduler: { grpc: 50054, http: 9454 },
+    exporter: { grpc: 50055, http: 9455 },
+    console: { grpc: 50056, http: 9456 },
+  };
 
 const READY_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 /** The built entry point of a service; `npm run build` makes it. */
-export function serviceEntry(name: ShoalServiceName): string {
+export function serviceEntry(name: StartableServiceName): string {
   return path.join(REPO_ROOT, 'services', name, 'dist', 'main.js');
 }
 
 export interface ServiceProcessOptions {
-  readonly name: ShoalServiceName;
+  readonly name: StartableServiceName;
   /** Configuration (KAFKA_BROKERS, MONGO_URL, AUTH_JWKS_FILE, ...), on top of our environment. */
   readonly env: Readonly<Record<string, string>>;
   readonly grpcPort: number;
@@ -102,7 +111,7 @@ export function waitForReadyz(
 }
 
 export interface ServiceStatus {
-  readonly name: ShoalServiceName;
+  readonly name: StartableServiceName;
   readonly running: boolean;
   readonly ready: boolean;
   readonly pid?: number;
@@ -111,7 +120,7 @@ export interface ServiceStatus {
 }
 
 /**
- * Shoal's five services as local background processes for `./shoal up`: pid files under
+ * Shoal's five services and the console as local background processes for `./shoal up`: pid files under
  * `.shoal/run/services`, logs under `.shoal/logs`. Idempotent like the infrastructure: a
  * running service is left as it is.
  */
@@ -124,16 +133,16 @@ export class LocalServices {
     this.log = options.log ?? (() => undefined);
   }
 
-  logFile(name: ShoalServiceName): string {
+  logFile(name: StartableServiceName): string {
     return path.join(this.home, 'logs', `${name}.log`);
   }
 
   async up(
     env: Readonly<Record<string, string>>,
     signal?: AbortSignal,
-  ): Promise<ShoalServiceName[]> {
-    const started: ShoalServiceName[] = [];
-    for (const name of SHOAL_SERVICES) {
+  ): Promise<StartableServiceName[]> {
+    const started: StartableServiceName[] = [];
+    for (const name of LOCAL_SERVICES) {
       if (this.runningPid(name) !== undefined) continue;
       const began = Date.now();
       const ports = SERVICE_PORTS[name];
@@ -156,7 +165,7 @@ export class LocalServices {
 
   /** Stops services in reverse order, each draining its work (SIGTERM, then SIGKILL after 20 s). */
   async down(): Promise<void> {
-    for (const name of [...SHOAL_SERVICES].reverse()) {
+    for (const name of [...LOCAL_SERVICES].reverse()) {
       const pid = this.runningPid(name);
       if (pid !== undefined) {
         const how = await terminate(pid, [serviceEntry(name)], STOP_TIMEOUT_MS);
@@ -168,7 +177,7 @@ export class LocalServices {
 
   async status(): Promise<ServiceStatus[]> {
     return Promise.all(
-      SHOAL_SERVICES.map(async (name) => {
+      LOCAL_SERVICES.map(async (name) => {
         const pid = this.runningPid(name);
         const ports = SERVICE_PORTS[name];
         let ready = false;
@@ -191,11 +200,11 @@ export class LocalServices {
     );
   }
 
-  private pidFile(name: ShoalServiceName): string {
+  private pidFile(name: StartableServiceName): string {
     return path.join(this.home, 'run', 'services', `${name}.pid`);
   }
 
-  private runningPid(name: ShoalServiceName): number | undefined {
+  private runningPid(name: StartableServiceName): number | undefined {
     const pid = readPidFile(this.pidFile(name));
     if (pid !== undefined && isOurProcess(pid, [serviceEntry(name)])) return pid;
     return undefined;

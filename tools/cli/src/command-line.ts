@@ -1,8 +1,10 @@
 import {
   INFRA_COMPONENTS,
   type InfraComponent,
+  LOCAL_SERVICES,
   SHOAL_SERVICES,
   type ShoalServiceName,
+  type StartableServiceName,
 } from '@shoal/local-infra';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import {
@@ -19,7 +21,7 @@ export type InfraCommand =
   | { name: 'status'; json: boolean }
   | { name: 'logs'; component: InfraComponent; lines: number };
 
-export type LogSource = ShoalServiceName | InfraComponent;
+export type LogSource = StartableServiceName | InfraComponent;
 
 /** What `./shoal ...` asks for. */
 export type ShoalCommand =
@@ -161,7 +163,7 @@ function shoalProgram(choose: (command: ShoalCommand) => void, output: CommandLi
     .command('logs')
     .description('the end of a service, Kafka or store log')
     .addArgument(
-      new Argument('<source>', 'whose log').choices([...SHOAL_SERVICES, ...INFRA_COMPONENTS]),
+      new Argument('<source>', 'whose log').choices([...LOCAL_SERVICES, ...INFRA_COMPONENTS]),
     )
     .addOption(linesOption())
     .action((source: LogSource, { lines }: { lines: number }) =>

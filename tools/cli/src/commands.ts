@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import {
   LocalInfra,
   LocalInfraError,
+  CONSOLE_WEB_PORT,
+  LOCAL_SERVICES,
   LocalInfraErrorCode,
-  SHOAL_SERVICES,
-  type ShoalServiceName,
+  type StartableServiceName,
   tailOf,
 } from '@shoal/local-infra';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
@@ -19,6 +20,8 @@ import { formatEnv, formatStatusTable } from './infra-output';
 import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const CONSOLE_URL = `http://127.0.0.1:${CONSOLE_WEB_PORT}/`;
 
 const out = (line: string) => console.log(line);
 const progress = (line: string) => console.error(`  ${line}`);
@@ -39,6 +42,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       out('starting services…');
       await stack.services.up(await stack.serviceEnv(), signal);
       await printStatus(stack);
+      out(`\nconsole: ${CONSOLE_URL}  (development sign-in: any user name and groups)`);
       if (command.demo) {
         out('\ndemo:');
         await runDemo(stack, demoOptions(command.durationSeconds, signal));
@@ -175,7 +179,8 @@ async function printStatus(stack: LocalStack): Promise<void> {
     out(`  ${s.component.padEnd(11)} ${state(s)} ${s.endpoint}`);
   }
   for (const s of await stack.services.status()) {
-    out(`  ${s.name.padEnd(11)} ${state(s)} gRPC ${s.grpc}  ${s.http}/readyz`);
+    const web = s.name === 'console' ? `  web ${CONSOLE_URL}` : '';
+    out(`  ${s.name.padEnd(11)} ${state(s)} gRPC ${s.grpc}  ${s.http}/readyz${web}`);
   }
 }
 
@@ -189,8 +194,8 @@ function printTail(file: string, source: string, lines: number): void {
   for (const line of tailOf(file, lines)) out(line);
 }
 
-function isService(name: string): name is ShoalServiceName {
-  return (SHOAL_SERVICES as readonly string[]).includes(name);
+function isService(name: string): name is StartableServiceName {
+  return (LOCAL_SERVICES as readonly string[]).includes(name);
 }
 
 /** The checks CI runs (`./shoal test` starts them without building first). */

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { LocalInfra, LocalServices } from '@shoal/local-infra';
+import { CONSOLE_WEB_PORT, LocalInfra, LocalServices } from '@shoal/local-infra';
 import {
   devKeyEnv,
   SERVICE_SUBJECT_PREFIX,
@@ -16,7 +16,7 @@ export const PROFILE_WRITER_GROUP = 'profile-writers';
 /** The groups of the development user the service commands act as, unless SHOAL_TOKEN is set. */
 export const DEVELOPER_GROUPS = ['marketing', PROFILE_READER_GROUP, PROFILE_WRITER_GROUP];
 
-/** The pieces of a local Shoal: infrastructure, development keys and the five services. */
+/** The pieces of a local Shoal: infrastructure, development keys, the five services and the console. */
 export class LocalStack {
   readonly infra: LocalInfra;
   readonly services: LocalServices;
@@ -43,6 +43,10 @@ export class LocalStack {
       ...devKeyEnv(keys),
       PROFILE_READER_GROUPS: PROFILE_READER_GROUP,
       PROFILE_WRITER_GROUPS: PROFILE_WRITER_GROUP,
+      // the console offers the development sign-in, signing with the key `./shoal token` uses
+      CONSOLE_PORT: String(CONSOLE_WEB_PORT),
+      CONSOLE_DEV_SIGN_IN: 'true',
+      CONSOLE_DEV_SIGNING_KEY_FILE: keys.userSigningKeyFile,
     };
   }
 

@@ -1,0 +1,459 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromJson, toJson } from '@bufbuild/protobuf';
+import {
+  RuleSchema,
+  SegmentKind,
+  SegmentService,
+  Visibility,
+  upstreamEventsTopic,
+} from '@shoal/contracts';
+import { createGrpcClient } from '@shoal/platform';
+import {
+  type LaunchedProcess,
+  SHOAL_SERVICES,
+  type ShoalServiceName,
+  TestScope,
+  eventually,
+  freePort,
+  repoRoot,
+  startServiceProcess,
+  testInfrastructure,
+} from '@shoal/testing';
+import { parse } from 'csv-parse/sync';
+import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { debianChromium } from './chromium';
+
+jest.setTimeout(240_000);
+
+/** How long one step may take to show its effect; generous, the machine is shared. */
+const STEP_MS = 60_000;
+/** Where the screenshots of the main screens go (the README shows two of them). */
+const SCREENSHOTS = process.env.SHOAL_SCREENSHOT_DIR ?? join(repoRoot, '.shoal', 'screenshots');
+
+/** The first product example of docs/rules.md, as the builder must produce it. */
+const LOYAL_BUT_LAPSED = {
+  condition: {
+    all: {
+      conditions: [
+        { event: { name: 'Order Completed', count: { gt: 1 } } },
+        {
+          any: {
+            conditions: [
+              { event: { name: 'Page Viewed', lastSeen: { before: { daysAgo: 40 } } } },
+              { event: { name: 'Page Viewed', count: { eq: 0 } } },
+            ],
+          },
+        },
+        { event: { name: 'Order Completed', sum: { property: 'total', gt: 800 } } },
+        { trait: { path: 'marketing_consent', equals: true } },
+      ],
+    },
+  },
+};
+
+/**
+ * A marketer's session in a real Chromium against the five built services and the console,
+ * started as processes on real Kafka and the store.
+ */
+describe('the console in a browser', () => {
+  const scope = new TestScope();
+  const logs = mkdtempSync(join(tmpdir(), 'shoal-console-browser-'));
+  const processes: LaunchedProcess[] = [];
+  const receiver: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200).end());
+  });
+  const ports = new Map<string, { grpc: number; http: number }>();
+  const address = (name: string) => `127.0.0.1:${ports.get(name)?.grpc}`;
+  let browser: Browser | undefined;
+  let page: Page;
+  let base = '';
+  let segmentId = '';
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const executablePath = debianChromium();
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    let downloadPort = 0;
+    const overrides = async (
+      name: ShoalServiceName | 'console',
+    ): Promise<Record<string, string>> => {
+      switch (name) {
+        case 'ingestion':
+          return { INGEST_CHECKPOINT_INTERVAL_MS: '200', PROFILE_READER_GROUPS: 'marketing' };
+        case 'membership':
+          return {
+            MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
+            MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
+          };
+        case 'scheduler':
+          return { SCHEDULER_TICK_MS: '200' };
+        case 'exporter':
+          downloadPort = await freePort();
+          return {
+            EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
+            EXPORTER_INGESTION_ADDRESS: address('ingestion'),
+            EXPORTER_SEGMENTS_ADDRESS: address('segments'),
+            EXPORTER_DOWNLOAD_PORT: String(downloadPort),
+            EXPORTER_SYNC_INTERVAL_MS: '200',
+            EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
+          };
+        case 'console':
+          return {
+            CONSOLE_PORT: String(await freePort()),
+            CONSOLE_DEV_SIGN_IN: 'true',
+            CONSOLE_DEV_SIGNING_KEY_FILE: testInfrastructure().keys.userSigningKeyFile,
+            CONSOLE_INGESTION_ADDRESS: address('ingestion'),
+            CONSOLE_SEGMENTS_ADDRESS: address('segments'),
+            CONSOLE_MEMBERSHIP_ADDRESS: address('membership'),
+            CONSOLE_SCHEDULER_ADDRESS: address('scheduler'),
+            CONSOLE_EXPORTER_ADDRESS: address('exporter'),
+            CONSOLE_EXPORTER_DOWNLOAD_URL: `http://127.0.0.1:${downloadPort}`,
+          };
+        default:
+          return {};
+      }
+    };
+    for (const name of [...SHOAL_SERVICES, 'console' as const]) {
+      const settings = await overrides(name);
+      const env = Object.fromEntries(
+        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...settings })).filter(
+          (e): e is [string, string] => e[1] !== undefined,
+        ),
+      );
+      const grpcPort = await freePort();
+      const httpPort = await freePort();
+      ports.set(name, { grpc: grpcPort, http: httpPort });
+      if (name === 'console') base = `http://127.0.0.1:${settings.CONSOLE_PORT}`;
+      processes.push(
+        await startServiceProcess({
+          name,
+          env,
+          grpcPort,
+          httpPort,
+          logFile: join(logs, `${name}.log`),
+        }),
+      );
+    }
+    browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
+    page = await signedInPage('ann', 'marketing, profile-readers', 'sign-in.png');
+  }, 400_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const launched of processes.reverse()) await launched.kill('SIGKILL');
+    receiver.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    await scope.close();
+    rmSync(logs, { recursive: true, force: true });
+  });
+
+  async function signedInPage(user: string, groups: string, screenshot?: string): Promise<Page> {
+    const context = await (browser as Browser).newContext({
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+    });
+    const opened = await context.newPage();
+    await opened.goto(base);
+    await opened.getByLabel('User name').fill(user);
+    await opened.getByLabel('Groups').fill(groups);
+    if (screenshot) await opened.screenshot({ path: join(SCREENSHOTS, screenshot) });
+    await opened.getByRole('button', { name: 'Sign in' }).click();
+    await opened.getByRole('heading', { name: 'Segments' }).waitFor();
+    return opened;
+  }
+
+  /** Upstream systems' Segment-spec JSON, keyed as they key it. */
+  async function send(...events: Record<string, unknown>[]) {
+    await scope.produce(
+      upstreamEventsTopic,
+      events.map((event) => ({
+        key: String(event['userId']),
+        value: JSON.stringify({ messageId: randomBytes(8).toString('hex'), ...event }),
+      })),
+    );
+  }
+
+  /** A loyal customer who never visited: two orders worth 900 together, consent given. */
+  const loyalCustomer = (userId: string) => [
+    {
+      type: 'identify',
+      userId,
+      traits: { marketing_consent: true, email: `${userId}@example.com` },
+    },
+    { type: 'track', userId, event: 'Order Completed', properties: { total: 500 } },
+    { type: 'track', userId, event: 'Order Completed', properties: { total: 400 } },
+  ];
+
+  const condition = (path: string): Locator => page.locator(`fieldset[data-path="${path}"]`);
+
+  /** Picks an option of a Mantine select, found by its label inside `scope`. */
+  async function choose(
+    scope: Locator,
+    label: string,
+    option: string,
+    which: 'first' | 'last' = 'first',
+  ) {
+    const input = scope.getByLabel(label, { exact: true });
+    await (which === 'first' ? input.first() : input.last()).click();
+    await page.getByRole('option', { name: option, exact: true }).click();
+  }
+
+  async function addCondition(group: Locator, kind: string) {
+    await choose(group, 'New condition kind', kind, 'last');
+    await group.getByRole('button', { name: 'Add condition' }).last().click();
+  }
+
+  it('builds the first product example in the rule builder and shows its size estimate', async () => {
+    await send(...loyalCustomer('cora'));
+    await page.getByRole('link', { name: 'New segment' }).click();
+    await page.getByRole('textbox', { name: /^Name/ }).fill('Loyal but lapsed');
+
+    await choose(page.locator('main'), 'New condition kind', 'Group (all / any / none)');
+    await page.getByRole('button', { name: 'Add the first condition' }).click();
+    const root = condition('condition');
+
+    await addCondition(root, 'Event');
+    const orders = condition('condition.all.conditions[0]');
+    await orders.getByLabel('Event name').fill('Order Completed');
+    await choose(orders, 'Comparison', 'more than');
+
+    await addCondition(root, 'Group (all / any / none)');
+    const lapsed = condition('condition.all.conditions[1]');
+    await lapsed.getByText('any of', { exact: true }).click();
+    await addCondition(condition('condition.all.conditions[1]'), 'Event');
+    const lastVisit = condition('condition.all.conditions[1].any.conditions[0]');
+    await lastVisit.getByLabel('Event name').fill('Page Viewed');
+    await choose(lastVisit, 'Measure', 'last seen');
+    await choose(lastVisit, 'When', 'before');
+    await lastVisit.getByLabel('Time', { exact: true }).fill('40');
+    await addCondition(condition('condition.all.conditions[1]'), 'Event');
+    const neverVisited = condition('condition.all.conditions[1].any.conditions[1]');
+    await neverVisited.getByLabel('Event name').fill('Page Viewed');
+    await choose(neverVisited, 'Comparison', 'exactly');
+    await neverVisited.getByLabel('Number', { exact: true }).fill('0');
+
+    await addCondition(root, 'Event');
+    const value = condition('condition.all.conditions[2]');
+    await value.getByLabel('Event name').fill('Order Completed');
+    await choose(value, 'Measure', 'sum of a property');
+    await value.getByLabel('Property', { exact: true }).fill('total');
+    await value.getByLabel('Number', { exact: true }).fill('800');
+
+    await addCondition(root, 'Trait');
+    const consent = condition('condition.all.conditions[3]');
+    await consent.getByLabel('Trait path').fill('marketing_consent');
+    await consent.getByLabel('Value', { exact: true }).fill('true');
+
+    const json = JSON.parse(await page.getByLabel('Rule JSON').inputValue());
+    expect(json).toEqual(LOYAL_BUT_LAPSED);
+
+    await eventually(
+      async () => expect(await page.getByTestId('size-estimate').textContent()).toBe('1'),
+      STEP_MS,
+    );
+    await expect(
+      page.getByRole('list', { name: 'First members' }).textContent(),
+    ).resolves.toContain('user:cora');
+    await page.getByRole('heading', { name: 'New segment' }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'rule-builder.png') });
+  });
+
+  it('shows a validation error on the condition it names', async () => {
+    const consent = condition('condition.all.conditions[3]');
+    await consent.getByLabel('Trait path').fill('');
+    await eventually(
+      async () => expect(await consent.getAttribute('aria-invalid')).toBe('true'),
+      STEP_MS,
+    );
+    await expect(consent.getByRole('alert').textContent()).resolves.toContain('trait.path');
+    expect(await condition('condition.all.conditions[0]').getAttribute('aria-invalid')).toBe(
+      'false',
+    );
+    await consent.getByLabel('Trait path').fill('marketing_consent');
+    await eventually(
+      async () => expect(await consent.getAttribute('aria-invalid')).toBe('false'),
+      STEP_MS,
+    );
+  });
+
+  it('saves the segment and shows members arrive as events are produced upstream', async () => {
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByRole('heading', { name: 'Loyal but lapsed' }).waitFor();
+    segmentId = decodeURIComponent(page.url().split('/segments/')[1] ?? '');
+    expect(segmentId).not.toBe('');
+    const members = page.getByRole('table', { name: 'Members table' });
+    await eventually(
+      async () => expect(await members.textContent()).toContain('user:cora'),
+      STEP_MS,
+    );
+    await send(...loyalCustomer('dan'));
+    await eventually(
+      async () => expect(await members.textContent()).toContain('user:dan'),
+      STEP_MS,
+    );
+  });
+
+  it('explains why a member is in', async () => {
+    const explain = page.getByRole('region', { name: 'Explain' });
+    await explain.getByLabel('Profile id').fill('user:dan');
+    await explain.getByRole('button', { name: 'Explain' }).click();
+    const explanation = page.getByTestId('explanation');
+    await explanation.waitFor();
+    expect(await explanation.textContent()).toContain('A member');
+    await page.screenshot({ path: join(SCREENSHOTS, 'segment-page.png'), fullPage: true });
+  });
+
+  it('reverts an edit from the history', async () => {
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const value = condition('condition.all.conditions[2]');
+    await value.getByLabel('Number', { exact: true }).fill('5000');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page.getByRole('heading', { name: 'Loyal but lapsed' }).waitFor();
+    const history = page.getByRole('region', { name: 'History' });
+    await eventually(async () => expect(await history.textContent()).toContain('5000'), STEP_MS);
+    await history.getByRole('button', { name: 'Revert to version 1' }).click();
+    await eventually(
+      async () => expect(await history.textContent()).toContain('reverted'),
+      STEP_MS,
+    );
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    try {
+      const { segment } = await segments.getSegment({ id: segmentId });
+      expect(segment?.version).toBe(3n);
+      expect(toJson(RuleSchema, segment!.rule!)).toEqual({
+        ...LOYAL_BUT_LAPSED,
+        audience: 'AUDIENCE_PROFILES',
+      });
+    } finally {
+      segments.close();
+    }
+  });
+
+  it('locks the segment against edits when a destination auto-syncs it', async () => {
+    const destinations = page.getByRole('region', { name: 'Destinations' });
+    const port = (receiver.address() as AddressInfo).port;
+    await destinations.getByLabel('New webhook destination name').fill('CRM');
+    await destinations.getByLabel('Webhook URL').fill(`http://127.0.0.1:${port}/hook`);
+    await destinations.getByLabel('Signing secret').fill(`whsec-${randomBytes(8).toString('hex')}`);
+    await destinations.getByRole('button', { name: 'Create destination' }).click();
+    await choose(destinations, 'Link a destination', 'CRM');
+    await destinations.getByRole('button', { name: 'Link', exact: true }).click();
+    await destinations.getByLabel('Auto-sync to CRM').click();
+    await page.getByTestId('locked').waitFor({ timeout: STEP_MS });
+    await expect(page.getByRole('button', { name: 'Edit (locked)' }).isDisabled()).resolves.toBe(
+      true,
+    );
+    expect(await page.getByRole('button', { name: 'Revert to version 1' }).isDisabled()).toBe(true);
+  });
+
+  it('downloads the members as CSV', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    const rows = parse(readFileSync((await download.path()) as string, 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
+    expect(rows.map((r) => [r.profile_id, r.email]).sort()).toEqual([
+      ['user:cora', 'cora@example.com'],
+      ['user:dan', 'dan@example.com'],
+    ]);
+  });
+
+  it('keeps a static list: adds and removes members by id', async () => {
+    await page.getByRole('link', { name: 'New list' }).click();
+    await page.getByRole('textbox', { name: /^Name/ }).fill('VIP list');
+    await page.getByRole('button', { name: 'Create list' }).click();
+    await page.getByRole('heading', { name: 'VIP list' }).waitFor();
+    const ids = page.getByLabel('Profile ids');
+    await ids.fill('user:cora, user:dan\nuser:erin');
+    await page.getByRole('button', { name: 'Add to list' }).click();
+    const count = page.getByTestId('list-count');
+    await eventually(async () => expect(await count.textContent()).toBe('3'), STEP_MS);
+    await ids.fill('user:dan');
+    await page.getByRole('button', { name: 'Remove from list' }).click();
+    await eventually(async () => expect(await count.textContent()).toBe('2'), STEP_MS);
+    const members = await page.getByRole('table', { name: 'List members' }).textContent();
+    expect(members).toContain('user:cora');
+    expect(members).toContain('user:erin');
+    expect(members).not.toContain('user:dan');
+  });
+
+  it('lists segments by member count and shows the system status', async () => {
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await choose(page.locator('main'), 'Sort by', 'Member count');
+    const table = page.getByRole('table', { name: 'Segments' });
+    await eventually(
+      async () => expect(await table.textContent()).toContain('Loyal but lapsed'),
+      STEP_MS,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'segments.png') });
+    await page.getByRole('link', { name: 'System' }).click();
+    const services = page.getByRole('region', { name: 'Services' });
+    await eventually(async () => expect(await services.textContent()).toContain('ready'), STEP_MS);
+    await page.screenshot({ path: join(SCREENSHOTS, 'system.png') });
+  });
+
+  it('keeps a user’s private segment out of another user’s sight and reach', async () => {
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    let privateId = '';
+    try {
+      const { segment } = await segments.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Ann’s secret shortlist',
+          visibility: Visibility.PRIVATE,
+          rule: fromJson(RuleSchema, { condition: { hasTag: 'shortlist' } }),
+        },
+      });
+      privateId = segment?.id ?? '';
+    } finally {
+      segments.close();
+    }
+    await page.getByRole('link', { name: 'Segments' }).click();
+    await eventually(
+      async () =>
+        expect(await page.getByRole('table', { name: 'Segments' }).textContent()).toContain(
+          'Ann’s secret shortlist',
+        ),
+      STEP_MS,
+    );
+
+    const bob = await signedInPage('bob', 'marketing');
+    expect(await bob.getByRole('table', { name: 'Segments' }).textContent()).not.toContain(
+      'Ann’s secret shortlist',
+    );
+    await bob.goto(`${base}/segments/${encodeURIComponent(privateId)}`);
+    await bob
+      .getByRole('alert')
+      .or(bob.getByText(/not found/i))
+      .first()
+      .waitFor();
+    expect(await bob.content()).not.toContain('Ann’s secret shortlist');
+    const direct = await bob.evaluate(async (id) => {
+      const response = await fetch('/api/shoal.v1.SegmentService/GetSegment', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-shoal-console': '1' },
+        body: JSON.stringify({ id }),
+      });
+      return { status: response.status, body: (await response.json()) as { code?: string } };
+    }, privateId);
+    expect(direct.status).toBe(404);
+    expect(direct.body.code).toBe('not_found');
+    await bob.context().close();
+  });
+});

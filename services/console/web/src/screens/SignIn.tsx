@@ -1,0 +1,82 @@
+import { Alert, Button, Center, Paper, Stack, TextInput, Title } from '@mantine/core';
+import { type FormEvent, useState } from 'react';
+import { devSignIn } from '../api';
+
+export function SignIn({
+  devSignIn: offered,
+  onSignedIn,
+}: {
+  devSignIn: boolean;
+  onSignedIn: () => void;
+}) {
+  const [user, setUser] = useState('');
+  const [groups, setGroups] = useState('marketing, profile-readers');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      await devSignIn(
+        user.trim(),
+        groups
+          .split(',')
+          .map((g) => g.trim())
+          .filter(Boolean),
+      );
+      onSignedIn();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Center h="100vh">
+      <Paper withBorder p="xl" w={380} component="main">
+        <Title order={1} size="h2" mb="md">
+          Sign in to Shoal
+        </Title>
+        {offered ? (
+          <form onSubmit={submit} aria-label="Development sign-in">
+            <Stack>
+              <Alert color="yellow" title="Development sign-in">
+                Anyone can sign in as anyone here. Production consoles sign in through your identity
+                provider.
+              </Alert>
+              <TextInput
+                label="User name"
+                value={user}
+                onChange={(e) => setUser(e.currentTarget.value)}
+                required
+                autoFocus
+              />
+              <TextInput
+                label="Groups"
+                description="comma-separated"
+                value={groups}
+                onChange={(e) => setGroups(e.currentTarget.value)}
+              />
+              {error && (
+                <Alert color="red" role="alert">
+                  {error}
+                </Alert>
+              )}
+              <Button type="submit" loading={busy}>
+                Sign in
+              </Button>
+            </Stack>
+          </form>
+        ) : (
+          <Alert color="gray">
+            This console has no sign-in configured. Sign-in through an identity provider (OpenID
+            Connect) is not built yet; start the console with CONSOLE_DEV_SIGN_IN for development.
+          </Alert>
+        )}
+      </Paper>
+    </Center>
+  );
+}
