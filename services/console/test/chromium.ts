@@ -18,10 +18,15 @@ export function debianChromium(): string {
     "browser tests: Debian's chromium is missing; installing it (apt-get install -y chromium)\n",
   );
   execFileSync('apt-get', ['update'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'chromium'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  // fonts-liberation is only recommended, but without any font the pages render as boxes
+  execFileSync(
+    'apt-get',
+    ['install', '-y', '--no-install-recommends', 'chromium', 'fonts-liberation'],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    },
+  );
   const installed = CANDIDATES.find((path) => existsSync(path));
   if (!installed) throw new Error('apt-get installed chromium, but no chromium binary was found');
   return installed;
