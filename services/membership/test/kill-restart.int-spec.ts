@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
@@ -233,6 +233,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
     for (const [id, kinds] of listReference)
       if (kinds.length > 0) expected.set(`${id} s_listed`, kinds);
 
+    let actual = new Map<string, string[]>();
     const observed = await eventually(
       async () => {
         const byId = new Map<string, string>();
@@ -249,7 +250,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
           sequences.set(Number(t.sequence), kind);
           pairs.set(key, sequences);
         }
-        const actual = new Map<string, string[]>();
+        actual = new Map<string, string[]>();
         for (const [key, sequences] of pairs) {
           const ordered = [...sequences.keys()].sort((a, b) => a - b);
           expect(ordered).toEqual(ordered.map((_, i) => i + 1));
@@ -265,7 +266,48 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
       },
       240_000,
       2_000,
-    );
+    ).catch((error: unknown) => {
+      throw new Error(
+        `${(error as Error).message}\n\n${diagnosis(expected, actual, join(logs, 'membership.log'))}`,
+      );
+    });
     expect(observed.transitions).toBeGreaterThan(300);
   }, 600_000);
 });
+
+/**
+ * What a failure needs to explain itself: expected and observed transitions per segment, and what
+ * the membership processes logged about partitions and definitions (which segments each partition
+ * applied, and when).
+ */
+function diagnosis(
+  expected: ReadonlyMap<string, string[]>,
+  actual: ReadonlyMap<string, string[]>,
+  logFile: string,
+): string {
+  const perSegment = (pairs: ReadonlyMap<string, string[]>) => {
+    const counts: Record<string, number> = {};
+    for (const [key, kinds] of pairs) {
+      const segmentId = key.split(' ')[1] as string;
+      counts[segmentId] = (counts[segmentId] ?? 0) + kinds.length;
+    }
+    return counts;
+  };
+  const wanted = new Set(['partitions assigned', 'partition loaded', 'definitions applied']);
+  const lines = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      try {
+        const { msg, level } = JSON.parse(line) as { msg?: string; level?: string };
+        return wanted.has(msg ?? '') || ['warn', 'error', 'fatal'].includes(level ?? '');
+      } catch {
+        return false;
+      }
+    });
+  return [
+    `transitions per segment, expected: ${JSON.stringify(perSegment(expected))}`,
+    `transitions per segment, observed: ${JSON.stringify(perSegment(actual))}`,
+    'membership log (partitions, definitions, warnings):',
+    ...lines,
+  ].join('\n');
+}
