@@ -1,8 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
-import { RuleSchema, TransitionKind, type ProfileChange, type Rule } from '@shoal/contracts';
+import { fromBinary, fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
+import {
+  RuleSchema,
+  SegmentEvaluationStatusSchema,
+  SegmentState,
+  TransitionKind,
+  segmentStatusTopic,
+  type ProfileChange,
+  type Rule,
+} from '@shoal/contracts';
 import {
   type LaunchedProcess,
   TestScope,
@@ -93,6 +101,37 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
   it('publishes, de-duplicated by id, exactly the transitions the oracle decides', async () => {
     const first = await start();
     for (const [id, rule] of Object.entries(SEGMENTS)) await harness.define(id, rule);
+    // Membership applies a definition when its follower reads it, independently of the change
+    // stream, so under load a change published after a definition may be evaluated before it;
+    // the oracle's history starts with every segment live. The stream starts once every
+    // partition reports every segment (a partition reports only the segments it has applied).
+    const live = new Map<string, string>();
+    await eventually(
+      async () => {
+        for (const message of await scope.readTopicToEnd(segmentStatusTopic)) {
+          if (message.value === null) continue;
+          const status = fromBinary(SegmentEvaluationStatusSchema, message.value);
+          live.set(
+            `${status.segmentId}/${status.partition}`,
+            `v${status.segmentVersion} ${SegmentState[status.state]} of ${status.partitionCount}`,
+          );
+        }
+        const partitions = Number([...live.values()][0]?.split(' of ')[1] ?? 0);
+        expect(partitions).toBeGreaterThan(0);
+        expect(Object.fromEntries([...live].sort())).toEqual(
+          Object.fromEntries(
+            Object.keys(SEGMENTS)
+              .flatMap((id) => Array.from({ length: partitions }, (_, p) => `${id}/${p}`))
+              .sort()
+              .map((key) => [key, `v1 READY of ${partitions}`]),
+          ),
+        );
+      },
+      120_000,
+      500,
+    ).catch((error: unknown) => {
+      throw explained(error, [], join(logs, 'membership.log'));
+    });
 
     const next = random(20_261_130);
     const profile = () => `user:k${Math.floor(next() * PROFILES)}`;
@@ -233,6 +272,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
     for (const [id, kinds] of listReference)
       if (kinds.length > 0) expected.set(`${id} s_listed`, kinds);
 
+    let actual = new Map<string, string[]>();
     const observed = await eventually(
       async () => {
         const byId = new Map<string, string>();
@@ -249,7 +289,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
           sequences.set(Number(t.sequence), kind);
           pairs.set(key, sequences);
         }
-        const actual = new Map<string, string[]>();
+        actual = new Map<string, string[]>();
         for (const [key, sequences] of pairs) {
           const ordered = [...sequences.keys()].sort((a, b) => a - b);
           expect(ordered).toEqual(ordered.map((_, i) => i + 1));
@@ -265,7 +305,53 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
       },
       240_000,
       2_000,
-    );
+    ).catch((error: unknown) => {
+      throw explained(
+        error,
+        [
+          `transitions per segment, expected: ${perSegment(expected)}`,
+          `transitions per segment, observed: ${perSegment(actual)}`,
+        ],
+        join(logs, 'membership.log'),
+      );
+    });
     expect(observed.transitions).toBeGreaterThan(300);
   }, 600_000);
 });
+
+/** Transitions per segment, from transitions per "profile segment" pair. */
+function perSegment(pairs: ReadonlyMap<string, string[]>): string {
+  const counts: Record<string, number> = {};
+  for (const [key, kinds] of pairs) {
+    const segmentId = key.split(' ')[1] as string;
+    counts[segmentId] = (counts[segmentId] ?? 0) + kinds.length;
+  }
+  return JSON.stringify(counts);
+}
+
+/**
+ * A failure that explains itself: its facts, and what the membership processes logged about
+ * partitions and definitions (which segments each partition applied, and when) and warnings.
+ */
+function explained(error: unknown, facts: readonly string[], logFile: string): Error {
+  const wanted = new Set(['partitions assigned', 'partition loaded', 'definitions applied']);
+  const lines = readFileSync(logFile, 'utf8')
+    .split('\n')
+    .filter((line) => {
+      try {
+        const { msg, level } = JSON.parse(line) as { msg?: string; level?: string };
+        return wanted.has(msg ?? '') || ['warn', 'error', 'fatal'].includes(level ?? '');
+      } catch {
+        return false;
+      }
+    });
+  return new Error(
+    [
+      (error as Error).message,
+      '',
+      ...facts,
+      'membership log (partitions, definitions, warnings):',
+      ...lines,
+    ].join('\n'),
+  );
+}

@@ -301,6 +301,15 @@ export class PartitionRuntime {
     this.document = { ...this.document, refreshedAt: pick(refreshedAt, catalogue) };
     this.computing.clear();
     this.appliedCatalogue = catalogue;
+    this.deps.logger.info(
+      {
+        partition: this.partition,
+        changed: Object.fromEntries(changed.map((id) => [id, catalogue.get(id)?.version])),
+        backfilledSpecs: needed.length,
+        transitions: out.length,
+      },
+      'definitions applied',
+    );
     await this.publish(out);
     await this.reportRuleChanges(ruleChanges, startedAt, total, out);
     for (const job of [...this.waitingJobs.values()]) await this.refresh(job);

@@ -3,11 +3,64 @@ import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { RefreshMode, RefreshState, TransitionCause } from '@shoal/contracts';
 import { eventually } from '@shoal/testing';
 import pino from 'pino';
+import type { HistoryChunk } from '../evaluation/profile-state';
 import { profileChange } from '../../test/evaluation/scenario';
+import { InMemoryPartitionStore } from '../../test/support/in-memory-partition-store';
 import { RecordingEvents } from '../../test/support/recording-events';
 import { dynamicSegment, newTestMembership, profileIn } from '../../test/support/test-membership';
 
+/** A store whose history read (a partition's backfill while it loads) waits until released. */
+class SlowHistoryStore extends InMemoryPartitionStore {
+  private release!: () => void;
+  private readonly released = new Promise<void>((resolve) => (this.release = resolve));
+  /** Resolves once a backfill has started reading history. */
+  readonly reading: Promise<void>;
+  private startReading!: () => void;
+
+  constructor() {
+    super();
+    this.reading = new Promise<void>((resolve) => (this.startReading = resolve));
+  }
+
+  override async *streamChunks(partition: number): AsyncIterable<HistoryChunk> {
+    this.startReading();
+    await this.released;
+    yield* super.streamChunks(partition);
+  }
+
+  finishReading(): void {
+    this.release();
+  }
+}
+
 describe('the partitions service', () => {
+  it('evaluates a segment defined while its partition was loading', async () => {
+    const store = new SlowHistoryStore();
+    const m = await newTestMembership({ store, owned: [] });
+    // a segment needing an aggregate: loading the partition backfills it from history
+    const orders = dynamicSegment('seg_orders', { event: { name: 'Order', count: { gte: 1 } } });
+    m.definitions.apply([{ segmentId: orders.id, definition: orders }]);
+    const loading = m.service.assign([0]);
+    await store.reading;
+    const vip = dynamicSegment('seg_vip', { hasTag: 'vip' });
+    m.definitions.apply([{ segmentId: vip.id, definition: vip }]);
+    store.finishReading();
+    await loading;
+
+    const ann = profileIn(0, 2, 'ann');
+    await m.apply(
+      profileChange('c1', ann, { case: 'tagsChanged', value: { added: ['vip'] } } as never),
+    );
+    await eventually(
+      async () =>
+        expect(m.events.transitions.map((t) => [t.profileId, t.segmentId, t.kind])).toEqual([
+          [ann, 'seg_vip', 'entered'],
+        ]),
+      2_000,
+    );
+    await m.stop();
+  });
+
   it('logs a refresh that cannot report its progress, and goes on', async () => {
     const events = new RecordingEvents(() => 0);
     events.publishProgress = async () => {

@@ -133,6 +133,12 @@ export class PartitionsService {
           { partition, profiles: states.length, epoch: document.epoch },
           'partition loaded',
         );
+        // a definition that arrived while the partition loaded found no runtime to tell: once
+        // loaded (and unless revoked meanwhile), the partition catches up with the catalogue
+        this.inBackground(partition, 'applying definitions failed', async () => {
+          if (this.runtimes.get(partition) === runtime)
+            await runtime.applyCatalogue(this.definitions.current);
+        });
         for (const job of this.jobs.values())
           this.inBackground(partition, 'refresh failed', () => runtime.refresh(job));
       }),
