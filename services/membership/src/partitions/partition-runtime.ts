@@ -304,7 +304,11 @@ export class PartitionRuntime {
     this.deps.logger.info(
       {
         partition: this.partition,
-        changed: Object.fromEntries(changed.map((id) => [id, catalogue.get(id)?.version])),
+        // a bounded line, also when thousands of segments are defined at once
+        changed: Object.fromEntries(
+          changed.slice(0, 20).map((id) => [id, catalogue.get(id)?.version]),
+        ),
+        changedCount: changed.length,
         backfilledSpecs: needed.length,
         transitions: out.length,
       },
