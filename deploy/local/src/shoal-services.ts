@@ -53,8 +53,11 @@ export function serviceEntry(name: StartableServiceName): string {
 
 export interface ServiceProcessOptions {
   readonly name: StartableServiceName;
-  /** Configuration (KAFKA_BROKERS, MONGO_URL, AUTH_JWKS_FILE, ...), on top of our environment. */
-  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Configuration (KAFKA_BROKERS, MONGO_URL, AUTH_JWKS_FILE, ...), on top of our environment; an
+   * undefined value leaves ours as it is.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
   readonly grpcPort: number;
   readonly httpPort: number;
   readonly logFile: string;
@@ -80,7 +83,7 @@ export async function startServiceProcess(
     endpoint: `${LOOPBACK}:${options.grpcPort}`,
     env: {
       ...process.env,
-      ...options.env,
+      ...Object.fromEntries(Object.entries(options.env).filter(([, value]) => value !== undefined)),
       GRPC_HOST: LOOPBACK,
       GRPC_PORT: String(options.grpcPort),
       HTTP_HOST: LOOPBACK,

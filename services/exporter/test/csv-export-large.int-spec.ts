@@ -42,18 +42,14 @@ describe('CSV export of a 100k-member segment', () => {
     await buildForProcesses(['@shoal/contracts', '@shoal/platform', '@shoal/exporter']);
     const peers = await stubs.start();
     grpcPort = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(
-        scope.env('exporter', {
-          EXPORTER_MEMBERSHIP_ADDRESS: peers,
-          EXPORTER_INGESTION_ADDRESS: peers,
-          EXPORTER_DOWNLOAD_PORT: '0',
-          // a heap far smaller than the file: the export can only finish if it holds no more
-          // than a few pages at a time
-          NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MIB}`,
-        }),
-      ).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    const env = scope.env('exporter', {
+      EXPORTER_MEMBERSHIP_ADDRESS: peers,
+      EXPORTER_INGESTION_ADDRESS: peers,
+      EXPORTER_DOWNLOAD_PORT: '0',
+      // a heap far smaller than the file: the export can only finish if it holds no more
+      // than a few pages at a time
+      NODE_OPTIONS: `--max-old-space-size=${HEAP_LIMIT_MIB}`,
+    });
     exporter = await startServiceProcess({
       name: 'exporter',
       env,

@@ -72,11 +72,7 @@ describe('destinations', () => {
     const segmentsPort = await freePort();
     segmentsProcess = await startServiceProcess({
       name: 'segments',
-      env: Object.fromEntries(
-        Object.entries(scope.env('segments')).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      ),
+      env: scope.env('segments'),
       grpcPort: segmentsPort,
       httpPort: await freePort(),
       logFile: join(logs, 'segments.log'),

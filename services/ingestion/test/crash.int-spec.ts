@@ -102,11 +102,10 @@ describe('ingestion killed (-9) mid-stream and restarted', () => {
   let feed: ChangeFeed | undefined;
   let running: LaunchedProcess | undefined;
   let ports = { grpcPort: 0, httpPort: 0 };
-  const env = Object.fromEntries(
-    Object.entries(
-      scope.env('ingestion', { INGEST_CHECKPOINT_INTERVAL_MS: '250', KAFKA_PARTITIONS: '2' }),
-    ).filter((e): e is [string, string] => e[1] !== undefined),
-  );
+  const env = scope.env('ingestion', {
+    INGEST_CHECKPOINT_INTERVAL_MS: '250',
+    KAFKA_PARTITIONS: '2',
+  });
   let starts = 0;
   const start = async () => {
     ports = { grpcPort: await freePort(), httpPort: await freePort() };

@@ -36,15 +36,11 @@ describe('a membership process restarted after a foreign record landed on its tr
   });
 
   async function start(): Promise<LaunchedProcess> {
-    const env = Object.fromEntries(
-      Object.entries(
-        // no checkpoint after the first: the restart reads back everything published since
-        scope.env('membership', {
-          LOG_LEVEL: 'info',
-          MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '3600000',
-        }),
-      ).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    // no checkpoint after the first: the restart reads back everything published since
+    const env = scope.env('membership', {
+      LOG_LEVEL: 'info',
+      MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '3600000',
+    });
     const launched = await startServiceProcess({
       name: 'membership',
       env,

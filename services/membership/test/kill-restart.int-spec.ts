@@ -82,11 +82,10 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
   });
 
   async function start(): Promise<LaunchedProcess> {
-    const env = Object.fromEntries(
-      Object.entries(
-        scope.env('membership', { LOG_LEVEL: 'info', MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '300' }),
-      ).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    const env = scope.env('membership', {
+      LOG_LEVEL: 'info',
+      MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '300',
+    });
     const launched = await startServiceProcess({
       name: 'membership',
       env,

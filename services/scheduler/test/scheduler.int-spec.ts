@@ -73,14 +73,10 @@ describe('the scheduler with membership running, on real Kafka and the store', (
   beforeAll(async () => {
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(
-        scope.env('membership', {
-          MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
-          MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
-        }),
-      ).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    const env = scope.env('membership', {
+      MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
+      MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
+    });
     membership = await startServiceProcess({
       name: 'membership',
       env,

@@ -83,11 +83,7 @@ describe('SetSchedule of a segment, through the segments service', () => {
     segmentsAddress = `127.0.0.1:${grpcPort}`;
     segmentsProcess = await startServiceProcess({
       name: 'segments',
-      env: Object.fromEntries(
-        Object.entries(scope.env('segments')).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      ),
+      env: scope.env('segments'),
       grpcPort,
       httpPort,
       logFile: join(tmpdir(), `shoal-scheduler-int-${scope.id}-segments.log`),

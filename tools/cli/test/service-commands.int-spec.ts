@@ -26,11 +26,7 @@ describe('the service commands against running services', () => {
 
   const start = async (name: ShoalServiceName, overrides: Record<string, string> = {}) => {
     const grpcPort = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...overrides })).filter(
-        (e): e is [string, string] => e[1] !== undefined,
-      ),
-    );
+    const env = scope.env(name, { LOG_LEVEL: 'info', ...overrides });
     processes.push(
       await startServiceProcess({
         name,
