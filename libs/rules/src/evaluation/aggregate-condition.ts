@@ -1,5 +1,10 @@
 import type { EventCondition } from '@shoal/contracts';
-import { bucketsInWindow, measureReader, type MeasureValue } from '../incremental/aggregate';
+import {
+  bucketIndicesOf,
+  bucketsInWindow,
+  measureReader,
+  type MeasureValue,
+} from '../incremental/aggregate';
 import { aggregateSpecOf, windowPlanOf } from '../incremental/dependencies';
 import type { EvaluationState } from '../incremental/state';
 import {
@@ -49,7 +54,8 @@ export function compileAggregate(
     kind: 'leaf',
     evaluate,
     changeCandidates: (state, now) => {
-      const buckets = Object.keys(state.aggregates[spec.key]?.buckets ?? {}).map(Number);
+      const aggregate = state.aggregates[spec.key];
+      const buckets = aggregate === undefined ? [] : bucketIndicesOf(aggregate.buckets);
       return windowChanges(plan, buckets, now, context.timeZone);
     },
     explain: (state, now) => {

@@ -1,5 +1,7 @@
-import { applyEvent, pruneBuckets } from './aggregate';
-import { aggregateSpecOf } from './dependencies';
+import { fromJson } from '@bufbuild/protobuf';
+import { WindowSchema } from '@shoal/contracts';
+import { applyEvent, bucketsInWindow, pruneBuckets } from './aggregate';
+import { aggregateSpecOf, windowPlanOf } from './dependencies';
 import { RuleError } from '../language/errors';
 import { ruleFromJson } from '../testing/arbitraries';
 import { trackEvent } from '../testing/replay';
@@ -203,5 +205,54 @@ describe('pruneBuckets', () => {
       event: trackEvent('Order Completed', '2001-01-01T00:00:00Z'),
     });
     expect(pruneBuckets({ state, spec, now: Date.parse('2024-01-01T00:00:00Z') })).toBe(state);
+  });
+});
+
+describe('bucketsInWindow', () => {
+  const count = (n: number) => ({ count: n });
+  const window = (json: JsonObject) => windowPlanOf(fromJson(WindowSchema, json), 'UTC');
+  const today = 20_000;
+  const now = today * DAY + 5_000;
+
+  it('takes exactly the buckets a long window covers from a sparse state', () => {
+    const state: AggregateState = {
+      buckets: {
+        [today - 365]: count(1),
+        [today - 364]: count(2),
+        [today - 200]: count(4),
+        [today]: count(8),
+        [today + 1]: count(16),
+      },
+    };
+    const found = bucketsInWindow({ state, plan: window({ lastDays: 365 }), now, timeZone: 'UTC' });
+    expect(found.map((a) => a.count)).toEqual([2, 4, 8]);
+  });
+
+  it('reads a state again after a fold added a bucket (states are never changed in place)', () => {
+    const plan = window({ lastDays: 7 });
+    const before: AggregateState = { buckets: { [today - 1]: count(1) } };
+    expect(bucketsInWindow({ state: before, plan, now, timeZone: 'UTC' })).toHaveLength(1);
+    const after: AggregateState = { buckets: { ...before.buckets, [today]: count(2) } };
+    expect(bucketsInWindow({ state: after, plan, now, timeZone: 'UTC' })).toHaveLength(2);
+  });
+
+  it('covers buckets before 1970 (negative indices) in order', () => {
+    const early = -20 * DAY + 1;
+    const state: AggregateState = {
+      buckets: { '-30': count(1), '-21': count(2), '-20': count(4), '-3': count(8) },
+    };
+    const found = bucketsInWindow({
+      state,
+      plan: window({ lastDays: 10 }),
+      now: early + 9 * DAY,
+      timeZone: 'UTC',
+    });
+    expect(found.map((a) => a.count)).toEqual([4]);
+  });
+
+  it('finds nothing in a state without buckets', () => {
+    expect(
+      bucketsInWindow({ state: undefined, plan: window({ lastDays: 30 }), now, timeZone: 'UTC' }),
+    ).toEqual([]);
   });
 });

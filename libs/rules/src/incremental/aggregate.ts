@@ -22,7 +22,6 @@ import { windowRangeAt, type WindowPlan } from '../time/windows';
 
 const ALL_BUCKET = 'all';
 /** Windows of up to this many buckets are read by index; longer ones by scanning the buckets held. */
-const DIRECT_LOOKUP_SPAN = 400;
 const RANGE_BUCKET = 'range';
 
 /** The bucket key an instant falls in, or undefined when a range spec does not cover it. */
@@ -138,6 +137,38 @@ export interface AggregateReading {
   readonly saturated: boolean;
 }
 
+// A state's buckets are never changed in place (a fold or a prune makes a new object), and a
+// state is read far more often than it changes (every evaluation of every condition on its
+// spec, at several instants when looking for the next change), so its bucket indices are sorted
+// once per buckets object: a window then costs a binary search plus the buckets it covers,
+// instead of a lookup per bucket of its span (365 for "in the last 365 days").
+const NO_BUCKETS: Readonly<Record<string, Accumulator>> = Object.freeze({});
+const sortedIndices = new WeakMap<Readonly<Record<string, Accumulator>>, readonly number[]>();
+
+/** The bucket indices of a sliding aggregate's buckets, ascending. */
+export function bucketIndicesOf(buckets: Readonly<Record<string, Accumulator>>): readonly number[] {
+  let indices = sortedIndices.get(buckets);
+  if (indices === undefined) {
+    indices = Object.keys(buckets)
+      .map(Number)
+      .sort((a, b) => a - b);
+    sortedIndices.set(buckets, indices);
+  }
+  return indices;
+}
+
+/** The position of the first index at or above `low` (the length when there is none). */
+function firstAtLeast(indices: readonly number[], low: number): number {
+  let from = 0;
+  let to = indices.length;
+  while (from < to) {
+    const middle = (from + to) >>> 1;
+    if ((indices[middle] as number) < low) from = middle + 1;
+    else to = middle;
+  }
+  return from;
+}
+
 /** The buckets of a state that a window covers at `now`. */
 export function bucketsInWindow({
   state,
@@ -150,7 +181,7 @@ export function bucketsInWindow({
   now: number;
   timeZone: string;
 }): Accumulator[] {
-  const buckets = state?.buckets ?? {};
+  const buckets = state?.buckets ?? NO_BUCKETS;
   switch (plan.kind) {
     case 'all':
     case 'range':
@@ -158,16 +189,11 @@ export function bucketsInWindow({
     case 'sliding': {
       const [low, high] = windowRangeAt(plan, now, timeZone);
       const found: Accumulator[] = [];
-      if (high - low < DIRECT_LOOKUP_SPAN) {
-        for (let index = low; index <= high; index += 1) {
-          const accumulator = buckets[index];
-          if (accumulator !== undefined) found.push(accumulator);
-        }
-        return found;
-      }
-      for (const key in buckets) {
-        const index = Number(key);
-        if (index >= low && index <= high) found.push(buckets[key] as Accumulator);
+      const indices = bucketIndicesOf(buckets);
+      for (let at = firstAtLeast(indices, low); at < indices.length; at += 1) {
+        const index = indices[at] as number;
+        if (index > high) break;
+        found.push(buckets[index] as Accumulator);
       }
       return found;
     }

@@ -1,4 +1,4 @@
-import { compileRule, toMs, type RuleQuery } from '../evaluation/compile';
+import { compileRule, toMs, type CompiledRule, type RuleQuery } from '../evaluation/compile';
 import type {
   CompiledCondition,
   CompiledContacts,
@@ -38,9 +38,16 @@ interface Budget {
  * turn until its value differs. If the allowance of instants (NEXT_CHANGE_MAX_STEPS, plus two per
  * contact) is used up without a change (e.g. two anniversaries that never fall on the same day),
  * the answer is not `certain`: nothing changes before `at`, and the caller re-checks then.
+ * `compiled`, the rule's compiled form when the caller holds it, saves looking it up per call.
  */
-export function nextChange({ rule, state, now, limits }: RuleQuery): NextChange | undefined {
-  const { root } = compileRule({ rule, limits });
+export function nextChange({
+  rule,
+  state,
+  now,
+  limits,
+  compiled,
+}: RuleQuery & { readonly compiled?: CompiledRule }): NextChange | undefined {
+  const { root } = compiled ?? compileRule({ rule, limits });
   const budget: Budget = { steps: NEXT_CHANGE_MAX_STEPS + 2 * (state.contacts?.length ?? 0) };
   const start = toMs(now);
   const initial = root.evaluate(state, start);

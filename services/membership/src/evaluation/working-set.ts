@@ -39,8 +39,10 @@ import {
   type PairState,
   type ProfileState,
 } from './profile-state';
+import { RankQueue } from './rank-queue';
 import {
   EMPTY_SUMMARY,
+  NOTHING_READ_SINCE,
   retainOf,
   summaryOf,
   type CatalogueSegment,
@@ -126,6 +128,7 @@ export class PartitionWorkingSet {
   private out: Transition[] = [];
   private contactsOut: ContactOutput[] = [];
   private contacts: ContactsProgress = NO_CONTACTS_PROGRESS;
+  private evaluatedPairs = 0;
   private readonly options: WorkingSetOptions;
 
   constructor({
@@ -261,6 +264,11 @@ export class PartitionWorkingSet {
     return ids;
   }
 
+  /** How many (subject, segment) pairs have been evaluated: the work changes and timers cost. */
+  get pairEvaluations(): number {
+    return this.evaluatedPairs;
+  }
+
   /** Profiles changed since the last checkpoint. */
   get dirtyCount(): number {
     return this.dirty.size;
@@ -340,7 +348,12 @@ export class PartitionWorkingSet {
       }
       case 'traitsChanged':
         this.foldTraits(profile, kind.value.changes, seeds);
-        this.evaluate(profile, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+        this.evaluate(
+          profile,
+          created ? this.newSubjectSeeds(profile, seeds, now) : seeds,
+          now,
+          TransitionCause.EVENT,
+        );
         this.revalue(profile, kind.value.changes);
         return this.flush();
       case 'tagsChanged': {
@@ -387,7 +400,12 @@ export class PartitionWorkingSet {
       case 'identityAdded':
         break;
     }
-    this.evaluate(profile, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+    this.evaluate(
+      profile,
+      created ? this.newSubjectSeeds(profile, seeds, now) : seeds,
+      now,
+      TransitionCause.EVENT,
+    );
     return this.flush();
   }
 
@@ -412,7 +430,12 @@ export class PartitionWorkingSet {
     this.record(account, offset, change.id, now);
     const seeds = new Set<string>();
     this.foldTraits(account, kind.value.changes, seeds);
-    this.evaluate(account, created ? this.catalogue.order : seeds, now, TransitionCause.EVENT);
+    this.evaluate(
+      account,
+      created ? this.newSubjectSeeds(account, seeds, now) : seeds,
+      now,
+      TransitionCause.EVENT,
+    );
     this.revalue(account, kind.value.changes);
     return this.flush();
   }
@@ -496,7 +519,9 @@ export class PartitionWorkingSet {
     for (const { at, cause, created, account } of touched.values())
       this.evaluate(
         account,
-        created ? this.catalogue.order : this.catalogue.readingContacts,
+        created
+          ? this.newSubjectSeeds(account, this.catalogue.readingContacts, at)
+          : this.catalogue.readingContacts,
         at,
         cause,
       );
@@ -587,9 +612,8 @@ export class PartitionWorkingSet {
     if (change.member) lists.push(change.listId);
     profile.state = { ...profile.state, lists: lists.sort() };
     this.dirty.add(id);
-    const seeds = created
-      ? this.catalogue.order
-      : this.catalogue.segmentsReadingList(change.listId);
+    const reading = this.catalogue.segmentsReadingList(change.listId);
+    const seeds = created ? this.newSubjectSeeds(profile, reading, now) : reading;
     this.evaluate(profile, seeds, now, TransitionCause.LIST);
     return this.flush();
   }
@@ -708,7 +732,12 @@ export class PartitionWorkingSet {
         };
         this.dirty.add(profile.id);
       }
-      this.evaluate(profile, seeds, now, TransitionCause.RULE_CHANGE);
+      this.evaluate(
+        profile,
+        this.relevantAmong(profile, seeds, now),
+        now,
+        TransitionCause.RULE_CHANGE,
+      );
       // a new version may name another value trait: members are counted with its value
       for (const id of changed) this.countPairValue(profile, id);
     }
@@ -856,20 +885,16 @@ export class PartitionWorkingSet {
     cause: TransitionCause,
     { forced, exactTimer = false }: { forced?: string; exactTimer?: boolean } = {},
   ): void {
-    const queued: CatalogueSegment[] = [];
+    const queue = new RankQueue();
     const enqueue = (id: string): void => {
       const segment = this.catalogue.get(id);
-      if (segment === undefined || queued.includes(segment)) return;
-      let at = queued.length;
-      while (at > 0 && (queued[at - 1] as CatalogueSegment).rank > segment.rank) at -= 1;
-      queued.splice(at, 0, segment);
+      if (segment !== undefined) queue.add(segment);
     };
     for (const id of seeds) enqueue(id);
     const kind = profile.accountId === undefined ? 'profile' : 'account';
     const waiting = kind === 'account' && this.contacts.pending !== undefined;
     let next: number | undefined;
-    for (let index = 0; index < queued.length; index += 1) {
-      const segment = queued[index] as CatalogueSegment;
+    for (let segment = queue.take(); segment !== undefined; segment = queue.take()) {
       if (!segment.active || !(segment.realtime || segment.id === forced)) continue;
       if (segment.audience !== kind) continue;
       if (waiting && this.catalogue.contactBound.has(segment.id)) continue;
@@ -877,7 +902,7 @@ export class PartitionWorkingSet {
       if (outcome.next !== undefined && (next === undefined || outcome.next < next))
         next = outcome.next;
       if (outcome.changed) {
-        // dependents rank after their dependency, so they land later in the queue
+        // dependents rank after their dependency, so they are taken after it
         for (const dependent of this.catalogue.dependentsOf(segment.id)) enqueue(dependent);
       }
     }
@@ -894,6 +919,50 @@ export class PartitionWorkingSet {
         this.dirty.add(profile.id);
       }
     } else this.publishContact(profile, now, cause);
+  }
+
+  /**
+   * The segments a subject seen for the first time is evaluated against: those its change
+   * touched, those reading anything it now has, and those a subject with nothing may be in.
+   * Every other segment reads nothing it has and holds for nobody with nothing, so evaluating
+   * it would decide nothing (`CatalogueSegment.quietWithoutData`).
+   */
+  private newSubjectSeeds(
+    subject: ProfileState,
+    touched: Iterable<string>,
+    now: number,
+  ): Iterable<string> {
+    const relevant = this.relevantTo(subject, now);
+    if (relevant === undefined) return this.catalogue.order;
+    for (const id of touched) relevant.add(id);
+    return relevant;
+  }
+
+  /** The seeds that can decide anything for the subject at `now` (see `relevantTo`). */
+  private relevantAmong(
+    subject: ProfileState,
+    seeds: ReadonlySet<string>,
+    now: number,
+  ): Iterable<string> {
+    if (seeds.size === 0) return seeds;
+    const relevant = this.relevantTo(subject, now);
+    if (relevant === undefined) return seeds;
+    const [small, large] = relevant.size < seeds.size ? [relevant, seeds] : [seeds, relevant];
+    return [...small].filter((id) => large.has(id));
+  }
+
+  /**
+   * The segments whose evaluation for the subject at `now` can decide a transition or a timer:
+   * those reading anything it has, those it has a pair with (a member, a re-entry wait), and
+   * those a subject with nothing may be in; undefined (all of them) before the instant that was
+   * established from.
+   */
+  private relevantTo(subject: ProfileState, now: number): Set<string> | undefined {
+    if (now < NOTHING_READ_SINCE) return undefined;
+    const relevant = new Set<string>(this.catalogue.forAnyone);
+    this.catalogue.segmentsReadingState(subject.state, (id) => relevant.add(id));
+    for (const id of Object.keys(subject.pairs)) relevant.add(id);
+    return relevant;
   }
 
   /**
@@ -954,6 +1023,7 @@ export class PartitionWorkingSet {
     now: number,
     cause: TransitionCause,
   ): { changed: boolean; next: number | undefined } {
+    this.evaluatedPairs += 1;
     this.lastEvaluated.set(segment.id, now);
     const qualifies = segment.compiled.root.evaluate(profile.state, now);
     const stored = profile.pairs[segment.id];
@@ -986,7 +1056,12 @@ export class PartitionWorkingSet {
     const blocked =
       !pair.member && pair.everEntered === true && segment.reentry?.mode === ReentryMode.ONCE;
     if (blocked || !segment.timeRelative) return waitUntil;
-    const change = nextChange({ rule: segment.rule, state: profile.state, now })?.at;
+    const change = nextChange({
+      rule: segment.rule,
+      compiled: segment.compiled,
+      state: profile.state,
+      now,
+    })?.at;
     if (change === undefined) return waitUntil;
     return waitUntil === undefined ? change : Math.min(change, waitUntil);
   }
@@ -1154,9 +1229,13 @@ export class PartitionWorkingSet {
       profile.nextAt !== undefined &&
       profile.nextAt <= now
     ) {
-      this.evaluate(profile, this.catalogue.timed, profile.nextAt, TransitionCause.TIME, {
-        exactTimer: true,
-      });
+      const at = profile.nextAt;
+      const relevant = this.relevantTo(profile, at);
+      const timed =
+        relevant === undefined
+          ? this.catalogue.timed
+          : [...relevant].filter((id) => this.catalogue.isTimed(id));
+      this.evaluate(profile, timed, at, TransitionCause.TIME, { exactTimer: true });
     }
   }
 
