@@ -404,6 +404,112 @@ describe('the console in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'system.png') });
   });
 
+  it('creates a segment from a template, refusing a bad parameter beside its field', async () => {
+    await page.getByRole('link', { name: 'From a template' }).click();
+    await page.getByRole('radio', { name: /Readers of a topic/ }).check();
+    const form = page.getByRole('region', { name: 'Template parameters' });
+    await form.getByRole('textbox', { name: /^Name/ }).fill('Pension readers');
+    await form.getByRole('textbox', { name: 'topic', exact: true }).fill('pensions');
+    await form.getByRole('textbox', { name: 'min_views', exact: true }).fill('0');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    await form.getByText('at least 1').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'template.png') });
+    await form.getByRole('textbox', { name: 'min_views', exact: true }).fill('2');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByRole('heading', { name: 'Pension readers' }).waitFor();
+  });
+
+  it('renames, deactivates, duplicates and deletes a segment, each confirmed', async () => {
+    const pensionId = decodeURIComponent(page.url().split('/segments/')[1] ?? '');
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    const rename = page.getByRole('dialog', { name: 'Rename segment' });
+    await rename.getByRole('textbox', { name: /^New name/ }).fill('Pension planners');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Pension planners' }).waitFor();
+
+    await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
+    await page.getByTestId('inactive').waitFor();
+    await page.getByRole('button', { name: 'Activate', exact: true }).click();
+    await page.getByTestId('inactive').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Deactivate', exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Duplicate', exact: true }).click();
+    const duplicate = page.getByRole('dialog', { name: 'Duplicate segment' });
+    expect(await duplicate.getByRole('textbox', { name: /^Name of the copy/ }).inputValue()).toBe(
+      'Pension planners (copy)',
+    );
+    await duplicate.getByRole('button', { name: 'Duplicate' }).click();
+    await page.getByRole('heading', { name: 'Pension planners (copy)' }).waitFor();
+    expect(page.url()).not.toContain(encodeURIComponent(pensionId));
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete segment' });
+    await remove.getByRole('button', { name: 'Delete segment' }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    const table = page.getByRole('table', { name: 'Segments' });
+    await eventually(async () => {
+      const listed = await table.textContent();
+      expect(listed).toContain('Pension planners');
+      expect(listed).not.toContain('Pension planners (copy)');
+    }, STEP_MS);
+  });
+
+  it('warns of what uses a segment before an edit or a delete', async () => {
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    try {
+      const { segments: found } = await segments.listSegments({ search: 'Pension planners' });
+      await segments.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Pension planners with consent',
+          visibility: Visibility.SHARED,
+          rule: fromJson(RuleSchema, {
+            condition: {
+              all: {
+                conditions: [
+                  { inSegment: found[0]?.id },
+                  { trait: { path: 'marketing_consent', equals: true } },
+                ],
+              },
+            },
+          }),
+        },
+      });
+    } finally {
+      segments.close();
+    }
+    await page.getByRole('link', { name: 'Pension planners', exact: true }).click();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const used = page.getByRole('status', { name: 'Used elsewhere' });
+    await eventually(
+      async () =>
+        expect(await used.textContent()).toContain('segment “Pension planners with consent”'),
+      STEP_MS,
+    );
+
+    await page.goto(`${base}/segments/${encodeURIComponent(segmentId)}`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete segment' });
+    const usages = remove.getByRole('list', { name: 'What uses the segment' });
+    await eventually(
+      async () => expect(await usages.textContent()).toContain('destination “CRM” (auto-syncing'),
+      STEP_MS,
+    );
+    const confirm = remove.getByRole('button', { name: 'Delete segment' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await remove.getByLabel('Delete it anyway').check();
+    expect(await confirm.isDisabled()).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'delete-in-use.png') });
+    await remove.getByRole('button', { name: 'Keep it' }).click();
+    await expect(page.getByRole('heading', { name: 'Loyal but lapsed' }).isVisible()).resolves.toBe(
+      true,
+    );
+  });
+
   it('keeps a user’s private segment out of another user’s sight and reach', async () => {
     const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
     const segments = createGrpcClient(SegmentService, {

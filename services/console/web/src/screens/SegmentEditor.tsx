@@ -32,6 +32,7 @@ import { describeError } from '../api';
 import { RuleBuilder } from '../rule-builder/RuleBuilder';
 import { type JsonValue, type RuleDraft, toDraft, toRuleJson } from '../rule-builder/model';
 import { navigate } from '../router';
+import { usageLines } from '../segment-actions';
 
 const EMPTY: RuleDraft = { timeZone: '', audience: '' };
 
@@ -135,6 +136,7 @@ function EditorForm({ segment }: { segment?: Segment }) {
           destination’s auto-sync off to edit it.
         </Alert>
       )}
+      {segment && <UsageWarning segmentId={segment.id} />}
       <Group align="end">
         <TextInput
           label="Name"
@@ -289,5 +291,23 @@ function PreviewPanel({
         </Text>
       ))}
     </Stack>
+  );
+}
+
+/** Before an edit is saved: what uses the segment and will see its members change. */
+function UsageWarning({ segmentId }: { segmentId: string }) {
+  const usages = useQuery(SegmentService.method.getSegmentUsages, { id: segmentId });
+  if (usages.error) return <Alert color="red">{describeError(usages.error).message}</Alert>;
+  const lines = usageLines(usages.data?.usages ?? []);
+  if (lines.length === 0) return null;
+  return (
+    <Alert color="yellow" title="Used elsewhere" role="status" aria-label="Used elsewhere">
+      <Text size="sm">Saving a change affects what uses this segment:</Text>
+      <List size="sm" aria-label="What uses the segment">
+        {lines.map((line) => (
+          <List.Item key={line}>{line}</List.Item>
+        ))}
+      </List>
+    </Alert>
   );
 }

@@ -29,6 +29,7 @@ import {
   SchedulerService,
   type Segment,
   SegmentService,
+  SegmentStatus,
   SyncMode,
 } from '@shoal/contracts';
 import { useQuery as useTanstackQuery, useQueryClient } from '@tanstack/react-query';
@@ -48,6 +49,7 @@ import {
 import { describeError, formatTime, membershipClient } from '../api';
 import { STATE_COLORS, jobStatusLabel, modeLabel, stateLabel, visibilityLabel } from '../labels';
 import { Link } from '../router';
+import { SegmentActions } from './SegmentActions';
 
 const MEMBERS_SHOWN = 100;
 const SHOWN_CHARS = 120;
@@ -127,9 +129,17 @@ function Header({ segment }: { segment: Segment }) {
           </Button>
         </Group>
       </Group>
+      <Group gap="xs">
+        <SegmentActions segment={segment} path="segments" />
+      </Group>
       {segment.description && <Text>{segment.description}</Text>}
       <Group gap="xs">
         <Badge color={STATE_COLORS[segment.state] ?? 'gray'}>{stateLabel(segment.state)}</Badge>
+        {segment.status === SegmentStatus.INACTIVE && (
+          <Badge color="gray" data-testid="inactive">
+            inactive
+          </Badge>
+        )}
         <Badge variant="outline">{modeLabel(segment.refresh?.mode ?? 0)}</Badge>
         <Badge variant="outline">{visibilityLabel(segment.visibility)}</Badge>
         <Badge variant="outline">version {segment.version.toString()}</Badge>
