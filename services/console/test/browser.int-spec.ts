@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson, toJson } from '@bufbuild/protobuf';
 import {
+  RefreshMode,
+  ReentryMode,
   RuleSchema,
   SegmentKind,
   SegmentService,
@@ -508,6 +510,61 @@ describe('the console in a browser', () => {
     await expect(page.getByRole('heading', { name: 'Loyal but lapsed' }).isVisible()).resolves.toBe(
       true,
     );
+  });
+
+  it('edits a segment’s settings, showing a refused schedule beside its field', async () => {
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByRole('link', { name: 'Pension planners with consent' }).click();
+    await page.getByRole('heading', { name: 'Pension planners with consent' }).waitFor();
+    const editedId = decodeURIComponent(page.url().split('/segments/')[1] ?? '');
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Hidden from groups', { exact: true }).fill('interns');
+    await settings.getByLabel('Hidden from groups', { exact: true }).press('Enter');
+    await settings.getByLabel('Editor users', { exact: true }).fill('cora');
+    await settings.getByLabel('Editor users', { exact: true }).press('Enter');
+    await choose(settings, 'Refresh', 'scheduled');
+    await settings.getByLabel('Schedule (cron)').fill('every monday');
+    await settings.getByLabel('Time zone', { exact: true }).fill('Europe/Berl');
+    await page.getByRole('option', { name: 'Europe/Berlin', exact: true }).click();
+    await settings.getByText('after a cool-down').click();
+    await settings.getByLabel('Cool-down', { exact: true }).fill('14');
+    await settings.getByLabel('Value trait').fill('lifetime_value');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    const cron = settings.getByLabel('Schedule (cron)');
+    await eventually(
+      async () => expect(await cron.getAttribute('aria-invalid')).toBe('true'),
+      STEP_MS,
+    );
+    await settings.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'settings.png') });
+    await cron.fill('0 6 * * 1');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page
+      .getByRole('heading', { name: 'Pension planners with consent', exact: true })
+      .waitFor();
+    await page.getByText('scheduled 0 6 * * 1 Europe/Berlin').waitFor();
+
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    try {
+      const { segment } = await segments.getSegment({ id: editedId });
+      expect(segment?.hiddenFrom?.groups).toEqual(['interns']);
+      expect(segment?.editors?.subjects).toEqual(['cora']);
+      expect(segment?.refresh).toMatchObject({
+        mode: RefreshMode.SCHEDULED,
+        cron: '0 6 * * 1',
+        timeZone: 'Europe/Berlin',
+      });
+      expect(segment?.reentry?.mode).toBe(ReentryMode.COOL_DOWN);
+      expect(segment?.reentry?.coolDown?.length).toEqual({ case: 'days', value: 14 });
+      expect(segment?.valueTrait).toBe('lifetime_value');
+    } finally {
+      segments.close();
+    }
   });
 
   it('keeps a user’s private segment out of another user’s sight and reach', async () => {

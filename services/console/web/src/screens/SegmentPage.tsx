@@ -25,6 +25,7 @@ import {
   ExportService,
   JobStatus,
   MembershipService,
+  RefreshMode,
   RuleDiffKind,
   SchedulerService,
   type Segment,
@@ -140,7 +141,11 @@ function Header({ segment }: { segment: Segment }) {
             inactive
           </Badge>
         )}
-        <Badge variant="outline">{modeLabel(segment.refresh?.mode ?? 0)}</Badge>
+        <Badge variant="outline">
+          {modeLabel(segment.refresh?.mode ?? 0)}
+          {segment.refresh?.mode === RefreshMode.SCHEDULED &&
+            ` ${segment.refresh.cron || 'default schedule'} ${segment.refresh.timeZone || 'UTC'}`}
+        </Badge>
         <Badge variant="outline">{visibilityLabel(segment.visibility)}</Badge>
         <Badge variant="outline">version {segment.version.toString()}</Badge>
         {locked && (
@@ -151,6 +156,13 @@ function Header({ segment }: { segment: Segment }) {
         <Text size="sm">
           <strong data-testid="member-count">{segment.memberCount.toLocaleString()}</strong> members
           · last refreshed {formatTime(segment.lastRefreshedAt)}
+          {segment.valueTrait && (
+            <>
+              {' '}
+              · sum of {segment.valueTrait}:{' '}
+              <strong data-testid="value-sum">{segment.valueSum?.toLocaleString() ?? '—'}</strong>
+            </>
+          )}
         </Text>
       </Group>
       {refresh.error && <Alert color="red">{describeError(refresh.error).message}</Alert>}
