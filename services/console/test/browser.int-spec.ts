@@ -358,7 +358,29 @@ describe('the console in a browser', () => {
     expect(await page.getByRole('button', { name: 'Revert to version 1' }).isDisabled()).toBe(true);
   });
 
-  it('downloads the members as CSV', async () => {
+  it('refreshes now and shows the job’s progress', async () => {
+    const jobs = page.getByRole('region', { name: 'Jobs' });
+    await jobs.getByRole('button', { name: 'Refresh now' }).click();
+    const manual = jobs.getByTestId('job').filter({ hasText: 'manual · ann' }).first();
+    await eventually(async () => {
+      const text = await manual.textContent();
+      expect(text).toContain('succeeded');
+      expect(text).toMatch(/\d+ (of \d+ )?profiles · \d+ entered · \d+ exited/);
+    }, STEP_MS);
+  });
+
+  it('chooses the members table’s columns and downloads them as CSV', async () => {
+    const members = page.getByRole('region', { name: 'Members' });
+    const columns = members.getByLabel('Columns', { exact: true });
+    await columns.fill('trait:marketing_consent');
+    await columns.press('Enter');
+    const table = members.getByRole('table', { name: 'Members table' });
+    await eventually(async () => {
+      const text = await table.textContent();
+      expect(text).toContain('trait:marketing_consent');
+      expect(text).toContain('cora@example.com');
+      expect(text).toContain('true');
+    }, STEP_MS);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download CSV' }).click(),
@@ -366,9 +388,9 @@ describe('the console in a browser', () => {
     const rows = parse(readFileSync((await download.path()) as string, 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
-    expect(rows.map((r) => [r.profile_id, r.email]).sort()).toEqual([
-      ['user:cora', 'cora@example.com'],
-      ['user:dan', 'dan@example.com'],
+    expect(rows.map((r) => [r.profile_id, r.email, r.marketing_consent]).sort()).toEqual([
+      ['user:cora', 'cora@example.com', 'true'],
+      ['user:dan', 'dan@example.com', 'true'],
     ]);
   });
 
@@ -397,6 +419,11 @@ describe('the console in a browser', () => {
     const table = page.getByRole('table', { name: 'Segments' });
     await eventually(
       async () => expect(await table.textContent()).toContain('Loyal but lapsed'),
+      STEP_MS,
+    );
+    const loyal = table.getByRole('row').filter({ hasText: 'Loyal but lapsed' });
+    await eventually(
+      async () => expect(await loyal.getByTestId('change-30d').textContent()).toBe('—'),
       STEP_MS,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'segments.png') });
