@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -411,6 +411,32 @@ describe('the console in a browser', () => {
     expect(members).toContain('user:cora');
     expect(members).toContain('user:erin');
     expect(members).not.toContain('user:dan');
+  });
+
+  it('uploads a CSV of 100,000 ids to the list with progress, reporting the refused row', async () => {
+    const csv = join(logs, 'ids.csv');
+    const rows = Array.from({ length: 100_000 }, (_, i) => `user:bulk-${i}`);
+    rows.splice(1, 0, 'x'.repeat(300), 'user:cora');
+    writeFileSync(csv, `id,note\n${rows.join('\n')}\n`);
+    const upload = page.getByRole('region', { name: 'Upload ids' });
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      upload.getByRole('button', { name: 'Choose a CSV file' }).click(),
+    ]);
+    await chooser.setFiles(csv);
+    const status = upload.getByTestId('upload-status');
+    await eventually(async () => expect(await status.textContent()).toContain('done'), STEP_MS);
+    expect(await status.textContent()).toBe(
+      'ids.csv: 100,001 ids sent, 100,000 new on the list, 1 row refused — done',
+    );
+    expect(await upload.getByRole('list', { name: 'Refused rows' }).textContent()).toContain(
+      'row 3: the id is 300 characters; at most 256',
+    );
+    await eventually(
+      async () => expect(await page.getByTestId('list-count').textContent()).toBe('100,002'),
+      STEP_MS,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'list-upload.png') });
   });
 
   it('lists segments by member count and shows the system status', async () => {

@@ -6,6 +6,7 @@ import {
   type FieldViolation,
   MembershipService,
   ProfileService,
+  SegmentService,
 } from '@shoal/contracts';
 
 /** The header the console requires on every call that acts as the user (CSRF check). */
@@ -27,6 +28,9 @@ export const membershipClient = createClient(MembershipService, transport);
 
 /** For the members table's columns: one cached query per profile shown. */
 export const profileClient = createClient(ProfileService, transport);
+
+/** For uploads sent batch after batch. */
+export const segmentsClient = createClient(SegmentService, transport);
 
 export interface Session {
   readonly signedIn: boolean;

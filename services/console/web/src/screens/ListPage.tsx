@@ -17,6 +17,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from '../api';
 import { navigate } from '../router';
+import { ListUpload } from './ListUpload';
 
 /** A static list: create one, add and remove members by id, see its members. */
 export function ListPage({ listId }: { listId?: string }) {
@@ -104,6 +105,7 @@ function ListMembers({ listId }: { listId: string }) {
           Remove from list
         </Button>
       </Group>
+      <ListUpload listId={listId} />
       <Table aria-label="List members" maw={520}>
         <Table.Tbody>
           {(members.data?.memberIds ?? []).map((id) => (
