@@ -439,6 +439,15 @@ describe('the console in a browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'list-upload.png') });
   });
 
+  it('renames a static list, which has no activation to switch', async () => {
+    expect(await page.getByRole('button', { name: 'Deactivate', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    const rename = page.getByRole('dialog', { name: 'Rename segment' });
+    await rename.getByRole('textbox', { name: /^New name/ }).fill('VIP customers');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'VIP customers' }).waitFor();
+  });
+
   it('lists segments by member count and shows the system status', async () => {
     await page.getByRole('link', { name: 'Segments' }).click();
     await choose(page.locator('main'), 'Sort by', 'Member count');

@@ -18,6 +18,7 @@ import { useState } from 'react';
 import { describeError } from '../api';
 import { navigate } from '../router';
 import { ListUpload } from './ListUpload';
+import { SegmentActions } from './SegmentActions';
 
 /** A static list: create one, add and remove members by id, see its members. */
 export function ListPage({ listId }: { listId?: string }) {
@@ -73,6 +74,11 @@ function ListMembers({ listId }: { listId: string }) {
   return (
     <Stack>
       <Title order={2}>{list.data?.segment?.name ?? listId}</Title>
+      {list.data?.segment && (
+        <Group gap="xs">
+          <SegmentActions segment={list.data.segment} path="lists" />
+        </Group>
+      )}
       <Text>
         <strong data-testid="list-count">{count.data?.memberCount.toLocaleString() ?? '…'}</strong>{' '}
         members

@@ -1,6 +1,6 @@
 import { useMutation, useQuery } from '@connectrpc/connect-query';
 import { Alert, Button, Checkbox, Group, List, Modal, Stack, Text, TextInput } from '@mantine/core';
-import { type Segment, SegmentService, SegmentStatus } from '@shoal/contracts';
+import { type Segment, SegmentKind, SegmentService, SegmentStatus } from '@shoal/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { describeError } from '../api';
@@ -9,7 +9,10 @@ import { usageLines } from '../segment-actions';
 
 type Dialog = 'rename' | 'duplicate' | 'delete' | undefined;
 
-/** Rename, duplicate, activate / deactivate and delete, each confirmed in a dialog or a click. */
+/**
+ * Rename, duplicate, activate / deactivate (dynamic segments) and delete, each confirmed in a
+ * dialog or a click; `path` is where the copy's page is (segments or lists).
+ */
 export function SegmentActions({ segment, path }: { segment: Segment; path: string }) {
   const [dialog, setDialog] = useState<Dialog>();
   const queries = useQueryClient();
@@ -27,13 +30,15 @@ export function SegmentActions({ segment, path }: { segment: Segment; path: stri
       <Button variant="default" onClick={() => setDialog('duplicate')}>
         Duplicate
       </Button>
-      <Button
-        variant="default"
-        loading={toggle.isPending}
-        onClick={() => toggle.mutate({ id: segment.id, expectedVersion: segment.version })}
-      >
-        {active ? 'Deactivate' : 'Activate'}
-      </Button>
+      {segment.kind === SegmentKind.DYNAMIC && (
+        <Button
+          variant="default"
+          loading={toggle.isPending}
+          onClick={() => toggle.mutate({ id: segment.id, expectedVersion: segment.version })}
+        >
+          {active ? 'Deactivate' : 'Activate'}
+        </Button>
+      )}
       <Button variant="outline" color="red" onClick={() => setDialog('delete')}>
         Delete
       </Button>
@@ -138,8 +143,11 @@ function DeleteForm({ segment, onCancel }: { segment: Segment; onCancel: () => v
     <form onSubmit={(e) => void submit(e).catch(() => undefined)}>
       <Stack>
         <Text>
-          Delete <strong>{segment.name}</strong>? Its members stop being computed and it leaves
-          every listing; this cannot be undone from the console.
+          Delete <strong>{segment.name}</strong>?{' '}
+          {segment.kind === SegmentKind.STATIC_LIST
+            ? 'Its members are dropped'
+            : 'Its members stop being computed'}{' '}
+          and it leaves every listing; this cannot be undone from the console.
         </Text>
         {usages.error && <Alert color="red">{describeError(usages.error).message}</Alert>}
         {used && (
