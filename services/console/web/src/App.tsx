@@ -23,7 +23,11 @@ export function App() {
     );
   if (!session.data?.signedIn)
     return (
-      <SignIn devSignIn={session.data?.devSignIn ?? false} onSignedIn={() => session.refetch()} />
+      <SignIn
+        devSignIn={session.data?.devSignIn ?? false}
+        oidcSignIn={session.data?.oidcSignIn ?? false}
+        onSignedIn={() => session.refetch()}
+      />
     );
 
   const leave = async () => {

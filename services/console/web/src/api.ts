@@ -35,6 +35,7 @@ export const segmentsClient = createClient(SegmentService, transport);
 export interface Session {
   readonly signedIn: boolean;
   readonly devSignIn: boolean;
+  readonly oidcSignIn: boolean;
   readonly user?: string;
   readonly groups?: string[];
 }
