@@ -41,6 +41,21 @@ export const consoleConfigSchema = serviceConfigSchema(
     CONSOLE_DEV_SIGNING_KEY_FILE: env.optionalString(
       'private JWK the development sign-in signs user tokens with (the key `./shoal token` uses)',
     ),
+    CONSOLE_OIDC_ISSUER_URL: env.optionalString(
+      'OpenID Connect issuer the console signs users in with (authorization code + PKCE); its discovery document is read from the issuer URL + /.well-known/openid-configuration',
+    ),
+    CONSOLE_OIDC_CLIENT_ID: env.optionalString("the console's client id at the identity provider"),
+    CONSOLE_OIDC_CLIENT_SECRET_FILE: env.optionalString(
+      "file with the console's client secret (sent with HTTP Basic to the token endpoint)",
+    ),
+    CONSOLE_OIDC_REDIRECT_URL: env.optionalString(
+      "the callback registered at the identity provider: the console's URL + /auth/oidc/callback",
+    ),
+    CONSOLE_OIDC_SCOPES: z
+      .string()
+      .regex(/^[\x21\x23-\x5B\x5D-\x7E]+( [\x21\x23-\x5B\x5D-\x7E]+)*$/, 'space-separated scopes')
+      .default('openid profile')
+      .describe('scopes asked for (openid is added when missing)'),
     CONSOLE_INGESTION_ADDRESS: address(50051, 'ingestion'),
     CONSOLE_SEGMENTS_ADDRESS: address(50052, 'segments'),
     CONSOLE_MEMBERSHIP_ADDRESS: address(50053, 'membership'),
@@ -64,6 +79,23 @@ export const consoleConfigSchema = serviceConfigSchema(
       path: ['CONSOLE_DEV_SIGN_IN'],
       message: 'the development sign-in lets anyone be anyone: never with SHOAL_ENV=production',
     });
+  if (config.CONSOLE_OIDC_ISSUER_URL)
+    for (const variable of [
+      'CONSOLE_OIDC_CLIENT_ID',
+      'CONSOLE_OIDC_CLIENT_SECRET_FILE',
+      'CONSOLE_OIDC_REDIRECT_URL',
+    ] as const)
+      if (!config[variable])
+        ctx.addIssue({
+          code: 'custom',
+          path: [variable],
+          message: 'CONSOLE_OIDC_ISSUER_URL needs the client id, secret file and redirect URL',
+        });
+  for (const variable of ['CONSOLE_OIDC_ISSUER_URL', 'CONSOLE_OIDC_REDIRECT_URL'] as const) {
+    const value = config[variable];
+    if (value && !/^https?:\/\/[^\s]+$/.test(value))
+      ctx.addIssue({ code: 'custom', path: [variable], message: 'must be an http(s) URL' });
+  }
   if (config.CONSOLE_DEV_SIGN_IN && !config.CONSOLE_DEV_SIGNING_KEY_FILE)
     ctx.addIssue({
       code: 'custom',

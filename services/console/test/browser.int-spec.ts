@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson, toJson } from '@bufbuild/protobuf';
 import {
+  RefreshMode,
+  ReentryMode,
   RuleSchema,
   SegmentKind,
   SegmentService,
@@ -356,7 +358,29 @@ describe('the console in a browser', () => {
     expect(await page.getByRole('button', { name: 'Revert to version 1' }).isDisabled()).toBe(true);
   });
 
-  it('downloads the members as CSV', async () => {
+  it('refreshes now and shows the job’s progress', async () => {
+    const jobs = page.getByRole('region', { name: 'Jobs' });
+    await jobs.getByRole('button', { name: 'Refresh now' }).click();
+    const manual = jobs.getByTestId('job').filter({ hasText: 'manual · ann' }).first();
+    await eventually(async () => {
+      const text = await manual.textContent();
+      expect(text).toContain('succeeded');
+      expect(text).toMatch(/\d+ (of \d+ )?profiles · \d+ entered · \d+ exited/);
+    }, STEP_MS);
+  });
+
+  it('chooses the members table’s columns and downloads them as CSV', async () => {
+    const members = page.getByRole('region', { name: 'Members' });
+    const columns = members.getByLabel('Columns', { exact: true });
+    await columns.fill('trait:marketing_consent');
+    await columns.press('Enter');
+    const table = members.getByRole('table', { name: 'Members table' });
+    await eventually(async () => {
+      const text = await table.textContent();
+      expect(text).toContain('trait:marketing_consent');
+      expect(text).toContain('cora@example.com');
+      expect(text).toContain('true');
+    }, STEP_MS);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('link', { name: 'Download CSV' }).click(),
@@ -364,9 +388,9 @@ describe('the console in a browser', () => {
     const rows = parse(readFileSync((await download.path()) as string, 'utf8'), {
       columns: true,
     }) as Record<string, string>[];
-    expect(rows.map((r) => [r.profile_id, r.email]).sort()).toEqual([
-      ['user:cora', 'cora@example.com'],
-      ['user:dan', 'dan@example.com'],
+    expect(rows.map((r) => [r.profile_id, r.email, r.marketing_consent]).sort()).toEqual([
+      ['user:cora', 'cora@example.com', 'true'],
+      ['user:dan', 'dan@example.com', 'true'],
     ]);
   });
 
@@ -389,6 +413,41 @@ describe('the console in a browser', () => {
     expect(members).not.toContain('user:dan');
   });
 
+  it('uploads a CSV of 100,000 ids to the list with progress, reporting the refused row', async () => {
+    const csv = join(logs, 'ids.csv');
+    const rows = Array.from({ length: 100_000 }, (_, i) => `user:bulk-${i}`);
+    rows.splice(1, 0, 'x'.repeat(300), 'user:cora');
+    writeFileSync(csv, `id,note\n${rows.join('\n')}\n`);
+    const upload = page.getByRole('region', { name: 'Upload ids' });
+    const [chooser] = await Promise.all([
+      page.waitForEvent('filechooser'),
+      upload.getByRole('button', { name: 'Choose a CSV file' }).click(),
+    ]);
+    await chooser.setFiles(csv);
+    const status = upload.getByTestId('upload-status');
+    await eventually(async () => expect(await status.textContent()).toContain('done'), STEP_MS);
+    expect(await status.textContent()).toBe(
+      'ids.csv: 100,001 ids sent, 100,000 new on the list, 1 row refused — done',
+    );
+    expect(await upload.getByRole('list', { name: 'Refused rows' }).textContent()).toContain(
+      'row 3: the id is 300 characters; at most 256',
+    );
+    await eventually(
+      async () => expect(await page.getByTestId('list-count').textContent()).toBe('100,002'),
+      STEP_MS,
+    );
+    await page.screenshot({ path: join(SCREENSHOTS, 'list-upload.png') });
+  });
+
+  it('renames a static list, which has no activation to switch', async () => {
+    expect(await page.getByRole('button', { name: 'Deactivate', exact: true }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    const rename = page.getByRole('dialog', { name: 'Rename segment' });
+    await rename.getByRole('textbox', { name: /^New name/ }).fill('VIP customers');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'VIP customers' }).waitFor();
+  });
+
   it('lists segments by member count and shows the system status', async () => {
     await page.getByRole('link', { name: 'Segments' }).click();
     await choose(page.locator('main'), 'Sort by', 'Member count');
@@ -397,11 +456,177 @@ describe('the console in a browser', () => {
       async () => expect(await table.textContent()).toContain('Loyal but lapsed'),
       STEP_MS,
     );
+    const loyal = table.getByRole('row').filter({ hasText: 'Loyal but lapsed' });
+    await eventually(
+      async () => expect(await loyal.getByTestId('change-30d').textContent()).toBe('—'),
+      STEP_MS,
+    );
     await page.screenshot({ path: join(SCREENSHOTS, 'segments.png') });
     await page.getByRole('link', { name: 'System' }).click();
     const services = page.getByRole('region', { name: 'Services' });
     await eventually(async () => expect(await services.textContent()).toContain('ready'), STEP_MS);
     await page.screenshot({ path: join(SCREENSHOTS, 'system.png') });
+  });
+
+  it('creates a segment from a template, refusing a bad parameter beside its field', async () => {
+    await page.getByRole('link', { name: 'From a template' }).click();
+    await page.getByRole('radio', { name: /Readers of a topic/ }).check();
+    const form = page.getByRole('region', { name: 'Template parameters' });
+    await form.getByRole('textbox', { name: /^Name/ }).fill('Pension readers');
+    await form.getByRole('textbox', { name: 'topic', exact: true }).fill('pensions');
+    await form.getByRole('textbox', { name: 'min_views', exact: true }).fill('0');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    await form.getByText('at least 1').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'template.png') });
+    await form.getByRole('textbox', { name: 'min_views', exact: true }).fill('2');
+    await form.getByRole('button', { name: 'Create segment' }).click();
+    await page.getByRole('heading', { name: 'Pension readers' }).waitFor();
+  });
+
+  it('renames, deactivates, duplicates and deletes a segment, each confirmed', async () => {
+    const pensionId = decodeURIComponent(page.url().split('/segments/')[1] ?? '');
+    await page.getByRole('button', { name: 'Rename', exact: true }).click();
+    const rename = page.getByRole('dialog', { name: 'Rename segment' });
+    await rename.getByRole('textbox', { name: /^New name/ }).fill('Pension planners');
+    await rename.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Pension planners' }).waitFor();
+
+    await page.getByRole('button', { name: 'Deactivate', exact: true }).click();
+    await page.getByTestId('inactive').waitFor();
+    await page.getByRole('button', { name: 'Activate', exact: true }).click();
+    await page.getByTestId('inactive').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Deactivate', exact: true }).waitFor();
+
+    await page.getByRole('button', { name: 'Duplicate', exact: true }).click();
+    const duplicate = page.getByRole('dialog', { name: 'Duplicate segment' });
+    expect(await duplicate.getByRole('textbox', { name: /^Name of the copy/ }).inputValue()).toBe(
+      'Pension planners (copy)',
+    );
+    await duplicate.getByRole('button', { name: 'Duplicate' }).click();
+    await page.getByRole('heading', { name: 'Pension planners (copy)' }).waitFor();
+    expect(page.url()).not.toContain(encodeURIComponent(pensionId));
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete segment' });
+    await remove.getByRole('button', { name: 'Delete segment' }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    const table = page.getByRole('table', { name: 'Segments' });
+    await eventually(async () => {
+      const listed = await table.textContent();
+      expect(listed).toContain('Pension planners');
+      expect(listed).not.toContain('Pension planners (copy)');
+    }, STEP_MS);
+  });
+
+  it('warns of what uses a segment before an edit or a delete', async () => {
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    try {
+      const { segments: found } = await segments.listSegments({ search: 'Pension planners' });
+      await segments.createSegment({
+        kind: SegmentKind.DYNAMIC,
+        segment: {
+          name: 'Pension planners with consent',
+          visibility: Visibility.SHARED,
+          rule: fromJson(RuleSchema, {
+            condition: {
+              all: {
+                conditions: [
+                  { inSegment: found[0]?.id },
+                  { trait: { path: 'marketing_consent', equals: true } },
+                ],
+              },
+            },
+          }),
+        },
+      });
+    } finally {
+      segments.close();
+    }
+    await page.getByRole('link', { name: 'Pension planners', exact: true }).click();
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const used = page.getByRole('status', { name: 'Used elsewhere' });
+    await eventually(
+      async () =>
+        expect(await used.textContent()).toContain('segment “Pension planners with consent”'),
+      STEP_MS,
+    );
+
+    await page.goto(`${base}/segments/${encodeURIComponent(segmentId)}`);
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const remove = page.getByRole('dialog', { name: 'Delete segment' });
+    const usages = remove.getByRole('list', { name: 'What uses the segment' });
+    await eventually(
+      async () => expect(await usages.textContent()).toContain('destination “CRM” (auto-syncing'),
+      STEP_MS,
+    );
+    const confirm = remove.getByRole('button', { name: 'Delete segment' });
+    expect(await confirm.isDisabled()).toBe(true);
+    await remove.getByLabel('Delete it anyway').check();
+    expect(await confirm.isDisabled()).toBe(false);
+    await page.screenshot({ path: join(SCREENSHOTS, 'delete-in-use.png') });
+    await remove.getByRole('button', { name: 'Keep it' }).click();
+    await expect(page.getByRole('heading', { name: 'Loyal but lapsed' }).isVisible()).resolves.toBe(
+      true,
+    );
+  });
+
+  it('edits a segment’s settings, showing a refused schedule beside its field', async () => {
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByRole('link', { name: 'Pension planners with consent' }).click();
+    await page.getByRole('heading', { name: 'Pension planners with consent' }).waitFor();
+    const editedId = decodeURIComponent(page.url().split('/segments/')[1] ?? '');
+    await page.getByRole('link', { name: 'Edit' }).click();
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings.getByLabel('Hidden from groups', { exact: true }).fill('interns');
+    await settings.getByLabel('Hidden from groups', { exact: true }).press('Enter');
+    await settings.getByLabel('Editor users', { exact: true }).fill('cora');
+    await settings.getByLabel('Editor users', { exact: true }).press('Enter');
+    await choose(settings, 'Refresh', 'scheduled');
+    await settings.getByLabel('Schedule (cron)').fill('every monday');
+    await settings.getByLabel('Time zone', { exact: true }).fill('Europe/Berl');
+    await page.getByRole('option', { name: 'Europe/Berlin', exact: true }).click();
+    await settings.getByText('after a cool-down').click();
+    await settings.getByLabel('Cool-down', { exact: true }).fill('14');
+    await settings.getByLabel('Value trait').fill('lifetime_value');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    const cron = settings.getByLabel('Schedule (cron)');
+    await eventually(
+      async () => expect(await cron.getAttribute('aria-invalid')).toBe('true'),
+      STEP_MS,
+    );
+    await settings.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SCREENSHOTS, 'settings.png') });
+    await cron.fill('0 6 * * 1');
+    await page.getByRole('button', { name: 'Save segment' }).click();
+    await page
+      .getByRole('heading', { name: 'Pension planners with consent', exact: true })
+      .waitFor();
+    await page.getByText('scheduled 0 6 * * 1 Europe/Berlin').waitFor();
+
+    const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
+    const segments = createGrpcClient(SegmentService, {
+      address: address('segments'),
+      token: () => token,
+    });
+    try {
+      const { segment } = await segments.getSegment({ id: editedId });
+      expect(segment?.hiddenFrom?.groups).toEqual(['interns']);
+      expect(segment?.editors?.subjects).toEqual(['cora']);
+      expect(segment?.refresh).toMatchObject({
+        mode: RefreshMode.SCHEDULED,
+        cron: '0 6 * * 1',
+        timeZone: 'Europe/Berlin',
+      });
+      expect(segment?.reentry?.mode).toBe(ReentryMode.COOL_DOWN);
+      expect(segment?.reentry?.coolDown?.length).toEqual({ case: 'days', value: 14 });
+      expect(segment?.valueTrait).toBe('lifetime_value');
+    } finally {
+      segments.close();
+    }
   });
 
   it('keeps a user’s private segment out of another user’s sight and reach', async () => {

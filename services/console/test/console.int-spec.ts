@@ -139,7 +139,7 @@ describe('the console service', () => {
       groups: ['marketing'],
     });
     const nobody = await fetch(`${base}/auth/session`);
-    expect(await nobody.json()).toEqual({ signedIn: false, devSignIn: true });
+    expect(await nobody.json()).toEqual({ signedIn: false, devSignIn: true, oidcSignIn: false });
   });
 
   it('refuses a sign-in or a call without the same-origin header, or from another origin', async () => {

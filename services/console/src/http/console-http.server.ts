@@ -17,8 +17,16 @@ import type { Logger } from 'pino';
 import { SESSION_KEY, upstreamRoutes } from '../api/upstream.routes';
 import type { ConsoleConfig } from '../service';
 import type { ConsoleSession } from '../sessions/session';
+import { decodePending, encodePending } from '../sessions/oidc';
+import { OidcSignInService } from '../sessions/oidc-sign-in.service';
 import { SessionsService } from '../sessions/sessions.service';
-import { readCookie, sessionCookie, sessionCookieName } from './cookies';
+import {
+  pendingSignInCookie,
+  pendingSignInCookieName,
+  readCookie,
+  sessionCookie,
+  sessionCookieName,
+} from './cookies';
 import { isSameOriginRequest } from './csrf';
 import { downloadMembersCsv } from './csv-download';
 import { sendError, sendJson } from './http-errors';
@@ -49,6 +57,7 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
     @Inject(CONFIG) private readonly config: ConsoleConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly sessions: SessionsService,
+    private readonly oidc: OidcSignInService,
     private readonly readiness: Readiness,
   ) {
     this.files = new StaticFiles(config.CONSOLE_WEB_DIR ?? BUILT_WEB_DIR);
@@ -135,6 +144,7 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
       return sendJson(res, 200, {
         signedIn: !!session,
         devSignIn: this.sessions.devSignInEnabled,
+        oidcSignIn: this.oidc.enabled,
         ...(session
           ? {
               user: session.subject,
@@ -162,6 +172,34 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
         }),
       );
       return sendJson(res, 200, { user: session.subject, groups: session.groups });
+    }
+    if (path === '/auth/oidc/start' && method === 'GET' && this.oidc.enabled) {
+      const { url: target, pending } = await this.oidc.start();
+      res.setHeader(
+        'set-cookie',
+        pendingSignInCookie(pendingSignInCookieName(this.secureCookie), encodePending(pending), {
+          secure: this.secureCookie,
+        }),
+      );
+      res.writeHead(302, { location: target, 'cache-control': 'no-store' }).end();
+      return;
+    }
+    if (path === '/auth/oidc/callback' && method === 'GET' && this.oidc.enabled) {
+      const pendingName = pendingSignInCookieName(this.secureCookie);
+      const { cookieValue, session } = await this.oidc.finish({
+        query: url.searchParams,
+        pending: decodePending(readCookie(req, pendingName)),
+      });
+      this.logger.info({ user: session.subject, groups: session.groups }, 'signed in');
+      res.setHeader('set-cookie', [
+        sessionCookie(this.cookieName, cookieValue, {
+          secure: this.secureCookie,
+          maxAgeSeconds: (session.expiresAt.getTime() - session.createdAt.getTime()) / 1000,
+        }),
+        pendingSignInCookie(pendingName, '', { secure: this.secureCookie, maxAgeSeconds: 0 }),
+      ]);
+      res.writeHead(303, { location: '/', 'cache-control': 'no-store' }).end();
+      return;
     }
     if (path === '/auth/sign-out' && method === 'POST') {
       if (!isSameOriginRequest(req, this.tls))

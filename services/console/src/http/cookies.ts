@@ -31,3 +31,30 @@ export function sessionCookie(
     ...(secure ? ['Secure'] : []),
   ].join('; ');
 }
+
+/** The cookie holding a sign-in under way (state, nonce, PKCE verifier) until the callback. */
+export function pendingSignInCookieName(secure: boolean): string {
+  return secure ? '__Secure-shoal_sign_in' : 'shoal_sign_in';
+}
+
+/** How long a browser has to come back from the identity provider. */
+export const PENDING_SIGN_IN_SECONDS = 600;
+
+/**
+ * SameSite=Lax, unlike the session cookie: the identity provider's redirect back is a
+ * cross-site navigation, which a Strict cookie would not accompany. Only the callback sees it.
+ */
+export function pendingSignInCookie(
+  name: string,
+  value: string,
+  { secure, maxAgeSeconds = PENDING_SIGN_IN_SECONDS }: { secure: boolean; maxAgeSeconds?: number },
+): string {
+  return [
+    `${name}=${value}`,
+    'Path=/auth/oidc/callback',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DevTokenIssuer } from './dev-token.issuer';
+import { OidcSignInService } from './oidc-sign-in.service';
 import { MongoSessionRepository } from './sessions.mongo-repository';
 import { SESSION_REPOSITORY } from './sessions.repository.port';
 import { SessionsService } from './sessions.service';
@@ -11,7 +12,8 @@ import { TOKEN_ISSUER } from './token-issuer.port';
     { provide: SESSION_REPOSITORY, useClass: MongoSessionRepository },
     { provide: TOKEN_ISSUER, useClass: DevTokenIssuer },
     SessionsService,
+    OidcSignInService,
   ],
-  exports: [SessionsService],
+  exports: [SessionsService, OidcSignInService],
 })
 export class SessionsModule {}

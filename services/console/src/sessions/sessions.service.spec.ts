@@ -134,7 +134,57 @@ describe('SessionsService', () => {
   });
 });
 
+describe('SessionsService with an identity provider', () => {
+  it('keeps the provider’s token and ends the session when the token expires', async () => {
+    const { sut, clock } = await sessionsService();
+    const { session } = await sut.signInWithProvider({
+      subject: 'olga',
+      groups: ['marketing', 'marketing'],
+      token: 'provider-access-token',
+      tokenTtlSeconds: 300,
+    });
+    expect(session).toMatchObject({
+      subject: 'olga',
+      groups: ['marketing'],
+      token: 'provider-access-token',
+    });
+    expect(session.expiresAt.getTime() - clock.now().getTime()).toBe(300_000);
+  });
+
+  it('ends the session at CONSOLE_SESSION_TTL_SECONDS when the token outlives it', async () => {
+    const { sut, clock } = await sessionsService();
+    const { session } = await sut.signInWithProvider({
+      subject: 'olga',
+      groups: [],
+      token: 't',
+      tokenTtlSeconds: 86_400,
+    });
+    expect(session.expiresAt.getTime() - clock.now().getTime()).toBe(3_600_000);
+  });
+
+  it.each([
+    ['no subject', { subject: '', groups: [], token: 't' }],
+    ['an expired token', { subject: 'olga', groups: [], token: 't', tokenTtlSeconds: 0 }],
+  ])('refuses %s', async (_, signIn) => {
+    const { sut } = await sessionsService();
+    await expect(sut.signInWithProvider(signIn)).rejects.toMatchObject({
+      reason: 'SIGN_IN_REFUSED',
+    });
+  });
+});
+
 describe('the console configuration', () => {
+  it('needs the client id, secret file and redirect URL with an OpenID Connect issuer', () => {
+    const result = consoleConfigSchema.safeParse(
+      env({ CONSOLE_OIDC_ISSUER_URL: 'https://id.example.com' }),
+    );
+    expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual([
+      'CONSOLE_OIDC_CLIENT_ID',
+      'CONSOLE_OIDC_CLIENT_SECRET_FILE',
+      'CONSOLE_OIDC_REDIRECT_URL',
+    ]);
+  });
+
   it('refuses the development sign-in in production', () => {
     const result = consoleConfigSchema.safeParse(env({ SHOAL_ENV: 'production' }));
     expect(result.success).toBe(false);

@@ -64,6 +64,37 @@ export class SessionsService {
     return this.open({ subject: user, groups: [...new Set(groupList)], token, now, ttlSeconds });
   }
 
+  /**
+   * A sign-in through the identity provider: the session carries the provider's access token
+   * and ends no later than it does.
+   */
+  async signInWithProvider({
+    subject,
+    groups,
+    token,
+    tokenTtlSeconds,
+  }: {
+    subject: string;
+    groups: readonly string[];
+    token: string;
+    tokenTtlSeconds?: number;
+  }): Promise<SignedIn> {
+    if (subject === '' || subject.length > 256)
+      throw SessionError.signInRefused('the ID token names no usable subject');
+    const ttlSeconds = Math.min(
+      this.config.CONSOLE_SESSION_TTL_SECONDS,
+      tokenTtlSeconds ?? this.config.CONSOLE_SESSION_TTL_SECONDS,
+    );
+    if (ttlSeconds <= 0) throw SessionError.signInRefused('the access token has expired');
+    return this.open({
+      subject,
+      groups: [...new Set(groups)].slice(0, MAX_GROUPS),
+      token,
+      now: this.clock.now(),
+      ttlSeconds,
+    });
+  }
+
   /** The session a cookie names, if it is still open; an expired one is removed. */
   async resolve(cookieValue: string | undefined): Promise<ConsoleSession | undefined> {
     if (!cookieValue) return undefined;

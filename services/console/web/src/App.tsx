@@ -3,6 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { fetchSession, signOut } from './api';
 import { Link, navigate, usePath } from './router';
 import { ListPage } from './screens/ListPage';
+import { NewFromTemplate } from './screens/NewFromTemplate';
 import { SegmentEditor } from './screens/SegmentEditor';
 import { SegmentPage } from './screens/SegmentPage';
 import { SegmentsList } from './screens/SegmentsList';
@@ -22,7 +23,11 @@ export function App() {
     );
   if (!session.data?.signedIn)
     return (
-      <SignIn devSignIn={session.data?.devSignIn ?? false} onSignedIn={() => session.refetch()} />
+      <SignIn
+        devSignIn={session.data?.devSignIn ?? false}
+        oidcSignIn={session.data?.oidcSignIn ?? false}
+        onSignedIn={() => session.refetch()}
+      />
     );
 
   const leave = async () => {
@@ -57,6 +62,12 @@ export function App() {
           label="New segment"
           active={path === '/segments/new'}
         />
+        <NavLink
+          component={Link}
+          to="/segments/new/template"
+          label="From a template"
+          active={path === '/segments/new/template'}
+        />
         <NavLink component={Link} to="/lists/new" label="New list" active={path === '/lists/new'} />
         <NavLink component={Link} to="/system" label="System" active={path === '/system'} />
       </AppShell.Navbar>
@@ -71,6 +82,7 @@ function Screen({ path }: { path: string }) {
   if (path === '/') return <SegmentsList />;
   if (path === '/system') return <SystemStatus />;
   if (path === '/segments/new') return <SegmentEditor />;
+  if (path === '/segments/new/template') return <NewFromTemplate />;
   if (path === '/lists/new') return <ListPage />;
   const edit = /^\/segments\/([^/]+)\/edit$/.exec(path);
   if (edit) return <SegmentEditor segmentId={decodeURIComponent(edit[1] as string)} />;

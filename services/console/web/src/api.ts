@@ -1,7 +1,13 @@
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-web';
-import { ErrorDetailsSchema, type FieldViolation, MembershipService } from '@shoal/contracts';
+import {
+  ErrorDetailsSchema,
+  type FieldViolation,
+  MembershipService,
+  ProfileService,
+  SegmentService,
+} from '@shoal/contracts';
 
 /** The header the console requires on every call that acts as the user (CSRF check). */
 export const CSRF_HEADERS = { 'x-shoal-console': '1' } as const;
@@ -20,9 +26,16 @@ export const transport = createConnectTransport({
 /** For server-streaming calls, which TanStack Query does not wrap. */
 export const membershipClient = createClient(MembershipService, transport);
 
+/** For the members table's columns: one cached query per profile shown. */
+export const profileClient = createClient(ProfileService, transport);
+
+/** For uploads sent batch after batch. */
+export const segmentsClient = createClient(SegmentService, transport);
+
 export interface Session {
   readonly signedIn: boolean;
   readonly devSignIn: boolean;
+  readonly oidcSignIn: boolean;
   readonly user?: string;
   readonly groups?: string[];
 }

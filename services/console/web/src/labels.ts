@@ -1,5 +1,6 @@
 import {
   JobStatus,
+  JobTrigger,
   RefreshMode,
   SegmentKind,
   SegmentState,
@@ -17,10 +18,20 @@ export const modeLabel = words(RefreshMode, 'REFRESH_MODE_');
 export const kindLabel = words(SegmentKind, 'SEGMENT_KIND_');
 export const visibilityLabel = words(Visibility, 'VISIBILITY_');
 export const jobStatusLabel = words(JobStatus, 'JOB_STATUS_');
+export const triggerLabel = words(JobTrigger, 'JOB_TRIGGER_');
 
 export const STATE_COLORS: Record<number, string> = {
   [SegmentState.DRAFT]: 'gray',
   [SegmentState.COMPUTING]: 'blue',
   [SegmentState.READY]: 'teal',
   [SegmentState.FAILED]: 'red',
+};
+
+export const JOB_COLORS: Record<number, string> = {
+  [JobStatus.QUEUED]: 'gray',
+  [JobStatus.RUNNING]: 'blue',
+  [JobStatus.SUCCEEDED]: 'teal',
+  [JobStatus.FAILED]: 'red',
+  [JobStatus.CANCELLED]: 'yellow',
+  [JobStatus.SKIPPED]: 'gray',
 };

@@ -17,6 +17,8 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError } from '../api';
 import { navigate } from '../router';
+import { ListUpload } from './ListUpload';
+import { SegmentActions } from './SegmentActions';
 
 /** A static list: create one, add and remove members by id, see its members. */
 export function ListPage({ listId }: { listId?: string }) {
@@ -72,6 +74,11 @@ function ListMembers({ listId }: { listId: string }) {
   return (
     <Stack>
       <Title order={2}>{list.data?.segment?.name ?? listId}</Title>
+      {list.data?.segment && (
+        <Group gap="xs">
+          <SegmentActions segment={list.data.segment} path="lists" />
+        </Group>
+      )}
       <Text>
         <strong data-testid="list-count">{count.data?.memberCount.toLocaleString() ?? '…'}</strong>{' '}
         members
@@ -104,6 +111,7 @@ function ListMembers({ listId }: { listId: string }) {
           Remove from list
         </Button>
       </Group>
+      <ListUpload listId={listId} />
       <Table aria-label="List members" maw={520}>
         <Table.Tbody>
           {(members.data?.memberIds ?? []).map((id) => (

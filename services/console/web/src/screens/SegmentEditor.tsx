@@ -9,7 +9,6 @@ import {
   List,
   Loader,
   Paper,
-  Select,
   Stack,
   TagsInput,
   Text,
@@ -18,24 +17,45 @@ import {
   Title,
 } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
+import { useQuery as useTanstackQuery } from '@tanstack/react-query';
 import {
   MembershipService,
-  RefreshMode,
   RuleSchema,
   type Segment,
   SegmentKind,
   SegmentService,
-  Visibility,
 } from '@shoal/contracts';
 import { useEffect, useMemo, useState } from 'react';
-import { describeError } from '../api';
+import { describeError, fetchSession } from '../api';
 import { RuleBuilder } from '../rule-builder/RuleBuilder';
 import { type JsonValue, type RuleDraft, toDraft, toRuleJson } from '../rule-builder/model';
 import { navigate } from '../router';
+import { usageLines } from '../segment-actions';
+import {
+  DEFAULT_SETTINGS,
+  type SegmentSettings,
+  draftSettings,
+  settingsOf,
+  violationAt,
+} from '../segment-settings';
+import { SegmentSettingsPanel } from './SegmentSettingsPanel';
 
 const EMPTY: RuleDraft = { timeZone: '', audience: '' };
+/** Every field the editor writes; a non-owner sends the owner-only ones back unchanged. */
+const DRAFT_PATHS = [
+  'name',
+  'description',
+  'tags',
+  'rule',
+  'visibility',
+  'hidden_from',
+  'editors',
+  'refresh',
+  'reentry',
+  'value_trait',
+];
 
-/** Create a dynamic segment, or edit one (its rule, name, description, tags, sharing, refresh). */
+/** Create a dynamic segment, or edit one: its rule, name, description, tags and settings. */
 export function SegmentEditor({ segmentId }: { segmentId?: string }) {
   const existing = useQuery(
     SegmentService.method.getSegment,
@@ -51,9 +71,13 @@ function EditorForm({ segment }: { segment?: Segment }) {
   const [name, setName] = useState(segment?.name ?? '');
   const [description, setDescription] = useState(segment?.description ?? '');
   const [tags, setTags] = useState<string[]>(segment?.tags ?? []);
-  const [visibility, setVisibility] = useState(String(segment?.visibility || Visibility.SHARED));
-  const [mode, setMode] = useState(String(segment?.refresh?.mode || RefreshMode.REALTIME));
-  const [cron, setCron] = useState(segment?.refresh?.cron ?? '');
+  const [settings, setSettings] = useState<SegmentSettings>(() =>
+    segment ? settingsOf(segment) : DEFAULT_SETTINGS,
+  );
+  const settingsDraft = draftSettings(settings);
+  const [triedSave, setTriedSave] = useState(false);
+  const session = useTanstackQuery({ queryKey: ['session'], queryFn: fetchSession });
+  const notOwner = !!segment && session.data?.user !== segment.owner;
   const [draft, setDraft] = useState<RuleDraft>(() =>
     segment?.rule ? toDraft(toJson(RuleSchema, segment.rule) as JsonValue) : EMPTY,
   );
@@ -91,25 +115,27 @@ function EditorForm({ segment }: { segment?: Segment }) {
 
   const violations = [
     ...(validation.data?.violations ?? []),
-    ...(saveError ? describeError(saveError).violations : []),
+    // the settings' own violations show beside their fields, not on the rule
+    ...(saveError ? describeError(saveError).violations : []).filter(
+      (v) => !v.field.startsWith('segment.') || v.field.startsWith('segment.rule'),
+    ),
   ];
 
+  const settingsError = (field: string) =>
+    (triedSave ? settingsDraft.errors[field] : undefined) ??
+    violationAt(saveError ? describeError(saveError).violations : [], field);
+
   const save = async () => {
-    const body = {
-      name,
-      description,
-      tags,
-      rule,
-      visibility: Number(visibility),
-      refresh: { mode: Number(mode), cron: Number(mode) === RefreshMode.SCHEDULED ? cron : '' },
-    };
+    setTriedSave(true);
+    if (Object.keys(settingsDraft.errors).length > 0) return;
+    const body = { name, description, tags, rule, ...settingsDraft.draft };
     const saved = segment
       ? (
           await update.mutateAsync({
             id: segment.id,
             expectedVersion: segment.version,
             segment: body,
-            updateMask: { paths: ['name', 'description', 'tags', 'rule', 'visibility', 'refresh'] },
+            updateMask: { paths: DRAFT_PATHS },
           })
         ).segment
       : (await create.mutateAsync({ kind: SegmentKind.DYNAMIC, segment: body })).segment;
@@ -135,6 +161,7 @@ function EditorForm({ segment }: { segment?: Segment }) {
           destination’s auto-sync off to edit it.
         </Alert>
       )}
+      {segment && <UsageWarning segmentId={segment.id} />}
       <Group align="end">
         <TextInput
           label="Name"
@@ -151,37 +178,12 @@ function EditorForm({ segment }: { segment?: Segment }) {
         />
         <TagsInput label="Tags" value={tags} onChange={setTags} w={240} />
       </Group>
-      <Group align="end">
-        <Select
-          label="Visibility"
-          data={[
-            { value: String(Visibility.SHARED), label: 'shared' },
-            { value: String(Visibility.PRIVATE), label: 'private' },
-          ]}
-          value={visibility}
-          onChange={(v) => v && setVisibility(v)}
-          allowDeselect={false}
-        />
-        <Select
-          label="Refresh"
-          data={[
-            { value: String(RefreshMode.REALTIME), label: 'realtime' },
-            { value: String(RefreshMode.SCHEDULED), label: 'scheduled' },
-            { value: String(RefreshMode.MANUAL), label: 'manual' },
-          ]}
-          value={mode}
-          onChange={(v) => v && setMode(v)}
-          allowDeselect={false}
-        />
-        {Number(mode) === RefreshMode.SCHEDULED && (
-          <TextInput
-            label="Schedule (cron)"
-            placeholder="0 */4 * * *"
-            value={cron}
-            onChange={(e) => setCron(e.currentTarget.value)}
-          />
-        )}
-      </Group>
+      <SegmentSettingsPanel
+        settings={settings}
+        onChange={setSettings}
+        errors={settingsError}
+        ownerOnlyDisabled={notOwner}
+      />
       <Grid>
         <Grid.Col span={{ base: 12, lg: 7 }}>
           <Title order={3} size="h4" mb="xs">
@@ -289,5 +291,23 @@ function PreviewPanel({
         </Text>
       ))}
     </Stack>
+  );
+}
+
+/** Before an edit is saved: what uses the segment and will see its members change. */
+function UsageWarning({ segmentId }: { segmentId: string }) {
+  const usages = useQuery(SegmentService.method.getSegmentUsages, { id: segmentId });
+  if (usages.error) return <Alert color="red">{describeError(usages.error).message}</Alert>;
+  const lines = usageLines(usages.data?.usages ?? []);
+  if (lines.length === 0) return null;
+  return (
+    <Alert color="yellow" title="Used elsewhere" role="status" aria-label="Used elsewhere">
+      <Text size="sm">Saving a change affects what uses this segment:</Text>
+      <List size="sm" aria-label="What uses the segment">
+        {lines.map((line) => (
+          <List.Item key={line}>{line}</List.Item>
+        ))}
+      </List>
+    </Alert>
   );
 }

@@ -10,11 +10,13 @@ import {
   Loader,
   Paper,
   PasswordInput,
+  Progress,
   Select,
   SimpleGrid,
   Stack,
   Switch,
   Table,
+  TagsInput,
   Text,
   TextInput,
   Title,
@@ -24,14 +26,17 @@ import {
   type ConditionExplanation,
   ExportService,
   JobStatus,
+  JobTrigger,
   MembershipService,
+  RefreshMode,
   RuleDiffKind,
   SchedulerService,
   type Segment,
   SegmentService,
+  SegmentStatus,
   SyncMode,
 } from '@shoal/contracts';
-import { useQuery as useTanstackQuery, useQueryClient } from '@tanstack/react-query';
+import { useQueries, useQuery as useTanstackQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import {
   Bar,
@@ -45,9 +50,19 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
-import { describeError, formatTime, membershipClient } from '../api';
-import { STATE_COLORS, jobStatusLabel, modeLabel, stateLabel, visibilityLabel } from '../labels';
+import { describeError, formatTime, membershipClient, profileClient } from '../api';
+import { COLUMN, cellOf, jobProgress, membersCsvHref, offeredColumns } from '../insight';
+import {
+  JOB_COLORS,
+  STATE_COLORS,
+  jobStatusLabel,
+  modeLabel,
+  stateLabel,
+  triggerLabel,
+  visibilityLabel,
+} from '../labels';
 import { Link } from '../router';
+import { SegmentActions } from './SegmentActions';
 
 const MEMBERS_SHOWN = 100;
 const SHOWN_CHARS = 120;
@@ -95,7 +110,6 @@ export function SegmentPage({ segmentId }: { segmentId: string }) {
 
 function Header({ segment }: { segment: Segment }) {
   const locked = segment.lock?.locked === true;
-  const refresh = useMutation(SchedulerService.method.refreshNow);
   return (
     <Stack gap="xs">
       <Group justify="space-between">
@@ -110,27 +124,24 @@ function Header({ segment }: { segment: Segment }) {
               Edit
             </Button>
           )}
-          <Button
-            variant="light"
-            loading={refresh.isPending}
-            onClick={() => refresh.mutate({ segmentIds: [segment.id] })}
-          >
-            Refresh now
-          </Button>
-          <Button
-            variant="default"
-            component="a"
-            href={`/download/segments/${encodeURIComponent(segment.id)}/members.csv?columns=profile_id,identity:email`}
-            download
-          >
-            Download CSV
-          </Button>
         </Group>
+      </Group>
+      <Group gap="xs">
+        <SegmentActions segment={segment} path="segments" />
       </Group>
       {segment.description && <Text>{segment.description}</Text>}
       <Group gap="xs">
         <Badge color={STATE_COLORS[segment.state] ?? 'gray'}>{stateLabel(segment.state)}</Badge>
-        <Badge variant="outline">{modeLabel(segment.refresh?.mode ?? 0)}</Badge>
+        {segment.status === SegmentStatus.INACTIVE && (
+          <Badge color="gray" data-testid="inactive">
+            inactive
+          </Badge>
+        )}
+        <Badge variant="outline">
+          {modeLabel(segment.refresh?.mode ?? 0)}
+          {segment.refresh?.mode === RefreshMode.SCHEDULED &&
+            ` ${segment.refresh.cron || 'default schedule'} ${segment.refresh.timeZone || 'UTC'}`}
+        </Badge>
         <Badge variant="outline">{visibilityLabel(segment.visibility)}</Badge>
         <Badge variant="outline">version {segment.version.toString()}</Badge>
         {locked && (
@@ -141,9 +152,15 @@ function Header({ segment }: { segment: Segment }) {
         <Text size="sm">
           <strong data-testid="member-count">{segment.memberCount.toLocaleString()}</strong> members
           · last refreshed {formatTime(segment.lastRefreshedAt)}
+          {segment.valueTrait && (
+            <>
+              {' '}
+              · sum of {segment.valueTrait}:{' '}
+              <strong data-testid="value-sum">{segment.valueSum?.toLocaleString() ?? '—'}</strong>
+            </>
+          )}
         </Text>
       </Group>
-      {refresh.error && <Alert color="red">{describeError(refresh.error).message}</Alert>}
     </Stack>
   );
 }
@@ -203,7 +220,11 @@ function Trend({ segmentId }: { segmentId: string }) {
   );
 }
 
+/** Profiles are read again at most this often for the members table's columns. */
+const PROFILE_STALE_MS = 60_000;
+
 function Members({ segment }: { segment: Segment }) {
+  const [columns, setColumns] = useState<string[]>(['identity:email']);
   const members = useTanstackQuery({
     queryKey: ['members', segment.id],
     queryFn: async ({ signal }) => {
@@ -217,24 +238,76 @@ function Members({ segment }: { segment: Segment }) {
     },
     refetchInterval: 3000,
   });
+  const ids = members.data ?? [];
+  const profiles = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ['profile', id],
+      queryFn: async () => (await profileClient.getProfile({ profileId: id })).profile ?? null,
+      enabled: columns.length > 0,
+      staleTime: PROFILE_STALE_MS,
+      // a caller without the profile readers' group is refused for every row alike
+      retry: false,
+    })),
+  });
+  const loaded = profiles.flatMap((p) => (p.data ? [p.data] : []));
+  const profileError = profiles.find((p) => p.error)?.error;
+  const offered = [...new Set([...offeredColumns(loaded), ...columns, 'identity:email'])].sort();
   return (
     <Paper withBorder p="sm" component="section" aria-label="Members">
-      <Title order={3} size="h4">
-        Members
-      </Title>
+      <Group justify="space-between" align="end">
+        <Title order={3} size="h4">
+          Members
+        </Title>
+        <Button
+          variant="default"
+          size="xs"
+          component="a"
+          href={membersCsvHref(segment.id, columns)}
+          download
+        >
+          Download CSV
+        </Button>
+      </Group>
+      <TagsInput
+        label="Columns"
+        description="identity:<trait> or trait:<path>; the CSV has the same columns"
+        data={offered}
+        value={columns}
+        onChange={(chosen) => setColumns(chosen.filter((c) => COLUMN.test(c)))}
+        clearable
+        mb="xs"
+      />
       {members.error && <Alert color="red">{describeError(members.error).message}</Alert>}
+      {columns.length > 0 && profileError && (
+        <Alert color="yellow">
+          Profiles could not be read: {describeError(profileError).message}
+        </Alert>
+      )}
       {members.data && members.data.length === 0 && <Text c="dimmed">No members yet.</Text>}
-      <Table aria-label="Members table">
-        <Table.Tbody>
-          {(members.data ?? []).map((id) => (
-            <Table.Tr key={id}>
-              <Table.Td>
-                <Code>{id}</Code>
-              </Table.Td>
+      <Table.ScrollContainer minWidth={320}>
+        <Table aria-label="Members table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Profile id</Table.Th>
+              {columns.map((c) => (
+                <Table.Th key={c}>{c}</Table.Th>
+              ))}
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {ids.map((id, i) => (
+              <Table.Tr key={id}>
+                <Table.Td>
+                  <Code>{id}</Code>
+                </Table.Td>
+                {columns.map((c) => (
+                  <Table.Td key={c}>{cellOf(profiles[i]?.data ?? undefined, c)}</Table.Td>
+                ))}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
       {members.data?.length === MEMBERS_SHOWN && (
         <Text size="xs" c="dimmed">
           The first {MEMBERS_SHOWN}; download the CSV for all of them.
@@ -405,41 +478,99 @@ function Jobs({ segmentId }: { segmentId: string }) {
     { segmentId, page: { pageSize: 10 } },
     { refetchInterval: 3000 },
   );
-  const cancel = useMutation(SchedulerService.method.cancelJob);
+  const queries = useQueryClient();
+  const refresh = () => queries.invalidateQueries();
+  const cancel = useMutation(SchedulerService.method.cancelJob, { onSuccess: refresh });
+  const refreshNow = useMutation(SchedulerService.method.refreshNow, { onSuccess: refresh });
+  const error = jobs.error ?? cancel.error ?? refreshNow.error;
   return (
     <Paper withBorder p="sm" component="section" aria-label="Jobs">
-      <Title order={3} size="h4">
-        Refresh jobs
-      </Title>
-      {(jobs.error || cancel.error) && (
-        <Alert color="red">{describeError(jobs.error ?? cancel.error).message}</Alert>
+      <Group justify="space-between">
+        <Title order={3} size="h4">
+          Refresh jobs
+        </Title>
+        <Button
+          size="xs"
+          variant="light"
+          loading={refreshNow.isPending}
+          onClick={() => refreshNow.mutate({ segmentIds: [segmentId] })}
+        >
+          Refresh now
+        </Button>
+      </Group>
+      {error && (
+        <Alert color="red" role="alert">
+          {describeError(error).message}
+        </Alert>
       )}
       {jobs.data?.jobs.length === 0 && <Text c="dimmed">No refresh has run.</Text>}
-      <Table>
-        <Table.Tbody>
-          {(jobs.data?.jobs ?? []).map((job) => (
-            <Table.Tr key={job.id}>
-              <Table.Td>{formatTime(job.createdAt)}</Table.Td>
-              <Table.Td>
-                <Badge variant="light">{jobStatusLabel(job.status)}</Badge>
-              </Table.Td>
-              <Table.Td>{job.requestedBy}</Table.Td>
-              <Table.Td>
-                {(job.status === JobStatus.QUEUED || job.status === JobStatus.RUNNING) && (
-                  <Button
-                    size="xs"
-                    variant="subtle"
-                    color="red"
-                    onClick={() => cancel.mutate({ jobId: job.id })}
-                  >
-                    Cancel
-                  </Button>
-                )}
-              </Table.Td>
+      <Table.ScrollContainer minWidth={520}>
+        <Table aria-label="Jobs table">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Started</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Progress</Table.Th>
+              <Table.Th />
             </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+          </Table.Thead>
+          <Table.Tbody>
+            {(jobs.data?.jobs ?? []).map((job) => {
+              const progress = jobProgress(job);
+              const open = job.status === JobStatus.QUEUED || job.status === JobStatus.RUNNING;
+              return (
+                <Table.Tr key={job.id} data-testid="job">
+                  <Table.Td>
+                    <Text size="sm">{formatTime(job.startedAt ?? job.createdAt)}</Text>
+                    <Text size="xs" c="dimmed">
+                      {triggerLabel(job.trigger)} · {job.requestedBy}
+                    </Text>
+                  </Table.Td>
+                  <Table.Td>
+                    <Badge variant="light" color={JOB_COLORS[job.status] ?? 'gray'}>
+                      {jobStatusLabel(job.status)}
+                    </Badge>
+                  </Table.Td>
+                  <Table.Td>
+                    {progress.percent !== undefined && (
+                      <Progress
+                        value={progress.percent}
+                        aria-label={`${progress.percent}% processed`}
+                        size="sm"
+                        mb={4}
+                      />
+                    )}
+                    <Text size="xs">{progress.label}</Text>
+                    {job.warnings.map((w) => (
+                      <Text size="xs" c="orange.9" key={w}>
+                        ⚠ {w}
+                      </Text>
+                    ))}
+                    {job.error && (
+                      <Text size="xs" c="red.9">
+                        {job.error}
+                      </Text>
+                    )}
+                  </Table.Td>
+                  <Table.Td>
+                    {open && job.trigger !== JobTrigger.RULE_CHANGE && (
+                      <Button
+                        size="xs"
+                        variant="subtle"
+                        color="red"
+                        aria-label={`Cancel job ${job.id}`}
+                        onClick={() => cancel.mutate({ jobId: job.id })}
+                      >
+                        Cancel
+                      </Button>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+              );
+            })}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
     </Paper>
   );
 }

@@ -1,4 +1,5 @@
 import { useQuery } from '@connectrpc/connect-query';
+import { useInViewport } from '@mantine/hooks';
 import {
   Alert,
   Badge,
@@ -15,6 +16,7 @@ import {
 } from '@mantine/core';
 import {
   RefreshMode,
+  SchedulerService,
   SegmentKind,
   SegmentService,
   SegmentSort,
@@ -23,6 +25,7 @@ import {
 } from '@shoal/contracts';
 import { useState } from 'react';
 import { describeError, formatTime } from '../api';
+import { changeText } from '../insight';
 import { STATE_COLORS, kindLabel, modeLabel, stateLabel, statusLabel } from '../labels';
 import { Link } from '../router';
 
@@ -129,6 +132,7 @@ export function SegmentsList() {
             <Table.Th>State</Table.Th>
             <Table.Th>Refresh</Table.Th>
             <Table.Th ta="right">Members</Table.Th>
+            <Table.Th ta="right">30-day change</Table.Th>
             <Table.Th>Last refreshed</Table.Th>
             <Table.Th>Owner</Table.Th>
             <Table.Th>Tags</Table.Th>
@@ -163,6 +167,9 @@ export function SegmentsList() {
                 {segment.kind === SegmentKind.DYNAMIC ? modeLabel(segment.refresh?.mode ?? 0) : '—'}
               </Table.Td>
               <Table.Td ta="right">{segment.memberCount.toLocaleString()}</Table.Td>
+              <Table.Td ta="right">
+                {segment.kind === SegmentKind.DYNAMIC ? <Change segmentId={segment.id} /> : '—'}
+              </Table.Td>
               <Table.Td>{formatTime(segment.lastRefreshedAt)}</Table.Td>
               <Table.Td>{segment.owner}</Table.Td>
               <Table.Td>
@@ -178,5 +185,37 @@ export function SegmentsList() {
       </Table>
       {segments.isSuccess && shown.length === 0 && <Text c="dimmed">No segments match.</Text>}
     </Stack>
+  );
+}
+
+/** How long a row's 30-day change is reused: it moves with daily snapshots, not keystrokes. */
+const SUMMARY_STALE_MS = 5 * 60_000;
+
+/**
+ * A row's 30-day change, asked for once the row scrolls into view and then cached per segment,
+ * so searching and sorting reuse the answers instead of asking again for every row.
+ */
+function Change({ segmentId }: { segmentId: string }) {
+  const { ref, inViewport } = useInViewport();
+  const [seen, setSeen] = useState(false);
+  if (inViewport && !seen) setSeen(true);
+  const summary = useQuery(
+    SchedulerService.method.getSegmentSummary,
+    { segmentId },
+    { enabled: seen, staleTime: SUMMARY_STALE_MS },
+  );
+  const text = summary.data ? changeText(summary.data) : '';
+  const change = summary.data?.change30d ?? 0n;
+  return (
+    <Text
+      ref={ref}
+      span
+      size="sm"
+      c={change > 0n ? 'teal.9' : change < 0n ? 'red.9' : undefined}
+      data-testid="change-30d"
+      title={summary.error ? describeError(summary.error).message : undefined}
+    >
+      {summary.error ? '?' : text}
+    </Text>
   );
 }

@@ -4,9 +4,11 @@ import { devSignIn } from '../api';
 
 export function SignIn({
   devSignIn: offered,
+  oidcSignIn,
   onSignedIn,
 }: {
   devSignIn: boolean;
+  oidcSignIn: boolean;
   onSignedIn: () => void;
 }) {
   const [user, setUser] = useState('');
@@ -40,6 +42,11 @@ export function SignIn({
         <Title order={1} size="h2" mb="md">
           Sign in to Shoal
         </Title>
+        {oidcSignIn && (
+          <Button component="a" href="/auth/oidc/start" fullWidth mb={offered ? 'md' : 0}>
+            Sign in with your identity provider
+          </Button>
+        )}
         {offered ? (
           <form onSubmit={submit} aria-label="Development sign-in">
             <Stack>
@@ -71,10 +78,12 @@ export function SignIn({
             </Stack>
           </form>
         ) : (
-          <Alert color="gray">
-            This console has no sign-in configured. Sign-in through an identity provider (OpenID
-            Connect) is not built yet; start the console with CONSOLE_DEV_SIGN_IN for development.
-          </Alert>
+          !oidcSignIn && (
+            <Alert color="gray">
+              This console has no sign-in configured: set CONSOLE_OIDC_ISSUER_URL (and its client)
+              for your identity provider, or CONSOLE_DEV_SIGN_IN for development.
+            </Alert>
+          )
         )}
       </Paper>
     </Center>
