@@ -122,6 +122,8 @@ export class PartitionWorkingSet {
   private readonly pendingChunks = new Map<string, HistoryChunk>();
   private readonly droppedChunks = new Set<string>();
   private readonly dirtyBuckets = new Set<string>();
+  /** Segments whose members or value sum changed since `takeChangedSegments`. */
+  private changedSegments = new Set<string>();
   private readonly withPendingMerges = new Set<string>();
   private readonly lastEvaluated = new Map<string, number>();
   private ledger = new Map<string, PublishedTransition[]>();
@@ -179,7 +181,7 @@ export class PartitionWorkingSet {
       if (profile.nextAt !== undefined) this.timers.push(profile.nextAt, profile.id);
       for (const [segmentId, pair] of Object.entries(profile.pairs)) {
         if (!pair.member) continue;
-        const index = this.indexOf(segmentId);
+        const index = this.indexToChange(segmentId);
         index.set(subjectIdOf(profile), true);
         if (pair.value !== undefined) index.countValue(pair.value, 1);
       }
@@ -239,6 +241,13 @@ export class PartitionWorkingSet {
         this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
       }
     }
+  }
+
+  /** The segments whose members or value sum changed since the last call (a status is due). */
+  takeChangedSegments(): ReadonlySet<string> {
+    const changed = this.changedSegments;
+    this.changedSegments = new Set();
+    return changed;
   }
 
   // ---- reads ---------------------------------------------------------------------------------
@@ -1140,7 +1149,7 @@ export class PartitionWorkingSet {
       pair.lastExitAt = at;
       delete segments[segmentId];
     }
-    const bucket = this.indexOf(segmentId).set(subjectIdOf(profile), member);
+    const bucket = this.indexToChange(segmentId).set(subjectIdOf(profile), member);
     if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
     this.countPairValue(profile, segmentId, pair);
     this.dirty.add(profile.id);
@@ -1169,7 +1178,7 @@ export class PartitionWorkingSet {
     if (pair === undefined) return;
     const value = pair.member ? this.valueOf(subject, segmentId) : undefined;
     if (value === pair.value) return;
-    const index = this.indexOf(segmentId);
+    const index = this.indexToChange(segmentId);
     if (pair.value !== undefined) index.countValue(pair.value, -1);
     if (value === undefined) delete pair.value;
     else {
@@ -1297,7 +1306,7 @@ export class PartitionWorkingSet {
   private forget(profile: ProfileState): void {
     for (const [segmentId, pair] of Object.entries(profile.pairs)) {
       if (pair.member) {
-        const index = this.indexOf(segmentId);
+        const index = this.indexToChange(segmentId);
         const bucket = index.set(subjectIdOf(profile), false);
         if (bucket !== undefined) this.dirtyBuckets.add(`${segmentId}\u0000${bucket}`);
         if (pair.value !== undefined) index.countValue(pair.value, -1);
@@ -1364,7 +1373,9 @@ export class PartitionWorkingSet {
     this.dirty.add(profile.id);
   }
 
-  private indexOf(segmentId: string): MemberIndex {
+  /** The members of a segment, about to change: the segment's status is due again. */
+  private indexToChange(segmentId: string): MemberIndex {
+    this.changedSegments.add(segmentId);
     let index = this.members.get(segmentId);
     if (index === undefined) {
       index = new MemberIndex();

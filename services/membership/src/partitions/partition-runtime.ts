@@ -93,7 +93,13 @@ export class PartitionRuntime {
   private fenced = false;
   private lagMs = 0;
   private readonly computing = new Set<string>();
+  /** Per segment, the last status published (its stable fields, as JSON). */
   private readonly published = new Map<string, string>();
+  /** Segments whose status may differ from the one published: only these are built again. */
+  private readonly dueStatuses = new Set<string>();
+  /** The catalogue the last statuses were built from (a new one has every status built). */
+  private statusCatalogue?: SegmentCatalogue;
+  private statusWaitingForContacts = false;
   private lastStatusAt = 0;
   private lastSweepAt = 0;
   private readonly mergeAttempts = new Map<string, number>();
@@ -300,6 +306,7 @@ export class PartitionRuntime {
     for (const id of changed) refreshedAt[id] = this.now();
     this.document = { ...this.document, refreshedAt: pick(refreshedAt, catalogue) };
     this.computing.clear();
+    for (const id of changed) this.dueStatuses.add(id);
     this.appliedCatalogue = catalogue;
     this.deps.logger.info(
       {
@@ -474,6 +481,7 @@ export class PartitionRuntime {
         ...this.document,
         refreshedAt: { ...this.document.refreshedAt, [job.segmentId]: this.now() },
       };
+      this.dueStatuses.add(job.segmentId);
       await report(RefreshState.SUCCEEDED, '', progress);
     };
     await step(0);
@@ -577,21 +585,18 @@ export class PartitionRuntime {
         'after-checkpoint step failed',
       );
       for (const status of statuses) this.published.delete(status.segmentId);
+      for (const segmentId of removed) this.published.set(segmentId, '');
+      for (const segmentId of [...statuses.map((s) => s.segmentId), ...removed])
+        this.dueStatuses.add(segmentId);
     }
   }
 
   // ---- status --------------------------------------------------------------------------------
 
-  /** This partition's status of every segment membership knows (for queries and reports). */
-  statuses(now: number): PartitionStatus[] {
+  /** This partition's status of a segment membership knows (for queries and reports). */
+  statusOf(segmentId: string, now: number): PartitionStatus | undefined {
     const catalogue = this.ws.currentCatalogue;
-    const notes = (allTime: boolean): string[] =>
-      allTime && this.deps.settings.historyRetentionMs > 0
-        ? [
-            `all-time conditions were backfilled from ${Math.round(this.deps.settings.historyRetentionMs / 86_400_000)} days of history`,
-          ]
-        : [];
-    const base = (segmentId: string, valueTrait = '') => {
+    const base = (valueTrait = '') => {
       const members = this.ws.membersOf(segmentId);
       return {
         segmentId,
@@ -607,26 +612,34 @@ export class PartitionRuntime {
         reportedAt: now,
       };
     };
-    return [
-      ...[...catalogue.segments.values()].map((segment) => ({
-        ...base(segment.id, segment.valueTrait),
+    const segment = catalogue.segments.get(segmentId);
+    if (segment !== undefined) {
+      return {
+        ...base(segment.valueTrait),
         version: segment.version,
         state:
-          this.computing.has(segment.id) ||
-          (this.ws.waitingForContacts && catalogue.contactBound.has(segment.id))
+          this.computing.has(segmentId) ||
+          (this.ws.waitingForContacts && catalogue.contactBound.has(segmentId))
             ? SegmentState.COMPUTING
             : SegmentState.READY,
         lastError: '',
-        notes: notes(segment.allTime),
-      })),
-      ...[...catalogue.failed.values()].map(({ definition, reason }) => ({
-        ...base(definition.id),
-        version: Number(definition.version),
-        state: SegmentState.FAILED,
-        lastError: reason,
-        notes: [],
-      })),
-    ];
+        notes:
+          segment.allTime && this.deps.settings.historyRetentionMs > 0
+            ? [
+                `all-time conditions were backfilled from ${Math.round(this.deps.settings.historyRetentionMs / 86_400_000)} days of history`,
+              ]
+            : [],
+      };
+    }
+    const failed = catalogue.failed.get(segmentId);
+    if (failed === undefined) return undefined;
+    return {
+      ...base(),
+      version: Number(failed.definition.version),
+      state: SegmentState.FAILED,
+      lastError: failed.reason,
+      notes: [],
+    };
   }
 
   private async publishStatuses(now: number, force: boolean): Promise<void> {
@@ -637,24 +650,46 @@ export class PartitionRuntime {
     );
   }
 
-  /** Statuses that changed (or all, every status interval), and segments that are gone. */
+  /**
+   * The statuses that changed since they were last published, and the segments that are gone.
+   * Only segments something happened to are looked at (members or value sum moved, a refresh
+   * finished, contacts settled); every segment is, with a new catalogue, and every status is
+   * published again each status interval, so a consumer that missed one is never stale for long.
+   */
   private statusesToPublish(
     now: number,
     force: boolean,
   ): { statuses: PartitionStatus[]; removed: string[] } {
-    const all = this.statuses(now);
+    const catalogue = this.ws.currentCatalogue;
+    for (const id of this.ws.takeChangedSegments()) this.dueStatuses.add(id);
+    const waiting = this.ws.waitingForContacts;
+    if (waiting !== this.statusWaitingForContacts) {
+      this.statusWaitingForContacts = waiting;
+      for (const id of catalogue.contactBound) this.dueStatuses.add(id);
+    }
     const periodic = force || now - this.lastStatusAt >= this.deps.settings.statusIntervalMs;
     if (periodic) this.lastStatusAt = now;
-    const statuses = all.filter((status) => {
+    if (periodic || catalogue !== this.statusCatalogue) {
+      this.statusCatalogue = catalogue;
+      for (const id of this.published.keys()) this.dueStatuses.add(id);
+      for (const id of catalogue.segments.keys()) this.dueStatuses.add(id);
+      for (const id of catalogue.failed.keys()) this.dueStatuses.add(id);
+    }
+    const statuses: PartitionStatus[] = [];
+    const removed: string[] = [];
+    for (const segmentId of this.dueStatuses) {
+      const status = this.statusOf(segmentId, now);
+      if (status === undefined) {
+        if (this.published.delete(segmentId)) removed.push(segmentId);
+        continue;
+      }
       const { lastEvaluatedAt: _e, lagMs: _l, reportedAt: _r, ...stable } = status;
       const text = JSON.stringify(stable);
-      const changed = this.published.get(status.segmentId) !== text;
-      this.published.set(status.segmentId, text);
-      return changed || periodic;
-    });
-    const live = new Set(all.map((status) => status.segmentId));
-    const removed = [...this.published.keys()].filter((id) => !live.has(id));
-    for (const id of removed) this.published.delete(id);
+      if (this.published.get(segmentId) === text && !periodic) continue;
+      this.published.set(segmentId, text);
+      statuses.push(status);
+    }
+    this.dueStatuses.clear();
     return { statuses, removed };
   }
 

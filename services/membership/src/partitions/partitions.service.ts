@@ -230,9 +230,10 @@ export class PartitionsService {
   /** A segment's status in every partition that reported it. */
   async statuses(segmentId: string): Promise<PartitionStatus[]> {
     const now = this.now();
-    const local = [...this.runtimes.values()].flatMap((runtime) =>
-      runtime.statuses(now).filter((status) => status.segmentId === segmentId),
-    );
+    const local = [...this.runtimes.values()].flatMap((runtime) => {
+      const status = runtime.statusOf(segmentId, now);
+      return status === undefined ? [] : [status];
+    });
     const remote = Array.from({ length: this.count }, (_, p) => p).filter(
       (p) => !this.runtimes.has(p),
     );

@@ -7,6 +7,8 @@ import type { PartitionStatus } from '../../src/partitions/partition-store.repos
 export class RecordingEvents implements MembershipEvents {
   readonly transitions: Transition[] = [];
   readonly statuses: PartitionStatus[] = [];
+  /** Status keys published as tombstones (`<segment id>/<partition>`). */
+  readonly removedStatuses: string[] = [];
   readonly progress: RefreshReport[] = [];
   readonly contacts: ContactOutput[] = [];
 
@@ -20,8 +22,12 @@ export class RecordingEvents implements MembershipEvents {
     this.contacts.push(...outputs);
   }
 
-  async publishStatuses(statuses: readonly PartitionStatus[]): Promise<void> {
+  async publishStatuses(
+    statuses: readonly PartitionStatus[],
+    removed: readonly { segmentId: string; partition: number }[],
+  ): Promise<void> {
     this.statuses.push(...statuses);
+    this.removedStatuses.push(...removed.map((key) => `${key.segmentId}/${key.partition}`));
   }
 
   async publishProgress(reports: readonly RefreshReport[]): Promise<void> {

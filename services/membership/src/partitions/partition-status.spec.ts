@@ -1,0 +1,155 @@
+import { fromJson } from '@bufbuild/protobuf';
+import { ValueSchema } from '@bufbuild/protobuf/wkt';
+import { SegmentState } from '@shoal/contracts';
+import { profileChange } from '../../test/evaluation/scenario';
+import { dynamicSegment, newTestMembership, profileIn } from '../../test/support/test-membership';
+
+const STATUS_INTERVAL_MS = 60_000;
+
+/** One membership over two partitions with `count` tag segments (`seg_<i>` holds tag `t<i>`). */
+async function withSegments(count: number, init = {}) {
+  const m = await newTestMembership();
+  m.definitions.apply(
+    Array.from({ length: count }, (_, i) => {
+      const segment = dynamicSegment(`seg_${i}`, { hasTag: `t${i}` }, init);
+      return { segmentId: segment.id, definition: segment };
+    }),
+  );
+  await m.checkpoint();
+  /** Keys of the statuses the next checkpoint publishes, and how many statuses it built. */
+  const nextCheckpoint = async () => {
+    const runtimes = m.service.ownedPartitions.map((p) => m.service.local(p)!);
+    const reads = runtimes.map((runtime) => jest.spyOn(runtime.ws, 'membersOf'));
+    const from = m.events.statuses.length;
+    const removedFrom = m.events.removedStatuses.length;
+    await m.checkpoint();
+    const built = reads.reduce((sum, read) => sum + read.mock.calls.length, 0);
+    for (const read of reads) read.mockRestore();
+    return {
+      published: m.events.statuses.slice(from).map((s) => `${s.segmentId}/${s.partition}`),
+      removed: m.events.removedStatuses.slice(removedFrom),
+      built,
+    };
+  };
+  const tag = (change: string, profileId: string, added: string[], removed: string[] = []) =>
+    m.apply(
+      profileChange(change, profileId, { case: 'tagsChanged', value: { added, removed } } as never),
+    );
+  return { m, nextCheckpoint, tag };
+}
+
+describe("a partition's segment statuses", () => {
+  it('are all published at the first checkpoint', async () => {
+    const { m } = await withSegments(3);
+    expect(m.events.statuses.map((s) => `${s.segmentId}/${s.partition}`).sort()).toEqual([
+      'seg_0/0',
+      'seg_0/1',
+      'seg_1/0',
+      'seg_1/1',
+      'seg_2/0',
+      'seg_2/1',
+    ]);
+    await m.stop();
+  });
+
+  it('are built and published, among 10,000 segments, only for the one a change moved', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(10_000);
+    expect(m.events.statuses).toHaveLength(20_000);
+    const ann = profileIn(1, 2, 'ann');
+    await tag('c1', ann, ['t7']);
+
+    const { published, built } = await nextCheckpoint();
+
+    expect(published).toEqual(['seg_7/1']);
+    expect(built).toBeLessThanOrEqual(2);
+    expect(m.events.statuses.at(-1)).toMatchObject({ memberCount: 1, state: SegmentState.READY });
+    await m.stop();
+  });
+
+  it('are not published again at a checkpoint after changes that cancel out', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(10);
+    const ann = profileIn(0, 2, 'ann');
+    await tag('c1', ann, ['t3']);
+    await tag('c2', ann, [], ['t3']);
+
+    expect((await nextCheckpoint()).published).toEqual([]);
+    await m.stop();
+  });
+
+  it('are all published again once a status interval has passed', async () => {
+    const { m, nextCheckpoint } = await withSegments(1_000);
+    m.clock.advance(STATUS_INTERVAL_MS - 1);
+    expect((await nextCheckpoint()).published).toEqual([]);
+    m.clock.advance(1);
+
+    const { published } = await nextCheckpoint();
+
+    expect(published).toHaveLength(2_000);
+    await m.stop();
+  });
+
+  it("are published when a member's value changes, though nobody entered or exited", async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(5, { valueTrait: 'ltv' });
+    const ann = profileIn(0, 2, 'ann');
+    const ltv = (change: string, value: number) =>
+      m.apply(
+        profileChange(change, ann, {
+          case: 'traitsChanged',
+          value: { changes: [{ key: 'ltv', value: fromJson(ValueSchema, value) }] },
+        } as never),
+      );
+    await ltv('c1', 100);
+    await tag('c2', ann, ['t2']);
+    await nextCheckpoint();
+    await ltv('c3', 250);
+
+    const { published } = await nextCheckpoint();
+
+    expect(published).toEqual(['seg_2/0']);
+    expect(m.events.statuses.at(-1)).toMatchObject({ memberCount: 1, valueSum: 250 });
+    await m.stop();
+  });
+
+  it('are published for a new version of a segment, and a deleted segment gets tombstones', async () => {
+    const { m, nextCheckpoint } = await withSegments(10);
+    const edited = dynamicSegment('seg_4', { hasTag: 'x' }, { version: 2n });
+    m.definitions.apply([
+      { segmentId: edited.id, definition: edited },
+      { segmentId: 'seg_5', definition: null },
+    ]);
+
+    const { published, removed } = await nextCheckpoint();
+
+    expect(published.sort()).toEqual(['seg_4/0', 'seg_4/1']);
+    expect(m.events.statuses.at(-1)).toMatchObject({ version: 2 });
+    expect(removed.sort()).toEqual(['seg_5/0', 'seg_5/1']);
+    await m.stop();
+  });
+
+  it('are published when a refresh finishes (its last refresh moved)', async () => {
+    const { m, nextCheckpoint } = await withSegments(10);
+    m.clock.advance(1_000);
+    m.service.refresh({ jobId: 'job-1', segmentId: 'seg_6', requestedAt: m.clock.now().getTime() });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    const { published } = await nextCheckpoint();
+
+    expect(published.sort()).toEqual(['seg_6/0', 'seg_6/1']);
+    expect(m.events.statuses.at(-1)?.lastRefreshedAt).toBe(m.clock.now().getTime());
+    await m.stop();
+  });
+
+  it('are published again at the next checkpoint when publishing them failed', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(10);
+    const publish = m.events.publishStatuses.bind(m.events);
+    m.events.publishStatuses = async () => {
+      throw new Error('broker unavailable');
+    };
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+    expect((await nextCheckpoint()).published).toEqual([]);
+    m.events.publishStatuses = publish;
+
+    expect((await nextCheckpoint()).published).toEqual(['seg_1/0']);
+    await m.stop();
+  });
+});
