@@ -703,6 +703,81 @@ describe('the console in a browser', () => {
     await bob.context().close();
   });
 
+  /**
+   * Presses Tab until the focused element is the one named `name`, checking at every stop that
+   * the focus is visible (an outline, or an input's border in the focus colour).
+   */
+  async function tabTo(name: RegExp, presses = 80): Promise<void> {
+    for (let i = 0; i < presses; i += 1) {
+      await page.keyboard.press('Tab');
+      // an input shows focus by fading its border to the focus colour
+      await page.waitForFunction(() =>
+        (
+          globalThis as unknown as { document: { getAnimations(): { playState: string }[] } }
+        ).document
+          .getAnimations()
+          .every((animation) => animation.playState !== 'running'),
+      );
+      const focused = await page.evaluate(() => {
+        interface Focusable {
+          getAttribute(name: string): string | null;
+          textContent: string | null;
+          labels?: { textContent: string | null }[];
+        }
+        interface Style {
+          outlineStyle: string;
+          outlineWidth: string;
+          borderColor: string;
+        }
+        const web = globalThis as unknown as {
+          document: { activeElement: Focusable | null };
+          getComputedStyle(element: Focusable): Style;
+        };
+        const element = web.document.activeElement;
+        if (!element) return { name: '', visible: false };
+        const style = web.getComputedStyle(element);
+        const name =
+          element.getAttribute('aria-label') ??
+          element.labels?.[0]?.textContent ??
+          element.textContent ??
+          '';
+        const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+        return {
+          name: name.trim(),
+          visible: outlined || style.borderColor !== 'rgb(206, 212, 218)',
+        };
+      });
+      expect({ [focused.name]: focused.visible }).toEqual({ [focused.name]: true });
+      if (name.test(focused.name)) return;
+    }
+    throw new Error(`${name} was not reached with ${presses} presses of Tab`);
+  }
+
+  it('builds and saves a simple rule with the keyboard alone, focus visible at every stop', async () => {
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    await page.locator('body').focus();
+    await tabTo(/^New segment$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New segment' }).waitFor();
+    await tabTo(/^Name/);
+    await page.keyboard.type('Consenting by keyboard');
+    await tabTo(/^Add the first condition$/);
+    await page.keyboard.press('Enter');
+    await tabTo(/^Trait path/);
+    await page.keyboard.type('marketing_consent');
+    await tabTo(/^Value/);
+    await page.keyboard.type('true');
+    await tabTo(/^Save segment$/);
+    await eventually(
+      async () =>
+        expect(await page.getByRole('button', { name: 'Save segment' }).isEnabled()).toBe(true),
+      STEP_MS,
+    );
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Consenting by keyboard' }).waitFor();
+  });
+
   it('meets WCAG 2 A and AA on every screen and dialog it visited', () => {
     expect(checked).toHaveLength(11);
     expect(violations.join('\n')).toBe('');
