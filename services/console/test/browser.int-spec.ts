@@ -28,6 +28,7 @@ import {
 } from '@shoal/testing';
 import { parse } from 'csv-parse/sync';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
+import { accessibilityViolations } from './axe';
 import { debianChromium } from './chromium';
 
 jest.setTimeout(240_000);
@@ -76,6 +77,13 @@ describe('the console in a browser', () => {
   let page: Page;
   let base = '';
   let segmentId = '';
+  /** Every WCAG 2 A/AA violation found on the screens visited, asserted empty at the end. */
+  const violations: string[] = [];
+  const checked: string[] = [];
+  const checkAccessibility = async (on: Page, screen: string, within?: string) => {
+    checked.push(screen);
+    violations.push(...(await accessibilityViolations(on, screen, within)));
+  };
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
@@ -157,14 +165,17 @@ describe('the console in a browser', () => {
 
   async function signedInPage(user: string, groups: string, screenshot?: string): Promise<Page> {
     const context = await (browser as Browser).newContext({
-      viewport: { width: 1440, height: 900 },
+      viewport: { width: 1366, height: 768 },
       acceptDownloads: true,
     });
     const opened = await context.newPage();
     await opened.goto(base);
     await opened.getByLabel('User name').fill(user);
     await opened.getByLabel('Groups').fill(groups);
-    if (screenshot) await opened.screenshot({ path: join(SCREENSHOTS, screenshot) });
+    if (screenshot) {
+      await opened.screenshot({ path: join(SCREENSHOTS, screenshot) });
+      await checkAccessibility(opened, 'sign-in');
+    }
     await opened.getByRole('button', { name: 'Sign in' }).click();
     await opened.getByRole('heading', { name: 'Segments' }).waitFor();
     return opened;
@@ -264,6 +275,7 @@ describe('the console in a browser', () => {
     ).resolves.toContain('user:cora');
     await page.getByRole('heading', { name: 'New segment' }).scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, 'rule-builder.png') });
+    await checkAccessibility(page, 'rule builder');
   });
 
   it('shows a validation error on the condition it names', async () => {
@@ -309,6 +321,7 @@ describe('the console in a browser', () => {
     await explanation.waitFor();
     expect(await explanation.textContent()).toContain('A member');
     await page.screenshot({ path: join(SCREENSHOTS, 'segment-page.png'), fullPage: true });
+    await checkAccessibility(page, 'segment page');
   });
 
   it('reverts an edit from the history', async () => {
@@ -437,6 +450,7 @@ describe('the console in a browser', () => {
       STEP_MS,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'list-upload.png') });
+    await checkAccessibility(page, 'static list');
   });
 
   it('renames a static list, which has no activation to switch', async () => {
@@ -444,6 +458,7 @@ describe('the console in a browser', () => {
     await page.getByRole('button', { name: 'Rename', exact: true }).click();
     const rename = page.getByRole('dialog', { name: 'Rename segment' });
     await rename.getByRole('textbox', { name: /^New name/ }).fill('VIP customers');
+    await checkAccessibility(page, 'rename dialog', '[role="dialog"]');
     await rename.getByRole('button', { name: 'Rename' }).click();
     await page.getByRole('heading', { name: 'VIP customers' }).waitFor();
   });
@@ -462,10 +477,12 @@ describe('the console in a browser', () => {
       STEP_MS,
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'segments.png') });
+    await checkAccessibility(page, 'segments list');
     await page.getByRole('link', { name: 'System' }).click();
     const services = page.getByRole('region', { name: 'Services' });
     await eventually(async () => expect(await services.textContent()).toContain('ready'), STEP_MS);
     await page.screenshot({ path: join(SCREENSHOTS, 'system.png') });
+    await checkAccessibility(page, 'system status');
   });
 
   it('creates a segment from a template, refusing a bad parameter beside its field', async () => {
@@ -478,6 +495,7 @@ describe('the console in a browser', () => {
     await form.getByRole('button', { name: 'Create segment' }).click();
     await form.getByText('at least 1').waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'template.png') });
+    await checkAccessibility(page, 'template form');
     await form.getByRole('textbox', { name: 'min_views', exact: true }).fill('2');
     await form.getByRole('button', { name: 'Create segment' }).click();
     await page.getByRole('heading', { name: 'Pension readers' }).waitFor();
@@ -502,6 +520,7 @@ describe('the console in a browser', () => {
     expect(await duplicate.getByRole('textbox', { name: /^Name of the copy/ }).inputValue()).toBe(
       'Pension planners (copy)',
     );
+    await checkAccessibility(page, 'duplicate dialog', '[role="dialog"]');
     await duplicate.getByRole('button', { name: 'Duplicate' }).click();
     await page.getByRole('heading', { name: 'Pension planners (copy)' }).waitFor();
     expect(page.url()).not.toContain(encodeURIComponent(pensionId));
@@ -568,6 +587,7 @@ describe('the console in a browser', () => {
     await remove.getByLabel('Delete it anyway').check();
     expect(await confirm.isDisabled()).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, 'delete-in-use.png') });
+    await checkAccessibility(page, 'delete dialog', '[role="dialog"]');
     await remove.getByRole('button', { name: 'Keep it' }).click();
     await expect(page.getByRole('heading', { name: 'Loyal but lapsed' }).isVisible()).resolves.toBe(
       true,
@@ -600,6 +620,7 @@ describe('the console in a browser', () => {
     );
     await settings.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SCREENSHOTS, 'settings.png') });
+    await checkAccessibility(page, 'segment settings');
     await cron.fill('0 6 * * 1');
     await page.getByRole('button', { name: 'Save segment' }).click();
     await page
@@ -680,5 +701,85 @@ describe('the console in a browser', () => {
     expect(direct.status).toBe(404);
     expect(direct.body.code).toBe('not_found');
     await bob.context().close();
+  });
+
+  /**
+   * Presses Tab until the focused element is the one named `name`, checking at every stop that
+   * the focus is visible (an outline, or an input's border in the focus colour).
+   */
+  async function tabTo(name: RegExp, presses = 80): Promise<void> {
+    for (let i = 0; i < presses; i += 1) {
+      await page.keyboard.press('Tab');
+      // an input shows focus by fading its border to the focus colour
+      await page.waitForFunction(() =>
+        (
+          globalThis as unknown as { document: { getAnimations(): { playState: string }[] } }
+        ).document
+          .getAnimations()
+          .every((animation) => animation.playState !== 'running'),
+      );
+      const focused = await page.evaluate(() => {
+        interface Focusable {
+          getAttribute(name: string): string | null;
+          textContent: string | null;
+          labels?: { textContent: string | null }[];
+        }
+        interface Style {
+          outlineStyle: string;
+          outlineWidth: string;
+          borderColor: string;
+        }
+        const web = globalThis as unknown as {
+          document: { activeElement: Focusable | null };
+          getComputedStyle(element: Focusable): Style;
+        };
+        const element = web.document.activeElement;
+        if (!element) return { name: '', visible: false };
+        const style = web.getComputedStyle(element);
+        const name =
+          element.getAttribute('aria-label') ??
+          element.labels?.[0]?.textContent ??
+          element.textContent ??
+          '';
+        const outlined = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+        return {
+          name: name.trim(),
+          visible: outlined || style.borderColor !== 'rgb(206, 212, 218)',
+        };
+      });
+      expect({ [focused.name]: focused.visible }).toEqual({ [focused.name]: true });
+      if (name.test(focused.name)) return;
+    }
+    throw new Error(`${name} was not reached with ${presses} presses of Tab`);
+  }
+
+  it('builds and saves a simple rule with the keyboard alone, focus visible at every stop', async () => {
+    await page.getByRole('link', { name: 'Segments', exact: true }).click();
+    await page.getByRole('heading', { name: 'Segments' }).waitFor();
+    await page.locator('body').focus();
+    await tabTo(/^New segment$/);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New segment' }).waitFor();
+    await tabTo(/^Name/);
+    await page.keyboard.type('Consenting by keyboard');
+    await tabTo(/^Add the first condition$/);
+    await page.keyboard.press('Enter');
+    await tabTo(/^Trait path/);
+    await page.keyboard.type('marketing_consent');
+    await tabTo(/^Value/);
+    await page.keyboard.type('true');
+    await tabTo(/^Save segment$/);
+    await eventually(
+      async () =>
+        expect(await page.getByRole('button', { name: 'Save segment' }).isEnabled()).toBe(true),
+      STEP_MS,
+    );
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Consenting by keyboard' }).waitFor();
+  });
+
+  it('meets WCAG 2 A and AA on every screen and dialog it visited', () => {
+    expect(checked).toHaveLength(11);
+    expect(violations.join('\n')).toBe('');
   });
 });

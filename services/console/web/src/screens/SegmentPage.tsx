@@ -67,6 +67,8 @@ import { SegmentActions } from './SegmentActions';
 const MEMBERS_SHOWN = 100;
 const SHOWN_CHARS = 120;
 const TREND_DAYS = 30;
+/** A table wider than the screen scrolls sideways; the keyboard must reach it to scroll it. */
+const KEYBOARD_SCROLLABLE = { viewportProps: { tabIndex: 0 } };
 
 /** The last `days` UTC days, as the scheduler names days. */
 function lastDays(days: number): { fromDay: string; toDay: string } {
@@ -284,7 +286,7 @@ function Members({ segment }: { segment: Segment }) {
         </Alert>
       )}
       {members.data && members.data.length === 0 && <Text c="dimmed">No members yet.</Text>}
-      <Table.ScrollContainer minWidth={320}>
+      <Table.ScrollContainer minWidth={320} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table aria-label="Members table">
           <Table.Thead>
             <Table.Tr>
@@ -408,7 +410,7 @@ function History({ segment }: { segment: Segment }) {
         History
       </Title>
       {revert.error && <Alert color="red">{describeError(revert.error).message}</Alert>}
-      <Table.ScrollContainer minWidth={560}>
+      <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table>
           <Table.Thead>
             <Table.Tr>
@@ -459,7 +461,7 @@ function History({ segment }: { segment: Segment }) {
                         await queries.invalidateQueries();
                       }}
                     >
-                      Revert to this
+                      Revert
                     </Button>
                   )}
                 </Table.Td>
@@ -504,7 +506,7 @@ function Jobs({ segmentId }: { segmentId: string }) {
         </Alert>
       )}
       {jobs.data?.jobs.length === 0 && <Text c="dimmed">No refresh has run.</Text>}
-      <Table.ScrollContainer minWidth={520}>
+      <Table.ScrollContainer minWidth={520} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table aria-label="Jobs table">
           <Table.Thead>
             <Table.Tr>
