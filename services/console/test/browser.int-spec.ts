@@ -131,11 +131,7 @@ describe('the console in a browser', () => {
     };
     for (const name of [...SHOAL_SERVICES, 'console' as const]) {
       const settings = await overrides(name);
-      const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...settings })).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      );
+      const env = scope.env(name, { LOG_LEVEL: 'info', ...settings });
       const grpcPort = await freePort();
       const httpPort = await freePort();
       ports.set(name, { grpc: grpcPort, http: httpPort });

@@ -40,11 +40,7 @@ describe('the console service', () => {
     writeFileSync(join(web, 'assets', 'app-1234.js'), 'export {};');
     const grpcPort = await freePort();
     const httpPort = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(scope.env('segments')).filter(
-        (e): e is [string, string] => e[1] !== undefined,
-      ),
-    );
+    const env = scope.env('segments');
     segments = await startServiceProcess({
       name: 'segments',
       env,

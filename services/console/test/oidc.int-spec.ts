@@ -136,15 +136,11 @@ describe('sign-in through an OpenID Connect provider', () => {
     writeFileSync(secretFile, `${CLIENT_SECRET}\n`);
     const grpcPort = await freePort();
     // the segments service trusts the provider's tokens, as the README tells operators to set up
-    const env = Object.fromEntries(
-      Object.entries(
-        scope.env('segments', {
-          AUTH_ISSUER: provider.issuer,
-          AUTH_JWKS_URL: `${provider.issuer}/jwks`,
-          AUTH_JWKS_FILE: undefined,
-        }),
-      ).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    const env = scope.env('segments', {
+      AUTH_ISSUER: provider.issuer,
+      AUTH_JWKS_URL: `${provider.issuer}/jwks`,
+      AUTH_JWKS_FILE: undefined,
+    });
     segments = await startServiceProcess({
       name: 'segments',
       env,

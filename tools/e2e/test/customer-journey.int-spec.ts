@@ -144,11 +144,7 @@ describe('a customer journey through the five services', () => {
     };
     for (const name of SHOAL_SERVICES) {
       const settings = await overrides(name);
-      const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...settings })).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      );
+      const env = scope.env(name, { LOG_LEVEL: 'info', ...settings });
       const grpcPort = await freePort();
       const httpPort = await freePort();
       ports.set(name, { grpc: grpcPort, http: httpPort });

@@ -35,11 +35,7 @@ describe('upstream events through ingestion into segment membership', () => {
 
   const start = async (name: 'ingestion' | 'membership', overrides: Record<string, string>) => {
     const grpcPort = await freePort();
-    const env = Object.fromEntries(
-      Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...overrides })).filter(
-        (e): e is [string, string] => e[1] !== undefined,
-      ),
-    );
+    const env = scope.env(name, { LOG_LEVEL: 'info', ...overrides });
     const launched = await startServiceProcess({
       name,
       env,

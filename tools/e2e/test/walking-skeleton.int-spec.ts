@@ -43,11 +43,7 @@ describe('the five services as processes', () => {
               EXPORTER_DOWNLOAD_PORT: '0',
             }
           : {};
-      const env = Object.fromEntries(
-        Object.entries(scope.env(name, { LOG_LEVEL: 'info', ...wiring })).filter(
-          (e): e is [string, string] => e[1] !== undefined,
-        ),
-      );
+      const env = scope.env(name, { LOG_LEVEL: 'info', ...wiring });
       const grpcPort = await freePort();
       const httpPort = await freePort();
       const process = await startServiceProcess({
