@@ -1,20 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fromBinary } from '@bufbuild/protobuf';
 import {
   MembershipTransitionSchema,
   TransitionKind,
   membershipChangesTopic,
 } from '@shoal/contracts';
-import {
-  type LaunchedProcess,
-  TestScope,
-  eventually,
-  freePort,
-  startServiceProcess,
-} from '@shoal/testing';
+import { TestScope, eventually } from '@shoal/testing';
 import { MembershipHarness } from './membership-harness';
+import { MembershipProcesses } from './membership-processes';
 
 // Found by the reliability drills (docs/reliability.md): on start, membership reads back what it
 // published since its last checkpoint; one record on its transitions topic that is not a
@@ -27,30 +19,14 @@ const NOT_A_TRANSITION = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]);
 describe('a membership process restarted after a foreign record landed on its transitions topic', () => {
   const scope = new TestScope();
   const harness = new MembershipHarness(scope);
-  const logs = mkdtempSync(join(tmpdir(), 'shoal-membership-foreign-'));
-  const processes: LaunchedProcess[] = [];
+  const membership = new MembershipProcesses(scope, 'foreign');
   afterAll(async () => {
-    for (const p of processes) if (!p.hasExited()) await p.kill('SIGKILL');
+    await membership.close();
     await scope.close();
-    rmSync(logs, { recursive: true, force: true });
   });
 
-  async function start(): Promise<LaunchedProcess> {
-    // no checkpoint after the first: the restart reads back everything published since
-    const env = scope.env('membership', {
-      LOG_LEVEL: 'info',
-      MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '3600000',
-    });
-    const launched = await startServiceProcess({
-      name: 'membership',
-      env,
-      grpcPort: await freePort(),
-      httpPort: await freePort(),
-      logFile: join(logs, 'membership.log'),
-    });
-    processes.push(launched);
-    return launched;
-  }
+  // no checkpoint after the first: the restart reads back everything published since
+  const start = () => membership.start({ MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '3600000' });
 
   /** The transitions on the topic as "profile kind segment #sequence", skipping what is not one. */
   async function transitions(): Promise<string[]> {

@@ -1,6 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fromBinary, fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import {
   RuleSchema,
@@ -11,16 +9,11 @@ import {
   type ProfileChange,
   type Rule,
 } from '@shoal/contracts';
-import {
-  type LaunchedProcess,
-  TestScope,
-  eventually,
-  freePort,
-  startServiceProcess,
-} from '@shoal/testing';
+import { TestScope, eventually } from '@shoal/testing';
 import { evaluationOrder, type RuleEvent } from '@shoal/rules';
 import { oracle } from '@shoal/rules/testing';
 import { MembershipHarness } from './membership-harness';
+import { MembershipProcesses } from './membership-processes';
 
 // Kill -9 in the middle of a stream, restart, and compare what downstream saw (de-duplicated by
 // id) with what the oracle decides for each profile's changes in order. The rules do not depend
@@ -73,29 +66,13 @@ interface Reference {
 describe('a membership process killed (-9) mid-stream and restarted', () => {
   const scope = new TestScope();
   const harness = new MembershipHarness(scope);
-  const logs = mkdtempSync(join(tmpdir(), 'shoal-membership-kill-'));
-  const processes: LaunchedProcess[] = [];
+  const membership = new MembershipProcesses(scope, 'kill');
   afterAll(async () => {
-    for (const p of processes) if (!p.hasExited()) await p.kill('SIGKILL');
+    await membership.close();
     await scope.close();
-    rmSync(logs, { recursive: true, force: true });
   });
 
-  async function start(): Promise<LaunchedProcess> {
-    const env = scope.env('membership', {
-      LOG_LEVEL: 'info',
-      MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '300',
-    });
-    const launched = await startServiceProcess({
-      name: 'membership',
-      env,
-      grpcPort: await freePort(),
-      httpPort: await freePort(),
-      logFile: join(logs, 'membership.log'),
-    });
-    processes.push(launched);
-    return launched;
-  }
+  const start = () => membership.start({ MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '300' });
 
   it('publishes, de-duplicated by id, exactly the transitions the oracle decides', async () => {
     const first = await start();
@@ -129,7 +106,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
       120_000,
       500,
     ).catch((error: unknown) => {
-      throw explained(error, [], join(logs, 'membership.log'));
+      throw explained(error, [], membership.logFile);
     });
 
     const next = random(20_261_130);
@@ -311,7 +288,7 @@ describe('a membership process killed (-9) mid-stream and restarted', () => {
           `transitions per segment, expected: ${perSegment(expected)}`,
           `transitions per segment, observed: ${perSegment(actual)}`,
         ],
-        join(logs, 'membership.log'),
+        membership.logFile,
       );
     });
     expect(observed.transitions).toBeGreaterThan(300);
