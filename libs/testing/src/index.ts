@@ -16,3 +16,4 @@ export * from './test-service';
 export * from './refusal';
 export * from './fresh-repositories';
 export * from './segment-definitions';
+export * from './shoal-stack';

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson, toJson } from '@bufbuild/protobuf';
 import {
@@ -15,17 +14,7 @@ import {
   upstreamEventsTopic,
 } from '@shoal/contracts';
 import { createGrpcClient } from '@shoal/platform';
-import {
-  type LaunchedProcess,
-  SHOAL_SERVICES,
-  type ShoalServiceName,
-  TestScope,
-  eventually,
-  freePort,
-  repoRoot,
-  startServiceProcess,
-  testInfrastructure,
-} from '@shoal/testing';
+import { ShoalStack, TestScope, eventually, repoRoot } from '@shoal/testing';
 import { parse } from 'csv-parse/sync';
 import { type Browser, type Locator, type Page, chromium } from 'playwright-core';
 import { accessibilityViolations } from './axe';
@@ -65,17 +54,13 @@ const LOYAL_BUT_LAPSED = {
  */
 describe('the console in a browser', () => {
   const scope = new TestScope();
-  const logs = mkdtempSync(join(tmpdir(), 'shoal-console-browser-'));
-  const processes: LaunchedProcess[] = [];
+  const stack = new ShoalStack(scope);
   const receiver: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200).end());
   });
-  const ports = new Map<string, { grpc: number; http: number }>();
-  const address = (name: string) => `127.0.0.1:${ports.get(name)?.grpc}`;
   let browser: Browser | undefined;
   let page: Page;
-  let base = '';
   let segmentId = '';
   /** Every WCAG 2 A/AA violation found on the screens visited, asserted empty at the end. */
   const violations: string[] = [];
@@ -89,74 +74,17 @@ describe('the console in a browser', () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const executablePath = debianChromium();
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    let downloadPort = 0;
-    const overrides = async (
-      name: ShoalServiceName | 'console',
-    ): Promise<Record<string, string>> => {
-      switch (name) {
-        case 'ingestion':
-          return { INGEST_CHECKPOINT_INTERVAL_MS: '200', PROFILE_READER_GROUPS: 'marketing' };
-        case 'membership':
-          return {
-            MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
-            MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
-          };
-        case 'scheduler':
-          return { SCHEDULER_TICK_MS: '200' };
-        case 'exporter':
-          downloadPort = await freePort();
-          return {
-            EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
-            EXPORTER_INGESTION_ADDRESS: address('ingestion'),
-            EXPORTER_SEGMENTS_ADDRESS: address('segments'),
-            EXPORTER_DOWNLOAD_PORT: String(downloadPort),
-            EXPORTER_SYNC_INTERVAL_MS: '200',
-            EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-          };
-        case 'console':
-          return {
-            CONSOLE_PORT: String(await freePort()),
-            CONSOLE_DEV_SIGN_IN: 'true',
-            CONSOLE_DEV_SIGNING_KEY_FILE: testInfrastructure().keys.userSigningKeyFile,
-            CONSOLE_INGESTION_ADDRESS: address('ingestion'),
-            CONSOLE_SEGMENTS_ADDRESS: address('segments'),
-            CONSOLE_MEMBERSHIP_ADDRESS: address('membership'),
-            CONSOLE_SCHEDULER_ADDRESS: address('scheduler'),
-            CONSOLE_EXPORTER_ADDRESS: address('exporter'),
-            CONSOLE_EXPORTER_DOWNLOAD_URL: `http://127.0.0.1:${downloadPort}`,
-          };
-        default:
-          return {};
-      }
-    };
-    for (const name of [...SHOAL_SERVICES, 'console' as const]) {
-      const settings = await overrides(name);
-      const env = scope.env(name, { LOG_LEVEL: 'info', ...settings });
-      const grpcPort = await freePort();
-      const httpPort = await freePort();
-      ports.set(name, { grpc: grpcPort, http: httpPort });
-      if (name === 'console') base = `http://127.0.0.1:${settings.CONSOLE_PORT}`;
-      processes.push(
-        await startServiceProcess({
-          name,
-          env,
-          grpcPort,
-          httpPort,
-          logFile: join(logs, `${name}.log`),
-        }),
-      );
-    }
+    await stack.start({ console: true });
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
     page = await signedInPage('ann', 'marketing, profile-readers', 'sign-in.png');
   }, 400_000);
 
   afterAll(async () => {
     await browser?.close();
-    for (const launched of processes.reverse()) await launched.kill('SIGKILL');
+    await stack.close();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
     await scope.close();
-    rmSync(logs, { recursive: true, force: true });
   });
 
   async function signedInPage(user: string, groups: string, screenshot?: string): Promise<Page> {
@@ -165,7 +93,7 @@ describe('the console in a browser', () => {
       acceptDownloads: true,
     });
     const opened = await context.newPage();
-    await opened.goto(base);
+    await opened.goto(stack.consoleUrl);
     await opened.getByLabel('User name').fill(user);
     await opened.getByLabel('Groups').fill(groups);
     if (screenshot) {
@@ -335,7 +263,7 @@ describe('the console in a browser', () => {
     );
     const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
     const segments = createGrpcClient(SegmentService, {
-      address: address('segments'),
+      address: stack.address('segments'),
       token: () => token,
     });
     try {
@@ -423,7 +351,7 @@ describe('the console in a browser', () => {
   });
 
   it('uploads a CSV of 100,000 ids to the list with progress, reporting the refused row', async () => {
-    const csv = join(logs, 'ids.csv');
+    const csv = join(stack.logs, 'ids.csv');
     const rows = Array.from({ length: 100_000 }, (_, i) => `user:bulk-${i}`);
     rows.splice(1, 0, 'x'.repeat(300), 'user:cora');
     writeFileSync(csv, `id,note\n${rows.join('\n')}\n`);
@@ -536,7 +464,7 @@ describe('the console in a browser', () => {
   it('warns of what uses a segment before an edit or a delete', async () => {
     const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
     const segments = createGrpcClient(SegmentService, {
-      address: address('segments'),
+      address: stack.address('segments'),
       token: () => token,
     });
     try {
@@ -570,7 +498,7 @@ describe('the console in a browser', () => {
       STEP_MS,
     );
 
-    await page.goto(`${base}/segments/${encodeURIComponent(segmentId)}`);
+    await page.goto(`${stack.consoleUrl}/segments/${encodeURIComponent(segmentId)}`);
     await page.getByRole('button', { name: 'Delete', exact: true }).click();
     const remove = page.getByRole('dialog', { name: 'Delete segment' });
     const usages = remove.getByRole('list', { name: 'What uses the segment' });
@@ -626,7 +554,7 @@ describe('the console in a browser', () => {
 
     const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
     const segments = createGrpcClient(SegmentService, {
-      address: address('segments'),
+      address: stack.address('segments'),
       token: () => token,
     });
     try {
@@ -649,7 +577,7 @@ describe('the console in a browser', () => {
   it('keeps a user’s private segment out of another user’s sight and reach', async () => {
     const token = await scope.token({ subject: 'ann', groups: ['marketing'] });
     const segments = createGrpcClient(SegmentService, {
-      address: address('segments'),
+      address: stack.address('segments'),
       token: () => token,
     });
     let privateId = '';
@@ -679,7 +607,7 @@ describe('the console in a browser', () => {
     expect(await bob.getByRole('table', { name: 'Segments' }).textContent()).not.toContain(
       'Ann’s secret shortlist',
     );
-    await bob.goto(`${base}/segments/${encodeURIComponent(privateId)}`);
+    await bob.goto(`${stack.consoleUrl}/segments/${encodeURIComponent(privateId)}`);
     await bob
       .getByRole('alert')
       .or(bob.getByText(/not found/i))

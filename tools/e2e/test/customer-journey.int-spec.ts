@@ -1,9 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { type JsonValue, fromBinary, fromJson } from '@bufbuild/protobuf';
 import {
@@ -26,15 +23,7 @@ import {
   upstreamEventsTopic,
 } from '@shoal/contracts';
 import { GrpcCallError, type GrpcClient, createGrpcClient } from '@shoal/platform';
-import {
-  type LaunchedProcess,
-  SHOAL_SERVICES,
-  type ShoalServiceName,
-  TestScope,
-  eventually,
-  freePort,
-  startServiceProcess,
-} from '@shoal/testing';
+import { ShoalStack, type ShoalServiceName, TestScope, eventually } from '@shoal/testing';
 import { parse } from 'csv-parse/sync';
 import type { Consumer } from 'kafkajs';
 
@@ -66,8 +55,7 @@ interface Delivery {
  */
 describe('a customer journey through the five services', () => {
   const scope = new TestScope();
-  const logs = mkdtempSync(join(tmpdir(), 'shoal-journey-'));
-  const processes: LaunchedProcess[] = [];
+  const stack = new ShoalStack(scope);
   const clients: { close(): void }[] = [];
   const observed: Observed[] = [];
   const deliveries: Delivery[] = [];
@@ -83,15 +71,12 @@ describe('a customer journey through the five services', () => {
     });
   });
   let transitionsConsumer: Consumer | undefined;
-  let downloadPort = 0;
   let segments: GrpcClient<typeof SegmentService>;
   let membership: GrpcClient<typeof MembershipService>;
   let scheduler: GrpcClient<typeof SchedulerService>;
   let exports: GrpcClient<typeof ExportService>;
   let profiles: GrpcClient<typeof ProfileService>;
   let marketerToken = '';
-  const ports = new Map<ShoalServiceName, { grpc: number; http: number }>();
-  const address = (name: ShoalServiceName) => `127.0.0.1:${ports.get(name)?.grpc}`;
 
   // what the journey creates, shared by its steps
   const ids = {
@@ -108,56 +93,12 @@ describe('a customer journey through the five services', () => {
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-    // Settings on top of the scope's; a function, because the exporter is told where the others
-    // listen. Ports are picked just before each start: picked early, the ephemeral ports of the
-    // connections the first services open could take them meanwhile.
-    const overrides = async (name: ShoalServiceName): Promise<Record<string, string>> => {
-      switch (name) {
-        case 'ingestion':
-          return {
-            INGEST_CHECKPOINT_INTERVAL_MS: '200',
-            PROFILE_READER_GROUPS: 'marketing',
-            PROFILE_ADMIN_GROUPS: 'privacy',
-          };
-        case 'segments':
-          return {};
-        case 'membership':
-          return {
-            MEMBERSHIP_CHECKPOINT_INTERVAL_MS: '200',
-            MEMBERSHIP_STATUS_INTERVAL_MS: '1000',
-          };
-        case 'scheduler':
-          return { SCHEDULER_TICK_MS: '200' };
-        case 'exporter':
-          downloadPort = await freePort();
-          return {
-            EXPORTER_MEMBERSHIP_ADDRESS: address('membership'),
-            EXPORTER_INGESTION_ADDRESS: address('ingestion'),
-            EXPORTER_SEGMENTS_ADDRESS: address('segments'),
-            EXPORTER_DOWNLOAD_PORT: String(downloadPort),
-            EXPORTER_SYNC_INTERVAL_MS: '100',
-            EXPORTER_BATCH_MAX_WAIT_MS: '300',
-            // the journey's webhook receiver listens on loopback, which is refused by default
-            EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-          };
-      }
-    };
-    for (const name of SHOAL_SERVICES) {
-      const settings = await overrides(name);
-      const env = scope.env(name, { LOG_LEVEL: 'info', ...settings });
-      const grpcPort = await freePort();
-      const httpPort = await freePort();
-      ports.set(name, { grpc: grpcPort, http: httpPort });
-      processes.push(
-        await startServiceProcess({
-          name,
-          env,
-          grpcPort,
-          httpPort,
-          logFile: join(logs, `${name}.log`),
-        }),
-      );
-    }
+    await stack.start({
+      settings: {
+        ingestion: { PROFILE_ADMIN_GROUPS: 'privacy' },
+        exporter: { EXPORTER_SYNC_INTERVAL_MS: '100', EXPORTER_BATCH_MAX_WAIT_MS: '300' },
+      },
+    });
 
     marketerToken = await scope.token({ subject: 'ann', groups: ['marketing'], ttlSeconds: 3600 });
     const client = <S extends Parameters<typeof createGrpcClient>[0]>(
@@ -166,7 +107,7 @@ describe('a customer journey through the five services', () => {
       token = marketerToken,
     ) => {
       const made = createGrpcClient(service, {
-        address: address(name),
+        address: stack.address(name),
         token: () => token,
         deadlineMs: 15_000,
       });
@@ -202,11 +143,10 @@ describe('a customer journey through the five services', () => {
   afterAll(async () => {
     await transitionsConsumer?.disconnect();
     for (const made of clients) made.close();
-    for (const launched of processes.reverse()) await launched.kill('SIGKILL');
+    await stack.close();
     receiver.closeAllConnections();
     await new Promise<void>((resolve) => receiver.close(() => resolve()));
     await scope.close();
-    rmSync(logs, { recursive: true, force: true });
   });
 
   /** Upstream systems' Segment-spec JSON, keyed as they key it. */
@@ -486,7 +426,7 @@ describe('a customer journey through the five services', () => {
     expect(rows).toBe(1n);
 
     const download = await fetch(
-      `http://127.0.0.1:${downloadPort}/segments/${encodeURIComponent(ids.vips)}/members.csv?columns=profile_id,user_id,anonymous_id,trait:plan`,
+      `${stack.downloadUrl}/segments/${encodeURIComponent(ids.vips)}/members.csv?columns=profile_id,user_id,anonymous_id,trait:plan`,
       { headers: { authorization: `Bearer ${marketerToken}` } },
     );
     expect(download.status).toBe(200);
@@ -532,7 +472,7 @@ describe('a customer journey through the five services', () => {
 
     const privacyToken = await scope.token({ subject: 'dpo', groups: ['privacy'] });
     const erasing = createGrpcClient(ProfileService, {
-      address: address('ingestion'),
+      address: stack.address('ingestion'),
       token: () => privacyToken,
       deadlineMs: 15_000,
     });
