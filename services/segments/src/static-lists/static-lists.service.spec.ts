@@ -150,4 +150,28 @@ describe('static lists', () => {
     expect(await shown(gone.id)).toBe(0n);
     expect(await t.lists.reconcileMemberCounts('')).toEqual({ reconciled: 0, next: undefined });
   });
+
+  it('reconciles member counts a page of 100 lists at a time, continuing after the last list read', async () => {
+    const t = await setup();
+    const made = [t.list.id];
+    for (const owner of [ann, bob])
+      for (let i = 0; i < 60; i += 1)
+        made.push((await t.make(owner, { name: `List ${i}` }, SegmentKind.STATIC_LIST)).id);
+    for (const listId of made)
+      await t
+        .get(ListMembersService)
+        .change({ listId, memberIds: ['m1'], member: true, changedBy: 'ann', maxMembers: 100 });
+    const ids = [...made].sort();
+
+    const first = await t.lists.reconcileMemberCounts('');
+    expect(first).toEqual({ reconciled: 100, next: ids[99] });
+    expect(await t.lists.reconcileMemberCounts(first.next!)).toEqual({
+      reconciled: 21,
+      next: undefined,
+    });
+    const counts = await Promise.all(
+      made.map(async (id) => (await t.repository.findById(id))?.segment.memberCount),
+    );
+    expect(counts.every((c) => c === 1n)).toBe(true);
+  });
 });
