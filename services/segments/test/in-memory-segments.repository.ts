@@ -12,6 +12,7 @@ import { publicationOf } from '../src/segments/publication';
 import { type SegmentEvaluation, withEvaluation } from '../src/segments/segment-evaluation';
 import { nameKey } from '../src/segments/segment-validation';
 import type {
+  ListCountSeq,
   ListPosition,
   ListedSegment,
   PendingChange,
@@ -201,6 +202,19 @@ export class InMemorySegmentRepository implements SegmentRepositoryPort {
     const entry = this.entries.get(id);
     if (!entry || (entry.listCount && entry.listCount.seq >= seq)) return;
     this.entries.set(id, { ...entry, listCount: { count, seq } });
+  }
+
+  async listCountSeqs(afterId: string, limit: number): Promise<ListCountSeq[]> {
+    return [...this.entries.values()]
+      .filter(
+        ({ stored }) =>
+          !stored.deleted &&
+          stored.segment.kind === SegmentKind.STATIC_LIST &&
+          stored.segment.id > afterId,
+      )
+      .map(({ stored, listCount }) => ({ id: stored.segment.id, seq: listCount?.seq }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit);
   }
 
   async purge(id: string): Promise<void> {

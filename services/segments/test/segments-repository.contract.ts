@@ -365,6 +365,25 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
       expect(await store.findById('lst_unknown')).toBeUndefined();
     });
 
+    it('pages live static lists by id with the change their kept count is of', async () => {
+      for (const id of ['lst_c', 'lst_a', 'lst_d', 'lst_b'])
+        await insert(storedSegment({ id, kind: SegmentKind.STATIC_LIST }));
+      await insert(storedSegment({ id: 'lst_0' }));
+      await insert(
+        storedSegment({ id: 'lst_e', kind: SegmentKind.STATIC_LIST }, { deleted: true }),
+      );
+      await store.saveListMemberCount('lst_b', 4, 9);
+      expect(await store.listCountSeqs('', 2)).toEqual([
+        { id: 'lst_a', seq: undefined },
+        { id: 'lst_b', seq: 9 },
+      ]);
+      expect(await store.listCountSeqs('lst_b', 2)).toEqual([
+        { id: 'lst_c', seq: undefined },
+        { id: 'lst_d', seq: undefined },
+      ]);
+      expect(await store.listCountSeqs('lst_d', 2)).toEqual([]);
+    });
+
     it('leaves a draft a draft', async () => {
       await insert(storedSegment({ id: 'seg_a', state: SegmentState.DRAFT }));
       await store.saveEvaluation('seg_a', ready(1, 3));

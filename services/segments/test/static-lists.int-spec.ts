@@ -144,6 +144,32 @@ describe('SegmentService: static lists at scale', () => {
     expect(await shown(annOnReplica)).toEqual(expected);
   });
 
+  it("brings member counts kept before counts were, or left stale by a crash, up to the list's members when the service starts", async () => {
+    const unkept = await newList('Kept before counts');
+    const stale = await newList('Crashed before keeping');
+    await ann.addListMembers({ listId: unkept, memberIds: randomIds(3) });
+    await ann.addListMembers({ listId: stale, memberIds: randomIds(2) });
+    await ann.addListMembers({ listId: stale, memberIds: randomIds(4) });
+    const segments = (await scope.mongo()).db(`t${scope.id}_segments`).collection('segments');
+    // as an older version left a list: no count kept
+    await segments.updateOne(
+      { _id: unkept as never },
+      { $unset: { listSeq: '' }, $set: { memberCount: 0 } },
+    );
+    // as a process killed after committing the second add left it: the first add's count
+    await segments.updateOne({ _id: stale as never }, { $set: { memberCount: 2, listSeq: 1 } });
+    const shown = async (client: Client, id: string) =>
+      Number((await client.getSegment({ id })).segment?.memberCount);
+    expect([await shown(ann, unkept), await shown(ann, stale)]).toEqual([0, 2]);
+
+    const restarted = (await callers(scope, await scope.start(segmentsService))).ann;
+
+    await eventually(async () => {
+      expect([await shown(restarted, unkept), await shown(restarted, stale)]).toEqual([3, 6]);
+    }, 60_000);
+    expect([await count(restarted, unkept), await count(restarted, stale)]).toEqual([3, 6]);
+  });
+
   it('changes and publishes nothing more when the same add is retried', async () => {
     const listId = await newList('Retried import');
     const ids = randomIds(20_000);

@@ -25,6 +25,7 @@ import { type SegmentEvaluation, withEvaluation } from './segment-evaluation';
 import { nameKey } from './segment-validation';
 import type {
   DestinationUse,
+  ListCountSeq,
   ListedSegment,
   PendingChange,
   PendingSegment,
@@ -402,6 +403,23 @@ export class MongoSegmentRepository
       { _id: id, $or: [{ listSeq: { $exists: false } }, { listSeq: { $lt: seq } }] },
       { $set: { memberCount: count, listSeq: seq } },
     );
+  }
+
+  async listCountSeqs(afterId: string, limit: number): Promise<ListCountSeq[]> {
+    // paged by _id: the embedded store plans only _id (INFRA.md)
+    const docs = await this.collection
+      .find(
+        {
+          _id: { $gt: afterId },
+          kind: { $in: enumNames(SegmentKindSchema, [SegmentKind.STATIC_LIST]) },
+          deleted: false,
+        },
+        { projection: { _id: 1, listSeq: 1 } },
+      )
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => ({ id: doc._id, seq: doc.listSeq }));
   }
 
   async purge(id: string): Promise<void> {

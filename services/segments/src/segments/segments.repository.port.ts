@@ -84,6 +84,12 @@ export interface ListedSegment {
   readonly publication: Publication;
 }
 
+/** A live static list and the change its kept member count is of (none kept yet: undefined). */
+export interface ListCountSeq {
+  readonly id: string;
+  readonly seq: number | undefined;
+}
+
 /** Outcome of a compare-and-set replace. */
 export type ReplaceOutcome = 'ok' | 'conflict' | 'name-taken';
 
@@ -146,4 +152,6 @@ export interface SegmentRepositoryPort {
    * member_count and list sorting by member count uses it.
    */
   saveListMemberCount(id: string, count: number, seq: number): Promise<void>;
+  /** Up to `limit` live static lists with ids after `afterId` (from the start when empty), in id order. */
+  listCountSeqs(afterId: string, limit: number): Promise<ListCountSeq[]>;
 }

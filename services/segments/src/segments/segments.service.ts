@@ -31,6 +31,7 @@ import { SegmentUsagesService } from './segment-usages.service';
 import { SegmentVersions, atVersion } from './segment-versions.service';
 import { SegmentError } from './segments.errors';
 import {
+  type ListCountSeq,
   type ListPosition,
   SEGMENT_REPOSITORY,
   type SegmentRepositoryPort,
@@ -73,6 +74,11 @@ export class SegmentsService {
   /** A static list's member count changed with its committed change `seq`. */
   saveListMemberCount(id: string, count: number, seq: number): Promise<void> {
     return this.segments.saveListMemberCount(id, count, seq);
+  }
+
+  /** Up to `limit` live static lists after `afterId` in id order, with the change their count is of. */
+  listCountSeqs(afterId: string, limit: number): Promise<ListCountSeq[]> {
+    return this.segments.listCountSeqs(afterId, limit);
   }
 
   async create({

@@ -12,6 +12,7 @@ import {
 } from '../../test/segments-test-service';
 import { SegmentUsagesService } from '../segments/segment-usages.service';
 import { LIST_MEMBER_REPOSITORY } from './list-members.repository.port';
+import { ListMembersService } from './list-members.service';
 import { LIST_MEMBER_CHANGES, StaticListsService } from './static-lists.service';
 import { STATIC_LIST_USE_CASES } from './static-lists.module';
 
@@ -116,5 +117,61 @@ describe('static lists', () => {
     expect(
       await t.lists.page({ listId: copy.id, afterMemberId: '', limit: 10, principal: eve }),
     ).toEqual(['m1', 'm2']);
+  });
+
+  it('reconciles the kept member counts of live lists with their committed members, keeping newer ones', async () => {
+    const t = await setup();
+    // committed without their counts kept: as before counts were kept, or a crash in between
+    const commitOnly = (listId: string, memberIds: string[]) =>
+      t.get(ListMembersService).change({
+        listId,
+        memberIds,
+        member: true,
+        changedBy: 'ann',
+        maxMembers: 100,
+      });
+    const newer = await t.make(ann, { name: 'Newer' }, SegmentKind.STATIC_LIST);
+    const gone = await t.make(ann, { name: 'Gone' }, SegmentKind.STATIC_LIST);
+    const stale = await t.make(ann, { name: 'Stale' }, SegmentKind.STATIC_LIST);
+    await commitOnly(t.list.id, ['m1', 'm2', 'm3']);
+    await commitOnly(newer.id, ['m1']);
+    await t.repository.saveListMemberCount(newer.id, 50, 99);
+    await commitOnly(gone.id, ['m1', 'm2']);
+    await t.segments.delete({ id: gone.id, expectedVersion: 1n, force: false, principal: ann });
+    await t.lists.add({ listId: stale.id, memberIds: ['m1'], principal: ann });
+    await commitOnly(stale.id, ['m2']);
+    const shown = async (id: string) => (await t.repository.findById(id))?.segment.memberCount;
+
+    expect(await t.lists.reconcileMemberCounts('')).toEqual({ reconciled: 2, next: undefined });
+
+    expect(await shown(t.list.id)).toBe(3n);
+    expect(await shown(stale.id)).toBe(2n);
+    expect(await shown(newer.id)).toBe(50n);
+    expect(await shown(gone.id)).toBe(0n);
+    expect(await t.lists.reconcileMemberCounts('')).toEqual({ reconciled: 0, next: undefined });
+  });
+
+  it('reconciles member counts a page of 100 lists at a time, continuing after the last list read', async () => {
+    const t = await setup();
+    const made = [t.list.id];
+    for (const owner of [ann, bob])
+      for (let i = 0; i < 60; i += 1)
+        made.push((await t.make(owner, { name: `List ${i}` }, SegmentKind.STATIC_LIST)).id);
+    for (const listId of made)
+      await t
+        .get(ListMembersService)
+        .change({ listId, memberIds: ['m1'], member: true, changedBy: 'ann', maxMembers: 100 });
+    const ids = [...made].sort();
+
+    const first = await t.lists.reconcileMemberCounts('');
+    expect(first).toEqual({ reconciled: 100, next: ids[99] });
+    expect(await t.lists.reconcileMemberCounts(first.next!)).toEqual({
+      reconciled: 21,
+      next: undefined,
+    });
+    const counts = await Promise.all(
+      made.map(async (id) => (await t.repository.findById(id))?.segment.memberCount),
+    );
+    expect(counts.every((c) => c === 1n)).toBe(true);
   });
 });

@@ -20,6 +20,8 @@ export interface MemberChange {
 }
 
 const MAX_MEMBER_ID_LENGTH = 256;
+/** Lists one reconciliation step reads. */
+const COUNT_RECONCILIATION_PAGE = 100;
 const MAX_REPORTED_BAD_IDS = 100;
 
 /**
@@ -83,6 +85,28 @@ export class StaticListsService implements SegmentContents, OnModuleInit {
   }): Promise<void> {
     const memberIds = await this.members.all(fromId);
     if (memberIds.length > 0) await this.write(toId, memberIds, true, principal);
+  }
+
+  /**
+   * Brings the kept member counts of up to a page of live lists after `afterId` up to their
+   * committed changes: for a list whose kept count is missing (kept by no member change since
+   * counts were kept) or of an older change (a process died between committing a change and
+   * keeping its count). Keeping goes by change, so a newer count kept meanwhile stays. Answers
+   * how many counts it kept and the id to continue after (undefined once every list was read).
+   */
+  async reconcileMemberCounts(
+    afterId: string,
+  ): Promise<{ readonly reconciled: number; readonly next: string | undefined }> {
+    const lists = await this.segments.listCountSeqs(afterId, COUNT_RECONCILIATION_PAGE);
+    let reconciled = 0;
+    for (const { id, seq } of lists) {
+      const committed = await this.members.committed(id);
+      if (seq !== undefined && seq >= committed.seq) continue;
+      await this.segments.saveListMemberCount(id, committed.count, committed.seq);
+      reconciled += 1;
+    }
+    const next = lists.length < COUNT_RECONCILIATION_PAGE ? undefined : lists.at(-1)?.id;
+    return { reconciled, next };
   }
 
   private async change(
