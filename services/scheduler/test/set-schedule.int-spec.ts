@@ -110,6 +110,7 @@ describe('SetSchedule of a segment, through the segments service', () => {
 
     const set = await ann.setSchedule({ segmentId: id, schedule: TOKYO_WEEKDAYS });
     expect(set.schedule).toMatchObject(TOKYO_WEEKDAYS);
+    expect(set.isDefault).toBe(false);
     expect(set.nextRuns).toHaveLength(5);
     expect(set.nextRuns.every(isTokyoWeekdayMorning)).toBe(true);
 
@@ -134,6 +135,7 @@ describe('SetSchedule of a segment, through the segments service', () => {
 
     const reset = await ann.setSchedule({ segmentId: id, schedule: { cron: '', timeZone: '' } });
     expect(reset.schedule).toMatchObject({ cron: '0 */4 * * *', timeZone: '' });
+    expect(reset.isDefault).toBe(true);
     const after = await (await segmentsAs('ann')).getSegment({ id });
     expect(after.segment?.refresh).toMatchObject({
       mode: RefreshMode.SCHEDULED,

@@ -27,6 +27,10 @@ export class SchedulesGrpc {
       { cron: request.schedule?.cron ?? '', timeZone: request.schedule?.timeZone ?? '' },
       { principal, authorization: header('authorization'), signal },
     );
-    return { ...(s.schedule ? { schedule: s.schedule } : {}), nextRuns: s.nextRuns.map(at) };
+    return {
+      ...(s.schedule ? { schedule: s.schedule } : {}),
+      isDefault: s.isDefault,
+      nextRuns: s.nextRuns.map(at),
+    };
   }
 }
