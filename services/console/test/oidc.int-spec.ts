@@ -37,6 +37,8 @@ async function startProvider(user: { sub: string; groups: string[] }) {
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-idp', alg: 'ES256', use: 'sig' };
   const codes = new Map<string, { challenge: string; nonce: string; redirectUri: string }>();
   let issuer = '';
+  /** The next authorization is declined, as when the user refuses consent. */
+  const control = { refuseNext: false };
   const sign = (claims: Record<string, unknown>, audience: string) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'ES256', kid: 'test-idp' })
@@ -67,6 +69,13 @@ async function startProvider(user: { sub: string; groups: string[] }) {
         !q.get('scope')?.split(' ').includes('openid')
       )
         return json(res, 400, { error: 'invalid_request' });
+      if (control.refuseNext) {
+        control.refuseNext = false;
+        const declined = new URL(q.get('redirect_uri') ?? '');
+        declined.searchParams.set('error', 'access_denied');
+        declined.searchParams.set('state', q.get('state') ?? '');
+        return res.writeHead(302, { location: declined.toString() }).end();
+      }
       const code = randomBytes(16).toString('hex');
       codes.set(code, {
         challenge: q.get('code_challenge') ?? '',
@@ -109,7 +118,15 @@ async function startProvider(user: { sub: string; groups: string[] }) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   // another site than the console's 127.0.0.1, so the browser treats the return as cross-site
   issuer = `http://localhost:${(server.address() as AddressInfo).port}`;
-  return { issuer, server };
+  return { issuer, server, control };
+}
+
+/** Where a refused callback sends the browser back to: the sign-in page, with the reason. */
+function refusal(response: Response): string | null {
+  expect(response.status).toBe(303);
+  const location = new URL(response.headers.get('location') ?? '', 'http://console');
+  expect(location.pathname).toBe('/');
+  return location.searchParams.get('sign_in_error');
 }
 
 /** The cookies a response sets, as a Cookie header would send them back, by name. */
@@ -229,14 +246,15 @@ describe('sign-in through an OpenID Connect provider', () => {
     const forged = new URL(callback);
     forged.searchParams.set('state', randomBytes(32).toString('base64url'));
     const refused = await fetch(forged, { redirect: 'manual', headers: { cookie: pending } });
-    expect(refused.status).toBe(401);
+    expect(refusal(refused)).toContain('does not match the one this browser started');
     expect(setCookies(refused).has('shoal_session')).toBe(false);
+    expect(setCookies(refused).get('shoal_sign_in')).toBe('');
   });
 
   it('refuses a callback from a browser that started no sign-in', async () => {
     const { callback } = await toCallback();
     const refused = await fetch(callback, { redirect: 'manual' });
-    expect(refused.status).toBe(401);
+    expect(refusal(refused)).toContain('sign-in refused');
     expect(setCookies(refused).has('shoal_session')).toBe(false);
   });
 
@@ -245,8 +263,32 @@ describe('sign-in through an OpenID Connect provider', () => {
     const first = await fetch(callback, { redirect: 'manual', headers: { cookie: pending } });
     expect(first.status).toBe(303);
     const again = await fetch(callback, { redirect: 'manual', headers: { cookie: pending } });
-    expect(again.status).toBe(401);
-    expect(((await again.json()) as { message: string }).message).toContain('invalid_grant');
+    expect(refusal(again)).toContain('invalid_grant');
+    expect(setCookies(again).has('shoal_session')).toBe(false);
+  });
+
+  it('brings a browser whose sign-in the provider declined back to the sign-in page with the reason', async () => {
+    const browser = await chromium.launch({
+      executablePath: debianChromium(),
+      args: ['--no-sandbox'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await page.goto(base);
+      provider.control.refuseNext = true;
+      await page.getByRole('link', { name: 'Sign in with your identity provider' }).click();
+      const alert = page.getByRole('alert');
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain('the identity provider answered access_denied');
+      expect(new URL(page.url()).search).toBe('');
+      expect(
+        await page.getByRole('link', { name: 'Sign in with your identity provider' }).count(),
+      ).toBe(1);
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, 'oidc-declined.png') });
+    } finally {
+      await browser.close();
+    }
   });
 
   it('signs a user in through the provider in a real browser and shows what they may see', async () => {

@@ -12,13 +12,14 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { CONFIG, LOGGER, Readiness } from '@shoal/platform';
+import { CONFIG, DomainError, LOGGER, Readiness } from '@shoal/platform';
 import type { Logger } from 'pino';
 import { SESSION_KEY, upstreamRoutes } from '../api/upstream.routes';
 import type { ConsoleConfig } from '../service';
 import type { ConsoleSession } from '../sessions/session';
 import { decodePending, encodePending } from '../sessions/oidc';
 import { OidcSignInService } from '../sessions/oidc-sign-in.service';
+import { SessionErrorReason } from '../sessions/sessions.errors';
 import { SessionsService } from '../sessions/sessions.service';
 import {
   pendingSignInCookie,
@@ -174,7 +175,12 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
       return sendJson(res, 200, { user: session.subject, groups: session.groups });
     }
     if (path === '/auth/oidc/start' && method === 'GET' && this.oidc.enabled) {
-      const { url: target, pending } = await this.oidc.start();
+      const started = await this.oidc.start().catch((error: unknown) => {
+        if (!isSignInFailure(error)) throw error;
+        return error;
+      });
+      if (started instanceof DomainError) return this.backToSignIn(res, started);
+      const { url: target, pending } = started;
       res.setHeader(
         'set-cookie',
         pendingSignInCookie(pendingSignInCookieName(this.secureCookie), encodePending(pending), {
@@ -186,10 +192,14 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
     }
     if (path === '/auth/oidc/callback' && method === 'GET' && this.oidc.enabled) {
       const pendingName = pendingSignInCookieName(this.secureCookie);
-      const { cookieValue, session } = await this.oidc.finish({
-        query: url.searchParams,
-        pending: decodePending(readCookie(req, pendingName)),
-      });
+      const signedIn = await this.oidc
+        .finish({ query: url.searchParams, pending: decodePending(readCookie(req, pendingName)) })
+        .catch((error: unknown) => {
+          if (!isSignInFailure(error)) throw error;
+          return error;
+        });
+      if (signedIn instanceof DomainError) return this.backToSignIn(res, signedIn);
+      const { cookieValue, session } = signedIn;
       this.logger.info({ user: session.subject, groups: session.groups }, 'signed in');
       res.setHeader('set-cookie', [
         sessionCookie(this.cookieName, cookieValue, {
@@ -222,6 +232,39 @@ export class ConsoleHttpServer implements OnApplicationBootstrap, BeforeApplicat
       return this.files.serve(path, res, method === 'HEAD');
     return sendJson(res, 405, { message: 'method not allowed' });
   }
+
+  /**
+   * A browser whose sign-in through the identity provider was refused, or could not reach it,
+   * goes back to the sign-in page with the reason (the page shows it), its pending sign-in
+   * forgotten: these routes are navigations, where a JSON error would be a dead end.
+   */
+  private backToSignIn(res: ServerResponse, error: DomainError): void {
+    this.logger.warn({ reason: error.reason, message: error.message }, 'sign-in failed');
+    res.setHeader(
+      'set-cookie',
+      pendingSignInCookie(pendingSignInCookieName(this.secureCookie), '', {
+        secure: this.secureCookie,
+        maxAgeSeconds: 0,
+      }),
+    );
+    const query = new URLSearchParams({
+      [SIGN_IN_ERROR_PARAM]: error.message.slice(0, MAX_SIGN_IN_ERROR_CHARS),
+    });
+    res.writeHead(303, { location: `/?${query.toString()}`, 'cache-control': 'no-store' }).end();
+  }
+}
+
+/** The query parameter of the sign-in page that carries why a sign-in failed. */
+const SIGN_IN_ERROR_PARAM = 'sign_in_error';
+const MAX_SIGN_IN_ERROR_CHARS = 300;
+
+/** A refusal or an unreachable provider: shown to the user, not a fault of the console. */
+function isSignInFailure(error: unknown): error is DomainError {
+  return (
+    error instanceof DomainError &&
+    (error.reason === SessionErrorReason.SignInRefused ||
+      error.reason === SessionErrorReason.ProviderUnavailable)
+  );
 }
 
 /** A small JSON body, or undefined when it is not one. */

@@ -1,5 +1,20 @@
 import { Alert, Button, Center, Paper, Stack, TextInput, Title } from '@mantine/core';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
+
+/** The query parameter the console's callback passes a failed provider sign-in's reason in. */
+const SIGN_IN_ERROR = 'sign_in_error';
+
+function providerErrorOfAddress(): string | undefined {
+  return new URL(window.location.href).searchParams.get(SIGN_IN_ERROR) ?? undefined;
+}
+
+/** Takes the reason out of the address, so a reload does not show it again. */
+function forgetProviderError(): void {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has(SIGN_IN_ERROR)) return;
+  url.searchParams.delete(SIGN_IN_ERROR);
+  window.history.replaceState(window.history.state, '', url.pathname + url.search + url.hash);
+}
 import { devSignIn } from '../api';
 
 export function SignIn({
@@ -15,6 +30,8 @@ export function SignIn({
   const [groups, setGroups] = useState('marketing, profile-readers');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [providerError] = useState(providerErrorOfAddress);
+  useEffect(forgetProviderError, []);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -42,6 +59,11 @@ export function SignIn({
         <Title order={1} size="h2" mb="md">
           Sign in to Shoal
         </Title>
+        {providerError && (
+          <Alert color="red" role="alert" title="Sign-in failed" mb="md">
+            {providerError}
+          </Alert>
+        )}
         {oidcSignIn && (
           <Button component="a" href="/auth/oidc/start" fullWidth mb={offered ? 'md' : 0}>
             Sign in with your identity provider
