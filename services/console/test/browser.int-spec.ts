@@ -402,6 +402,27 @@ describe('the console in a browser', () => {
     );
     await page.screenshot({ path: join(SCREENSHOTS, 'segments.png') });
     await checkAccessibility(page, 'segments list');
+
+    // searching asks the service once the typing pauses, not once per keystroke
+    const listCalls: string[] = [];
+    const countList = (request: { url(): string }) => {
+      if (request.url().includes('SegmentService/ListSegments')) listCalls.push(request.url());
+    };
+    page.on('request', countList);
+    expect(await table.textContent()).toContain('VIP customers');
+    await page.getByLabel('Search').pressSequentially('loyal but', { delay: 30 });
+    await eventually(async () => {
+      expect(await table.textContent()).toContain('Loyal but lapsed');
+      expect(await table.textContent()).not.toContain('VIP customers');
+    }, STEP_MS);
+    page.off('request', countList);
+    expect(listCalls.length).toBeGreaterThanOrEqual(1);
+    expect(listCalls.length).toBeLessThanOrEqual(2);
+    await page.getByLabel('Search').fill('');
+    await eventually(
+      async () => expect(await table.textContent()).toContain('VIP customers'),
+      STEP_MS,
+    );
     await page.getByRole('link', { name: 'System' }).click();
     const services = page.getByRole('region', { name: 'Services' });
     await eventually(async () => expect(await services.textContent()).toContain('ready'), STEP_MS);

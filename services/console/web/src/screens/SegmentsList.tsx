@@ -1,5 +1,5 @@
 import { useQuery } from '@connectrpc/connect-query';
-import { useInViewport } from '@mantine/hooks';
+import { useDebouncedValue, useInViewport } from '@mantine/hooks';
 import {
   Alert,
   Badge,
@@ -23,6 +23,7 @@ import {
   SegmentState,
   SegmentStatus,
 } from '@shoal/contracts';
+import { keepPreviousData } from '@tanstack/react-query';
 import { useState } from 'react';
 import { describeError, formatTime } from '../api';
 import { changeText } from '../insight';
@@ -50,6 +51,8 @@ const STATES = [
   SegmentState.FAILED,
 ].map((s) => ({ value: String(s), label: stateLabel(s) }));
 
+const SEARCH_PAUSE_MS = 300;
+
 export function SegmentsList() {
   const [search, setSearch] = useState('');
   const [sort, setSort] = useState(String(SegmentSort.UPDATED_AT));
@@ -59,16 +62,23 @@ export function SegmentsList() {
   const [states, setStates] = useState<string[]>([]);
   const [tags, setTags] = useState<string[]>([]);
   const [owners, setOwners] = useState<string[]>([]);
-  const segments = useQuery(SegmentService.method.listSegments, {
-    search,
-    sort: Number(sort),
-    descending,
-    refreshModes: modes.map(Number),
-    statuses: statuses.map(Number),
-    tags,
-    owners,
-    page: { pageSize: 100 },
-  });
+  // asked once the typing pauses, not per keystroke
+  const [searched] = useDebouncedValue(search.trim(), SEARCH_PAUSE_MS);
+  const segments = useQuery(
+    SegmentService.method.listSegments,
+    {
+      search: searched,
+      sort: Number(sort),
+      descending,
+      refreshModes: modes.map(Number),
+      statuses: statuses.map(Number),
+      tags,
+      owners,
+      page: { pageSize: 100 },
+    },
+    // the rows shown stay until the next answer replaces them, instead of flashing empty
+    { placeholderData: keepPreviousData },
+  );
   // the service filters by status (active / inactive); the computed state is filtered here
   const shown = (segments.data?.segments ?? []).filter(
     (s) => states.length === 0 || states.includes(String(s.state)),
