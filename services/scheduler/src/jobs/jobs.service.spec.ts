@@ -112,13 +112,17 @@ describe('JobsService', () => {
   });
 
   it('cancels a queued job at once, and a running one through membership', async () => {
-    const { jobs, define, membership } = await setUp();
+    const { jobs, define, membership } = await setUp({
+      settings: { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+    });
     define('seg_a');
     define('seg_b');
+    // held back by upstream lag, it is still queued
+    membership.lag = 500;
     const [queued] = await jobs.refreshNow(['seg_a'], ann);
     expect((await jobs.cancel(queued!.id, ann)).status).toBe(JobStatus.CANCELLED);
+    membership.lag = 0;
     const [running] = await jobs.refreshNow(['seg_b'], ann);
-    await jobs.dispatchQueued();
     expect(membership.refreshes).toEqual([running?.id]);
     expect((await jobs.cancel(running!.id, ann)).cancelRequested).toBe(true);
     expect(membership.cancels).toEqual([running?.id]);
