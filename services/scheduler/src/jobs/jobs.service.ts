@@ -265,14 +265,14 @@ export class JobsService {
         this.clock.now().getTime(),
       );
       if (!job || isFinal(job.status)) continue;
-      if (job.status === JobStatus.QUEUED) {
-        await this.jobs.update(job.id, [JobStatus.QUEUED], {
-          status: JobStatus.RUNNING,
-          startedAtMs: progress.startedAt ? timestampMs(progress.startedAt) : reportedAtMs,
-          ...(job.partitionCount === 0 ? { partitionCount: progress.partitionCount } : {}),
-        });
-      }
-      const current = await this.jobs.find(job.id);
+      const current =
+        job.status === JobStatus.QUEUED
+          ? ((await this.jobs.update(job.id, [JobStatus.QUEUED], {
+              status: JobStatus.RUNNING,
+              startedAtMs: progress.startedAt ? timestampMs(progress.startedAt) : reportedAtMs,
+              ...(job.partitionCount === 0 ? { partitionCount: progress.partitionCount } : {}),
+            })) ?? (await this.jobs.find(job.id)))
+          : job;
       const outcome = current && outcomeOf(current);
       if (current && outcome) await this.finish(current, outcome.status, outcome.error);
     }
