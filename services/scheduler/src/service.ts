@@ -53,7 +53,7 @@ export const schedulerConfigSchema = serviceConfigSchema(
       ),
     SCHEDULER_TICK_MS: env.int(
       1_000,
-      'how often the lease holder fires due ticks and dispatches queued jobs',
+      'how often the lease holder fires due ticks and dispatches jobs that waited',
       50,
     ),
     SCHEDULER_LEASE_MS: env.int(

@@ -45,6 +45,23 @@ export class InMemoryJobRepository implements JobRepositoryPort {
     return this.find(id);
   }
 
+  async markDispatched(
+    id: string,
+    fields: Pick<Job, 'dispatchedAtMs' | 'partitionCount' | 'warnings'>,
+  ) {
+    const job = this.jobs.get(id);
+    if (!job || job.status !== JobStatus.QUEUED || job.dispatchedAtMs !== undefined)
+      return undefined;
+    return this.update(id, [JobStatus.QUEUED], fields);
+  }
+
+  async unmarkDispatched(id: string, dispatchedAtMs: number) {
+    const job = this.jobs.get(id);
+    if (!job || job.status !== JobStatus.QUEUED || job.dispatchedAtMs !== dispatchedAtMs) return;
+    const { dispatchedAtMs: _taken, ...rest } = job;
+    this.jobs.set(id, rest);
+  }
+
   async remove(id: string) {
     this.jobs.delete(id);
   }

@@ -41,8 +41,11 @@ export class RecordingMembership implements MembershipPort {
   readonly cancels: string[] = [];
   lag = 0;
   partitions = 2;
+  /** Runs before a refresh is recorded as sent (it is not when this throws). */
+  onRefresh?: (jobId: string) => Promise<void>;
 
   async refresh({ jobId, startBeforeMs }: { jobId: string; startBeforeMs: number }) {
+    await this.onRefresh?.(jobId);
     this.refreshes.push(jobId);
     this.startBefore.set(jobId, startBeforeMs);
   }

@@ -483,6 +483,17 @@ export class PartitionRuntime {
       };
       this.dueStatuses.add(job.segmentId);
       await report(RefreshState.SUCCEEDED, '', progress);
+      this.deps.logger.info(
+        {
+          jobId: job.jobId,
+          segmentId: job.segmentId,
+          partition: this.partition,
+          ...progress,
+          waitedMs: startedAt - job.requestedAt,
+          tookMs: this.now() - startedAt,
+        },
+        'refresh finished in the partition',
+      );
     };
     await step(0);
   }

@@ -107,6 +107,25 @@ export class MongoJobRepository extends MongoRepository<JobDocument> implements 
     return doc ? fromDocument(doc) : this.find(id);
   }
 
+  async markDispatched(
+    id: string,
+    fields: Pick<Job, 'dispatchedAtMs' | 'partitionCount' | 'warnings'>,
+  ): Promise<Job | undefined> {
+    const doc = await this.collection.findOneAndUpdate(
+      { _id: id, status: nameOf(JobStatus.QUEUED), dispatchedAtMs: { $exists: false } },
+      { $set: { ...fields } },
+      { returnDocument: 'after' },
+    );
+    return doc ? fromDocument(doc) : undefined;
+  }
+
+  async unmarkDispatched(id: string, dispatchedAtMs: number): Promise<void> {
+    await this.collection.updateOne(
+      { _id: id, status: nameOf(JobStatus.QUEUED), dispatchedAtMs },
+      { $unset: { dispatchedAtMs: '' } },
+    );
+  }
+
   async remove(id: string): Promise<void> {
     await this.collection.deleteOne({ _id: id });
   }

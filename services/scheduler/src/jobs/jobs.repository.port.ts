@@ -46,6 +46,16 @@ export interface JobRepositoryPort {
     report: PartitionReport,
     heardAtMs: number,
   ): Promise<Job | undefined>;
+  /**
+   * Marks a queued job as dispatched with these fields unless it was already (by another instance
+   * too): the job after when this call marked it, else undefined.
+   */
+  markDispatched(
+    id: string,
+    fields: Pick<Job, 'dispatchedAtMs' | 'partitionCount' | 'warnings'>,
+  ): Promise<Job | undefined>;
+  /** Takes back the mark `dispatchedAtMs` put on a job still queued (its command never went out). */
+  unmarkDispatched(id: string, dispatchedAtMs: number): Promise<void>;
   remove(id: string): Promise<void>;
   list(criteria: JobListCriteria): Promise<Job[]>;
 

@@ -1,6 +1,7 @@
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { JobStatus, JobTrigger, SegmentKind, SegmentStatus } from '@shoal/contracts';
 import { DomainError } from '@shoal/platform';
+import pino from 'pino';
 import { refusalOf } from '@shoal/testing';
 import {
   RefreshState,
@@ -111,13 +112,17 @@ describe('JobsService', () => {
   });
 
   it('cancels a queued job at once, and a running one through membership', async () => {
-    const { jobs, define, membership } = await setUp();
+    const { jobs, define, membership } = await setUp({
+      settings: { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+    });
     define('seg_a');
     define('seg_b');
+    // held back by upstream lag, it is still queued
+    membership.lag = 500;
     const [queued] = await jobs.refreshNow(['seg_a'], ann);
     expect((await jobs.cancel(queued!.id, ann)).status).toBe(JobStatus.CANCELLED);
+    membership.lag = 0;
     const [running] = await jobs.refreshNow(['seg_b'], ann);
-    await jobs.dispatchQueued();
     expect(membership.refreshes).toEqual([running?.id]);
     expect((await jobs.cancel(running!.id, ann)).cancelRequested).toBe(true);
     expect(membership.cancels).toEqual([running?.id]);
@@ -233,6 +238,106 @@ describe('JobsService', () => {
     expect(all.map((j) => j.id)).toEqual([...made].reverse());
     const eves = await jobs.list({ segmentId: '', statuses: [], limit: 10 }, eve);
     expect(eves.map((j) => j.segmentId)).toEqual(['seg_b']);
+  });
+
+  describe('dispatch without waiting for a tick', () => {
+    it('sends a RefreshNow’s command at once, the clock standing still', async () => {
+      const { jobs, define, membership, repository, clock } = await setUp();
+      define('seg_a');
+      const asked = clock.now().getTime();
+      const [job] = await jobs.refreshNow(['seg_a'], ann);
+      expect(membership.refreshes).toEqual([job?.id]);
+      expect(clock.now().getTime()).toBe(asked);
+      expect(await repository.find(job!.id)).toMatchObject({
+        status: JobStatus.QUEUED,
+        dispatchedAtMs: asked,
+        partitionCount: 2,
+      });
+    });
+
+    it('sends a due schedule tick’s command at once', async () => {
+      const { jobs, define, membership } = await setUp();
+      const segment = define('seg_a');
+      const job = await jobs.tick(segment, Date.UTC(2026, 11, 1, 4));
+      expect(membership.refreshes).toEqual([job?.id]);
+    });
+
+    it('keeps the job’s record durable before its command goes out', async () => {
+      const { jobs, define, membership, repository } = await setUp();
+      define('seg_a');
+      const seen: (number | undefined)[] = [];
+      membership.onRefresh = async (jobId) => {
+        seen.push((await repository.find(jobId))?.dispatchedAtMs);
+      };
+      await jobs.refreshNow(['seg_a'], ann);
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toBeDefined();
+    });
+
+    it('sends a job waiting for another as soon as that one ends', async () => {
+      const { jobs, define, membership } = await setUp();
+      define('seg_base');
+      define('seg_user', {
+        rule: { condition: { kind: { case: 'inSegment', value: 'seg_base' } } },
+      });
+      const [base, user] = await jobs.refreshNow(['seg_user', 'seg_base'], ann);
+      expect(membership.refreshes).toEqual([base?.id]);
+      await jobs.applyProgress([
+        progress(base!.id, 0, RefreshState.SUCCEEDED),
+        progress(base!.id, 1, RefreshState.SUCCEEDED),
+      ]);
+      expect(membership.refreshes).toEqual([base?.id, user?.id]);
+    });
+
+    it('ends a job as soon as its last partition reports, without a tick', async () => {
+      const { jobs, define, clock } = await setUp();
+      define('seg_a');
+      const [job] = await jobs.refreshNow(['seg_a'], ann);
+      await jobs.applyProgress([
+        progress(job!.id, 0, RefreshState.SUCCEEDED, { processed: 4, total: 4 }),
+        progress(job!.id, 1, RefreshState.SUCCEEDED, { processed: 6, total: 6 }),
+      ]);
+      expect(await jobs.get(job!.id, ann)).toMatchObject({
+        status: JobStatus.SUCCEEDED,
+        finishedAtMs: clock.now().getTime(),
+      });
+      expect(await jobs.activeJobs()).toEqual([]);
+    });
+
+    it('sends a job’s command once when two scheduler instances dispatch it together', async () => {
+      const { jobs, define, membership, repository, clock, catalogue } = await setUp({
+        settings: { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+      });
+      define('seg_a');
+      membership.lag = 500;
+      const [job] = await jobs.refreshNow(['seg_a'], ann);
+      expect(membership.refreshes).toEqual([]);
+      membership.lag = 0;
+      const other = new JobsService(
+        repository,
+        membership,
+        { timeoutMs: 60_000, lagBound: 100, lagMaxWaitMs: 30_000 },
+        clock,
+        pino({ level: 'silent' }),
+        catalogue,
+      );
+      await Promise.all([jobs.dispatchQueued(), other.dispatchQueued()]);
+      expect(membership.refreshes).toEqual([job?.id]);
+    });
+
+    it('leaves a job whose command could not be sent queued, and sends it at the next tick', async () => {
+      const { jobs, define, membership, repository } = await setUp();
+      define('seg_a');
+      membership.onRefresh = async () => {
+        throw new Error('the broker is unreachable');
+      };
+      const [job] = await jobs.refreshNow(['seg_a'], ann);
+      expect(job?.status).toBe(JobStatus.QUEUED);
+      expect((await repository.find(job!.id))?.dispatchedAtMs).toBeUndefined();
+      membership.onRefresh = undefined;
+      await jobs.dispatchQueued();
+      expect(membership.refreshes).toEqual([job?.id]);
+    });
   });
 
   describe('rule changes', () => {

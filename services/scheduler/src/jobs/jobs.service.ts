@@ -62,16 +62,14 @@ export class JobsService {
         const job = jobOf.get(used);
         return job && !isFinal(job.status) ? [job.id] : [];
       });
-      jobOf.set(
-        id,
-        await this.start({
-          segment: this.catalogue.get(id) as Segment,
-          id: newJobId(),
-          trigger: JobTrigger.MANUAL,
-          requestedBy: principal.subject,
-          afterJobIds: after,
-        }),
-      );
+      const job = await this.start({
+        segment: this.catalogue.get(id) as Segment,
+        id: newJobId(),
+        trigger: JobTrigger.MANUAL,
+        requestedBy: principal.subject,
+        afterJobIds: after,
+      });
+      jobOf.set(id, await this.dispatchNow(job));
     }
     return [...jobOf.values()];
   }
@@ -81,7 +79,7 @@ export class JobsService {
    * SKIPPED when the segment is inactive or a refresh of it is already active.
    */
   async tick(segment: Segment, tickMs: number): Promise<Job | undefined> {
-    return this.start({
+    const job = await this.start({
       segment,
       id: tickJobId(segment.id, tickMs),
       trigger: JobTrigger.SCHEDULE,
@@ -90,6 +88,7 @@ export class JobsService {
       afterJobIds: [],
       joins: false,
     });
+    return this.dispatchNow(job);
   }
 
   private async start({
@@ -168,31 +167,64 @@ export class JobsService {
 
   /**
    * Publishes the refresh command of every queued job whose preceding jobs ended, once upstream
-   * lag is below its bound (or the wait is over: then with a warning).
+   * lag is below its bound (or the wait is over: then with a warning). Jobs are sent as they are
+   * asked for and as what they wait for ends; this, on every tick, sends those that had to wait
+   * (lag, a command that could not be sent).
    */
   async dispatchQueued(): Promise<void> {
+    for (const job of await this.activeJobs()) await this.dispatch(job);
+  }
+
+  /**
+   * Sends a job just made or joined at once when nothing holds it back; one that cannot be sent
+   * now stays queued for the next tick (its record is kept either way).
+   */
+  private async dispatchNow(job: Job): Promise<Job> {
+    if (job.status !== JobStatus.QUEUED || job.dispatchedAtMs !== undefined) return job;
+    try {
+      return (await this.dispatch(job)) ?? job;
+    } catch (error) {
+      this.logger.warn(
+        { err: error, jobId: job.id },
+        'refresh not dispatched yet: the next tick retries',
+      );
+      return (await this.jobs.find(job.id)) ?? job;
+    }
+  }
+
+  /**
+   * Sends one queued job's command unless it waits for other jobs or for upstream lag. The job is
+   * marked dispatched (durably, once whichever instance tries) before its command goes out, and
+   * the mark is taken back when the command could not be sent. The job after, when sent.
+   */
+  private async dispatch(job: Job): Promise<Job | undefined> {
+    if (job.status !== JobStatus.QUEUED || job.dispatchedAtMs !== undefined) return undefined;
+    // cancelled while its command could not be sent: it never ran
+    if (job.cancelRequested) {
+      await this.finish(job, JobStatus.CANCELLED, '');
+      return undefined;
+    }
     const now = this.clock.now().getTime();
-    for (const job of await this.activeJobs()) {
-      if (job.status !== JobStatus.QUEUED || job.dispatchedAtMs !== undefined) continue;
-      const before = await Promise.all(job.afterJobIds.map((id) => this.jobs.find(id)));
-      if (before.some((b) => b !== undefined && !isFinal(b.status))) continue;
-      const warnings = [...job.warnings];
-      if (this.settings.lagBound > 0) {
-        const lag = await this.membership.upstreamLag();
-        if (lag > this.settings.lagBound) {
-          if (now - job.createdAtMs < this.settings.lagMaxWaitMs) continue;
-          warnings.push(
-            `ran with upstream lag of ${lag} records, above the bound of ${this.settings.lagBound}, after waiting ${Math.round(this.settings.lagMaxWaitMs / 1000)} s`,
-          );
-        }
+    const before = await Promise.all(job.afterJobIds.map((id) => this.jobs.find(id)));
+    if (before.some((b) => b !== undefined && !isFinal(b.status))) return undefined;
+    const warnings = [...job.warnings];
+    if (this.settings.lagBound > 0) {
+      const lag = await this.membership.upstreamLag();
+      if (lag > this.settings.lagBound) {
+        if (now - job.createdAtMs < this.settings.lagMaxWaitMs) return undefined;
+        warnings.push(
+          `ran with upstream lag of ${lag} records, above the bound of ${this.settings.lagBound}, after waiting ${Math.round(this.settings.lagMaxWaitMs / 1000)} s`,
+        );
       }
-      const partitionCount = await this.membership.partitionCount();
-      const claimed = await this.jobs.update(job.id, [JobStatus.QUEUED], {
-        dispatchedAtMs: now,
-        partitionCount,
-        warnings,
-      });
-      if (!claimed || claimed.dispatchedAtMs !== now) continue;
+    }
+    const partitionCount = await this.membership.partitionCount();
+    const claimed = await this.jobs.markDispatched(job.id, {
+      dispatchedAtMs: now,
+      partitionCount,
+      warnings,
+    });
+    if (!claimed) return undefined;
+    try {
       await this.membership.refresh({
         jobId: job.id,
         segmentId: job.segmentId,
@@ -201,8 +233,12 @@ export class JobsService {
         // a worker silent this long fails the job here, so it must not start it after that
         startBeforeMs: now + this.settings.timeoutMs,
       });
-      this.logger.info({ jobId: job.id, segmentId: job.segmentId }, 'refresh dispatched');
+    } catch (error) {
+      await this.jobs.unmarkDispatched(job.id, now);
+      throw error;
     }
+    this.logger.info({ jobId: job.id, segmentId: job.segmentId }, 'refresh dispatched');
+    return claimed;
   }
 
   /** Membership's progress reports: each partition's last word, summed into its job. */
@@ -229,14 +265,14 @@ export class JobsService {
         this.clock.now().getTime(),
       );
       if (!job || isFinal(job.status)) continue;
-      if (job.status === JobStatus.QUEUED) {
-        await this.jobs.update(job.id, [JobStatus.QUEUED], {
-          status: JobStatus.RUNNING,
-          startedAtMs: progress.startedAt ? timestampMs(progress.startedAt) : reportedAtMs,
-          ...(job.partitionCount === 0 ? { partitionCount: progress.partitionCount } : {}),
-        });
-      }
-      const current = await this.jobs.find(job.id);
+      const current =
+        job.status === JobStatus.QUEUED
+          ? ((await this.jobs.update(job.id, [JobStatus.QUEUED], {
+              status: JobStatus.RUNNING,
+              startedAtMs: progress.startedAt ? timestampMs(progress.startedAt) : reportedAtMs,
+              ...(job.partitionCount === 0 ? { partitionCount: progress.partitionCount } : {}),
+            })) ?? (await this.jobs.find(job.id)))
+          : job;
       const outcome = current && outcomeOf(current);
       if (current && outcome) await this.finish(current, outcome.status, outcome.error);
     }
@@ -393,6 +429,8 @@ export class JobsService {
     await this.jobs.removeActive(job.id);
     if (status === JobStatus.FAILED) await this.jobs.setLastFailure(job.id);
     this.logger.info({ jobId: job.id, segmentId: job.segmentId, status, error }, 'job ended');
+    for (const waiting of await this.activeJobs())
+      if (waiting.afterJobIds.includes(job.id)) await this.dispatchNow(waiting);
     return finished;
   }
 

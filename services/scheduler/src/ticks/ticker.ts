@@ -33,7 +33,8 @@ export interface TickSettings {
 /**
  * Starts the scheduler in order — every definition known, then statuses and job progress — and
  * then ticks: on each tick, the one instance holding the `scheduler` lease fires due schedule
- * ticks, dispatches queued jobs, fails silent ones and takes the daily snapshot. Another
+ * ticks, dispatches the queued jobs that had to wait (jobs are dispatched as they are asked for),
+ * fails silent ones and takes the daily snapshot. Another
  * instance takes over once a holder stops renewing; a tick both fire is still one job (its id).
  */
 @Injectable()
