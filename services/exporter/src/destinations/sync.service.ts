@@ -136,15 +136,14 @@ export class SyncService {
   /**
    * Queues a link's records again (a dead letter redelivered), where they stood before; ones
    * still queued are not queued twice. A paused link counts them in its backlog, as `enqueue`
-   * does. Answers how many were queued.
+   * does.
    */
-  async queueAgain(link: DestinationLink, records: readonly QueuedRecord[]): Promise<number> {
+  async queueAgain(link: DestinationLink, records: readonly QueuedRecord[]): Promise<void> {
     const added = await this.queue.enqueue(records);
     const paused = new Set(
       link.autoSync ? [] : records.map((r) => linkKey(r.destinationId, r.segmentId)),
     );
     await this.addToBacklogs(added, paused);
-    return added.length;
   }
 
   /** Counts records newly queued for paused links; a backlog over its bound is dropped. */
