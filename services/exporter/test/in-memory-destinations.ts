@@ -1,8 +1,9 @@
-import type { DeadLetter, Destination, SyncRun } from '@shoal/contracts';
+import { type DeadLetter, type Destination, type SyncRun, SyncRunKind } from '@shoal/contracts';
 import type {
   DestinationRepositoryPort,
   LinkState,
   LinkStateRepositoryPort,
+  QueuePosition,
   QueuedRecord,
   RefreshJobRepositoryPort,
   SyncQueuePort,
@@ -64,7 +65,9 @@ export class InMemorySyncQueue implements SyncQueuePort {
 
 export class InMemorySyncRuns implements SyncRunRepositoryPort {
   readonly saved = new Map<string, SyncRun>();
+  /** Oldest first. */
   readonly letters: DeadLetter[] = [];
+  readonly positions = new Map<string, readonly QueuePosition[]>();
 
   async save(run: SyncRun) {
     this.saved.set(run.id, { ...run });
@@ -74,11 +77,53 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
       .filter((r) => r.destinationId === destinationId)
       .slice(0, limit);
   }
-  async deadLetter(letter: DeadLetter) {
+  async deadLetter(letter: DeadLetter, positions: readonly QueuePosition[] = []) {
+    const at = this.letters.findIndex((l) => l.id === letter.id);
+    if (at >= 0) this.letters.splice(at, 1);
     this.letters.push(letter);
+    this.positions.set(letter.id, positions);
   }
   async deadLetters(destinationId: string, limit: number) {
-    return this.letters.filter((l) => l.destinationId === destinationId).slice(0, limit);
+    return this.letters
+      .filter((l) => l.destinationId === destinationId)
+      .reverse()
+      .slice(0, limit);
+  }
+  async deadLettersById(destinationId: string, ids: readonly string[]) {
+    return ids.flatMap((id) => {
+      const letter = this.letters.find((l) => l.id === id && l.destinationId === destinationId);
+      return letter ? [this.stored(letter)] : [];
+    });
+  }
+  async incrementalDeadLetters(
+    destinationId: string,
+    segmentIds: readonly string[],
+    limit: number,
+  ) {
+    return this.incremental(destinationId, segmentIds)
+      .slice(0, limit)
+      .map((l) => this.stored(l));
+  }
+  async countIncrementalDeadLetters(destinationId: string, segmentIds: readonly string[]) {
+    return this.incremental(destinationId, segmentIds).length;
+  }
+  async removeDeadLetters(ids: readonly string[]) {
+    for (const id of ids) {
+      const at = this.letters.findIndex((l) => l.id === id);
+      if (at >= 0) this.letters.splice(at, 1);
+      this.positions.delete(id);
+    }
+  }
+  private incremental(destinationId: string, segmentIds: readonly string[]) {
+    return this.letters.filter(
+      (l) =>
+        l.destinationId === destinationId &&
+        l.runKind === SyncRunKind.INCREMENTAL &&
+        segmentIds.includes(l.segmentId),
+    );
+  }
+  private stored(letter: DeadLetter) {
+    return { letter, positions: this.positions.get(letter.id) ?? [] };
   }
 }
 

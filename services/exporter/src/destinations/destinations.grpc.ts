@@ -7,12 +7,14 @@ import type {
   ListDeadLettersRequest,
   ListDestinationsRequest,
   ListSyncRunsRequest,
+  RedeliverDeadLettersRequest,
   SetAutoSyncRequest,
   SyncNowRequest,
   UnlinkSegmentRequest,
   UpdateDestinationRequest,
 } from '@shoal/contracts';
 import { type CallContext, Violations } from '@shoal/platform';
+import { DeadLettersService } from './dead-letters.service';
 import { DestinationsService } from './destinations.service';
 import { SyncDispatcher } from './sync.dispatcher';
 import { SyncService } from './sync.service';
@@ -27,6 +29,7 @@ export class DestinationsGrpc {
     private readonly destinations: DestinationsService,
     private readonly sync: SyncService,
     private readonly dispatcher: SyncDispatcher,
+    private readonly deadLetters: DeadLettersService,
   ) {}
 
   async createDestination(request: CreateDestinationRequest, { principal }: CallContext) {
@@ -116,6 +119,14 @@ export class DestinationsGrpc {
     return {
       deadLetters: await this.sync.deadLettersOf(destination.id, limitOf(request.limit)),
     };
+  }
+
+  redeliverDeadLetters(request: RedeliverDeadLettersRequest, { principal }: CallContext) {
+    return this.deadLetters.redeliver({
+      destinationId: request.destinationId,
+      deadLetterIds: request.deadLetterIds,
+      principal,
+    });
   }
 }
 

@@ -3,6 +3,7 @@ import { CLOCK, CONFIG, type Clock, PLATFORM, type PlatformContext } from '@shoa
 import { PeersModule } from '../peers/peers.module';
 import { SegmentsModule } from '../segments/segments.module';
 import type { ExporterConfig } from '../service';
+import { DeadLettersService } from './dead-letters.service';
 import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import { DestinationsGrpc } from './destinations.grpc';
 import {
@@ -76,6 +77,7 @@ const REPOSITORIES = [
     DestinationsService,
     SyncService,
     SyncDispatcher,
+    DeadLettersService,
     TransitionsConsumer,
     RefreshesConsumer,
     DestinationsGrpc,

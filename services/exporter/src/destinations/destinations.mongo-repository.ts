@@ -7,6 +7,7 @@ import {
   type Destination,
   DestinationSchema,
   type SyncRun,
+  SyncRunKind,
   SyncRunSchema,
 } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
@@ -15,8 +16,10 @@ import type {
   DestinationRepositoryPort,
   LinkState,
   LinkStateRepositoryPort,
+  QueuePosition,
   RefreshJobRepositoryPort,
   QueuedRecord,
+  StoredDeadLetter,
   SyncQueuePort,
   SyncRunRepositoryPort,
 } from './destinations.repository.port';
@@ -136,8 +139,12 @@ interface RunDocument {
 interface DeadLetterDocument {
   _id: string;
   destinationId: string;
+  /** Absent in dead letters stored before redelivery existed (read from the payload then). */
+  segmentId?: string;
+  runKind?: SyncRunKind;
   atMs: number;
   letter: JsonValue;
+  positions?: QueuePosition[];
 }
 
 /** The `sync_runs` and `dead_letters` collections. */
@@ -174,13 +181,16 @@ export class SyncRunMongoRepository
     return found.map((d) => fromJson(SyncRunSchema, d.run));
   }
 
-  async deadLetter(letter: DeadLetter): Promise<void> {
+  async deadLetter(letter: DeadLetter, positions: readonly QueuePosition[] = []): Promise<void> {
     await this.letters.replaceOne(
       { _id: letter.id },
       {
         destinationId: letter.destinationId,
+        segmentId: letter.segmentId,
+        runKind: letter.runKind,
         atMs: letter.deadLetteredAt ? timestampDate(letter.deadLetteredAt).getTime() : 0,
         letter: toJson(DeadLetterSchema, letter),
+        positions: positions.map(({ partition, offset }) => ({ partition, offset })),
       },
       { upsert: true },
     );
@@ -192,7 +202,67 @@ export class SyncRunMongoRepository
       .sort({ atMs: -1, _id: -1 })
       .limit(limit)
       .toArray();
-    return found.map((d) => fromJson(DeadLetterSchema, d.letter));
+    return found.map((d) => storedOf(d).letter);
+  }
+
+  async deadLettersById(destinationId: string, ids: readonly string[]) {
+    // point reads by _id: the embedded store scans once per id of an $in
+    const found = await Promise.all(ids.map((_id) => this.letters.findOne({ _id, destinationId })));
+    return found.flatMap((d) => (d ? [storedOf(d)] : []));
+  }
+
+  async incrementalDeadLetters(
+    destinationId: string,
+    segmentIds: readonly string[],
+    limit: number,
+  ): Promise<StoredDeadLetter[]> {
+    if (segmentIds.length === 0 || limit <= 0) return [];
+    const found = await this.letters
+      .find(incrementalOf(destinationId, segmentIds))
+      .sort({ atMs: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
+    return found.map(storedOf);
+  }
+
+  async countIncrementalDeadLetters(destinationId: string, segmentIds: readonly string[]) {
+    if (segmentIds.length === 0) return 0;
+    return this.letters.countDocuments(incrementalOf(destinationId, segmentIds));
+  }
+
+  async removeDeadLetters(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.letters.bulkWrite(
+      ids.map((_id) => ({ deleteOne: { filter: { _id } } })),
+      { ordered: false },
+    );
+  }
+}
+
+const incrementalOf = (destinationId: string, segmentIds: readonly string[]) => ({
+  destinationId,
+  segmentId: { $in: [...segmentIds] },
+  runKind: SyncRunKind.INCREMENTAL,
+});
+
+/** A stored dead letter; one from before segment and kind were kept gets them from its payload. */
+function storedOf(document: DeadLetterDocument): StoredDeadLetter {
+  const letter = fromJson(DeadLetterSchema, document.letter);
+  if (!letter.segmentId || letter.runKind === SyncRunKind.UNSPECIFIED) {
+    const [first] = recordsIn(letter.payload);
+    letter.segmentId ||= first?.segmentId ?? '';
+    if (letter.runKind === SyncRunKind.UNSPECIFIED)
+      letter.runKind = first?.type === 'member' ? SyncRunKind.FULL : SyncRunKind.INCREMENTAL;
+  }
+  return { letter, positions: document.positions ?? [] };
+}
+
+function recordsIn(payload: string): { segmentId?: string; type?: string }[] {
+  try {
+    const parsed: unknown = JSON.parse(payload);
+    return Array.isArray(parsed) ? (parsed as { segmentId?: string; type?: string }[]) : [];
+  } catch {
+    return [];
   }
 }
 

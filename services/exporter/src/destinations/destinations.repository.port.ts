@@ -12,6 +12,12 @@ export interface DestinationRepositoryPort {
   remove(id: string): Promise<void>;
 }
 
+/** Where a record stood on the transitions topic: its order in its link's queue. */
+export interface QueuePosition {
+  readonly partition: number;
+  readonly offset: number;
+}
+
 /** A record waiting for its destination, in order per Kafka partition (so per profile). */
 export interface QueuedRecord {
   /** "<destination id>/<segment id>/<event id>": queuing the same transition again is a no-op. */
@@ -75,13 +81,38 @@ export interface LinkStateRepositoryPort {
   remove(destinationId: string, segmentId?: string): Promise<void>;
 }
 
+/**
+ * A dead letter as stored: for an incremental batch, also where each of its records stood in
+ * its link's queue (in the payload's order), so a redelivery queues them where they were.
+ */
+export interface StoredDeadLetter {
+  readonly letter: DeadLetter;
+  readonly positions: readonly QueuePosition[];
+}
+
 /** Sync runs and dead letters. */
 export interface SyncRunRepositoryPort {
   /** Inserts or replaces a run by id. */
   save(run: SyncRun): Promise<void>;
   runs(destinationId: string, limit: number): Promise<SyncRun[]>;
-  deadLetter(letter: DeadLetter): Promise<void>;
+  /** Inserts or replaces a dead letter by id. */
+  deadLetter(letter: DeadLetter, positions?: readonly QueuePosition[]): Promise<void>;
+  /** Newest first. */
   deadLetters(destinationId: string, limit: number): Promise<DeadLetter[]>;
+  /** Those of the named dead letters that are the destination's, in the order named. */
+  deadLettersById(destinationId: string, ids: readonly string[]): Promise<StoredDeadLetter[]>;
+  /** The destination's oldest dead letters of incremental batches of the given segments. */
+  incrementalDeadLetters(
+    destinationId: string,
+    segmentIds: readonly string[],
+    limit: number,
+  ): Promise<StoredDeadLetter[]>;
+  /** How many incremental dead letters of the given segments the destination has. */
+  countIncrementalDeadLetters(
+    destinationId: string,
+    segmentIds: readonly string[],
+  ): Promise<number>;
+  removeDeadLetters(ids: readonly string[]): Promise<void>;
 }
 
 /** Which partitions of each refresh job have finished, so a job's completion is seen once. */

@@ -6,6 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   DeadLetterSchema,
   type Destination,
+  type DestinationLink,
   type MembershipTransition,
   type RefreshProgress,
   RefreshState,
@@ -32,6 +33,7 @@ import {
   type DestinationRepositoryPort,
   LINK_STATE_REPOSITORY,
   type LinkStateRepositoryPort,
+  type QueuePosition,
   type QueuedRecord,
   REFRESH_JOB_REPOSITORY,
   type RefreshJobRepositoryPort,
@@ -118,7 +120,7 @@ export class SyncService {
     const queuedAt = this.clock.now();
     const records: QueuedRecord[] = consumed.flatMap(({ transition, partition, offset }) =>
       (routes.get(transition.segmentId) ?? []).map((destinationId) => ({
-        id: `${destinationId}/${transition.segmentId}/${transition.id}`,
+        id: queuedRecordId(destinationId, transition.segmentId, transition.id),
         destinationId,
         segmentId: transition.segmentId,
         partition,
@@ -128,6 +130,24 @@ export class SyncService {
       })),
     );
     const added = await this.queue.enqueue(records);
+    await this.addToBacklogs(added, paused);
+  }
+
+  /**
+   * Queues a link's records again (a dead letter redelivered), where they stood before; ones
+   * still queued are not queued twice. A paused link counts them in its backlog, as `enqueue`
+   * does.
+   */
+  async queueAgain(link: DestinationLink, records: readonly QueuedRecord[]): Promise<void> {
+    const added = await this.queue.enqueue(records);
+    const paused = new Set(
+      link.autoSync ? [] : records.map((r) => linkKey(r.destinationId, r.segmentId)),
+    );
+    await this.addToBacklogs(added, paused);
+  }
+
+  /** Counts records newly queued for paused links; a backlog over its bound is dropped. */
+  private async addToBacklogs(added: readonly QueuedRecord[], paused: ReadonlySet<string>) {
     const backlog = new Map<string, { destinationId: string; segmentId: string; size: number }>();
     for (const { destinationId, segmentId } of added) {
       const key = linkKey(destinationId, segmentId);
@@ -180,7 +200,9 @@ export class SyncService {
           signal,
         );
         const run = this.newRun(destination.id, link.segmentId, SyncRunKind.INCREMENTAL);
-        const delivered = await this.deliver(destination, run, records, signal);
+        const delivered = await this.deliver(destination, run, records, signal, {
+          positions: pending.map(({ partition, offset }) => ({ partition, offset })),
+        });
         if (!delivered && signal.aborted) return;
         await this.queue.remove(pending.map((p) => p.id));
       }
@@ -289,7 +311,9 @@ export class SyncService {
           run.records += BigInt(records.length);
           written = records.at(-1) ?? written;
         } else {
-          failed = !(await this.deliver(destination, run, records, signal, false)) || failed;
+          failed =
+            !(await this.deliver(destination, run, records, signal, { finishRun: false })) ||
+            failed;
         }
       }
       if (snapshot) {
@@ -310,15 +334,16 @@ export class SyncService {
 
   /**
    * One batch to a destination within its attempt budget; true once delivered. Out of budget (or
-   * refused for good), the batch becomes a dead letter. `finishRun` ends the run with the
-   * batch (incremental runs are one batch each).
+   * refused for good), the batch becomes a dead letter, with where its records stood in the
+   * queue (`positions`, incremental batches) so a redelivery puts them back there. `finishRun`
+   * ends the run with the batch (incremental runs are one batch each).
    */
   private async deliver(
     destination: Destination,
     run: SyncRun,
     records: readonly SyncRecord[],
     signal: AbortSignal,
-    finishRun = true,
+    { finishRun = true, positions = [] }: { finishRun?: boolean; positions?: QueuePosition[] } = {},
   ): Promise<boolean> {
     const { kind, value } = this.kinds.of(destination.config);
     const maxAttempts = kind.maxAttempts(value as never);
@@ -369,7 +394,10 @@ export class SyncService {
         error: run.error,
         attempts: attempt,
         deadLetteredAt: timestampFromDate(this.clock.now()),
+        segmentId: run.segmentId,
+        runKind: run.kind,
       }),
+      positions,
     );
     this.logger.error(
       { destinationId: destination.id, runId: run.id, attempts: attempt, error: run.error },
@@ -418,6 +446,10 @@ export class SyncService {
 }
 
 const linkKey = (destinationId: string, segmentId: string) => `${destinationId}/${segmentId}`;
+
+/** A queued record's key: the same transition queued again for the same link is one entry. */
+export const queuedRecordId = (destinationId: string, segmentId: string, eventId: string) =>
+  `${destinationId}/${segmentId}/${eventId}`;
 
 function recordOf(transition: MembershipTransition): SyncRecord {
   return {

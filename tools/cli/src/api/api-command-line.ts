@@ -41,6 +41,8 @@ export type ApiCommand =
       autoSync: boolean;
     }
   | { name: 'destinations sync'; id: string; segmentId: string }
+  | { name: 'destinations dead-letters'; id: string; limit: number }
+  | { name: 'destinations redeliver'; id: string; deadLetterIds: string[]; all: boolean }
   | { name: 'events tail'; segmentId?: string; fromBeginning: boolean; limit?: number }
   | { name: 'ingest'; file: string; batchSize: number };
 
@@ -335,6 +337,29 @@ export function apiCommands(
     .action((id: string, segmentId: string, o) =>
       choose({ name: 'destinations sync', id, segmentId }, json(o)),
     );
+  leaf(destinations, 'dead-letters', 'batches the destination gave up on, newest first')
+    .argument('<destination-id>')
+    .addOption(limitOption())
+    .action((id: string, o: { limit: number; json?: boolean }) =>
+      choose({ name: 'destinations dead-letters', id, limit: o.limit }, json(o)),
+    );
+  leaf(destinations, 'redeliver', 'send dead letters again (after fixing the receiver)')
+    .argument('<destination-id>')
+    .argument('[dead-letter-ids...]', 'the dead letters to send again')
+    .option('--all', 'every dead letter that can be sent again, 100 per call until none is left')
+    .addHelpText(
+      'after',
+      '\nExits 0 when every dead letter was queued again, 3 when a named one is not a dead\n' +
+        'letter of the destination (never was, or already sent again), 4 when one was skipped\n' +
+        '(e.g. its segment is no longer linked; the reason is printed).',
+    )
+    .action((id: string, deadLetterIds: string[], o: { all?: boolean; json?: boolean }) => {
+      const all = o.all === true;
+      if (all ? deadLetterIds.length > 0 : deadLetterIds.length === 0) {
+        throw new UsageError('give dead letter ids or --all (one of them)');
+      }
+      choose({ name: 'destinations redeliver', id, deadLetterIds, all }, json(o));
+    });
 
   const events = program.command('events').description('segment entered / exited events');
   leaf(events, 'tail', 'follow entered / exited from shoal.membership.changes (Ctrl-C stops)')

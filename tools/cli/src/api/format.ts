@@ -3,14 +3,17 @@ import { toJson } from '@bufbuild/protobuf';
 import { type Timestamp, ValueSchema, timestampDate } from '@bufbuild/protobuf/wkt';
 import {
   type ConditionExplanation,
+  type DeadLetter,
   type Destination,
   JobStatus,
+  type RedeliverDeadLettersResponse,
   RefreshMode,
   type RefreshJob,
   SegmentKind,
   type Segment,
   SegmentState,
   SegmentStatus,
+  SyncRunKind,
   TransitionCause,
   TransitionKind,
   type MembershipTransition,
@@ -125,6 +128,41 @@ export function destinationTable(destinations: readonly Destination[]): string {
       d.links.map((l) => `${l.segmentId}${l.autoSync ? ' (auto)' : ''}`).join(', ') || '-',
     ]),
   ]);
+}
+
+export function deadLetterTable(letters: readonly DeadLetter[]): string {
+  return formatTable([
+    ['ID', 'SEGMENT', 'KIND', 'RECORDS', 'ATTEMPTS', 'DEAD-LETTERED', 'ERROR'],
+    ...letters.map((l) => [
+      l.id,
+      l.segmentId || '-',
+      enumName(SyncRunKind, l.runKind, 'SYNC_RUN_KIND_'),
+      String(l.records),
+      String(l.attempts),
+      formatTime(l.deadLetteredAt),
+      l.error,
+    ]),
+  ]);
+}
+
+/** What a redelivery did: what was queued again, then each dead letter left and why. */
+export function redeliveryLines(answer: RedeliverDeadLettersResponse): string {
+  const plural = (n: number | bigint, word: string) =>
+    `${n} ${word}${n === 1 || n === 1n ? '' : 's'}`;
+  return [
+    `queued again: ${plural(answer.redelivered, 'dead letter')}, ${plural(answer.records, 'record')}`,
+    ...answer.skipped.map((s) => `skipped ${s.deadLetterId}: ${s.reason}`),
+    ...(answer.notFoundIds.length > 0
+      ? [
+          `not dead letters of this destination (or already sent again): ${answer.notFoundIds.join(', ')}`,
+        ]
+      : []),
+    ...(answer.remaining > 0n
+      ? [`${plural(answer.remaining, 'dead letter')} left: --all sends them`]
+      : []),
+  ]
+    .map((line) => `${line}\n`)
+    .join('');
 }
 
 function destinationTarget(destination: Destination): string {

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import {
   type DescMessage,
+  create,
   type MessageInitShape,
   type MessageShape,
   fromBinary,
@@ -26,6 +27,7 @@ import {
   IsMemberResponseSchema,
   JobStatus,
   LinkSegmentResponseSchema,
+  ListDeadLettersResponseSchema,
   ListDestinationsResponseSchema,
   ListJobsResponseSchema,
   ListSegmentsResponseSchema,
@@ -34,6 +36,7 @@ import {
   RefreshMode,
   type RefreshJob,
   type UpstreamEvent,
+  RedeliverDeadLettersResponseSchema,
   RefreshNowResponseSchema,
   RenameSegmentResponseSchema,
   RevertSegmentResponseSchema,
@@ -42,6 +45,7 @@ import {
   SegmentKind,
   type Segment,
   SegmentState,
+  SkippedDeadLetterSchema,
   SyncMode,
   SyncNowResponseSchema,
   UpdateSegmentResponseSchema,
@@ -54,6 +58,7 @@ import { EXIT } from '../command-line';
 import type { ApiCommand, DestinationTarget, SegmentFields } from './api-command-line';
 import { type Connection, type ShoalClients, connect } from './connection';
 import {
+  deadLetterTable,
   describeFailure,
   destinationTable,
   enumName,
@@ -62,6 +67,7 @@ import {
   formatTime,
   jobTable,
   progressLine,
+  redeliveryLines,
   segmentDetails,
   segmentTable,
   transitionLine,
@@ -454,11 +460,56 @@ export async function runApiCommand(
       );
       return EXIT.ok;
     }
+    case 'destinations dead-letters': {
+      const response = await clients.exporter.listDeadLetters({
+        destinationId: command.id,
+        limit: command.limit,
+      });
+      print(ListDeadLettersResponseSchema, response, () => deadLetterTable(response.deadLetters));
+      return EXIT.ok;
+    }
+    case 'destinations redeliver': {
+      const answer = await redeliver(command, context);
+      print(RedeliverDeadLettersResponseSchema, answer, () => redeliveryLines(answer));
+      if (answer.notFoundIds.length > 0) return EXIT.notFound;
+      return answer.skipped.length > 0 ? EXIT.refused : EXIT.ok;
+    }
     case 'events tail':
       return tailEvents(command, json, context);
     case 'ingest':
       return ingest(command, json, context);
   }
+}
+
+/**
+ * The named dead letters sent again, or with `--all` every one that can be, call after call
+ * (each is bounded) until none is left or a call queues none; the answers summed up.
+ */
+async function redeliver(
+  command: Extract<ApiCommand, { name: 'destinations redeliver' }>,
+  { clients, progress, signal }: ApiContext,
+) {
+  const total = create(RedeliverDeadLettersResponseSchema);
+  const skipped = new Map<string, string>();
+  for (;;) {
+    const answer = await clients.exporter.redeliverDeadLetters({
+      destinationId: command.id,
+      deadLetterIds: command.deadLetterIds,
+    });
+    total.redelivered += answer.redelivered;
+    total.records += answer.records;
+    total.notFoundIds.push(...answer.notFoundIds);
+    for (const { deadLetterId, reason } of answer.skipped) skipped.set(deadLetterId, reason);
+    total.remaining = answer.remaining;
+    if (!command.all || answer.remaining === 0n || answer.redelivered === 0 || signal.aborted)
+      break;
+    progress.update(`${total.redelivered} dead letters queued again, ${answer.remaining} left`);
+  }
+  if (command.all) progress.done(`${total.redelivered} dead letters queued again`);
+  total.skipped = [...skipped].map(([deadLetterId, reason]) =>
+    create(SkippedDeadLetterSchema, { deadLetterId, reason }),
+  );
+  return total;
 }
 
 function details(segment: Segment): string {

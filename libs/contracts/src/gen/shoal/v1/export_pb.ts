@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file shoal/v1/export.proto.
  */
 export const file_shoal_v1_export: GenFile = /*@__PURE__*/
-  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirwEKEURlc3RpbmF0aW9uQ29uZmlnEi8KB3dlYmhvb2sYASABKAsyHC5zaG9hbC52MS5XZWJob29rRGVzdGluYXRpb25IABIpCgRmaWxlGAIgASgLMhkuc2hvYWwudjEuRmlsZURlc3RpbmF0aW9uSAASNgoLa2Fma2FfdG9waWMYAyABKAsyHy5zaG9hbC52MS5LYWZrYVRvcGljRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIs8BChVLYWZrYVRvcGljRGVzdGluYXRpb24SDwoHYnJva2VycxgBIAMoCRINCgV0b3BpYxgCIAEoCRILCgN0bHMYAyABKAgSFgoOc2FzbF9tZWNoYW5pc20YBCABKAkSFQoNc2FzbF91c2VybmFtZRgFIAEoCRIVCg1zYXNsX3Bhc3N3b3JkGAYgASgJEhkKEXNhc2xfcGFzc3dvcmRfc2V0GAcgASgIEhIKCmJhdGNoX3NpemUYCCABKAUSFAoMbWF4X2F0dGVtcHRzGAkgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCLrAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSKwoKc3luY19zdGF0ZRgIIAEoCzIXLnNob2FsLnYxLkxpbmtTeW5jU3RhdGUihwIKDUxpbmtTeW5jU3RhdGUSMgoObGFzdF9zeW5jZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGxhc3Rfc3luY2VkX2V2ZW50X2lkGAIgASgJEhwKFGxhc3Rfc3luY2VkX3NlcXVlbmNlGAMgASgDEhYKDnJlY29yZHNfc3luY2VkGAQgASgDEhYKDnBhdXNlZF9iYWNrbG9nGAUgASgDEhoKEmZ1bGxfc3luY19yZXF1aXJlZBgGIAEoCBI6ChZuZXh0X3NjaGVkdWxlZF9zeW5jX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChhDcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgZjb25maWcYAiABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlDcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iLwoVR2V0RGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIkQKFkdldERlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIoChdMaXN0RGVzdGluYXRpb25zUmVxdWVzdBINCgVsaW1pdBgBIAEoBSJHChhMaXN0RGVzdGluYXRpb25zUmVzcG9uc2USKwoMZGVzdGluYXRpb25zGAEgAygLMhUuc2hvYWwudjEuRGVzdGluYXRpb24ihwEKGFVwZGF0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEgwKBG5hbWUYAyABKAkSKwoGY29uZmlnGAQgASgLMhsuc2hvYWwudjEuRGVzdGluYXRpb25Db25maWciRwoZVXBkYXRlRGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjIKGERlbGV0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCSIbChlEZWxldGVEZXN0aW5hdGlvblJlc3BvbnNlIqoBChJMaW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCRIgCgRtb2RlGAMgASgOMhIuc2hvYWwudjEuU3luY01vZGUSEQoJYXV0b19zeW5jGAQgASgIEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkiQQoTTGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIlMKElNldEF1dG9TeW5jUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEhEKCWF1dG9fc3luYxgDIAEoCCJBChNTZXRBdXRvU3luY1Jlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iQgoUVW5saW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCSJDChVVbmxpbmtTZWdtZW50UmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiI8Cg5TeW5jTm93UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIjEKD1N5bmNOb3dSZXNwb25zZRIeCgNydW4YASABKAsyES5zaG9hbC52MS5TeW5jUnVuIqICCgdTeW5jUnVuEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEhIKCnNlZ21lbnRfaWQYAyABKAkSIwoEa2luZBgEIAEoDjIVLnNob2FsLnYxLlN5bmNSdW5LaW5kEicKBnN0YXR1cxgFIAEoDjIXLnNob2FsLnYxLlN5bmNSdW5TdGF0dXMSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3JlY29yZHMYCCABKAMSEAoIZmFpbHVyZXMYCSABKAMSDQoFZXJyb3IYCiABKAkiPAoTTGlzdFN5bmNSdW5zUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSI3ChRMaXN0U3luY1J1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEuc2hvYWwudjEuU3luY1J1biK5AQoKRGVhZExldHRlchIKCgJpZBgBIAEoCRIWCg5kZXN0aW5hdGlvbl9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDwoHcGF5bG9hZBgEIAEoCRIPCgdyZWNvcmRzGAUgASgDEg0KBWVycm9yGAYgASgJEhAKCGF0dGVtcHRzGAcgASgFEjQKEGRlYWRfbGV0dGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj8KFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSDQoFbGltaXQYAiABKAUiRQoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USKgoMZGVhZF9sZXR0ZXJzGAEgAygLMhQuc2hvYWwudjEuRGVhZExldHRlcirOAQoNQ3N2Q29sdW1uS2luZBIfChtDU1ZfQ09MVU1OX0tJTkRfVU5TUEVDSUZJRUQQABIeChpDU1ZfQ09MVU1OX0tJTkRfUFJPRklMRV9JRBABEhsKF0NTVl9DT0xVTU5fS0lORF9VU0VSX0lEEAISIAocQ1NWX0NPTFVNTl9LSU5EX0FOT05ZTU9VU19JRBADEiIKHkNTVl9DT0xVTU5fS0lORF9JREVOVElUWV9UUkFJVBAEEhkKFUNTVl9DT0xVTU5fS0lORF9UUkFJVBAFKlYKCkZpbGVGb3JtYXQSGwoXRklMRV9GT1JNQVRfVU5TUEVDSUZJRUQQABITCg9GSUxFX0ZPUk1BVF9DU1YQARIWChJGSUxFX0ZPUk1BVF9OREpTT04QAipUCghTeW5jTW9kZRIZChVTWU5DX01PREVfVU5TUEVDSUZJRUQQABISCg5TWU5DX01PREVfRlVMTBABEhkKFVNZTkNfTU9ERV9JTkNSRU1FTlRBTBACKmMKC1N5bmNSdW5LaW5kEh0KGVNZTkNfUlVOX0tJTkRfVU5TUEVDSUZJRUQQABIWChJTWU5DX1JVTl9LSU5EX0ZVTEwQARIdChlTWU5DX1JVTl9LSU5EX0lOQ1JFTUVOVEFMEAIqiAEKDVN5bmNSdW5TdGF0dXMSHwobU1lOQ19SVU5fU1RBVFVTX1VOU1BFQ0lGSUVEEAASGwoXU1lOQ19SVU5fU1RBVFVTX1JVTk5JTkcQARIdChlTWU5DX1JVTl9TVEFUVVNfU1VDQ0VFREVEEAISGgoWU1lOQ19SVU5fU1RBVFVTX0ZBSUxFRBADMvIHCg1FeHBvcnRTZXJ2aWNlEkYKCUV4cG9ydENzdhIaLnNob2FsLnYxLkV4cG9ydENzdlJlcXVlc3QaGy5zaG9hbC52MS5FeHBvcnRDc3ZSZXNwb25zZTABElwKEUNyZWF0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuQ3JlYXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuQ3JlYXRlRGVzdGluYXRpb25SZXNwb25zZRJTCg5HZXREZXN0aW5hdGlvbhIfLnNob2FsLnYxLkdldERlc3RpbmF0aW9uUmVxdWVzdBogLnNob2FsLnYxLkdldERlc3RpbmF0aW9uUmVzcG9uc2USWQoQTGlzdERlc3RpbmF0aW9ucxIhLnNob2FsLnYxLkxpc3REZXN0aW5hdGlvbnNSZXF1ZXN0GiIuc2hvYWwudjEuTGlzdERlc3RpbmF0aW9uc1Jlc3BvbnNlElwKEVVwZGF0ZURlc3RpbmF0aW9uEiIuc2hvYWwudjEuVXBkYXRlRGVzdGluYXRpb25SZXF1ZXN0GiMuc2hvYWwudjEuVXBkYXRlRGVzdGluYXRpb25SZXNwb25zZRJcChFEZWxldGVEZXN0aW5hdGlvbhIiLnNob2FsLnYxLkRlbGV0ZURlc3RpbmF0aW9uUmVxdWVzdBojLnNob2FsLnYxLkRlbGV0ZURlc3RpbmF0aW9uUmVzcG9uc2USSgoLTGlua1NlZ21lbnQSHC5zaG9hbC52MS5MaW5rU2VnbWVudFJlcXVlc3QaHS5zaG9hbC52MS5MaW5rU2VnbWVudFJlc3BvbnNlEkoKC1NldEF1dG9TeW5jEhwuc2hvYWwudjEuU2V0QXV0b1N5bmNSZXF1ZXN0Gh0uc2hvYWwudjEuU2V0QXV0b1N5bmNSZXNwb25zZRJQCg1VbmxpbmtTZWdtZW50Eh4uc2hvYWwudjEuVW5saW5rU2VnbWVudFJlcXVlc3QaHy5zaG9hbC52MS5VbmxpbmtTZWdtZW50UmVzcG9uc2USPgoHU3luY05vdxIYLnNob2FsLnYxLlN5bmNOb3dSZXF1ZXN0Ghkuc2hvYWwudjEuU3luY05vd1Jlc3BvbnNlEk0KDExpc3RTeW5jUnVucxIdLnNob2FsLnYxLkxpc3RTeW5jUnVuc1JlcXVlc3QaHi5zaG9hbC52MS5MaXN0U3luY1J1bnNSZXNwb25zZRJWCg9MaXN0RGVhZExldHRlcnMSIC5zaG9hbC52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiEuc2hvYWwudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("ChVzaG9hbC92MS9leHBvcnQucHJvdG8SCHNob2FsLnYxIkwKEEV4cG9ydENzdlJlcXVlc3QSEgoKc2VnbWVudF9pZBgBIAEoCRIkCgdjb2x1bW5zGAIgAygLMhMuc2hvYWwudjEuQ3N2Q29sdW1uIlEKCUNzdkNvbHVtbhIlCgRraW5kGAEgASgOMhcuc2hvYWwudjEuQ3N2Q29sdW1uS2luZBINCgV0cmFpdBgCIAEoCRIOCgZoZWFkZXIYAyABKAkiLwoRRXhwb3J0Q3N2UmVzcG9uc2USDAoEZGF0YRgBIAEoDBIMCgRyb3dzGAIgASgDIv4BCgtEZXN0aW5hdGlvbhIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEg0KBW93bmVyGAMgASgJEisKBmNvbmZpZxgEIAEoCzIbLnNob2FsLnYxLkRlc3RpbmF0aW9uQ29uZmlnEigKBWxpbmtzGAUgAygLMhkuc2hvYWwudjEuRGVzdGluYXRpb25MaW5rEg8KB3ZlcnNpb24YBiABKAMSLgoKY3JlYXRlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAirwEKEURlc3RpbmF0aW9uQ29uZmlnEi8KB3dlYmhvb2sYASABKAsyHC5zaG9hbC52MS5XZWJob29rRGVzdGluYXRpb25IABIpCgRmaWxlGAIgASgLMhkuc2hvYWwudjEuRmlsZURlc3RpbmF0aW9uSAASNgoLa2Fma2FfdG9waWMYAyABKAsyHy5zaG9hbC52MS5LYWZrYVRvcGljRGVzdGluYXRpb25IAEIGCgRraW5kIpMBChJXZWJob29rRGVzdGluYXRpb24SCwoDdXJsGAEgASgJEhYKDnNpZ25pbmdfc2VjcmV0GAIgASgJEhoKEnNpZ25pbmdfc2VjcmV0X3NldBgDIAEoCBISCgp0aW1lb3V0X21zGAQgASgFEhIKCmJhdGNoX3NpemUYBSABKAUSFAoMbWF4X2F0dGVtcHRzGAYgASgFIs8BChVLYWZrYVRvcGljRGVzdGluYXRpb24SDwoHYnJva2VycxgBIAMoCRINCgV0b3BpYxgCIAEoCRILCgN0bHMYAyABKAgSFgoOc2FzbF9tZWNoYW5pc20YBCABKAkSFQoNc2FzbF91c2VybmFtZRgFIAEoCRIVCg1zYXNsX3Bhc3N3b3JkGAYgASgJEhkKEXNhc2xfcGFzc3dvcmRfc2V0GAcgASgIEhIKCmJhdGNoX3NpemUYCCABKAUSFAoMbWF4X2F0dGVtcHRzGAkgASgFIkoKD0ZpbGVEZXN0aW5hdGlvbhIRCglkaXJlY3RvcnkYASABKAkSJAoGZm9ybWF0GAIgASgOMhQuc2hvYWwudjEuRmlsZUZvcm1hdCLrAQoPRGVzdGluYXRpb25MaW5rEhIKCnNlZ21lbnRfaWQYASABKAkSIAoEbW9kZRgCIAEoDjISLnNob2FsLnYxLlN5bmNNb2RlEhEKCWF1dG9fc3luYxgDIAEoCBItCglsaW5rZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkSKwoKc3luY19zdGF0ZRgIIAEoCzIXLnNob2FsLnYxLkxpbmtTeW5jU3RhdGUihwIKDUxpbmtTeW5jU3RhdGUSMgoObGFzdF9zeW5jZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhwKFGxhc3Rfc3luY2VkX2V2ZW50X2lkGAIgASgJEhwKFGxhc3Rfc3luY2VkX3NlcXVlbmNlGAMgASgDEhYKDnJlY29yZHNfc3luY2VkGAQgASgDEhYKDnBhdXNlZF9iYWNrbG9nGAUgASgDEhoKEmZ1bGxfc3luY19yZXF1aXJlZBgGIAEoCBI6ChZuZXh0X3NjaGVkdWxlZF9zeW5jX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJVChhDcmVhdGVEZXN0aW5hdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIrCgZjb25maWcYAiABKAsyGy5zaG9hbC52MS5EZXN0aW5hdGlvbkNvbmZpZyJHChlDcmVhdGVEZXN0aW5hdGlvblJlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iLwoVR2V0RGVzdGluYXRpb25SZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJIkQKFkdldERlc3RpbmF0aW9uUmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiIoChdMaXN0RGVzdGluYXRpb25zUmVxdWVzdBINCgVsaW1pdBgBIAEoBSJHChhMaXN0RGVzdGluYXRpb25zUmVzcG9uc2USKwoMZGVzdGluYXRpb25zGAEgAygLMhUuc2hvYWwudjEuRGVzdGluYXRpb24ihwEKGFVwZGF0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRIYChBleHBlY3RlZF92ZXJzaW9uGAIgASgDEgwKBG5hbWUYAyABKAkSKwoGY29uZmlnGAQgASgLMhsuc2hvYWwudjEuRGVzdGluYXRpb25Db25maWciRwoZVXBkYXRlRGVzdGluYXRpb25SZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIjIKGERlbGV0ZURlc3RpbmF0aW9uUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCSIbChlEZWxldGVEZXN0aW5hdGlvblJlc3BvbnNlIqoBChJMaW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCRIgCgRtb2RlGAMgASgOMhIuc2hvYWwudjEuU3luY01vZGUSEQoJYXV0b19zeW5jGAQgASgIEg4KBnRyYWl0cxgFIAMoCRIQCghzY2hlZHVsZRgGIAEoCRIRCgl0aW1lX3pvbmUYByABKAkiQQoTTGlua1NlZ21lbnRSZXNwb25zZRIqCgtkZXN0aW5hdGlvbhgBIAEoCzIVLnNob2FsLnYxLkRlc3RpbmF0aW9uIlMKElNldEF1dG9TeW5jUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJEhEKCWF1dG9fc3luYxgDIAEoCCJBChNTZXRBdXRvU3luY1Jlc3BvbnNlEioKC2Rlc3RpbmF0aW9uGAEgASgLMhUuc2hvYWwudjEuRGVzdGluYXRpb24iQgoUVW5saW5rU2VnbWVudFJlcXVlc3QSFgoOZGVzdGluYXRpb25faWQYASABKAkSEgoKc2VnbWVudF9pZBgCIAEoCSJDChVVbmxpbmtTZWdtZW50UmVzcG9uc2USKgoLZGVzdGluYXRpb24YASABKAsyFS5zaG9hbC52MS5EZXN0aW5hdGlvbiI8Cg5TeW5jTm93UmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRISCgpzZWdtZW50X2lkGAIgASgJIjEKD1N5bmNOb3dSZXNwb25zZRIeCgNydW4YASABKAsyES5zaG9hbC52MS5TeW5jUnVuIqICCgdTeW5jUnVuEgoKAmlkGAEgASgJEhYKDmRlc3RpbmF0aW9uX2lkGAIgASgJEhIKCnNlZ21lbnRfaWQYAyABKAkSIwoEa2luZBgEIAEoDjIVLnNob2FsLnYxLlN5bmNSdW5LaW5kEicKBnN0YXR1cxgFIAEoDjIXLnNob2FsLnYxLlN5bmNSdW5TdGF0dXMSLgoKc3RhcnRlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3JlY29yZHMYCCABKAMSEAoIZmFpbHVyZXMYCSABKAMSDQoFZXJyb3IYCiABKAkiPAoTTGlzdFN5bmNSdW5zUmVxdWVzdBIWCg5kZXN0aW5hdGlvbl9pZBgBIAEoCRINCgVsaW1pdBgCIAEoBSI3ChRMaXN0U3luY1J1bnNSZXNwb25zZRIfCgRydW5zGAEgAygLMhEuc2hvYWwudjEuU3luY1J1biL2AQoKRGVhZExldHRlchIKCgJpZBgBIAEoCRIWCg5kZXN0aW5hdGlvbl9pZBgCIAEoCRIOCgZydW5faWQYAyABKAkSDwoHcGF5bG9hZBgEIAEoCRIPCgdyZWNvcmRzGAUgASgDEg0KBWVycm9yGAYgASgJEhAKCGF0dGVtcHRzGAcgASgFEjQKEGRlYWRfbGV0dGVyZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCnNlZ21lbnRfaWQYCSABKAkSJwoIcnVuX2tpbmQYCiABKA4yFS5zaG9hbC52MS5TeW5jUnVuS2luZCI/ChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEg0KBWxpbWl0GAIgASgFIkUKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEioKDGRlYWRfbGV0dGVycxgBIAMoCzIULnNob2FsLnYxLkRlYWRMZXR0ZXIiTgobUmVkZWxpdmVyRGVhZExldHRlcnNSZXF1ZXN0EhYKDmRlc3RpbmF0aW9uX2lkGAEgASgJEhcKD2RlYWRfbGV0dGVyX2lkcxgCIAMoCSKcAQocUmVkZWxpdmVyRGVhZExldHRlcnNSZXNwb25zZRITCgtyZWRlbGl2ZXJlZBgBIAEoBRIPCgdyZWNvcmRzGAIgASgDEiwKB3NraXBwZWQYAyADKAsyGy5zaG9hbC52MS5Ta2lwcGVkRGVhZExldHRlchIVCg1ub3RfZm91bmRfaWRzGAQgAygJEhEKCXJlbWFpbmluZxgFIAEoAyI7ChFTa2lwcGVkRGVhZExldHRlchIWCg5kZWFkX2xldHRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkqzgEKDUNzdkNvbHVtbktpbmQSHwobQ1NWX0NPTFVNTl9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaQ1NWX0NPTFVNTl9LSU5EX1BST0ZJTEVfSUQQARIbChdDU1ZfQ09MVU1OX0tJTkRfVVNFUl9JRBACEiAKHENTVl9DT0xVTU5fS0lORF9BTk9OWU1PVVNfSUQQAxIiCh5DU1ZfQ09MVU1OX0tJTkRfSURFTlRJVFlfVFJBSVQQBBIZChVDU1ZfQ09MVU1OX0tJTkRfVFJBSVQQBSpWCgpGaWxlRm9ybWF0EhsKF0ZJTEVfRk9STUFUX1VOU1BFQ0lGSUVEEAASEwoPRklMRV9GT1JNQVRfQ1NWEAESFgoSRklMRV9GT1JNQVRfTkRKU09OEAIqVAoIU3luY01vZGUSGQoVU1lOQ19NT0RFX1VOU1BFQ0lGSUVEEAASEgoOU1lOQ19NT0RFX0ZVTEwQARIZChVTWU5DX01PREVfSU5DUkVNRU5UQUwQAipjCgtTeW5jUnVuS2luZBIdChlTWU5DX1JVTl9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSU1lOQ19SVU5fS0lORF9GVUxMEAESHQoZU1lOQ19SVU5fS0lORF9JTkNSRU1FTlRBTBACKogBCg1TeW5jUnVuU3RhdHVzEh8KG1NZTkNfUlVOX1NUQVRVU19VTlNQRUNJRklFRBAAEhsKF1NZTkNfUlVOX1NUQVRVU19SVU5OSU5HEAESHQoZU1lOQ19SVU5fU1RBVFVTX1NVQ0NFRURFRBACEhoKFlNZTkNfUlVOX1NUQVRVU19GQUlMRUQQAzLZCAoNRXhwb3J0U2VydmljZRJGCglFeHBvcnRDc3YSGi5zaG9hbC52MS5FeHBvcnRDc3ZSZXF1ZXN0Ghsuc2hvYWwudjEuRXhwb3J0Q3N2UmVzcG9uc2UwARJcChFDcmVhdGVEZXN0aW5hdGlvbhIiLnNob2FsLnYxLkNyZWF0ZURlc3RpbmF0aW9uUmVxdWVzdBojLnNob2FsLnYxLkNyZWF0ZURlc3RpbmF0aW9uUmVzcG9uc2USUwoOR2V0RGVzdGluYXRpb24SHy5zaG9hbC52MS5HZXREZXN0aW5hdGlvblJlcXVlc3QaIC5zaG9hbC52MS5HZXREZXN0aW5hdGlvblJlc3BvbnNlElkKEExpc3REZXN0aW5hdGlvbnMSIS5zaG9hbC52MS5MaXN0RGVzdGluYXRpb25zUmVxdWVzdBoiLnNob2FsLnYxLkxpc3REZXN0aW5hdGlvbnNSZXNwb25zZRJcChFVcGRhdGVEZXN0aW5hdGlvbhIiLnNob2FsLnYxLlVwZGF0ZURlc3RpbmF0aW9uUmVxdWVzdBojLnNob2FsLnYxLlVwZGF0ZURlc3RpbmF0aW9uUmVzcG9uc2USXAoRRGVsZXRlRGVzdGluYXRpb24SIi5zaG9hbC52MS5EZWxldGVEZXN0aW5hdGlvblJlcXVlc3QaIy5zaG9hbC52MS5EZWxldGVEZXN0aW5hdGlvblJlc3BvbnNlEkoKC0xpbmtTZWdtZW50Ehwuc2hvYWwudjEuTGlua1NlZ21lbnRSZXF1ZXN0Gh0uc2hvYWwudjEuTGlua1NlZ21lbnRSZXNwb25zZRJKCgtTZXRBdXRvU3luYxIcLnNob2FsLnYxLlNldEF1dG9TeW5jUmVxdWVzdBodLnNob2FsLnYxLlNldEF1dG9TeW5jUmVzcG9uc2USUAoNVW5saW5rU2VnbWVudBIeLnNob2FsLnYxLlVubGlua1NlZ21lbnRSZXF1ZXN0Gh8uc2hvYWwudjEuVW5saW5rU2VnbWVudFJlc3BvbnNlEj4KB1N5bmNOb3cSGC5zaG9hbC52MS5TeW5jTm93UmVxdWVzdBoZLnNob2FsLnYxLlN5bmNOb3dSZXNwb25zZRJNCgxMaXN0U3luY1J1bnMSHS5zaG9hbC52MS5MaXN0U3luY1J1bnNSZXF1ZXN0Gh4uc2hvYWwudjEuTGlzdFN5bmNSdW5zUmVzcG9uc2USVgoPTGlzdERlYWRMZXR0ZXJzEiAuc2hvYWwudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBohLnNob2FsLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEmUKFFJlZGVsaXZlckRlYWRMZXR0ZXJzEiUuc2hvYWwudjEuUmVkZWxpdmVyRGVhZExldHRlcnNSZXF1ZXN0GiYuc2hvYWwudjEuUmVkZWxpdmVyRGVhZExldHRlcnNSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * @generated from message shoal.v1.ExportCsvRequest
@@ -1786,6 +1786,21 @@ export type DeadLetter = Message<"shoal.v1.DeadLetter"> & {
    * @generated from field: google.protobuf.Timestamp dead_lettered_at = 8;
    */
   deadLetteredAt?: Timestamp | undefined;
+
+  /**
+   * The linked segment the records belong to.
+   *
+   * @generated from field: string segment_id = 9;
+   */
+  segmentId: string;
+
+  /**
+   * An incremental batch (entered / exited records, which RedeliverDeadLetters can send again)
+   * or a page of a full sync (member records; a new SyncNow sends the current members instead).
+   *
+   * @generated from field: shoal.v1.SyncRunKind run_kind = 10;
+   */
+  runKind: SyncRunKind;
 };
 
 /**
@@ -1835,6 +1850,21 @@ export type DeadLetterJson = {
    * @generated from field: google.protobuf.Timestamp dead_lettered_at = 8;
    */
   deadLetteredAt?: TimestampJson;
+
+  /**
+   * The linked segment the records belong to.
+   *
+   * @generated from field: string segment_id = 9;
+   */
+  segmentId?: string;
+
+  /**
+   * An incremental batch (entered / exited records, which RedeliverDeadLetters can send again)
+   * or a page of a full sync (member records; a new SyncNow sends the current members instead).
+   *
+   * @generated from field: shoal.v1.SyncRunKind run_kind = 10;
+   */
+  runKind?: SyncRunKindJson;
 };
 
 /**
@@ -1911,6 +1941,179 @@ export type ListDeadLettersResponseJson = {
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse, {jsonType: ListDeadLettersResponseJson}> = /*@__PURE__*/
   messageDesc(file_shoal_v1_export, 33);
+
+/**
+ * @generated from message shoal.v1.RedeliverDeadLettersRequest
+ */
+export type RedeliverDeadLettersRequest = Message<"shoal.v1.RedeliverDeadLettersRequest"> & {
+  /**
+   * @generated from field: string destination_id = 1;
+   */
+  destinationId: string;
+
+  /**
+   * The dead letters to send again, at most 100. Empty: the destination's oldest dead letters that
+   * can be sent again, at most 100 dead letters or 10 000 records per call (see `remaining`).
+   *
+   * @generated from field: repeated string dead_letter_ids = 2;
+   */
+  deadLetterIds: string[];
+};
+
+/**
+ * @generated from message shoal.v1.RedeliverDeadLettersRequest
+ */
+export type RedeliverDeadLettersRequestJson = {
+  /**
+   * @generated from field: string destination_id = 1;
+   */
+  destinationId?: string;
+
+  /**
+   * The dead letters to send again, at most 100. Empty: the destination's oldest dead letters that
+   * can be sent again, at most 100 dead letters or 10 000 records per call (see `remaining`).
+   *
+   * @generated from field: repeated string dead_letter_ids = 2;
+   */
+  deadLetterIds?: string[];
+};
+
+/**
+ * Describes the message shoal.v1.RedeliverDeadLettersRequest.
+ * Use `create(RedeliverDeadLettersRequestSchema)` to create a new message.
+ */
+export const RedeliverDeadLettersRequestSchema: GenMessage<RedeliverDeadLettersRequest, {jsonType: RedeliverDeadLettersRequestJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_export, 34);
+
+/**
+ * @generated from message shoal.v1.RedeliverDeadLettersResponse
+ */
+export type RedeliverDeadLettersResponse = Message<"shoal.v1.RedeliverDeadLettersResponse"> & {
+  /**
+   * Dead letters whose records were queued again (and which are now removed).
+   *
+   * @generated from field: int32 redelivered = 1;
+   */
+  redelivered: number;
+
+  /**
+   * Records queued again.
+   *
+   * @generated from field: int64 records = 2;
+   */
+  records: bigint;
+
+  /**
+   * Dead letters left as they are, each with why (e.g. its segment is no longer linked).
+   *
+   * @generated from field: repeated shoal.v1.SkippedDeadLetter skipped = 3;
+   */
+  skipped: SkippedDeadLetter[];
+
+  /**
+   * Named ids that are not dead letters of this destination (never were, or already redelivered).
+   *
+   * @generated from field: repeated string not_found_ids = 4;
+   */
+  notFoundIds: string[];
+
+  /**
+   * Dead letters of the destination that a call without ids would still send again: call again
+   * until it is 0.
+   *
+   * @generated from field: int64 remaining = 5;
+   */
+  remaining: bigint;
+};
+
+/**
+ * @generated from message shoal.v1.RedeliverDeadLettersResponse
+ */
+export type RedeliverDeadLettersResponseJson = {
+  /**
+   * Dead letters whose records were queued again (and which are now removed).
+   *
+   * @generated from field: int32 redelivered = 1;
+   */
+  redelivered?: number;
+
+  /**
+   * Records queued again.
+   *
+   * @generated from field: int64 records = 2;
+   */
+  records?: string;
+
+  /**
+   * Dead letters left as they are, each with why (e.g. its segment is no longer linked).
+   *
+   * @generated from field: repeated shoal.v1.SkippedDeadLetter skipped = 3;
+   */
+  skipped?: SkippedDeadLetterJson[];
+
+  /**
+   * Named ids that are not dead letters of this destination (never were, or already redelivered).
+   *
+   * @generated from field: repeated string not_found_ids = 4;
+   */
+  notFoundIds?: string[];
+
+  /**
+   * Dead letters of the destination that a call without ids would still send again: call again
+   * until it is 0.
+   *
+   * @generated from field: int64 remaining = 5;
+   */
+  remaining?: string;
+};
+
+/**
+ * Describes the message shoal.v1.RedeliverDeadLettersResponse.
+ * Use `create(RedeliverDeadLettersResponseSchema)` to create a new message.
+ */
+export const RedeliverDeadLettersResponseSchema: GenMessage<RedeliverDeadLettersResponse, {jsonType: RedeliverDeadLettersResponseJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_export, 35);
+
+/**
+ * A dead letter RedeliverDeadLetters left in place.
+ *
+ * @generated from message shoal.v1.SkippedDeadLetter
+ */
+export type SkippedDeadLetter = Message<"shoal.v1.SkippedDeadLetter"> & {
+  /**
+   * @generated from field: string dead_letter_id = 1;
+   */
+  deadLetterId: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * A dead letter RedeliverDeadLetters left in place.
+ *
+ * @generated from message shoal.v1.SkippedDeadLetter
+ */
+export type SkippedDeadLetterJson = {
+  /**
+   * @generated from field: string dead_letter_id = 1;
+   */
+  deadLetterId?: string;
+
+  /**
+   * @generated from field: string reason = 2;
+   */
+  reason?: string;
+};
+
+/**
+ * Describes the message shoal.v1.SkippedDeadLetter.
+ * Use `create(SkippedDeadLetterSchema)` to create a new message.
+ */
+export const SkippedDeadLetterSchema: GenMessage<SkippedDeadLetter, {jsonType: SkippedDeadLetterJson}> = /*@__PURE__*/
+  messageDesc(file_shoal_v1_export, 36);
 
 /**
  * What a CSV column holds.
@@ -2257,6 +2460,21 @@ export const ExportService: GenService<{
     methodKind: "unary";
     input: typeof ListDeadLettersRequestSchema;
     output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Sends dead letters again once the receiver is fixed: each one's records go back to the
+   * delivery queue of their link with the same event ids, in their original order ahead of newer
+   * records of the same profiles, and the dead letter is removed once they are queued (so a crash
+   * in between re-sends at worst, never loses). A batch that fails again becomes a new dead
+   * letter with its new error. Named ids that are not (or no longer) dead letters of the
+   * destination are reported, not refused, so a retried call is harmless.
+   *
+   * @generated from rpc shoal.v1.ExportService.RedeliverDeadLetters
+   */
+  redeliverDeadLetters: {
+    methodKind: "unary";
+    input: typeof RedeliverDeadLettersRequestSchema;
+    output: typeof RedeliverDeadLettersResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_shoal_v1_export, 0);
