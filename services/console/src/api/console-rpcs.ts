@@ -89,6 +89,7 @@ export const CONSOLE_RPCS: readonly ForwardedService[] = [
       'SyncNow',
       'ListSyncRuns',
       'ListDeadLetters',
+      'RedeliverDeadLetters',
     ],
   },
   {
