@@ -121,4 +121,60 @@ describe('event publisher', () => {
     expect(records).toHaveLength(200);
     expect(records.map((r) => r.offset)).toEqual(records.map((_, i) => String(i)));
   });
+
+  it('sends the records of calls made while a request is in flight together, each call in order', async () => {
+    const metrics = new Metrics('coalescing');
+    const shared = new EventPublisher(scope.kafka(), names, 1024 * 1024, logger, metrics);
+    await shared.connect();
+    try {
+      // twenty callers (as partitions publishing at once), each with its own key and records
+      await Promise.all(
+        Array.from({ length: 20 }, (_, caller) =>
+          shared.publishRaw(smallRecordsTopic, [
+            { key: `caller-${caller}`, value: `${caller}:1`, partition: caller % 2 },
+            { key: `caller-${caller}`, value: `${caller}:2`, partition: caller % 2 },
+          ]),
+        ),
+      );
+    } finally {
+      await shared.disconnect();
+    }
+    const requests = (
+      await metrics.registry.getSingleMetric('shoal_kafka_produce_requests_total')?.get()
+    )?.values.reduce((sum, v) => sum + v.value, 0);
+    expect(requests).toBeLessThan(20);
+    const records = await scope.readTopicToEnd(smallRecordsTopic);
+    for (let caller = 0; caller < 20; caller++) {
+      const mine = records
+        .filter((r) => r.key?.toString() === `caller-${caller}`)
+        .map((r) => r.value?.toString());
+      expect(mine).toEqual([`${caller}:1`, `${caller}:2`]);
+    }
+  });
+
+  it('fails only the call whose records the broker refused when calls were sent together', async () => {
+    const metrics = new Metrics('refused-together');
+    const shared = new EventPublisher(scope.kafka(), names, 1024 * 1024, logger, metrics);
+    await shared.connect();
+    try {
+      const outcomes = await Promise.allSettled([
+        shared.publishRaw(smallRecordsTopic, [{ key: 'first', value: 'first', partition: 0 }]),
+        shared.publishRaw(smallRecordsTopic, [{ key: 'good', value: 'good', partition: 0 }]),
+        shared.publishRaw(smallRecordsTopic, [
+          { key: 'poison', value: 'x'.repeat(30_000), partition: 1 },
+        ]),
+        shared.publishRaw(smallRecordsTopic, [{ key: 'after', value: 'after', partition: 1 }]),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+    } finally {
+      await shared.disconnect();
+    }
+    const values = (await scope.readTopicToEnd(smallRecordsTopic)).map((r) => r.value?.toString());
+    for (const value of ['first', 'good', 'after']) expect(values).toContain(value);
+  });
 });

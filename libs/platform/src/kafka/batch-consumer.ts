@@ -8,6 +8,7 @@ import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-con
 import { type DeadLetter, deadLetterRecord, inSendsOf, recordBytes } from './dead-letters';
 import type { EventPublisher } from './event-publisher';
 import { type FailureKind, classifyFailure, describeFailure } from './failures';
+import { OffsetCommits } from './offset-commits';
 import { PartitionProgress } from './partition-progress';
 import { type ConsumedRecord, headersOf } from './records';
 import type { TopicNames } from './topics';
@@ -103,6 +104,7 @@ export class BatchConsumer<T> {
   private readonly progress: PartitionProgress;
   /** Per partition, the last pending commit (commitWhenDurable): commits chain in offset order. */
   private readonly pendingCommits = new Map<number, Promise<void>>();
+  private readonly commits: OffsetCommits;
   private readonly consumed;
   private readonly deadLettered;
   private readonly retries;
@@ -160,6 +162,7 @@ export class BatchConsumer<T> {
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
+    this.commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
     const { CRASH, GROUP_JOIN } = this.consumer.events;
     this.consumer.on(CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
@@ -424,9 +427,10 @@ export class BatchConsumer<T> {
   ): void {
     const next = String(BigInt(offset) + 1n);
     const previous = this.pendingCommits.get(partition) ?? Promise.resolve();
+    // durable in offset order per partition; the requests themselves are shared (OffsetCommits)
     const commit = previous
       .then(() => Promise.all(durable))
-      .then(() => this.consumer.commitOffsets([{ topic, partition, offset: next }]))
+      .then(() => this.commits.commit(topic, partition, next))
       .catch((error: unknown) =>
         this.logger.warn(
           { err: error, topic, partition, offset: next },

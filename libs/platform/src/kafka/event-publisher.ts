@@ -4,7 +4,7 @@ import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
-import { inSendsOf } from './dead-letters';
+import { inSendsOf, recordBytes } from './dead-letters';
 import { encodeProtobuf, protobufHeaders } from './records';
 import { RecordError } from './records.errors';
 import type { TopicNames } from './topics';
@@ -25,6 +25,9 @@ export interface OutgoingRecord<D extends DescMessage> {
 export class EventPublisher {
   private producer: Producer;
   private readonly published;
+  private readonly requests;
+  private readonly queue: QueuedSend[] = [];
+  private draining = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -35,6 +38,10 @@ export class EventPublisher {
   ) {
     this.producer = this.newProducer();
     this.published = metrics.counter('shoal_kafka_published_total', 'records published', ['topic']);
+    this.requests = metrics.counter(
+      'shoal_kafka_produce_requests_total',
+      'produce requests sent (published records / requests = records per request)',
+    );
   }
 
   private newProducer(): Producer {
@@ -89,17 +96,88 @@ export class EventPublisher {
     await this.send(topic, messages);
   }
 
-  private async send(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
-    const name = this.names.of(topic);
+  /**
+   * Queues a send. Sends queued while a request is in flight go out together in the next one
+   * (in the order they were queued, within the size one send may have), so partitions
+   * publishing at the same time share requests instead of waiting for one each: the producer
+   * has one request in flight, which keeps its retries in order.
+   */
+  private send(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let bytes = 0;
+      for (const message of messages) bytes += recordBytes(message);
+      this.queue.push({ topic: this.names.of(topic), messages, bytes, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) await this.sendTogether(this.takeTogether());
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The sends at the head of the queue that fit in one request's size. */
+  private takeTogether(): QueuedSend[] {
+    let bytes = 0;
+    let count = 0;
+    for (const queued of this.queue) {
+      if (count > 0 && bytes + queued.bytes > this.maxMessageBytes) break;
+      bytes += queued.bytes;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async sendTogether(sends: readonly QueuedSend[]): Promise<void> {
+    try {
+      await this.request(sends);
+      for (const queued of sends) queued.resolve();
+      return;
+    } catch (error) {
+      const [only] = sends;
+      if (only && sends.length === 1) {
+        only.reject(error);
+        return;
+      }
+    }
+    // one send's records may have failed the request for all: each is sent again on its own
+    // (records of the others the broker took are then there twice: consumers are idempotent)
+    for (const queued of sends) {
+      try {
+        await this.request([queued]);
+        queued.resolve();
+      } catch (error) {
+        queued.reject(error);
+      }
+    }
+  }
+
+  private async request(sends: readonly QueuedSend[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const { topic, messages } of sends) {
+      const list = byTopic.get(topic);
+      if (list) list.push(...messages);
+      else byTopic.set(topic, [...messages]);
+    }
     const producer = this.producer;
     try {
-      await producer.send({ topic: name, acks: -1, messages: [...messages] });
+      await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      this.requests.inc();
     } catch (error) {
       await this.replace(producer);
       throw error;
     }
-    this.published.inc({ topic: name }, messages.length);
-    this.logger.debug({ topic: name, count: messages.length }, 'published');
+    for (const [topic, messages] of byTopic) {
+      this.published.inc({ topic }, messages.length);
+      this.logger.debug({ topic, count: messages.length }, 'published');
+    }
   }
 
   /**
@@ -120,4 +198,12 @@ export class EventPublisher {
         ),
       );
   }
+}
+
+interface QueuedSend {
+  readonly topic: string;
+  readonly messages: readonly Message[];
+  readonly bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
 }

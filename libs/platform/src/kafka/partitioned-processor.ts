@@ -3,6 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
+import { OffsetCommits } from './offset-commits';
 import type { TopicNames } from './topics';
 
 /** What a stateful, partitioned feature implements (see PartitionedProcessor). */
@@ -60,6 +61,8 @@ export class SerialLanes<K> {
 export class PartitionedProcessor {
   private readonly consumer: Consumer;
   private readonly lanes = new SerialLanes<number>();
+  /** Partitions checkpointing at about the same time share offset commit requests. */
+  private readonly commits: OffsetCommits;
   private owned = new Set<number>();
   private state: 'joining' | 'running' | 'rebalancing' | 'crashed' | 'stopped' = 'joining';
   private lastError = '';
@@ -74,6 +77,7 @@ export class PartitionedProcessor {
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
+    this.commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
     const { CRASH, GROUP_JOIN, REBALANCING } = this.consumer.events;
     this.consumer.on(CRASH, ({ payload }) => {
       this.lastError = payload.error.message;
@@ -155,14 +159,18 @@ export class PartitionedProcessor {
     return this.lanes.run(partition, task);
   }
 
-  /** Commits the next offsets to read of a partition's topics (topic spec name → offset). */
+  /**
+   * Commits the next offsets to read of a partition's topics (topic spec name → offset), in a
+   * request shared with the partitions committing at the same time.
+   */
   async commit(partition: number, next: ReadonlyMap<TopicSpec, number>): Promise<void> {
     const offsets = [...next].map(([topic, offset]) => ({
       topic: this.options.names.of(topic),
-      partition,
       offset: String(offset),
     }));
-    if (offsets.length > 0) await this.consumer.commitOffsets(offsets);
+    await Promise.all(
+      offsets.map(({ topic, offset }) => this.commits.commit(topic, partition, offset)),
+    );
   }
 
   private reassign(assigned: Set<number>): void {

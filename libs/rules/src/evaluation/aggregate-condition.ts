@@ -2,6 +2,7 @@ import type { EventCondition } from '@shoal/contracts';
 import {
   bucketIndicesOf,
   bucketsInWindow,
+  countInWindow,
   measureReader,
   type MeasureValue,
 } from '../incremental/aggregate';
@@ -14,7 +15,7 @@ import {
   type NumericOperator,
 } from '../language/comparison';
 import { RuleError, RuleErrorCode } from '../language/errors';
-import { windowChanges } from '../time/windows';
+import { windowChanges, windowEdges } from '../time/windows';
 import { explanation, type CompiledLeaf, type Context } from './condition';
 import { describeWindow } from './describe';
 
@@ -38,10 +39,17 @@ export function compileAggregate(
   const plan = windowPlanOf(event.window, context.timeZone);
   const cap = spec.distinctValuesCap;
   const readMeasure = measureReader(measure.case, cap);
-  const valueOf = (state: EvaluationState, now: number): MeasureValue =>
-    readMeasure(
-      bucketsInWindow({ state: state.aggregates[spec.key], plan, now, timeZone: context.timeZone }),
+  const edgesByBuckets = new WeakMap<object, readonly number[]>();
+  const valueOf = (state: EvaluationState, now: number): MeasureValue => {
+    const aggregate = state.aggregates[spec.key];
+    if (measure.case === 'count') {
+      const value = countInWindow({ state: aggregate, plan, now, timeZone: context.timeZone });
+      return { value, saturated: false };
+    }
+    return readMeasure(
+      bucketsInWindow({ state: aggregate, plan, now, timeZone: context.timeZone }),
     );
+  };
   // With validation keeping distinct thresholds at or below the cap, "more than the cap" decides
   // every comparison exactly, so the saturated reading (cap + 1) compares correctly.
   const evaluate = (state: EvaluationState, now: number): boolean =>
@@ -55,8 +63,17 @@ export function compileAggregate(
     evaluate,
     changeCandidates: (state, now) => {
       const aggregate = state.aggregates[spec.key];
-      const buckets = aggregate === undefined ? [] : bucketIndicesOf(aggregate.buckets);
-      return windowChanges(plan, buckets, now, context.timeZone);
+      if (aggregate === undefined || plan.kind !== 'sliding') {
+        return windowChanges(plan, [], now, context.timeZone);
+      }
+      // a next-change search asks at every instant it reaches, and every segment reading this
+      // aggregate asks too: the edges are computed once per buckets object (never changed in place)
+      let edges = edgesByBuckets.get(aggregate.buckets);
+      if (edges === undefined) {
+        edges = windowEdges(plan.shape, bucketIndicesOf(aggregate.buckets));
+        edgesByBuckets.set(aggregate.buckets, edges);
+      }
+      return windowChanges(plan, [], now, context.timeZone, edges);
     },
     explain: (state, now) => {
       const { value, saturated } = valueOf(state, now);

@@ -1,6 +1,7 @@
 import { fromJson } from '@bufbuild/protobuf';
 import { WindowSchema } from '@shoal/contracts';
-import { applyEvent, bucketsInWindow, pruneBuckets } from './aggregate';
+import fc from 'fast-check';
+import { applyEvent, bucketsInWindow, countInWindow, pruneBuckets } from './aggregate';
 import { aggregateSpecOf, windowPlanOf } from './dependencies';
 import { RuleError } from '../language/errors';
 import { ruleFromJson } from '../testing/arbitraries';
@@ -254,5 +255,50 @@ describe('bucketsInWindow', () => {
     expect(
       bucketsInWindow({ state: undefined, plan: window({ lastDays: 30 }), now, timeZone: 'UTC' }),
     ).toEqual([]);
+  });
+});
+
+describe('countInWindow', () => {
+  const window = (json: JsonObject) => windowPlanOf(fromJson(WindowSchema, json), 'UTC');
+  const today = 20_000;
+
+  it('counts what the buckets a window covers hold, for any sparse state, window and instant', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.integer({ min: today - 400, max: today + 5 }).map(String),
+          fc.integer({ min: 1, max: 50 }).map((count) => ({ count })),
+        ),
+        fc.constantFrom<JsonObject>(
+          { lastDays: 1 },
+          { lastDays: 7 },
+          { lastDays: 365 },
+          { lastWeeks: 2 },
+          { lastMonths: 3 },
+          { calendar: { year: -1 } },
+          { calendar: { month: 0 } },
+        ),
+        fc.integer({ min: -40 * DAY, max: 40 * DAY }),
+        (buckets, json, offset) => {
+          const state: AggregateState = { buckets };
+          const plan = window(json);
+          const now = today * DAY + offset;
+          const expected = bucketsInWindow({ state, plan, now, timeZone: 'UTC' }).reduce(
+            (sum, accumulator) => sum + accumulator.count,
+            0,
+          );
+          expect(countInWindow({ state, plan, now, timeZone: 'UTC' })).toBe(expected);
+          // read again: the running counts kept for these buckets give the same answer
+          expect(countInWindow({ state, plan, now, timeZone: 'UTC' })).toBe(expected);
+        },
+      ),
+      { seed: 20261130, numRuns: 300 },
+    );
+  });
+
+  it('counts nothing in a state without buckets', () => {
+    expect(
+      countInWindow({ state: undefined, plan: window({ lastDays: 30 }), now: 0, timeZone: 'UTC' }),
+    ).toBe(0);
   });
 });

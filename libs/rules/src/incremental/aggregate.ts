@@ -202,6 +202,52 @@ export function bucketsInWindow({
   }
 }
 
+const prefixCounts = new WeakMap<Readonly<Record<string, Accumulator>>, readonly number[]>();
+
+/** Running counts over a sliding aggregate's buckets in index order: [0, c0, c0 + c1, ...]. */
+function prefixCountsOf(buckets: Readonly<Record<string, Accumulator>>): readonly number[] {
+  let prefix = prefixCounts.get(buckets);
+  if (prefix === undefined) {
+    const indices = bucketIndicesOf(buckets);
+    const running = [0];
+    let total = 0;
+    for (const index of indices) {
+      total += (buckets[index] as Accumulator).count;
+      running.push(total);
+    }
+    prefix = running;
+    prefixCounts.set(buckets, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * The count of a window at `now`, as `count` over bucketsInWindow, without collecting the
+ * buckets: two binary searches over running counts kept per buckets object. A next-change
+ * search reads a count at every instant it reaches, so this is its hot path.
+ */
+export function countInWindow({
+  state,
+  plan,
+  now,
+  timeZone,
+}: {
+  state: AggregateState | undefined;
+  plan: WindowPlan;
+  now: number;
+  timeZone: string;
+}): number {
+  if (state === undefined) return 0;
+  if (plan.kind !== 'sliding') return countOf(bucketsInWindow({ state, plan, now, timeZone }));
+  const [low, high] = windowRangeAt(plan, now, timeZone);
+  const indices = bucketIndicesOf(state.buckets);
+  const prefix = prefixCountsOf(state.buckets);
+  return (
+    (prefix[firstAtLeast(indices, high + 1)] as number) -
+    (prefix[firstAtLeast(indices, low)] as number)
+  );
+}
+
 export function readAccumulators(
   accumulators: readonly Accumulator[],
   distinctValuesCap: number,

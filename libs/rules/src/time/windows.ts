@@ -197,24 +197,34 @@ function firstAbove(values: readonly number[], value: number): number | undefine
 }
 
 /**
+ * The bucket indices at which one of these buckets enters or leaves a window of this shape,
+ * ascending: what `windowChanges` searches.
+ */
+export function windowEdges(shape: SlidingShape, buckets: Iterable<number>): readonly number[] {
+  const edges = new Set<number>();
+  for (const bucket of new Set(buckets)) {
+    edges.add(windowEnterIndex(shape, bucket));
+    edges.add(windowLeaveIndex(shape, bucket));
+  }
+  return [...edges].sort((a, b) => a - b);
+}
+
+/**
  * The instants after `now`, ascending, at which alone a sliding window can come to cover a
  * different set of these buckets: where the current bucket reaches the next index at which one
  * of them enters or leaves the window, and where the zone's offset changes on the way (a clock
- * that falls back brings an earlier bucket back). None for other windows.
+ * that falls back brings an earlier bucket back). None for other windows. `edges`, when the
+ * caller keeps them (windowEdges of the same buckets and the plan's shape), saves computing them.
  */
 export function* windowChanges(
   plan: WindowPlan,
   buckets: Iterable<number>,
   now: number,
   timeZone: string,
+  edges?: readonly number[],
 ): Generator<number, void, undefined> {
   if (plan.kind !== 'sliding') return;
-  const edges = new Set<number>();
-  for (const bucket of new Set(buckets)) {
-    edges.add(windowEnterIndex(plan.shape, bucket));
-    edges.add(windowLeaveIndex(plan.shape, bucket));
-  }
-  const indexes = [...edges].sort((a, b) => a - b);
+  const indexes = edges ?? windowEdges(plan.shape, buckets);
   for (let at = now; ;) {
     const current = bucketIndex(plan.unit, at, timeZone);
     const target = firstAbove(indexes, current);
