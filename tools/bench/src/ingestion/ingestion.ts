@@ -9,9 +9,15 @@ import {
 } from '@shoal/contracts';
 import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
 import { TopicNames, devKeyEnv, ensureDevKeys, waitUntil } from '@shoal/platform';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import {
+  benchCommand,
+  positiveWhole as count,
+  runningKafkaOption,
+  runningMongoOption,
+} from '../command-line';
 import { committed, passThrough, produceAll, seconds } from '../system/measures';
 import { generateWorkload } from './workload';
 
@@ -36,13 +42,7 @@ interface BenchOptions {
 }
 
 function benchOptions(): BenchOptions {
-  const count = (value: string) => {
-    if (!/^[1-9]\d*$/.test(value))
-      throw new InvalidArgumentError('It must be a positive whole number.');
-    return Number(value);
-  };
-  return new Command('node tools/bench/dist/ingestion/ingestion.js')
-    .description(DESCRIPTION)
+  return benchCommand('node tools/bench/dist/ingestion/ingestion.js', DESCRIPTION)
     .option('--records <n>', 'upstream records', count, 200_000)
     .option('--profiles <n>', 'people they come from', count, 20_000)
     .option('--partitions <n>', 'partitions of the topics', count, 12)
@@ -55,12 +55,8 @@ function benchOptions(): BenchOptions {
         .choices(['sessions', 'uniform'])
         .default('sessions'),
     )
-    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
-    .option(
-      '--mongo <url>',
-      'the store',
-      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
-    )
+    .addOption(runningKafkaOption())
+    .addOption(runningMongoOption())
     .option('--timeout <seconds>', 'longest wait for ingestion to finish', count, 900)
     .option(
       '--set <NAME=VALUE>',
@@ -72,7 +68,6 @@ function benchOptions(): BenchOptions {
       },
       [] as string[],
     )
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .parse()
     .opts<BenchOptions>();
 }
