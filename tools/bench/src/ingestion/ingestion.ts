@@ -111,14 +111,11 @@ async function main(): Promise<void> {
     await produceAll(kafka, input, workload.records);
     out(`produced in ${seconds(started).toFixed(1)} s`);
 
+    // records/s of a plain copy of the same records, each run in a consumer group of its own
+    const copyAll = (group: string) =>
+      passThrough(kafka, input, copies, workload.records.length, `bench-${run}-${group}`);
     progress = 'the first pass-through';
-    const before = await passThrough(
-      kafka,
-      input,
-      copies,
-      workload.records.length,
-      `bench-${run}-a`,
-    );
+    const before = await copyAll('a');
     out(`pass-through: ${Math.round(before)} records/s`);
 
     progress = 'starting the ingestion service';
@@ -159,13 +156,7 @@ async function main(): Promise<void> {
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
 
     progress = 'the second pass-through';
-    const after = await passThrough(
-      kafka,
-      input,
-      copies,
-      workload.records.length,
-      `bench-${run}-b`,
-    );
+    const after = await copyAll('b');
     out(`pass-through again: ${Math.round(after)} records/s`);
 
     const changes = await recordsOn(admin, names.of(profileChangesTopic));
