@@ -9,6 +9,7 @@ export {
   startServiceProcess,
 } from '@shoal/local-infra';
 export * from './markdown';
+export * from './readme-config';
 export * from './fuzz/grpc-fuzz';
 export * from './fuzz/http-fuzz';
 export type { KnownValues } from './fuzz/request-arbitrary';

@@ -9,16 +9,15 @@ import {
   FileFormat,
   SyncMode,
 } from '@shoal/contracts';
-import { type RunningService, healthServiceDescriptor, waitUntil } from '@shoal/platform';
+import { type RunningService, waitUntil } from '@shoal/platform';
 import {
   type FuzzCaller,
-  type FuzzOutcomes,
   type FuzzTarget,
   TestScope,
   fuzzCallers,
   fuzzHttp,
-  fuzzRpc,
-  rpcNames,
+  fuzzUserToken,
+  itAnswersArbitraryRequests,
 } from '@shoal/testing';
 import fc from 'fast-check';
 import { CsvDownloadServer } from '../src/csv/csv-download.server';
@@ -64,11 +63,9 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
     (index) => (Number.isInteger(index) ? awkwardProfile(index) : undefined),
     (segmentId) => segmentId === SEGMENTS.list,
   );
-  const health = healthServiceDescriptor();
   let exporter: RunningService;
   let callers: FuzzCaller[];
   let target: FuzzTarget;
-  let healthTarget: FuzzTarget;
 
   beforeAll(async () => {
     const peers = await stubs.start();
@@ -85,19 +82,12 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
     await publishSegment(scope, { id: SEGMENTS.private, owner: 'ann', shared: false });
     await publishSegment(scope, { id: SEGMENTS.bobs, owner: 'bob', shared: true });
     await publishSegment(scope, { id: SEGMENTS.list, owner: 'ann', shared: true, list: true });
-    const all = await fuzzCallers(scope, [
-      { subject: 'ann', groups: ['marketing'] },
+    callers = await fuzzCallers(scope, [
+      // the owner of the destinations calls most, so that more requests get as far as a change
+      { subject: 'ann', groups: ['marketing'], weight: 8 },
       { subject: 'bob', groups: ['marketing'] },
     ]);
-    // the owner of the destinations calls most, so that more requests get as far as a change
-    callers = all.map((caller) =>
-      caller.name.startsWith('user ann') ? { ...caller, weight: 8 } : caller,
-    );
-    const ann = scope.client(
-      ExportService,
-      exporter,
-      callers.find((c) => c.name.startsWith('user ann'))?.token,
-    );
+    const ann = scope.client(ExportService, exporter, fuzzUserToken(callers, 'ann'));
     // the exporter knows the segments once their definitions came through the topic
     const known = await waitUntil(
       async () =>
@@ -127,10 +117,9 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
       mode: SyncMode.FULL,
     });
     const ids = Object.values(SEGMENTS);
-    const address = `127.0.0.1:${exporter.grpcPort}`;
     target = {
       service: ExportService,
-      address,
+      address: `127.0.0.1:${exporter.grpcPort}`,
       callers,
       strings: [...ids, ...destinationIds, ...TRAITS, ...CRONS.filter(Boolean)],
       known: {
@@ -155,15 +144,6 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
         messages: { 'shoal.v1.DestinationConfig': configs(files) },
       },
     };
-    healthTarget = {
-      service: health,
-      address,
-      callers,
-      strings: ['shoal.v1.ExportService'],
-      openStreams: ['Watch'],
-      // the health service answers without a token
-      open: true,
-    };
   });
   afterAll(async () => {
     await scope.close();
@@ -171,19 +151,7 @@ describe('ExportService, health and the CSV download under arbitrary requests', 
     rmSync(files, { recursive: true, force: true });
   });
 
-  it.each(rpcNames(ExportService))(
-    'ExportService/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case',
-    async (rpc) => {
-      const outcomes: FuzzOutcomes = await fuzzRpc(target, rpc);
-      const reached = USE_CASE_ANSWERS.reduce((sum, code) => sum + (outcomes[code] ?? 0), 0);
-      expect({ rpc, reached: reached > 0 }).toEqual({ rpc, reached: true });
-    },
-  );
-
-  it.each(rpcNames(health))(
-    'grpc.health.v1.Health/%s answers every request, never INTERNAL, UNKNOWN or late',
-    (rpc) => fuzzRpc(healthTarget, rpc),
-  );
+  itAnswersArbitraryRequests(ExportService, () => target, USE_CASE_ANSWERS);
 
   it('the CSV download answers every request with a status, never a 5xx but 503, and in time', async () => {
     const segment = fc.oneof(

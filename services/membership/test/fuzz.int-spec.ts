@@ -6,16 +6,15 @@ import {
   SegmentKind,
   Visibility,
 } from '@shoal/contracts';
-import { type RunningService, healthServiceDescriptor } from '@shoal/platform';
+import type { RunningService } from '@shoal/platform';
 import { arbRuleJson, ruleFromJson } from '@shoal/rules/testing';
 import {
   type FuzzTarget,
-  type FuzzOutcomes,
   TestScope,
   eventually,
   fuzzCallers,
-  fuzzRpc,
-  rpcNames,
+  fuzzUserToken,
+  itAnswersArbitraryRequests,
 } from '@shoal/testing';
 import fc from 'fast-check';
 import { MembershipHarness } from './membership-harness';
@@ -45,10 +44,8 @@ const USE_CASE_ANSWERS = ['OK', 'NOT_FOUND', 'FAILED_PRECONDITION'] as const;
 describe('MembershipService and health under arbitrary requests', () => {
   const scope = new TestScope();
   const harness = new MembershipHarness(scope);
-  const health = healthServiceDescriptor();
   let service: RunningService;
   let membership: FuzzTarget;
-  let healthTarget: FuzzTarget;
 
   beforeAll(async () => {
     ({ service } = await startMembership(scope));
@@ -68,11 +65,7 @@ describe('MembershipService and health under arbitrary requests', () => {
       { subject: 'ann', groups: ['marketing'] },
       { subject: 'eve', groups: ['sales'] },
     ]);
-    const ann = scope.client(
-      MembershipService,
-      service,
-      callers.find((c) => c.name.startsWith('user ann'))?.token,
-    );
+    const ann = scope.client(MembershipService, service, fuzzUserToken(callers, 'ann'));
     await eventually(async () => {
       const [{ complete } = { complete: false }] = (
         await ann.countMembers({ segmentIds: [SEGMENTS.shared] })
@@ -93,7 +86,6 @@ describe('MembershipService and health under arbitrary requests', () => {
       cursors.push(page.cursor);
       if (cursors.length === 2) break;
     }
-    const address = `127.0.0.1:${service.grpcPort}`;
     const ids = Object.values(SEGMENTS);
     const strings = [...ids, ...PROFILES, ...ACCOUNTS, ...cursors, 'ann', 'eve'];
     const validRule = fc
@@ -105,7 +97,7 @@ describe('MembershipService and health under arbitrary requests', () => {
       .map((json) => ruleFromJson(json));
     membership = {
       service: MembershipService,
-      address,
+      address: `127.0.0.1:${service.grpcPort}`,
       callers,
       strings,
       known: {
@@ -121,32 +113,11 @@ describe('MembershipService and health under arbitrary requests', () => {
         messages: { 'shoal.v1.Rule': validRule },
       },
     };
-    healthTarget = {
-      service: health,
-      address,
-      callers,
-      strings: ['shoal.v1.MembershipService'],
-      openStreams: ['Watch'],
-      // the health service answers without a token
-      open: true,
-    };
   }, 120_000);
   afterAll(async () => {
     await service?.close();
     await scope.close();
   });
 
-  it.each(rpcNames(MembershipService))(
-    'MembershipService/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case',
-    async (rpc) => {
-      const outcomes: FuzzOutcomes = await fuzzRpc(membership, rpc);
-      const reached = USE_CASE_ANSWERS.reduce((sum, code) => sum + (outcomes[code] ?? 0), 0);
-      expect({ rpc, reached: reached > 0 }).toEqual({ rpc, reached: true });
-    },
-  );
-
-  it.each(rpcNames(health))(
-    'grpc.health.v1.Health/%s answers every request, never INTERNAL, UNKNOWN or late',
-    (rpc) => fuzzRpc(healthTarget, rpc),
-  );
+  itAnswersArbitraryRequests(MembershipService, () => membership, USE_CASE_ANSWERS);
 });

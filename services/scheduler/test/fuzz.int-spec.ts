@@ -8,15 +8,14 @@ import {
   Visibility,
   segmentDefinitionsTopic,
 } from '@shoal/contracts';
-import { type RunningService, healthServiceDescriptor } from '@shoal/platform';
+import type { RunningService } from '@shoal/platform';
 import {
-  type FuzzOutcomes,
   type FuzzTarget,
   TestScope,
   eventually,
   fuzzCallers,
-  fuzzRpc,
-  rpcNames,
+  fuzzUserToken,
+  itAnswersArbitraryRequests,
 } from '@shoal/testing';
 import { TimestampSchema, timestampFromMs } from '@bufbuild/protobuf/wkt';
 import fc from 'fast-check';
@@ -56,10 +55,8 @@ const USE_CASE_ANSWERS = [
 describe('SchedulerService and health under arbitrary requests', () => {
   const scope = new TestScope();
   const harness = new SchedulerHarness(scope);
-  const health = healthServiceDescriptor();
   let scheduler: RunningService;
   let target: FuzzTarget;
-  let healthTarget: FuzzTarget;
 
   beforeAll(async () => {
     scheduler = await scope.start(schedulerService, {
@@ -89,11 +86,7 @@ describe('SchedulerService and health under arbitrary requests', () => {
       { subject: 'eve', groups: ['sales'] },
       { subject: 'olga', groups: ['ops'] },
     ]);
-    const ann = scope.client(
-      SchedulerService,
-      scheduler,
-      callers.find((c) => c.name.startsWith('user ann'))?.token,
-    );
+    const ann = scope.client(SchedulerService, scheduler, fuzzUserToken(callers, 'ann'));
     const { jobs } = await eventually(() =>
       ann.refreshNow({ segmentIds: [SEGMENTS.manual, SEGMENTS.private] }),
     );
@@ -112,10 +105,9 @@ describe('SchedulerService and health under arbitrary requests', () => {
     const instant = fc
       .integer({ min: -40, max: 5 })
       .map((offset) => create(TimestampSchema, timestampFromMs(now + offset * DAY_MS)));
-    const address = `127.0.0.1:${scheduler.grpcPort}`;
     target = {
       service: SchedulerService,
-      address,
+      address: `127.0.0.1:${scheduler.grpcPort}`,
       callers,
       strings: [...ids, ...jobIds, ...pageTokens, ...CRONS, ...TIME_ZONES.filter(Boolean)],
       known: {
@@ -135,29 +127,8 @@ describe('SchedulerService and health under arbitrary requests', () => {
         },
       },
     };
-    healthTarget = {
-      service: health,
-      address,
-      callers,
-      strings: ['shoal.v1.SchedulerService'],
-      openStreams: ['Watch'],
-      // the health service answers without a token
-      open: true,
-    };
   }, 120_000);
   afterAll(() => scope.close());
 
-  it.each(rpcNames(SchedulerService))(
-    'SchedulerService/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case',
-    async (rpc) => {
-      const outcomes: FuzzOutcomes = await fuzzRpc(target, rpc);
-      const reached = USE_CASE_ANSWERS.reduce((sum, code) => sum + (outcomes[code] ?? 0), 0);
-      expect({ rpc, reached: reached > 0 }).toEqual({ rpc, reached: true });
-    },
-  );
-
-  it.each(rpcNames(health))(
-    'grpc.health.v1.Health/%s answers every request, never INTERNAL, UNKNOWN or late',
-    (rpc) => fuzzRpc(healthTarget, rpc),
-  );
+  itAnswersArbitraryRequests(SchedulerService, () => target, USE_CASE_ANSWERS);
 });

@@ -1,18 +1,6 @@
-import { describeVariables } from '@shoal/platform';
-import { markdownTableRows } from '@shoal/testing';
+import { describeReadmeConfiguration } from '@shoal/testing';
 import { segmentsConfigSchema } from './service';
 
-describe('README configuration of the segments service', () => {
-  const rows = markdownTableRows('README.md');
-  const own = describeVariables(segmentsConfigSchema).filter((v) =>
-    /^(SEGMENT|RULE|STATIC_LIST)/.test(v.variable),
-  );
-
-  it.each(own.map((v) => [v.variable, v] as const))(
-    'documents %s with its default',
-    (variable, row) => {
-      const cells = rows.find((r) => r[0] === `\`${variable}\``);
-      expect(cells?.slice(1)).toEqual([`\`${row.defaultValue}\``, row.description]);
-    },
-  );
+describeReadmeConfiguration('the segments service', segmentsConfigSchema, {
+  own: (variable) => /^(SEGMENT|RULE|STATIC_LIST)/.test(variable),
 });

@@ -13,9 +13,14 @@ import {
   signToken,
   waitUntil,
 } from '@shoal/platform';
-import { Command, InvalidArgumentError } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import {
+  benchCommand,
+  positiveWhole as count,
+  runningKafkaOption,
+  runningMongoOption,
+} from './command-line';
 
 const DESCRIPTION =
   'Static lists at scale, end to end: starts the built segments service (npm run build) on the ' +
@@ -33,29 +38,18 @@ interface BenchOptions {
 }
 
 function benchOptions(): BenchOptions {
-  const count = (value: string) => {
-    if (!/^[1-9]\d*$/.test(value))
-      throw new InvalidArgumentError('It must be a positive whole number.');
-    return Number(value);
-  };
-  return new Command('node tools/bench/dist/static-lists.js')
-    .description(DESCRIPTION)
+  return benchCommand('node tools/bench/dist/static-lists.js', DESCRIPTION)
     .option('--members <n>', 'ids on the list', count, 100_000)
     .option('--batch <n>', 'ids per AddListMembers / RemoveListMembers call', count, 100_000)
     .option('--page <n>', 'page size when listing', count, 10_000)
-    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
-    .option(
-      '--mongo <url>',
-      'the store',
-      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
-    )
+    .addOption(runningKafkaOption())
+    .addOption(runningMongoOption())
     .option(
       '--publish-wait <seconds>',
       'longest wait for the member changes to reach Kafka',
       count,
       300,
     )
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .parse()
     .opts<BenchOptions>();
 }

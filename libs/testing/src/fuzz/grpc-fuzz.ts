@@ -9,7 +9,7 @@ import {
 } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { ERROR_DETAILS_TRAILER, ERROR_LIMITS } from '@shoal/platform';
+import { ERROR_DETAILS_TRAILER, ERROR_LIMITS, healthServiceDescriptor } from '@shoal/platform';
 import { SignJWT, generateKeyPair } from 'jose';
 import type { TestScope, TokenRequest } from '../test-scope';
 import { type KnownValues, requestArbitrary } from './request-arbitrary';
@@ -74,6 +74,12 @@ export function rpcNames(service: DescService): string[] {
   return service.methods.map((method) => method.name);
 }
 
+/** A valid user of a fuzz run; `weight` makes one (say the owner of the fixtures) call more. */
+export interface FuzzUser extends TokenRequest {
+  /** How often this user is picked relative to the other callers; 4 by default. */
+  readonly weight?: number;
+}
+
 /**
  * Callers for a fuzz run: no token, a malformed one, valid users (those given), a valid service,
  * and tokens that must be refused — expired, issued in the future, living a century, from
@@ -82,7 +88,7 @@ export function rpcNames(service: DescService): string[] {
  */
 export async function fuzzCallers(
   scope: TestScope,
-  users: readonly TokenRequest[] = [{ subject: 'fuzz-user' }],
+  users: readonly FuzzUser[] = [{ subject: 'fuzz-user' }],
 ): Promise<FuzzCaller[]> {
   const hour = 3_600_000;
   const named = async (name: string, request: TokenRequest, weight = 1) => ({
@@ -98,7 +104,9 @@ export async function fuzzCallers(
     { name: 'no token', refused: true },
     { name: 'not a JWT', token: 'not.a-jwt', refused: true },
     ...(await Promise.all(
-      users.map((user) => named(`user ${user.subject} [${user.groups ?? []}]`, user, 4)),
+      users.map(({ weight = 4, ...user }) =>
+        named(`user ${user.subject} [${user.groups ?? []}]`, user, weight),
+      ),
     )),
     await named('service', { subject: 'service:fuzz', service: 'fuzz' }, 4),
     await refused('expired user', {
@@ -122,8 +130,72 @@ export async function fuzzCallers(
   ];
 }
 
+/** The token of the valid user `subject` among callers made by fuzzCallers. */
+export function fuzzUserToken(callers: readonly FuzzCaller[], subject: string): string {
+  const token = callers.find((c) => c.name.startsWith(`user ${subject} [`))?.token;
+  if (token === undefined) throw new Error(`no fuzz user ${subject} among the callers`);
+  return token;
+}
+
 /** How many requests of a run got each status, by status name ("OK", "NOT_FOUND", …). */
 export type FuzzOutcomes = Partial<Record<keyof typeof grpc.status, number>>;
+
+/** A status name, as FuzzOutcomes counts them. */
+export type FuzzAnswer = keyof typeof grpc.status;
+
+/**
+ * fuzzRpc, failing also when no request reached the use case: none ended in one of
+ * `useCaseAnswers` (a success, or a refusal given only after reading what the request names),
+ * so every request was turned away at the door and the handler went untested.
+ */
+export async function fuzzRpcToUseCase(
+  target: FuzzTarget,
+  rpc: string,
+  useCaseAnswers: readonly FuzzAnswer[],
+): Promise<FuzzOutcomes> {
+  const outcomes = await fuzzRpc(target, rpc);
+  if (!useCaseAnswers.some((code) => (outcomes[code] ?? 0) > 0)) {
+    throw new Error(
+      `${target.service.typeName}/${rpc}: no request reached its use case ` +
+        `(${useCaseAnswers.join(', ')}); the requests ended ${JSON.stringify(outcomes)}`,
+    );
+  }
+  return outcomes;
+}
+
+/**
+ * The fuzz tests of a service's gRPC server: each RPC of `service` answers every request, never
+ * INTERNAL, UNKNOWN or late, refuses bad tokens and reaches its use case (fuzzRpcToUseCase);
+ * each RPC of the health service on the same server answers every caller, token or not. The
+ * target is made in a `beforeAll`, hence the getter.
+ */
+export function itAnswersArbitraryRequests(
+  service: DescService,
+  target: () => FuzzTarget,
+  useCaseAnswers: readonly FuzzAnswer[],
+): void {
+  it.each(rpcNames(service))(
+    `${service.name}/%s answers every request, never INTERNAL, UNKNOWN or late, refuses bad tokens, and reaches its use case`,
+    (rpc) => fuzzRpcToUseCase(target(), rpc, useCaseAnswers),
+  );
+  const health = healthServiceDescriptor();
+  it.each(rpcNames(health))(
+    'grpc.health.v1.Health/%s answers every request, never INTERNAL, UNKNOWN or late',
+    (rpc) => fuzzRpc(healthFuzzTarget(target()), rpc),
+  );
+}
+
+/** The health service beside a fuzzed service: open to every caller, its Watch stream stays open. */
+export function healthFuzzTarget(served: FuzzTarget): FuzzTarget {
+  return {
+    service: healthServiceDescriptor(),
+    address: served.address,
+    callers: served.callers,
+    strings: [served.service.typeName],
+    openStreams: ['Watch'],
+    open: true,
+  };
+}
 
 /**
  * Sends arbitrary requests to one RPC — generated from its descriptor, or raw bytes — as

@@ -140,8 +140,34 @@ async function setup() {
     ],
   });
   const sync = test.get<SyncService>(SyncService);
+  /** ann's webhook to a public host with a valid secret; `config` adds or overrides fields. */
+  const createWebhook = (config: Record<string, unknown> = {}) =>
+    test.sut.create({
+      name: 'hook',
+      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET, ...config }),
+      principal: ann,
+    });
+  /** ann links seg_shared to a destination: incremental and auto-syncing unless `link` says so. */
+  const linkShared = (id: string, link: Partial<Parameters<DestinationsService['link']>[0]> = {}) =>
+    test.sut.link({
+      id,
+      segmentId: 'seg_shared',
+      mode: SyncMode.INCREMENTAL,
+      autoSync: true,
+      principal: ann,
+      ...link,
+    });
+  const setAutoSync = (id: string, autoSync: boolean) =>
+    test.sut.setAutoSync({ id, segmentId: 'seg_shared', autoSync, principal: ann });
+  /** One pass of the sync loop over a destination's queue. */
+  const drain = (id: string) =>
+    sync.drain(repository.stored.get(id)!, new AbortController().signal);
   return {
     ...test,
+    createWebhook,
+    linkShared,
+    setAutoSync,
+    drain,
     repository,
     queue,
     runs,
@@ -157,13 +183,9 @@ async function setup() {
 
 describe('DestinationsService', () => {
   it('validates a webhook configuration on save, naming each bad field', async () => {
-    const { sut } = await setup();
+    const { createWebhook } = await setup();
     const refusal = await refusalOf(
-      sut.create({
-        name: 'hook',
-        config: webhook({ url: 'ftp://x', signingSecret: 'short', batchSize: 20_000 }),
-        principal: ann,
-      }),
+      createWebhook({ url: 'ftp://x', signingSecret: 'short', batchSize: 20_000 }),
       DomainError,
     );
     expect(refusal.violations.map((v) => v.field)).toEqual([
@@ -174,13 +196,9 @@ describe('DestinationsService', () => {
   });
 
   it('refuses a webhook whose host resolves to a private address', async () => {
-    const { sut } = await setup();
+    const { createWebhook } = await setup();
     const refusal = await refusalOf(
-      sut.create({
-        name: 'hook',
-        config: webhook({ url: 'https://internal.example.com/h', signingSecret: SECRET }),
-        principal: ann,
-      }),
+      createWebhook({ url: 'https://internal.example.com/h' }),
       DomainError,
     );
     expect(refusal.violations).toMatchObject([
@@ -189,12 +207,8 @@ describe('DestinationsService', () => {
   });
 
   it('never shows the signing secret, and registers it for masking', async () => {
-    const { sut, secrets } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { sut, secrets, createWebhook } = await setup();
+    const created = await createWebhook();
     const view = await sut.view(created);
     expect(JSON.stringify(view.config?.kind.value)).not.toContain(SECRET);
     expect(view.config?.kind.value).toMatchObject({ signingSecretSet: true });
@@ -202,25 +216,14 @@ describe('DestinationsService', () => {
   });
 
   it('masks a credential carried in the webhook URL', async () => {
-    const { sut, secrets } = await setup();
-    await sut.create({
-      name: 'hook',
-      config: webhook({
-        url: 'https://example.com/h?api_key=k3y-in-the-url',
-        signingSecret: SECRET,
-      }),
-      principal: ann,
-    });
+    const { secrets, createWebhook } = await setup();
+    await createWebhook({ url: 'https://example.com/h?api_key=k3y-in-the-url' });
     expect(secrets).toContain('k3y-in-the-url');
   });
 
   it('keeps the stored secret when an update leaves it empty', async () => {
-    const { sut, repository } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { sut, repository, createWebhook } = await setup();
+    const created = await createWebhook();
     await sut.update({
       id: created.id,
       expectedVersion: 1n,
@@ -235,23 +238,15 @@ describe('DestinationsService', () => {
   });
 
   it('is NOT_FOUND to anyone but its owner', async () => {
-    const { sut } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { sut, createWebhook } = await setup();
+    const created = await createWebhook();
     const refusal = await refusalOf(sut.get(created.id, eve), DomainError);
     expect(refusal.reason).toBe('DESTINATION_NOT_FOUND');
   });
 
   it('links only shared segments, and records the lock with the segments service', async () => {
-    const { sut, usages } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { sut, usages, createWebhook, linkShared, setAutoSync } = await setup();
+    const created = await createWebhook();
     const refusal = await refusalOf(
       sut.link({
         id: created.id,
@@ -263,20 +258,9 @@ describe('DestinationsService', () => {
       DomainError,
     );
     expect(refusal.reason).toBe('SEGMENT_NOT_SHARED');
-    const linked = await sut.link({
-      id: created.id,
-      segmentId: 'seg_shared',
-      mode: SyncMode.UNSPECIFIED,
-      autoSync: true,
-      principal: ann,
-    });
+    const linked = await linkShared(created.id, { mode: SyncMode.UNSPECIFIED });
     expect(linked.links).toMatchObject([{ segmentId: 'seg_shared', mode: SyncMode.INCREMENTAL }]);
-    await sut.setAutoSync({
-      id: created.id,
-      segmentId: 'seg_shared',
-      autoSync: false,
-      principal: ann,
-    });
+    await setAutoSync(created.id, false);
     await sut.unlink({ id: created.id, segmentId: 'seg_shared', principal: ann });
     expect(usages).toMatchObject([
       { segmentId: 'seg_shared', autoSync: true, inUse: true },
@@ -289,19 +273,8 @@ describe('DestinationsService', () => {
 describe('SyncService', () => {
   async function linked() {
     const context = await setup();
-    const created = await context.sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET, maxAttempts: 3 }),
-      principal: ann,
-    });
-    const destination = await context.sut.link({
-      id: created.id,
-      segmentId: 'seg_shared',
-      mode: SyncMode.INCREMENTAL,
-      autoSync: true,
-      principal: ann,
-    });
-    return { ...context, destination };
+    const created = await context.createWebhook({ maxAttempts: 3 });
+    return { ...context, destination: await context.linkShared(created.id) };
   }
 
   const transition = (profileId: string, sequence: number, kind = TransitionKind.ENTERED) =>
@@ -323,31 +296,20 @@ describe('SyncService', () => {
   });
 
   it('keeps queuing while auto-sync is off and delivers the backlog once it is on again', async () => {
-    const { sut, sync, kind, queue, states, repository, destination } = await linked();
-    const off = () =>
-      sut.setAutoSync({
-        id: destination.id,
-        segmentId: 'seg_shared',
-        autoSync: false,
-        principal: ann,
-      });
-    await off();
+    const { sut, sync, kind, queue, states, repository, destination, setAutoSync, drain } =
+      await linked();
+    await setAutoSync(destination.id, false);
     await sync.enqueue([
       { transition: transition('p1', 1), partition: 0, offset: 1 },
       { transition: transition('p2', 2), partition: 0, offset: 2 },
     ]);
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await drain(destination.id);
     expect(kind.delivered).toEqual([]);
     expect(queue.queued.size).toBe(2);
     expect(await states.get(destination.id, 'seg_shared')).toMatchObject({ pausedBacklog: 2 });
 
-    await sut.setAutoSync({
-      id: destination.id,
-      segmentId: 'seg_shared',
-      autoSync: true,
-      principal: ann,
-    });
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await setAutoSync(destination.id, true);
+    await drain(destination.id);
     expect(kind.delivered.flatMap((b) => b.records.map((r) => r.eventId))).toEqual([
       't-p1-1',
       't-p2-2',
@@ -363,13 +325,8 @@ describe('SyncService', () => {
   });
 
   it('catches up with a full sync when the paused backlog outgrew its bound', async () => {
-    const { sut, sync, kind, queue, states, members, repository, destination } = await linked();
-    await sut.setAutoSync({
-      id: destination.id,
-      segmentId: 'seg_shared',
-      autoSync: false,
-      principal: ann,
-    });
+    const { sync, kind, queue, states, members, destination, setAutoSync, drain } = await linked();
+    await setAutoSync(destination.id, false);
     members.push('p2', 'p4');
     // the bound is 3: the fourth record drops the backlog, and nothing is queued after it
     for (let i = 1; i <= 5; i++)
@@ -379,14 +336,9 @@ describe('SyncService', () => {
       fullSyncRequired: true,
     });
 
-    await sut.setAutoSync({
-      id: destination.id,
-      segmentId: 'seg_shared',
-      autoSync: true,
-      principal: ann,
-    });
+    await setAutoSync(destination.id, true);
     await sync.enqueue([{ transition: transition('p6', 6), partition: 0, offset: 6 }]);
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await drain(destination.id);
     expect(kind.delivered.map((b) => [b.full, b.records.map((r) => r.profileId)])).toEqual([
       [true, ['p2', 'p4']],
       [false, ['p6']],
@@ -397,7 +349,7 @@ describe('SyncService', () => {
   });
 
   it("sends each record with the profile's user ids, emails and the link's traits", async () => {
-    const { sut, sync, kind, profiles, repository } = await setup();
+    const { sync, kind, profiles, createWebhook, linkShared, drain } = await setup();
     profiles.set(
       'p1',
       create(ProfileSchema, {
@@ -411,24 +363,13 @@ describe('SyncService', () => {
         traits: { plan: 'pro', address: { city: 'Lyon', zip: '69001' }, score: 7 },
       }),
     );
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
-    await sut.link({
-      id: created.id,
-      segmentId: 'seg_shared',
-      mode: SyncMode.INCREMENTAL,
-      autoSync: true,
-      traits: ['plan', 'address.city', 'missing'],
-      principal: ann,
-    });
+    const created = await createWebhook();
+    await linkShared(created.id, { traits: ['plan', 'address.city', 'missing'] });
     await sync.enqueue([
       { transition: transition('p1', 1), partition: 0, offset: 1 },
       { transition: transition('p-erased', 2), partition: 0, offset: 2 },
     ]);
-    await sync.drain(repository.stored.get(created.id)!, new AbortController().signal);
+    await drain(created.id);
     expect(kind.delivered.flatMap((b) => b.records)).toMatchObject([
       {
         profileId: 'p1',
@@ -441,33 +382,22 @@ describe('SyncService', () => {
   });
 
   it('refuses a link trait that is not a dotted path', async () => {
-    const { sut } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { createWebhook, linkShared } = await setup();
+    const created = await createWebhook();
     const refusal = await refusalOf(
-      sut.link({
-        id: created.id,
-        segmentId: 'seg_shared',
-        mode: SyncMode.INCREMENTAL,
-        autoSync: true,
-        traits: ['plan', 'address..city', ''],
-        principal: ann,
-      }),
+      linkShared(created.id, { traits: ['plan', 'address..city', ''] }),
       DomainError,
     );
     expect(refusal.violations.map((v) => v.field)).toEqual(['traits[1]', 'traits[2]']);
   });
 
   it('delivers in topic order per partition and empties the queue', async () => {
-    const { sync, kind, queue, repository, destination } = await linked();
+    const { sync, kind, queue, destination, drain } = await linked();
     await sync.enqueue([
       { transition: transition('p1', 2, TransitionKind.EXITED), partition: 0, offset: 9 },
       { transition: transition('p1', 1), partition: 0, offset: 3 },
     ]);
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await drain(destination.id);
     expect(kind.delivered.flatMap((b) => b.records.map((r) => r.type))).toEqual([
       'entered',
       'exited',
@@ -476,14 +406,14 @@ describe('SyncService', () => {
   });
 
   it('dead-letters a batch after its attempt budget and records the run as failed', async () => {
-    const { sync, kind, queue, runs, repository, destination } = await linked();
+    const { sync, kind, queue, runs, destination, drain } = await linked();
     kind.outcomes = [
       new DeliveryFailure('HTTP 500'),
       new DeliveryFailure('HTTP 500'),
       new DeliveryFailure('HTTP 502'),
     ];
     await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await drain(destination.id);
     expect(runs.letters).toMatchObject([{ attempts: 3, error: 'HTTP 502', records: 1n }]);
     expect([...runs.saved.values()]).toMatchObject([
       { status: SyncRunStatus.FAILED, failures: 3n, records: 0n },
@@ -492,29 +422,21 @@ describe('SyncService', () => {
   });
 
   it('does not retry a permanent refusal', async () => {
-    const { sync, kind, runs, repository, destination } = await linked();
+    const { sync, kind, runs, destination, drain } = await linked();
     kind.outcomes = [new DeliveryFailure('HTTP 400', { permanent: true })];
     await sync.enqueue([{ transition: transition('p1', 1), partition: 0, offset: 1 }]);
-    await sync.drain(repository.stored.get(destination.id)!, new AbortController().signal);
+    await drain(destination.id);
     expect(runs.letters).toMatchObject([{ attempts: 1, error: 'HTTP 400' }]);
   });
 
   it("makes a full link's schedule due once per slot, in its time zone, on the injected clock", async () => {
-    const { sut, sync, clock } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { sut, sync, clock, createWebhook, linkShared } = await setup();
+    const created = await createWebhook();
     // linked at 2026-12-01T00:00Z; 06:00 in Paris is 05:00Z in winter
-    const destination = await sut.link({
-      id: created.id,
-      segmentId: 'seg_shared',
+    const destination = await linkShared(created.id, {
       mode: SyncMode.FULL,
-      autoSync: true,
       schedule: '0 6 * * *',
       timeZone: 'Europe/Paris',
-      principal: ann,
     });
     const view = await sut.view(destination);
     expect(view.links[0]?.syncState?.nextScheduledSyncAt).toEqual(
@@ -532,25 +454,10 @@ describe('SyncService', () => {
   });
 
   it('refuses a schedule on an incremental link, and a bad cron or time zone', async () => {
-    const { sut } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
+    const { createWebhook, linkShared } = await setup();
+    const created = await createWebhook();
     const link = (mode: SyncMode, schedule: string, timeZone = '') =>
-      refusalOf(
-        sut.link({
-          id: created.id,
-          segmentId: 'seg_shared',
-          mode,
-          autoSync: true,
-          schedule,
-          timeZone,
-          principal: ann,
-        }),
-        DomainError,
-      );
+      refusalOf(linkShared(created.id, { mode, schedule, timeZone }), DomainError);
     expect((await link(SyncMode.INCREMENTAL, '0 6 * * *')).violations.map((v) => v.field)).toEqual([
       'schedule',
     ]);
@@ -560,19 +467,9 @@ describe('SyncService', () => {
   });
 
   it('makes a full sync due once, after the last partition of a refresh succeeded', async () => {
-    const { sut, sync } = await setup();
-    const created = await sut.create({
-      name: 'hook',
-      config: webhook({ url: 'https://example.com/h', signingSecret: SECRET }),
-      principal: ann,
-    });
-    await sut.link({
-      id: created.id,
-      segmentId: 'seg_shared',
-      mode: SyncMode.FULL,
-      autoSync: true,
-      principal: ann,
-    });
+    const { sync, createWebhook, linkShared } = await setup();
+    const created = await createWebhook();
+    await linkShared(created.id, { mode: SyncMode.FULL });
     const progress = (partition: number, state = RefreshState.SUCCEEDED) =>
       create(RefreshProgressSchema, {
         jobId: 'job-1',

@@ -9,9 +9,16 @@ import {
 } from '@shoal/contracts';
 import { type LaunchedProcess, freePort, startServiceProcess, tailOf } from '@shoal/local-infra';
 import { TopicNames, devKeyEnv, ensureDevKeys, waitUntil } from '@shoal/platform';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { type Admin, type Kafka, Kafka as KafkaClient, type Message, logLevel } from 'kafkajs';
+import { InvalidArgumentError, Option } from 'commander';
+import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import {
+  benchCommand,
+  positiveWhole as count,
+  runningKafkaOption,
+  runningMongoOption,
+} from '../command-line';
+import { committed, passThrough, produceAll, seconds } from '../system/measures';
 import { generateWorkload } from './workload';
 
 const DESCRIPTION =
@@ -35,13 +42,7 @@ interface BenchOptions {
 }
 
 function benchOptions(): BenchOptions {
-  const count = (value: string) => {
-    if (!/^[1-9]\d*$/.test(value))
-      throw new InvalidArgumentError('It must be a positive whole number.');
-    return Number(value);
-  };
-  return new Command('node tools/bench/dist/ingestion/ingestion.js')
-    .description(DESCRIPTION)
+  return benchCommand('node tools/bench/dist/ingestion/ingestion.js', DESCRIPTION)
     .option('--records <n>', 'upstream records', count, 200_000)
     .option('--profiles <n>', 'people they come from', count, 20_000)
     .option('--partitions <n>', 'partitions of the topics', count, 12)
@@ -54,12 +55,8 @@ function benchOptions(): BenchOptions {
         .choices(['sessions', 'uniform'])
         .default('sessions'),
     )
-    .option('--kafka <host:port>', 'brokers', process.env.KAFKA_BROKERS ?? '127.0.0.1:19092')
-    .option(
-      '--mongo <url>',
-      'the store',
-      process.env.MONGO_URL ?? 'mongodb://127.0.0.1:27027/?directConnection=true',
-    )
+    .addOption(runningKafkaOption())
+    .addOption(runningMongoOption())
     .option('--timeout <seconds>', 'longest wait for ingestion to finish', count, 900)
     .option(
       '--set <NAME=VALUE>',
@@ -71,13 +68,11 @@ function benchOptions(): BenchOptions {
       },
       [] as string[],
     )
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .parse()
     .opts<BenchOptions>();
 }
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-const since = (started: number) => (Date.now() - started) / 1000;
 
 async function main(): Promise<void> {
   const values = benchOptions();
@@ -87,7 +82,7 @@ async function main(): Promise<void> {
   const names = new TopicNames(prefix);
   const database = `bench${run}_ingestion`;
   const work = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
-  const kafka = new KafkaClient({
+  const kafka = new Kafka({
     clientId: `bench-${run}`,
     brokers: values.kafka.split(','),
     logLevel: logLevel.NOTHING,
@@ -114,11 +109,14 @@ async function main(): Promise<void> {
     });
     let started = Date.now();
     await produceAll(kafka, input, workload.records);
-    out(`produced in ${since(started).toFixed(1)} s`);
+    out(`produced in ${seconds(started).toFixed(1)} s`);
 
+    // records/s of a plain copy of the same records, each run in a consumer group of its own
+    const copyAll = (group: string) =>
+      passThrough(kafka, input, copies, workload.records.length, `bench-${run}-${group}`);
     progress = 'the first pass-through';
-    const before = await passThrough(kafka, input, copies, workload.records.length, `${run}-a`);
-    out(`pass-through: ${before.toFixed(1)} s`);
+    const before = await copyAll('a');
+    out(`pass-through: ${Math.round(before)} records/s`);
 
     progress = 'starting the ingestion service';
     const keys = await ensureDevKeys(join(work, 'keys'));
@@ -153,13 +151,13 @@ async function main(): Promise<void> {
       workload.records.length,
       timeoutMs,
     );
-    const ingestion = since(started);
+    const ingestion = seconds(started);
     out(`ingestion: ${ingestion.toFixed(1)} s until every record was durable`);
     const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
 
     progress = 'the second pass-through';
-    const after = await passThrough(kafka, input, copies, workload.records.length, `${run}-b`);
-    out(`pass-through again: ${after.toFixed(1)} s`);
+    const after = await copyAll('b');
+    out(`pass-through again: ${Math.round(after)} records/s`);
 
     const changes = await recordsOn(admin, names.of(profileChangesTopic));
     const deadLetters = await recordsOn(admin, names.of(upstreamEventsDeadLetterTopic));
@@ -187,63 +185,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** Sends the records in requests of 1,000, like an upstream producer with batching. */
-async function produceAll(kafka: Kafka, topic: string, records: readonly Message[]): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  try {
-    for (let i = 0; i < records.length; i += 1_000) {
-      await producer.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-}
-
-/**
- * A plain consume→produce copy with the settings Shoal's own consumer and producer use (batches,
- * four partitions at a time, an idempotent producer acknowledged by all replicas): seconds from
- * its first batch until `count` records were copied.
- */
-async function passThrough(
-  kafka: Kafka,
-  from: string,
-  to: string,
-  count: number,
-  group: string,
-): Promise<number> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer = kafka.consumer({ groupId: `bench-${group}` });
-  await producer.connect();
-  await consumer.connect();
-  await consumer.subscribe({ topic: from, fromBeginning: true });
-  let copied = 0;
-  let first = 0;
-  let finished!: () => void;
-  const done = new Promise<void>((resolve) => (finished = resolve));
-  await consumer.run({
-    partitionsConsumedConcurrently: 4,
-    eachBatch: async ({ batch }) => {
-      first ||= Date.now();
-      // in sends of 1,000 records (about 250 KB here), within the broker's request limit
-      for (let i = 0; i < batch.messages.length; i += 1_000) {
-        await producer.send({
-          topic: to,
-          acks: -1,
-          messages: batch.messages.slice(i, i + 1_000).map((m) => ({ key: m.key, value: m.value })),
-        });
-      }
-      copied += batch.messages.length;
-      if (copied >= count) finished();
-    },
-  });
-  await done;
-  const seconds = since(first);
-  await consumer.disconnect();
-  await producer.disconnect();
-  return seconds;
-}
-
 async function untilCommitted(
   admin: Admin,
   groupId: string,
@@ -251,19 +192,15 @@ async function untilCommitted(
   count: number,
   timeoutMs: number,
 ): Promise<void> {
-  let committed = 0;
+  let records = 0;
   const all = await waitUntil(
     async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      committed = (offsets?.partitions ?? []).reduce(
-        (sum, p) => sum + Math.max(0, Number(p.offset)),
-        0,
-      );
-      return committed >= count;
+      records = await committed(admin, groupId, topic);
+      return records >= count;
     },
     { timeoutMs, intervalMs: 100 },
   );
-  if (!all) throw new Error(`${committed} of ${count} records committed`);
+  if (!all) throw new Error(`${records} of ${count} records committed`);
 }
 
 async function recordsOn(admin: Admin, topic: string): Promise<number> {
@@ -281,16 +218,16 @@ function metric(text: string, name: string): number {
 
 function report(run: {
   records: number;
+  /** records/s of the pass-through before and after the ingestion run */
   passThrough: readonly number[];
   ingestion: number;
   changes: number;
   deadLetters: number;
   metrics: string;
 }): void {
-  const rate = (seconds: number) => Math.round(run.records / seconds);
-  const passRates = run.passThrough.map(rate);
+  const passRates = run.passThrough.map(Math.round);
   const passRate = Math.round(passRates.reduce((a, b) => a + b, 0) / passRates.length);
-  const ingestionRate = rate(run.ingestion);
+  const ingestionRate = Math.round(run.records / run.ingestion);
   const cpu = metric(run.metrics, 'process_cpu_seconds_total');
   out('');
   out('| run                  | records/s | note');

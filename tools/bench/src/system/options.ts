@@ -1,4 +1,5 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { benchCommand, positiveWhole as whole } from '../command-line';
 
 export const STAGES = [
   'passthrough',
@@ -54,11 +55,6 @@ const DESCRIPTION =
   'the report between the markers of --out and the raw figures to --json; removes its topics, ' +
   'databases and processes at the end, also when interrupted.';
 
-const whole = (value: string): number => {
-  if (!/^[1-9]\d*$/.test(value.replaceAll('_', '')))
-    throw new InvalidArgumentError('It must be a positive whole number.');
-  return Number(value.replaceAll('_', ''));
-};
 const positive = (value: string): number => {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('It must be above 0.');
@@ -66,8 +62,7 @@ const positive = (value: string): number => {
 };
 
 export function parseOptions(argv: readonly string[] = process.argv): BenchOptions {
-  const program = new Command('npm run bench --')
-    .description(DESCRIPTION)
+  const program = benchCommand('npm run bench --', DESCRIPTION)
     .option('--profiles <n>', 'profiles the stream comes from', whole, 20_000)
     .option('--events <n>', 'upstream events of the throughput run (b)', whole, 60_000)
     .option(
@@ -143,8 +138,7 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
       'the report (the part between its bench markers is replaced)',
       'docs/benchmarks.md',
     )
-    .option('--json <file>', 'the raw figures', 'docs/benchmarks.json')
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+    .option('--json <file>', 'the raw figures', 'docs/benchmarks.json');
   const options = program.parse(argv).opts<BenchOptions>();
   if ((options.kafka === undefined) !== (options.mongo === undefined)) {
     program.error('--kafka and --mongo go together');

@@ -25,18 +25,32 @@ export const showScalar = (value: JsonValue | undefined): string =>
       ? value
       : JSON.stringify(value);
 
+/** What an operand field is given: the operand as the rule holds it, and where an edit goes. */
+interface OperandProps<T extends JsonValue = JsonValue> {
+  value: JsonValue | undefined;
+  onChange: (value: T) => void;
+}
+
+/** An operand field with a label of its own. */
+interface LabelledOperandProps<T extends JsonValue = JsonValue> extends OperandProps<T> {
+  label: string;
+}
+
+/** The props of one field of an operand object: an edit of it changes the whole object. */
+function fieldOf(object: JsonObject, key: string, onChange: (value: JsonObject) => void) {
+  return {
+    value: object[key],
+    onChange: (value: JsonValue) => onChange({ ...object, [key]: value }),
+  };
+}
+
+/** Choices whose value is also their label. */
+const sameLabel = (values: readonly string[]) => values.map((value) => ({ value, label: value }));
+
 const num = (value: JsonValue | undefined): number | string =>
   typeof value === 'number' ? value : '';
 
-export function ScalarInput({
-  label,
-  value,
-  onChange,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: JsonValue) => void;
-}) {
+export function ScalarInput({ label, value, onChange }: LabelledOperandProps) {
   return (
     <TextInput
       label={label}
@@ -47,15 +61,7 @@ export function ScalarInput({
   );
 }
 
-export function ListInput({
-  label,
-  value,
-  onChange,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: JsonValue) => void;
-}) {
+export function ListInput({ label, value, onChange }: LabelledOperandProps) {
   const items = Array.isArray(value) ? value : [];
   return (
     <TextInput
@@ -81,12 +87,7 @@ export function NumberField({
   value,
   onChange,
   min,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: number) => void;
-  min?: number;
-}) {
+}: LabelledOperandProps<number> & { min?: number }) {
   return (
     <NumberInput
       label={label}
@@ -136,20 +137,9 @@ export function CaseNumber({
   );
 }
 
-export const SPAN_UNITS = ['minutes', 'hours', 'days', 'weeks'].map((u) => ({
-  value: u,
-  label: u,
-}));
+export const SPAN_UNITS = sameLabel(['minutes', 'hours', 'days', 'weeks']);
 
-export function SpanEditor({
-  label,
-  value,
-  onChange,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: JsonObject) => void;
-}) {
+export function SpanEditor({ label, value, onChange }: LabelledOperandProps<JsonObject>) {
   return (
     <CaseNumber
       label={label}
@@ -162,21 +152,10 @@ export function SpanEditor({
   );
 }
 
-const CALENDAR_UNITS = ['day', 'week', 'month', 'quarter', 'year'].map((u) => ({
-  value: u,
-  label: u,
-}));
+const CALENDAR_UNITS = sameLabel(['day', 'week', 'month', 'quarter', 'year']);
 
 /** A calendar period relative to the current one: 0 this, -1 the last, 1 the next. */
-export function CalendarEditor({
-  label,
-  value,
-  onChange,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: JsonObject) => void;
-}) {
+export function CalendarEditor({ label, value, onChange }: LabelledOperandProps<JsonObject>) {
   return (
     <CaseNumber
       label={`${label} (0 this, -1 last)`}
@@ -201,15 +180,7 @@ const TIME_POINTS = [
   { value: 'at', label: 'instant (ISO 8601)' },
 ];
 
-export function TimeOperandEditor({
-  label,
-  value,
-  onChange,
-}: {
-  label: string;
-  value: JsonValue | undefined;
-  onChange: (value: JsonObject) => void;
-}) {
+export function TimeOperandEditor({ label, value, onChange }: LabelledOperandProps<JsonObject>) {
   const [key, point] = caseOf(value as JsonObject | undefined);
   const kind = key ?? 'daysAgo';
   const textual = kind === 'date' || kind === 'at';
@@ -245,37 +216,17 @@ export function TimeOperandEditor({
   );
 }
 
-export function TimeRangeEditor({
-  value,
-  onChange,
-}: {
-  value: JsonValue | undefined;
-  onChange: (value: JsonObject) => void;
-}) {
+export function TimeRangeEditor({ value, onChange }: OperandProps<JsonObject>) {
   const range = (value ?? {}) as JsonObject;
   return (
     <Group gap="md" align="end">
-      <TimeOperandEditor
-        label="From"
-        value={range.from}
-        onChange={(from) => onChange({ ...range, from })}
-      />
-      <TimeOperandEditor
-        label="To"
-        value={range.to}
-        onChange={(to) => onChange({ ...range, to })}
-      />
+      <TimeOperandEditor label="From" {...fieldOf(range, 'from', onChange)} />
+      <TimeOperandEditor label="To" {...fieldOf(range, 'to', onChange)} />
     </Group>
   );
 }
 
-export function TraitAnchorEditor({
-  value,
-  onChange,
-}: {
-  value: JsonValue | undefined;
-  onChange: (value: JsonObject) => void;
-}) {
+export function TraitAnchorEditor({ value, onChange }: OperandProps<JsonObject>) {
   const anchor = (value ?? {}) as JsonObject;
   return (
     <Group gap="md" align="end">
@@ -284,11 +235,7 @@ export function TraitAnchorEditor({
         value={typeof anchor.path === 'string' ? anchor.path : ''}
         onChange={(e) => onChange({ ...anchor, path: e.currentTarget.value })}
       />
-      <SpanEditor
-        label="Within"
-        value={anchor.within}
-        onChange={(within) => onChange({ ...anchor, within })}
-      />
+      <SpanEditor label="Within" {...fieldOf(anchor, 'within', onChange)} />
     </Group>
   );
 }
@@ -319,6 +266,7 @@ export function ComparisonEditor({
   const property = typeof current.property === 'string' ? current.property : '';
   const base: JsonObject = withProperty ? { property } : {};
   const range = (current.between ?? {}) as JsonObject;
+  const between = (next: JsonObject) => onChange({ ...base, between: next });
   return (
     <Group gap="xs" align="end">
       {withProperty && (
@@ -341,16 +289,8 @@ export function ComparisonEditor({
       />
       {key === 'between' ? (
         <>
-          <NumberField
-            label="Minimum"
-            value={range.min}
-            onChange={(min) => onChange({ ...base, between: { ...range, min } })}
-          />
-          <NumberField
-            label="Maximum"
-            value={range.max}
-            onChange={(max) => onChange({ ...base, between: { ...range, max } })}
-          />
+          <NumberField label="Minimum" {...fieldOf(range, 'min', between)} />
+          <NumberField label="Maximum" {...fieldOf(range, 'max', between)} />
         </>
       ) : (
         <NumberField

@@ -1,6 +1,5 @@
 import { useMutation, useQuery } from '@connectrpc/connect-query';
 import {
-  Alert,
   Button,
   Code,
   Group,
@@ -15,10 +14,10 @@ import {
 import { SegmentKind, SegmentService, Visibility } from '@shoal/contracts';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { describeError } from '../api';
 import { navigate } from '../router';
 import { ListUpload } from './ListUpload';
 import { SegmentActions } from './SegmentActions';
+import { ErrorAlert } from './ErrorAlert';
 
 /** A static list: create one, add and remove members by id, see its members. */
 export function ListPage({ listId }: { listId?: string }) {
@@ -32,7 +31,7 @@ function NewList() {
     <Stack maw={480}>
       <Title order={2}>New static list</Title>
       <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} />
-      {create.error && <Alert color="red">{describeError(create.error).message}</Alert>}
+      <ErrorAlert error={create.error} />
       <Button
         w="fit-content"
         disabled={!name.trim()}
@@ -83,7 +82,7 @@ function ListMembers({ listId }: { listId: string }) {
         <strong data-testid="list-count">{count.data?.memberCount.toLocaleString() ?? '…'}</strong>{' '}
         members
       </Text>
-      {error && <Alert color="red">{describeError(error).message}</Alert>}
+      <ErrorAlert error={error} />
       <Textarea
         label="Profile ids"
         description="separated by commas, spaces or new lines"

@@ -1,7 +1,6 @@
 import { toJson } from '@bufbuild/protobuf';
 import { useMutation, useQuery } from '@connectrpc/connect-query';
 import {
-  Alert,
   Button,
   Code,
   Grid,
@@ -18,13 +17,14 @@ import { type FormEvent, useState } from 'react';
 import { describeError } from '../api';
 import { navigate } from '../router';
 import { defaultText, templateInput } from '../segment-actions';
+import { ErrorAlert } from './ErrorAlert';
 
 /** Create a segment from one of the segments service's parameterised templates. */
 export function NewFromTemplate() {
   const templates = useQuery(SegmentService.method.listTemplates, {});
   const [chosen, setChosen] = useState<string>();
   if (templates.isPending) return <Loader aria-label="Loading" />;
-  if (templates.error) return <Alert color="red">{describeError(templates.error).message}</Alert>;
+  if (templates.error) return <ErrorAlert error={templates.error} />;
   const template = templates.data.templates.find((t) => t.id === chosen);
   return (
     <Stack>
@@ -97,11 +97,7 @@ function TemplateForm({ template }: { template: SegmentTemplate }) {
               }
             />
           ))}
-          {create.error && (
-            <Alert color="red" role="alert">
-              {describeError(create.error).message}
-            </Alert>
-          )}
+          <ErrorAlert error={create.error} />
           <Button type="submit" w="fit-content" loading={create.isPending} disabled={!name.trim()}>
             Create segment
           </Button>

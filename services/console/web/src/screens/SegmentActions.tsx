@@ -6,6 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { describeError } from '../api';
 import { navigate } from '../router';
 import { usageLines } from '../segment-actions';
+import { ErrorAlert } from './ErrorAlert';
 
 type Dialog = 'rename' | 'duplicate' | 'delete' | undefined;
 
@@ -42,11 +43,7 @@ export function SegmentActions({ segment, path }: { segment: Segment; path: stri
       <Button variant="outline" color="red" onClick={() => setDialog('delete')}>
         Delete
       </Button>
-      {toggle.error && (
-        <Alert color="red" role="alert" w="100%">
-          {describeError(toggle.error).message}
-        </Alert>
-      )}
+      <ErrorAlert error={toggle.error} w="100%" />
       <Modal opened={dialog === 'rename'} onClose={close} title="Rename segment">
         {dialog === 'rename' && <RenameForm segment={segment} onDone={close} />}
       </Modal>
@@ -83,7 +80,7 @@ function RenameForm({ segment, onDone }: { segment: Segment; onDone: () => void 
             describeError(rename.error).violations.find((v) => v.field === 'name')?.description
           }
         />
-        {rename.error && <Alert color="red">{describeError(rename.error).message}</Alert>}
+        <ErrorAlert error={rename.error} />
         <Group justify="flex-end">
           <Button type="submit" loading={rename.isPending} disabled={!name.trim()}>
             Rename
@@ -115,7 +112,7 @@ function DuplicateForm({ segment, path }: { segment: Segment; path: string }) {
           required
           data-autofocus
         />
-        {duplicate.error && <Alert color="red">{describeError(duplicate.error).message}</Alert>}
+        <ErrorAlert error={duplicate.error} />
         <Group justify="flex-end">
           <Button type="submit" loading={duplicate.isPending} disabled={!name.trim()}>
             Duplicate
@@ -149,7 +146,7 @@ function DeleteForm({ segment, onCancel }: { segment: Segment; onCancel: () => v
             : 'Its members stop being computed'}{' '}
           and it leaves every listing; this cannot be undone from the console.
         </Text>
-        {usages.error && <Alert color="red">{describeError(usages.error).message}</Alert>}
+        <ErrorAlert error={usages.error} />
         {used && (
           <Alert color="yellow" title="In use" role="status">
             <Text size="sm">Deleting it affects what uses it:</Text>
@@ -166,11 +163,7 @@ function DeleteForm({ segment, onCancel }: { segment: Segment; onCancel: () => v
             />
           </Alert>
         )}
-        {remove.error && (
-          <Alert color="red" role="alert">
-            {describeError(remove.error).message}
-          </Alert>
-        )}
+        <ErrorAlert error={remove.error} />
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>
             Keep it

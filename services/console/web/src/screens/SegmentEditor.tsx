@@ -39,6 +39,7 @@ import {
   violationAt,
 } from '../segment-settings';
 import { SegmentSettingsPanel } from './SegmentSettingsPanel';
+import { ErrorAlert } from './ErrorAlert';
 
 const EMPTY: RuleDraft = { timeZone: '', audience: '' };
 /** Every field the editor writes; a non-owner sends the owner-only ones back unchanged. */
@@ -63,7 +64,7 @@ export function SegmentEditor({ segmentId }: { segmentId?: string }) {
     { enabled: !!segmentId },
   );
   if (segmentId && existing.isPending) return <Loader aria-label="Loading" />;
-  if (existing.error) return <Alert color="red">{describeError(existing.error).message}</Alert>;
+  if (existing.error) return <ErrorAlert error={existing.error} />;
   return <EditorForm key={segmentId ?? 'new'} segment={existing.data?.segment} />;
 }
 
@@ -219,11 +220,7 @@ function EditorForm({ segment }: { segment?: Segment }) {
           </Stack>
         </Grid.Col>
       </Grid>
-      {saveError && (
-        <Alert color="red" role="alert">
-          {describeError(saveError).message}
-        </Alert>
-      )}
+      <ErrorAlert error={saveError} />
       <Group>
         <Button
           onClick={save}
@@ -297,7 +294,7 @@ function PreviewPanel({
 /** Before an edit is saved: what uses the segment and will see its members change. */
 function UsageWarning({ segmentId }: { segmentId: string }) {
   const usages = useQuery(SegmentService.method.getSegmentUsages, { id: segmentId });
-  if (usages.error) return <Alert color="red">{describeError(usages.error).message}</Alert>;
+  if (usages.error) return <ErrorAlert error={usages.error} />;
   const lines = usageLines(usages.data?.usages ?? []);
   if (lines.length === 0) return null;
   return (

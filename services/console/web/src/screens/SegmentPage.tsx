@@ -63,6 +63,7 @@ import {
 } from '../labels';
 import { Link } from '../router';
 import { SegmentActions } from './SegmentActions';
+import { ErrorAlert } from './ErrorAlert';
 
 const MEMBERS_SHOWN = 100;
 const SHOWN_CHARS = 120;
@@ -90,7 +91,7 @@ export function SegmentPage({ segmentId }: { segmentId: string }) {
     { refetchInterval: 3000 },
   );
   if (found.isPending) return <Loader aria-label="Loading" />;
-  if (found.error) return <Alert color="red">{describeError(found.error).message}</Alert>;
+  if (found.error) return <ErrorAlert error={found.error} />;
   const segment = found.data.segment;
   if (!segment) return <Alert color="red">No such segment.</Alert>;
   return (
@@ -190,7 +191,7 @@ function Trend({ segmentId }: { segmentId: string }) {
       <Title order={3} size="h4">
         Member count and churn
       </Title>
-      {history.error && <Alert color="red">{describeError(history.error).message}</Alert>}
+      <ErrorAlert error={history.error} />
       {data.length === 0 ? (
         <Text c="dimmed">
           No history yet: counts are snapshotted daily and churn counted as members move.
@@ -279,7 +280,7 @@ function Members({ segment }: { segment: Segment }) {
         clearable
         mb="xs"
       />
-      {members.error && <Alert color="red">{describeError(members.error).message}</Alert>}
+      <ErrorAlert error={members.error} />
       {columns.length > 0 && profileError && (
         <Alert color="yellow">
           Profiles could not be read: {describeError(profileError).message}
@@ -345,7 +346,7 @@ function Explain({ segmentId }: { segmentId: string }) {
           </Button>
         </Group>
       </form>
-      {explain.error && <Alert color="red">{describeError(explain.error).message}</Alert>}
+      <ErrorAlert error={explain.error} />
       {result && (
         <Stack gap={4} mt="sm" data-testid="explanation">
           <Text fw={700}>{result.membership?.member ? 'A member' : 'Not a member'}</Text>
@@ -409,7 +410,7 @@ function History({ segment }: { segment: Segment }) {
       <Title order={3} size="h4">
         History
       </Title>
-      {revert.error && <Alert color="red">{describeError(revert.error).message}</Alert>}
+      <ErrorAlert error={revert.error} />
       <Table.ScrollContainer minWidth={560} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table>
           <Table.Thead>
@@ -500,11 +501,7 @@ function Jobs({ segmentId }: { segmentId: string }) {
           Refresh now
         </Button>
       </Group>
-      {error && (
-        <Alert color="red" role="alert">
-          {describeError(error).message}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       {jobs.data?.jobs.length === 0 && <Text c="dimmed">No refresh has run.</Text>}
       <Table.ScrollContainer minWidth={520} scrollAreaProps={KEYBOARD_SCROLLABLE}>
         <Table aria-label="Jobs table">
@@ -600,11 +597,7 @@ function Destinations({ segment }: { segment: Segment }) {
       <Title order={3} size="h4">
         Destinations
       </Title>
-      {error && (
-        <Alert color="red" role="alert">
-          {describeError(error).message}
-        </Alert>
-      )}
+      <ErrorAlert error={error} />
       <Table>
         <Table.Tbody>
           {linked.map(({ destination, link: l }) => (

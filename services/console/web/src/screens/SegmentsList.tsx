@@ -1,7 +1,6 @@
 import { useQuery } from '@connectrpc/connect-query';
 import { useDebouncedValue, useInViewport } from '@mantine/hooks';
 import {
-  Alert,
   Badge,
   Group,
   MultiSelect,
@@ -29,6 +28,7 @@ import { describeError, formatTime } from '../api';
 import { changeText } from '../insight';
 import { STATE_COLORS, kindLabel, modeLabel, stateLabel, statusLabel } from '../labels';
 import { Link } from '../router';
+import { ErrorAlert } from './ErrorAlert';
 
 const SORTS = [
   { value: String(SegmentSort.UPDATED_AT), label: 'Last changed' },
@@ -133,7 +133,7 @@ export function SegmentsList() {
         <TagsInput label="Tags" value={tags} onChange={setTags} clearable w={200} />
         <TagsInput label="Owners" value={owners} onChange={setOwners} clearable w={200} />
       </Group>
-      {segments.error && <Alert color="red">{describeError(segments.error).message}</Alert>}
+      <ErrorAlert error={segments.error} />
       <Table striped highlightOnHover aria-label="Segments">
         <Table.Thead>
           <Table.Tr>

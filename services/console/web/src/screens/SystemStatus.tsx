@@ -1,12 +1,13 @@
 import { useQuery } from '@connectrpc/connect-query';
-import { Alert, Badge, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Badge, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { SchedulerService } from '@shoal/contracts';
-import { describeError, formatTime } from '../api';
+import { formatTime } from '../api';
 import { jobStatusLabel } from '../labels';
+import { ErrorAlert } from './ErrorAlert';
 
 export function SystemStatus() {
   const status = useQuery(SchedulerService.method.getSystemStatus, {}, { refetchInterval: 5000 });
-  if (status.error) return <Alert color="red">{describeError(status.error).message}</Alert>;
+  if (status.error) return <ErrorAlert error={status.error} />;
   const data = status.data;
   return (
     <Stack>

@@ -1,0 +1,16 @@
+import { InvalidArgumentError } from 'commander';
+import { positiveWhole } from './command-line';
+
+describe('positiveWhole', () => {
+  it.each([
+    ['1', 1],
+    ['20000', 20_000],
+    ['20_000', 20_000],
+  ])('reads %s as %d', (value, expected) => {
+    expect(positiveWhole(value)).toBe(expected);
+  });
+
+  it.each(['0', '-1', '1.5', '1e3', '', 'x', '007'])('refuses %p', (value) => {
+    expect(() => positiveWhole(value)).toThrow(InvalidArgumentError);
+  });
+});
