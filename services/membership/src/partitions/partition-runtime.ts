@@ -548,6 +548,7 @@ export class PartitionRuntime {
     statuses: readonly PartitionStatus[],
     removed: readonly string[],
   ): Promise<void> {
+    const began = this.now();
     for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
       try {
         if (!(await this.deps.store.writeCheckpoint(this.partition, write))) {
@@ -568,16 +569,32 @@ export class PartitionRuntime {
         if (this.fenced) return;
       }
     }
+    const stored = this.now();
     try {
       await this.deps.events.publishStatuses(
         statuses,
         removed.map((segmentId) => ({ segmentId, partition: this.partition })),
       );
+      const published = this.now();
       await this.deps.commit({
         changes: write.document.offsets.changes + 1,
         lists: write.document.offsets.lists + 1,
         contacts: (write.document.offsets.contacts ?? -1) + 1,
       });
+      this.deps.logger.debug(
+        {
+          partition: this.partition,
+          states: write.states.size,
+          chunks: write.chunks.length,
+          buckets: write.buckets.length,
+          statuses: statuses.length,
+          storeMs: stored - began,
+          statusPublishMs: published - stored,
+          commitMs: this.now() - published,
+          changes: write.document.offsets.changes,
+        },
+        'checkpoint written',
+      );
     } catch (error) {
       // the checkpoint is durable; status and the commit are repeated by the next one
       this.deps.logger.warn(

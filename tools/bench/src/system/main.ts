@@ -218,7 +218,7 @@ class Run {
     const profiled = this.options.cpuProf && (name === 'ingestion' || name === 'membership');
     return {
       SHOAL_ENV: 'development',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.SHOAL_BENCH_SERVICE_LOG_LEVEL ?? 'warn',
       KAFKA_BROKERS: this.infra.kafka,
       KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_PARTITIONS: String(this.options.partitions),
