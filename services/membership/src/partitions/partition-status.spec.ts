@@ -7,8 +7,12 @@ import { dynamicSegment, newTestMembership, profileIn } from '../../test/support
 const STATUS_INTERVAL_MS = 60_000;
 
 /** One membership over two partitions with `count` tag segments (`seg_<i>` holds tag `t<i>`). */
-async function withSegments(count: number, init = {}) {
-  const m = await newTestMembership();
+async function withSegments(
+  count: number,
+  init = {},
+  options: Parameters<typeof newTestMembership>[0] = {},
+) {
+  const m = await newTestMembership(options);
   m.definitions.apply(
     Array.from({ length: count }, (_, i) => {
       const segment = dynamicSegment(`seg_${i}`, { hasTag: `t${i}` }, init);
@@ -85,6 +89,54 @@ describe("a partition's segment statuses", () => {
     const { published } = await nextCheckpoint();
 
     expect(published).toHaveLength(2_000);
+    await m.stop();
+  });
+
+  it('are stored only when they changed, though all are published again each status interval', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(1_000);
+    expect(m.store.statusWrites).toBe(2_000);
+    m.clock.advance(STATUS_INTERVAL_MS);
+    await tag('c1', profileIn(1, 2, 'ann'), ['t7']);
+
+    const { published } = await nextCheckpoint();
+
+    expect(published).toHaveLength(2_000);
+    expect(m.store.statusWrites).toBe(2_001);
+    expect(await m.store.readStatuses('seg_7', [0, 1])).toMatchObject([
+      { memberCount: 0 },
+      { memberCount: 1 },
+    ]);
+    await m.stop();
+  });
+
+  it('do not hold back the commit of the checkpoint they were taken with', async () => {
+    const commits: number[] = [];
+    const { m, tag } = await withSegments(
+      10,
+      {},
+      {
+        commit: async (partition, next) => {
+          if (partition === 0) commits.push(next.changes);
+        },
+      },
+    );
+    commits.length = 0;
+    let release = () => {};
+    const publish = m.events.publishStatuses.bind(m.events);
+    m.events.publishStatuses = (statuses, removed) =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }).then(() => publish(statuses, removed));
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+
+    await m.service.local(0)!.checkpoint();
+    for (let i = 0; i < 100 && commits.length === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+
+    expect(commits).toEqual([2]);
+    release();
+    await m.checkpoint();
+    expect(m.events.statuses.at(-1)).toMatchObject({ segmentId: 'seg_1', memberCount: 1 });
     await m.stop();
   });
 

@@ -15,6 +15,8 @@ export class InMemoryPartitionStore implements PartitionStore {
   readonly chunks = new Map<string, HistoryChunk>();
   readonly members = new Map<string, string[]>();
   readonly statuses = new Map<string, PartitionStatus>();
+  /** Status documents written (upserted or deleted) so far. */
+  statusWrites = 0;
 
   async claim(partition: number, now: number): Promise<PartitionDocument> {
     const current = this.documents.get(partition);
@@ -72,6 +74,7 @@ export class InMemoryPartitionStore implements PartitionStore {
       this.statuses.set(`${status.segmentId}|${partition}`, status);
     for (const segmentId of write.removedStatuses)
       this.statuses.delete(`${segmentId}|${partition}`);
+    this.statusWrites += write.statuses.length + write.removedStatuses.length;
     this.documents.set(partition, write.document);
     return true;
   }
