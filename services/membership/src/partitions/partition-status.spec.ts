@@ -140,6 +140,23 @@ describe("a partition's segment statuses", () => {
     await m.stop();
   });
 
+  it('are stored at the next checkpoint when storing them failed', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(10);
+    const store = m.store.writeStatuses.bind(m.store);
+    m.store.writeStatuses = async () => {
+      throw new Error('store unavailable');
+    };
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+    await nextCheckpoint();
+    expect(await m.store.readStatuses('seg_1', [0])).toMatchObject([{ memberCount: 0 }]);
+    m.store.writeStatuses = store;
+
+    await nextCheckpoint();
+
+    expect(await m.store.readStatuses('seg_1', [0])).toMatchObject([{ memberCount: 1 }]);
+    await m.stop();
+  });
+
   it("are published when a member's value changes, though nobody entered or exited", async () => {
     const { m, nextCheckpoint, tag } = await withSegments(5, { valueTrait: 'ltv' });
     const ann = profileIn(0, 2, 'ann');

@@ -70,12 +70,20 @@ export class InMemoryPartitionStore implements PartitionStore {
       if (members.length === 0) this.members.delete(key);
       else this.members.set(key, [...members]);
     }
-    for (const status of write.statuses)
-      this.statuses.set(`${status.segmentId}|${partition}`, status);
-    for (const segmentId of write.removedStatuses)
-      this.statuses.delete(`${segmentId}|${partition}`);
-    this.statusWrites += write.statuses.length + write.removedStatuses.length;
     this.documents.set(partition, write.document);
+    return true;
+  }
+
+  async writeStatuses(
+    partition: number,
+    epoch: number,
+    statuses: readonly PartitionStatus[],
+    removed: readonly string[],
+  ): Promise<boolean> {
+    if (this.documents.get(partition)?.epoch !== epoch) return false;
+    for (const status of statuses) this.statuses.set(`${status.segmentId}|${partition}`, status);
+    for (const segmentId of removed) this.statuses.delete(`${segmentId}|${partition}`);
+    this.statusWrites += statuses.length + removed.length;
     return true;
   }
 
