@@ -68,7 +68,8 @@ describe("a partition's segment statuses", () => {
     expect(built).toBeLessThanOrEqual(2);
     expect(m.events.statuses.at(-1)).toMatchObject({ memberCount: 1, state: SegmentState.READY });
     await m.stop();
-  });
+    // defining 10,000 segments takes seconds on a loaded machine
+  }, 30_000);
 
   it('are not published again at a checkpoint after changes that cancel out', async () => {
     const { m, nextCheckpoint, tag } = await withSegments(10);
