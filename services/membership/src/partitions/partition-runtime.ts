@@ -591,7 +591,6 @@ export class PartitionRuntime {
       });
       this.deps.logger.debug(
         {
-          partition: this.partition,
           states: write.states.size,
           chunks: write.chunks.length,
           buckets: write.buckets.length,

@@ -81,7 +81,6 @@ export class StatusPublication {
       for (const segmentId of removed) this.stored.delete(segmentId);
       logger.debug(
         {
-          partition,
           published: statuses.length,
           removed: removed.length,
           stored: changed.length,
