@@ -42,6 +42,27 @@ async function withSegments(
   return { m, nextCheckpoint, tag };
 }
 
+/** Lets pending work run: up to `turns` turns of the event loop, until `done` holds. */
+async function settle(done: () => boolean, turns = 1_000): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Holds every status publication until `release` is called. */
+function holdStatuses(m: Awaited<ReturnType<typeof newTestMembership>>) {
+  const publish = m.events.publishStatuses.bind(m.events);
+  const held: (() => void)[] = [];
+  m.events.publishStatuses = (statuses, removed) =>
+    new Promise<void>((resolve) => held.push(resolve)).then(() => publish(statuses, removed));
+  return {
+    release: () => {
+      m.events.publishStatuses = publish;
+      for (const resume of held.splice(0)) resume();
+    },
+  };
+}
+
+const orders = () => dynamicSegment('seg_orders', { event: { name: 'Order', count: { gte: 1 } } });
+
 describe("a partition's segment statuses", () => {
   it('are all published at the first checkpoint', async () => {
     const { m } = await withSegments(3);
@@ -155,6 +176,54 @@ describe("a partition's segment statuses", () => {
     await nextCheckpoint();
 
     expect(await m.store.readStatuses('seg_1', [0])).toMatchObject([{ memberCount: 1 }]);
+    await m.stop();
+  });
+
+  it('do not hold back loading a partition whose segments need a backfill', async () => {
+    const m = await newTestMembership({ owned: [] });
+    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
+    const { release } = holdStatuses(m);
+    let loaded = false;
+
+    const loading = m.service.assign([0]).then(() => (loaded = true));
+    await settle(() => loaded);
+
+    expect(loaded).toBe(true);
+    release();
+    await loading;
+    await m.stop();
+  });
+
+  it('are not published as computing when the partition holds nobody to compute', async () => {
+    const m = await newTestMembership({ owned: [] });
+    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
+    await m.service.assign([0]);
+
+    await m.checkpoint();
+
+    expect(m.events.statuses.map((s) => [s.segmentId, s.state])).toEqual([
+      ['seg_orders', SegmentState.READY],
+    ]);
+    await m.stop();
+  });
+
+  it('do not hold back the backfill of a new segment while it is published as computing', async () => {
+    const { m, tag } = await withSegments(2);
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+    await m.checkpoint();
+    const { release } = holdStatuses(m);
+    const now = m.clock.now().getTime();
+    const state = () => m.service.local(0)!.statusOf('seg_orders', now)?.state;
+
+    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
+    await settle(() => state() === SegmentState.READY);
+
+    expect(state()).toBe(SegmentState.READY);
+    release();
+    await m.checkpoint();
+    expect(
+      m.events.statuses.filter((s) => s.segmentId === 'seg_orders' && s.partition === 0),
+    ).toMatchObject([{ state: SegmentState.COMPUTING }, { state: SegmentState.READY }]);
     await m.stop();
   });
 
