@@ -207,23 +207,37 @@ describe("a partition's segment statuses", () => {
     await m.stop();
   });
 
-  it('do not hold back the backfill of a new segment while it is published as computing', async () => {
+  it('do not hold back the backfill of an edited segment while it is published as computing', async () => {
     const { m, tag } = await withSegments(2);
     await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
     await m.checkpoint();
     const { release } = holdStatuses(m);
     const now = m.clock.now().getTime();
-    const state = () => m.service.local(0)!.statusOf('seg_orders', now)?.state;
+    const version = () => m.service.local(0)!.statusOf('seg_1', now)?.version;
+    const edited = dynamicSegment(
+      'seg_1',
+      { event: { name: 'Order', count: { gte: 1 } } },
+      { version: 2n },
+    );
 
-    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
-    await settle(() => state() === SegmentState.READY);
+    m.definitions.apply([{ segmentId: 'seg_1', definition: edited }]);
+    await settle(() => version() === 2);
 
-    expect(state()).toBe(SegmentState.READY);
+    expect(m.service.local(0)!.statusOf('seg_1', now)).toMatchObject({
+      version: 2,
+      state: SegmentState.READY,
+    });
     release();
     await m.checkpoint();
     expect(
-      m.events.statuses.filter((s) => s.segmentId === 'seg_orders' && s.partition === 0),
-    ).toMatchObject([{ state: SegmentState.COMPUTING }, { state: SegmentState.READY }]);
+      m.events.statuses
+        .filter((s) => s.segmentId === 'seg_1' && s.partition === 0)
+        .map((s) => [s.version, s.state])
+        .slice(-2),
+    ).toEqual([
+      [1, SegmentState.COMPUTING],
+      [2, SegmentState.READY],
+    ]);
     await m.stop();
   });
 
