@@ -302,13 +302,15 @@ export class PartitionRuntime {
     const total = this.ws.profileIds().length;
     await this.reportRuleChanges(ruleChanges, startedAt, total, undefined);
     for (const id of changed) this.computing.add(id);
-    if (needed.length > 0) {
+    if (needed.length > 0 && total > 0) {
+      // consumers see the segments as computing while the backfill runs, which never waits for
+      // them to be published (with thousands of segments that takes longer than the backfill);
+      // a partition holding nobody has nothing to compute
       const { statuses, removed } = this.statusesToPublish(now, true);
       this.statusPublication.add(statuses, removed);
       this.statusPublication.start();
-      await this.statusPublication.flushed();
-      await this.writing;
     }
+    if (needed.length > 0) await this.writing;
     let backfill;
     if (needed.length > 0) {
       backfill = this.ws.startBackfill(needed);
