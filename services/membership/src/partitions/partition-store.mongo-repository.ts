@@ -164,9 +164,9 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
         deleteOne: { filter: { _id: statusId(segmentId, partition) } },
       })),
     ];
-    // one command (the driver splits it only past the server's batch limits): the store
-    // commits once per write command, so thousands of statuses cost one commit, not dozens
-    if (operations.length > 0) await this.statuses().bulkWrite(operations, { ordered: false });
+    // in slices, like the checkpoint's writes: one command of thousands of statuses (a first
+    // start) holds the embedded store for seconds, and the checkpoints' writes queue behind it
+    await bulk(this.statuses(), operations);
     return true;
   }
 

@@ -87,8 +87,8 @@ export interface PartitionStore {
    */
   writeCheckpoint(partition: number, write: CheckpointWrite): Promise<boolean>;
   /**
-   * Stores segment statuses of a partition and removes those of `removed` segments, in one
-   * unordered bulk write, unless a newer owner than `epoch` has taken the partition (false).
+   * Stores segment statuses of a partition and removes those of `removed` segments, in unordered
+   * bulk writes, unless a newer owner than `epoch` has taken the partition (false).
    */
   writeStatuses(
     partition: number,

@@ -18,7 +18,7 @@ export interface StatusPublicationDeps {
 /**
  * A partition's segment statuses on their way out: published on the status topic, then stored in
  * `segment_status` — only those whose stored form changed since this owner last stored them, in
- * one unordered bulk write. Rounds run beside the checkpoints, never on the path of their offset
+ * unordered bulk writes. Rounds run beside the checkpoints, never on the path of their offset
  * commits (a status is a report, not state a replay needs): statuses handed in while a round runs
  * are coalesced, the latest per segment, and go out in the next round; a round that fails hands
  * its statuses back to the next one.
