@@ -97,7 +97,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     });
   });
 
-  it('deletes erased profiles, dropped chunks, emptied member chunks and removed statuses', async () => {
+  it('deletes erased profiles, dropped chunks and emptied member chunks', async () => {
     const store = await make();
     const document = await store.claim(1, 1_000);
     const chunk = { id: 'user:b|c|0', profileId: 'user:b', incarnation: 'c', n: 0, events: [] };
