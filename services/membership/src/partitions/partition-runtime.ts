@@ -26,6 +26,7 @@ import type {
   PartitionStatus,
   PartitionStore,
 } from './partition-store.repository.port';
+import { StatusPublication } from './status-publication';
 
 /** One input record, decoded; `reject` dead-letters it (it can never be processed). */
 export interface InputRecord<T> {
@@ -108,6 +109,7 @@ export class PartitionRuntime {
   private tickQueued = false;
   /** The catalogue object last applied (catalogues are immutable, so identity says it all). */
   private appliedCatalogue?: SegmentCatalogue;
+  private readonly statusPublication: StatusPublication;
 
   constructor(
     readonly partition: number,
@@ -124,6 +126,15 @@ export class PartitionRuntime {
         ...DEFAULT_WORKING_SET_OPTIONS,
         historyRetentionMs: deps.settings.historyRetentionMs,
       },
+    });
+    this.statusPublication = new StatusPublication({
+      partition,
+      epoch: () => this.document.epoch,
+      events: deps.events,
+      store: deps.store,
+      logger: deps.logger,
+      clock: () => this.now(),
+      onFenced: () => this.fence(),
     });
   }
 
@@ -291,10 +302,15 @@ export class PartitionRuntime {
     const total = this.ws.profileIds().length;
     await this.reportRuleChanges(ruleChanges, startedAt, total, undefined);
     for (const id of changed) this.computing.add(id);
-    if (needed.length > 0) {
-      await this.publishStatuses(now, true);
-      await this.writing;
+    if (needed.length > 0 && total > 0) {
+      // consumers see the segments as computing while the backfill runs, which never waits for
+      // them to be published (with thousands of segments that takes longer than the backfill);
+      // a partition holding nobody has nothing to compute
+      const { statuses, removed } = this.statusesToPublish(now, true);
+      this.statusPublication.add(statuses, removed);
+      this.statusPublication.start();
     }
+    if (needed.length > 0) await this.writing;
     let backfill;
     if (needed.length > 0) {
       backfill = this.ws.startBackfill(needed);
@@ -539,8 +555,6 @@ export class PartitionRuntime {
       deletedProfiles: snapshot.deletedProfiles,
       droppedChunks: snapshot.droppedChunks,
       buckets: snapshot.buckets,
-      statuses,
-      removedStatuses: removed,
       document,
     };
     this.document = document;
@@ -549,24 +563,26 @@ export class PartitionRuntime {
     });
   }
 
-  /** Waits for the checkpoint write in flight, if any. */
+  /** Waits for the checkpoint write in flight, if any, and the status publication it started. */
   async flushed(): Promise<void> {
     await this.writing;
+    await this.statusPublication.flushed();
   }
 
+  /**
+   * Writes a checkpoint and commits the offsets it covers, then starts publishing the statuses
+   * taken with it (beside the next checkpoints: no commit waits for them).
+   */
   private async write(
     write: CheckpointWrite,
     statuses: readonly PartitionStatus[],
     removed: readonly string[],
   ): Promise<void> {
+    const began = this.now();
     for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
       try {
         if (!(await this.deps.store.writeCheckpoint(this.partition, write))) {
-          this.fenced = true;
-          this.deps.logger.warn(
-            { partition: this.partition },
-            'partition taken over by a newer owner; this instance stops working on it',
-          );
+          this.fence();
           return;
         }
         break;
@@ -579,27 +595,39 @@ export class PartitionRuntime {
         if (this.fenced) return;
       }
     }
+    const stored = this.now();
     try {
-      await this.deps.events.publishStatuses(
-        statuses,
-        removed.map((segmentId) => ({ segmentId, partition: this.partition })),
-      );
       await this.deps.commit({
         changes: write.document.offsets.changes + 1,
         lists: write.document.offsets.lists + 1,
         contacts: (write.document.offsets.contacts ?? -1) + 1,
       });
-    } catch (error) {
-      // the checkpoint is durable; status and the commit are repeated by the next one
-      this.deps.logger.warn(
-        { err: error, partition: this.partition },
-        'after-checkpoint step failed',
+      this.deps.logger.debug(
+        {
+          states: write.states.size,
+          chunks: write.chunks.length,
+          buckets: write.buckets.length,
+          storeMs: stored - began,
+          commitMs: this.now() - stored,
+          changes: write.document.offsets.changes,
+        },
+        'checkpoint written',
       );
-      for (const status of statuses) this.published.delete(status.segmentId);
-      for (const segmentId of removed) this.published.set(segmentId, '');
-      for (const segmentId of [...statuses.map((s) => s.segmentId), ...removed])
-        this.dueStatuses.add(segmentId);
+    } catch (error) {
+      // the checkpoint is durable; the next one commits its offsets
+      this.deps.logger.warn({ err: error, partition: this.partition }, 'offset commit failed');
     }
+    this.statusPublication.add(statuses, removed);
+    this.statusPublication.start();
+  }
+
+  private fence(): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.deps.logger.warn(
+      { partition: this.partition },
+      'partition taken over by a newer owner; this instance stops working on it',
+    );
   }
 
   // ---- status --------------------------------------------------------------------------------
@@ -651,14 +679,6 @@ export class PartitionRuntime {
       lastError: failed.reason,
       notes: [],
     };
-  }
-
-  private async publishStatuses(now: number, force: boolean): Promise<void> {
-    const { statuses, removed } = this.statusesToPublish(now, force);
-    await this.deps.events.publishStatuses(
-      statuses,
-      removed.map((segmentId) => ({ segmentId, partition: this.partition })),
-    );
   }
 
   /**

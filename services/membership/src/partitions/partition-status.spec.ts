@@ -7,8 +7,12 @@ import { dynamicSegment, newTestMembership, profileIn } from '../../test/support
 const STATUS_INTERVAL_MS = 60_000;
 
 /** One membership over two partitions with `count` tag segments (`seg_<i>` holds tag `t<i>`). */
-async function withSegments(count: number, init = {}) {
-  const m = await newTestMembership();
+async function withSegments(
+  count: number,
+  init = {},
+  options: Parameters<typeof newTestMembership>[0] = {},
+) {
+  const m = await newTestMembership(options);
   m.definitions.apply(
     Array.from({ length: count }, (_, i) => {
       const segment = dynamicSegment(`seg_${i}`, { hasTag: `t${i}` }, init);
@@ -38,6 +42,27 @@ async function withSegments(count: number, init = {}) {
   return { m, nextCheckpoint, tag };
 }
 
+/** Lets pending work run: up to `turns` turns of the event loop, until `done` holds. */
+async function settle(done: () => boolean, turns = 1_000): Promise<void> {
+  for (let i = 0; i < turns && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Holds every status publication until `release` is called. */
+function holdStatuses(m: Awaited<ReturnType<typeof newTestMembership>>) {
+  const publish = m.events.publishStatuses.bind(m.events);
+  const held: (() => void)[] = [];
+  m.events.publishStatuses = (statuses, removed) =>
+    new Promise<void>((resolve) => held.push(resolve)).then(() => publish(statuses, removed));
+  return {
+    release: () => {
+      m.events.publishStatuses = publish;
+      for (const resume of held.splice(0)) resume();
+    },
+  };
+}
+
+const orders = () => dynamicSegment('seg_orders', { event: { name: 'Order', count: { gte: 1 } } });
+
 describe("a partition's segment statuses", () => {
   it('are all published at the first checkpoint', async () => {
     const { m } = await withSegments(3);
@@ -64,7 +89,8 @@ describe("a partition's segment statuses", () => {
     expect(built).toBeLessThanOrEqual(2);
     expect(m.events.statuses.at(-1)).toMatchObject({ memberCount: 1, state: SegmentState.READY });
     await m.stop();
-  });
+    // defining 10,000 segments takes seconds on a loaded machine
+  }, 30_000);
 
   it('are not published again at a checkpoint after changes that cancel out', async () => {
     const { m, nextCheckpoint, tag } = await withSegments(10);
@@ -85,6 +111,133 @@ describe("a partition's segment statuses", () => {
     const { published } = await nextCheckpoint();
 
     expect(published).toHaveLength(2_000);
+    await m.stop();
+  });
+
+  it('are stored only when they changed, though all are published again each status interval', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(1_000);
+    expect(m.store.statusWrites).toBe(2_000);
+    m.clock.advance(STATUS_INTERVAL_MS);
+    await tag('c1', profileIn(1, 2, 'ann'), ['t7']);
+
+    const { published } = await nextCheckpoint();
+
+    expect(published).toHaveLength(2_000);
+    expect(m.store.statusWrites).toBe(2_001);
+    expect(await m.store.readStatuses('seg_7', [0, 1])).toMatchObject([
+      { memberCount: 0 },
+      { memberCount: 1 },
+    ]);
+    await m.stop();
+  });
+
+  it('do not hold back the commit of the checkpoint they were taken with', async () => {
+    const commits: number[] = [];
+    const { m, tag } = await withSegments(
+      10,
+      {},
+      {
+        commit: async (partition, next) => {
+          if (partition === 0) commits.push(next.changes);
+        },
+      },
+    );
+    commits.length = 0;
+    let release = () => {};
+    const publish = m.events.publishStatuses.bind(m.events);
+    m.events.publishStatuses = (statuses, removed) =>
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }).then(() => publish(statuses, removed));
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+
+    await m.service.local(0)!.checkpoint();
+    for (let i = 0; i < 100 && commits.length === 0; i++)
+      await new Promise((resolve) => setImmediate(resolve));
+
+    expect(commits).toEqual([2]);
+    release();
+    await m.checkpoint();
+    expect(m.events.statuses.at(-1)).toMatchObject({ segmentId: 'seg_1', memberCount: 1 });
+    await m.stop();
+  });
+
+  it('are stored at the next checkpoint when storing them failed', async () => {
+    const { m, nextCheckpoint, tag } = await withSegments(10);
+    const store = m.store.writeStatuses.bind(m.store);
+    m.store.writeStatuses = async () => {
+      throw new Error('store unavailable');
+    };
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+    await nextCheckpoint();
+    expect(await m.store.readStatuses('seg_1', [0])).toMatchObject([{ memberCount: 0 }]);
+    m.store.writeStatuses = store;
+
+    await nextCheckpoint();
+
+    expect(await m.store.readStatuses('seg_1', [0])).toMatchObject([{ memberCount: 1 }]);
+    await m.stop();
+  });
+
+  it('do not hold back loading a partition whose segments need a backfill', async () => {
+    const m = await newTestMembership({ owned: [] });
+    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
+    const { release } = holdStatuses(m);
+    let loaded = false;
+
+    const loading = m.service.assign([0]).then(() => (loaded = true));
+    await settle(() => loaded);
+
+    expect(loaded).toBe(true);
+    release();
+    await loading;
+    await m.stop();
+  });
+
+  it('are not published as computing when the partition holds nobody to compute', async () => {
+    const m = await newTestMembership({ owned: [] });
+    m.definitions.apply([{ segmentId: 'seg_orders', definition: orders() }]);
+    await m.service.assign([0]);
+
+    await m.checkpoint();
+
+    expect(m.events.statuses.map((s) => [s.segmentId, s.state])).toEqual([
+      ['seg_orders', SegmentState.READY],
+    ]);
+    await m.stop();
+  });
+
+  it('do not hold back the backfill of an edited segment while it is published as computing', async () => {
+    const { m, tag } = await withSegments(2);
+    await tag('c1', profileIn(0, 2, 'ann'), ['t1']);
+    await m.checkpoint();
+    const { release } = holdStatuses(m);
+    const now = m.clock.now().getTime();
+    const version = () => m.service.local(0)!.statusOf('seg_1', now)?.version;
+    const edited = dynamicSegment(
+      'seg_1',
+      { event: { name: 'Order', count: { gte: 1 } } },
+      { version: 2n },
+    );
+
+    m.definitions.apply([{ segmentId: 'seg_1', definition: edited }]);
+    await settle(() => version() === 2);
+
+    expect(m.service.local(0)!.statusOf('seg_1', now)).toMatchObject({
+      version: 2,
+      state: SegmentState.READY,
+    });
+    release();
+    await m.checkpoint();
+    expect(
+      m.events.statuses
+        .filter((s) => s.segmentId === 'seg_1' && s.partition === 0)
+        .map((s) => [s.version, s.state])
+        .slice(-2),
+    ).toEqual([
+      [1, SegmentState.COMPUTING],
+      [2, SegmentState.READY],
+    ]);
     await m.stop();
   });
 

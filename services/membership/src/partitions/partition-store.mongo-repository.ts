@@ -133,8 +133,24 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
             };
       }),
     );
-    await bulk(this.statuses(), [
-      ...write.statuses.map((status) => {
+    const { partition: _p, epoch, createdAt: _c, ...rest } = document;
+    const result = await this.collection.updateOne(
+      { _id: partition, epoch },
+      { $set: { s: JSON.stringify(rest) } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async writeStatuses(
+    partition: number,
+    epoch: number,
+    statuses: readonly PartitionStatus[],
+    removed: readonly string[],
+  ): Promise<boolean> {
+    const current = await this.collection.findOne({ _id: partition }, { projection: { epoch: 1 } });
+    if (current?.epoch !== epoch) return false;
+    const operations: AnyBulkWriteOperation<StatusDoc>[] = [
+      ...statuses.map((status) => {
         const _id = statusId(status.segmentId, partition);
         return {
           replaceOne: {
@@ -144,16 +160,14 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
           },
         };
       }),
-      ...write.removedStatuses.map((segmentId) => ({
+      ...removed.map((segmentId) => ({
         deleteOne: { filter: { _id: statusId(segmentId, partition) } },
       })),
-    ]);
-    const { partition: _p, epoch, createdAt: _c, ...rest } = document;
-    const result = await this.collection.updateOne(
-      { _id: partition, epoch },
-      { $set: { s: JSON.stringify(rest) } },
-    );
-    return result.matchedCount === 1;
+    ];
+    // in slices, like the checkpoint's writes: one command of thousands of statuses (a first
+    // start) holds the embedded store for seconds, and the checkpoints' writes queue behind it
+    await bulk(this.statuses(), operations);
+    return true;
   }
 
   async readMembers(segmentId: string, partition: number): Promise<string[]> {

@@ -64,9 +64,6 @@ export interface CheckpointWrite {
   readonly deletedProfiles: readonly string[];
   readonly droppedChunks: readonly string[];
   readonly buckets: readonly BucketWrite[];
-  readonly statuses: readonly PartitionStatus[];
-  /** Segments whose status is removed (deleted segments). */
-  readonly removedStatuses: readonly string[];
   readonly document: PartitionDocument;
 }
 
@@ -84,11 +81,21 @@ export interface PartitionStore {
   streamChunks(partition: number): AsyncIterable<HistoryChunk>;
   findChunks(partition: number, ids: readonly string[]): Promise<HistoryChunk[]>;
   /**
-   * Writes a checkpoint: chunks, then states, deletions and member chunks, then statuses, then
-   * the partition document — the last only if the partition still has this epoch. Returns false
-   * when a newer owner has taken the partition (nothing more may be written for it).
+   * Writes a checkpoint: chunks, then states, deletions and member chunks, then the partition
+   * document — the last only if the partition still has this epoch. Returns false when a newer
+   * owner has taken the partition (nothing more may be written for it).
    */
   writeCheckpoint(partition: number, write: CheckpointWrite): Promise<boolean>;
+  /**
+   * Stores segment statuses of a partition and removes those of `removed` segments, in unordered
+   * bulk writes, unless a newer owner than `epoch` has taken the partition (false).
+   */
+  writeStatuses(
+    partition: number,
+    epoch: number,
+    statuses: readonly PartitionStatus[],
+    removed: readonly string[],
+  ): Promise<boolean>;
   /** A segment's members in one partition, sorted. */
   readMembers(segmentId: string, partition: number): Promise<string[]>;
   readStatuses(segmentId: string, partitions: readonly number[]): Promise<PartitionStatus[]>;

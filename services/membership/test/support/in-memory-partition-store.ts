@@ -15,6 +15,8 @@ export class InMemoryPartitionStore implements PartitionStore {
   readonly chunks = new Map<string, HistoryChunk>();
   readonly members = new Map<string, string[]>();
   readonly statuses = new Map<string, PartitionStatus>();
+  /** Status documents written (upserted or deleted) so far. */
+  statusWrites = 0;
 
   async claim(partition: number, now: number): Promise<PartitionDocument> {
     const current = this.documents.get(partition);
@@ -68,11 +70,20 @@ export class InMemoryPartitionStore implements PartitionStore {
       if (members.length === 0) this.members.delete(key);
       else this.members.set(key, [...members]);
     }
-    for (const status of write.statuses)
-      this.statuses.set(`${status.segmentId}|${partition}`, status);
-    for (const segmentId of write.removedStatuses)
-      this.statuses.delete(`${segmentId}|${partition}`);
     this.documents.set(partition, write.document);
+    return true;
+  }
+
+  async writeStatuses(
+    partition: number,
+    epoch: number,
+    statuses: readonly PartitionStatus[],
+    removed: readonly string[],
+  ): Promise<boolean> {
+    if (this.documents.get(partition)?.epoch !== epoch) return false;
+    for (const status of statuses) this.statuses.set(`${status.segmentId}|${partition}`, status);
+    for (const segmentId of removed) this.statuses.delete(`${segmentId}|${partition}`);
+    this.statusWrites += statuses.length + removed.length;
     return true;
   }
 

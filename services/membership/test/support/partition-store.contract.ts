@@ -20,8 +20,6 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     deletedProfiles: [],
     droppedChunks: [],
     buckets: [],
-    statuses: [],
-    removedStatuses: [],
     document,
     ...extra,
   });
@@ -74,11 +72,11 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
           chunks: [chunk],
           states: new Map([['user:a', JSON.stringify(state)]]),
           buckets: [{ segmentId: 'seg_x', bucket: 5, members: ['user:a'] }],
-          statuses: [status],
         },
       ),
     );
     expect(ok).toBe(true);
+    expect(await store.writeStatuses(0, document.epoch, [status], [])).toBe(true);
     expect(await store.findState(0, 'user:a')).toEqual(state);
     expect(await store.findState(1, 'user:a')).toBeUndefined();
     const loaded = [];
@@ -99,7 +97,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     });
   });
 
-  it('deletes erased profiles, dropped chunks, emptied member chunks and removed statuses', async () => {
+  it('deletes erased profiles, dropped chunks and emptied member chunks', async () => {
     const store = await make();
     const document = await store.claim(1, 1_000);
     const chunk = { id: 'user:b|c|0', profileId: 'user:b', incarnation: 'c', n: 0, events: [] };
@@ -117,12 +115,65 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
         deletedProfiles: ['user:b'],
         droppedChunks: [chunk.id],
         buckets: [{ segmentId: 'seg_y', bucket: 0, members: [] }],
-        removedStatuses: ['seg_y'],
       }),
     );
     expect(await store.findState(1, 'user:b')).toBeUndefined();
     expect(await store.findChunks(1, [chunk.id])).toEqual([]);
     expect(await store.readMembers('seg_y', 1)).toEqual([]);
+  });
+
+  it('replaces a stored status, removes removed ones, and leaves other partitions alone', async () => {
+    const store = await make();
+    const { epoch } = await store.claim(1, 1_000);
+    await store.claim(2, 1_000);
+    const status = (segmentId: string, partition: number, memberCount: number) => ({
+      segmentId,
+      partition,
+      partitionCount: 4,
+      version: 1,
+      state: SegmentState.READY,
+      memberCount,
+      valueTrait: '',
+      valuedMemberCount: 0,
+      lagMs: 0,
+      lastError: '',
+      notes: [],
+      reportedAt: 1_000,
+    });
+    await store.writeStatuses(1, epoch, [status('seg_a', 1, 3), status('seg_b', 1, 4)], []);
+    await store.writeStatuses(2, 1, [status('seg_a', 2, 5)], []);
+
+    expect(await store.writeStatuses(1, epoch, [status('seg_a', 1, 7)], ['seg_b'])).toBe(true);
+
+    expect(await store.readStatuses('seg_a', [1, 2])).toEqual([
+      status('seg_a', 1, 7),
+      status('seg_a', 2, 5),
+    ]);
+    expect(await store.readStatuses('seg_b', [1])).toEqual([]);
+  });
+
+  it('refuses statuses of an older epoch once a newer owner claimed the partition', async () => {
+    const store = await make();
+    const old = await store.claim(3, 1_000);
+    await store.claim(3, 2_000);
+    const status = {
+      segmentId: 'seg_z',
+      partition: 3,
+      partitionCount: 4,
+      version: 1,
+      state: SegmentState.READY,
+      memberCount: 1,
+      valueTrait: '',
+      valuedMemberCount: 0,
+      lagMs: 0,
+      lastError: '',
+      notes: [],
+      reportedAt: 1_000,
+    };
+
+    expect(await store.writeStatuses(3, old.epoch, [status], [])).toBe(false);
+
+    expect(await store.readStatuses('seg_z', [3])).toEqual([]);
   });
 
   it('refuses a checkpoint of an older epoch once a newer owner claimed the partition', async () => {

@@ -10,7 +10,7 @@ import {
 import { SerialLanes, partitionOf, type Clock } from '@shoal/platform';
 import pino from 'pino';
 import type { MembershipSettings } from '../../src/partitions/membership-settings';
-import { PartitionsService } from '../../src/partitions/partitions.service';
+import { type PartitionControl, PartitionsService } from '../../src/partitions/partitions.service';
 import { PreviewService } from '../../src/queries/preview.service';
 import { MembershipQueriesService } from '../../src/queries/queries.service';
 import { SegmentDefinitionsService } from '../../src/segments/segment-definitions.service';
@@ -66,6 +66,7 @@ export async function newTestMembership({
   store = new InMemoryPartitionStore(),
   events = new RecordingEvents((id) => partitionOf(id, partitions)),
   logger = pino({ level: 'silent' }),
+  commit = async () => undefined,
 }: {
   partitions?: number;
   owned?: number[];
@@ -73,15 +74,14 @@ export async function newTestMembership({
   store?: InMemoryPartitionStore;
   events?: RecordingEvents;
   logger?: pino.Logger;
+  /** Called with the next offsets of a partition once its checkpoint is durable. */
+  commit?: PartitionControl['commit'];
 } = {}) {
   const clock = new FixedClock(at);
   const definitions = new SegmentDefinitionsService(logger);
   const service = new PartitionsService(store, events, SETTINGS, clock, logger, definitions);
   const lanes = new SerialLanes<number>();
-  service.start(
-    { inLane: (p, task) => lanes.run(p, task), commit: async () => undefined, settled: true },
-    partitions,
-  );
+  service.start({ inLane: (p, task) => lanes.run(p, task), commit, settled: true }, partitions);
   await service.assign(owned);
   let offset = 0;
   return {

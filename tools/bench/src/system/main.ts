@@ -162,9 +162,14 @@ export interface Results {
       committed: number;
       finished: boolean;
       startSeconds: number;
+      /** CPU-seconds membership used to become ready (definitions read and compiled). */
+      startCpuSeconds: number;
+      /** From ready to the first committed change. */
+      firstCommitSeconds?: number;
       seconds: number;
       eventsPerSecond: number;
       transitions: number;
+      /** CPU-seconds from ready to the end, the same window as `seconds`. */
       cpuSeconds: number;
       rssPeakMiB: number;
       load: number[];
@@ -218,7 +223,7 @@ class Run {
     const profiled = this.options.cpuProf && (name === 'ingestion' || name === 'membership');
     return {
       SHOAL_ENV: 'development',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.SHOAL_BENCH_SERVICE_LOG_LEVEL ?? 'warn',
       KAFKA_BROKERS: this.infra.kafka,
       KAFKA_TOPIC_PREFIX: prefix,
       KAFKA_PARTITIONS: String(this.options.partitions),
@@ -1042,14 +1047,17 @@ async function wideRuns(run: Run, results: Results): Promise<void> {
     log(`wide: membership with ${total} segments, ${changes.length} changes`);
     const label = `membership (${total} segments)`;
     const loadStart = load();
-    const cpuBefore = run.sampler.cpu();
     const began = Date.now();
     await run.start('membership', label, prefix);
     const startSeconds = seconds(began);
+    // the rate's window and the CPU's are the same: from ready to the last commit (the CPU of
+    // becoming ready, which grows with the definitions, is reported apart)
+    const cpuReady = run.sampler.cpu();
     const admin = run.kafka.admin();
     await admin.connect();
     try {
       let applied = 0;
+      let firstCommitSeconds: number | undefined;
       const done = await until(
         async () => {
           applied = await committed(
@@ -1057,6 +1065,7 @@ async function wideRuns(run: Run, results: Results): Promise<void> {
             names.group('membership'),
             names.of(profileChangesTopic),
           );
+          if (applied > 0) firstCommitSeconds ??= seconds(began) - startSeconds;
           return applied >= changes.length;
         },
         options.wideTimeout * 1000,
@@ -1072,10 +1081,14 @@ async function wideRuns(run: Run, results: Results): Promise<void> {
         committed: applied,
         finished: done,
         startSeconds: round(startSeconds, 1),
+        startCpuSeconds: round(cpuReady.get(label) ?? 0, 1),
+        ...(firstCommitSeconds === undefined
+          ? {}
+          : { firstCommitSeconds: round(firstCommitSeconds, 1) }),
         seconds: round(took, 2),
         eventsPerSecond: Math.round(applied / took),
         transitions: await written(admin, names.of(membershipChangesTopic)),
-        cpuSeconds: cpuBetween(cpuBefore, run.sampler.cpu())[label] ?? 0,
+        cpuSeconds: cpuBetween(cpuReady, run.sampler.cpu())[label] ?? 0,
         rssPeakMiB: MiB(run.sampler.peakRss.get(label) ?? 0),
         load: [loadStart, load()],
       });
