@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import {
+  type FlattenedJWSInput,
   type JSONWebKeySet,
   type JWK,
+  type JWTHeaderParameters,
   type JWTPayload,
   type JWTVerifyGetKey,
   calculateJwkThumbprint,
@@ -34,6 +36,12 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
  */
 export const SERVICE_TOKEN_MAX_LIFETIME_SECONDS = 600;
 
+/**
+ * Verified tokens remembered at most (the least recently used go first). Callers reuse a token
+ * for its whole life, so a few thousand cover every user and service calling at once.
+ */
+export const DEFAULT_TOKEN_CACHE_SIZE = 4_096;
+
 /** One kind of token: who issues it and the keys that sign it. */
 interface TokenIssuer {
   readonly issuer: string;
@@ -49,6 +57,21 @@ export interface TokenVerifierOptions {
   readonly audience: string;
   readonly groupsClaim: string;
   readonly clock: Clock;
+  /** Verified tokens remembered (DEFAULT_TOKEN_CACHE_SIZE when absent); 0 remembers none. */
+  readonly cacheSize?: number;
+}
+
+/** A token that passed every check, and what it was checked against. */
+interface VerifiedToken {
+  readonly principal: Principal;
+  readonly issuer: TokenIssuer;
+  /** What the issuer's key set was asked, and the key it gave. */
+  readonly header: JWTHeaderParameters;
+  readonly input: FlattenedJWSInput;
+  readonly key: unknown;
+  readonly iat: number;
+  readonly exp: number;
+  readonly nbf: number | undefined;
 }
 
 /**
@@ -57,7 +80,23 @@ export interface TokenVerifierOptions {
  * user tokens cannot make a service token, nor a service key a user token.
  */
 export class TokenVerifier {
-  constructor(private readonly options: TokenVerifierOptions) {}
+  /**
+   * Tokens verified before, by the whole token, in least-recently-used order. Signature and
+   * time-free claims need no second look; on every use an entry is checked again against the
+   * clock (exp, nbf, iat) and against the key set in use, which must still give the very key
+   * that verified it, so a removed or rotated key ends its tokens at once.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.cacheSize = options.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
+  }
+
+  /** How many verified tokens are remembered. */
+  get cachedTokens(): number {
+    return this.verified.size;
+  }
 
   /** Verifies an `authorization` header value ("Bearer <jwt>"). */
   async verifyAuthorization(header: string | undefined): Promise<Principal> {
@@ -68,15 +107,44 @@ export class TokenVerifier {
   }
 
   async verify(token: string): Promise<Principal> {
+    const cached = this.verified.get(token);
+    if (cached !== undefined) {
+      const valid = await this.stillValid(cached);
+      // concurrent calls with the token may have moved, replaced or evicted the entry meanwhile
+      if (this.verified.get(token) === cached) {
+        this.verified.delete(token);
+        if (valid) this.verified.set(token, cached);
+      }
+      if (valid) return cached.principal;
+    }
+    const verified = await this.verifyFully(token);
+    this.remember(token, verified);
+    return verified.principal;
+  }
+
+  private async verifyFully(token: string): Promise<VerifiedToken> {
     const { services, users } = this.options;
     const isService = services !== undefined && issuerOf(token) === services.issuer;
-    const payload = await this.verifiedPayload(token, isService ? services : users);
+    const issuer = isService ? services : users;
+    const { payload, header, key } = await this.verifiedPayload(token, issuer);
+    const checked = {
+      issuer,
+      header,
+      input: flattened(token),
+      key,
+      iat: payload.iat as number,
+      exp: payload.exp as number,
+      nbf: payload.nbf,
+    };
     const subject = payload.sub as string;
     const service = payload[SERVICE_CLAIM];
     if (isService) {
       if (typeof service !== 'string' || subject !== `${SERVICE_SUBJECT_PREFIX}${service}`)
         throw AuthError.notTheService(SERVICE_CLAIM, SERVICE_SUBJECT_PREFIX);
-      return { subject, groups: [], kind: 'service', service };
+      return {
+        ...checked,
+        principal: principal({ subject, groups: [], kind: 'service', service }),
+      };
     }
     if (service !== undefined || subject.startsWith(SERVICE_SUBJECT_PREFIX))
       throw AuthError.userClaimsService(SERVICE_CLAIM, SERVICE_SUBJECT_PREFIX);
@@ -84,24 +152,55 @@ export class TokenVerifier {
     const groups = Array.isArray(rawGroups)
       ? rawGroups.filter((g): g is string => typeof g === 'string')
       : [];
-    return { subject, groups, kind: 'user' };
+    return { ...checked, principal: principal({ subject, groups, kind: 'user' }) };
   }
 
-  private async verifiedPayload(token: string, issuer: TokenIssuer): Promise<JWTPayload> {
-    const now = this.options.clock.now();
-    let payload: JWTPayload;
+  /**
+   * Whether a remembered token would pass verification now: the same time checks as jose and
+   * verifiedPayload, and the key set still giving the same key. Anything else is verified anew,
+   * so a refusal carries the reason a first verification would give.
+   */
+  private async stillValid(entry: VerifiedToken): Promise<boolean> {
+    const nowMs = this.options.clock.now().getTime();
+    const now = Math.floor(nowMs / 1000);
+    if (entry.exp <= now - CLOCK_TOLERANCE_SECONDS) return false;
+    if (entry.nbf !== undefined && entry.nbf > now + CLOCK_TOLERANCE_SECONDS) return false;
+    if (entry.iat > nowMs / 1000 + CLOCK_TOLERANCE_SECONDS) return false;
     try {
-      ({ payload } = await jwtVerify(token, issuer.keys, {
+      return (await entry.issuer.keys(entry.header, entry.input)) === entry.key;
+    } catch {
+      return false;
+    }
+  }
+
+  private remember(token: string, verified: VerifiedToken): void {
+    if (this.cacheSize <= 0) return;
+    while (this.verified.size >= this.cacheSize) {
+      const oldest = this.verified.keys().next().value as string;
+      this.verified.delete(oldest);
+    }
+    this.verified.set(token, verified);
+  }
+
+  private async verifiedPayload(
+    token: string,
+    issuer: TokenIssuer,
+  ): Promise<{ payload: JWTPayload; header: JWTHeaderParameters; key: unknown }> {
+    const now = this.options.clock.now();
+    let verified: Awaited<ReturnType<typeof jwtVerify>>;
+    try {
+      verified = await jwtVerify(token, issuer.keys, {
         issuer: issuer.issuer,
         audience: this.options.audience,
         algorithms: ACCEPTED_ALGORITHMS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['sub', 'exp', 'iat'],
         currentDate: now,
-      }));
+      });
     } catch (error) {
       throw joseRefusal(error);
     }
+    const payload = verified.payload;
     if (typeof payload.sub !== 'string' || payload.sub === '')
       throw AuthError.claimRejected('sub', 'must be a non-empty string');
     const iat = payload.iat as number;
@@ -110,8 +209,20 @@ export class TokenVerifier {
       throw AuthError.claimRejected('iat', 'issued in the future');
     if (exp - iat > issuer.maxLifetimeSeconds)
       throw AuthError.lifetimeTooLong(issuer.maxLifetimeSeconds);
-    return payload;
+    return { payload, header: verified.protectedHeader, key: verified.key };
   }
+}
+
+/** Shared by every call the token makes, so nobody may change it. */
+function principal(p: Principal): Principal {
+  Object.freeze(p.groups);
+  return Object.freeze(p);
+}
+
+/** A compact JWS as the key set is asked about it (jose passes the same). */
+function flattened(token: string): FlattenedJWSInput {
+  const [header = '', payload = '', signature = ''] = token.split('.');
+  return { protected: header, payload, signature };
 }
 
 function issuerOf(token: string): string | undefined {

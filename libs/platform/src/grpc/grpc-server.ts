@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { TokenVerifier } from '../auth/token-verifier';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
+import { CallSignal } from './call-signal';
 import type { CallContext, GrpcServiceHandlers } from './handlers';
 import { HealthService } from './health-service';
 import {
@@ -31,6 +32,13 @@ type AnyCall =
   | grpc.ServerReadableStream<Buffer, unknown>;
 type AnyHandler = (request: never, context: CallContext) => unknown;
 
+/** A served method's path and its metric labels, made once at registration, not per call. */
+interface Route {
+  readonly method: DescMethod;
+  readonly path: string;
+  readonly labels: { readonly method: string };
+}
+
 /**
  * A grpc-js server serving protobuf-es service descriptors. Every call of a registered
  * service is authenticated (bearer JWT), decoded, traced, timed and its errors translated;
@@ -52,6 +60,8 @@ export class GrpcServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxMessageBytes,
       'grpc.max_send_message_length': options.maxMessageBytes,
+      // nothing serves channelz, and its bookkeeping costs every call
+      'grpc.enable_channelz': 0,
     });
     this.requests = metrics.counter('shoal_grpc_requests_total', 'gRPC calls served', [
       'method',
@@ -71,12 +81,14 @@ export class GrpcServer {
       if (typeof handler !== 'function')
         throw new Error(`${service.typeName} has no handler for ${method.name}`);
       const bound = handler.bind(handlers) as AnyHandler;
+      const path = methodPath(service, method.name);
+      const route: Route = { method, path, labels: { method: path } };
       if (method.methodKind === 'unary')
-        implementation[method.localName] = this.unary(method, bound);
+        implementation[method.localName] = this.unary(route, bound);
       else if (method.methodKind === 'server_streaming')
-        implementation[method.localName] = this.serverStreaming(method, bound);
+        implementation[method.localName] = this.serverStreaming(route, bound);
       else if (method.methodKind === 'client_streaming')
-        implementation[method.localName] = this.clientStreaming(method, bound);
+        implementation[method.localName] = this.clientStreaming(route, bound);
       else
         throw new Error(
           `${method.methodKind} RPCs are not supported (${service.typeName}.${method.name})`,
@@ -139,9 +151,10 @@ export class GrpcServer {
     );
   }
 
-  private unary(method: DescMethod, handler: AnyHandler): grpc.handleUnaryCall<Buffer, unknown> {
+  private unary(route: Route, handler: AnyHandler): grpc.handleUnaryCall<Buffer, unknown> {
+    const { method } = route;
     return (call, callback) => {
-      void this.serve(method, call, async (context) =>
+      void this.serve(route, call, async (context) =>
         create(
           method.output,
           (await handler(decodeRequest(method, call.request) as never, context)) as never,
@@ -154,11 +167,12 @@ export class GrpcServer {
   }
 
   private serverStreaming(
-    method: DescMethod,
+    route: Route,
     handler: AnyHandler,
   ): grpc.handleServerStreamingCall<Buffer, unknown> {
+    const { method } = route;
     return (call) => {
-      void this.serve(method, call, async (context) => {
+      void this.serve(route, call, async (context) => {
         const request = decodeRequest(method, call.request);
         const items = handler(request as never, context) as AsyncIterable<unknown>;
         for await (const item of items) {
@@ -180,11 +194,12 @@ export class GrpcServer {
    * read before the caller is authenticated.
    */
   private clientStreaming(
-    method: DescMethod,
+    route: Route,
     handler: AnyHandler,
   ): grpc.handleClientStreamingCall<Buffer, unknown> {
+    const { method } = route;
     return (call, callback) => {
-      void this.serve(method, call, async (context) => {
+      void this.serve(route, call, async (context) => {
         const requests = (async function* () {
           for await (const bytes of call as AsyncIterable<Buffer>) {
             yield decodeRequest(method, bytes);
@@ -200,28 +215,18 @@ export class GrpcServer {
 
   /** Authenticates, then runs one call (which decodes its requests); rejects with a grpc-js status object. */
   private serve<T>(
-    method: DescMethod,
+    route: Route,
     call: AnyCall,
     run: (context: CallContext) => Promise<T>,
   ): Promise<T> {
-    const path = methodPath(method.parent, method.name);
+    const path = route.path;
+    const started = performance.now();
     const trace = childContext(parseTraceparent(headerOf(call.metadata, 'traceparent')));
-    const stopTimer = this.durations.startTimer({ method: path });
-    const abort = new AbortController();
-    const onCancel = () => abort.abort(new Error('call cancelled'));
-    const events = call as unknown as NodeJS.EventEmitter;
-    events.once('cancelled', onCancel);
     const deadline = deadlineOf(call.getDeadline());
-    const deadlineTimer = deadline
-      ? setTimeout(
-          () => abort.abort(new Error('deadline exceeded')),
-          Math.max(0, deadline.getTime() - Date.now()),
-        )
-      : undefined;
+    const cancellation = new CallSignal(call, deadline);
     const finish = (code: grpc.status) => {
-      clearTimeout(deadlineTimer);
-      events.removeListener('cancelled', onCancel);
-      stopTimer();
+      cancellation.release();
+      this.durations.observe(route.labels, (performance.now() - started) / 1000);
       this.requests.inc({ method: path, code: grpc.status[code] ?? String(code) });
     };
     return runInTrace(trace, async () => {
@@ -232,7 +237,9 @@ export class GrpcServer {
         const context: CallContext = {
           principal,
           deadline,
-          signal: abort.signal,
+          get signal() {
+            return cancellation.signal;
+          },
           header: (name) => headerOf(call.metadata, name),
         };
         const result = await run(context);

@@ -59,8 +59,12 @@ export function methodPath(service: DescService, methodName: string): string {
   return `/${service.typeName}/${methodName}`;
 }
 
+/** Encodes a message; the Buffer shares the fresh bytes toBinary made rather than copying them. */
 export function encoder(schema: DescMessage) {
-  return (message: unknown) => Buffer.from(toBinary(schema, message as never));
+  return (message: unknown) => {
+    const bytes = toBinary(schema, message as never);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
 }
 
 export function decoder(schema: DescMessage) {

@@ -1,3 +1,4 @@
+import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   type CountMembersRequest,
@@ -8,6 +9,7 @@ import {
   type ListMembersRequest,
   MembershipService,
   type PreviewRequest,
+  SegmentMembershipSchema,
 } from '@shoal/contracts';
 import {
   type CallContext,
@@ -151,13 +153,14 @@ function instant(ms: number | undefined) {
   return ms === undefined ? undefined : timestampFromMs(ms);
 }
 
+/** Made as the message itself, so the response takes it as it is rather than copying it. */
 function toMembership(m: Membership) {
-  return {
+  return create(SegmentMembershipSchema, {
     segmentId: m.segmentId,
     member: m.member,
     since: instant(m.since),
     sequence: BigInt(m.sequence),
-  };
+  });
 }
 
 function toStatus(s: PartitionStatus) {

@@ -85,11 +85,14 @@ export class MembershipQueriesService {
     const violations = new Violations();
     requireProfile(violations, profileId);
     violations.throwIfAny();
-    const state = await this.partitions.profileState(profileId);
-    return Object.entries(state?.pairs ?? {})
-      .filter(([segmentId, pair]) => pair.member && this.isVisible(principal, segmentId))
-      .map(([segmentId, pair]) => membershipOf(segmentId, pair))
-      .sort((a, b) => a.segmentId.localeCompare(b.segmentId));
+    const pairs = (await this.partitions.profileState(profileId))?.pairs ?? {};
+    const memberships: Membership[] = [];
+    for (const segmentId of Object.keys(pairs)) {
+      const pair = pairs[segmentId] as PairState;
+      if (pair.member && this.isVisible(principal, segmentId))
+        memberships.push(membershipOf(segmentId, pair));
+    }
+    return memberships.sort(bySegmentId);
   }
 
   /**
@@ -198,6 +201,11 @@ function membershipOf(segmentId: string, pair: PairState | undefined): Membershi
   return pair?.member
     ? { segmentId, member: true, since: pair.since, sequence: pair.seq }
     : { segmentId, member: false, sequence: pair?.seq ?? 0 };
+}
+
+/** By segment id, code unit by code unit (as ListMembers sorts ids): no locale rules to apply. */
+function bySegmentId(a: Membership, b: Membership): number {
+  return a.segmentId < b.segmentId ? -1 : a.segmentId > b.segmentId ? 1 : 0;
 }
 
 function requireProfile(violations: Violations, profileId: string): void {

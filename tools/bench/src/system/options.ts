@@ -26,6 +26,7 @@ export interface BenchOptions {
   readonly timers: number;
   readonly querySeconds: number;
   readonly concurrency: number;
+  readonly queryThreads: number;
   readonly qps: number;
   readonly wideSegments: number;
   readonly wideDependent: number;
@@ -90,6 +91,12 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     .option('--timers <n>', 'profiles whose time-driven exit is timed (d)', whole, 300)
     .option('--query-seconds <n>', 'duration of each query load (e)', whole, 10)
     .option('--concurrency <n>', 'concurrent callers of the query loads', whole, 32)
+    .option(
+      '--query-threads <n>',
+      'worker threads the query loads are spread over, two channels each',
+      whole,
+      2,
+    )
     .option('--qps <n>', 'the fixed offered rate of IsMember (e)', whole, 5_000)
     .option('--wide-segments <n>', 'segments defined in the wide run (h)', whole, 10_000)
     .option('--wide-dependent <n>', 'of which depend on the stream’s events', whole, 100)
