@@ -109,6 +109,7 @@ const stream = new workload.EventStream(
 );
 let transitions = 0;
 const began = Date.now();
+const cpuBefore = process.cpuUsage();
 for (let i = 0; i < EVENTS; i += 1) {
   const upstream = JSON.parse(stream.event().value);
   const profileId = `user:${upstream.userId}`;
@@ -145,6 +146,7 @@ for (let i = 0; i < EVENTS; i += 1) {
 }
 ws.takeCheckpoint();
 ws.takeContactOutput();
+const cpu = process.cpuUsage(cpuBefore);
 const profiles = ws.profiles.size;
 const total = heap() - before;
 log(
@@ -157,7 +159,7 @@ const rows = [];
 const lines = [
   `# Membership working set: ${profiles} profiles (${PROFILES} in the stream), ${EVENTS} events, ${plans.length} segments`,
   '',
-  `hot profiles ${hotProfiles} (${ws.profiles.liveCount} live, the others packed); node ${process.version}; ${transitions} transitions; heap after the run minus before: ${(total / 2 ** 20).toFixed(1)} MiB`,
+  `hot profiles ${hotProfiles} (${ws.profiles.liveCount} live, the others packed); node ${process.version}; ${transitions} transitions; applying them took ${((cpu.user + cpu.system) / 1e6).toFixed(1)} CPU-s; heap after the run minus before: ${(total / 2 ** 20).toFixed(1)} MiB`,
   `**${KiB(per(total))} KiB per profile** (${Math.round(per(total))} bytes)`,
   '',
 ];

@@ -82,7 +82,7 @@ export const DEFAULT_WORKING_SET_OPTIONS: WorkingSetOptions = {
   recentChangesWindowMs: 15 * 60_000,
   historyRetentionMs: 0,
   ghostRetentionMs: 7 * 86_400_000,
-  hotProfiles: 10_000,
+  hotProfiles: 2_000,
 };
 
 /** A member chunk to store: the members of one segment in one bucket of this partition. */
