@@ -120,6 +120,10 @@ export function accountKey(accountId: string): string {
 
 const ACCOUNT_PREFIX = 'account:';
 
+export function isAccountKey(key: string): boolean {
+  return key.startsWith(ACCOUNT_PREFIX);
+}
+
 export function newAccountState(accountId: string, incarnation: string): ProfileState {
   return { ...newProfileState(accountKey(accountId), incarnation), accountId };
 }

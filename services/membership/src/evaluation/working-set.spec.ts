@@ -20,7 +20,7 @@ import { eventChange, listChange, profileChange } from '../../test/evaluation/sc
 import type { ProfileState } from './profile-state';
 import { SegmentCatalogue } from './segment-catalogue';
 import { transitionId } from './transition';
-import { PartitionWorkingSet } from './working-set';
+import { DEFAULT_WORKING_SET_OPTIONS, PartitionWorkingSet } from './working-set';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-03-02T09:00:00Z');
@@ -239,6 +239,80 @@ describe('the evaluation core', () => {
     expect(ws.takeCheckpoint().buckets.filter((b) => b.segmentId === 'seg_doomed')).toHaveLength(
       16,
     );
+  });
+});
+
+describe('idle profiles kept packed', () => {
+  const BUYERS = segment('seg_buyers', { event: { name: 'Order Completed', count: { gte: 2 } } });
+  const people = Array.from({ length: 20 }, (_, i) => `p${i}`);
+
+  function packedWorkingSet(hotProfiles: number): PartitionWorkingSet {
+    const ws = new PartitionWorkingSet({
+      catalogue: SegmentCatalogue.empty(),
+      options: { ...DEFAULT_WORKING_SET_OPTIONS, hotProfiles },
+    });
+    ws.setCatalogue({
+      catalogue: SegmentCatalogue.build({ definitions: [BUYERS] }),
+      now: T0,
+      backfill: ws.startBackfill([]),
+    });
+    for (const id of people) event(ws, id, 'Order Completed', T0, { total: 10 });
+    ws.takeCheckpoint();
+    return ws;
+  }
+
+  it('keeps only the most recently used profiles live after a checkpoint', () => {
+    const ws = packedWorkingSet(3);
+    expect(ws.profiles.size).toBe(20);
+    expect(ws.profiles.liveCount).toBe(3);
+  });
+
+  it('continues a packed profile where it left off when its next event arrives', () => {
+    const ws = packedWorkingSet(3);
+    expect(summary(event(ws, 'p0', 'Order Completed', T0 + 1))).toEqual([
+      'entered seg_buyers EVENT',
+    ]);
+    expect(ws.profiles.get('p0')?.pairs['seg_buyers']).toMatchObject({ seq: 1, member: true });
+  });
+
+  it('refreshes every profile while holding no more than the hot profiles live', () => {
+    const ws = packedWorkingSet(3);
+    for (const id of people) event(ws, id, 'Order Completed', T0 + 1);
+    ws.takeCheckpoint();
+    let mostLive = 0;
+    const seen = new Set<string>();
+    const ids = ws.profileIds();
+    for (const id of ids) {
+      ws.refresh({ segmentId: 'seg_buyers', now: T0 + 2, profileIds: [id] });
+      mostLive = Math.max(mostLive, ws.profiles.liveCount);
+      seen.add(id);
+    }
+    expect(seen.size).toBe(20);
+    expect(mostLive).toBeLessThanOrEqual(4);
+    expect(ws.memberCount('seg_buyers')).toBe(20);
+    expect(ws.takeCheckpoint().states).toHaveLength(0);
+  });
+
+  it('applies a rule change to every profile, packed ones included, within the hot profiles', () => {
+    const ws = packedWorkingSet(3);
+    const stricter = segment(
+      'seg_buyers',
+      { event: { name: 'Order Completed', count: { gte: 1 } } },
+      { version: 2n },
+    );
+    const transitions = ws.setCatalogue({
+      catalogue: SegmentCatalogue.build({ definitions: [stricter] }),
+      now: T0 + 1,
+    });
+    expect(transitions).toHaveLength(20);
+    expect(ws.profiles.liveCount).toBeLessThanOrEqual(4);
+    expect(ws.memberCount('seg_buyers')).toBe(20);
+    expect(
+      ws
+        .takeCheckpoint()
+        .states.map((state) => state.id)
+        .sort(),
+    ).toEqual([...people].sort());
   });
 });
 

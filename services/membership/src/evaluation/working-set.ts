@@ -31,6 +31,7 @@ import { MemberIndex, MEMBER_BUCKETS, type BucketDigest } from './member-index';
 import {
   accountKey,
   chunkId,
+  isAccountKey,
   newAccountState,
   newProfileState,
   subjectIdOf,
@@ -39,6 +40,7 @@ import {
   type PairState,
   type ProfileState,
 } from './profile-state';
+import { ProfileTable } from './profile-table';
 import { RankQueue } from './rank-queue';
 import {
   EMPTY_SUMMARY,
@@ -67,6 +69,11 @@ export interface WorkingSetOptions {
   readonly historyRetentionMs: number;
   /** How long an absorbed profile's history is kept for its survivor to take over. */
   readonly ghostRetentionMs: number;
+  /**
+   * How many of the partition's subjects are kept as live objects (the most recently used); the
+   * others are kept packed and revived when used (ProfileTable).
+   */
+  readonly hotProfiles: number;
 }
 
 export const DEFAULT_WORKING_SET_OPTIONS: WorkingSetOptions = {
@@ -75,6 +82,7 @@ export const DEFAULT_WORKING_SET_OPTIONS: WorkingSetOptions = {
   recentChangesWindowMs: 15 * 60_000,
   historyRetentionMs: 0,
   ghostRetentionMs: 7 * 86_400_000,
+  hotProfiles: 2_000,
 };
 
 /** A member chunk to store: the members of one segment in one bucket of this partition. */
@@ -112,7 +120,7 @@ export interface RefreshOutcome {
  * the operations of a partition one at a time (docs/membership.md).
  */
 export class PartitionWorkingSet {
-  readonly profiles = new Map<string, ProfileState>();
+  readonly profiles: ProfileTable;
   private catalogue: SegmentCatalogue;
   private applied: CatalogueSummary = EMPTY_SUMMARY;
   private readonly members = new Map<string, MemberIndex>();
@@ -142,6 +150,7 @@ export class PartitionWorkingSet {
   }) {
     this.catalogue = catalogue;
     this.options = options;
+    this.profiles = new ProfileTable(options.hotProfiles, (id) => this.dirty.has(id));
   }
 
   get appliedCatalogue(): CatalogueSummary {
@@ -176,7 +185,8 @@ export class PartitionWorkingSet {
     this.applied = applied;
     this.contacts = contacts;
     for (const profile of states) {
-      this.profiles.set(profile.id, profile);
+      this.profiles.set(profile);
+      this.profiles.trim();
       if (profile.pendingMerges.length > 0) this.withPendingMerges.add(profile.id);
       if (profile.nextAt !== undefined) this.timers.push(profile.nextAt, profile.id);
       for (const [segmentId, pair] of Object.entries(profile.pairs)) {
@@ -211,10 +221,12 @@ export class PartitionWorkingSet {
       contacts: this.contacts,
     };
     this.pendingChunks.clear();
+    this.profiles.changedSince(this.dirty);
     this.dirty.clear();
     this.deletedProfiles.clear();
     this.droppedChunks.clear();
     this.dirtyBuckets.clear();
+    this.profiles.trim();
     return checkpoint;
   }
 
@@ -267,8 +279,8 @@ export class PartitionWorkingSet {
   /** Ids of the profiles that take part in evaluation (absorbed profiles excluded). */
   profileIds(): string[] {
     const ids: string[] = [];
-    for (const profile of this.profiles.values()) {
-      if (profile.mergedInto === undefined) ids.push(profile.id);
+    for (const id of this.profiles.ids()) {
+      if (!this.profiles.isGhost(id)) ids.push(id);
     }
     return ids;
   }
@@ -537,8 +549,10 @@ export class PartitionWorkingSet {
     if (settle) {
       this.contacts = { ...this.contacts, pending: undefined };
       const bound = this.catalogue.order.filter((id) => this.catalogue.contactBound.has(id));
-      for (const account of this.profiles.values()) {
-        if (account.accountId === undefined) continue;
+      for (const key of [...this.profiles.ids()].filter(isAccountKey)) {
+        this.profiles.trim();
+        const account = this.profiles.get(key);
+        if (account?.accountId === undefined) continue;
         this.catchUp(account, now);
         this.evaluate(account, bound, now, TransitionCause.RULE_CHANGE);
       }
@@ -635,6 +649,7 @@ export class PartitionWorkingSet {
     for (let fired = 0; fired < limit; fired += 1) {
       const due = this.timers.popDue(now);
       if (due === undefined) break;
+      this.profiles.trim();
       const profile = this.profiles.get(due.id);
       if (profile === undefined || profile.nextAt !== due.at) continue;
       if (profile.mergedInto !== undefined) {
@@ -666,6 +681,7 @@ export class PartitionWorkingSet {
    */
   startBackfill(specs: readonly StateSpec[]): SpecBackfill {
     return new SpecBackfill(specs, (chunk) => {
+      this.profiles.trim();
       const profile = this.profiles.get(chunk.profileId);
       return (
         profile !== undefined &&
@@ -781,6 +797,7 @@ export class PartitionWorkingSet {
     let entered = 0;
     let exited = 0;
     for (const id of profileIds ?? this.profileIds()) {
+      this.profiles.trim();
       const profile = this.profiles.get(id);
       if (profile === undefined || profile.mergedInto !== undefined) continue;
       this.catchUp(profile, now);
@@ -1270,7 +1287,7 @@ export class PartitionWorkingSet {
   }
 
   private install(subject: ProfileState): ProfileState {
-    this.profiles.set(subject.id, subject);
+    this.profiles.set(subject);
     this.deletedProfiles.delete(subject.id);
     this.dirty.add(subject.id);
     return subject;

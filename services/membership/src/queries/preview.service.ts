@@ -11,7 +11,8 @@ import {
   type EvaluationState,
   type StateSpec,
 } from '@shoal/rules';
-import type { ProfileState } from '../evaluation/profile-state';
+import { isAccountKey, type ProfileState } from '../evaluation/profile-state';
+import type { ProfileTable } from '../evaluation/profile-table';
 import { retainOf } from '../evaluation/segment-catalogue';
 import { PartitionsService } from '../partitions/partitions.service';
 import { SegmentDefinitionsService } from '../segments/segment-definitions.service';
@@ -64,11 +65,13 @@ export class PreviewService {
     });
     const now = this.clock.now().getTime();
     const owned = this.partitions.ownedPartitions;
-    const profiles: ProfileState[] = [];
+    // references, not states: most states are packed, and are revived one at a time to read
+    const profiles: { table: ProfileTable; id: string }[] = [];
     for (const partition of owned) {
-      for (const profile of this.partitions.local(partition)?.ws.profiles.values() ?? []) {
-        if (profile.mergedInto === undefined && profile.accountId === undefined)
-          profiles.push(profile);
+      const table = this.partitions.local(partition)?.ws.profiles;
+      if (table === undefined) continue;
+      for (const id of table.ids()) {
+        if (!isAccountKey(id) && !table.isGhost(id)) profiles.push({ table, id });
       }
     }
     const notes: string[] = [];
@@ -78,8 +81,9 @@ export class PreviewService {
       for (let start = 0; start < profiles.length; start += SLICE) {
         if (signal.aborted)
           throw MembershipError.invalid([{ field: '', description: 'cancelled' }]);
-        for (const profile of profiles.slice(start, start + SLICE)) {
-          if (root.evaluate(profile.state, now)) matches.push(profile.id);
+        for (const { table, id } of profiles.slice(start, start + SLICE)) {
+          const profile = table.peek(id);
+          if (profile !== undefined && root.evaluate(profile.state, now)) matches.push(id);
         }
         evaluated = Math.min(profiles.length, start + SLICE);
         await new Promise((resolve) => setImmediate(resolve));
@@ -88,11 +92,14 @@ export class PreviewService {
       const stride = Math.max(1, Math.ceil(profiles.length / HISTORY_SAMPLE));
       const sampled = profiles.filter((_, index) => index % stride === 0);
       const states = await Promise.all(
-        sampled.map((profile) => this.withSpecs(profile, missing, now)),
+        sampled.map(({ table, id }) => {
+          const profile = table.peek(id);
+          return profile === undefined ? undefined : this.withSpecs(profile, missing, now);
+        }),
       );
       states.forEach((state, index) => {
         if (state !== undefined && root.evaluate(state, now))
-          matches.push((sampled[index] as ProfileState).id);
+          matches.push((sampled[index] as { id: string }).id);
       });
       evaluated = states.filter((state) => state !== undefined).length;
       notes.push(

@@ -81,10 +81,11 @@ export class Driver {
     scenario.segments.forEach((spec, slot) => {
       if (spec !== null) this.define(slot, segmentDefinition(slot, spec, this.bump(slot)));
     });
-    // small history chunks, so that sealing, backfills from chunks and hand-overs are exercised
+    // small history chunks, so that sealing, backfills from chunks and hand-overs are exercised;
+    // one live subject, so that every other one is packed and revived between operations
     this.workingSet = new PartitionWorkingSet({
       catalogue: SegmentCatalogue.empty(),
-      options: { ...DEFAULT_WORKING_SET_OPTIONS, historyChunkSize: 3 },
+      options: { ...DEFAULT_WORKING_SET_OPTIONS, historyChunkSize: 3, hotProfiles: 1 },
     });
     this.compare([...this.applyCatalogue(), ...this.route(this.now)], [], 'initial catalogue');
   }
