@@ -4,111 +4,37 @@ import {
   DeadLetterSchema,
   type DestinationConfig,
   MembershipTransitionSchema,
-  SegmentSchema,
   SyncMode,
   SyncRunKind,
   TransitionKind,
   Visibility,
 } from '@shoal/contracts';
 import { DomainError, type Principal } from '@shoal/platform';
-import { newTestService, refusalOf } from '@shoal/testing';
-import {
-  InMemoryDestinations,
-  InMemoryLinkStates,
-  InMemoryRefreshJobs,
-  InMemorySyncQueue,
-  InMemorySyncRuns,
-} from '../../test/in-memory-destinations';
-import { MEMBER_SOURCE, PROFILE_SOURCE, SEGMENT_USAGE_REGISTRY } from '../peers/peers.ports';
-import { SegmentAccessService } from '../segments/segment-access.service';
-import { SegmentDefinitions } from '../segments/segment-definitions';
+import { refusalOf } from '@shoal/testing';
+import { newDestinationsTest } from '../../test/destinations-test-module';
 import { DeadLettersService, MAX_REDELIVERED_PER_CALL } from './dead-letters.service';
-import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
-import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
-import {
-  DESTINATION_REPOSITORY,
-  LINK_STATE_REPOSITORY,
-  REFRESH_JOB_REPOSITORY,
-  SYNC_QUEUE,
-  SYNC_RUN_REPOSITORY,
-} from './destinations.repository.port';
-import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
-import { SYNC_SETTINGS, SyncService } from './sync.service';
-import { WebhookDestinationKind } from './webhook.destination';
-import { WebhookAddressPolicy, allowListOf } from './webhook-address';
+import { DeliveryFailure } from './destination-kind';
+import { DestinationsService } from './destinations.service';
+import { SyncService } from './sync.service';
 
 const ann: Principal = { subject: 'ann', groups: [], kind: 'user' };
 const eve: Principal = { subject: 'eve', groups: [], kind: 'user' };
 const SEGMENT = 'seg_shared';
 const OTHER = 'seg_other';
 
-/** A webhook kind whose deliveries a test scripts: each attempt takes the next outcome. */
-class ScriptedKind extends WebhookDestinationKind {
-  readonly delivered: DeliveryBatch[] = [];
-  outcomes: (Error | 'ok')[] = [];
-
-  override async deliver(_: never, batch: DeliveryBatch) {
-    const outcome = this.outcomes.shift() ?? 'ok';
-    if (outcome !== 'ok') throw outcome;
-    this.delivered.push(batch);
-  }
-}
-
 const refused = () => new DeliveryFailure('HTTP 400', { permanent: true });
 
 async function setup() {
-  const definitions = new SegmentDefinitions();
-  definitions.apply(
-    [SEGMENT, OTHER].map((id) => ({
-      segmentId: id,
-      definition: create(SegmentSchema, {
-        id,
-        owner: 'ann',
-        visibility: Visibility.SHARED,
-        version: 1n,
-      }),
-    })),
+  const { test, repository, queue, runs, states, kind } = await newDestinationsTest(
+    DeadLettersService,
+    {
+      segments: [
+        { id: SEGMENT, visibility: Visibility.SHARED },
+        { id: OTHER, visibility: Visibility.SHARED },
+      ],
+      sync: { maxBatchWaitMs: 60_000, maxPausedBacklog: 1_000 },
+    },
   );
-  const repository = new InMemoryDestinations();
-  const queue = new InMemorySyncQueue();
-  const runs = new InMemorySyncRuns();
-  const states = new InMemoryLinkStates();
-  const kind = new ScriptedKind(
-    { now: () => new Date() },
-    new WebhookAddressPolicy(allowListOf([]), async () => [
-      { address: '93.184.216.34', family: 4 },
-    ]),
-  );
-  const test = await newTestService(DeadLettersService, {
-    now: '2026-12-01T00:00:00Z',
-    fakes: [
-      [DESTINATION_REPOSITORY, repository],
-      [SYNC_QUEUE, queue],
-      [SYNC_RUN_REPOSITORY, runs],
-      [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
-      [LINK_STATE_REPOSITORY, states],
-      [PROFILE_SOURCE, { profiles: async () => new Map() }],
-      [SEGMENT_USAGE_REGISTRY, { setDestinationUsage: async () => undefined }],
-      [SECRET_REGISTRY, { add: () => undefined }],
-      [MEMBER_SOURCE, { pages: async function* () {} }],
-    ],
-    providers: [
-      { provide: SegmentDefinitions, useValue: definitions },
-      SegmentAccessService,
-      { provide: DESTINATION_KINDS, useValue: new DestinationKinds([kind as DestinationKind]) },
-      {
-        provide: SYNC_SETTINGS,
-        useValue: {
-          retry: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 5 },
-          maxBatchWaitMs: 60_000,
-          maxDestinations: 100,
-          maxPausedBacklog: 1_000,
-        },
-      },
-      DestinationsService,
-      SyncService,
-    ],
-  });
   const destinations = test.get<DestinationsService>(DestinationsService);
   const sync = test.get<SyncService>(SyncService);
   const created = await destinations.create({

@@ -3,42 +3,21 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   type DestinationConfig,
   IdentityKind,
-  type Profile,
   ProfileSchema,
   MembershipTransitionSchema,
   RefreshProgressSchema,
   RefreshState,
-  SegmentSchema,
   SyncMode,
   SyncRunStatus,
   TransitionKind,
   Visibility,
 } from '@shoal/contracts';
 import { DomainError, type Principal } from '@shoal/platform';
-import { newTestService, refusalOf } from '@shoal/testing';
-import {
-  InMemoryDestinations,
-  InMemoryLinkStates,
-  InMemoryRefreshJobs,
-  InMemorySyncQueue,
-  InMemorySyncRuns,
-} from '../../test/in-memory-destinations';
-import { MEMBER_SOURCE, PROFILE_SOURCE, SEGMENT_USAGE_REGISTRY } from '../peers/peers.ports';
-import { SegmentAccessService } from '../segments/segment-access.service';
-import { SegmentDefinitions } from '../segments/segment-definitions';
-import { type DeliveryBatch, DeliveryFailure, type DestinationKind } from './destination-kind';
-import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
-import {
-  DESTINATION_REPOSITORY,
-  LINK_STATE_REPOSITORY,
-  REFRESH_JOB_REPOSITORY,
-  SYNC_QUEUE,
-  SYNC_RUN_REPOSITORY,
-} from './destinations.repository.port';
-import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
-import { SYNC_SETTINGS, SyncService } from './sync.service';
-import { WebhookDestinationKind } from './webhook.destination';
-import { WebhookAddressPolicy, allowListOf } from './webhook-address';
+import { refusalOf } from '@shoal/testing';
+import { newDestinationsTest } from '../../test/destinations-test-module';
+import { DeliveryFailure } from './destination-kind';
+import { DestinationsService } from './destinations.service';
+import { SyncService } from './sync.service';
 
 const ann: Principal = { subject: 'ann', groups: [], kind: 'user' };
 const eve: Principal = { subject: 'eve', groups: [], kind: 'user' };
@@ -47,98 +26,18 @@ const SECRET = 'a-signing-secret-of-some-length';
 const webhook = (value: Record<string, unknown>) =>
   ({ kind: { case: 'webhook', value } }) as unknown as DestinationConfig;
 
-/** A webhook kind whose deliveries a test scripts: each call takes the next outcome. */
-class ScriptedKind extends WebhookDestinationKind {
-  readonly delivered: DeliveryBatch[] = [];
-  outcomes: (Error | 'ok')[] = [];
-
-  override async deliver(_: never, batch: DeliveryBatch) {
-    const outcome = this.outcomes.shift() ?? 'ok';
-    if (outcome !== 'ok') throw outcome;
-    this.delivered.push(batch);
-  }
-}
-
 async function setup() {
-  const definitions = new SegmentDefinitions();
-  definitions.apply([
-    {
-      segmentId: 'seg_shared',
-      definition: create(SegmentSchema, {
-        id: 'seg_shared',
-        owner: 'ann',
-        visibility: Visibility.SHARED,
-        version: 1n,
-      }),
-    },
-    {
-      segmentId: 'seg_private',
-      definition: create(SegmentSchema, {
-        id: 'seg_private',
-        owner: 'ann',
-        visibility: Visibility.PRIVATE,
-        version: 1n,
-      }),
-    },
-  ]);
-  const usages: { segmentId: string; autoSync: boolean; inUse: boolean }[] = [];
-  const secrets: string[] = [];
-  const repository = new InMemoryDestinations();
-  const queue = new InMemorySyncQueue();
-  const runs = new InMemorySyncRuns();
-  const states = new InMemoryLinkStates();
-  const members: string[] = [];
-  const profiles = new Map<string, Profile>();
-  const kind = new ScriptedKind(
-    { now: () => new Date() },
-    new WebhookAddressPolicy(allowListOf([]), async (host) =>
-      host === 'internal.example.com'
-        ? [{ address: '10.1.2.3', family: 4 }]
-        : [{ address: '93.184.216.34', family: 4 }],
-    ),
-  );
-  const test = await newTestService(DestinationsService, {
-    now: '2026-12-01T00:00:00Z',
-    fakes: [
-      [DESTINATION_REPOSITORY, repository],
-      [SYNC_QUEUE, queue],
-      [SYNC_RUN_REPOSITORY, runs],
-      [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
-      [LINK_STATE_REPOSITORY, states],
-      [
-        PROFILE_SOURCE,
-        {
-          profiles: async (ids: readonly string[]) =>
-            new Map(ids.flatMap((id) => (profiles.has(id) ? [[id, profiles.get(id)!]] : []))),
-        },
+  const { test, repository, queue, runs, states, kind, usages, secrets, profiles, members } =
+    await newDestinationsTest(DestinationsService, {
+      segments: [
+        { id: 'seg_shared', visibility: Visibility.SHARED },
+        { id: 'seg_private', visibility: Visibility.PRIVATE },
       ],
-      [SEGMENT_USAGE_REGISTRY, { setDestinationUsage: async (u: never) => void usages.push(u) }],
-      [SECRET_REGISTRY, { add: (s: string) => secrets.push(s) }],
-      [
-        MEMBER_SOURCE,
-        {
-          pages: async function* () {
-            if (members.length > 0) yield members;
-          },
-        },
-      ],
-    ],
-    providers: [
-      { provide: SegmentDefinitions, useValue: definitions },
-      SegmentAccessService,
-      { provide: DESTINATION_KINDS, useValue: new DestinationKinds([kind as DestinationKind]) },
-      {
-        provide: SYNC_SETTINGS,
-        useValue: {
-          retry: { baseMs: 1, maxMs: 2, maxRetryAfterMs: 5 },
-          maxBatchWaitMs: 0,
-          maxDestinations: 100,
-          maxPausedBacklog: 3,
-        },
-      },
-      SyncService,
-    ],
-  });
+      resolve: (host) =>
+        host === 'internal.example.com'
+          ? [{ address: '10.1.2.3', family: 4 }]
+          : [{ address: '93.184.216.34', family: 4 }],
+    });
   const sync = test.get<SyncService>(SyncService);
   /** ann's webhook to a public host with a valid secret; `config` adds or overrides fields. */
   const createWebhook = (config: Record<string, unknown> = {}) =>
