@@ -39,6 +39,11 @@ export const membershipConfigSchema = serviceConfigSchema(
       'changed profiles a partition holds in memory before it waits for its checkpoint',
       100,
     ),
+    MEMBERSHIP_LIVE_PROFILES: env.int(
+      10_000,
+      'profiles each partition keeps as live objects (the most recently used); the others are kept packed and unpacked when used',
+      1,
+    ),
     MEMBERSHIP_STATUS_INTERVAL_MS: env.int(
       60_000,
       'how often each segment’s status is published again when nothing changed',

@@ -11,6 +11,8 @@ export interface MembershipSettings {
   /** 0: keep history for ever. */
   readonly historyRetentionMs: number;
   readonly maxDirtyProfiles: number;
+  /** Subjects each partition keeps live (the most recently used); the others are packed. */
+  readonly liveProfiles: number;
   readonly statusIntervalMs: number;
 }
 
@@ -20,6 +22,7 @@ export function settingsFromConfig(config: MembershipConfig): MembershipSettings
     timerTickMs: config.MEMBERSHIP_TIMER_TICK_MS,
     historyRetentionMs: config.MEMBERSHIP_HISTORY_DAYS * DAY_MS,
     maxDirtyProfiles: config.MEMBERSHIP_MAX_DIRTY_PROFILES,
+    liveProfiles: config.MEMBERSHIP_LIVE_PROFILES,
     statusIntervalMs: config.MEMBERSHIP_STATUS_INTERVAL_MS,
   };
 }

@@ -125,6 +125,7 @@ export class PartitionRuntime {
       options: {
         ...DEFAULT_WORKING_SET_OPTIONS,
         historyRetentionMs: deps.settings.historyRetentionMs,
+        hotProfiles: deps.settings.liveProfiles,
       },
     });
     this.statusPublication = new StatusPublication({

@@ -1,6 +1,7 @@
 import { fromJson } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
 import { RefreshMode, RefreshState, TransitionCause } from '@shoal/contracts';
+import type { Principal } from '@shoal/platform';
 import { eventually } from '@shoal/testing';
 import pino from 'pino';
 import type { HistoryChunk } from '../evaluation/profile-state';
@@ -33,6 +34,8 @@ class SlowHistoryStore extends InMemoryPartitionStore {
   }
 }
 
+const OWNER: Principal = { subject: 'ann', groups: [], kind: 'user' };
+
 describe('the partitions service', () => {
   it('evaluates a segment defined while its partition was loading', async () => {
     const store = new SlowHistoryStore();
@@ -58,6 +61,25 @@ describe('the partitions service', () => {
         ]),
       2_000,
     );
+    await m.stop();
+  });
+
+  it('keeps no more subjects live than its setting after a checkpoint, the others packed, and still answers for them', async () => {
+    const m = await newTestMembership({ partitions: 1, owned: [0] });
+    const vip = dynamicSegment('seg_vip', { hasTag: 'vip' });
+    m.definitions.apply([{ segmentId: vip.id, definition: vip }]);
+    const people = Array.from({ length: 10 }, (_, i) => `user:p${i}`);
+    for (const [i, id] of people.entries())
+      await m.apply(
+        profileChange(`c${i}`, id, { case: 'tagsChanged', value: { added: ['vip'] } } as never),
+      );
+    await m.checkpoint();
+
+    const profiles = m.service.local(0)!.ws.profiles;
+    expect(profiles.size).toBe(10);
+    expect(profiles.liveCount).toBe(2);
+    for (const id of people)
+      expect((await m.queries.isMember(OWNER, id, [vip.id])).at(0)?.member).toBe(true);
     await m.stop();
   });
 

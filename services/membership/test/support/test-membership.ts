@@ -33,6 +33,8 @@ const SETTINGS: MembershipSettings = {
   timerTickMs: 1e9,
   historyRetentionMs: 0,
   maxDirtyProfiles: 1e6,
+  // two live subjects per partition, so every test here also runs through packing and unpacking
+  liveProfiles: 2,
   statusIntervalMs: 60_000,
 };
 
