@@ -483,7 +483,13 @@ async function mainRun(
   const changes = run.names.of(profileChangesTopic);
   const transitions = run.names.of(membershipChangesTopic);
   const now = Date.now();
-  const stream = new EventStream(options.profiles, options.zipf, options.seed, () => now);
+  const stream = new EventStream(
+    options.profiles,
+    options.zipf,
+    options.seed,
+    () => now,
+    options.everyProfile ? options.profiles : 0,
+  );
   const records: Message[] = [];
   const mix: Record<string, number> = {};
   for (let i = 0; i < options.events; i++) {

@@ -18,6 +18,7 @@ export interface BenchOptions {
   readonly segments: number;
   readonly partitions: number;
   readonly zipf: number;
+  readonly everyProfile: boolean;
   readonly seed: number;
   readonly stages: readonly Stage[];
   readonly latencySeconds: number;
@@ -74,6 +75,11 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     )
     .option('--partitions <n>', 'partitions of every topic', whole, 6)
     .option('--zipf <s>', 'Zipf exponent of the profiles events come from', positive, 1)
+    .option(
+      '--every-profile',
+      'the first --profiles events of (b) come from each profile once in turn, the rest by Zipf',
+      false,
+    )
     .option('--seed <n>', 'seed of the stream', whole, 20_261_130)
     .addOption(
       new Option('--stages <list>', `comma-separated, of: ${STAGES.join(', ')}`)

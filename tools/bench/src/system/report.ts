@@ -174,6 +174,8 @@ function commandLine(r: Results): string {
     `--events ${o.events}`,
     `--segments ${o.segments}`,
     `--partitions ${o.partitions}`,
+    `--zipf ${o.zipf}`,
+    ...(o.everyProfile ? ['--every-profile'] : []),
     `--stages ${o.stages.join(',')}`,
     ...(o.cpuProf ? ['--cpu-prof'] : []),
   ].join(' ');

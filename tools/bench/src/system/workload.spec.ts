@@ -55,6 +55,16 @@ describe('the bench workload', () => {
     expect(take(7)).not.toEqual(take(8));
   });
 
+  it('names every profile once in its first events when asked to cover them, then draws by Zipf', () => {
+    const stream = new EventStream(100, 1, 7, () => Date.parse('2026-11-30T00:00:00Z'), 100);
+    const keys = Array.from({ length: 400 }, () => stream.event().key);
+    expect(keys.slice(0, 100)).toEqual(Array.from({ length: 100 }, (_, rank) => `u${rank}`));
+    const rest = keys.slice(100);
+    expect(rest.filter((key) => key === 'u0').length).toBeGreaterThan(
+      rest.filter((key) => key === 'u99').length,
+    );
+  });
+
   it('draws low ranks far more often than high ones (Zipf)', () => {
     const draw = zipf(1_000, 1, seeded(3));
     const counts = new Array<number>(1_000).fill(0);

@@ -55,7 +55,8 @@ export interface UpstreamEvent {
 }
 
 /**
- * The event stream: profiles drawn by Zipf; a mix of orders (with totals and product
+ * The event stream: profiles drawn by Zipf (after the first `cover` events, which come from
+ * ranks 0, 1, 2, … in turn, so a run can make sure every profile exists); a mix of orders (with totals and product
  * categories), cart additions, page views, email opens, content views (some on retirement
  * planning) and identifies changing plan and consent; timestamps over the last ~14 months
  * (most of them recent), so windows, "last calendar year" and recency rules all have work.
@@ -70,6 +71,7 @@ export class EventStream {
     exponent: number,
     private readonly seed: number,
     private readonly now: () => number,
+    private readonly cover = 0,
   ) {
     this.next = seeded(seed);
     this.pick = zipf(profiles, exponent, this.next);
@@ -78,8 +80,8 @@ export class EventStream {
   /** The next event; `at` stamps it (else a time drawn from the last ~14 months). */
   event(at?: number): UpstreamEvent {
     const next = this.next;
-    const userId = userIdOf(this.pick());
     const n = this.sequence++;
+    const userId = userIdOf(n < Math.min(this.cover, this.profiles) ? n : this.pick());
     const timestamp = new Date(at ?? this.now() - Math.floor(next() * next() * 420 * DAY_MS));
     const roll = next();
     let body: Record<string, unknown>;
