@@ -83,4 +83,44 @@ describe('logger', () => {
     logger.info({ deep: { headers } }, 'x');
     expect(headers.authorization).toBe('Bearer keep-me');
   });
+
+  it('keeps a line bounded when an error carries a store result with every id of a bulk write', () => {
+    const { logger, output } = capture([]);
+    class BulkResult {
+      constructor(readonly insertedIds: Record<number, string>) {}
+    }
+    const insertedIds: Record<number, string> = {};
+    for (let i = 0; i < 100_000; i++) insertedIds[i] = `user:u${i}`;
+    const error = Object.assign(new Error('Connection interrupted'), {
+      result: new BulkResult(insertedIds),
+      writeErrors: Array.from({ length: 10_000 }, (_, index) => ({ index, code: 11000 })),
+    });
+    logger.warn({ err: error, ids: Object.values(insertedIds) }, 'checkpoint failed');
+    const line = output();
+    expect(line.length).toBeLessThan(16_384);
+    expect(line).toContain('Connection interrupted');
+    expect(line).toContain('user:u0');
+    expect(line).not.toContain('user:u99999');
+    expect(JSON.parse(line)).toMatchObject({
+      msg: 'checkpoint failed',
+      err: {
+        type: 'Error',
+        result: { insertedIds: { 0: 'user:u0', '…': '99,950 more fields' } },
+        writeErrors: expect.arrayContaining([{ index: 19, code: 11000 }, '… 9,980 more']),
+      },
+      ids: expect.arrayContaining(['user:u19', '… 99,980 more']),
+    });
+  });
+
+  it('redacts credential fields inside class instances an error carries', () => {
+    const { logger, output } = capture([]);
+    class Request {
+      constructor(readonly headers: Record<string, string>) {}
+    }
+    const error = Object.assign(new Error('refused'), {
+      request: new Request({ authorization: 'Bearer inst-s3cret' }),
+    });
+    logger.error({ err: error }, 'failed');
+    expect(output()).not.toContain('inst-s3cret');
+  });
 });

@@ -9,6 +9,14 @@ export const LOGGER = Symbol('Logger');
 
 /** Deeper than this, a logged object is cut rather than walked. */
 const MAX_DEPTH = 12;
+/**
+ * Longer arrays, objects with more fields and longer strings are cut, saying how much was left
+ * out: an error may carry a store result naming every document of a bulk write (megabytes of ids
+ * on one line, personal data among them).
+ */
+const MAX_ITEMS = 20;
+const MAX_FIELDS = 50;
+const MAX_STRING = 4_096;
 
 export interface LoggerOptions {
   readonly service: string;
@@ -37,7 +45,12 @@ export function createLogger(options: LoggerOptions): Logger {
       },
       formatters: {
         level: (label) => ({ level: label }),
-        log: (record) => redactSecretFields(record) as Record<string, unknown>,
+        // `err` is left to its serializer, which runs after this
+        log: (record) => {
+          const { err, ...rest } = record;
+          const copy = redactFields(rest, 0) as Record<string, unknown>;
+          return err === undefined ? copy : { ...copy, err };
+        },
       },
       mixin() {
         const trace = currentTrace();
@@ -49,21 +62,38 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 /**
- * A copy of a logged value with the values of secret-named fields replaced; plain objects and
- * arrays are walked, anything else (errors go through their serializer) is left as it is.
+ * A bounded copy of a logged value with the values of secret-named fields replaced. Arrays and
+ * objects are walked — class instances too, as JSON would write their fields, after `toJSON`
+ * where they have one; errors inside go through the error serializer.
  */
 function redactSecretFields(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return cut(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '[too deep]';
   if (Array.isArray(value)) {
-    return depth >= MAX_DEPTH ? '[too deep]' : value.map((v) => redactSecretFields(v, depth + 1));
+    const kept = value.slice(0, MAX_ITEMS).map((v) => redactSecretFields(v, depth + 1));
+    return value.length > MAX_ITEMS ? [...kept, `… ${more(value.length - MAX_ITEMS)}`] : kept;
   }
-  if (!isPlainObject(value)) return value;
+  if (value instanceof Error) return redactFields(pino.stdSerializers.err(value), depth);
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === 'function') {
+    const plain = (json as () => unknown).call(value);
+    return plain === value ? redactFields(value, depth) : redactSecretFields(plain, depth);
+  }
   return redactFields(value, depth);
 }
 
 function redactFields(value: object, depth: number): unknown {
   if (depth >= MAX_DEPTH) return '[too deep]';
   const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
+  let fields = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (fields++ === MAX_FIELDS) {
+      copy['…'] = `${more(Object.keys(value).length - MAX_FIELDS)} fields`;
+      break;
+    }
+    const field = (value as Record<string, unknown>)[key];
     copy[key] =
       isSecretName(key) && field !== undefined && field !== null
         ? REDACTED
@@ -72,8 +102,9 @@ function redactFields(value: object, depth: number): unknown {
   return copy;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  return prototype === Object.prototype || prototype === null;
-}
+const cut = (text: string): string =>
+  text.length > MAX_STRING
+    ? `${text.slice(0, MAX_STRING)}… ${more(text.length - MAX_STRING)} characters`
+    : text;
+
+const more = (n: number): string => `${n.toLocaleString('en-US')} more`;
