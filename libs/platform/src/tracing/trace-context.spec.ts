@@ -26,4 +26,13 @@ describe('trace context', () => {
     expect(child.traceId).toBe(parent.traceId);
     expect(child.spanId).not.toBe(parent.spanId);
   });
+
+  it('gives every new trace and span its own well-formed ids, also across many calls', () => {
+    const contexts = Array.from({ length: 2_000 }, () => childContext());
+    const ids = contexts.flatMap((c) => [c.traceId, c.spanId]);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const context of contexts) {
+      expect(parseTraceparent(formatTraceparent(context))).toEqual(context);
+    }
+  });
 });
