@@ -41,6 +41,7 @@ export * from './kafka/co-partitioned-assigner';
 export * from './kafka/dead-letters';
 export * from './kafka/partition-of';
 export * from './kafka/partitioned-processor';
+export * from './kafka/consumer-restarts';
 export * from './kafka/topic-follower';
 export * from './kafka/protobuf-topic-follower';
 export * from './grpc/service-clients';

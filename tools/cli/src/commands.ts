@@ -12,12 +12,14 @@ import {
   type StartableServiceName,
   tailOf,
 } from '@shoal/local-infra';
+import { systemClock } from '@shoal/platform';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
 import { serviceAddress } from './api/connection';
 import { type Progress, runServiceCommand } from './api/run-api-command';
 import { type DemoOptions, runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
 import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
+import { ServiceSupervisor } from './service-supervisor';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -45,7 +47,10 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       out(`\nconsole: ${CONSOLE_URL}  (development sign-in: any user name and groups)`);
       if (command.demo) {
         out('\ndemo:');
-        await runDemo(stack, demoOptions(command.durationSeconds, signal));
+        await runDemo(stack, {
+          ...demoOptions(command.durationSeconds, signal),
+          supervisor: await supervisorOf(stack, signal),
+        });
       }
       out('\nnext: ./shoal segments list            the segments (--json for scripts)');
       out('      ./shoal events tail             follow entered / exited as they happen');
@@ -60,7 +65,10 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       return EXIT.ok;
     case 'demo':
-      await runDemo(stack, demoOptions(command.durationSeconds, signal));
+      await runDemo(stack, {
+        ...demoOptions(command.durationSeconds, signal),
+        supervisor: await supervisorOf(stack, signal),
+      });
       return EXIT.ok;
     case 'token':
       out(await stack.token(command.subject, command.groups, command.ttlSeconds));
@@ -76,6 +84,20 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       return EXIT.ok;
     }
   }
+}
+
+/**
+ * Restarts, while the demo runs, a service whose process exited (the containers' restart policy
+ * does it under Helm and compose); on a terminal its lines show in the live summary only.
+ */
+async function supervisorOf(stack: LocalStack, signal: AbortSignal): Promise<ServiceSupervisor> {
+  return new ServiceSupervisor({
+    services: stack.services,
+    env: await stack.serviceEnv(),
+    clock: systemClock,
+    log: process.stdout.isTTY ? () => undefined : out,
+    signal,
+  });
 }
 
 /** Live (redrawn until Ctrl-C) on a terminal; a bounded, printed run in CI and scripts. */

@@ -17,6 +17,7 @@ import { type ShoalClients, connect, serviceAddress } from './api/connection';
 import { DemoFeed, type UpstreamMessage, demoCustomers, profileIdOf } from './demo/demo-feed';
 import { type BoardRow, pushRecent, renderBoard } from './demo/demo-summary';
 import { DEVELOPER_GROUPS, type LocalStack } from './local-stack';
+import type { ServiceSupervisor } from './service-supervisor';
 
 export interface DemoOptions {
   /** Where the summary goes, a line at a time. */
@@ -27,6 +28,8 @@ export interface DemoOptions {
   readonly durationMs?: number;
   /** Ctrl-C: stops the feed and the summary, not the services. */
   readonly signal: AbortSignal;
+  /** Restarts services that exit while the demo runs; the summary shows what it did. */
+  readonly supervisor?: ServiceSupervisor;
 }
 
 /** The demo's segments: three of the product documents' examples and a static VIP list. */
@@ -150,12 +153,15 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
         rows: [...rows.values()],
         recent,
         deadLettered,
+        supervision: options.supervisor?.summary() ?? [],
       });
     };
     while (!options.signal.aborted && Date.now() - began < duration) {
       const tick = feed.tick(new Date(), EVENTS_PER_TICK);
       await send(producer, names.of(upstreamEventsTopic), tick);
       eventsSent += tick.length;
+      // not awaited: a restart waits for the service to be ready, the feed goes on meanwhile
+      void options.supervisor?.check().catch(() => undefined);
       await pause(TICK_MS, options.signal);
       if (options.live) {
         const lines = await board();

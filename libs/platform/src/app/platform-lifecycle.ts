@@ -125,7 +125,6 @@ export class PlatformLifecycle
         clock: this.platform.clock,
         logger: logger.child({ consumer: options.groupId }),
         metrics: this.platform.metrics,
-        onGaveUp: (reason) => readiness.markBroken(reason),
       });
       this.consumers.push(consumer);
       readiness.register({

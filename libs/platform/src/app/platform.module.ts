@@ -60,6 +60,7 @@ export class PlatformModule {
               host: config.GRPC_HOST,
               port: config.GRPC_PORT,
               maxMessageBytes: config.GRPC_MAX_MESSAGE_BYTES,
+              storeReadTimeLimitMs: config.MONGO_READ_TIME_LIMIT_MS,
               ...(config.GRPC_TLS_CERT_FILE && config.GRPC_TLS_KEY_FILE
                 ? {
                     tls: {

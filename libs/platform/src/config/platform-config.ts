@@ -88,6 +88,11 @@ export function platformConfigShape(defaults: ServiceDefaults) {
       .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only')
       .default(`shoal_${defaults.service}`)
       .describe('database this service owns'),
+    MONGO_READ_TIME_LIMIT_MS: env.int(
+      10_000,
+      "longest a store read made for a gRPC call may take (maxTimeMS; less when the call's deadline is nearer), then the call answers UNAVAILABLE",
+      1,
+    ),
     AUTH_JWKS_FILE: env.optionalString(
       'JSON Web Key Set file with the public keys that sign user tokens',
     ),

@@ -17,12 +17,15 @@ import {
   reflectionPackageDefinition,
   serverDefinition,
 } from './service-definition';
+import { withStoreTimeLimit } from '../mongo/store-time-limit';
 import { toGrpcFailure } from './status';
 
 export interface GrpcServerOptions {
   readonly host: string;
   readonly port: number;
   readonly maxMessageBytes: number;
+  /** The longest a call's store reads may take (less when its deadline is nearer). */
+  readonly storeReadTimeLimitMs?: number;
   readonly tls?: { certFile: string; keyFile: string; clientCaFile?: string | undefined };
 }
 
@@ -242,7 +245,18 @@ export class GrpcServer {
           },
           header: (name) => headerOf(call.metadata, name),
         };
-        const result = await run(context);
+        const limitMs = this.options.storeReadTimeLimitMs;
+        const result =
+          limitMs === undefined
+            ? await run(context)
+            : await withStoreTimeLimit(
+                {
+                  limitMs,
+                  deadline,
+                  stream: route.method.methodKind !== 'unary',
+                },
+                () => run(context),
+              );
         finish(grpc.status.OK);
         return result;
       } catch (error) {

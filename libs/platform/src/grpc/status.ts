@@ -2,6 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { ErrorDetailsSchema, FieldViolationSchema } from '@shoal/contracts';
 import { DomainError, ErrorKind, type FieldViolation } from '../errors/domain-error';
+import { storeFailureForCaller } from '../mongo/store-time-limit';
 
 /** Trailer carrying ErrorDetails (reason + field violations) on every failed call. */
 export const ERROR_DETAILS_TRAILER = 'shoal-error-details-bin';
@@ -44,11 +45,13 @@ const TRUNCATED = '… (truncated)';
 
 /**
  * The single translation of errors into gRPC statuses. Domain errors keep their message and
- * details, bounded by ERROR_LIMITS; anything else is INTERNAL with a generic message (the cause
- * goes to the log only).
+ * details, bounded by ERROR_LIMITS; a store that is unreachable or too slow is UNAVAILABLE
+ * (storeFailureForCaller); anything else is INTERNAL with a generic message (the cause goes to
+ * the log only).
  */
-export function toGrpcFailure(error: unknown): GrpcFailure {
+export function toGrpcFailure(failure: unknown): GrpcFailure {
   const metadata = new Metadata();
+  const error = storeFailureForCaller(failure) ?? failure;
   if (error instanceof DomainError) {
     metadata.set(ERROR_DETAILS_TRAILER, Buffer.from(encodeDetails(error)));
     return {

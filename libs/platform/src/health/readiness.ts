@@ -38,9 +38,10 @@ export class Readiness {
   }
 
   /**
-   * Something failed that only a restart can fix (e.g. a consumer that kafkajs gave up on):
-   * liveness fails from now on, so the orchestrator restarts the process. At-least-once
-   * delivery makes that safe.
+   * Something failed that only a restart can fix (e.g. partitions whose state in memory could
+   * not be released): liveness fails from now on, so the orchestrator restarts the process.
+   * At-least-once delivery makes that safe. A consumer kafkajs gave up on is not such a case:
+   * it is recreated in the process (consumer-restarts.ts).
    */
   markBroken(reason: string): void {
     this.brokenBecause ??= reason;

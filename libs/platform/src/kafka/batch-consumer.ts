@@ -5,6 +5,7 @@ import { DomainError } from '../errors/domain-error';
 import type { Metrics } from '../metrics/metrics';
 import type { Clock } from '../time/clock';
 import { childContext, parseTraceparent, runInTrace } from '../tracing/trace-context';
+import { ConsumerRestarts, type RestartBackoff, describeDown } from './consumer-restarts';
 import { type DeadLetter, deadLetterRecord, inSendsOf, recordBytes } from './dead-letters';
 import type { EventPublisher } from './event-publisher';
 import { type FailureKind, classifyFailure, describeFailure } from './failures';
@@ -88,13 +89,22 @@ const STOP_GRACE_MS = 5_000;
  * - stop() ends any backoff at once and abandons work still in flight after a short grace;
  *   what was not finished is not committed, so it is delivered again;
  * - with `commitWhenDurable`, a handler that makes its effects durable later (write-behind) lets
- *   the partition move on at once, and its offsets are committed when it says they are durable.
+ *   the partition move on at once, and its offsets are committed when it says they are durable;
+ * - a consumer kafkajs gives up on (a non-retriable error, e.g. during a long broker outage) is
+ *   recreated and rejoins its group after a bounded, jittered backoff (consumer-restarts.ts);
+ *   health() fails meanwhile with the reason.
  */
 export class BatchConsumer<T> {
-  private readonly consumer: Consumer;
+  /** Replaced by a new one when kafkajs gives up on it. */
+  private consumer: Consumer;
+  private readonly kafka: Kafka;
+  private readonly restarts: ConsumerRestarts;
   private readonly maxBatchSize: number;
   private readonly retry: Required<RetryPolicy>;
-  /** joining → running; a crash kafkajs restarts from goes back to joining; only stop() ends it. */
+  /**
+   * joining → running; a crash kafkajs restarts from goes back to joining, one it gives up on
+   * to crashed until the consumer is recreated (joining again); only stop() ends it.
+   */
   private state: 'joining' | 'running' | 'crashed' | 'stopped' = 'joining';
   private lastError = '';
   /** Aborted by stop(): backoffs end and no new work starts. */
@@ -116,7 +126,6 @@ export class BatchConsumer<T> {
   private readonly maxMessageBytes: number;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly onGaveUp: (reason: string) => void;
 
   constructor({
     kafka,
@@ -128,7 +137,7 @@ export class BatchConsumer<T> {
     clock,
     logger,
     metrics,
-    onGaveUp = () => undefined,
+    restartBackoff,
   }: {
     kafka: Kafka;
     names: TopicNames;
@@ -141,42 +150,31 @@ export class BatchConsumer<T> {
     clock: Clock;
     logger: Logger;
     metrics: Metrics;
-    /** Told when kafkajs stops restarting the consumer: only a process restart helps then. */
-    onGaveUp?: (reason: string) => void;
+    /** How soon a consumer kafkajs gave up on is recreated (default DEFAULT_RESTART_BACKOFF). */
+    restartBackoff?: RestartBackoff;
   }) {
+    this.kafka = kafka;
     this.names = names;
     this.publisher = publisher;
     this.options = options;
     this.maxMessageBytes = maxMessageBytes;
     this.clock = clock;
     this.logger = logger;
-    this.onGaveUp = onGaveUp;
     if (!options.topic.deadLetter)
       throw new Error(`topic ${options.topic.name} has no dead-letter topic`);
     this.maxBatchSize = options.maxBatchSize ?? 500;
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.consumer = kafka.consumer({
-      groupId: this.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+    this.restarts = new ConsumerRestarts({
+      group: this.groupId,
+      restart: () => this.recreate(),
+      clock,
+      logger,
+      metrics,
+      ...(restartBackoff ? { backoff: restartBackoff } : {}),
     });
+    this.consumer = this.createConsumer();
+    // always the current consumer's: a commit due from before a recreation goes through the new one
     this.commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
-    const { CRASH, GROUP_JOIN } = this.consumer.events;
-    this.consumer.on(CRASH, ({ payload }) => {
-      this.lastError = payload.error.message;
-      if (this.state !== 'stopped') this.state = payload.restart ? 'joining' : 'crashed';
-      if (this.state === 'crashed')
-        this.onGaveUp(`consumer ${this.groupId} crashed: ${payload.error.message}`);
-      this.logger.error(
-        { err: payload.error, restart: payload.restart, group: this.groupId },
-        'consumer crashed',
-      );
-    });
-    this.consumer.on(GROUP_JOIN, () => {
-      if (this.state !== 'stopped') this.state = 'running';
-    });
     this.consumed = metrics.counter('shoal_kafka_consumed_total', 'records consumed', [
       'topic',
       'group',
@@ -227,6 +225,8 @@ export class BatchConsumer<T> {
 
   /** For readiness: throws when the consumer cannot make progress. */
   health(): string {
+    const down = this.restarts.down;
+    if (down) throw new Error(describeDown(this.groupId, down));
     if (this.state === 'crashed')
       throw new Error(`consumer ${this.groupId} crashed: ${this.lastError}`);
     if (this.state !== 'running') throw new Error(`consumer ${this.groupId} is ${this.state}`);
@@ -246,9 +246,13 @@ export class BatchConsumer<T> {
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topicName, fromBeginning: true });
-    await this.consumer.run({
+    await this.run(this.consumer);
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topicName, fromBeginning: true });
+    await consumer.run({
       autoCommit: !this.options.commitWhenDurable,
       autoCommitInterval: 1_000,
       eachBatchAutoResolve: false,
@@ -257,12 +261,65 @@ export class BatchConsumer<T> {
     });
   }
 
+  private get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private createConsumer(): Consumer {
+    const consumer = this.kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    const { CRASH, GROUP_JOIN } = consumer.events;
+    consumer.on(CRASH, ({ payload }) => {
+      // a consumer replaced since says nothing about the current one
+      if (consumer !== this.consumer || this.state === 'stopped') return;
+      this.lastError = payload.error.message;
+      this.logger.error(
+        { err: payload.error, restart: payload.restart, group: this.groupId },
+        'consumer crashed',
+      );
+      if (payload.restart) {
+        this.state = 'joining';
+        return;
+      }
+      this.state = 'crashed';
+      this.restarts.gaveUp(`kafkajs gave up on it: ${payload.error.message}`);
+    });
+    consumer.on(GROUP_JOIN, () => {
+      if (consumer !== this.consumer || this.state === 'stopped') return;
+      this.state = 'running';
+      this.restarts.joined();
+    });
+    return consumer;
+  }
+
+  /**
+   * Replaces a consumer kafkajs gave up on (it has left the group and disconnected) with a new
+   * one that joins the group again and resumes from the committed offsets.
+   */
+  private async recreate(): Promise<void> {
+    if (this.stopped) return;
+    const previous = this.consumer;
+    await previous.disconnect().catch(() => undefined);
+    // stop() may have come meanwhile
+    if (this.stopped) return;
+    this.consumer = this.createConsumer();
+    this.state = 'joining';
+    this.logger.info({ group: this.groupId }, 'consumer recreated; joining its group');
+    await this.run(this.consumer);
+  }
+
   /**
    * Ends backoffs at once, lets work in flight finish for a short grace, commits what is done
    * and leaves the group; bounded even when the broker is unreachable.
    */
   async stop(): Promise<void> {
     this.state = 'stopped';
+    this.restarts.stop();
     this.stopping.abort();
     const abandon = setTimeout(() => this.abandoning.abort(), STOP_GRACE_MS);
     if (this.options.commitWhenDurable) await this.commitPending();

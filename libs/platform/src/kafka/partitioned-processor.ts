@@ -2,7 +2,9 @@ import type { TopicSpec } from '@shoal/contracts';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics';
+import type { Clock } from '../time/clock';
 import { coPartitionedAssigner } from './co-partitioned-assigner';
+import { ConsumerRestarts, type RestartBackoff, describeDown } from './consumer-restarts';
 import { OffsetCommits } from './offset-commits';
 import type { TopicNames } from './topics';
 
@@ -26,9 +28,15 @@ export interface PartitionedProcessorOptions {
   readonly work: PartitionWork;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly clock: Clock;
   readonly partitionsConsumedConcurrently?: number;
-  /** Told when kafkajs stops restarting the consumer: only a process restart helps then. */
-  readonly onGaveUp?: (reason: string) => void;
+  /** How soon a consumer that went down is recreated (default DEFAULT_RESTART_BACKOFF). */
+  readonly restartBackoff?: RestartBackoff;
+  /**
+   * Told when partitions could not be released (`revoke` failed): their state in memory can no
+   * longer be trusted, and only a process restart helps.
+   */
+  readonly onStuck?: (reason: string) => void;
 }
 
 /**
@@ -57,48 +65,41 @@ export class SerialLanes<K> {
  * with `inLane` (timers, definition changes) — runs one at a time, in order. Offsets are never
  * committed automatically: the feature commits with `commit` once the effects up to them are
  * durable (its checkpoint), so a crash replays from the last checkpoint.
+ *
+ * A consumer kafkajs gives up on, or whose partitions failed to load, goes down: its partitions
+ * are released (revoked, dropped without a checkpoint) and a new consumer rejoins the group
+ * after a bounded, jittered backoff, loading what it is assigned again from the checkpoints
+ * (with a new owner epoch). Health fails while it is down and until assigned partitions are
+ * loaded.
  */
 export class PartitionedProcessor {
-  private readonly consumer: Consumer;
+  /** Replaced by a new one when it goes down. */
+  private consumer: Consumer;
+  private readonly restarts: ConsumerRestarts;
   private readonly lanes = new SerialLanes<number>();
   /** Partitions checkpointing at about the same time share offset commit requests. */
   private readonly commits: OffsetCommits;
   private owned = new Set<number>();
+  /** Assigned partitions whose state is still loading (and by which load): their records wait, health fails. */
+  private readonly loading = new Map<number, Promise<void>>();
   private state: 'joining' | 'running' | 'rebalancing' | 'crashed' | 'stopped' = 'joining';
   private lastError = '';
   private readonly consumed;
+  /** Settles once the partitions released when the consumer last went down are revoked. */
+  private released: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PartitionedProcessorOptions) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.names.group(options.groupId),
-      partitionAssigners: [coPartitionedAssigner],
-      allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+    this.restarts = new ConsumerRestarts({
+      group: this.groupId,
+      restart: () => this.recreate(),
+      clock: options.clock,
+      logger: options.logger,
+      metrics: options.metrics,
+      ...(options.restartBackoff ? { backoff: options.restartBackoff } : {}),
     });
+    this.consumer = this.createConsumer();
+    // always the current consumer's: a checkpoint from before a recreation commits through the new one
     this.commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
-    const { CRASH, GROUP_JOIN, REBALANCING } = this.consumer.events;
-    this.consumer.on(CRASH, ({ payload }) => {
-      this.lastError = payload.error.message;
-      if (this.state === 'stopped') return;
-      this.state = payload.restart ? 'joining' : 'crashed';
-      if (this.state === 'crashed')
-        options.onGaveUp?.(`consumer ${this.groupId} crashed: ${payload.error.message}`);
-      options.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-    });
-    this.consumer.on(REBALANCING, () => {
-      if (this.state !== 'stopped') this.state = 'rebalancing';
-    });
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
-      if (this.state === 'stopped') return;
-      this.state = 'running';
-      const assigned = new Set<number>();
-      for (const partitions of Object.values(payload.memberAssignment)) {
-        for (const partition of partitions) assigned.add(partition);
-      }
-      this.reassign(assigned);
-    });
     this.consumed = options.metrics.counter('shoal_kafka_consumed_total', 'records consumed', [
       'topic',
       'group',
@@ -119,21 +120,38 @@ export class PartitionedProcessor {
     return this.state === 'running';
   }
 
-  /** For readiness: throws when the consumer cannot make progress. */
+  /** For readiness: throws when the consumer cannot make progress or its partitions are not loaded yet. */
   health(): string {
+    const down = this.restarts.down;
+    if (down) throw new Error(describeDown(this.groupId, down));
     if (this.state === 'crashed')
       throw new Error(`consumer ${this.groupId} crashed: ${this.lastError}`);
     if (this.state !== 'running' && this.state !== 'rebalancing')
       throw new Error(`consumer ${this.groupId} is ${this.state}`);
+    if (this.loading.size > 0)
+      throw new Error(
+        `consumer ${this.groupId} is loading partitions ${[...this.loading.keys()].sort((a, b) => a - b).join(', ')}`,
+      );
     return `owns partitions ${[...this.owned].sort((a, b) => a - b).join(', ') || '(none)'}`;
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
+    await this.run(this.consumer);
+  }
+
+  /** Stops fetching, leaving the group once the batches in hand are done. */
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    this.restarts.stop();
+    await this.consumer.disconnect();
+  }
+
+  private async run(consumer: Consumer): Promise<void> {
+    await consumer.connect();
     for (const topic of this.options.topics) {
-      await this.consumer.subscribe({ topic: this.options.names.of(topic), fromBeginning: true });
+      await consumer.subscribe({ topic: this.options.names.of(topic), fromBeginning: true });
     }
-    await this.consumer.run({
+    await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 4,
@@ -141,10 +159,95 @@ export class PartitionedProcessor {
     });
   }
 
-  /** Stops fetching, leaving the group once the batches in hand are done. */
-  async stop(): Promise<void> {
-    this.state = 'stopped';
-    await this.consumer.disconnect();
+  private get stopped(): boolean {
+    return this.state === 'stopped';
+  }
+
+  private createConsumer(): Consumer {
+    const { options } = this;
+    const consumer = options.kafka.consumer({
+      groupId: this.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    // a consumer replaced since says nothing about the current one
+    const current = () => consumer === this.consumer && this.state !== 'stopped';
+    const { CRASH, GROUP_JOIN, REBALANCING } = consumer.events;
+    consumer.on(CRASH, ({ payload }) => {
+      if (!current()) return;
+      this.lastError = payload.error.message;
+      options.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (payload.restart) this.state = 'joining';
+      else this.goDown(`kafkajs gave up on it: ${payload.error.message}`);
+    });
+    consumer.on(REBALANCING, () => {
+      if (current()) this.state = 'rebalancing';
+    });
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      if (!current()) return;
+      this.state = 'running';
+      this.restarts.joined();
+      const assigned = new Set<number>();
+      for (const partitions of Object.values(payload.memberAssignment)) {
+        for (const partition of partitions) assigned.add(partition);
+      }
+      this.reassign(assigned);
+    });
+    return consumer;
+  }
+
+  /**
+   * The consumer cannot go on (kafkajs gave up on it, or partitions failed to load): release
+   * every partition and recreate the consumer after a backoff.
+   */
+  private goDown(reason: string): void {
+    this.state = 'crashed';
+    this.lastError = reason;
+    this.released = this.release();
+    // awaited by the recreation; a failure is reported by release itself
+    this.released.catch(() => undefined);
+    this.restarts.gaveUp(reason);
+  }
+
+  /** Revokes every owned partition in its lane (after its work in hand); drops nothing twice. */
+  private release(): Promise<void> {
+    const partitions = [...this.owned];
+    this.owned = new Set();
+    this.loading.clear();
+    const { work, logger } = this.options;
+    return Promise.all(
+      partitions.map((partition) => this.lanes.run(partition, () => work.revoke([partition]))),
+    ).then(
+      () => {
+        if (partitions.length > 0) logger.info({ partitions }, 'partitions released');
+      },
+      (error: unknown) => {
+        const reason = `releasing partitions ${partitions.join(', ')} failed: ${(error as Error).message}`;
+        logger.error({ err: error, partitions }, 'releasing partitions failed');
+        this.options.onStuck?.(reason);
+        throw new Error(reason);
+      },
+    );
+  }
+
+  /**
+   * Leaves the group with the consumer that went down (kafkajs has, when it gave up), waits for
+   * its partitions to be released, then joins again with a new consumer; what it is assigned
+   * loads from the checkpoints.
+   */
+  private async recreate(): Promise<void> {
+    if (this.stopped) return;
+    await this.consumer.disconnect().catch(() => undefined);
+    await this.released;
+    // stop() may have come meanwhile
+    if (this.stopped) return;
+    this.consumer = this.createConsumer();
+    this.state = 'joining';
+    this.options.logger.info({ group: this.groupId }, 'consumer recreated; joining its group');
+    await this.run(this.consumer);
   }
 
   /** Stops fetching new batches (the work in hand finishes); for a clean shutdown's last checkpoint. */
@@ -183,18 +286,27 @@ export class PartitionedProcessor {
         .run(partition, () => work.revoke([partition]))
         .catch((error: unknown) => logger.error({ err: error, partition }, 'revoke failed'));
     }
+    for (const partition of revoked) this.loading.delete(partition);
     if (added.length === 0) return;
     logger.info({ partitions: added, revoked }, 'partitions assigned');
+    const consumer = this.consumer;
     const loading = work.assign(added);
+    for (const partition of added) this.loading.set(partition, loading);
     for (const partition of added) {
       void this.lanes.run(partition, () => loading).catch(() => undefined);
     }
-    loading.catch((error: unknown) => {
-      this.lastError = `loading partitions failed: ${(error as Error).message}`;
-      this.state = 'crashed';
-      logger.error({ err: error, partitions: added }, 'loading partitions failed');
-      this.options.onGaveUp?.(this.lastError);
-    });
+    loading.then(
+      () => {
+        for (const partition of added) {
+          if (this.loading.get(partition) === loading) this.loading.delete(partition);
+        }
+      },
+      (error: unknown) => {
+        logger.error({ err: error, partitions: added }, 'loading partitions failed');
+        if (consumer === this.consumer && this.state !== 'stopped' && this.state !== 'crashed')
+          this.goDown(`loading partitions ${added.join(', ')} failed: ${(error as Error).message}`);
+      },
+    );
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {

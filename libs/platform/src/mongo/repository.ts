@@ -1,10 +1,12 @@
 import type { Collection, Db, Document, IndexDescription } from 'mongodb';
+import { timeLimitedCollection } from './store-time-limit';
 
 /**
  * Base of every repository: the only code that touches a MongoDB collection. A repository
  * names its collection and declares the indexes its queries need; the platform ensures them
  * at start-up. No transactions or change streams anywhere (the embedded store has neither):
- * writes are single-document and idempotent (upserts by deterministic ids).
+ * writes are single-document and idempotent (upserts by deterministic ids). Reads made for a
+ * gRPC call are time-limited (store-time-limit.ts): one slow query cannot hold the call.
  */
 export abstract class MongoRepository<TDoc extends Document> {
   protected readonly collection: Collection<TDoc>;
@@ -14,7 +16,7 @@ export abstract class MongoRepository<TDoc extends Document> {
     readonly collectionName: string,
     readonly indexes: readonly IndexDescription[] = [],
   ) {
-    this.collection = db.collection<TDoc>(collectionName);
+    this.collection = timeLimitedCollection(db.collection<TDoc>(collectionName));
   }
 
   async ensureIndexes(): Promise<void> {

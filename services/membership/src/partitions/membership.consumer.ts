@@ -52,7 +52,8 @@ export class MembershipConsumer implements PartitionWork {
       work: this,
       logger: platform.logger.child({ consumer: 'membership' }),
       metrics: platform.metrics,
-      onGaveUp: (reason) => platform.readiness.markBroken(reason),
+      clock: platform.clock,
+      onStuck: (reason) => platform.readiness.markBroken(reason),
     });
   }
 

@@ -36,6 +36,21 @@ describe('the demo summary', () => {
     expect(lines.at(-1)).toBe('waiting for entered / exited events…');
   });
 
+  it('shows what the supervisor restarted under its first line', () => {
+    const lines = renderBoard({
+      elapsedMs: 60_000,
+      eventsSent: 10,
+      deadLettered: 0,
+      rows: [],
+      recent: [],
+      supervision: ['supervisor: membership exited, restarted 1× (last 4 s ago)'],
+    });
+    expect(lines.slice(0, 2)).toEqual([
+      '60 s: 10 events sent upstream',
+      'supervisor: membership exited, restarted 1× (last 4 s ago)',
+    ]);
+  });
+
   it('keeps only the latest eight transitions', () => {
     const recent: string[] = [];
     for (let i = 1; i <= 10; i += 1) pushRecent(recent, `t${i}`);

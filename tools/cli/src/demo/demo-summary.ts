@@ -20,6 +20,8 @@ export interface DemoBoard {
   /** The latest transitions, newest last, as `entered  Loyal but lapsed  user:demo-0004`. */
   readonly recent: readonly string[];
   readonly deadLettered: number;
+  /** What the supervisor did (ServiceSupervisor.summary), shown under the first line. */
+  readonly supervision?: readonly string[];
 }
 
 const MAX_RECENT = 8;
@@ -40,6 +42,7 @@ export function renderBoard(board: DemoBoard): string[] {
   return [
     `${seconds} s: ${board.eventsSent} events sent upstream` +
       (board.deadLettered > 0 ? `, ${board.deadLettered} malformed dead-lettered` : ''),
+    ...(board.supervision ?? []),
     ...table.trimEnd().split('\n'),
     '',
     board.recent.length > 0 ? 'latest entered / exited:' : 'waiting for entered / exited events…',

@@ -1,0 +1,131 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Collection, Document } from 'mongodb';
+import {
+  MongoNetworkError,
+  MongoNotConnectedError,
+  MongoServerError,
+  MongoServerSelectionError,
+  MongoTopologyClosedError,
+} from 'mongodb';
+import { DomainError, ErrorKind } from '../errors/domain-error';
+
+/** The reason a read made for a caller ran out of time. */
+export const STORE_TIME_LIMIT = 'STORE_TIME_LIMIT';
+/** The reason a call failed because the store could not be reached. */
+export const STORE_UNAVAILABLE = 'STORE_UNAVAILABLE';
+
+/** MongoDB's MaxTimeMSExpired: the server stopped an operation at its maxTimeMS. */
+const MAX_TIME_MS_EXPIRED = 50;
+
+interface CallLimit {
+  readonly limitMs: number;
+  /** The call's deadline (epoch ms), infinite without one. */
+  readonly deadline: number;
+  /** A stream's cursors run as long as the caller reads; only its point reads are limited. */
+  readonly limitCursors: boolean;
+}
+
+const calls = new AsyncLocalStorage<CallLimit>();
+
+/**
+ * Runs a served call with a time limit on each of its store reads: `limitMs`, or less when the
+ * call's deadline is nearer. Reads through a repository's collection (MongoRepository) inside it carry
+ * `maxTimeMS`, and a point read or count that has not answered by then fails with
+ * UNAVAILABLE / STORE_TIME_LIMIT: a server that ignores `maxTimeMS` (the embedded store does)
+ * cannot hold the call either.
+ */
+export function withStoreTimeLimit<T>(
+  options: { limitMs: number; deadline: Date | undefined; stream: boolean },
+  run: () => Promise<T>,
+): Promise<T> {
+  const deadline = options.deadline?.getTime() ?? Number.POSITIVE_INFINITY;
+  return calls.run({ limitMs: options.limitMs, deadline, limitCursors: !options.stream }, run);
+}
+
+/** The error a read that ran out of time becomes: a dependency too slow now, worth a retry. */
+function storeTimeLimitError(message: string, cause?: unknown): DomainError {
+  return new DomainError(ErrorKind.Unavailable, STORE_TIME_LIMIT, message, [], { cause });
+}
+
+/**
+ * A store failure as a caller should see it: UNAVAILABLE, with STORE_TIME_LIMIT for a read the
+ * server stopped at its `maxTimeMS` and STORE_UNAVAILABLE for a store that cannot be reached;
+ * undefined for anything else.
+ */
+export function storeFailureForCaller(error: unknown): DomainError | undefined {
+  if (error instanceof MongoServerError && error.code === MAX_TIME_MS_EXPIRED)
+    return storeTimeLimitError(
+      'the store stopped the read at its time limit; try again later',
+      error,
+    );
+  if (
+    error instanceof MongoNetworkError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError
+  )
+    return new DomainError(
+      ErrorKind.Unavailable,
+      STORE_UNAVAILABLE,
+      'the store cannot be reached; try again later',
+      [],
+      { cause: error },
+    );
+  return undefined;
+}
+
+const POINT_READS = new Set(['findOne', 'countDocuments', 'estimatedDocumentCount', 'distinct']);
+const CURSOR_READS = new Set(['find', 'aggregate']);
+/** Where each read method takes its options. */
+const OPTIONS_AT: Record<string, number> = {
+  findOne: 1,
+  countDocuments: 1,
+  estimatedDocumentCount: 0,
+  distinct: 2,
+  find: 1,
+  aggregate: 1,
+};
+
+/**
+ * The collection a repository reads through: inside a served call (withStoreTimeLimit), its reads
+ * carry the call's `maxTimeMS`, and point reads are given up on client-side when it passes.
+ * Outside one (consumers, relays, start-up) it is the collection itself.
+ */
+export function timeLimitedCollection<T extends Document>(
+  collection: Collection<T>,
+): Collection<T> {
+  return new Proxy(collection, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof property !== 'string' || typeof value !== 'function') return value;
+      const point = POINT_READS.has(property);
+      if (!point && !CURSOR_READS.has(property)) return value;
+      const method = value as (...args: unknown[]) => unknown;
+      return (...args: unknown[]) => {
+        const call = calls.getStore();
+        if (call === undefined || (!point && !call.limitCursors)) return method.apply(target, args);
+        const leftMs = Math.max(1, Math.floor(Math.min(call.limitMs, call.deadline - Date.now())));
+        const at = OPTIONS_AT[property] as number;
+        const limited = [...args];
+        while (limited.length < at) limited.push(undefined);
+        limited[at] = { ...(limited[at] as object | undefined), maxTimeMS: leftMs };
+        const result = method.apply(target, limited);
+        return point ? withinTime(result as Promise<unknown>, leftMs) : result;
+      };
+    },
+  });
+}
+
+/** The read's answer, or STORE_TIME_LIMIT once `ms` passed without one (the read runs on unheard). */
+function withinTime<R>(read: Promise<R>, ms: number): Promise<R> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(storeTimeLimitError(`the store did not answer within ${ms} ms; try again later`)),
+      ms,
+    );
+  });
+  read.catch(() => undefined);
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,123 @@
+import type { ServiceStatus, StartableServiceName } from '@shoal/local-infra';
+import { type Clock, type RestartBackoff, restartDelayMs } from '@shoal/platform';
+
+/** What the supervisor needs of the local services (LocalServices). */
+export interface SupervisedServices {
+  status(): Promise<readonly ServiceStatus[]>;
+  /** Starts every service that is not running, in order; answers which it started. */
+  up(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<StartableServiceName[]>;
+}
+
+/** From 2 s to a minute: a service that keeps exiting is not restarted in a tight loop. */
+export const SUPERVISOR_BACKOFF: RestartBackoff = { initialMs: 2_000, maxMs: 60_000 };
+
+interface Restarts {
+  /** Restarts that brought it back (ready). */
+  count: number;
+  /** Failed attempts since it was last running: the backoff grows with them. */
+  failures: number;
+  /** Not tried again before this (epoch ms). */
+  notBefore: number;
+  lastAt?: Date;
+  lastError?: string;
+}
+
+/**
+ * Does for `./shoal up`'s processes what a container runtime's restart policy does (Helm and
+ * compose restart containers): a service whose process has exited — start-up gave up on a
+ * dependency that stayed away, an uncaught failure, an OOM kill — is started again, with a
+ * jittered backoff that grows while its starts keep failing. Its summary says what it did.
+ */
+export class ServiceSupervisor {
+  private readonly restarts = new Map<StartableServiceName, Restarts>();
+  private checking = false;
+
+  constructor(
+    private readonly options: {
+      readonly services: SupervisedServices;
+      readonly env: Readonly<Record<string, string>>;
+      readonly clock: Clock;
+      readonly log: (line: string) => void;
+      readonly backoff?: RestartBackoff;
+      readonly random?: () => number;
+      readonly signal?: AbortSignal;
+    },
+  ) {}
+
+  /** Restarts the services whose process has exited and whose backoff has passed; one check at a time. */
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      const now = this.options.clock.now().getTime();
+      const exited = (await this.options.services.status())
+        .filter((s) => !s.running)
+        .map((s) => s.name);
+      const due = exited.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
+      if (due.length === 0) return;
+      this.options.log(`supervisor: ${due.join(', ')} not running; starting again`);
+      try {
+        const started = await this.options.services.up(this.options.env, this.options.signal);
+        for (const name of started) this.restarted(name);
+      } catch (error) {
+        // `up` starts in order and stops at the first that fails: the rest wait for the next check
+        const still = (await this.options.services.status()).filter((s) => !s.running);
+        for (const { name } of still) {
+          if (exited.includes(name)) this.failed(name, error);
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** One line per service the supervisor restarted or is trying to; none while it has done nothing. */
+  summary(): string[] {
+    const now = this.options.clock.now().getTime();
+    return [...this.restarts].map(([name, r]) => {
+      const restarted =
+        r.count > 0
+          ? `restarted ${r.count}× (last ${Math.round((now - (r.lastAt?.getTime() ?? now)) / 1000)} s ago)`
+          : 'not restarted yet';
+      const failing =
+        r.failures > 0
+          ? `; ${r.failures} failed start(s), next in ${Math.max(0, Math.ceil((r.notBefore - now) / 1000))} s: ${r.lastError ?? ''}`
+          : '';
+      return `supervisor: ${name} exited, ${restarted}${failing}`;
+    });
+  }
+
+  private restarted(name: StartableServiceName): void {
+    const r = this.entry(name);
+    r.count += 1;
+    r.failures = 0;
+    r.notBefore = 0;
+    r.lastAt = this.options.clock.now();
+    delete r.lastError;
+    this.options.log(`supervisor: ${name} restarted (${r.count}×)`);
+  }
+
+  private failed(name: StartableServiceName, error: unknown): void {
+    const r = this.entry(name);
+    r.failures += 1;
+    r.lastError = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const delay = restartDelayMs(
+      r.failures,
+      this.options.backoff ?? SUPERVISOR_BACKOFF,
+      this.options.random,
+    );
+    r.notBefore = this.options.clock.now().getTime() + delay;
+    this.options.log(
+      `supervisor: ${name} did not start (${r.lastError}); next attempt in ${Math.ceil(delay / 1000)} s`,
+    );
+  }
+
+  private entry(name: StartableServiceName): Restarts {
+    let r = this.restarts.get(name);
+    if (r === undefined) {
+      r = { count: 0, failures: 0, notBefore: 0 };
+      this.restarts.set(name, r);
+    }
+    return r;
+  }
+}
