@@ -1,8 +1,5 @@
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ExportService,
-  MembershipTransitionSchema,
   SyncMode,
   SyncRunKind,
   TransitionKind,
@@ -13,6 +10,7 @@ import { TestScope } from '@shoal/testing';
 import { exporterService } from '../src/service';
 import { publishSegment } from './definitions';
 import { PeerStubs, awkwardProfile } from './peer-stubs';
+import { transitionRecord } from './topic-records';
 import { WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(120_000);
@@ -65,19 +63,13 @@ describe('dead letters sent again', () => {
       membershipChangesTopic,
       kinds.map((kind) => {
         sequence++;
-        const transition = create(MembershipTransitionSchema, {
+        return transitionRecord({
           id: `tr-${PROFILE}-${sequence}`,
           kind,
           segmentId: SEGMENT,
-          segmentVersion: 1n,
           profileId: PROFILE,
-          occurredAt: timestampFromDate(new Date()),
-          sequence: BigInt(sequence),
+          sequence,
         });
-        return {
-          key: PROFILE,
-          value: Buffer.from(toBinary(MembershipTransitionSchema, transition)),
-        };
       }),
     );
   }

@@ -2,11 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromJson, toBinary } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ExportService,
   FileFormat,
-  MembershipTransitionSchema,
   RefreshProgressSchema,
   RefreshState,
   RuleSchema,
@@ -35,6 +33,7 @@ import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
 import { buildForProcesses } from './built-services';
 import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
+import { transitionRecord } from './topic-records';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -164,19 +163,13 @@ describe('destinations', () => {
       membershipChangesTopic,
       profiles.map((profileId) => {
         sequence++;
-        const transition = create(MembershipTransitionSchema, {
+        return transitionRecord({
           id: `tr-${segmentId}-${profileId}-${sequence}`,
           kind,
           segmentId,
-          segmentVersion: 1n,
           profileId,
-          occurredAt: timestampFromDate(new Date()),
-          sequence: BigInt(sequence),
+          sequence,
         });
-        return {
-          key: profileId,
-          value: Buffer.from(toBinary(MembershipTransitionSchema, transition)),
-        };
       }),
     );
   }
