@@ -1,3 +1,4 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { type DeadLetter, type Destination, type SyncRun, SyncRunKind } from '@shoal/contracts';
 import { subjectsOf } from '../src/destinations/dead-letter-payload';
 import type {
@@ -132,13 +133,18 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
     this.revisions.set(letter.id, revision + 1);
     return true;
   }
+  /** Oldest first, as the store sorts them (ties in the order written). */
   private incremental(destinationId: string, segmentIds: readonly string[]) {
-    return this.letters.filter(
-      (l) =>
-        l.destinationId === destinationId &&
-        l.runKind === SyncRunKind.INCREMENTAL &&
-        segmentIds.includes(l.segmentId),
-    );
+    const at = (l: DeadLetter) =>
+      l.deadLetteredAt ? timestampDate(l.deadLetteredAt).getTime() : 0;
+    return this.letters
+      .filter(
+        (l) =>
+          l.destinationId === destinationId &&
+          l.runKind === SyncRunKind.INCREMENTAL &&
+          segmentIds.includes(l.segmentId),
+      )
+      .sort((a, b) => at(a) - at(b));
   }
   private stored(letter: DeadLetter): StoredDeadLetter {
     return {
