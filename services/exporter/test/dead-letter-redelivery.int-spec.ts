@@ -11,6 +11,7 @@ import { exporterService } from '../src/service';
 import { publishSegment } from './definitions';
 import { PeerStubs, awkwardProfile } from './peer-stubs';
 import { transitionRecord } from './topic-records';
+import { fastSyncEnv } from './sync-env';
 import { WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(120_000);
@@ -31,17 +32,7 @@ describe('dead letters sent again', () => {
   beforeAll(async () => {
     await receiver.start();
     const peers = await stubs.start();
-    exporter = await scope.start(exporterService, {
-      EXPORTER_SEGMENTS_ADDRESS: peers,
-      EXPORTER_MEMBERSHIP_ADDRESS: peers,
-      EXPORTER_INGESTION_ADDRESS: peers,
-      EXPORTER_DOWNLOAD_PORT: '0',
-      EXPORTER_SYNC_INTERVAL_MS: '100',
-      EXPORTER_BATCH_MAX_WAIT_MS: '300',
-      EXPORTER_RETRY_BASE_MS: '20',
-      EXPORTER_RETRY_MAX_MS: '100',
-      EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-    });
+    exporter = await scope.start(exporterService, fastSyncEnv(peers));
     exports = scope.client(
       ExportService,
       exporter,
