@@ -2,8 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJson } from '@bufbuild/protobuf';
-import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { Code, ConnectError } from '@connectrpc/connect';
 import {
   ErrorDetailsSchema,
   RuleSchema,
@@ -20,6 +19,7 @@ import {
 } from '@shoal/testing';
 import { ConsoleHttpServer } from '../src/http/console-http.server';
 import { consoleService } from '../src/service';
+import { sessionClient } from './session-client';
 
 jest.setTimeout(180_000);
 
@@ -75,23 +75,9 @@ describe('the console service', () => {
     return { cookie, session: cookie.split(';')[0] as string };
   };
 
-  /** The web app's client: the session cookie and the same-origin header on every call. */
+  /** The web app's client of the segments service. */
   const segmentsAs = (session: string, headers: Record<string, string> = {}) =>
-    createClient(
-      SegmentService,
-      createConnectTransport({
-        baseUrl: `${base}/api`,
-        httpVersion: '1.1',
-        interceptors: [
-          (next) => async (request) => {
-            request.header.set('cookie', session);
-            for (const [name, value] of Object.entries({ 'x-shoal-console': '1', ...headers }))
-              request.header.set(name, value);
-            return next(request);
-          },
-        ],
-      }),
-    );
+    sessionClient(SegmentService, { base, session, headers });
 
   const refusal = async (call: Promise<unknown>): Promise<ConnectError> => {
     const error = await call.then(

@@ -4,8 +4,6 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { SegmentKind, SegmentService, Visibility } from '@shoal/contracts';
 import {
   type LaunchedProcess,
@@ -20,6 +18,7 @@ import { chromium } from 'playwright-core';
 import { ConsoleHttpServer } from '../src/http/console-http.server';
 import { consoleService } from '../src/service';
 import { debianChromium } from './chromium';
+import { sessionClient } from './session-client';
 
 jest.setTimeout(180_000);
 
@@ -220,20 +219,7 @@ describe('sign-in through an OpenID Connect provider', () => {
     ).json();
     expect(after).toMatchObject({ signedIn: true, user: 'olga', groups: ['marketing'] });
 
-    const client = createClient(
-      SegmentService,
-      createConnectTransport({
-        baseUrl: `${base}/api`,
-        httpVersion: '1.1',
-        interceptors: [
-          (next) => async (request) => {
-            request.header.set('cookie', session);
-            request.header.set('x-shoal-console', '1');
-            return next(request);
-          },
-        ],
-      }),
-    );
+    const client = sessionClient(SegmentService, { base, session });
     const { segment } = await client.createSegment({
       kind: SegmentKind.STATIC_LIST,
       segment: { name: 'Olga’s list', visibility: Visibility.PRIVATE },

@@ -1,8 +1,5 @@
-import { create, toBinary } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ExportService,
-  MembershipTransitionSchema,
   SyncMode,
   SyncRunKind,
   TransitionKind,
@@ -13,6 +10,8 @@ import { TestScope } from '@shoal/testing';
 import { exporterService } from '../src/service';
 import { publishSegment } from './definitions';
 import { PeerStubs, awkwardProfile } from './peer-stubs';
+import { transitionRecord } from './topic-records';
+import { fastSyncEnv } from './sync-env';
 import { WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(120_000);
@@ -33,17 +32,7 @@ describe('dead letters sent again', () => {
   beforeAll(async () => {
     await receiver.start();
     const peers = await stubs.start();
-    exporter = await scope.start(exporterService, {
-      EXPORTER_SEGMENTS_ADDRESS: peers,
-      EXPORTER_MEMBERSHIP_ADDRESS: peers,
-      EXPORTER_INGESTION_ADDRESS: peers,
-      EXPORTER_DOWNLOAD_PORT: '0',
-      EXPORTER_SYNC_INTERVAL_MS: '100',
-      EXPORTER_BATCH_MAX_WAIT_MS: '300',
-      EXPORTER_RETRY_BASE_MS: '20',
-      EXPORTER_RETRY_MAX_MS: '100',
-      EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-    });
+    exporter = await scope.start(exporterService, fastSyncEnv(peers));
     exports = scope.client(
       ExportService,
       exporter,
@@ -65,19 +54,13 @@ describe('dead letters sent again', () => {
       membershipChangesTopic,
       kinds.map((kind) => {
         sequence++;
-        const transition = create(MembershipTransitionSchema, {
+        return transitionRecord({
           id: `tr-${PROFILE}-${sequence}`,
           kind,
           segmentId: SEGMENT,
-          segmentVersion: 1n,
           profileId: PROFILE,
-          occurredAt: timestampFromDate(new Date()),
-          sequence: BigInt(sequence),
+          sequence,
         });
-        return {
-          key: PROFILE,
-          value: Buffer.from(toBinary(MembershipTransitionSchema, transition)),
-        };
       }),
     );
   }

@@ -9,17 +9,20 @@ import type { DeliveryBatch, DestinationKind } from '../src/destinations/destina
 import { DESTINATION_KINDS, DestinationKinds } from '../src/destinations/destination-kinds';
 import {
   DESTINATION_REPOSITORY,
+  ERASURE_REPOSITORY,
   LINK_STATE_REPOSITORY,
   REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
 } from '../src/destinations/destinations.repository.port';
 import { DestinationsService, SECRET_REGISTRY } from '../src/destinations/destinations.service';
+import { ErasureService } from '../src/destinations/erasure.service';
 import { SYNC_SETTINGS, type SyncSettings, SyncService } from '../src/destinations/sync.service';
 import { WebhookDestinationKind } from '../src/destinations/webhook.destination';
 import { WebhookAddressPolicy, allowListOf } from '../src/destinations/webhook-address';
 import {
   InMemoryDestinations,
+  InMemoryErasures,
   InMemoryLinkStates,
   InMemoryRefreshJobs,
   InMemorySyncQueue,
@@ -66,6 +69,7 @@ export async function newDestinationsTest<T>(sut: Type<T>, options: Destinations
   const queue = new InMemorySyncQueue();
   const runs = new InMemorySyncRuns();
   const states = new InMemoryLinkStates();
+  const erasures = new InMemoryErasures();
   const profiles = new Map<string, Profile>();
   const members: string[] = [];
   const resolve = options.resolve ?? (() => [{ address: '93.184.216.34', family: 4 }]);
@@ -88,6 +92,7 @@ export async function newDestinationsTest<T>(sut: Type<T>, options: Destinations
       [SYNC_RUN_REPOSITORY, runs],
       [REFRESH_JOB_REPOSITORY, new InMemoryRefreshJobs()],
       [LINK_STATE_REPOSITORY, states],
+      [ERASURE_REPOSITORY, erasures],
       [
         PROFILE_SOURCE,
         {
@@ -111,8 +116,22 @@ export async function newDestinationsTest<T>(sut: Type<T>, options: Destinations
       SegmentAccessService,
       { provide: DESTINATION_KINDS, useValue: new DestinationKinds([kind as DestinationKind]) },
       { provide: SYNC_SETTINGS, useValue: settings },
-      ...[DestinationsService, SyncService].filter((service) => service !== (sut as Type)),
+      ...[DestinationsService, SyncService, ErasureService].filter(
+        (service) => service !== (sut as Type),
+      ),
     ],
   });
-  return { test, repository, queue, runs, states, kind, usages, secrets, profiles, members };
+  return {
+    test,
+    repository,
+    queue,
+    runs,
+    states,
+    erasures,
+    kind,
+    usages,
+    secrets,
+    profiles,
+    members,
+  };
 }

@@ -2,11 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, fromJson, toBinary } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import {
   ExportService,
   FileFormat,
-  MembershipTransitionSchema,
   RefreshProgressSchema,
   RefreshState,
   RuleSchema,
@@ -35,6 +33,8 @@ import { exporterService } from '../src/service';
 import { webhookSignature } from '../src/destinations/webhook.destination';
 import { buildForProcesses } from './built-services';
 import { PeerStubs, awkwardProfile, memberId } from './peer-stubs';
+import { transitionRecord } from './topic-records';
+import { fastSyncEnv } from './sync-env';
 import { type Answer, WebhookReceiver } from './webhook-receiver';
 
 jest.setTimeout(180_000);
@@ -79,19 +79,10 @@ describe('destinations', () => {
     });
     await receiver.start();
     const peers = await stubs.start();
-    exporterEnv = {
+    exporterEnv = fastSyncEnv(peers, {
       EXPORTER_SEGMENTS_ADDRESS: `127.0.0.1:${segmentsPort}`,
-      EXPORTER_MEMBERSHIP_ADDRESS: peers,
-      EXPORTER_INGESTION_ADDRESS: peers,
-      EXPORTER_DOWNLOAD_PORT: '0',
-      EXPORTER_SYNC_INTERVAL_MS: '100',
-      EXPORTER_BATCH_MAX_WAIT_MS: '300',
-      EXPORTER_RETRY_BASE_MS: '20',
-      EXPORTER_RETRY_MAX_MS: '100',
       EXPORTER_FILE_ROOT: files,
-      // the receiver listens on loopback, which webhooks may reach only when allowed
-      EXPORTER_WEBHOOK_ALLOWED_CIDRS: '127.0.0.1/32',
-    };
+    });
     exporter = await scope.start(exporterService, exporterEnv);
     const annToken = await scope.token({ subject: 'ann', groups: ['marketing'] });
     segments = createGrpcClient(SegmentService, {
@@ -164,19 +155,13 @@ describe('destinations', () => {
       membershipChangesTopic,
       profiles.map((profileId) => {
         sequence++;
-        const transition = create(MembershipTransitionSchema, {
+        return transitionRecord({
           id: `tr-${segmentId}-${profileId}-${sequence}`,
           kind,
           segmentId,
-          segmentVersion: 1n,
           profileId,
-          occurredAt: timestampFromDate(new Date()),
-          sequence: BigInt(sequence),
+          sequence,
         });
-        return {
-          key: profileId,
-          value: Buffer.from(toBinary(MembershipTransitionSchema, transition)),
-        };
       }),
     );
   }

@@ -1,11 +1,15 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { type DeadLetter, type Destination, type SyncRun, SyncRunKind } from '@shoal/contracts';
+import { subjectsOf } from '../src/destinations/dead-letter-payload';
 import type {
   DestinationRepositoryPort,
+  ErasureRepositoryPort,
   LinkState,
   LinkStateRepositoryPort,
   QueuePosition,
   QueuedRecord,
   RefreshJobRepositoryPort,
+  StoredDeadLetter,
   SyncQueuePort,
   SyncRunRepositoryPort,
 } from '../src/destinations/destinations.repository.port';
@@ -68,6 +72,7 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
   /** Oldest first. */
   readonly letters: DeadLetter[] = [];
   readonly positions = new Map<string, readonly QueuePosition[]>();
+  readonly revisions = new Map<string, number>();
 
   async save(run: SyncRun) {
     this.saved.set(run.id, { ...run });
@@ -82,6 +87,7 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
     if (at >= 0) this.letters.splice(at, 1);
     this.letters.push(letter);
     this.positions.set(letter.id, positions);
+    this.revisions.set(letter.id, 0);
   }
   async deadLetters(destinationId: string, limit: number) {
     return this.letters
@@ -114,16 +120,38 @@ export class InMemorySyncRuns implements SyncRunRepositoryPort {
       this.positions.delete(id);
     }
   }
-  private incremental(destinationId: string, segmentIds: readonly string[]) {
-    return this.letters.filter(
-      (l) =>
-        l.destinationId === destinationId &&
-        l.runKind === SyncRunKind.INCREMENTAL &&
-        segmentIds.includes(l.segmentId),
-    );
+  async deadLettersOfProfiles(profileIds: readonly string[]) {
+    return this.letters
+      .filter((l) => subjectsOf(l.payload).some((id) => profileIds.includes(id)))
+      .map((l) => this.stored(l));
   }
-  private stored(letter: DeadLetter) {
-    return { letter, positions: this.positions.get(letter.id) ?? [] };
+  async rewriteDeadLetter({ letter, positions, revision = 0 }: StoredDeadLetter) {
+    const at = this.letters.findIndex((l) => l.id === letter.id);
+    if (at < 0 || this.revisions.get(letter.id) !== revision) return false;
+    this.letters[at] = letter;
+    this.positions.set(letter.id, positions);
+    this.revisions.set(letter.id, revision + 1);
+    return true;
+  }
+  /** Oldest first, as the store sorts them (ties in the order written). */
+  private incremental(destinationId: string, segmentIds: readonly string[]) {
+    const at = (l: DeadLetter) =>
+      l.deadLetteredAt ? timestampDate(l.deadLetteredAt).getTime() : 0;
+    return this.letters
+      .filter(
+        (l) =>
+          l.destinationId === destinationId &&
+          l.runKind === SyncRunKind.INCREMENTAL &&
+          segmentIds.includes(l.segmentId),
+      )
+      .sort((a, b) => at(a) - at(b));
+  }
+  private stored(letter: DeadLetter): StoredDeadLetter {
+    return {
+      letter,
+      positions: this.positions.get(letter.id) ?? [],
+      revision: this.revisions.get(letter.id) ?? 0,
+    };
   }
 }
 
@@ -187,6 +215,11 @@ export class InMemoryLinkStates implements LinkStateRepositoryPort {
       if (state.destinationId === destinationId && (!segmentId || state.segmentId === segmentId))
         this.states.delete(key);
   }
+  async forgetProfiles(profileIds: readonly string[]) {
+    for (const state of this.states.values())
+      if (profileIds.some((id) => state.lastSyncedEventId.endsWith(`:${id}`)))
+        this.put({ ...state, lastSyncedEventId: '' });
+  }
   private of(destinationId: string, segmentId: string): LinkState {
     return (
       this.states.get(`${destinationId}/${segmentId}`) ?? {
@@ -202,5 +235,19 @@ export class InMemoryLinkStates implements LinkStateRepositoryPort {
   }
   private put(state: LinkState) {
     this.states.set(`${state.destinationId}/${state.segmentId}`, state);
+  }
+}
+
+export class InMemoryErasures implements ErasureRepositoryPort {
+  readonly erased = new Map<string, Date>();
+
+  async record(profileIds: readonly string[], at: Date) {
+    for (const id of profileIds)
+      if (!(this.erased.get(id) && this.erased.get(id)! >= at)) this.erased.set(id, at);
+  }
+  async erasedAt(profileIds: readonly string[]) {
+    return new Map(
+      profileIds.flatMap((id) => (this.erased.has(id) ? [[id, this.erased.get(id)!]] : [])),
+    );
   }
 }

@@ -321,4 +321,41 @@ describe('DeadLettersService', () => {
     await drain();
     expect(eventIds()).toEqual(['t-p1-1', 't-p2-2']);
   });
+
+  it('without ids, sends dead letters stored without queue positions ahead of the queue, oldest first, each in its stored order', async () => {
+    const { redeliver, runs, consume, drain, id, eventIds } = await setup();
+    const legacy = (name: string, at: string, ...profiles: string[]) =>
+      runs.deadLetter(
+        create(DeadLetterSchema, {
+          id: `${name}/1`,
+          destinationId: id,
+          runId: name,
+          segmentId: SEGMENT,
+          runKind: SyncRunKind.INCREMENTAL,
+          deadLetteredAt: timestampFromDate(new Date(at)),
+          payload: JSON.stringify(
+            profiles.map((profileId) => ({
+              eventId: `${name}-${profileId}`,
+              type: 'exited',
+              segmentId: SEGMENT,
+              profileId,
+              occurredAt: '2026-11-01T00:00:00.000Z',
+            })),
+          ),
+          records: BigInt(profiles.length),
+        }),
+      );
+    await legacy('run_old', '2026-11-01T00:00:00Z', 'p1', 'p2');
+    await legacy('run_older', '2026-10-01T00:00:00Z', 'p3', 'p4');
+    await consume(['p5', 1]);
+    expect(await redeliver([])).toMatchObject({ redelivered: 2, records: 4n, remaining: 0n });
+    await drain();
+    expect(eventIds()).toEqual([
+      'run_older-p3',
+      'run_older-p4',
+      'run_old-p1',
+      'run_old-p2',
+      't-p5-1',
+    ]);
+  });
 });

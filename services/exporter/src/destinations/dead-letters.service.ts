@@ -169,9 +169,16 @@ function linkFor(
 }
 
 /**
+ * Queue positions of a dead letter stored before positions were kept: ahead of every Kafka
+ * partition (so of everything queued, all newer than the batch that failed), older dead letters
+ * first — a partition of their own per millisecond of age — and in the payload's order within one.
+ */
+const UNPOSITIONED_BEFORE = -1e13;
+
+/**
  * A dead letter's records as they are queued again: their identities and traits are read anew
- * when they are delivered, each where it stood in the queue (a dead letter stored before
- * positions were kept goes ahead of everything queued, in its own order).
+ * when they are delivered, each where it stood in the queue (or, stored before positions were
+ * kept, ahead of the queue by the dead letter's age).
  */
 function queuedAgain(destinationId: string, { letter, positions }: StoredDeadLetter) {
   const records = transitionRecordsIn(letter.payload);
@@ -182,7 +189,7 @@ function queuedAgain(destinationId: string, { letter, positions }: StoredDeadLet
     id: queuedRecordId(destinationId, record.segmentId, record.eventId),
     destinationId,
     segmentId: record.segmentId,
-    partition: kept ? (positions[i]?.partition ?? -1) : -1,
+    partition: kept ? (positions[i]?.partition ?? 0) : UNPOSITIONED_BEFORE + queuedAt.getTime(),
     offset: kept ? (positions[i]?.offset ?? i) : i,
     record,
     queuedAt,

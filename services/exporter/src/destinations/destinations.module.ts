@@ -8,6 +8,7 @@ import { DESTINATION_KINDS, DestinationKinds } from './destination-kinds';
 import { DestinationsGrpc } from './destinations.grpc';
 import {
   DestinationMongoRepository,
+  ErasureMongoRepository,
   LinkStateMongoRepository,
   RefreshJobMongoRepository,
   SyncQueueMongoRepository,
@@ -15,12 +16,15 @@ import {
 } from './destinations.mongo-repository';
 import {
   DESTINATION_REPOSITORY,
+  ERASURE_REPOSITORY,
   LINK_STATE_REPOSITORY,
   REFRESH_JOB_REPOSITORY,
   SYNC_QUEUE,
   SYNC_RUN_REPOSITORY,
 } from './destinations.repository.port';
 import { DestinationsService, SECRET_REGISTRY } from './destinations.service';
+import { ErasureService } from './erasure.service';
+import { ErasuresConsumer } from './erasures.consumer';
 import { RefreshesConsumer } from './refreshes.consumer';
 import { SyncDispatcher } from './sync.dispatcher';
 import { SYNC_SETTINGS, type SyncSettings, SyncService } from './sync.service';
@@ -47,6 +51,7 @@ const REPOSITORIES = [
   { provide: SYNC_RUN_REPOSITORY, useClass: SyncRunMongoRepository },
   { provide: REFRESH_JOB_REPOSITORY, useClass: RefreshJobMongoRepository },
   { provide: LINK_STATE_REPOSITORY, useClass: LinkStateMongoRepository },
+  { provide: ERASURE_REPOSITORY, useClass: ErasureMongoRepository },
 ];
 
 /** Destinations, their links, and syncing membership to them. */
@@ -78,7 +83,9 @@ const REPOSITORIES = [
     SyncService,
     SyncDispatcher,
     DeadLettersService,
+    ErasureService,
     TransitionsConsumer,
+    ErasuresConsumer,
     RefreshesConsumer,
     DestinationsGrpc,
   ],

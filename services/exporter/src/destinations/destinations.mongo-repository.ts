@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type JsonValue, fromJson, toJson } from '@bufbuild/protobuf';
 import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Injectable } from '@nestjs/common';
@@ -9,11 +10,14 @@ import {
   type SyncRun,
   SyncRunKind,
   SyncRunSchema,
+  profileChangesTopic,
 } from '@shoal/contracts';
 import { MongoRepository } from '@shoal/platform';
-import { Db } from 'mongodb';
+import { Db, type IndexDescription } from 'mongodb';
+import { payloadRecords, subjectsOf } from './dead-letter-payload';
 import type {
   DestinationRepositoryPort,
+  ErasureRepositoryPort,
   LinkState,
   LinkStateRepositoryPort,
   QueuePosition,
@@ -39,7 +43,10 @@ export class DestinationMongoRepository
   implements DestinationRepositoryPort
 {
   constructor(db: Db) {
-    super(db, 'destinations');
+    super(db, 'destinations', [
+      { key: { owner: 1, createdAtMs: -1, _id: 1 }, name: 'owner_newest' },
+      { key: { createdAtMs: -1, _id: 1 }, name: 'newest' },
+    ]);
   }
 
   async insert(destination: Destination): Promise<void> {
@@ -92,7 +99,12 @@ export class SyncQueueMongoRepository
   implements SyncQueuePort
 {
   constructor(db: Db) {
-    super(db, 'sync_queue');
+    super(db, 'sync_queue', [
+      {
+        key: { destinationId: 1, segmentId: 1, partition: 1, offset: 1 },
+        name: 'link_queue_order',
+      },
+    ]);
   }
 
   async enqueue(records: readonly QueuedRecord[]): Promise<QueuedRecord[]> {
@@ -145,7 +157,25 @@ interface DeadLetterDocument {
   atMs: number;
   letter: JsonValue;
   positions?: QueuePosition[];
+  /** The profiles it holds records of (absent in dead letters stored before erasure reached them). */
+  subjects?: string[];
+  /** How often erased profiles' records were taken out of it. */
+  revision?: number;
 }
+
+/**
+ * What the dead-letter queries need: a destination's newest (ListDeadLetters), its oldest
+ * incremental ones of some segments (RedeliverDeadLetters without ids), and those holding a
+ * profile's records (erasure).
+ */
+export const DEAD_LETTER_INDEXES: readonly IndexDescription[] = [
+  { key: { destinationId: 1, atMs: -1, _id: -1 }, name: 'destination_newest' },
+  {
+    key: { destinationId: 1, runKind: 1, segmentId: 1, atMs: 1, _id: 1 },
+    name: 'destination_incremental_oldest',
+  },
+  { key: { subjects: 1 }, name: 'subjects' },
+];
 
 /** The `sync_runs` and `dead_letters` collections. */
 @Injectable()
@@ -156,8 +186,32 @@ export class SyncRunMongoRepository
   private readonly letters;
 
   constructor(db: Db) {
-    super(db, 'sync_runs');
+    super(db, 'sync_runs', [
+      { key: { destinationId: 1, startedAtMs: -1, _id: -1 }, name: 'destination_newest' },
+    ]);
     this.letters = db.collection<DeadLetterDocument>('dead_letters');
+  }
+
+  /**
+   * Besides the indexes, brings dead letters stored by earlier versions up to what the queries
+   * read: their segment and kind (from the payload) and the profiles they hold. Idempotent.
+   */
+  override async ensureIndexes(): Promise<void> {
+    await super.ensureIndexes();
+    await this.letters.createIndexes([...DEAD_LETTER_INDEXES]);
+    for await (const document of this.letters.find({ subjects: { $exists: false } })) {
+      const { letter } = storedOf(document);
+      await this.letters.updateOne(
+        { _id: document._id },
+        {
+          $set: {
+            segmentId: letter.segmentId,
+            runKind: letter.runKind,
+            subjects: subjectsOf(letter.payload),
+          },
+        },
+      );
+    }
   }
 
   async save(run: SyncRun): Promise<void> {
@@ -191,6 +245,8 @@ export class SyncRunMongoRepository
         atMs: letter.deadLetteredAt ? timestampDate(letter.deadLetteredAt).getTime() : 0,
         letter: toJson(DeadLetterSchema, letter),
         positions: positions.map(({ partition, offset }) => ({ partition, offset })),
+        subjects: subjectsOf(letter.payload),
+        revision: 0,
       },
       { upsert: true },
     );
@@ -237,6 +293,27 @@ export class SyncRunMongoRepository
       { ordered: false },
     );
   }
+
+  async deadLettersOfProfiles(profileIds: readonly string[]): Promise<StoredDeadLetter[]> {
+    if (profileIds.length === 0) return [];
+    const found = await this.letters.find({ subjects: { $in: [...profileIds] } }).toArray();
+    return found.map(storedOf);
+  }
+
+  async rewriteDeadLetter({ letter, positions, revision = 0 }: StoredDeadLetter) {
+    const result = await this.letters.updateOne(
+      { _id: letter.id, revision },
+      {
+        $set: {
+          letter: toJson(DeadLetterSchema, letter),
+          positions: positions.map(({ partition, offset }) => ({ partition, offset })),
+          subjects: subjectsOf(letter.payload),
+          revision: revision + 1,
+        },
+      },
+    );
+    return result.matchedCount === 1;
+  }
 }
 
 const incrementalOf = (destinationId: string, segmentIds: readonly string[]) => ({
@@ -249,21 +326,15 @@ const incrementalOf = (destinationId: string, segmentIds: readonly string[]) => 
 function storedOf(document: DeadLetterDocument): StoredDeadLetter {
   const letter = fromJson(DeadLetterSchema, document.letter);
   if (!letter.segmentId || letter.runKind === SyncRunKind.UNSPECIFIED) {
-    const [first] = recordsIn(letter.payload);
+    const [first] = (payloadRecords(letter.payload) ?? []) as {
+      segmentId?: string;
+      type?: string;
+    }[];
     letter.segmentId ||= first?.segmentId ?? '';
     if (letter.runKind === SyncRunKind.UNSPECIFIED)
       letter.runKind = first?.type === 'member' ? SyncRunKind.FULL : SyncRunKind.INCREMENTAL;
   }
-  return { letter, positions: document.positions ?? [] };
-}
-
-function recordsIn(payload: string): { segmentId?: string; type?: string }[] {
-  try {
-    const parsed: unknown = JSON.parse(payload);
-    return Array.isArray(parsed) ? (parsed as { segmentId?: string; type?: string }[]) : [];
-  } catch {
-    return [];
-  }
+  return { letter, positions: document.positions ?? [], revision: document.revision ?? 0 };
 }
 
 interface RefreshJobDocument {
@@ -334,7 +405,7 @@ export class LinkStateMongoRepository
   implements LinkStateRepositoryPort
 {
   constructor(db: Db) {
-    super(db, 'link_states');
+    super(db, 'link_states', [{ key: { destinationId: 1 }, name: 'destination' }]);
   }
 
   async get(destinationId: string, segmentId: string): Promise<LinkState | undefined> {
@@ -412,6 +483,16 @@ export class LinkStateMongoRepository
     else await this.collection.deleteMany({ destinationId });
   }
 
+  async forgetProfiles(profileIds: readonly string[]): Promise<void> {
+    if (profileIds.length === 0) return;
+    // a full sync's record ids are "<run id>:<profile id>"; run ids hold no colon
+    const names = profileIds.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+    await this.collection.updateMany(
+      { lastSyncedEventId: { $regex: `^run_[^:]*:(?:${names})$` } },
+      { $set: { lastSyncedEventId: '' } },
+    );
+  }
+
   private async upsert(
     destinationId: string,
     segmentId: string,
@@ -429,3 +510,61 @@ export class LinkStateMongoRepository
 }
 
 const keyOf = (destinationId: string, segmentId: string) => `${destinationId}/${segmentId}`;
+
+interface ErasureDocument {
+  /** SHA-256 of the profile id: the erasure is known, the id not kept. */
+  _id: string;
+  erasedAtMs: number;
+  expiresAt: Date;
+}
+
+/**
+ * The `erasures` collection: profiles erased within the retention of the topic erasures come by
+ * (shoal.profiles.changes), after which they expire — no erasure older can be read again.
+ */
+@Injectable()
+export class ErasureMongoRepository
+  extends MongoRepository<ErasureDocument>
+  implements ErasureRepositoryPort
+{
+  constructor(db: Db) {
+    super(db, 'erasures', [{ key: { expiresAt: 1 }, name: 'expiry', expireAfterSeconds: 0 }]);
+  }
+
+  async record(profileIds: readonly string[], at: Date): Promise<void> {
+    if (profileIds.length === 0) return;
+    await this.collection.bulkWrite(
+      profileIds.map((id) => ({
+        updateOne: {
+          filter: { _id: hashOf(id) },
+          update: {
+            $max: {
+              erasedAtMs: at.getTime(),
+              expiresAt: new Date(at.getTime() + profileChangesTopic.retentionMs),
+            },
+          },
+          upsert: true,
+        },
+      })),
+      { ordered: false },
+    );
+  }
+
+  async erasedAt(profileIds: readonly string[]): Promise<Map<string, Date>> {
+    const erased = new Map<string, Date>();
+    // point reads by _id: the embedded store scans once per id of an $in
+    for (let start = 0; start < profileIds.length; start += ERASURE_READS_IN_FLIGHT) {
+      const ids = profileIds.slice(start, start + ERASURE_READS_IN_FLIGHT);
+      const found = await Promise.all(
+        ids.map((id) => this.collection.findOne({ _id: hashOf(id) })),
+      );
+      found.forEach((document, i) => {
+        if (document) erased.set(ids[i] as string, new Date(document.erasedAtMs));
+      });
+    }
+    return erased;
+  }
+}
+
+const ERASURE_READS_IN_FLIGHT = 64;
+const hashOf = (profileId: string) => createHash('sha256').update(profileId).digest('hex');

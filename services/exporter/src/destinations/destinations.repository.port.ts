@@ -79,6 +79,8 @@ export interface LinkStateRepositoryPort {
    */
   claimScheduled(destinationId: string, segmentId: string, at: Date): Promise<boolean>;
   remove(destinationId: string, segmentId?: string): Promise<void>;
+  /** Forgets the last synced record where it is a full sync's record of one of the profiles. */
+  forgetProfiles(profileIds: readonly string[]): Promise<void>;
 }
 
 /**
@@ -88,6 +90,8 @@ export interface LinkStateRepositoryPort {
 export interface StoredDeadLetter {
   readonly letter: DeadLetter;
   readonly positions: readonly QueuePosition[];
+  /** How often it was rewritten (erased profiles taken out): guards a rewrite. */
+  readonly revision?: number;
 }
 
 /** Sync runs and dead letters. */
@@ -113,6 +117,25 @@ export interface SyncRunRepositoryPort {
     segmentIds: readonly string[],
   ): Promise<number>;
   removeDeadLetters(ids: readonly string[]): Promise<void>;
+  /** The dead letters (of any destination) holding records of any of the profiles. */
+  deadLettersOfProfiles(profileIds: readonly string[]): Promise<StoredDeadLetter[]>;
+  /**
+   * Replaces a dead letter's records (and their positions) if it is still as read — neither
+   * removed nor rewritten since; false otherwise.
+   */
+  rewriteDeadLetter(stored: StoredDeadLetter): Promise<boolean>;
+}
+
+/**
+ * Profiles erased lately, so a dead letter written after an erasure (its records read before)
+ * can be cleaned too. Kept by a hash of the profile id, never the id itself, for as long as an
+ * erasure can still be read from its topic.
+ */
+export interface ErasureRepositoryPort {
+  /** Records that the profiles were erased at `at` (a later erasure moves the time on). */
+  record(profileIds: readonly string[], at: Date): Promise<void>;
+  /** When each of the given profiles that were erased lately was erased. */
+  erasedAt(profileIds: readonly string[]): Promise<Map<string, Date>>;
 }
 
 /** Which partitions of each refresh job have finished, so a job's completion is seen once. */
@@ -134,3 +157,4 @@ export const DESTINATION_REPOSITORY = Symbol('DestinationRepository');
 export const SYNC_QUEUE = Symbol('SyncQueue');
 export const LINK_STATE_REPOSITORY = Symbol('LinkStateRepository');
 export const SYNC_RUN_REPOSITORY = Symbol('SyncRunRepository');
+export const ERASURE_REPOSITORY = Symbol('ErasureRepository');

@@ -42,6 +42,7 @@ import {
   type SyncQueuePort,
   type SyncRunRepositoryPort,
 } from './destinations.repository.port';
+import { ErasureService } from './erasure.service';
 import { dueSlot } from './link-schedule';
 import { withProfile } from './record-profile';
 import { type RetrySchedule, delayBeforeRetry } from './retry-schedule';
@@ -87,6 +88,7 @@ export class SyncService {
     @Inject(MEMBER_SOURCE) private readonly members: MemberSource,
     @Inject(PROFILE_SOURCE) private readonly profiles: ProfileSource,
     private readonly definitions: SegmentDefinitions,
+    private readonly erasure: ErasureService,
     @Inject(SYNC_SETTINGS) private readonly settings: SyncSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -194,12 +196,12 @@ export class SyncService {
         const oldest = Math.min(...pending.map((p) => new Date(p.queuedAt).getTime()));
         const young = this.clock.now().getTime() - oldest < this.settings.maxBatchWaitMs;
         if (pending.length < batchSize && young) break;
+        const run = this.newRun(destination.id, link.segmentId, SyncRunKind.INCREMENTAL);
         const records = await this.withProfiles(
           pending.map((p) => p.record),
           link.traits,
           signal,
         );
-        const run = this.newRun(destination.id, link.segmentId, SyncRunKind.INCREMENTAL);
         const delivered = await this.deliver(destination, run, records, signal, {
           positions: pending.map(({ partition, offset }) => ({ partition, offset })),
         });
@@ -384,20 +386,23 @@ export class SyncService {
         }
       }
     }
-    await this.runs.deadLetter(
-      create(DeadLetterSchema, {
-        id: `${run.id}/${run.failures}`,
-        destinationId: destination.id,
-        runId: run.id,
-        payload: JSON.stringify(records),
-        records: BigInt(records.length),
-        error: run.error,
-        attempts: attempt,
-        deadLetteredAt: timestampFromDate(this.clock.now()),
-        segmentId: run.segmentId,
-        runKind: run.kind,
-      }),
-      positions,
+    const letter = create(DeadLetterSchema, {
+      id: `${run.id}/${run.failures}`,
+      destinationId: destination.id,
+      runId: run.id,
+      payload: JSON.stringify(records),
+      records: BigInt(records.length),
+      error: run.error,
+      attempts: attempt,
+      deadLetteredAt: timestampFromDate(this.clock.now()),
+      segmentId: run.segmentId,
+      runKind: run.kind,
+    });
+    await this.runs.deadLetter(letter, positions);
+    // the records were read after the run started: what was erased since must not stay here
+    await this.erasure.deadLettered(
+      { letter, positions },
+      run.startedAt ? timestampDate(run.startedAt) : this.clock.now(),
     );
     this.logger.error(
       { destinationId: destination.id, runId: run.id, attempts: attempt, error: run.error },
