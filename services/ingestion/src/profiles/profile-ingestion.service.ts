@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ProfileChange } from '@shoal/contracts';
-import { CLOCK, type Clock, LOGGER, Metrics } from '@shoal/platform';
+import { CLOCK, type Clock, LOGGER, Metrics, classifyFailure } from '@shoal/platform';
 import type { Logger } from 'pino';
 import {
   ACCOUNT_REPOSITORY,
@@ -39,6 +39,15 @@ export interface IngestionSettings extends WorkingSetRules {
   readonly maxPendingProfiles: number;
   /** Profiles kept in memory besides those with pending changes. */
   readonly workingSetProfiles: number;
+  /**
+   * Longest a batch waits for room (backpressure) before it is handed back unapplied, to be
+   * retried: well inside the consumer's session timeout, which a waiting batch cannot heartbeat.
+   */
+  readonly backpressureWaitMs: number;
+  /** Most writes a checkpoint sends in one store command. */
+  readonly writesPerCommand: number;
+  /** How long a checkpoint retries one command the store failed transiently before giving up. */
+  readonly storeRetryMs: number;
 }
 
 export const INGESTION_SETTINGS = Symbol('IngestionSettings');
@@ -99,6 +108,7 @@ export class ProfileIngestionService
   private readonly recordsTotal;
   private readonly checkpointSeconds;
   private readonly checkpointProfiles;
+  private readonly checkpointRetries;
   private readonly workingSetSize;
 
   constructor(
@@ -125,6 +135,11 @@ export class ProfileIngestionService
     this.checkpointProfiles = metrics.counter(
       'shoal_ingestion_checkpoint_profiles_total',
       'profile documents written by checkpoints',
+      [],
+    );
+    this.checkpointRetries = metrics.counter(
+      'shoal_ingestion_checkpoint_retries_total',
+      'checkpoint store commands retried after a transient failure',
       [],
     );
     this.workingSetSize = metrics.gauge(
@@ -343,10 +358,15 @@ export class ProfileIngestionService
    * between leaves a state the replay completes.
    */
   private async write(snapshot: CheckpointSnapshot): Promise<void> {
-    const created = await this.profiles.write(snapshot.profiles);
-    await this.accounts.write(snapshot.accounts);
-    await this.identities.assign(snapshot.identities);
-    await this.profiles.delete(snapshot.deletedProfiles);
+    const created = new Set<string>();
+    for (const part of this.commands(snapshot.profiles))
+      for (const id of await this.persist(() => this.profiles.write(part))) created.add(id);
+    for (const part of this.commands(snapshot.accounts))
+      await this.persist(() => this.accounts.write(part));
+    for (const part of this.commands([...snapshot.identities]))
+      await this.persist(() => this.identities.assign(new Map(part)));
+    for (const part of this.commands(snapshot.deletedProfiles))
+      await this.persist(() => this.profiles.delete(part));
     const gone = snapshot.profiles.filter(
       ({ state, dirty }) => dirty.stored && created.has(state.id),
     );
@@ -408,6 +428,43 @@ export class ProfileIngestionService
     }
   }
 
+  /**
+   * A checkpoint's writes in commands of at most `writesPerCommand`, so that no command holds
+   * the store for long and a failure costs one command again, not the whole checkpoint.
+   */
+  private commands<T>(writes: readonly T[]): T[][] {
+    const parts: T[][] = [];
+    for (let at = 0; at < writes.length; at += this.settings.writesPerCommand)
+      parts.push(writes.slice(at, at + this.settings.writesPerCommand));
+    return parts;
+  }
+
+  /**
+   * Runs one store command of a checkpoint, retrying it while the store fails transiently (a
+   * timeout, a lost connection) for up to `storeRetryMs`: every write is a join or an insert
+   * that tells existing documents apart, so repeating one is harmless, and the rest of the
+   * checkpoint is not written again. Other failures, and the last transient one, fail it.
+   */
+  private async persist<R>(command: () => Promise<R>): Promise<R> {
+    const started = performance.now();
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await command();
+      } catch (error) {
+        const elapsed = performance.now() - started;
+        if (
+          this.stopped ||
+          classifyFailure(error) !== 'transient' ||
+          elapsed + delay > this.settings.storeRetryMs
+        )
+          throw error;
+        this.checkpointRetries.inc({});
+        this.logger.warn({ err: error, retryInMs: delay }, 'checkpoint write failed; retrying it');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   /** Loads what records need and memory lacks: claims new identifiers, reads the rest by id. */
   private async load(needs: Parameters<WorkingSet['missing']>[0]): Promise<void> {
     const missing = this.workingSet.missing(needs);
@@ -460,9 +517,17 @@ export class ProfileIngestionService
     }
   }
 
-  /** Waits while too many profiles have unwritten changes, asking for a checkpoint. */
+  /**
+   * Waits while too many profiles have unwritten changes, asking for a checkpoint; past
+   * `backpressureWaitMs` the batch is refused as transient, so the consumer retries it later
+   * (heartbeating meanwhile) instead of waiting here until its group session expires.
+   */
   private async roomForMore(): Promise<void> {
+    const started = performance.now();
     while (this.workingSet.pendingProfiles >= this.settings.maxPendingProfiles && !this.stopped) {
+      const waited = Math.round(performance.now() - started);
+      if (waited >= this.settings.backpressureWaitMs)
+        throw ProfileError.checkpointsBehind(this.workingSet.pendingProfiles, waited);
       void this.checkpointIfDue();
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -470,7 +535,10 @@ export class ProfileIngestionService
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(wake, this.settings.checkpointIntervalMs);
+        const timer = setTimeout(
+          wake,
+          Math.min(this.settings.checkpointIntervalMs, this.settings.backpressureWaitMs - waited),
+        );
         this.spaceFreed.add(wake);
       });
     }
