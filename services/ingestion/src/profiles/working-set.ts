@@ -97,9 +97,12 @@ export interface CheckpointSnapshot {
   readonly deletedProfiles: string[];
 }
 
-/** A message id as remembered: 64 bits of its hash, so any id fits the same few bytes. */
+/**
+ * A message id as remembered: 64 bits of its hash, so any id fits the same few bytes; as a
+ * string of 8 one-byte characters, the bytes themselves, which pack without decoding.
+ */
 export function messageHash(messageId: string): string {
-  return hash('sha256', messageId, 'buffer').subarray(0, 8).toString('base64url');
+  return hash('sha256', messageId, 'buffer').toString('latin1', 0, 8);
 }
 
 /**
