@@ -235,6 +235,30 @@ describe('profile ingestion', () => {
     expect(store.topic.published.length).toBe(published);
   });
 
+  it('counts the records of batches still loading against the limit of profiles waiting for checkpoints', async () => {
+    const { store, ingest } = testIngestion(undefined, {
+      maxPendingProfiles: 2,
+      backpressureWaitMs: 100,
+    });
+    let release = () => {};
+    const claim = store.identities.claim.bind(store.identities);
+    store.identities.claim = async (claims) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return claim(claims);
+    };
+    const loading = ingest([
+      upstream.track({ userId: 'u1' }, '2026-11-01T00:00:00Z', 'x'),
+      upstream.track({ userId: 'u2' }, '2026-11-01T00:00:00Z', 'x'),
+    ]);
+
+    await expect(
+      ingest([upstream.track({ userId: 'u3' }, '2026-11-01T00:00:00Z', 'y')]),
+    ).rejects.toMatchObject({ reason: 'CHECKPOINTS_BEHIND' });
+    release();
+    await loading;
+    expect(store.identities.claimed).toEqual(['user:u1', 'user:u2']);
+  });
+
   it('dead-letters a record past the identity limit and applies the rest of its batch', async () => {
     const { ingest, store } = testIngestion(undefined, { maxIdentities: 2 });
     const { refused } = await ingest([

@@ -104,6 +104,8 @@ export class ProfileIngestionService
   private stopped = false;
   /** Profile ids and identity keys a batch is between loading and applying; never evicted. */
   private readonly pinned = new Map<string, number>();
+  /** Records of batches let in and not yet applied: profiles they may change. */
+  private admitted = 0;
   private readonly spaceFreed = new Set<() => void>();
   private readonly recordsTotal;
   private readonly checkpointSeconds;
@@ -170,8 +172,8 @@ export class ProfileIngestionService
    * Resolves once the changes are acknowledged; `durable` resolves once a checkpoint has them.
    */
   async ingest(records: readonly IngestRecord[]): Promise<IngestedBatch> {
-    await this.roomForMore();
     const needs = records.map((record) => this.workingSet.needs(record));
+    await this.admit(records.length);
     const pins = this.pin(needs.flatMap((n) => [...n.claims.map(([key]) => key), ...n.lookups]));
     try {
       for (;;) {
@@ -201,6 +203,7 @@ export class ProfileIngestionService
         return { refused, durable };
       }
     } finally {
+      this.admitted -= records.length;
       this.unpin(pins);
     }
   }
@@ -518,16 +521,20 @@ export class ProfileIngestionService
   }
 
   /**
-   * Waits while too many profiles have unwritten changes, asking for a checkpoint; past
-   * `backpressureWaitMs` the batch is refused as transient, so the consumer retries it later
-   * (heartbeating meanwhile) instead of waiting here until its group session expires.
+   * Lets a batch of `records` in once profiles with unwritten changes are under the limit,
+   * asking for a checkpoint meanwhile; past `backpressureWaitMs` the batch is refused as
+   * transient, so the consumer retries it later (heartbeating meanwhile) instead of waiting
+   * here until its group session expires.
    */
-  private async roomForMore(): Promise<void> {
+  private async admit(records: number): Promise<void> {
     const started = performance.now();
-    while (this.workingSet.pendingProfiles >= this.settings.maxPendingProfiles && !this.stopped) {
+    while (this.full() && !this.stopped) {
       const waited = Math.round(performance.now() - started);
       if (waited >= this.settings.backpressureWaitMs)
-        throw ProfileError.checkpointsBehind(this.workingSet.pendingProfiles, waited);
+        throw ProfileError.checkpointsBehind(
+          this.workingSet.pendingProfiles + this.admitted,
+          waited,
+        );
       void this.checkpointIfDue();
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -542,6 +549,20 @@ export class ProfileIngestionService
         this.spaceFreed.add(wake);
       });
     }
+    // counted at once, so batches let in together cannot all pass the limit
+    this.admitted += records;
+  }
+
+  /**
+   * Whether profiles with unwritten changes, counting a profile for each record of the batches
+   * still loading, reach the limit; a batch alone is always let in, however large.
+   */
+  private full(): boolean {
+    const pending = this.workingSet.pendingProfiles;
+    return (
+      pending >= this.settings.maxPendingProfiles ||
+      (this.admitted > 0 && pending + this.admitted >= this.settings.maxPendingProfiles)
+    );
   }
 
   private count(outcome: RecordOutcome): void {

@@ -67,7 +67,7 @@ export const ProfileError = {
     new DomainError(
       ErrorKind.Unavailable,
       ProfileErrorCode.CheckpointsBehind,
-      `${pending} profiles still wait for a checkpoint after ${waitedMs} ms ` +
+      `${pending} profiles (and records being loaded) still wait for a checkpoint after ${waitedMs} ms ` +
         '(INGEST_MAX_PENDING_PROFILES); the batch is retried later',
     ),
 };
