@@ -39,6 +39,7 @@ export * from './mongo/lease';
 export * from './kafka/outbox-relay';
 export * from './kafka/co-partitioned-assigner';
 export * from './kafka/dead-letters';
+export { classifyFailure, type FailureKind } from './kafka/failures';
 export * from './kafka/partition-of';
 export * from './kafka/partitioned-processor';
 export * from './kafka/consumer-restarts';

@@ -73,8 +73,8 @@ export const ingestionConfigSchema = serviceConfigSchema(
       10,
     ),
     INGEST_MAX_PENDING_PROFILES: env.int(
-      50000,
-      'consumption waits while this many profiles have changes not yet written',
+      10000,
+      'consumption waits while this many profiles have unwritten changes (a record of a batch being loaded counts as one); bounds each checkpoint',
       1,
     ),
     INGEST_WORKING_SET_PROFILES: env.int(

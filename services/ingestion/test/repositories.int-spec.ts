@@ -1,8 +1,10 @@
 import { TestScope } from '@shoal/testing';
-import type { Db, MongoClient } from 'mongodb';
+import { createHash } from 'node:crypto';
+import { Binary, type Db, type MongoClient } from 'mongodb';
 import { MongoAccountRepository } from '../src/accounts/accounts.mongo-repository';
 import { MongoIdentityRepository } from '../src/profiles/identities.mongo-repository';
 import { MongoProfileRepository } from '../src/profiles/profiles.mongo-repository';
+import { messageHash } from '../src/profiles/working-set';
 import { repositoryContract } from './support/repositories.contract';
 
 describe('MongoDB repositories', () => {
@@ -45,5 +47,24 @@ describe('MongoDB repositories', () => {
     });
     expect([...(loaded?.accounts.keys() ?? [])]).toEqual(['acme']);
     expect([...(loaded?.identities.keys() ?? [])]).toEqual(['user:old']);
+  });
+
+  it('recognises the message ids a stored profile remembers as the ids they were', async () => {
+    const db = client.db(`t${scope.id}_ingestion_seen`);
+    // 8 bytes of the id's SHA-256, partition 3, offset 100, arrival 1,000 s, not absorbed
+    const entry = Buffer.alloc(21);
+    createHash('sha256').update('m-1').digest().copy(entry, 0, 0, 8);
+    entry.writeUInt16BE(3, 8);
+    entry.writeUIntBE(100, 10, 6);
+    entry.writeUInt32BE(1_000, 16);
+    await db.collection('profiles').insertOne({
+      _id: 'user:s' as never,
+      fv: 2,
+      seen: new Binary(entry),
+    });
+    const loaded = (await new MongoProfileRepository(db).load(['user:s'])).get('user:s');
+    expect([...(loaded?.seen ?? [])]).toEqual([
+      [messageHash('m-1'), { origin: '3:100', at: 1_000_000, absorbed: false }],
+    ]);
   });
 });

@@ -3,12 +3,15 @@ import { ConfigError } from '../config/config';
 
 /**
  * A driver client tuned to fail fast when the store is away (so readiness reflects it) and
- * to reconnect on its own when it returns.
+ * to reconnect on its own when it returns. A store that is away refuses or drops connections
+ * at once; a busy one can take seconds to answer: the driver's monitor waits `connectTimeoutMS`
+ * for its `hello`, and a monitor timeout interrupts every command in flight on the pool (a
+ * CPU-starved embedded store lost minutes of checkpoint writes to a 5 s limit).
  */
 export function createMongoClient(url: string): MongoClient {
   return new MongoClient(url, {
     serverSelectionTimeoutMS: 5_000,
-    connectTimeoutMS: 5_000,
+    connectTimeoutMS: 30_000,
     heartbeatFrequencyMS: 2_000,
     appName: 'shoal',
   });

@@ -165,6 +165,100 @@ describe('profile ingestion', () => {
     expect(store.profiles.documents.has('user:u1')).toBe(true);
   });
 
+  it('writes nothing for an anonymous profile merged away before a checkpoint wrote it', async () => {
+    const { service, store, ingest } = testIngestion();
+    await ingest([
+      upstream.page({ anonymousId: 'a1' }, '2026-11-01T00:00:00Z', 'Home'),
+      upstream.identify({ userId: 'u1', anonymousId: 'a1' }, '2026-11-01T00:01:00Z', {}),
+    ]);
+    await service.checkpoint();
+    expect(store.profiles.written).toEqual(['user:u1']);
+    expect(store.profiles.deleted).toEqual([]);
+    expect(store.identities.owners.get('anon:a1')).toBe('user:u1');
+  });
+
+  it('deletes an anonymous profile merged away after a checkpoint wrote it', async () => {
+    const { service, store, ingest } = testIngestion();
+    await ingest([upstream.page({ anonymousId: 'a1' }, '2026-11-01T00:00:00Z', 'Home')]);
+    await service.checkpoint();
+    await ingest([
+      upstream.identify({ userId: 'u1', anonymousId: 'a1' }, '2026-11-01T00:01:00Z', {}),
+    ]);
+    await service.checkpoint();
+    expect(store.profiles.deleted).toEqual(['anon:a1']);
+    expect([...store.profiles.documents.keys()]).toEqual(['user:u1']);
+  });
+
+  it('writes a checkpoint in bounded store commands and retries only the one that timed out', async () => {
+    const { service, store, ingest } = testIngestion(undefined, { writesPerCommand: 2 });
+    const { durable } = await ingest(
+      ['u0', 'u1', 'u2', 'u3', 'u4'].map((userId) =>
+        upstream.track({ userId }, '2026-11-01T00:00:00Z', 'x'),
+      ),
+    );
+    store.profiles.commands.length = 0;
+    const write = store.profiles.write.bind(store.profiles);
+    let timedOut = false;
+    store.profiles.write = async (writes) => {
+      // the second command times out once
+      if (store.profiles.commands.length === 1 && !timedOut) {
+        timedOut = true;
+        store.profiles.timeouts = 1;
+      }
+      return write(writes);
+    };
+
+    await service.checkpoint();
+    expect(store.profiles.commands).toEqual([
+      ['user:u0', 'user:u1'],
+      ['user:u2', 'user:u3'],
+      ['user:u4'],
+    ]);
+    expect(await settled(durable)).toBe(true);
+  });
+
+  it('hands a batch back unapplied, to be retried, when checkpoints stay behind longer than a batch may wait', async () => {
+    const { store, ingest } = testIngestion(undefined, {
+      maxPendingProfiles: 1,
+      checkpointIntervalMs: 10,
+      backpressureWaitMs: 100,
+    });
+    await ingest([upstream.track({ userId: 'u1' }, '2026-11-01T00:00:00Z', 'x')]);
+    store.profiles.failWrites = true;
+    const published = store.topic.published.length;
+
+    const retried = ingest([upstream.track({ userId: 'u2' }, '2026-11-01T00:00:00Z', 'y')]);
+    await expect(retried).rejects.toMatchObject({
+      reason: 'CHECKPOINTS_BEHIND',
+      transient: true,
+    });
+    expect(store.topic.published.length).toBe(published);
+  });
+
+  it('counts the records of batches still loading against the limit of profiles waiting for checkpoints', async () => {
+    const { store, ingest } = testIngestion(undefined, {
+      maxPendingProfiles: 2,
+      backpressureWaitMs: 100,
+    });
+    let release = () => {};
+    const claim = store.identities.claim.bind(store.identities);
+    store.identities.claim = async (claims) => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return claim(claims);
+    };
+    const loading = ingest([
+      upstream.track({ userId: 'u1' }, '2026-11-01T00:00:00Z', 'x'),
+      upstream.track({ userId: 'u2' }, '2026-11-01T00:00:00Z', 'x'),
+    ]);
+
+    await expect(
+      ingest([upstream.track({ userId: 'u3' }, '2026-11-01T00:00:00Z', 'y')]),
+    ).rejects.toMatchObject({ reason: 'CHECKPOINTS_BEHIND' });
+    release();
+    await loading;
+    expect(store.identities.claimed).toEqual(['user:u1', 'user:u2']);
+  });
+
   it('dead-letters a record past the identity limit and applies the rest of its batch', async () => {
     const { ingest, store } = testIngestion(undefined, { maxIdentities: 2 });
     const { refused } = await ingest([

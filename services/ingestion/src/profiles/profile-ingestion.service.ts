@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { ProfileChange } from '@shoal/contracts';
-import { CLOCK, type Clock, LOGGER, Metrics } from '@shoal/platform';
+import { CLOCK, type Clock, LOGGER, Metrics, classifyFailure } from '@shoal/platform';
 import type { Logger } from 'pino';
 import {
   ACCOUNT_REPOSITORY,
@@ -39,6 +39,15 @@ export interface IngestionSettings extends WorkingSetRules {
   readonly maxPendingProfiles: number;
   /** Profiles kept in memory besides those with pending changes. */
   readonly workingSetProfiles: number;
+  /**
+   * Longest a batch waits for room (backpressure) before it is handed back unapplied, to be
+   * retried: well inside the consumer's session timeout, which a waiting batch cannot heartbeat.
+   */
+  readonly backpressureWaitMs: number;
+  /** Most writes a checkpoint sends in one store command. */
+  readonly writesPerCommand: number;
+  /** How long a checkpoint retries one command the store failed transiently before giving up. */
+  readonly storeRetryMs: number;
 }
 
 export const INGESTION_SETTINGS = Symbol('IngestionSettings');
@@ -95,10 +104,13 @@ export class ProfileIngestionService
   private stopped = false;
   /** Profile ids and identity keys a batch is between loading and applying; never evicted. */
   private readonly pinned = new Map<string, number>();
+  /** Records of batches let in and not yet applied: profiles they may change. */
+  private admitted = 0;
   private readonly spaceFreed = new Set<() => void>();
   private readonly recordsTotal;
   private readonly checkpointSeconds;
   private readonly checkpointProfiles;
+  private readonly checkpointRetries;
   private readonly workingSetSize;
 
   constructor(
@@ -125,6 +137,11 @@ export class ProfileIngestionService
     this.checkpointProfiles = metrics.counter(
       'shoal_ingestion_checkpoint_profiles_total',
       'profile documents written by checkpoints',
+      [],
+    );
+    this.checkpointRetries = metrics.counter(
+      'shoal_ingestion_checkpoint_retries_total',
+      'checkpoint store commands retried after a transient failure',
       [],
     );
     this.workingSetSize = metrics.gauge(
@@ -155,8 +172,8 @@ export class ProfileIngestionService
    * Resolves once the changes are acknowledged; `durable` resolves once a checkpoint has them.
    */
   async ingest(records: readonly IngestRecord[]): Promise<IngestedBatch> {
-    await this.roomForMore();
     const needs = records.map((record) => this.workingSet.needs(record));
+    await this.admit(records.length);
     const pins = this.pin(needs.flatMap((n) => [...n.claims.map(([key]) => key), ...n.lookups]));
     try {
       for (;;) {
@@ -186,6 +203,7 @@ export class ProfileIngestionService
         return { refused, durable };
       }
     } finally {
+      this.admitted -= records.length;
       this.unpin(pins);
     }
   }
@@ -343,10 +361,15 @@ export class ProfileIngestionService
    * between leaves a state the replay completes.
    */
   private async write(snapshot: CheckpointSnapshot): Promise<void> {
-    const created = await this.profiles.write(snapshot.profiles);
-    await this.accounts.write(snapshot.accounts);
-    await this.identities.assign(snapshot.identities);
-    await this.profiles.delete(snapshot.deletedProfiles);
+    const created = new Set<string>();
+    for (const part of this.commands(snapshot.profiles))
+      for (const id of await this.persist(() => this.profiles.write(part))) created.add(id);
+    for (const part of this.commands(snapshot.accounts))
+      await this.persist(() => this.accounts.write(part));
+    for (const part of this.commands([...snapshot.identities]))
+      await this.persist(() => this.identities.assign(new Map(part)));
+    for (const part of this.commands(snapshot.deletedProfiles))
+      await this.persist(() => this.profiles.delete(part));
     const gone = snapshot.profiles.filter(
       ({ state, dirty }) => dirty.stored && created.has(state.id),
     );
@@ -408,6 +431,43 @@ export class ProfileIngestionService
     }
   }
 
+  /**
+   * A checkpoint's writes in commands of at most `writesPerCommand`, so that no command holds
+   * the store for long and a failure costs one command again, not the whole checkpoint.
+   */
+  private commands<T>(writes: readonly T[]): T[][] {
+    const parts: T[][] = [];
+    for (let at = 0; at < writes.length; at += this.settings.writesPerCommand)
+      parts.push(writes.slice(at, at + this.settings.writesPerCommand));
+    return parts;
+  }
+
+  /**
+   * Runs one store command of a checkpoint, retrying it while the store fails transiently (a
+   * timeout, a lost connection) for up to `storeRetryMs`: every write is a join or an insert
+   * that tells existing documents apart, so repeating one is harmless, and the rest of the
+   * checkpoint is not written again. Other failures, and the last transient one, fail it.
+   */
+  private async persist<R>(command: () => Promise<R>): Promise<R> {
+    const started = performance.now();
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        return await command();
+      } catch (error) {
+        const elapsed = performance.now() - started;
+        if (
+          this.stopped ||
+          classifyFailure(error) !== 'transient' ||
+          elapsed + delay > this.settings.storeRetryMs
+        )
+          throw error;
+        this.checkpointRetries.inc({});
+        this.logger.warn({ err: error, retryInMs: delay }, 'checkpoint write failed; retrying it');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   /** Loads what records need and memory lacks: claims new identifiers, reads the rest by id. */
   private async load(needs: Parameters<WorkingSet['missing']>[0]): Promise<void> {
     const missing = this.workingSet.missing(needs);
@@ -460,9 +520,21 @@ export class ProfileIngestionService
     }
   }
 
-  /** Waits while too many profiles have unwritten changes, asking for a checkpoint. */
-  private async roomForMore(): Promise<void> {
-    while (this.workingSet.pendingProfiles >= this.settings.maxPendingProfiles && !this.stopped) {
+  /**
+   * Lets a batch of `records` in once profiles with unwritten changes are under the limit,
+   * asking for a checkpoint meanwhile; past `backpressureWaitMs` the batch is refused as
+   * transient, so the consumer retries it later (heartbeating meanwhile) instead of waiting
+   * here until its group session expires.
+   */
+  private async admit(records: number): Promise<void> {
+    const started = performance.now();
+    while (this.full() && !this.stopped) {
+      const waited = Math.round(performance.now() - started);
+      if (waited >= this.settings.backpressureWaitMs)
+        throw ProfileError.checkpointsBehind(
+          this.workingSet.pendingProfiles + this.admitted,
+          waited,
+        );
       void this.checkpointIfDue();
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -470,10 +542,27 @@ export class ProfileIngestionService
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(wake, this.settings.checkpointIntervalMs);
+        const timer = setTimeout(
+          wake,
+          Math.min(this.settings.checkpointIntervalMs, this.settings.backpressureWaitMs - waited),
+        );
         this.spaceFreed.add(wake);
       });
     }
+    // counted at once, so batches let in together cannot all pass the limit
+    this.admitted += records;
+  }
+
+  /**
+   * Whether profiles with unwritten changes, counting a profile for each record of the batches
+   * still loading, reach the limit; a batch alone is always let in, however large.
+   */
+  private full(): boolean {
+    const pending = this.workingSet.pendingProfiles;
+    return (
+      pending >= this.settings.maxPendingProfiles ||
+      (this.admitted > 0 && pending + this.admitted >= this.settings.maxPendingProfiles)
+    );
   }
 
   private count(outcome: RecordOutcome): void {

@@ -10,6 +10,11 @@ export enum ProfileErrorCode {
   EraseDenied = 'PROFILE_ERASE_DENIED',
   /** A record would give one profile more identifiers than INGEST_MAX_IDENTITIES (dead-lettered). */
   IdentityLimit = 'IDENTITY_LIMIT',
+  /**
+   * Too many profiles wait for checkpoints (INGEST_MAX_PENDING_PROFILES): a batch is handed back
+   * to be retried later, unapplied, so its consumer backs off (and heartbeats) instead of waiting.
+   */
+  CheckpointsBehind = 'CHECKPOINTS_BEHIND',
 }
 
 const denied = (reason: ProfileErrorCode, message: string) =>
@@ -56,5 +61,13 @@ export const ProfileError = {
       ProfileErrorCode.IdentityLimit,
       `${what} would give one profile ${identifiers} identifiers; ` +
         `INGEST_MAX_IDENTITIES allows ${limit}`,
+    ),
+
+  checkpointsBehind: (pending: number, waitedMs: number) =>
+    new DomainError(
+      ErrorKind.Unavailable,
+      ProfileErrorCode.CheckpointsBehind,
+      `${pending} profiles (and records being loaded) still wait for a checkpoint after ${waitedMs} ms ` +
+        '(INGEST_MAX_PENDING_PROFILES); the batch is retried later',
     ),
 };

@@ -16,6 +16,13 @@ import { MongoProfileRepository } from './profiles.mongo-repository';
 import { PROFILE_REPOSITORY } from './profiles.repository.port';
 import { ProfilesService } from './profiles.service';
 
+/** A third of the consumers' 30 s session timeout: a waiting batch cannot heartbeat. */
+const BACKPRESSURE_WAIT_MS = 10_000;
+/** About half a second of the embedded store's work per command (INFRA.md: 26–105 ms per 800 upserts, more under load). */
+const WRITES_PER_COMMAND = 1_000;
+/** A store away for longer fails the checkpoint; it is put back and the next one retries it. */
+const STORE_RETRY_MS = 60_000;
+
 const configuration = [
   {
     provide: INGESTION_SETTINGS,
@@ -27,6 +34,9 @@ const configuration = [
       identityTraits: config.IDENTITY_TRAITS,
       dedupWindowMs: config.INGEST_DEDUP_WINDOW_SECONDS * 1000,
       dedupMaxPerProfile: config.INGEST_DEDUP_MAX_PER_PROFILE,
+      backpressureWaitMs: BACKPRESSURE_WAIT_MS,
+      writesPerCommand: WRITES_PER_COMMAND,
+      storeRetryMs: STORE_RETRY_MS,
     }),
     inject: [CONFIG],
   },

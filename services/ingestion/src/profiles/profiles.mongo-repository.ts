@@ -254,15 +254,17 @@ export function keyOfField(field: string): string {
 const SEEN_ENTRY_BYTES = 21;
 
 export function encodeSeen(seen: ReadonlyMap<string, SeenMessage>): Binary {
-  const buffer = Buffer.alloc(seen.size * SEEN_ENTRY_BYTES);
+  // once per changed profile per checkpoint, up to INGEST_DEDUP_MAX_PER_PROFILE entries each:
+  // written byte by byte, without string decoding or splitting
+  const buffer = Buffer.allocUnsafe(seen.size * SEEN_ENTRY_BYTES);
   let at = 0;
   for (const [hash, entry] of seen) {
-    const [partition, offset] = entry.origin.split(':');
-    buffer.write(hash, at, 8, 'base64url');
-    buffer.writeUInt16BE(Number(partition), at + 8);
-    buffer.writeUIntBE(Number(offset), at + 10, 6);
+    for (let i = 0; i < 8; i++) buffer[at + i] = hash.charCodeAt(i);
+    const colon = entry.origin.indexOf(':');
+    buffer.writeUInt16BE(Number(entry.origin.slice(0, colon)), at + 8);
+    buffer.writeUIntBE(Number(entry.origin.slice(colon + 1)), at + 10, 6);
     buffer.writeUInt32BE(Math.floor(entry.at / 1000), at + 16);
-    buffer.writeUInt8(entry.absorbed ? 1 : 0, at + 20);
+    buffer[at + 20] = entry.absorbed ? 1 : 0;
     at += SEEN_ENTRY_BYTES;
   }
   return new Binary(buffer);
@@ -272,10 +274,10 @@ export function decodeSeen(binary: Binary): Map<string, SeenMessage> {
   const buffer = Buffer.from(binary.buffer);
   const seen = new Map<string, SeenMessage>();
   for (let at = 0; at + SEEN_ENTRY_BYTES <= buffer.length; at += SEEN_ENTRY_BYTES) {
-    seen.set(buffer.toString('base64url', at, at + 8), {
+    seen.set(buffer.toString('latin1', at, at + 8), {
       origin: `${buffer.readUInt16BE(at + 8)}:${buffer.readUIntBE(at + 10, 6)}`,
       at: buffer.readUInt32BE(at + 16) * 1000,
-      absorbed: buffer.readUInt8(at + 20) === 1,
+      absorbed: buffer[at + 20] === 1,
     });
   }
   return seen;

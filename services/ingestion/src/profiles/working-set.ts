@@ -97,9 +97,12 @@ export interface CheckpointSnapshot {
   readonly deletedProfiles: string[];
 }
 
-/** A message id as remembered: 64 bits of its hash, so any id fits the same few bytes. */
+/**
+ * A message id as remembered: 64 bits of its hash, so any id fits the same few bytes; as a
+ * string of 8 one-byte characters, the bytes themselves, which pack without decoding.
+ */
 export function messageHash(messageId: string): string {
-  return hash('sha256', messageId, 'buffer').subarray(0, 8).toString('base64url');
+  return hash('sha256', messageId, 'buffer').toString('latin1', 0, 8);
 }
 
 /**
@@ -122,6 +125,8 @@ export class WorkingSet {
   private readonly dirtyAccounts = new Map<string, { traits: Set<string>; all: boolean }>();
   private readonly dirtyIdentities = new Map<string, string>();
   private readonly deleted = new Set<string>();
+  /** Profiles created here that no checkpoint has taken yet: the store has no document of theirs. */
+  private readonly unwritten = new Set<string>();
   /** Profiles with pending changes that cannot be evicted, in least-recently-used order. */
   private readonly recency = new Set<string>();
 
@@ -248,6 +253,7 @@ export class WorkingSet {
     this.profiles.delete(profile.id);
     this.dirtyProfiles.delete(profile.id);
     this.recency.delete(profile.id);
+    this.unwritten.delete(profile.id);
     for (const key of profile.identities.keys()) {
       this.identities.delete(key);
       this.dirtyIdentities.delete(key);
@@ -287,6 +293,7 @@ export class WorkingSet {
     this.dirtyAccounts.clear();
     this.dirtyIdentities.clear();
     this.deleted.clear();
+    this.unwritten.clear();
     return snapshot;
   }
 
@@ -463,6 +470,7 @@ export class WorkingSet {
     this.profiles.set(id, profile);
     this.dirtyProfiles.set(id, { ...emptyDirty(false), all: true });
     this.deleted.delete(id);
+    this.unwritten.add(id);
     return profile;
   }
 
@@ -497,7 +505,9 @@ export class WorkingSet {
       this.profiles.delete(profile.id);
       this.dirtyProfiles.delete(profile.id);
       this.recency.delete(profile.id);
-      this.deleted.add(profile.id);
+      // a profile no checkpoint took has no document to delete (a frequent case: an anonymous
+      // visitor identifying soon after arriving)
+      if (!this.unwritten.delete(profile.id)) this.deleted.add(profile.id);
       for (const key of profile.identities.keys()) this.pointIdentity(key, survivor.id);
     }
     this.dirty(survivor).all = true;

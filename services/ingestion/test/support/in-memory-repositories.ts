@@ -1,3 +1,4 @@
+import { MongoNetworkTimeoutError } from 'mongodb';
 import type { ProfileChange } from '@shoal/contracts';
 import type { AccountState } from '../../src/accounts/account-state';
 import type {
@@ -29,6 +30,12 @@ export class InMemoryProfileRepository implements ProfileRepositoryPort {
   readonly written: string[] = [];
   readonly loaded: string[] = [];
   failWrites = false;
+  /** The next writes to fail as a store timing out does (a transient failure), writing nothing. */
+  timeouts = 0;
+  /** Ids per write command, in order. */
+  readonly commands: string[][] = [];
+  /** Every id deleted, in order. */
+  readonly deleted: string[] = [];
 
   async load(ids: readonly string[]): Promise<Map<string, ProfileState>> {
     this.loaded.push(...ids);
@@ -42,6 +49,11 @@ export class InMemoryProfileRepository implements ProfileRepositoryPort {
 
   async write(writes: readonly ProfileWrite[]): Promise<Set<string>> {
     if (this.failWrites) throw new Error('store unavailable');
+    if (this.timeouts > 0) {
+      this.timeouts--;
+      throw new MongoNetworkTimeoutError('connection timed out');
+    }
+    this.commands.push(writes.map(({ state }) => state.id));
     const created = new Set<string>();
     for (const { state, dirty } of writes) {
       this.written.push(state.id);
@@ -81,6 +93,7 @@ export class InMemoryProfileRepository implements ProfileRepositoryPort {
   }
 
   async delete(ids: readonly string[]): Promise<void> {
+    this.deleted.push(...ids);
     for (const id of ids) this.documents.delete(id);
   }
 

@@ -3,7 +3,7 @@ import type { AccountRepositoryPort } from '../../src/accounts/accounts.reposito
 import type { IdentityRepositoryPort } from '../../src/profiles/identities.repository.port';
 import { type ProfileState, newProfile, tagsOf } from '../../src/profiles/profile-state';
 import type { ProfileRepositoryPort } from '../../src/profiles/profiles.repository.port';
-import type { DirtyProfile } from '../../src/profiles/working-set';
+import { type DirtyProfile, messageHash } from '../../src/profiles/working-set';
 
 export interface Repositories {
   readonly profiles: ProfileRepositoryPort;
@@ -148,12 +148,12 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
           );
         });
       await repos.profiles.write([
-        { state: seen('AAAAAAAAAAA', 'BBBBBBBBBBB'), dirty: dirty({ seen: true }) },
+        { state: seen(messageHash('a'), messageHash('b')), dirty: dirty({ seen: true }) },
       ]);
-      await repos.profiles.write([{ state: seen('CCCCCCCCCCA'), dirty: dirty({ seen: true }) }]);
+      await repos.profiles.write([{ state: seen(messageHash('c')), dirty: dirty({ seen: true }) }]);
       const stored = (await repos.profiles.load(['user:f'])).get('user:f')!;
       expect([...stored.seen]).toEqual([
-        ['CCCCCCCCCCA', { origin: '3:100', at: 1_000_000, absorbed: true }],
+        [messageHash('c'), { origin: '3:100', at: 1_000_000, absorbed: true }],
       ]);
     });
 
@@ -172,7 +172,7 @@ export function repositoryContract(make: () => Promise<Repositories>): void {
         s.tags.set('$vip.gold 100%', { t: 1, m: 'api:1', v: true, by: 'ann' });
         s.accounts.set('acme.com', { t: 1, m: 'm', v: true });
         s.absorbed.add('anon:1');
-        s.seen.set('AAAAAAAAAAA', { origin: '3:100', at: 1_000_000, absorbed: false });
+        s.seen.set(messageHash('a'), { origin: '3:100', at: 1_000_000, absorbed: false });
       });
       expect([
         ...(await repos.profiles.write([{ state: p, dirty: dirty({ all: true, stored: false }) }])),

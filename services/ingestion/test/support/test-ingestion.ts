@@ -19,6 +19,9 @@ export const testSettings: IngestionSettings = {
   identityTraits: ['email'],
   dedupWindowMs: 86_400_000,
   dedupMaxPerProfile: 100,
+  backpressureWaitMs: 10_000,
+  writesPerCommand: 1_000,
+  storeRetryMs: 5_000,
 };
 
 /** The store and the topic, shared by the instances a test starts (as real ones would be). */
