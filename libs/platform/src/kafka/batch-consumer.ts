@@ -340,6 +340,9 @@ export class BatchConsumer<T> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
       payload;
     const control: BatchControl = { partition: batch.partition, heartbeat, isRunning, isStale };
+    // kafkajs beats only when asked: a handler working longer than the session (a slow store)
+    // would lose the group, and every uncommitted record would be delivered again
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), HEARTBEAT_EVERY_MS);
     try {
       for (let start = 0; start < batch.messages.length; start += this.maxBatchSize) {
         if (this.halted(control)) return;
@@ -370,6 +373,7 @@ export class BatchConsumer<T> {
         this.consumed.inc({ topic: batch.topic, group: this.groupId }, chunk.length);
       }
     } finally {
+      clearInterval(beat);
       this.progress.end(batch.partition);
     }
   }
