@@ -6,17 +6,23 @@ import { timeLimitedCollection } from './store-time-limit';
  * names its collection and declares the indexes its queries need; the platform ensures them
  * at start-up. No transactions or change streams anywhere (the embedded store has neither):
  * writes are single-document and idempotent (upserts by deterministic ids). Reads made for a
- * gRPC call are time-limited (store-time-limit.ts): one slow query cannot hold the call.
+ * gRPC call are time-limited (store-time-limit.ts): one slow query cannot hold the call; other
+ * single-answer operations are given up after STORE_OPERATION_DEADLINE_MS as transient failures.
  */
 export abstract class MongoRepository<TDoc extends Document> {
   protected readonly collection: Collection<TDoc>;
 
   protected constructor(
-    db: Db,
+    private readonly database: Db,
     readonly collectionName: string,
     readonly indexes: readonly IndexDescription[] = [],
   ) {
-    this.collection = timeLimitedCollection(db.collection<TDoc>(collectionName));
+    this.collection = timeLimitedCollection(database.collection<TDoc>(collectionName));
+  }
+
+  /** Another collection the repository owns, with the same time limits as its own. */
+  protected collectionOf<T extends Document>(name: string): Collection<T> {
+    return timeLimitedCollection(this.database.collection<T>(name));
   }
 
   async ensureIndexes(): Promise<void> {

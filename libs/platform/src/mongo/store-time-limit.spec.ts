@@ -1,7 +1,14 @@
 import { status } from '@grpc/grpc-js';
-import { type Collection, MongoNetworkError, MongoServerError } from 'mongodb';
-import { toGrpcFailure } from '../grpc/status';
 import {
+  type Collection,
+  MongoNetworkError,
+  MongoOperationTimeoutError,
+  MongoServerError,
+} from 'mongodb';
+import { toGrpcFailure } from '../grpc/status';
+import { classifyFailure } from '../kafka/failures';
+import {
+  STORE_OPERATION_DEADLINE_MS,
   STORE_TIME_LIMIT,
   STORE_UNAVAILABLE,
   storeFailureForCaller,
@@ -91,6 +98,52 @@ describe('reads made for a served call', () => {
       await collection.countDocuments({ g: 1 });
     });
     expect(calls.map((c) => c.args)).toEqual([[{ g: 1 }], [{ g: 1 }, { maxTimeMS: 5_000 }]]);
+  });
+});
+
+describe('store operations outside a served call (consumers, checkpoints, relays)', () => {
+  afterEach(() => jest.useRealTimers());
+
+  /** A collection whose writes and reads never answer, as after a connection the driver lost track of. */
+  function hungCollection() {
+    const never = () => new Promise<never>(() => undefined);
+    return timeLimitedCollection({
+      collectionName: 'states',
+      bulkWrite: never,
+      updateOne: never,
+      findOne: never,
+      createIndexes: never,
+    } as unknown as Collection<{ _id: string }>);
+  }
+
+  it('are given up after the operation deadline as a transient failure, so the caller retries instead of waiting for ever', async () => {
+    jest.useFakeTimers();
+    const collection = hungCollection();
+    const outcomes = [
+      collection.bulkWrite([], { ordered: false }),
+      collection.updateOne({ _id: 'a' }, { $set: { s: 'x' } }),
+      collection.findOne({ _id: 'a' }),
+    ].map((operation) =>
+      operation.then(
+        () => 'answered',
+        (error: unknown) => error,
+      ),
+    );
+    await jest.advanceTimersByTimeAsync(STORE_OPERATION_DEADLINE_MS + 1);
+    for (const outcome of await Promise.all(outcomes)) {
+      expect(outcome).toBeInstanceOf(MongoOperationTimeoutError);
+      expect(classifyFailure(outcome)).toBe('transient');
+    }
+  });
+
+  it('leave index builds to run as long as they take', async () => {
+    jest.useFakeTimers();
+    let settled = false;
+    void hungCollection()
+      .createIndexes([])
+      .finally(() => (settled = true));
+    await jest.advanceTimersByTimeAsync(STORE_OPERATION_DEADLINE_MS * 3);
+    expect(settled).toBe(false);
   });
 });
 

@@ -3,6 +3,7 @@ import type { Collection, Document } from 'mongodb';
 import {
   MongoNetworkError,
   MongoNotConnectedError,
+  MongoOperationTimeoutError,
   MongoServerError,
   MongoServerSelectionError,
   MongoTopologyClosedError,
@@ -74,7 +75,31 @@ export function storeFailureForCaller(error: unknown): DomainError | undefined {
   return undefined;
 }
 
+/**
+ * How long a store operation outside a served call may go unanswered before it is given up as
+ * a transient failure (MongoOperationTimeoutError), which its caller retries. Far beyond any
+ * healthy operation (the checkpoints' commands are bounded); it is there for the operation the
+ * driver never settles: the 1M-profile benchmark had a checkpoint's bulk write on a connection
+ * the driver had interrupted and destroyed wait for ever, holding its partition.
+ */
+export const STORE_OPERATION_DEADLINE_MS = 120_000;
+
 const POINT_READS = new Set(['findOne', 'countDocuments', 'estimatedDocumentCount', 'distinct']);
+/** Operations with a single answer: given up at STORE_OPERATION_DEADLINE_MS outside served calls. */
+const SINGLE_ANSWERS = new Set([
+  ...POINT_READS,
+  'bulkWrite',
+  'insertOne',
+  'insertMany',
+  'updateOne',
+  'updateMany',
+  'replaceOne',
+  'deleteOne',
+  'deleteMany',
+  'findOneAndUpdate',
+  'findOneAndReplace',
+  'findOneAndDelete',
+]);
 const CURSOR_READS = new Set(['find', 'aggregate']);
 /** Where each read method takes its options. */
 const OPTIONS_AT: Record<string, number> = {
@@ -99,11 +124,15 @@ export function timeLimitedCollection<T extends Document>(
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof property !== 'string' || typeof value !== 'function') return value;
       const point = POINT_READS.has(property);
-      if (!point && !CURSOR_READS.has(property)) return value;
+      const single = SINGLE_ANSWERS.has(property);
+      if (!point && !single && !CURSOR_READS.has(property)) return value;
       const method = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]) => {
         const call = calls.getStore();
-        if (call === undefined || (!point && !call.limitCursors)) return method.apply(target, args);
+        if (call === undefined || (!point && !call.limitCursors) || (single && !point)) {
+          const result = method.apply(target, args);
+          return single ? withinDeadline(result as Promise<unknown>, property) : result;
+        }
         const leftMs = Math.max(1, Math.floor(Math.min(call.limitMs, call.deadline - Date.now())));
         const at = OPTIONS_AT[property] as number;
         const limited = [...args];
@@ -118,14 +147,28 @@ export function timeLimitedCollection<T extends Document>(
 
 /** The read's answer, or STORE_TIME_LIMIT once `ms` passed without one (the read runs on unheard). */
 function withinTime<R>(read: Promise<R>, ms: number): Promise<R> {
+  return answerOr(read, ms, () =>
+    storeTimeLimitError(`the store did not answer within ${ms} ms; try again later`),
+  );
+}
+
+/** The operation's answer, or a transient MongoOperationTimeoutError once the deadline passed. */
+function withinDeadline<R>(operation: Promise<R>, name: string): Promise<R> {
+  return answerOr(
+    operation,
+    STORE_OPERATION_DEADLINE_MS,
+    () =>
+      new MongoOperationTimeoutError(
+        `the store did not answer ${name} within ${STORE_OPERATION_DEADLINE_MS} ms; given up, to be retried`,
+      ),
+  );
+}
+
+function answerOr<R>(operation: Promise<R>, ms: number, late: () => Error): Promise<R> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(storeTimeLimitError(`the store did not answer within ${ms} ms; try again later`)),
-      ms,
-    );
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(late()), ms);
   });
-  read.catch(() => undefined);
-  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+  operation.catch(() => undefined);
+  return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
 }

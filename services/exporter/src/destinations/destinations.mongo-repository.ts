@@ -189,7 +189,7 @@ export class SyncRunMongoRepository
     super(db, 'sync_runs', [
       { key: { destinationId: 1, startedAtMs: -1, _id: -1 }, name: 'destination_newest' },
     ]);
-    this.letters = db.collection<DeadLetterDocument>('dead_letters');
+    this.letters = this.collectionOf<DeadLetterDocument>('dead_letters');
   }
 
   /**

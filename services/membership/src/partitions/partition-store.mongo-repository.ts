@@ -44,7 +44,7 @@ const BULK = 500;
  */
 @Injectable()
 export class MongoPartitionStore extends MongoRepository<PartitionDoc> implements PartitionStore {
-  constructor(private readonly db: Db) {
+  constructor(db: Db) {
     super(db, 'partitions');
   }
 
@@ -193,19 +193,19 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
   }
 
   private states(partition: number) {
-    return this.db.collection<BlobDoc>(`states_p${partition}`);
+    return this.collectionOf<BlobDoc>(`states_p${partition}`);
   }
 
   private history(partition: number) {
-    return this.db.collection<ChunkDoc>(`history_p${partition}`);
+    return this.collectionOf<ChunkDoc>(`history_p${partition}`);
   }
 
   private memberChunks() {
-    return this.db.collection<BlobDoc>('member_chunks');
+    return this.collectionOf<BlobDoc>('member_chunks');
   }
 
   private statuses() {
-    return this.db.collection<StatusDoc>('segment_status');
+    return this.collectionOf<StatusDoc>('segment_status');
   }
 }
 

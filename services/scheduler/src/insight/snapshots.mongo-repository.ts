@@ -25,7 +25,7 @@ export class MongoSnapshotRepository
 
   constructor(db: Db) {
     super(db, 'snapshots');
-    this.runs = db.collection<{ _id: 'daily'; lastRunMs: number }>('snapshot_runs');
+    this.runs = this.collectionOf<{ _id: 'daily'; lastRunMs: number }>('snapshot_runs');
   }
 
   async save(snapshots: readonly Snapshot[]): Promise<void> {

@@ -65,8 +65,8 @@ export class MongoJobRepository extends MongoRepository<JobDocument> implements 
       { key: { segmentId: 1, createdAtMs: -1 }, name: 'segment_created' },
       { key: { createdAtMs: -1 }, name: 'created' },
     ]);
-    this.segments = db.collection<SegmentJobsDocument>('segment_jobs');
-    this.index = db.collection<JobIndexDocument>('job_index');
+    this.segments = this.collectionOf<SegmentJobsDocument>('segment_jobs');
+    this.index = this.collectionOf<JobIndexDocument>('job_index');
   }
 
   async insert(job: Job): Promise<boolean> {

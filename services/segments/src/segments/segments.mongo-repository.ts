@@ -212,7 +212,7 @@ export class MongoSegmentRepository
       { key: { visibility: 1, updatedAtMs: -1 }, name: 'visibility_updated' },
       { key: { 'pendingChanges.version': 1 }, name: 'pending_changes', sparse: true },
     ]);
-    this.versions = db.collection<SegmentVersionDocument>('segment_versions');
+    this.versions = this.collectionOf<SegmentVersionDocument>('segment_versions');
   }
 
   override async ensureIndexes(): Promise<void> {

@@ -47,8 +47,8 @@ export class MongoListMemberRepository
       // the relay's query for lists with unpublished changes
       { key: { 'outbox.seq': 1 }, name: 'unpublished', sparse: true },
     ]);
-    this.chunkDocs = db.collection<IdsDocument>('list_chunks');
-    this.partDocs = db.collection<IdsDocument>('list_changes');
+    this.chunkDocs = this.collectionOf<IdsDocument>('list_chunks');
+    this.partDocs = this.collectionOf<IdsDocument>('list_changes');
   }
 
   async head(listId: string): Promise<ListHead | undefined> {
