@@ -13,6 +13,7 @@ import {
   RuleSchema,
   SegmentKind,
   SegmentSchema,
+  SegmentStatus,
   TransitionCause,
   type Segment,
 } from '@shoal/contracts';
@@ -304,6 +305,16 @@ describe('idle profiles kept packed', () => {
       { lacksTag: 'vip' },
       { refresh: { mode: RefreshMode.MANUAL } },
     );
+    const GOLD = segment(
+      'seg_gold',
+      { trait: { path: 'tier', equals: 'gold' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const PAUSED = segment(
+      'seg_paused',
+      { trait: { path: 'tier', equals: 'gold' } },
+      { refresh: { mode: RefreshMode.MANUAL }, status: SegmentStatus.INACTIVE },
+    );
     const RECENT_VIEWERS = segment('seg_recent_viewers', {
       event: { name: 'Page Viewed', count: { gte: 1 }, window: { lastMinutes: 1 } },
     });
@@ -315,7 +326,9 @@ describe('idle profiles kept packed', () => {
         options: { ...DEFAULT_WORKING_SET_OPTIONS, hotProfiles: 3 },
       });
       ws.setCatalogue({
-        catalogue: SegmentCatalogue.build({ definitions: [BUYERS, PRO, NOT_VIP, RECENT_VIEWERS] }),
+        catalogue: SegmentCatalogue.build({
+          definitions: [BUYERS, PRO, NOT_VIP, RECENT_VIEWERS, GOLD, PAUSED],
+        }),
         now: T0,
         backfill: ws.startBackfill([]),
       });
@@ -345,6 +358,20 @@ describe('idle profiles kept packed', () => {
       const outcome = ws.refresh({ segmentId: 'seg_not_vip', now: T0 + 1 });
       expect(outcome.entered).toBe(20);
       expect(ws.profiles.revivals - revivals).toBeGreaterThanOrEqual(17);
+    });
+
+    it('records the refresh as an evaluation when it decided every profile while packed', () => {
+      const ws = withPlans();
+      const outcome = ws.refresh({ segmentId: 'seg_gold', now: T0 + 1, profileIds: ['p5', 'p6'] });
+      expect(outcome.leftPacked).toBe(2);
+      expect(ws.lastEvaluatedAt('seg_gold')).toBe(T0 + 1);
+    });
+
+    it('records no evaluation of an inactive segment it was asked to refresh', () => {
+      const ws = withPlans();
+      const outcome = ws.refresh({ segmentId: 'seg_paused', now: T0 + 1, profileIds: ['p5'] });
+      expect(outcome.leftPacked).toBe(1);
+      expect(ws.lastEvaluatedAt('seg_paused')).toBeUndefined();
     });
 
     it('fires the timer a packed profile has due before refreshing it', () => {

@@ -805,8 +805,8 @@ export class PartitionWorkingSet {
       this.profiles.trim();
       if (this.profiles.isGhost(id)) continue;
       const summary = this.profiles.packedSummary(id);
-      if (summary !== undefined && decidedPacked?.(summary) === true) {
-        this.lastEvaluated.set(segmentId, now);
+      if (summary !== undefined && decidedPacked?.decides(summary) === true) {
+        if (decidedPacked.evaluates) this.lastEvaluated.set(segmentId, now);
         leftPacked += 1;
         continue;
       }
@@ -832,16 +832,19 @@ export class PartitionWorkingSet {
    * and next change for it are those for a subject with nothing, and when that is "not in, and
    * no change to come", its evaluation would decide nothing. Undefined when that is not so (the
    * rule holds for a subject with nothing, or may come to), or before NOTHING_READ_SINCE.
+   * `evaluates`: whether the segment is evaluated for such profiles at all (its status then
+   * says it was evaluated now, as a revived profile's evaluation would).
    */
   private decidedWhilePacked(
     segmentId: string,
     now: number,
-  ): ((summary: PackedSummary) => boolean) | undefined {
+  ): { decides: (summary: PackedSummary) => boolean; evaluates: boolean } | undefined {
     if (now < NOTHING_READ_SINCE) return undefined;
     const notDue = (summary: PackedSummary): boolean =>
       summary.plain && (summary.nextAt === undefined || summary.nextAt > now);
     const segment = this.catalogue.get(segmentId);
-    if (segment === undefined || !segment.active || segment.audience !== 'profile') return notDue;
+    if (segment === undefined || !segment.active || segment.audience !== 'profile')
+      return { decides: notDue, evaluates: false };
     if (
       segment.compiled.root.evaluate(NOTHING, now) ||
       nextChange({ rule: segment.rule, compiled: segment.compiled, state: NOTHING, now }) !==
@@ -850,7 +853,7 @@ export class PartitionWorkingSet {
       return undefined;
     const reads = readKeysOfSegment(segment);
     const readsNothing = new Map<readonly string[], boolean>();
-    return (summary) => {
+    const decides = (summary: PackedSummary): boolean => {
       if (!notDue(summary)) return false;
       let nothing = readsNothing.get(summary.readKeys);
       if (nothing === undefined) {
@@ -859,6 +862,7 @@ export class PartitionWorkingSet {
       }
       return nothing;
     };
+    return { decides, evaluates: true };
   }
 
   /**
