@@ -60,6 +60,8 @@ export class ProfileTable {
   private readonly entries = new Map<string, ProfileState | PackedProfile>();
   /** Live subjects, least recently used first. */
   private readonly live = new Set<string>();
+  /** Subjects a scan revived (not among the most recently used). */
+  private readonly scanned = new Set<string>();
   /** The packed form a live subject was revived from, while it is unchanged. */
   private readonly originals = new Map<string, PackedProfile>();
   private readonly keyLists = new Map<string, readonly string[]>();
@@ -77,7 +79,7 @@ export class ProfileTable {
 
   /** How many subjects are live objects now. */
   get liveCount(): number {
-    return this.live.size;
+    return this.live.size + this.scanned.size;
   }
 
   /** How many times a packed subject was revived (unpacked) so far. */
@@ -89,17 +91,25 @@ export class ProfileTable {
     return this.entries.has(id);
   }
 
-  /** The subject's state, live (revived if it was packed) and marked as just used. */
-  get(id: string): ProfileState | undefined {
+  /**
+   * The subject's state, live (revived if it was packed) and marked as just used. With `scan` (a
+   * refresh going through every subject), a packed subject is revived only until the next `trim`,
+   * which packs it again before any other (unless it changed), so a scan keeps the hot subjects live.
+   */
+  get(id: string, { scan = false }: { scan?: boolean } = {}): ProfileState | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    this.live.delete(id);
-    this.live.add(id);
+    if (!(scan && isPacked(entry))) {
+      this.scanned.delete(id);
+      this.live.delete(id);
+      this.live.add(id);
+    }
     if (!isPacked(entry)) return entry;
     const profile = unpackProfile(entry.packed);
     this.revived += 1;
     this.entries.set(id, profile);
     this.originals.set(id, entry);
+    if (scan) this.scanned.add(id);
     return profile;
   }
 
@@ -124,6 +134,7 @@ export class ProfileTable {
 
   set(profile: ProfileState): void {
     this.entries.set(profile.id, profile);
+    this.scanned.delete(profile.id);
     this.originals.delete(profile.id);
     this.live.delete(profile.id);
     this.live.add(profile.id);
@@ -132,6 +143,7 @@ export class ProfileTable {
   delete(id: string): void {
     this.entries.delete(id);
     this.live.delete(id);
+    this.scanned.delete(id);
     this.originals.delete(id);
   }
 
@@ -156,17 +168,29 @@ export class ProfileTable {
     for (const id of ids) this.originals.delete(id);
   }
 
-  /** Packs the least recently used live subjects beyond the hot limit. */
+  /**
+   * Packs the subjects a scan revived (one that changed joins the most recently used instead: it
+   * is written at the next checkpoint), then the least recently used beyond the hot limit.
+   */
   trim(): void {
+    for (const id of this.scanned) {
+      this.scanned.delete(id);
+      if (this.changed(id)) this.live.add(id);
+      else this.packAgain(id);
+    }
     for (const id of this.live) {
       if (this.live.size <= this.hotLimit) break;
       this.live.delete(id);
-      const profile = this.entries.get(id);
-      if (profile === undefined || isPacked(profile)) continue;
-      const original = this.changed(id) ? undefined : this.originals.get(id);
-      this.originals.delete(id);
-      this.entries.set(id, original ?? this.pack(profile));
+      this.packAgain(id);
     }
+  }
+
+  private packAgain(id: string): void {
+    const profile = this.entries.get(id);
+    if (profile === undefined || isPacked(profile)) return;
+    const original = this.changed(id) ? undefined : this.originals.get(id);
+    this.originals.delete(id);
+    this.entries.set(id, original ?? this.pack(profile));
   }
 
   private pack(profile: ProfileState): PackedProfile {

@@ -305,6 +305,11 @@ describe('idle profiles kept packed', () => {
       { lacksTag: 'vip' },
       { refresh: { mode: RefreshMode.MANUAL } },
     );
+    const ENTERPRISE = segment(
+      'seg_enterprise',
+      { trait: { path: 'plan', equals: 'enterprise' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
     const GOLD = segment(
       'seg_gold',
       { trait: { path: 'tier', equals: 'gold' } },
@@ -327,7 +332,7 @@ describe('idle profiles kept packed', () => {
       });
       ws.setCatalogue({
         catalogue: SegmentCatalogue.build({
-          definitions: [BUYERS, PRO, NOT_VIP, RECENT_VIEWERS, GOLD, PAUSED],
+          definitions: [BUYERS, PRO, NOT_VIP, RECENT_VIEWERS, ENTERPRISE, GOLD, PAUSED],
         }),
         now: T0,
         backfill: ws.startBackfill([]),
@@ -350,6 +355,16 @@ describe('idle profiles kept packed', () => {
       expect(outcome.transitions.map((t) => t.profileId)).toEqual(['p0', 'p2']);
       expect(ws.profiles.revivals - revivals).toBe(4);
       expect(ws.takeCheckpoint().states.map((state) => state.id)).toEqual(['p0', 'p2']);
+    });
+
+    it('keeps the most recently used profiles live through a refresh reviving others', () => {
+      const ws = withPlans();
+      const revived = ws.profiles.revivals;
+      ws.refresh({ segmentId: 'seg_enterprise', now: T0 + 1 });
+      expect(ws.profiles.revivals - revived).toBe(4);
+      const revivals = ws.profiles.revivals;
+      for (const id of ['p17', 'p18', 'p19']) event(ws, id, 'Order Completed', T0 + 2);
+      expect(ws.profiles.revivals - revivals).toBe(0);
     });
 
     it('revives every packed profile for a segment that a profile with nothing is in', () => {

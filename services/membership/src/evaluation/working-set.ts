@@ -810,7 +810,7 @@ export class PartitionWorkingSet {
         leftPacked += 1;
         continue;
       }
-      const profile = this.profiles.get(id);
+      const profile = this.profiles.get(id, { scan: true });
       if (profile === undefined || profile.mergedInto !== undefined) continue;
       this.catchUp(profile, now);
       const before = profile.pairs[segmentId]?.member ?? false;
