@@ -11,8 +11,27 @@ import { arbScenario } from '../../test/evaluation/scenario';
 // contact records a partition publishes routed back to its accounts) with time jumps from
 // milliseconds to weeks. Every transition the core decides, at every instant, must be the one
 // the brute-force reference decides with the rule library's oracle; so must every membership.
+// Every refresh runs over packed profiles (one subject is live), and must leave every profile
+// exactly as a refresh of the same states with every profile live leaves it.
 
 const RUNS = Number(process.env['FC_RUNS'] ?? 200);
+
+/** Every kind of condition the scenarios' rules hold. */
+const CONDITION_KINDS = [
+  'contacts',
+  'event.count',
+  'event.firstSeen',
+  'event.lastSeen',
+  'event.sum',
+  'hasTag',
+  'inList',
+  'inSegment',
+  'lacksTag',
+  'notInList',
+  'notInSegment',
+  'sequence',
+  'trait',
+];
 
 describe('the evaluation core against the reference', () => {
   it(`decides every transition the oracle decides, at the same instant (${RUNS} runs)`, () => {
@@ -20,6 +39,8 @@ describe('the evaluation core against the reference', () => {
     let timeTransitions = 0;
     let accountTransitions = 0;
     let contactTransitions = 0;
+    let leftPacked = 0;
+    const refreshesOverPacked = new Map<string, number>();
     fc.assert(
       fc.property(arbScenario({ maxSteps: 40 }), (scenario) => {
         const driver = new Driver(scenario);
@@ -28,6 +49,9 @@ describe('the evaluation core against the reference', () => {
         timeTransitions += driver.stats.timeTransitions;
         accountTransitions += driver.stats.accountTransitions;
         contactTransitions += driver.stats.contactTransitions;
+        leftPacked += driver.stats.leftPacked;
+        for (const [kind, count] of driver.stats.refreshesOverPacked)
+          refreshesOverPacked.set(kind, (refreshesOverPacked.get(kind) ?? 0) + count);
       }),
       { numRuns: RUNS },
     );
@@ -36,5 +60,8 @@ describe('the evaluation core against the reference', () => {
     expect(timeTransitions).toBeGreaterThan(RUNS);
     expect(accountTransitions).toBeGreaterThan(RUNS / 4);
     expect(contactTransitions).toBeGreaterThan(RUNS / 4);
+    // refreshes decide packed profiles without reviving them, under rules of every kind
+    expect(leftPacked).toBeGreaterThan(RUNS * 10);
+    expect([...refreshesOverPacked.keys()].sort()).toEqual(CONDITION_KINDS);
   });
 });

@@ -13,6 +13,7 @@ import {
   RuleSchema,
   SegmentKind,
   SegmentSchema,
+  SegmentStatus,
   TransitionCause,
   type Segment,
 } from '@shoal/contracts';
@@ -291,6 +292,110 @@ describe('idle profiles kept packed', () => {
     expect(mostLive).toBeLessThanOrEqual(4);
     expect(ws.memberCount('seg_buyers')).toBe(20);
     expect(ws.takeCheckpoint().states).toHaveLength(0);
+  });
+
+  describe('a refresh over packed profiles', () => {
+    const PRO = segment(
+      'seg_pro',
+      { trait: { path: 'plan', equals: 'pro' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const NOT_VIP = segment(
+      'seg_not_vip',
+      { lacksTag: 'vip' },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const ENTERPRISE = segment(
+      'seg_enterprise',
+      { trait: { path: 'plan', equals: 'enterprise' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const GOLD = segment(
+      'seg_gold',
+      { trait: { path: 'tier', equals: 'gold' } },
+      { refresh: { mode: RefreshMode.MANUAL } },
+    );
+    const PAUSED = segment(
+      'seg_paused',
+      { trait: { path: 'tier', equals: 'gold' } },
+      { refresh: { mode: RefreshMode.MANUAL }, status: SegmentStatus.INACTIVE },
+    );
+    const RECENT_VIEWERS = segment('seg_recent_viewers', {
+      event: { name: 'Page Viewed', count: { gte: 1 }, window: { lastMinutes: 1 } },
+    });
+
+    /** p0-p3 have a plan (p0 and p2 pro) and p4 viewed a page, then p4-p19 ordered: p0-p16 are packed. */
+    function withPlans(): PartitionWorkingSet {
+      const ws = new PartitionWorkingSet({
+        catalogue: SegmentCatalogue.empty(),
+        options: { ...DEFAULT_WORKING_SET_OPTIONS, hotProfiles: 3 },
+      });
+      ws.setCatalogue({
+        catalogue: SegmentCatalogue.build({
+          definitions: [BUYERS, PRO, NOT_VIP, RECENT_VIEWERS, ENTERPRISE, GOLD, PAUSED],
+        }),
+        now: T0,
+        backfill: ws.startBackfill([]),
+      });
+      ['pro', 'free', 'pro', 'free'].forEach((plan, i) => traits(ws, `p${i}`, { plan }, T0));
+      event(ws, 'p4', 'Page Viewed', T0);
+      for (const id of people.slice(4)) event(ws, id, 'Order Completed', T0, { total: 10 });
+      ws.takeCheckpoint();
+      return ws;
+    }
+
+    it('revives only the packed profiles holding something its segment reads', () => {
+      const ws = withPlans();
+      const revivals = ws.profiles.revivals;
+      const outcome = ws.refresh({ segmentId: 'seg_pro', now: T0 + 1 });
+      expect(summary(outcome.transitions)).toEqual([
+        'entered seg_pro REFRESH',
+        'entered seg_pro REFRESH',
+      ]);
+      expect(outcome.transitions.map((t) => t.profileId)).toEqual(['p0', 'p2']);
+      expect(ws.profiles.revivals - revivals).toBe(4);
+      expect(ws.takeCheckpoint().states.map((state) => state.id)).toEqual(['p0', 'p2']);
+    });
+
+    it('keeps the most recently used profiles live through a refresh reviving others', () => {
+      const ws = withPlans();
+      const revived = ws.profiles.revivals;
+      ws.refresh({ segmentId: 'seg_enterprise', now: T0 + 1 });
+      expect(ws.profiles.revivals - revived).toBe(4);
+      const revivals = ws.profiles.revivals;
+      for (const id of ['p17', 'p18', 'p19']) event(ws, id, 'Order Completed', T0 + 2);
+      expect(ws.profiles.revivals - revivals).toBe(0);
+    });
+
+    it('revives every packed profile for a segment that a profile with nothing is in', () => {
+      const ws = withPlans();
+      const revivals = ws.profiles.revivals;
+      const outcome = ws.refresh({ segmentId: 'seg_not_vip', now: T0 + 1 });
+      expect(outcome.entered).toBe(20);
+      expect(ws.profiles.revivals - revivals).toBeGreaterThanOrEqual(17);
+    });
+
+    it('records the refresh as an evaluation when it decided every profile while packed', () => {
+      const ws = withPlans();
+      const outcome = ws.refresh({ segmentId: 'seg_gold', now: T0 + 1, profileIds: ['p5', 'p6'] });
+      expect(outcome.leftPacked).toBe(2);
+      expect(ws.lastEvaluatedAt('seg_gold')).toBe(T0 + 1);
+    });
+
+    it('records no evaluation of an inactive segment it was asked to refresh', () => {
+      const ws = withPlans();
+      const outcome = ws.refresh({ segmentId: 'seg_paused', now: T0 + 1, profileIds: ['p5'] });
+      expect(outcome.leftPacked).toBe(1);
+      expect(ws.lastEvaluatedAt('seg_paused')).toBeUndefined();
+    });
+
+    it('fires the timer a packed profile has due before refreshing it', () => {
+      const ws = withPlans();
+      const outcome = ws.refresh({ segmentId: 'seg_pro', now: T0 + 2 * 60_000 });
+      expect(
+        outcome.transitions.map((t) => `${t.profileId} ${t.kind} ${t.segmentId}`).sort(),
+      ).toEqual(['p0 entered seg_pro', 'p2 entered seg_pro', 'p4 exited seg_recent_viewers']);
+    });
   });
 
   it('applies a rule change to every profile, packed ones included, within the hot profiles', () => {

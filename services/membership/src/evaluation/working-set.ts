@@ -40,7 +40,8 @@ import {
   type PairState,
   type ProfileState,
 } from './profile-state';
-import { ProfileTable } from './profile-table';
+import { ProfileTable, type PackedSummary } from './profile-table';
+import { readKeysOfSegment } from './read-keys';
 import { RankQueue } from './rank-queue';
 import {
   EMPTY_SUMMARY,
@@ -110,6 +111,8 @@ export interface RefreshOutcome {
   readonly transitions: Transition[];
   readonly entered: number;
   readonly exited: number;
+  /** Profiles decided while packed (nothing could change for them), so left packed. */
+  readonly leftPacked: number;
 }
 
 /**
@@ -794,11 +797,20 @@ export class PartitionWorkingSet {
     profileIds?: readonly string[];
   }): RefreshOutcome {
     const seeds = [segmentId];
+    const decidedPacked = this.decidedWhilePacked(segmentId, now);
     let entered = 0;
     let exited = 0;
+    let leftPacked = 0;
     for (const id of profileIds ?? this.profileIds()) {
       this.profiles.trim();
-      const profile = this.profiles.get(id);
+      if (this.profiles.isGhost(id)) continue;
+      const summary = this.profiles.packedSummary(id);
+      if (summary !== undefined && decidedPacked?.decides(summary) === true) {
+        if (decidedPacked.evaluates) this.lastEvaluated.set(segmentId, now);
+        leftPacked += 1;
+        continue;
+      }
+      const profile = this.profiles.get(id, { scan: true });
       if (profile === undefined || profile.mergedInto !== undefined) continue;
       this.catchUp(profile, now);
       const before = profile.pairs[segmentId]?.member ?? false;
@@ -809,7 +821,48 @@ export class PartitionWorkingSet {
         else exited += 1;
       }
     }
-    return { transitions: this.flush(), entered, exited };
+    return { transitions: this.flush(), entered, exited, leftPacked };
+  }
+
+  /**
+   * Tells, from a packed subject's summary alone, that refreshing `segmentId` at `now` decides
+   * nothing for it, so it stays packed (reviving costs far more than evaluating): it is a plain
+   * profile with no timer due, and the segment either evaluates no such profile (inactive, an
+   * account segment) or reads nothing it holds and has no pair with it — then the rule's value
+   * and next change for it are those for a subject with nothing, and when that is "not in, and
+   * no change to come", its evaluation would decide nothing. Undefined when that is not so (the
+   * rule holds for a subject with nothing, or may come to), or before NOTHING_READ_SINCE.
+   * `evaluates`: whether the segment is evaluated for such profiles at all (its status then
+   * says it was evaluated now, as a revived profile's evaluation would).
+   */
+  private decidedWhilePacked(
+    segmentId: string,
+    now: number,
+  ): { decides: (summary: PackedSummary) => boolean; evaluates: boolean } | undefined {
+    if (now < NOTHING_READ_SINCE) return undefined;
+    const notDue = (summary: PackedSummary): boolean =>
+      summary.plain && (summary.nextAt === undefined || summary.nextAt > now);
+    const segment = this.catalogue.get(segmentId);
+    if (segment === undefined || !segment.active || segment.audience !== 'profile')
+      return { decides: notDue, evaluates: false };
+    if (
+      segment.compiled.root.evaluate(NOTHING, now) ||
+      nextChange({ rule: segment.rule, compiled: segment.compiled, state: NOTHING, now }) !==
+        undefined
+    )
+      return undefined;
+    const reads = readKeysOfSegment(segment);
+    const readsNothing = new Map<readonly string[], boolean>();
+    const decides = (summary: PackedSummary): boolean => {
+      if (!notDue(summary)) return false;
+      let nothing = readsNothing.get(summary.readKeys);
+      if (nothing === undefined) {
+        nothing = !summary.readKeys.some((key) => reads.has(key));
+        readsNothing.set(summary.readKeys, nothing);
+      }
+      return nothing;
+    };
+    return { decides, evaluates: true };
   }
 
   /**
@@ -1407,6 +1460,9 @@ export class PartitionWorkingSet {
     return out;
   }
 }
+
+/** A subject with nothing: what a segment decides for one holding nothing its rule reads. */
+const NOTHING: EvaluationState = emptyState();
 
 /** The compact transition history re-entry decisions need: ever entered, last exit. */
 function pastOf(pair: PairState): PastTransition[] {

@@ -1,10 +1,19 @@
 import { fromJson, type JsonObject, type JsonValue } from '@bufbuild/protobuf';
 import { ValueSchema } from '@bufbuild/protobuf/wkt';
-import { SegmentStatus, TransitionCause, type ProfileChange, type Segment } from '@shoal/contracts';
+import { isDeepStrictEqual } from 'node:util';
 import {
+  SegmentStatus,
+  TransitionCause,
+  type Condition,
+  type ProfileChange,
+  type Segment,
+} from '@shoal/contracts';
+import {
+  isAccountKey,
   subjectIdOf,
   type HistoryChunk,
   type HistoryEvent,
+  type ProfileState,
 } from '../../src/evaluation/profile-state';
 import { SegmentCatalogue } from '../../src/evaluation/segment-catalogue';
 import type { Transition } from '../../src/evaluation/transition';
@@ -33,6 +42,14 @@ type Comparable = Pick<
   'profileId' | 'segmentId' | 'kind' | 'at' | 'cause' | 'sequence'
 >;
 
+// small history chunks, so that sealing, backfills from chunks and hand-overs are exercised;
+// one live subject, so that every other one is packed and revived between operations
+const WORKING_SET_OPTIONS = {
+  ...DEFAULT_WORKING_SET_OPTIONS,
+  historyChunkSize: 3,
+  hotProfiles: 1,
+};
+
 /** What a run saw, for the guards against vacuous properties. */
 export interface RunStats {
   transitions: number;
@@ -42,6 +59,48 @@ export interface RunStats {
   /** Transitions of accounts decided when their contacts changed. */
   contactTransitions: number;
   checks: number;
+  /** Profiles refreshes decided while packed, leaving them packed. */
+  leftPacked: number;
+  /** Refreshes run while some profiles were packed, by kind of condition in the segment's rule. */
+  refreshesOverPacked: Map<string, number>;
+}
+
+/** Throws unless two cores decided the same transitions and hold the same states of `ids`. */
+function sameRefresh(
+  label: string,
+  a: { core: PartitionWorkingSet; transitions: readonly Transition[] },
+  b: { core: PartitionWorkingSet; transitions: readonly Transition[] },
+  ids: readonly string[],
+): void {
+  if (!isDeepStrictEqual(a.transitions, b.transitions))
+    throw new Error(
+      `${label}: transitions differ from a refresh with every subject live\n  packed: ${a.transitions.map(describe).join(', ') || '(none)'}\n  live:   ${b.transitions.map(describe).join(', ') || '(none)'}`,
+    );
+  for (const id of ids) {
+    // as stored: a field set to undefined is no field
+    const state: unknown = JSON.parse(JSON.stringify(a.core.profiles.peek(id)));
+    const expected: unknown = JSON.parse(JSON.stringify(b.core.profiles.peek(id)));
+    if (!isDeepStrictEqual(state, expected))
+      throw new Error(
+        `${label}: ${id} differs from a refresh with every subject live\n  packed: ${JSON.stringify(state)}\n  live:   ${JSON.stringify(expected)}`,
+      );
+  }
+}
+
+/** The kinds of the conditions a rule holds: `trait`, `event.count`, `hasTag`, ... */
+export function conditionKindsOf(condition: Condition | undefined): string[] {
+  const kind = condition?.kind;
+  if (kind === undefined || kind.case === undefined) return [];
+  switch (kind.case) {
+    case 'all':
+    case 'any':
+    case 'none':
+      return kind.value.conditions.flatMap(conditionKindsOf);
+    case 'event':
+      return [`event.${kind.value.measure.case ?? ''}`];
+    default:
+      return [kind.case];
+  }
 }
 
 function describe(t: Comparable): string {
@@ -61,6 +120,8 @@ export class Driver {
     accountTransitions: 0,
     contactTransitions: 0,
     checks: 0,
+    leftPacked: 0,
+    refreshesOverPacked: new Map(),
   };
   private readonly reference = new ReferenceModel();
   private readonly definitions = new Map<string, Segment>();
@@ -81,11 +142,9 @@ export class Driver {
     scenario.segments.forEach((spec, slot) => {
       if (spec !== null) this.define(slot, segmentDefinition(slot, spec, this.bump(slot)));
     });
-    // small history chunks, so that sealing, backfills from chunks and hand-overs are exercised;
-    // one live subject, so that every other one is packed and revived between operations
     this.workingSet = new PartitionWorkingSet({
       catalogue: SegmentCatalogue.empty(),
-      options: { ...DEFAULT_WORKING_SET_OPTIONS, historyChunkSize: 3, hotProfiles: 1 },
+      options: WORKING_SET_OPTIONS,
     });
     this.compare([...this.applyCatalogue(), ...this.route(this.now)], [], 'initial catalogue');
   }
@@ -101,6 +160,7 @@ export class Driver {
       this.compare([...core, ...this.route(this.now)], reference, label);
       this.persist();
       this.compareMemberships(label);
+      this.compareRefreshesWhilePacked(label);
     }
   }
 
@@ -301,7 +361,7 @@ export class Driver {
         if (definition === undefined || definition.status === SegmentStatus.INACTIVE)
           return { core: [], reference: [] };
         return {
-          core: this.workingSet.refresh({ segmentId: id, now }).transitions,
+          core: this.refreshAsEveryProfileLive(definition, now),
           reference: this.reference.evaluateAll(now, TransitionCause.REFRESH, id),
         };
       }
@@ -315,6 +375,72 @@ export class Driver {
         };
       }
     }
+  }
+
+  /**
+   * Refreshes the segment in the core, where every profile but one is packed, and in a copy of
+   * the core holding every profile live: the profiles a refresh decides while packed must end
+   * exactly as the full evaluation leaves them (their states, timers and transitions included).
+   * Accounts are always revived; their evaluation also reads the partition's contact progress,
+   * which the copy does not have, so only profiles are compared.
+   */
+  private refreshAsEveryProfileLive(definition: Segment, now: number): Transition[] {
+    const { copy: everyProfileLive, ids } = this.copyOfCore(Number.POSITIVE_INFINITY);
+    const full = everyProfileLive.refresh({ segmentId: definition.id, now });
+    const outcome = this.workingSet.refresh({ segmentId: definition.id, now });
+    const profiles = ids.filter((id) => !isAccountKey(id));
+    const ofProfiles = (transitions: readonly Transition[]) =>
+      transitions.filter((t) => !(ACCOUNTS as readonly string[]).includes(t.profileId));
+    sameRefresh(
+      `refresh of ${definition.id}`,
+      { core: this.workingSet, transitions: ofProfiles(outcome.transitions) },
+      { core: everyProfileLive, transitions: ofProfiles(full.transitions) },
+      profiles,
+    );
+    return outcome.transitions;
+  }
+
+  /**
+   * Refreshes every segment, at the current instant, in two copies of the core: one with a
+   * single live subject (so a refresh decides the others while packed) and one with every
+   * subject live. They must decide the same transitions and leave every subject the same.
+   */
+  private compareRefreshesWhilePacked(label: string): void {
+    for (const segment of this.workingSet.currentCatalogue.segments.values()) {
+      const { copy: packed, ids } = this.copyOfCore(1);
+      const { copy: live } = this.copyOfCore(Number.POSITIVE_INFINITY);
+      const withPacked = ids.filter((id) => packed.profiles.packedSummary(id) !== undefined);
+      const outcome = packed.refresh({ segmentId: segment.id, now: this.now });
+      const full = live.refresh({ segmentId: segment.id, now: this.now });
+      sameRefresh(
+        `${label}, refresh of ${segment.id}`,
+        { core: packed, transitions: outcome.transitions },
+        { core: live, transitions: full.transitions },
+        ids,
+      );
+      if (withPacked.length === 0) continue;
+      this.stats.leftPacked += outcome.leftPacked;
+      for (const kind of conditionKindsOf(segment.rule.condition))
+        this.stats.refreshesOverPacked.set(
+          kind,
+          (this.stats.refreshesOverPacked.get(kind) ?? 0) + 1,
+        );
+    }
+  }
+
+  /** A copy of the core's subjects and catalogue (not its contact progress or ledger). */
+  private copyOfCore(hotProfiles: number): { copy: PartitionWorkingSet; ids: string[] } {
+    const ids = [...this.workingSet.profiles.ids()];
+    const copy = new PartitionWorkingSet({
+      catalogue: this.workingSet.currentCatalogue,
+      options: { ...WORKING_SET_OPTIONS, hotProfiles },
+    });
+    copy.load(
+      // a live state is the core's own object: the copy gets its own
+      ids.map((id) => structuredClone(this.workingSet.profiles.peek(id) as ProfileState)),
+      this.workingSet.appliedCatalogue,
+    );
+    return { copy, ids };
   }
 
   // ---- helpers -------------------------------------------------------------------------------
