@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProfileService, upstreamEventsTopic } from '@shoal/contracts';
-import type { RunningService } from '@shoal/platform';
 import {
   type ManagedProcess,
   TestScope,
@@ -11,18 +9,8 @@ import {
   httpGet,
   startKafka,
 } from '@shoal/testing';
-import { Kafka, logLevel } from 'kafkajs';
 import { ingestionService } from '../src/service';
-
-interface Readiness {
-  ready: boolean;
-  dependencies: { name: string; ready: boolean; detail: string }[];
-}
-
-async function readiness(service: RunningService): Promise<{ status: number; body: Readiness }> {
-  const response = await httpGet(service.httpPort, '/readyz');
-  return { status: response.status, body: JSON.parse(response.body) as Readiness };
-}
+import { expectIngestedAfterRecovery, readiness } from './support/recovery';
 
 /**
  * Longer than kafkajs's whole retry budget (8 retries, 300 ms doubling to 10 s: about 40 s of
@@ -79,37 +67,9 @@ describe('ingestion through a broker outage longer than the consumer retry budge
     );
     expect(new Set(liveness)).toEqual(new Set([200]));
 
-    const kafka = new Kafka({
-      clientId: 'outage',
-      brokers: [first.endpoint],
-      logLevel: logLevel.NOTHING,
+    await expectIngestedAfterRecovery(scope, ingestion, first.endpoint, {
+      userId: 'u-after',
+      messageId: 'o-1',
     });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: scope.topicName(upstreamEventsTopic),
-      messages: [
-        {
-          key: 'u-after',
-          value: JSON.stringify({
-            type: 'identify',
-            messageId: 'o-1',
-            userId: 'u-after',
-            traits: { back: true },
-          }),
-        },
-      ],
-    });
-    await producer.disconnect();
-    const profiles = scope.client(
-      ProfileService,
-      ingestion,
-      await scope.token({ subject: 'service:membership', service: 'membership' }),
-    );
-    const { profile } = await eventually(
-      () => profiles.getProfile({ profileId: 'user:u-after' }),
-      120_000,
-    );
-    expect(profile?.traits).toEqual({ back: true });
   }, 600_000);
 });

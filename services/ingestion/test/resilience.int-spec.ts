@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProfileService, upstreamEventsTopic } from '@shoal/contracts';
-import type { RunningService } from '@shoal/platform';
 import {
   LogCollector,
   type ManagedProcess,
@@ -13,18 +12,8 @@ import {
   startKafka,
   startMongo,
 } from '@shoal/testing';
-import { Kafka, logLevel } from 'kafkajs';
 import { ingestionService } from '../src/service';
-
-interface Readiness {
-  ready: boolean;
-  dependencies: { name: string; ready: boolean; detail: string }[];
-}
-
-async function readiness(service: RunningService): Promise<{ status: number; body: Readiness }> {
-  const response = await httpGet(service.httpPort, '/readyz');
-  return { status: response.status, body: JSON.parse(response.body) as Readiness };
-}
+import { type Readiness, expectIngestedAfterRecovery, readiness } from './support/recovery';
 
 const dependency = (r: Readiness, name: string) => r.dependencies.find((d) => d.name === name);
 
@@ -133,38 +122,10 @@ describe('ingestion when its infrastructure goes away and comes back', () => {
     processes.push(await startKafka(broker));
     await eventually(async () => expect((await readiness(ingestion)).status).toBe(200), 120_000);
 
-    const kafka = new Kafka({
-      clientId: 'resilience',
-      brokers: [first.endpoint],
-      logLevel: logLevel.NOTHING,
+    await expectIngestedAfterRecovery(scope, ingestion, first.endpoint, {
+      userId: 'u-kafka',
+      messageId: 'r-2',
     });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: scope.topicName(upstreamEventsTopic),
-      messages: [
-        {
-          key: 'u-kafka',
-          value: JSON.stringify({
-            type: 'identify',
-            messageId: 'r-2',
-            userId: 'u-kafka',
-            traits: { back: true },
-          }),
-        },
-      ],
-    });
-    await producer.disconnect();
-    const profiles = scope.client(
-      ProfileService,
-      ingestion,
-      await scope.token({ subject: 'service:membership', service: 'membership' }),
-    );
-    const { profile } = await eventually(
-      () => profiles.getProfile({ profileId: 'user:u-kafka' }),
-      120_000,
-    );
-    expect(profile?.traits).toEqual({ back: true });
   }, 300_000);
 });
 
