@@ -8,6 +8,7 @@ import {
   TopicNames,
   createLogger,
   ensureTopics,
+  systemClock,
 } from '@shoal/platform';
 import type { KafkaMessage } from 'kafkajs';
 import { TestScope, eventually } from '../src';
@@ -68,6 +69,7 @@ describe('partitioned processor', () => {
       topics: [topic],
       logger,
       metrics,
+      clock: systemClock,
       ...(maxQueuedRecords === undefined ? {} : { maxQueuedRecords }),
       work: {
         assign: async () => undefined,
