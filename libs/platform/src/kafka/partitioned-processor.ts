@@ -37,13 +37,7 @@ export interface PartitionedProcessorOptions {
    * longer be trusted, and only a process restart helps.
    */
   readonly onStuck?: (reason: string) => void;
-  /** Records fetched and waiting in a partition's lane before fetching that partition pauses. */
-  readonly maxQueuedRecords?: number;
 }
-
-const DEFAULT_MAX_QUEUED_RECORDS = 5_000;
-/** How long a partition whose batch failed waits before it is fetched again from that batch. */
-const RETRY_AFTER_MS = 1_000;
 
 /**
  * Runs one task at a time per key, in the order they were queued; a failed task does not stop
@@ -72,15 +66,6 @@ export class SerialLanes<K> {
  * committed automatically: the feature commits with `commit` once the effects up to them are
  * durable (its checkpoint), so a crash replays from the last checkpoint.
  *
- * Fetching runs ahead of the lanes: a fetched batch is queued in its partition's lane and the
- * next fetch goes out at once, so a partition busy with a slow task (a checkpoint, a refresh
- * chunk) holds only its own records, not every partition of the fetch round (kafkajs fetches
- * again only once every batch of a round is handled). A partition with `maxQueuedRecords`
- * waiting is paused until its lane catches up. A batch that fails drops the batches queued
- * behind it in its partition, and the partition is fetched again from the failed batch on;
- * after a rebalance, batches queued before it are dropped (the group starts again from the
- * committed offsets).
- *
  * A consumer kafkajs gives up on, or whose partitions failed to load, goes down: its partitions
  * are released (revoked, dropped without a checkpoint) and a new consumer rejoins the group
  * after a bounded, jittered backoff, loading what it is assigned again from the checkpoints
@@ -102,15 +87,8 @@ export class PartitionedProcessor {
   private readonly consumed;
   /** Settles once the partitions released when the consumer last went down are revoked. */
   private released: Promise<void> = Promise.resolve();
-  private readonly maxQueuedRecords: number;
-  /** Per partition: records queued in its lane, whether its fetching is paused, its run of batches. */
-  private readonly queues = new Map<number, PartitionQueue>();
-  /** Bumped at every join: batches queued before it belong to an earlier generation. */
-  private generation = 0;
-  private fetchingStopped = false;
 
   constructor(private readonly options: PartitionedProcessorOptions) {
-    this.maxQueuedRecords = options.maxQueuedRecords ?? DEFAULT_MAX_QUEUED_RECORDS;
     this.restarts = new ConsumerRestarts({
       group: this.groupId,
       restart: () => this.recreate(),
@@ -194,9 +172,6 @@ export class PartitionedProcessor {
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
-      // new records end a fetch at once (minBytes 1); the wait bounds how long a partition
-      // resumed after a pause waits for the fetch in flight without it
-      maxWaitTimeInMs: 500,
     });
     // a consumer replaced since says nothing about the current one
     const current = () => consumer === this.consumer && this.state !== 'stopped';
@@ -215,8 +190,6 @@ export class PartitionedProcessor {
       if (!current()) return;
       this.state = 'running';
       this.restarts.joined();
-      // the new generation fetches from the committed offsets: what was queued before is dropped
-      this.generation++;
       const assigned = new Set<number>();
       for (const partitions of Object.values(payload.memberAssignment)) {
         for (const partition of partitions) assigned.add(partition);
@@ -279,7 +252,6 @@ export class PartitionedProcessor {
 
   /** Stops fetching new batches (the work in hand finishes); for a clean shutdown's last checkpoint. */
   pause(): void {
-    this.fetchingStopped = true;
     this.consumer.pause(
       this.options.topics.map((topic) => ({ topic: this.options.names.of(topic) })),
     );
@@ -337,116 +309,24 @@ export class PartitionedProcessor {
     );
   }
 
-  /**
-   * Queues a batch in its partition's lane and returns, so the next fetch goes out while the
-   * lane works; the fetch position moves past the batch at once (offsets are committed by the
-   * feature's checkpoints, never here).
-   */
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, isRunning, isStale } = payload;
-    const { topic, partition, messages } = batch;
-    const last = messages[messages.length - 1];
-    if (!last || !isRunning() || isStale()) return;
-    const queue = this.queueOf(partition);
-    const generation = this.generation;
-    const run = queue.run;
-    const queued: QueuedBatch = { topic, first: messages[0]?.offset ?? last.offset };
-    resolveOffset(last.offset);
-    queue.batches.add(queued);
-    queue.records += messages.length;
-    if (queue.records >= this.maxQueuedRecords) this.pausePartition(queue);
-    void this.lanes
-      .run(partition, async () => {
-        // a batch of an earlier generation, or behind one that failed, is fetched again
-        if (generation !== this.generation || run !== queue.run || !this.owned.has(partition))
-          return;
-        try {
-          await this.options.work.process({ topic, partition, messages });
-          this.consumed.inc({ topic, group: this.groupId }, messages.length);
-        } catch (error) {
-          this.options.logger.error(
-            { err: error, topic, partition, offset: queued.first, retryInMs: RETRY_AFTER_MS },
-            'batch failed; the partition is fetched again from it',
-          );
-          if (generation === this.generation) this.fetchAgainFrom(queue, queued);
-        }
-      })
-      .finally(() => {
-        queue.batches.delete(queued);
-        queue.records -= messages.length;
-        this.resumeIfDue(queue);
-      })
-      .catch((error: unknown) =>
-        this.options.logger.error({ err: error, topic, partition }, 'batch not handled'),
-      );
-  }
-
-  private queueOf(partition: number): PartitionQueue {
-    let queue = this.queues.get(partition);
-    if (queue === undefined) {
-      queue = { partition, records: 0, batches: new Set(), paused: false, run: 0, waiting: false };
-      this.queues.set(partition, queue);
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
+    try {
+      await this.lanes.run(batch.partition, async () => {
+        if (!this.owned.has(batch.partition) || !isRunning() || isStale()) return;
+        await this.options.work.process({
+          topic: batch.topic,
+          partition: batch.partition,
+          messages: batch.messages,
+        });
+        resolveOffset((batch.messages[batch.messages.length - 1] as KafkaMessage).offset);
+        this.consumed.inc({ topic: batch.topic, group: this.groupId }, batch.messages.length);
+      });
+    } finally {
+      clearInterval(beat);
     }
-    return queue;
+    await heartbeat().catch(() => undefined);
   }
-
-  /**
-   * After `failed` failed: drops the batches queued behind it (a new run), moves each topic's
-   * fetch position of the partition back to its first batch not processed, and pauses the
-   * partition for a while before it is fetched again.
-   */
-  private fetchAgainFrom(queue: PartitionQueue, failed: QueuedBatch): void {
-    queue.run++;
-    const from = new Map<string, string>();
-    for (const queued of [failed, ...queue.batches]) {
-      if (!from.has(queued.topic)) from.set(queued.topic, queued.first);
-    }
-    for (const [topic, offset] of from)
-      this.consumer.seek({ topic, partition: queue.partition, offset });
-    queue.waiting = true;
-    this.pausePartition(queue);
-    setTimeout(() => {
-      queue.waiting = false;
-      this.resumeIfDue(queue);
-    }, RETRY_AFTER_MS).unref();
-  }
-
-  private pausePartition(queue: PartitionQueue): void {
-    if (queue.paused) return;
-    queue.paused = true;
-    this.consumer.pause(this.topicPartitions(queue.partition));
-  }
-
-  private resumeIfDue(queue: PartitionQueue): void {
-    if (!queue.paused || queue.waiting || queue.records >= this.maxQueuedRecords) return;
-    queue.paused = false;
-    // a clean shutdown paused every partition for good
-    if (!this.fetchingStopped) this.consumer.resume(this.topicPartitions(queue.partition));
-  }
-
-  private topicPartitions(partition: number): { topic: string; partitions: number[] }[] {
-    return this.options.topics.map((topic) => ({
-      topic: this.options.names.of(topic),
-      partitions: [partition],
-    }));
-  }
-}
-
-interface QueuedBatch {
-  readonly topic: string;
-  /** Its first offset. */
-  readonly first: string;
-}
-
-interface PartitionQueue {
-  readonly partition: number;
-  /** Records fetched and not yet processed (or dropped). */
-  records: number;
-  /** Batches queued in the lane, in order. */
-  readonly batches: Set<QueuedBatch>;
-  paused: boolean;
-  /** Bumped when a batch fails: the batches queued behind it are dropped (fetched again). */
-  run: number;
-  /** Waiting, after a failure, before it is fetched again. */
-  waiting: boolean;
 }

@@ -76,16 +76,11 @@ const MERGE_RETRY_MS = 2_000;
 const UNKNOWN_SEGMENT_PATIENCE_MS = 60_000;
 const FINISHED_JOBS_KEPT_MS = 8 * 86_400_000;
 const HISTORY_SWEEP_MS = 3_600_000;
-/** Records decided and not yet acknowledged by the broker before the lane waits for the broker. */
-const MAX_UNPUBLISHED = 10_000;
-const PUBLISH_RETRY_MS = 200;
-const PUBLISH_RETRY_MAX_MS = 10_000;
 
 /**
  * One owned partition at run time: its working set, fed by the partition's records, timers,
  * definition changes, refreshes and merges (each run in the partition's lane by the caller),
- * and its checkpoints. What it decides is sent at once, in order, while the lane goes on;
- * a checkpoint is stored only once everything decided before it is acknowledged.
+ * and its checkpoints. Everything it decides is published before the checkpoint that records it.
  */
 export class PartitionRuntime {
   readonly ws: PartitionWorkingSet;
@@ -93,24 +88,9 @@ export class PartitionRuntime {
   private readonly processed: { changes: number; lists: number; contacts: number };
   /** The input ends at load: once passed, the replay has caught up and the ledger is settled. */
   private catchUp?: { changes: number; lists: number; contacts: number };
-  /** Decided, waiting to be sent (behind the send in flight), in order. */
   private unpublished: Transition[] = [];
   private unpublishedContacts: ContactOutput[] = [];
-  /** The sending of what was decided, while there is any; one send at a time. */
-  private sending?: Promise<void>;
-  /** Records (transitions and contact records) decided, and acknowledged, since load. */
-  private decided = 0;
-  private acknowledged = 0;
-  private readonly acknowledgedWaiters: { upTo: number; resolve: () => void }[] = [];
-  /**
-   * An offset at or below the end of the partition's output when the next snapshot is taken:
-   * a replay from the checkpoint reads the output from there (transitions a state already holds
-   * are known by their sequence).
-   */
-  private outputFloor: number;
   private writing?: Promise<void>;
-  /** A checkpoint asked for and not yet taken. */
-  private queuedCheckpoint?: Promise<void>;
   private fenced = false;
   private lagMs = 0;
   private readonly computing = new Set<string>();
@@ -139,7 +119,6 @@ export class PartitionRuntime {
     private readonly deps: RuntimeDeps,
   ) {
     this.document = document;
-    this.outputFloor = document.outputOffset;
     this.processed = { contacts: -1, ...document.offsets };
     this.ws = new PartitionWorkingSet({
       catalogue,
@@ -549,40 +528,24 @@ export class PartitionRuntime {
 
   /**
    * Takes a checkpoint in the lane (a consistent snapshot) and writes it outside the lane, then
-   * commits the offsets it covers. At most one checkpoint is queued or being written; a call
-   * meanwhile waits for the queued one, or does nothing while one is written. The output's end
-   * is asked for before the lane is entered, so the broker's answer never holds the partition's
-   * records.
+   * commits the offsets it covers. At most one write is in flight; a second call meanwhile waits.
    */
   async checkpoint(): Promise<void> {
     if (this.writing) return;
-    this.queuedCheckpoint ??= (async () => {
-      try {
-        const outputEnd = await this.deps.events.outputEnd(this.partition);
-        await this.deps.inLane(() => this.checkpointNow(outputEnd));
-      } finally {
-        this.queuedCheckpoint = undefined;
-      }
-    })();
-    await this.queuedCheckpoint;
+    await this.deps.inLane(() => this.checkpointNow());
   }
 
-  /**
-   * In the lane: snapshot now and start writing (waiting first for a write still in flight).
-   * `outputEnd`, the output's end asked for before, becomes the replay's starting point; without
-   * it, the one the last checkpoint had (also at or below the end now).
-   */
-  async checkpointNow(outputEnd?: number): Promise<void> {
+  /** In the lane: snapshot now and start writing (waiting first for a write still in flight). */
+  async checkpointNow(): Promise<void> {
     await this.writing;
     if (this.fenced) return;
-    if (outputEnd !== undefined) this.outputFloor = Math.max(this.outputFloor, outputEnd);
     const now = this.now();
     const snapshot = this.ws.takeCheckpoint();
     const { statuses, removed } = this.statusesToPublish(now, false);
     const document: PartitionDocument = {
       ...this.document,
       offsets: { ...this.processed },
-      outputOffset: this.outputFloor,
+      outputOffset: await this.deps.events.outputEnd(this.partition),
       applied: snapshot.applied,
       contacts: snapshot.contacts,
       digests: this.ws.digests(),
@@ -596,34 +559,26 @@ export class PartitionRuntime {
       document,
     };
     this.document = document;
-    const decided = this.decided;
-    this.writing = this.write(write, decided, statuses, removed).finally(() => {
+    this.writing = this.write(write, statuses, removed).finally(() => {
       this.writing = undefined;
     });
   }
 
-  /**
-   * Waits for everything decided so far to be acknowledged, the checkpoint write in flight, if
-   * any, and the status publication it started.
-   */
+  /** Waits for the checkpoint write in flight, if any, and the status publication it started. */
   async flushed(): Promise<void> {
-    await this.acknowledgedUpTo(this.decided);
     await this.writing;
     await this.statusPublication.flushed();
   }
 
   /**
-   * Once the records decided before the snapshot (`decided`) are acknowledged, writes the
-   * checkpoint and commits the offsets it covers, then starts publishing the statuses taken
-   * with it (beside the next checkpoints: no commit waits for them).
+   * Writes a checkpoint and commits the offsets it covers, then starts publishing the statuses
+   * taken with it (beside the next checkpoints: no commit waits for them).
    */
   private async write(
     write: CheckpointWrite,
-    decided: number,
     statuses: readonly PartitionStatus[],
     removed: readonly string[],
   ): Promise<void> {
-    await this.acknowledgedUpTo(decided);
     const began = this.now();
     for (let delay = 200; ; delay = Math.min(delay * 2, 10_000)) {
       try {
@@ -786,78 +741,24 @@ export class PartitionRuntime {
   }
 
   /**
-   * Sends contact records and transitions behind those decided before, in order, without
-   * waiting for the broker (a checkpoint waits for them before it is stored). Waits only when
-   * more than MAX_UNPUBLISHED records are not yet acknowledged.
+   * Publishes contact records and transitions (after any an earlier attempt could not publish),
+   * in order: both before the checkpoint covering the input that caused them.
    */
   private async publish(transitions: readonly Transition[]): Promise<void> {
-    const contacts = this.ws.takeContactOutput();
-    this.unpublishedContacts.push(...contacts);
+    this.unpublishedContacts.push(...this.ws.takeContactOutput());
+    if (this.unpublishedContacts.length > 0) {
+      const contacts = this.unpublishedContacts;
+      await this.deps.events.publishContacts(contacts, {
+        partition: this.partition,
+        partitionCount: this.partitionCount,
+      });
+      this.unpublishedContacts = this.unpublishedContacts.slice(contacts.length);
+    }
     this.unpublished.push(...transitions);
-    this.decided += contacts.length + transitions.length;
-    this.startSending();
-    if (this.decided - this.acknowledged > MAX_UNPUBLISHED)
-      await this.acknowledgedUpTo(this.decided - MAX_UNPUBLISHED);
-  }
-
-  private startSending(): void {
-    if (this.sending || this.unpublishedContacts.length + this.unpublished.length === 0) return;
-    this.sending = this.send().finally(() => {
-      this.sending = undefined;
-      // what was decided while the last send finished
-      this.startSending();
-    });
-  }
-
-  /** Sends what waits, one send at a time, until nothing does; a failed send is tried again. */
-  private async send(): Promise<void> {
-    let delay = PUBLISH_RETRY_MS;
-    while (this.unpublishedContacts.length + this.unpublished.length > 0) {
-      let contacts = this.unpublishedContacts;
-      const transitions = this.unpublished;
-      this.unpublishedContacts = [];
-      this.unpublished = [];
-      try {
-        if (contacts.length > 0) {
-          await this.deps.events.publishContacts(contacts, {
-            partition: this.partition,
-            partitionCount: this.partitionCount,
-          });
-          this.acknowledge(contacts.length);
-          contacts = [];
-        }
-        if (transitions.length > 0) await this.deps.events.publishTransitions(transitions);
-        this.acknowledge(transitions.length);
-        delay = PUBLISH_RETRY_MS;
-      } catch (error) {
-        // nothing after them may go first: they are sent again, before anything decided since
-        this.unpublishedContacts = [...contacts, ...this.unpublishedContacts];
-        this.unpublished = [...transitions, ...this.unpublished];
-        this.deps.logger.warn(
-          { err: error, partition: this.partition, retryInMs: delay },
-          'publishing transitions failed; retrying',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, PUBLISH_RETRY_MAX_MS);
-      }
-    }
-  }
-
-  private acknowledge(count: number): void {
-    this.acknowledged += count;
-    for (let i = this.acknowledgedWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.acknowledgedWaiters[i] as { upTo: number; resolve: () => void };
-      if (waiter.upTo <= this.acknowledged) {
-        this.acknowledgedWaiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  /** Resolves once the first `count` records decided since load are acknowledged. */
-  private acknowledgedUpTo(count: number): Promise<void> {
-    if (count <= this.acknowledged) return Promise.resolve();
-    return new Promise((resolve) => this.acknowledgedWaiters.push({ upTo: count, resolve }));
+    if (this.unpublished.length === 0) return;
+    const batch = this.unpublished;
+    await this.deps.events.publishTransitions(batch);
+    this.unpublished = this.unpublished.slice(batch.length);
   }
 
   private now(): number {

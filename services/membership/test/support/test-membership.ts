@@ -92,8 +92,6 @@ export async function newTestMembership({
     events,
     definitions,
     clock,
-    /** Runs a task in a partition's lane, as the consumer runs its batches. */
-    inLane: <T>(partition: number, task: () => Promise<T>) => lanes.run(partition, task),
     queries: new MembershipQueriesService(service, definitions, clock),
     previews: new PreviewService(service, definitions, clock),
     /** Applies profile changes, each in its profile's partition, as the consumer would. */
