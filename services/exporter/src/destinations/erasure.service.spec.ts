@@ -83,6 +83,33 @@ describe('ErasureService', () => {
     expect(runs.letters.map((l) => l.id)).toEqual(['run_a/1', 'run_b/1']);
   });
 
+  it('never writes the records of a profile erased before its dead letter is stored, nor a letter of nothing else', async () => {
+    const { erasure, runs, test } = await setup();
+    await erasure.erase(['p1']);
+    const written = jest.spyOn(runs, 'deadLetter');
+    const readBefore = new Date(test.clock.now().getTime() - 60_000);
+    await erasure.deadLetter(
+      {
+        letter: letter('run_a/1', record('p1', 1), record('p2', 1)),
+        positions: [
+          { partition: 0, offset: 1 },
+          { partition: 1, offset: 1 },
+        ],
+      },
+      readBefore,
+    );
+    await erasure.deadLetter(
+      { letter: letter('run_b/1', record('p1', 2)), positions: [{ partition: 0, offset: 2 }] },
+      readBefore,
+    );
+    expect(written).toHaveBeenCalledTimes(1);
+    const [stored, positions] = written.mock.calls[0] ?? [];
+    expect(stored?.payload).not.toContain('p1');
+    expect(JSON.parse(stored?.payload ?? '')).toEqual([record('p2', 1)]);
+    expect(positions).toEqual([{ partition: 1, offset: 1 }]);
+    expect(runs.letters.map((l) => l.id)).toEqual(['run_a/1']);
+  });
+
   it('does not bring back records another erasure took out of a dead letter meanwhile', async () => {
     const { erasure, runs, erasures, test } = await setup();
     await runs.deadLetter(letter('run_a/1', record('p1', 1), record('p2', 1), record('p3', 1)));

@@ -25,10 +25,10 @@ const REWRITE_TRIES = 5;
  * What the exporter keeps about a person goes when they are erased: their records in dead
  * letters (their id, identities and traits), and a full sync's last record naming them in a
  * link's sync state. The erasure is recorded first, durably, so a dead letter written later —
- * its records read before the erasure, delivered and refused after it — is cleaned as it is
- * written: the writer stores the letter and then looks for erasures, the erasure is stored and
- * then looks for letters, so one of the two always sees the other. Applying an erasure again
- * finds nothing more to take.
+ * its records read before the erasure, delivered and refused after it — leaves the erased out
+ * before it is written, and is looked at again after: the writer stores the letter and then
+ * looks for erasures, the erasure is stored and then looks for letters, so one of the two always
+ * sees the other. Applying an erasure again finds nothing more to take.
  *
  * Records still queued for delivery stay: they hold only the profile id and the membership change
  * (identities and traits are read when they are delivered, and an erased profile has none), and
@@ -60,21 +60,47 @@ export class ErasureService {
   }
 
   /**
+   * Stores a dead letter of records read at `readAt` (or later). Records of profiles already
+   * erased are left out before it is written, so they never reach the store; a letter of nothing
+   * else is not written at all. An erasure recorded while it is written is caught by looking
+   * again afterwards ({@link deadLettered}).
+   */
+  async deadLetter(stored: StoredDeadLetter, readAt: Date): Promise<void> {
+    const erased = await this.erasedSince(stored, readAt);
+    const scrubbed = erased.size > 0 ? withoutProfiles(stored, erased) : undefined;
+    if (scrubbed?.outcome === 'emptied') {
+      this.logger.info(
+        { deadLetterId: stored.letter.id },
+        'dead letter not kept: it held only erased profiles',
+      );
+      return;
+    }
+    const written = scrubbed?.outcome === 'rewritten' ? scrubbed.stored : stored;
+    await this.runs.deadLetter(written.letter, written.positions);
+    await this.deadLettered(written, readAt);
+  }
+
+  /**
    * A dead letter was just written from records read at `readAt` (or later): records of profiles
    * erased since shortly before they were read come out of it.
    */
   async deadLettered(stored: StoredDeadLetter, readAt: Date): Promise<void> {
-    const erasedAt = await this.erasures.erasedAt(subjectsOf(stored.letter.payload));
-    const erased = new Set(
-      [...erasedAt]
-        .filter(([, at]) => readAt.getTime() <= at.getTime() + ERASURE_GRACE_MS)
-        .map(([id]) => id),
-    );
+    const erased = await this.erasedSince(stored, readAt);
     if (erased.size > 0 && (await this.scrub(stored, erased)))
       this.logger.info(
         { deadLetterId: stored.letter.id },
         'erased profiles taken out of a new dead letter',
       );
+  }
+
+  /** The letter's profiles erased since shortly before its records were read. */
+  private async erasedSince(stored: StoredDeadLetter, readAt: Date): Promise<Set<string>> {
+    const erasedAt = await this.erasures.erasedAt(subjectsOf(stored.letter.payload));
+    return new Set(
+      [...erasedAt]
+        .filter(([, at]) => readAt.getTime() <= at.getTime() + ERASURE_GRACE_MS)
+        .map(([id]) => id),
+    );
   }
 
   /** Takes the profiles' records out of a dead letter; true when it changed. */

@@ -398,9 +398,8 @@ export class SyncService {
       segmentId: run.segmentId,
       runKind: run.kind,
     });
-    await this.runs.deadLetter(letter, positions);
-    // the records were read after the run started: what was erased since must not stay here
-    await this.erasure.deadLettered(
+    // the records were read after the run started: what was erased since must not be kept
+    await this.erasure.deadLetter(
       { letter, positions },
       run.startedAt ? timestampDate(run.startedAt) : this.clock.now(),
     );
