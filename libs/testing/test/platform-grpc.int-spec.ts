@@ -283,6 +283,25 @@ describe('gRPC server and client from protobuf-es descriptors', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('holds one abort listener on a signal many calls in flight share, and cancels them all when it aborts', async () => {
+    const controller = new AbortController();
+    const calls = client(token);
+    const pending = Array.from({ length: 30 }, () =>
+      failureOf(calls.getProfile({ profileId: 'slow' }, { signal: controller.signal })),
+    );
+    await eventually(async () =>
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1),
+    );
+    controller.abort();
+    for (const error of await Promise.all(pending)) expect(error.code).toBe(status.CANCELLED);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // a call under a signal that has already aborted goes no further
+    const late = await failureOf(
+      calls.getProfile({ profileId: 'slow' }, { signal: controller.signal }),
+    );
+    expect(late.code).toBe(status.CANCELLED);
+  });
+
   it('respects the caller’s deadline and tells the handler to stop', async () => {
     const error = await failureOf(
       client(token).getProfile({ profileId: 'slow' }, { deadlineMs: 300 }),

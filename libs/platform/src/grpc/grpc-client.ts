@@ -171,12 +171,42 @@ function isServiceError(error: unknown): error is grpc.ServiceError {
   return typeof error === 'object' && error !== null && 'code' in error && 'metadata' in error;
 }
 
+/** The calls in flight under one caller signal, and the one listener that cancels them all. */
+interface SignalCalls {
+  readonly cancels: Set<() => void>;
+  readonly relay: () => void;
+}
+const callsBySignal = new WeakMap<AbortSignal, SignalCalls>();
+
 /**
- * Cancels a call when the caller's signal aborts; returns what removes that listener again, so a
- * signal shared by many calls does not collect one listener per call.
+ * Cancels a call when the caller's signal aborts (at once when it already has); returns what
+ * forgets the call again. However many calls share a signal (a pool of reads under one job's
+ * signal), the signal holds one listener while any is in flight and none after.
  */
 function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
   if (!signal) return () => {};
-  signal.addEventListener('abort', cancel, { once: true });
-  return () => signal.removeEventListener('abort', cancel);
+  if (signal.aborted) {
+    cancel();
+    return () => {};
+  }
+  let calls = callsBySignal.get(signal);
+  if (!calls) {
+    const cancels = new Set<() => void>();
+    const relay = () => {
+      callsBySignal.delete(signal);
+      for (const each of cancels) each();
+    };
+    calls = { cancels, relay };
+    callsBySignal.set(signal, calls);
+    signal.addEventListener('abort', relay, { once: true });
+  }
+  const { cancels, relay } = calls;
+  // each call gets its own entry, even when two pass the same function
+  const entry = () => cancel();
+  cancels.add(entry);
+  return () => {
+    if (!cancels.delete(entry) || cancels.size > 0) return;
+    callsBySignal.delete(signal);
+    signal.removeEventListener('abort', relay);
+  };
 }
