@@ -20,9 +20,19 @@ export abstract class MongoRepository<TDoc extends Document> {
     this.collection = timeLimitedCollection(database.collection<TDoc>(collectionName));
   }
 
-  /** Another collection the repository owns, with the same time limits as its own. */
+  private readonly others = new Map<string, Collection<Document>>();
+
+  /**
+   * Another collection the repository owns, with the same time limits as its own; wrapped once
+   * per name, so a repository may ask for it on every use.
+   */
   protected collectionOf<T extends Document>(name: string): Collection<T> {
-    return timeLimitedCollection(this.database.collection<T>(name));
+    let other = this.others.get(name);
+    if (!other) {
+      other = timeLimitedCollection(this.database.collection<Document>(name));
+      this.others.set(name, other);
+    }
+    return other as unknown as Collection<T>;
   }
 
   async ensureIndexes(): Promise<void> {
