@@ -112,9 +112,22 @@ const OPTIONS_AT: Record<string, number> = {
 };
 
 /**
- * The collection a repository reads through: inside a served call (withStoreTimeLimit), its reads
- * carry the call's `maxTimeMS`, and point reads are given up on client-side when it passes.
- * Outside one (consumers, relays, start-up) it is the collection itself.
+ * How one operation is limited: by the served call it is made for (`maxTimeMS`, and a point read
+ * is given up client-side too), by STORE_OPERATION_DEADLINE_MS, or not at all (cursors outside a
+ * call, whose consumers read them as long as they need).
+ */
+function limitOf(method: string, call: CallLimit | undefined): 'call' | 'deadline' | 'none' {
+  if (POINT_READS.has(method)) return call ? 'call' : 'deadline';
+  // a write is never cut short by a caller's deadline: it could have been applied anyway
+  if (SINGLE_ANSWERS.has(method)) return 'deadline';
+  if (CURSOR_READS.has(method)) return call?.limitCursors ? 'call' : 'none';
+  return 'none';
+}
+
+/**
+ * The collection a repository works through: inside a served call (withStoreTimeLimit), its reads
+ * carry the call's `maxTimeMS`, and point reads are given up on client-side when it passes;
+ * single-answer operations otherwise are given up after STORE_OPERATION_DEADLINE_MS.
  */
 export function timeLimitedCollection<T extends Document>(
   collection: Collection<T>,
@@ -123,23 +136,21 @@ export function timeLimitedCollection<T extends Document>(
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (typeof property !== 'string' || typeof value !== 'function') return value;
-      const point = POINT_READS.has(property);
-      const single = SINGLE_ANSWERS.has(property);
-      if (!point && !single && !CURSOR_READS.has(property)) return value;
+      if (!SINGLE_ANSWERS.has(property) && !CURSOR_READS.has(property)) return value;
       const method = value as (...args: unknown[]) => unknown;
       return (...args: unknown[]) => {
         const call = calls.getStore();
-        if (call === undefined || (!point && !call.limitCursors) || (single && !point)) {
-          const result = method.apply(target, args);
-          return single ? withinDeadline(result as Promise<unknown>, property) : result;
-        }
+        const limit = limitOf(property, call);
+        if (limit === 'none') return method.apply(target, args);
+        if (limit === 'deadline' || call === undefined)
+          return withinDeadline(method.apply(target, args) as Promise<unknown>, property);
         const leftMs = Math.max(1, Math.floor(Math.min(call.limitMs, call.deadline - Date.now())));
         const at = OPTIONS_AT[property] as number;
         const limited = [...args];
         while (limited.length < at) limited.push(undefined);
         limited[at] = { ...(limited[at] as object | undefined), maxTimeMS: leftMs };
         const result = method.apply(target, limited);
-        return point ? withinTime(result as Promise<unknown>, leftMs) : result;
+        return POINT_READS.has(property) ? withinTime(result as Promise<unknown>, leftMs) : result;
       };
     },
   });
