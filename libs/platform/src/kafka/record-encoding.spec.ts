@@ -25,10 +25,17 @@ const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder
 ) => { key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer | Buffer[]> };
 const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => {
   readVarIntBytes(): Buffer;
+  readVarInt(): number;
+  readUVarInt(): number;
 };
-const Encoder = require('kafkajs/src/protocol/encoder') as new () => KafkajsEncoder & {
-  writeArray(values: KafkajsEncoder[], type: 'object'): void;
-};
+interface WritingEncoder extends KafkajsEncoder {
+  writeArray(values: KafkajsEncoder[], type: 'object'): WritingEncoder;
+  writeVarInt(value: number): WritingEncoder;
+  writeUVarInt(value: number): WritingEncoder;
+}
+const Encoder = require('kafkajs/src/protocol/encoder') as new (
+  initialSize?: number,
+) => WritingEncoder;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** A record decoded the way a consumer reads it. */
@@ -123,6 +130,26 @@ describe('produced records (kafkajs patched)', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('carry varints read back as written, however the buffer had to grow', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), fc.nat()), {
+          maxLength: 50,
+        }),
+        (values) => {
+          const encoder = new Encoder(1);
+          for (const [signed, unsigned] of values)
+            encoder.writeVarInt(signed).writeUVarInt(unsigned);
+          const decoder = new Decoder(encoder.buffer);
+          for (const [signed, unsigned] of values) {
+            expect(decoder.readVarInt()).toBe(signed);
+            expect(decoder.readUVarInt()).toBe(unsigned);
+          }
+        },
+      ),
     );
   });
 
