@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -83,6 +83,16 @@ describe('the five services as processes', () => {
       );
       client.close();
       expect({ name, status: health.status }).toEqual({ name, status: 'SERVING' });
+    }
+  });
+
+  it('each runs with the young generation the launcher gives it (64 MiB semi-spaces)', () => {
+    for (const [name, { process }] of running) {
+      const args = readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').split('\0');
+      expect({ name, flag: args.includes('--max-semi-space-size=64') }).toEqual({
+        name,
+        flag: true,
+      });
     }
   });
 
