@@ -29,6 +29,7 @@ EXPOSE 50050 9450
 USER node
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+process.env.HTTP_PORT+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# A young generation of 64 MiB semi-spaces (Node's default here is 16): fewer, cheaper collections
-# of the short-lived objects every batch makes (docs/operations.md, "Node's young generation").
-CMD ["sh", "-c", "exec node --enable-source-maps --max-semi-space-size=64 services/${SHOAL_SERVICE}/dist/main.js"]
+# Ingestion and membership run with a young generation of 64 MiB semi-spaces (Node's default is
+# 16): fewer, cheaper collections of the objects each batch makes (docs/operations.md, "Node's
+# young generation"); the others keep the default and their smaller memory.
+CMD ["sh", "-c", "case \"$SHOAL_SERVICE\" in ingestion|membership) young=--max-semi-space-size=64 ;; *) young= ;; esac; exec node --enable-source-maps $young services/${SHOAL_SERVICE}/dist/main.js"]
