@@ -40,6 +40,10 @@ function segment(
   });
 }
 
+/** A segment refreshed only when asked (MANUAL). */
+const manual = (id: string, condition: JsonValue, extra: { status?: SegmentStatus } = {}) =>
+  segment(id, condition, { refresh: { mode: RefreshMode.MANUAL }, ...extra });
+
 const LOYAL_BUT_LAPSED = segment('seg_lapsed', {
   all: {
     conditions: [
@@ -184,12 +188,7 @@ describe('the evaluation core', () => {
   });
 
   it('changes scheduled and manual segments only when they are refreshed', () => {
-    const manual = segment(
-      'seg_manual',
-      { trait: { path: 'plan', equals: 'pro' } },
-      { refresh: { mode: RefreshMode.MANUAL } },
-    );
-    const ws = workingSet(manual);
+    const ws = workingSet(manual('seg_manual', { trait: { path: 'plan', equals: 'pro' } }));
     expect(traits(ws, 'eve', { plan: 'pro' }, T0)).toEqual([]);
     const refreshed = ws.refresh({ segmentId: 'seg_manual', now: T0 + 1 });
     expect(refreshed.entered).toBe(1);
@@ -295,30 +294,14 @@ describe('idle profiles kept packed', () => {
   });
 
   describe('a refresh over packed profiles', () => {
-    const PRO = segment(
-      'seg_pro',
-      { trait: { path: 'plan', equals: 'pro' } },
-      { refresh: { mode: RefreshMode.MANUAL } },
-    );
-    const NOT_VIP = segment(
-      'seg_not_vip',
-      { lacksTag: 'vip' },
-      { refresh: { mode: RefreshMode.MANUAL } },
-    );
-    const ENTERPRISE = segment(
-      'seg_enterprise',
-      { trait: { path: 'plan', equals: 'enterprise' } },
-      { refresh: { mode: RefreshMode.MANUAL } },
-    );
-    const GOLD = segment(
-      'seg_gold',
-      { trait: { path: 'tier', equals: 'gold' } },
-      { refresh: { mode: RefreshMode.MANUAL } },
-    );
-    const PAUSED = segment(
+    const PRO = manual('seg_pro', { trait: { path: 'plan', equals: 'pro' } });
+    const NOT_VIP = manual('seg_not_vip', { lacksTag: 'vip' });
+    const ENTERPRISE = manual('seg_enterprise', { trait: { path: 'plan', equals: 'enterprise' } });
+    const GOLD = manual('seg_gold', { trait: { path: 'tier', equals: 'gold' } });
+    const PAUSED = manual(
       'seg_paused',
       { trait: { path: 'tier', equals: 'gold' } },
-      { refresh: { mode: RefreshMode.MANUAL }, status: SegmentStatus.INACTIVE },
+      { status: SegmentStatus.INACTIVE },
     );
     const RECENT_VIEWERS = segment('seg_recent_viewers', {
       event: { name: 'Page Viewed', count: { gte: 1 }, window: { lastMinutes: 1 } },
