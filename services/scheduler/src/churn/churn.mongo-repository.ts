@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
-import { Db, type Filter, MongoServerError } from 'mongodb';
+import { type AnyBulkWriteOperation, Db, type Filter, MongoBulkWriteError } from 'mongodb';
 import type { ChurnDay, ChurnIncrement, ChurnRepositoryPort } from './churn.repository.port';
 
 interface ChurnDocument {
@@ -45,29 +45,43 @@ export class MongoChurnRepository
     );
   }
 
-  async add(increment: ChurnIncrement): Promise<boolean> {
-    const { segmentId, day, partition, expectedMark, mark, entered, exited } = increment;
-    const field = `counted.${partition}`;
-    const filter = {
-      _id: idOf(segmentId, day),
-      [field]: expectedMark === undefined ? { $exists: false } : expectedMark,
-    } as Filter<ChurnDocument>;
+  async addAll(increments: readonly ChurnIncrement[]): Promise<boolean> {
+    if (increments.length === 0) return true;
     try {
-      const result = await this.collection.updateOne(
-        filter,
-        {
-          $inc: { entered, exited },
-          $set: { [field]: mark },
-          $setOnInsert: { segmentId, day },
-        },
-        // only a partition's first count may create the document; a later one must match it
-        { upsert: expectedMark === undefined },
-      );
-      return result.matchedCount + result.upsertedCount > 0;
+      const result = await this.collection.bulkWrite(increments.map(conditionalAdd), {
+        ordered: false,
+      });
+      return result.matchedCount + result.upsertedCount === increments.length;
     } catch (error) {
-      // the document exists with a mark for this partition: counted meanwhile, read again
-      if (error instanceof MongoServerError && error.code === 11000) return false;
+      // a document exists with a mark for that partition: counted meanwhile, read again
+      if (error instanceof MongoBulkWriteError && onlyDuplicateKeys(error)) return false;
       throw error;
     }
   }
+}
+
+/** Adds to a (segment, day) if its partition's mark is still the one read. */
+function conditionalAdd(increment: ChurnIncrement): AnyBulkWriteOperation<ChurnDocument> {
+  const { segmentId, day, partition, expectedMark, mark, entered, exited } = increment;
+  const field = `counted.${partition}`;
+  return {
+    updateOne: {
+      filter: {
+        _id: idOf(segmentId, day),
+        [field]: expectedMark === undefined ? { $exists: false } : expectedMark,
+      } as Filter<ChurnDocument>,
+      update: {
+        $inc: { entered, exited },
+        $set: { [field]: mark },
+        $setOnInsert: { segmentId, day },
+      },
+      // only a partition's first count may create the document; a later one must match it
+      upsert: expectedMark === undefined,
+    },
+  };
+}
+
+function onlyDuplicateKeys(error: MongoBulkWriteError): boolean {
+  const errors = [error.writeErrors].flat();
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }

@@ -31,8 +31,9 @@ export interface ChurnIncrement {
 export interface ChurnRepositoryPort {
   find(segmentId: string, days: readonly string[]): Promise<ChurnDay[]>;
   /**
-   * Adds the counts and moves the partition's mark, only if the mark still is `expectedMark`
-   * (false otherwise: another writer counted meanwhile; read again).
+   * Adds each increment's counts and moves its partition's mark, each only if that mark still is
+   * its `expectedMark`, in one round trip. True when every increment was applied; false when at
+   * least one was not (another writer counted meanwhile: read again) — the others may have been.
    */
-  add(increment: ChurnIncrement): Promise<boolean>;
+  addAll(increments: readonly ChurnIncrement[]): Promise<boolean>;
 }

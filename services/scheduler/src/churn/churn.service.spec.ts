@@ -85,4 +85,51 @@ describe('ChurnService', () => {
     await churn.count(batch);
     expect(await figures('seg_a', ['2026-11-20'])).toEqual([['2026-11-20', 2, 0]]);
   });
+
+  it('reads each (segment, day) once and then writes each batch in one round trip', async () => {
+    const { churn, repository, figures } = setUp();
+    const segments = ['seg_a', 'seg_b', 'seg_c'];
+    let offset = 0;
+    const batch = () =>
+      segments.flatMap((segmentId) =>
+        [0, 1].map((partition) => at(partition, offset++, ENTERED, { segmentId })),
+      );
+    for (let i = 0; i < 5; i++) await churn.count(batch());
+    expect(repository.trips).toEqual({ reads: 3, writes: 5 });
+    for (const segmentId of segments)
+      expect(await figures(segmentId, ['2026-11-20'])).toEqual([['2026-11-20', 10, 0]]);
+  });
+
+  it('counts once when the partition went to another consumer and came back with a re-delivery', async () => {
+    const { churn, repository, figures } = setUp();
+    const other = new ChurnService(repository);
+    const records = [0, 1, 2, 3, 4, 5, 6].map((offset) => at(0, offset, ENTERED));
+    await churn.count(records.slice(0, 2)); // remembers mark 1
+    await other.count(records.slice(2, 5)); // the partition moved: mark 4
+    await churn.count(records.slice(3)); // back, re-delivered from offset 3: only 5 and 6 are new
+    expect(await figures('seg_a', ['2026-11-20'])).toEqual([['2026-11-20', 7, 0]]);
+  });
+
+  it('counts the rest of a batch when one of its groups was moved by another consumer', async () => {
+    const { churn, repository, figures } = setUp();
+    const other = new ChurnService(repository);
+    await churn.count([at(0, 0, ENTERED), at(0, 1, EXITED, { segmentId: 'seg_b' })]);
+    await other.count([at(0, 2, ENTERED)]); // only seg_a's mark moves
+    await churn.count([
+      at(0, 2, ENTERED),
+      at(0, 3, ENTERED),
+      at(0, 4, EXITED, { segmentId: 'seg_b' }),
+    ]);
+    expect(await figures('seg_a', ['2026-11-20'])).toEqual([['2026-11-20', 3, 0]]);
+    expect(await figures('seg_b', ['2026-11-20'])).toEqual([['2026-11-20', 0, 2]]);
+  });
+
+  it('counts a batch of many transitions of one (segment, day)', async () => {
+    const { churn, figures } = setUp();
+    const many = Array.from({ length: 200_000 }, (_, offset) =>
+      at(0, offset, offset % 4 === 0 ? EXITED : ENTERED),
+    );
+    await churn.count(many);
+    expect(await figures('seg_a', ['2026-11-20'])).toEqual([['2026-11-20', 150_000, 50_000]]);
+  });
 });
