@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { KafkaHeaders } from '@shoal/contracts';
 import type { KafkaMessage } from 'kafkajs';
-import { deadLetterRecord, inSendsOf, recordBytes } from './dead-letters';
+import { deadLetterRecord, inSendsOf, inSizedSendsOf, recordBytes } from './dead-letters';
 import { TOPIC_HEADROOM_BYTES } from './topics';
 
 const LIMIT = 16 * 1024;
@@ -114,5 +114,20 @@ describe('sends of dead letters', () => {
     expect(
       inSendsOf([record(10), record(LIMIT + 10), record(10)], LIMIT).map((s) => s.length),
     ).toEqual([1, 1, 1]);
+  });
+
+  it('carry their size as the records measure, headers (one value or several) included', () => {
+    const records = [
+      { key: 'k', value: Buffer.alloc(6000), headers: { a: 'x', b: ['yy', Buffer.alloc(3)] } },
+      { key: null, value: Buffer.alloc(6000), headers: { 'content-type': 'application/x' } },
+      record(100),
+    ];
+    const sends = inSizedSendsOf(records, LIMIT);
+    expect(sends.map((s) => s.messages)).toEqual(inSendsOf(records, LIMIT));
+    for (const send of sends)
+      expect(send.bytes).toBe(send.messages.reduce((sum, r) => sum + recordBytes(r), 0));
+    const [first] = records as [(typeof records)[0]];
+    // each header value: 16 bytes of framing, its name and the value
+    expect(recordBytes(first) - recordBytes({ ...first, headers: {} })).toBe(18 + 19 + 20);
   });
 });

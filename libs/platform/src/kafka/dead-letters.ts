@@ -95,25 +95,36 @@ export function deadLetterRecord(
   };
 }
 
+/** Records to send together, and their size as `recordBytes` counts it. */
+export interface SizedSend {
+  readonly messages: Message[];
+  readonly bytes: number;
+}
+
 /**
  * Splits records into sends whose batches stay within `maxMessageBytes` (a record larger than
  * that on its own, which a dead letter's headers can make it, goes alone).
  */
 export function inSendsOf(messages: readonly Message[], maxMessageBytes: number): Message[][] {
-  const sends: Message[][] = [];
+  return inSizedSendsOf(messages, maxMessageBytes).map((send) => send.messages);
+}
+
+/** `inSendsOf`, with each send's size, so a publisher need not measure the records again. */
+export function inSizedSendsOf(messages: readonly Message[], maxMessageBytes: number): SizedSend[] {
+  const sends: SizedSend[] = [];
   let current: Message[] = [];
   let size = 0;
   for (const message of messages) {
     const bytes = recordBytes(message);
     if (current.length > 0 && size + bytes > maxMessageBytes) {
-      sends.push(current);
+      sends.push({ messages: current, bytes: size });
       current = [];
       size = 0;
     }
     current.push(message);
     size += bytes;
   }
-  if (current.length > 0) sends.push(current);
+  if (current.length > 0) sends.push({ messages: current, bytes: size });
   return sends;
 }
 
@@ -125,11 +136,13 @@ function withoutDeadLetterHeaders(headers: IHeaders | undefined): IHeaders {
 }
 
 function headerBytes(headers: IHeaders | undefined): number {
+  if (!headers) return 0;
   let total = 0;
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    for (const item of Array.isArray(value) ? value : [value]) {
-      total += HEADER_OVERHEAD_BYTES + Buffer.byteLength(name) + byteLength(item);
-    }
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    const framed = HEADER_OVERHEAD_BYTES + Buffer.byteLength(name);
+    if (Array.isArray(value)) for (const item of value) total += framed + byteLength(item);
+    else total += framed + byteLength(value);
   }
   return total;
 }

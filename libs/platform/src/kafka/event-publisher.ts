@@ -4,7 +4,7 @@ import { type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics';
 import { childContext, currentTrace, formatTraceparent } from '../tracing/trace-context';
-import { inSendsOf, recordBytes } from './dead-letters';
+import { inSizedSendsOf, recordBytes } from './dead-letters';
 import { encodeProtobuf, protobufHeaders } from './records';
 import { RecordError } from './records.errors';
 import type { TopicNames } from './topics';
@@ -85,7 +85,8 @@ export class EventPublisher {
       }
     }
     // the broker limits each partition's batch of a send: sends within the limit always fit
-    for (const send of inSendsOf(messages, this.maxMessageBytes)) await this.send(topic, send);
+    for (const send of inSizedSendsOf(messages, this.maxMessageBytes))
+      await this.send(topic, send.messages, send.bytes);
   }
 
   /**
@@ -102,10 +103,12 @@ export class EventPublisher {
    * publishing at the same time share requests instead of waiting for one each: the producer
    * has one request in flight, which keeps its retries in order.
    */
-  private send(topic: TopicSpec, messages: readonly Message[]): Promise<void> {
+  private send(
+    topic: TopicSpec,
+    messages: readonly Message[],
+    bytes = messages.reduce((sum, message) => sum + recordBytes(message), 0),
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
-      let bytes = 0;
-      for (const message of messages) bytes += recordBytes(message);
       this.queue.push({ topic: this.names.of(topic), messages, bytes, resolve, reject });
       if (!this.draining) void this.drain();
     });
