@@ -3,12 +3,14 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 
 import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
@@ -21,13 +23,18 @@ import org.h2.mvstore.type.ObjectDataType;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.QueryResult;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.BsonConstants;
 import de.bwaldvogel.mongo.wire.bson.BsonDecoder;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
@@ -39,9 +46,9 @@ import io.netty.channel.Channel;
  * Local MongoDB-compatible server for Shoal: mongo-java-server with its H2 MVStore file backend,
  * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
  * they are acknowledged (one commit shared by concurrent writers), unique-index keys are compared by
- * value, documents are stored as BSON instead of Java-serialised, and the file stays small: pages
- * are compressed and dead chunks reused at once, not after 45 s. deploy/local/README.md has the
- * figures.
+ * value, documents are stored as BSON instead of Java-serialised, an update changes a copy instead
+ * of the document others are reading, and the file stays small: pages are compressed and dead
+ * chunks reused at once, not after 45 s. deploy/local/README.md has the figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
@@ -113,9 +120,10 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The H2 backend with four changes: mutating commands wait for a commit before they reply,
+     * The H2 backend with five changes: mutating commands wait for a commit before they reply,
      * unique indexes (the _id index among them) are maps ordered by {@link ValueOrderedIndexKeys},
-     * documents are stored as {@link BsonDocuments}, and a clean shutdown compacts the file.
+     * documents are stored as {@link BsonDocuments} in a {@link CopyOnUpdateCollection}, and a
+     * clean shutdown compacts the file.
      */
     static final class ShoalH2Backend extends H2Backend {
 
@@ -198,13 +206,18 @@ public class ShoalMongoLauncher {
                 return super.openOrCreateUniqueIndex(collectionName, indexName, keys, sparse);
             }
 
-            /** The same for a collection's documents, stored as {@link BsonDocuments}. */
+            /**
+             * A collection's documents, stored as {@link BsonDocuments}, in a collection that
+             * updates copies ({@link CopyOnUpdateCollection}); maps named as H2Database names them.
+             */
             @Override
             protected MongoCollection<Object> openOrCreateCollection(String collectionName,
                                                                      CollectionOptions options) {
-                String mapName = "databases." + getFullCollectionNamespace(collectionName);
-                ShoalH2Backend.this.getMvStore().openMap(mapName, BsonDocuments.mapBuilder());
-                return super.openOrCreateCollection(collectionName, options);
+                String namespace = getFullCollectionNamespace(collectionName);
+                MVStore store = ShoalH2Backend.this.getMvStore();
+                MVMap<Object, Document> documents = store.openMap("databases." + namespace, BsonDocuments.mapBuilder());
+                MVMap<String, Object> meta = store.openMap("meta." + namespace);
+                return new CopyOnUpdateCollection(this, collectionName, options, documents, meta, cursorRegistry);
             }
         }
 
@@ -225,6 +238,65 @@ public class ShoalMongoLauncher {
             long millis = (System.nanoTime() - started) / 1_000_000;
             System.out.printf("ShoalMongoLauncher: compacted %s from %d to %d bytes in %d ms%n",
                 dataFile, before, file.length(), millis);
+        }
+    }
+
+    /**
+     * The library updates a document by changing the stored object in place, field by field. That
+     * object is shared: a reply being encoded, a cursor's next batch and the commit writing its page
+     * in the background all read it meanwhile, so a read could answer with half of one write and
+     * half of another, and a commit could fail on a ConcurrentModificationException, after which
+     * every later commit failed too. Here an update (and a findAndModify) changes a deep copy of
+     * each document it matched and stores the copy, so a stored document is never changed again.
+     * Reads still share stored documents without copying.
+     */
+    static final class CopyOnUpdateCollection extends H2Collection {
+
+        /** Set while this collection's monitor is held by an update (the library's updates hold it). */
+        private boolean updating;
+
+        CopyOnUpdateCollection(MongoDatabase database, String collectionName, CollectionOptions options,
+                               MVMap<Object, Document> documents, MVMap<String, Object> meta,
+                               CursorRegistry cursorRegistry) {
+            super(database, collectionName, options, documents, meta, cursorRegistry);
+        }
+
+        @Override
+        public synchronized Document updateDocuments(Document selector, Document updateQuery, ArrayFilters arrayFilters,
+                                                     boolean isMulti, boolean isUpsert, Oplog oplog) {
+            updating = true;
+            try {
+                return super.updateDocuments(selector, updateQuery, arrayFilters, isMulti, isUpsert, oplog);
+            } finally {
+                updating = false;
+            }
+        }
+
+        @Override
+        public synchronized Document findAndModify(Document query) {
+            updating = true;
+            try {
+                return super.findAndModify(query);
+            } finally {
+                updating = false;
+            }
+        }
+
+        /** Both ways of finding documents (by index, by scan) end here, after matching. */
+        @Override
+        protected QueryResult matchDocumentsFromStream(Document query, Stream<Document> documents, int numberToSkip,
+                                                       int limit, int batchSize, Comparator<Document> order,
+                                                       Document fieldSelector) {
+            QueryResult matched = super.matchDocumentsFromStream(query, documents, numberToSkip, limit, batchSize,
+                order, fieldSelector);
+            if (!updating) {
+                return matched;
+            }
+            List<Document> copies = new ArrayList<>();
+            for (Document document : matched) {
+                copies.add(document.cloneDeeply());
+            }
+            return new QueryResult(copies, matched.getCursorId());
         }
     }
 
