@@ -246,9 +246,11 @@ public class ShoalMongoLauncher {
      * object is shared: a reply being encoded, a cursor's next batch and the commit writing its page
      * in the background all read it meanwhile, so a read could answer with half of one write and
      * half of another, and a commit could fail on a ConcurrentModificationException, after which
-     * every later commit failed too. Here an update (and a findAndModify) changes a deep copy of
-     * each document it matched and stores the copy, so a stored document is never changed again.
-     * Reads still share stored documents without copying.
+     * every later commit failed too. Here an update (and a findAndModify) changes a copy of each
+     * document it matched and stores the copy, so a stored document is never changed again. The
+     * copy is shallow: the library computes the new values from a deep copy of its own and then
+     * replaces the matched document's top-level fields, so nested values are never changed in
+     * place. Reads still share stored documents without copying.
      */
     static final class CopyOnUpdateCollection extends H2Collection {
 
@@ -294,7 +296,7 @@ public class ShoalMongoLauncher {
             }
             List<Document> copies = new ArrayList<>();
             for (Document document : matched) {
-                copies.add(document.cloneDeeply());
+                copies.add(document.clone());
             }
             return new QueryResult(copies, matched.getCursorId());
         }
