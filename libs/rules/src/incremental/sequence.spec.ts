@@ -1,11 +1,12 @@
 import type { JsonObject } from '@bufbuild/protobuf';
+import fc from 'fast-check';
 import { compile } from '../evaluation/compile';
 import { sequenceSpecOf } from './dependencies';
 import { explain } from '../evaluation/explain';
 import { nextChangeAt } from './next-change';
 import { oracle } from '../oracle/oracle';
 import { applyRecencyEvent } from './recency';
-import { applySequenceEvent, completeChains, pruneSequence } from './sequence';
+import { applySequenceEvent, completeChains, followUpAfter, pruneSequence } from './sequence';
 import type { RuleEvent, SequenceSpec } from './state';
 import { ruleFromJson } from '../testing/arbitraries';
 import { stateAfter, trackEvent } from '../testing/replay';
@@ -330,5 +331,31 @@ describe('first and last occurrence', () => {
     expect(
       compile({ rule })(stateAfter({ rule, events: [] }), at('2024-05-01T00:00:00Z') + HOUR),
     ).toBe(false);
+  });
+});
+
+describe('follow-ups', () => {
+  it('finds the first follow-up after an end within a span, as a scan of the ascending list does', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -50, max: 50 }), { maxLength: 30 }),
+        fc.integer({ min: -60, max: 60 }),
+        fc.nat({ max: 40 }),
+        (instants, end, within) => {
+          const followUps = [...instants].sort((a, b) => a - b);
+          expect(followUpAfter(followUps, end, within)).toBe(
+            followUps.find((instant) => instant > end && instant <= end + within),
+          );
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('finds none in an empty list, nor at the end itself, nor past the span', () => {
+    expect(followUpAfter([], 10, 5)).toBeUndefined();
+    expect(followUpAfter([10], 10, 5)).toBeUndefined();
+    expect(followUpAfter([10, 16], 10, 5)).toBeUndefined();
+    expect(followUpAfter([10, 10, 15, 15], 10, 5)).toBe(15);
   });
 });

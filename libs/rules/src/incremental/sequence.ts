@@ -144,11 +144,24 @@ export function completeChains({
   return chains;
 }
 
-/** The first follow-up strictly after `end` and at most `within` after it, if any. */
+/**
+ * The first follow-up strictly after `end` and at most `within` after it, if any. Follow-ups
+ * are kept in ascending order (`insertCapped`), so the first one after `end` is found by
+ * bisection: evaluation asks this for every complete chain, and a scan per chain was a tenth of
+ * membership's CPU at a steady rate.
+ */
 export function followUpAfter(
   followUps: readonly number[],
   end: number,
   within: number,
 ): number | undefined {
-  return followUps.find((instant) => instant > end && instant <= end + within);
+  let low = 0;
+  let high = followUps.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((followUps[middle] as number) > end) high = middle;
+    else low = middle + 1;
+  }
+  const first = followUps[low];
+  return first !== undefined && first <= end + within ? first : undefined;
 }
