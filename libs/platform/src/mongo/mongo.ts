@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoServerError, type WriteError } from 'mongodb';
 import { ConfigError } from '../config/config';
 
 /**
@@ -34,4 +34,17 @@ export function credentialRefusal(error: unknown): ConfigError | undefined {
   return new ConfigError([
     { variable: 'MONGO_URL', message: `the store refused its credentials (${error.message})` },
   ]);
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The write errors of a bulk write refused only for duplicate keys (the documents exist
+ * already); undefined for any other failure — another write error, or a bulk error without write
+ * errors (a lost connection), which says nothing about what was written.
+ */
+export function duplicateKeyRefusals(error: unknown): WriteError[] | undefined {
+  if (!(error instanceof MongoBulkWriteError)) return undefined;
+  const errors = [error.writeErrors].flat();
+  return errors.length > 0 && errors.every((e) => e.code === DUPLICATE_KEY) ? errors : undefined;
 }

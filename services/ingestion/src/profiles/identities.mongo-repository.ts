@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MongoRepository } from '@shoal/platform';
-import { Db, MongoBulkWriteError } from 'mongodb';
+import { MongoRepository, duplicateKeyRefusals } from '@shoal/platform';
+import { Db } from 'mongodb';
 import type { IdentityRepositoryPort } from './identities.repository.port';
 import { findByIds } from './profiles.mongo-repository';
 
@@ -9,8 +9,6 @@ interface IdentityDocument {
   _id: string;
   profileId: string;
 }
-
-const DUPLICATE_KEY = 11000;
 
 @Injectable()
 export class MongoIdentityRepository
@@ -28,12 +26,10 @@ export class MongoIdentityRepository
       await this.collection.insertMany(documents, { ordered: false });
       return new Map();
     } catch (error) {
-      // only the server's duplicate-key refusals mean "claimed already"; a bulk error without
-      // write errors (a lost connection) says nothing about what was claimed
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      return this.find(errors.map((e) => documents[e.index]?._id as string));
+      // only the server's duplicate-key refusals mean "claimed already"
+      const refused = duplicateKeyRefusals(error);
+      if (!refused) throw error;
+      return this.find(refused.map((e) => documents[e.index]?._id as string));
     }
   }
 

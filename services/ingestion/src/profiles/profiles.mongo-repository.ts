@@ -1,14 +1,13 @@
 import type { JsonValue } from '@bufbuild/protobuf';
 import { Injectable } from '@nestjs/common';
 import type { IdentityKind } from '@shoal/contracts';
-import { MongoRepository } from '@shoal/platform';
+import { MongoRepository, duplicateKeyRefusals } from '@shoal/platform';
 import {
   type AnyBulkWriteOperation,
   Binary,
   type Collection,
   Db,
   type Filter,
-  MongoBulkWriteError,
   type UpdateFilter,
 } from 'mongodb';
 import { identityKey } from './identities';
@@ -44,8 +43,6 @@ interface ProfileDocument {
   /** Earlier layouts: plain values and a list of account ids. */
   accountIds?: string[];
 }
-
-const DUPLICATE_KEY = 11000;
 
 @Injectable()
 export class MongoProfileRepository
@@ -91,10 +88,9 @@ export class MongoProfileRepository
       await this.collection.insertMany(documents, { ordered: false });
     } catch (error) {
       // only duplicate keys mean "created meanwhile"; anything else leaves the outcome unknown
-      if (!(error instanceof MongoBulkWriteError)) throw error;
-      const errors = Array.isArray(error.writeErrors) ? error.writeErrors : [error.writeErrors];
-      if (errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw error;
-      for (const e of errors) inserted.delete(documents[e.index]?._id as string);
+      const refused = duplicateKeyRefusals(error);
+      if (!refused) throw error;
+      for (const e of refused) inserted.delete(documents[e.index]?._id as string);
     }
     return inserted;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MongoRepository } from '@shoal/platform';
-import { type AnyBulkWriteOperation, Db, type Filter, MongoBulkWriteError } from 'mongodb';
+import { MongoRepository, duplicateKeyRefusals } from '@shoal/platform';
+import { type AnyBulkWriteOperation, Db, type Filter } from 'mongodb';
 import type { ChurnDay, ChurnIncrement, ChurnRepositoryPort } from './churn.repository.port';
 
 interface ChurnDocument {
@@ -54,7 +54,7 @@ export class MongoChurnRepository
       return result.matchedCount + result.upsertedCount === increments.length;
     } catch (error) {
       // a document exists with a mark for that partition: counted meanwhile, read again
-      if (error instanceof MongoBulkWriteError && onlyDuplicateKeys(error)) return false;
+      if (duplicateKeyRefusals(error)) return false;
       throw error;
     }
   }
@@ -79,9 +79,4 @@ function conditionalAdd(increment: ChurnIncrement): AnyBulkWriteOperation<ChurnD
       upsert: expectedMark === undefined,
     },
   };
-}
-
-function onlyDuplicateKeys(error: MongoBulkWriteError): boolean {
-  const errors = [error.writeErrors].flat();
-  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }

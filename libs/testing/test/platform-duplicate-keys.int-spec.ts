@@ -1,0 +1,52 @@
+// The platform's real-infrastructure tests live beside the harness they need (the platform
+// itself cannot depend on @shoal/testing without a cycle).
+import { duplicateKeyRefusals } from '@shoal/platform';
+import type { Db } from 'mongodb';
+import { TestScope } from '../src';
+
+describe('duplicate-key refusals of a bulk write', () => {
+  const scope = new TestScope();
+  let db: Db;
+
+  beforeAll(async () => {
+    db = (await scope.mongo()).db(`t${scope.id}_duplicates`);
+  });
+  afterAll(() => scope.close());
+
+  const refusalOf = async (write: () => Promise<unknown>) => {
+    try {
+      await write();
+    } catch (error) {
+      return error;
+    }
+    throw new Error('the write was not refused');
+  };
+
+  it('lists the documents that existed already, by their index in the write', async () => {
+    const docs = db.collection<{ _id: string }>('claims');
+    await docs.insertMany([{ _id: 'b' }, { _id: 'd' }]);
+    const error = await refusalOf(() =>
+      docs.insertMany([{ _id: 'a' }, { _id: 'b' }, { _id: 'c' }, { _id: 'd' }], {
+        ordered: false,
+      }),
+    );
+    expect(duplicateKeyRefusals(error)?.map((e) => e.index)).toEqual([1, 3]);
+    expect(await docs.countDocuments()).toBe(4);
+  });
+
+  it('is undefined for a write refused for anything more than duplicate keys', async () => {
+    const docs = db.collection<{ _id: string; n?: unknown }>('others');
+    await docs.insertMany([{ _id: 'x' }, { _id: 'y', n: 'text' }]);
+    const error = await refusalOf(() =>
+      docs.bulkWrite(
+        [
+          { insertOne: { document: { _id: 'x' } } },
+          { updateOne: { filter: { _id: 'y' }, update: { $inc: { n: 1 } } } },
+        ],
+        { ordered: false },
+      ),
+    );
+    expect(duplicateKeyRefusals(error)).toBeUndefined();
+    expect(duplicateKeyRefusals(new Error('connection lost'))).toBeUndefined();
+  });
+});
