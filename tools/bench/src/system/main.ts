@@ -10,6 +10,7 @@ import {
   EventKind,
   GetProfileSegmentsRequestSchema,
   IsMemberRequestSchema,
+  IsMemberResponseSchema,
   JobStatus,
   KafkaHeaders,
   MembershipService,
@@ -57,6 +58,7 @@ import {
   until,
   written,
 } from './measures';
+import { startFloorServer } from './floor-server';
 import { type BenchOptions, type Stage, parseOptions } from './options';
 import { type QueryLoadSpec, closedQueryLoad, openQueryLoad } from './query-load';
 import { type Machine, machine, writeReport } from './report';
@@ -72,6 +74,7 @@ import {
   startService,
   stopOwnInfrastructure,
   storeFileBytes,
+  usageOf,
 } from './stack';
 import {
   BEAT_EVENT,
@@ -92,6 +95,8 @@ const protobuf = { [KafkaHeaders.contentType]: ContentTypes.protobuf };
 const PASS_THROUGH = 'bench.pass-through';
 /** Requests encoded for each query load, drawn like the stream's profiles and used in turn. */
 const QUERY_REQUESTS = 8_192;
+/** Each query load calls this long before its counted window (new connections, cold JIT). */
+const QUERY_WARMUP_MS = 2_000;
 
 /** Everything a run measured: written to the JSON file as it is, and to the report. */
 export interface Results {
@@ -136,6 +141,11 @@ export interface Results {
     getProfileSegments: QueryLoad & CallCost;
     isMemberAtRate?: QueryLoad & CallCost & { offered: number };
     segmentsPerIsMember: number;
+    /** The same IsMember loads against a gRPC server that only answers (floor-server.ts). */
+    floor?: {
+      isMember: QueryLoad & CallCost;
+      isMemberAtRate: QueryLoad & CallCost & { offered: number };
+    };
   };
   refresh?: {
     profiles: number;
@@ -816,14 +826,15 @@ async function latencyRun(
 }
 
 /**
- * (e): IsMember and GetProfileSegments, all callers at once, then IsMember at a fixed rate. The
- * callers run in worker threads with requests encoded beforehand, so the bench spends as little
- * of the shared cores as a client can and the figures are the service's.
+ * (e): IsMember and GetProfileSegments, all callers at once, then IsMember at a fixed rate; then
+ * the same two IsMember loads against the floor (a gRPC server that only answers). The callers
+ * run in worker threads with requests framed beforehand, so the bench spends as little of the
+ * shared cores as a client can and the figures are the service's; each load warms up first.
  */
 async function queryRun(run: Run, results: Results, segmentIds: string[]): Promise<void> {
   const { options } = run;
   log(
-    `queries: ${options.concurrency} concurrent callers in ${options.queryThreads} threads, ${options.querySeconds} s each`,
+    `queries: ${options.concurrency} concurrent callers in ${options.queryThreads} threads, ${options.querySeconds} s each after ${QUERY_WARMUP_MS / 1000} s of warm-up`,
   );
   const membership = run.services.get('membership');
   if (membership === undefined) throw new Error('membership is not running');
@@ -837,6 +848,7 @@ async function queryRun(run: Run, results: Results, segmentIds: string[]): Promi
     requests,
     threads: options.queryThreads,
     channels: 2,
+    warmupMs: QUERY_WARMUP_MS,
     durationMs: options.querySeconds * 1000,
     deadlineMs: 30_000,
   });
@@ -855,23 +867,27 @@ async function queryRun(run: Run, results: Results, segmentIds: string[]): Promi
       ),
     ),
   );
-  await closedQueryLoad({ ...isMember, durationMs: 2_000 }, options.concurrency); // warm-up
-  // the membership service's CPU per call, and the bench's own (it competes for the same cores)
-  const perCall = async (load: () => Promise<QueryLoad>) => {
-    const before = run.sampler.cpu();
+  // the server's CPU per call (warm-up included: its calls are counted too), and the bench's own
+  // (it competes for the same cores)
+  const perCall = async (cpuOf: () => number, load: () => Promise<QueryLoad>) => {
+    const before = cpuOf();
     const ownBefore = process.cpuUsage();
     const result = await load();
-    const used = cpuBetween(before, run.sampler.cpu())['membership'] ?? 0;
+    const used = cpuOf() - before;
     const own = process.cpuUsage(ownBefore);
+    const calls = Math.max(1, result.calls + result.warmupCalls + result.errors);
     return {
       ...result,
-      serviceCpuMsPerCall: round((used * 1000) / Math.max(1, result.calls), 3),
-      benchCpuMsPerCall: round((own.user + own.system) / 1000 / Math.max(1, result.calls), 3),
+      serviceCpuMsPerCall: round((used * 1000) / calls, 3),
+      benchCpuMsPerCall: round((own.user + own.system) / 1000 / calls, 3),
     };
   };
-  const im = await perCall(() => closedQueryLoad(isMember, options.concurrency));
+  const membershipCpu = () => run.sampler.cpu().get('membership') ?? 0;
+  const im = await perCall(membershipCpu, () => closedQueryLoad(isMember, options.concurrency));
   log(`IsMember: ${im.qps} QPS, p99 ${im.latencyMs['p99']} ms`);
-  const gps = await perCall(() => closedQueryLoad(getProfileSegments, options.concurrency));
+  const gps = await perCall(membershipCpu, () =>
+    closedQueryLoad(getProfileSegments, options.concurrency),
+  );
   log(`GetProfileSegments: ${gps.qps} QPS, p99 ${gps.latencyMs['p99']} ms`);
   results.queries = {
     isMember: im,
@@ -880,11 +896,33 @@ async function queryRun(run: Run, results: Results, segmentIds: string[]): Promi
   };
   // at the fixed rate if the service reached it; else at half its maximum, so p99 is not queueing
   const offered = im.qps >= options.qps ? options.qps : Math.max(1, Math.round(im.qps / 2));
-  const atRate = await perCall(() => openQueryLoad(isMember, offered));
+  const atRate = await perCall(membershipCpu, () => openQueryLoad(isMember, offered));
   results.queries.isMemberAtRate = { ...atRate, offered };
   log(
     `IsMember at ${offered} QPS offered: p99 ${atRate.latencyMs['p99']} ms; ${atRate.serviceCpuMsPerCall} CPU-ms per call in the service`,
   );
+  // the floor answers what membership answered for a person in none of the segments
+  const floor = await startFloorServer({
+    path: isMember.path,
+    response: toBinary(
+      IsMemberResponseSchema,
+      create(IsMemberResponseSchema, {
+        memberships: segmentIds.map((segmentId) => ({ segmentId, member: false })),
+      }),
+    ),
+  });
+  try {
+    const floorCpu = () => usageOf(floor.pid)?.cpuSeconds ?? 0;
+    const onFloor = { ...isMember, address: floor.address };
+    const closed = await perCall(floorCpu, () => closedQueryLoad(onFloor, options.concurrency));
+    const open = await perCall(floorCpu, () => openQueryLoad(onFloor, offered));
+    results.queries.floor = { isMember: closed, isMemberAtRate: { ...open, offered } };
+    log(
+      `the floor: ${closed.qps} QPS; at ${offered} QPS offered p99 ${open.latencyMs['p99']} ms; ${open.serviceCpuMsPerCall} CPU-ms per call`,
+    );
+  } finally {
+    await floor.close();
+  }
 }
 
 /** (f): RefreshNow of the SCHEDULED segment, timed until its job SUCCEEDED. */

@@ -127,7 +127,10 @@ export async function until(
 
 /** Result of a query load: calls, errors, rate and latency percentiles in ms. */
 export interface QueryLoad {
+  /** Calls answered OK in the counted window. */
   readonly calls: number;
+  /** Calls answered before it, in the warm-up. */
+  readonly warmupCalls: number;
   readonly errors: number;
   readonly seconds: number;
   readonly qps: number;

@@ -69,6 +69,7 @@ export function renderReport(r: Results, jsonPath: string): string {
   const timers = r.timers;
   const q = r.queries;
   const atRate = q?.isMemberAtRate;
+  const floor = q?.floor;
   const refresh = r.refresh;
   push(
     '| # | measure | figure | target | verdict | load (1 min) |',
@@ -80,6 +81,7 @@ export function renderReport(r: Results, jsonPath: string): string {
     `| e | IsMember (${q?.segmentsPerIsMember ?? '?'} segments), ${r.options.concurrency} concurrent callers | ${n(q?.isMember.qps, ' QPS')}, p99 ${n(q?.isMember.latencyMs['p99'])} ms; ${n(q?.isMember.serviceCpuMsPerCall)} CPU-ms per call in the service, ${n(q?.isMember.benchCpuMsPerCall)} in the caller | — | — | ${n(q?.isMember.load)} |`,
     `| e | GetProfileSegments, ${r.options.concurrency} concurrent callers | ${n(q?.getProfileSegments.qps, ' QPS')}, p99 ${n(q?.getProfileSegments.latencyMs['p99'])} ms; ${n(q?.getProfileSegments.serviceCpuMsPerCall)} CPU-ms per call in the service | — | — | ${n(q?.getProfileSegments.load)} |`,
     `| e | IsMember at a fixed offered rate of ${n(atRate?.offered, ' QPS')} | ${n(atRate?.qps, ' QPS')} answered, p50 ${n(atRate?.latencyMs['p50'])} ms, p99 ${n(atRate?.latencyMs['p99'])} ms, ${n(atRate?.errors)} errors | p99 < 5 ms at 5,000 QPS | ${verdict(atRate ? atRate.offered >= 5_000 && (atRate.latencyMs['p99'] ?? Infinity) < 5 : undefined)} | ${n(atRate?.load)} |`,
+    `| e | the floor: the same IsMember loads against a gRPC server that only answers (same grpc-js, own process) | ${n(floor?.isMember.qps, ' QPS')} with ${r.options.concurrency} callers; at ${n(floor?.isMemberAtRate.offered, ' QPS')} offered p50 ${n(floor?.isMemberAtRate.latencyMs['p50'])} ms, p99 ${n(floor?.isMemberAtRate.latencyMs['p99'])} ms; ${n(floor?.isMemberAtRate.serviceCpuMsPerCall)} CPU-ms per call in the server | what this machine's gRPC stack allows | — | ${n(floor?.isMemberAtRate.load)} |`,
     `| f | full refresh of a SCHEDULED segment (RefreshNow → job SUCCEEDED) | ${n(refresh?.profiles)} profiles in ${n(refresh?.seconds)} s (${refresh?.status ?? '—'}): ${n(refresh?.profilesPerSecond, ' profiles/s')}, ${n(refresh?.secondsPer100k)} s per 100k | ≥ 50,000 profiles/s | ${verdict(refresh ? refresh.status === 'SUCCEEDED' && refresh.profilesPerSecond >= 50_000 : undefined)} | ${n(refresh?.load)} |`,
   );
   const fp = r.footprint;
