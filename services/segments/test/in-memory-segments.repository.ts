@@ -186,16 +186,18 @@ export class InMemorySegmentRepository implements SegmentRepositoryPort {
     this.entries.set(id, { stored: entry.stored, pending, failure: { ...failure } });
   }
 
-  async saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
-    const entry = this.entries.get(id);
-    if (!entry) return;
-    const segment = clone(SegmentSchema, entry.stored.segment);
-    segment.memberCount = BigInt(evaluation.memberCount);
-    this.entries.set(id, {
-      ...entry,
-      stored: { ...entry.stored, segment },
-      evaluation: { ...evaluation },
-    });
+  async saveEvaluations(evaluations: ReadonlyMap<string, SegmentEvaluation>): Promise<void> {
+    for (const [id, evaluation] of evaluations) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      const segment = clone(SegmentSchema, entry.stored.segment);
+      segment.memberCount = BigInt(evaluation.memberCount);
+      this.entries.set(id, {
+        ...entry,
+        stored: { ...entry.stored, segment },
+        evaluation: { ...evaluation },
+      });
+    }
   }
 
   async saveListMemberCount(id: string, count: number, seq: number): Promise<void> {

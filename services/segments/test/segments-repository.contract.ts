@@ -314,9 +314,15 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
     it('shows them in the segment it reads and lists, and sorts by their member count', async () => {
       await insert(storedSegment({ id: 'seg_a', state: SegmentState.COMPUTING }));
       await insert(storedSegment({ id: 'seg_b', state: SegmentState.COMPUTING }));
-      await store.saveEvaluation('seg_a', ready(1, 500));
-      await store.saveEvaluation('seg_b', ready(1, 20));
-      await store.saveEvaluation('seg_unknown', ready(1, 7));
+      // several in one call, an unknown id among them
+      await store.saveEvaluations(
+        new Map([
+          ['seg_a', ready(1, 500)],
+          ['seg_unknown', ready(1, 7)],
+          ['seg_b', ready(1, 20)],
+        ]),
+      );
+      await store.saveEvaluations(new Map());
       expect((await store.findById('seg_a'))?.segment).toMatchObject({
         state: SegmentState.READY,
         memberCount: 500n,
@@ -332,14 +338,14 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
 
     it('keeps them when the segment is edited, and the new rule COMPUTING until reported on', async () => {
       const v1 = await insert(storedSegment({ id: 'seg_a', state: SegmentState.COMPUTING }));
-      await store.saveEvaluation('seg_a', ready(1, 500));
+      await store.saveEvaluations(new Map([['seg_a', ready(1, 500)]]));
       const v2 = nextVersion(v1, { state: SegmentState.COMPUTING });
       expect(await replace(v2)).toBe('ok');
       expect((await store.findById('seg_a'))?.segment).toMatchObject({
         state: SegmentState.COMPUTING,
         memberCount: 500n,
       });
-      await store.saveEvaluation('seg_a', ready(2, 40));
+      await store.saveEvaluations(new Map([['seg_a', ready(2, 40)]]));
       expect((await store.findById('seg_a'))?.segment).toMatchObject({
         state: SegmentState.READY,
         memberCount: 40n,
@@ -386,7 +392,7 @@ export function segmentRepositoryContract(repository: () => Promise<SegmentRepos
 
     it('leaves a draft a draft', async () => {
       await insert(storedSegment({ id: 'seg_a', state: SegmentState.DRAFT }));
-      await store.saveEvaluation('seg_a', ready(1, 3));
+      await store.saveEvaluations(new Map([['seg_a', ready(1, 3)]]));
       expect((await store.findById('seg_a'))?.segment.state).toBe(SegmentState.DRAFT);
     });
   });

@@ -11,9 +11,12 @@ export interface SegmentStatusChange {
 
 /**
  * The last status membership reported for each (segment, partition): one document per
- * segment, read and written by `_id`.
+ * segment, read and written by `_id`, a batch's segments together.
  */
 export interface SegmentStatusRepositoryPort {
-  /** Applies the change and answers every partition's last report for the segment. */
-  apply(change: SegmentStatusChange): Promise<SegmentEvaluationStatus[]>;
+  /**
+   * Applies the changes (at most one per segment) and answers, for each changed segment, every
+   * partition's last report: none when its last partition was removed.
+   */
+  apply(changes: readonly SegmentStatusChange[]): Promise<Map<string, SegmentEvaluationStatus[]>>;
 }

@@ -70,12 +70,13 @@ export class SegmentStatusService {
     private readonly segments: SegmentsService,
   ) {}
 
+  /** A batch's segments together: the store sees the same few commands for 1 or 1,000 of them. */
   async apply(records: readonly SegmentStatusRecord[]): Promise<void> {
-    for (const change of changesOf(records)) {
-      const statuses = await this.statuses.apply(change);
-      if (statuses.length > 0)
-        await this.segments.saveEvaluation(change.segmentId, evaluationOf(statuses));
-    }
+    const applied = await this.statuses.apply(changesOf(records));
+    const evaluations = new Map<string, SegmentEvaluation>();
+    for (const [segmentId, statuses] of applied)
+      if (statuses.length > 0) evaluations.set(segmentId, evaluationOf(statuses));
+    await this.segments.saveEvaluations(evaluations);
   }
 }
 

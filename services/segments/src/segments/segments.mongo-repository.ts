@@ -251,7 +251,7 @@ export class MongoSegmentRepository
     stored: StoredSegment,
     pending: PendingChange,
   ): Promise<ReplaceOutcome> {
-    // the member count is membership's (saveEvaluation): a concurrent report must not be undone
+    // the member count is membership's (saveEvaluations): a concurrent report must not be undone
     const { _id, memberCount: _count, ...fields } = toDocument(stored);
     try {
       const result = await this.collection.updateOne(
@@ -385,16 +385,25 @@ export class MongoSegmentRepository
     );
   }
 
-  async saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
-    const state = SegmentStateSchema.values.find((v) => v.number === evaluation.state)?.name;
-    await this.collection.updateOne(
-      { _id: id },
-      {
-        $set: {
-          evaluation: { ...evaluation, state: state ?? String(evaluation.state) },
-          memberCount: evaluation.memberCount,
-        },
-      },
+  /** One bulk write for all of them. */
+  async saveEvaluations(evaluations: ReadonlyMap<string, SegmentEvaluation>): Promise<void> {
+    if (evaluations.size === 0) return;
+    await this.collection.bulkWrite(
+      [...evaluations].map(([id, evaluation]) => {
+        const state = SegmentStateSchema.values.find((v) => v.number === evaluation.state)?.name;
+        return {
+          updateOne: {
+            filter: { _id: id },
+            update: {
+              $set: {
+                evaluation: { ...evaluation, state: state ?? String(evaluation.state) },
+                memberCount: evaluation.memberCount,
+              },
+            },
+          },
+        };
+      }),
+      { ordered: false },
     );
   }
 

@@ -142,10 +142,10 @@ export interface SegmentRepositoryPort {
   /** Removes a deleted segment and its history for good (a live one stays). */
   purge(id: string): Promise<void>;
   /**
-   * Keeps membership's figures for a segment (an unknown id is ignored). Reads show them in the
-   * segment (`withEvaluation`) and list sorting by member count uses them.
+   * Keeps membership's figures for segments, by id (an unknown id is ignored). Reads show them
+   * in the segment (`withEvaluation`) and list sorting by member count uses them.
    */
-  saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void>;
+  saveEvaluations(evaluations: ReadonlyMap<string, SegmentEvaluation>): Promise<void>;
   /**
    * Keeps a static list's member count as of its committed change `seq` (an unknown id is
    * ignored, and so is a count older than the one kept). Reads show it as the list's

@@ -67,8 +67,8 @@ export class SegmentsService {
   }
 
   /** Membership reported how computing a segment stands (an unknown segment is ignored). */
-  saveEvaluation(id: string, evaluation: SegmentEvaluation): Promise<void> {
-    return this.segments.saveEvaluation(id, evaluation);
+  saveEvaluations(evaluations: ReadonlyMap<string, SegmentEvaluation>): Promise<void> {
+    return this.segments.saveEvaluations(evaluations);
   }
 
   /** A static list's member count changed with its committed change `seq`. */
