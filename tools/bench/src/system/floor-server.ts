@@ -45,26 +45,28 @@ export async function startFloorServer(task: FloorTask): Promise<FloorServer> {
   };
 }
 
+/** A grpc-js service of one unary method, `call`, at `path`, its messages left as bytes. */
+export function unaryBytesService(path: string): grpc.ServiceDefinition {
+  const bytes = (b: Buffer) => b;
+  return {
+    call: {
+      path,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
+    },
+  };
+}
+
 function serve(task: FloorTask): void {
   const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
-  const bytes = (b: Buffer) => b;
   const answer = Buffer.from(task.response);
-  server.addService(
-    {
-      call: {
-        path: task.path,
-        requestStream: false,
-        responseStream: false,
-        requestSerialize: bytes,
-        requestDeserialize: bytes,
-        responseSerialize: bytes,
-        responseDeserialize: bytes,
-      },
-    },
-    {
-      call: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, answer),
-    },
-  );
+  server.addService(unaryBytesService(task.path), {
+    call: (_call: unknown, callback: grpc.sendUnaryData<Buffer>) => callback(null, answer),
+  });
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) throw error;
     process.send?.({ port });

@@ -1,41 +1,28 @@
 import { type ClientHttp2Session, connect } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
+import { unaryBytesService } from './floor-server';
 import { GRPC_OK, grpcCall, grpcFrame, grpcRequestHeaders } from './grpc-wire';
 
 // the load generator's calls against grpc-js's own server, on loopback
 describe('grpc-wire', () => {
-  const bytes = (b: Buffer) => b;
   let server: grpc.Server;
   let port: number;
   const seen: { request: Buffer; authorization: unknown; deadline: number }[] = [];
 
   beforeAll(async () => {
     server = new grpc.Server();
-    server.addService(
-      {
-        call: {
-          path: '/test.Echo/Call',
-          requestStream: false,
-          responseStream: false,
-          requestSerialize: bytes,
-          requestDeserialize: bytes,
-          responseSerialize: bytes,
-          responseDeserialize: bytes,
-        },
+    server.addService(unaryBytesService('/test.Echo/Call'), {
+      call: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
+        seen.push({
+          request: call.request,
+          authorization: call.metadata.get('authorization')[0],
+          deadline: Number(call.getDeadline()) - Date.now(),
+        });
+        if (call.request.length === 0)
+          done({ code: grpc.status.INVALID_ARGUMENT, details: 'empty' });
+        else done(null, Buffer.concat([call.request, call.request]));
       },
-      {
-        call: (call: grpc.ServerUnaryCall<Buffer, Buffer>, done: grpc.sendUnaryData<Buffer>) => {
-          seen.push({
-            request: call.request,
-            authorization: call.metadata.get('authorization')[0],
-            deadline: Number(call.getDeadline()) - Date.now(),
-          });
-          if (call.request.length === 0)
-            done({ code: grpc.status.INVALID_ARGUMENT, details: 'empty' });
-          else done(null, Buffer.concat([call.request, call.request]));
-        },
-      },
-    );
+    });
     port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) =>
         e ? reject(e) : resolve(p),
