@@ -1,10 +1,10 @@
 // The platform's real-infrastructure tests live beside the harness they need (the platform
 // itself cannot depend on @shoal/testing without a cycle).
-import { duplicateKeyRefusals } from '@shoal/platform';
+import { duplicateKeyRefusals, isDuplicateKey } from '@shoal/platform';
 import type { Db } from 'mongodb';
 import { TestScope } from '../src';
 
-describe('duplicate-key refusals of a bulk write', () => {
+describe('duplicate-key refusals', () => {
   const scope = new TestScope();
   let db: Db;
 
@@ -49,5 +49,24 @@ describe('duplicate-key refusals of a bulk write', () => {
     );
     expect(duplicateKeyRefusals(error)).toBeUndefined();
     expect(duplicateKeyRefusals(new Error('connection lost'))).toBeUndefined();
+  });
+
+  it('of a single write: an insert or an upsert meeting a unique key, and nothing else', async () => {
+    const docs = db.collection<{ _id: string; name?: string; n?: number }>('single');
+    await docs.createIndex({ name: 1 }, { unique: true });
+    await docs.insertOne({ _id: 'a', name: 'ann' });
+    expect(isDuplicateKey(await refusalOf(() => docs.insertOne({ _id: 'a' })))).toBe(true);
+    expect(
+      isDuplicateKey(
+        await refusalOf(() =>
+          docs.updateOne({ _id: 'b' }, { $set: { name: 'ann' } }, { upsert: true }),
+        ),
+      ),
+    ).toBe(true);
+    await docs.insertOne({ _id: 'c', n: 'text' as never });
+    expect(
+      isDuplicateKey(await refusalOf(() => docs.updateOne({ _id: 'c' }, { $inc: { n: 1 } }))),
+    ).toBe(false);
+    expect(isDuplicateKey(new Error('connection lost'))).toBe(false);
   });
 });

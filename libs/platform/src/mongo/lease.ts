@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type Db, MongoServerError } from 'mongodb';
+import type { Db } from 'mongodb';
 import type { Clock } from '../time/clock';
+import { isDuplicateKey } from './mongo';
 
 interface LeaseDocument {
   _id: string;
@@ -39,7 +40,7 @@ export class MongoLease {
       return result.matchedCount + result.upsertedCount === 1;
     } catch (error) {
       // the upsert raced another holder's live lease
-      if (error instanceof MongoServerError && error.code === 11000) return false;
+      if (isDuplicateKey(error)) return false;
       throw error;
     }
   }

@@ -39,6 +39,14 @@ export function credentialRefusal(error: unknown): ConfigError | undefined {
 const DUPLICATE_KEY = 11000;
 
 /**
+ * A write refused for a duplicate key: an insert or upsert that met a document (or a unique
+ * index entry) already there. For a bulk write, `duplicateKeyRefusals` tells which documents.
+ */
+export function isDuplicateKey(error: unknown): boolean {
+  return error instanceof MongoServerError && error.code === DUPLICATE_KEY;
+}
+
+/**
  * The write errors of a bulk write refused only for duplicate keys (the documents exist
  * already); undefined for any other failure — another write error, or a bulk error without write
  * errors (a lost connection), which says nothing about what was written.

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobStatus, JobStatusSchema, JobTriggerSchema } from '@shoal/contracts';
-import { MongoRepository } from '@shoal/platform';
-import { Db, type Filter, MongoServerError } from 'mongodb';
+import { MongoRepository, isDuplicateKey } from '@shoal/platform';
+import { Db, type Filter } from 'mongodb';
 import { FINAL_REFRESH_STATES, type Job, type PartitionReport } from './job';
 import type { JobListCriteria, JobRepositoryPort, SegmentJobs } from './jobs.repository.port';
 
@@ -51,9 +51,6 @@ function fromDocument(doc: JobDocument): Job {
     trigger: JobTriggerSchema.values.find((v) => v.name === trigger)?.number ?? 0,
   };
 }
-
-const isDuplicateKey = (error: unknown) =>
-  error instanceof MongoServerError && error.code === 11000;
 
 @Injectable()
 export class MongoJobRepository extends MongoRepository<JobDocument> implements JobRepositoryPort {

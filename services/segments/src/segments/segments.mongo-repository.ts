@@ -18,8 +18,8 @@ import {
   SegmentStatusSchema,
   VisibilitySchema,
 } from '@shoal/contracts';
-import { MongoRepository } from '@shoal/platform';
-import { BSON, Db, type Filter, MongoServerError, type Sort } from 'mongodb';
+import { MongoRepository, isDuplicateKey } from '@shoal/platform';
+import { BSON, Db, type Filter, type Sort } from 'mongodb';
 import { publicationOf } from './publication';
 import { type SegmentEvaluation, withEvaluation } from './segment-evaluation';
 import { nameKey } from './segment-validation';
@@ -192,10 +192,6 @@ function pendingJson(pending: PendingChange) {
 
 const versionId = (segmentId: string, version: number) =>
   `${segmentId}:${String(version).padStart(10, '0')}`;
-
-function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
-}
 
 @Injectable()
 export class MongoSegmentRepository

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MongoRepository } from '@shoal/platform';
-import { type AnyBulkWriteOperation, type Collection, Db, MongoServerError } from 'mongodb';
+import { MongoRepository, isDuplicateKey } from '@shoal/platform';
+import { type AnyBulkWriteOperation, type Collection, Db } from 'mongodb';
 import type { ChunkRef } from './member-chunks';
 import type {
   CommittedState,
@@ -75,7 +75,7 @@ export class MongoListMemberRepository
       return result.matchedCount + result.upsertedCount === 1;
     } catch (error) {
       // the head exists and moved on: someone else claimed or committed first
-      if (error instanceof MongoServerError && error.code === 11000) return false;
+      if (isDuplicateKey(error)) return false;
       throw error;
     }
   }
