@@ -37,6 +37,7 @@ export {
   type EventDependency,
   type RuleDependencies,
 } from './incremental/dependencies';
+export { describeNumber } from './evaluation/describe';
 export { RuleError, RuleErrorCode, RuleViolationCode, type RuleViolation } from './language/errors';
 export { explain } from './evaluation/explain';
 export { DEFAULT_LIMITS, type RuleLimits } from './language/limits';

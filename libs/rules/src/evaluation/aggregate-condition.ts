@@ -17,7 +17,7 @@ import {
 import { RuleError, RuleErrorCode } from '../language/errors';
 import { windowChanges, windowEdges } from '../time/windows';
 import { explanation, type CompiledLeaf, type Context } from './condition';
-import { describeWindow } from './describe';
+import { describeNumber, describeWindow } from './describe';
 
 /** A count, sum, average, extreme or distinct count of an event's occurrences in a window. */
 export function compileAggregate(
@@ -77,7 +77,12 @@ export function compileAggregate(
     },
     explain: (state, now) => {
       const { value, saturated } = valueOf(state, now);
-      const shown = value === undefined ? 'has no value' : saturated ? `> ${cap}` : `= ${value}`;
+      const shown =
+        value === undefined
+          ? 'has no value'
+          : saturated
+            ? `> ${cap}`
+            : `= ${describeNumber(value)}`;
       return explanation({
         path,
         matched: evaluate(state, now),

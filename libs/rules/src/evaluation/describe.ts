@@ -6,6 +6,17 @@ import { calendarPeriodParts } from '../time/windows';
 
 // Words for explanations: how a window or a measure reads to a person.
 
+/**
+ * A number as a person reads it: sums and averages of decimal amounts carry binary rounding
+ * noise (0.1 + 0.2 is 0.30000000000000004), shown here to 12 significant digits. Only the words
+ * change; the value a rule compares and the explanation's `observed` stay exact.
+ */
+export function describeNumber(value: number): string {
+  return Number.isInteger(value) || !Number.isFinite(value)
+    ? String(value)
+    : String(Number(value.toPrecision(12)));
+}
+
 export function describeWindow(window: Window | undefined, timeZone: string): string {
   const span = window?.span;
   const plural = (count: number, unit: string): string =>

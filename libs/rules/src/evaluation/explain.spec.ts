@@ -60,6 +60,29 @@ describe('explain', () => {
     });
   });
 
+  it('shows a sum of decimal amounts without binary rounding noise, and keeps the value exact', () => {
+    const sum = ruleFromJson({
+      condition: { event: { name: 'Order Completed', sum: { property: 'total', gt: 0.25 } } },
+    });
+    const orders = [
+      trackEvent('Order Completed', '2024-05-01T10:00:00Z', { total: 0.1 }),
+      trackEvent('Order Completed', '2024-05-02T10:00:00Z', { total: 0.2 }),
+    ];
+    const json = toJson(
+      RuleExplanationSchema,
+      explain({
+        rule: sum,
+        state: stateAfter({ rule: sum, events: orders }),
+        now: Date.parse('2024-06-01T00:00:00Z'),
+      }),
+    ) as { condition: { summary: string; observed: number } };
+    expect(json.condition.summary).toBe(
+      'sum of Order Completed.total over all time = 0.3 (needs > 0.25)',
+    );
+    expect(json.condition.observed).toBe(0.1 + 0.2);
+    expect(json.condition.observed).not.toBe(0.3);
+  });
+
   it('says when the value will next change', () => {
     const timed = ruleFromJson({
       condition: { event: { name: 'Visit', lastSeen: { before: { daysAgo: 40 } } } },

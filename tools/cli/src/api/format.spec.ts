@@ -86,6 +86,12 @@ describe('output for people', () => {
           observed: { kind: { case: 'numberValue', value: 2 } },
         },
         { path: 'condition.all[1]', matched: false, summary: '', notes: ['no events'] },
+        {
+          path: 'condition.all[2]',
+          matched: true,
+          summary: 'sum of Order Completed.total over all time = 0.3 (needs > 0.25)',
+          observed: { kind: { case: 'numberValue', value: 0.1 + 0.2 } },
+        },
       ],
     });
     expect(explanationLines(tree)).toEqual([
@@ -93,6 +99,7 @@ describe('output for people', () => {
       '  ✓ Order Completed count > 1 (observed 2)',
       '  ✗ condition.all[1]',
       '    note: no events',
+      '  ✓ sum of Order Completed.total over all time = 0.3 (needs > 0.25) (observed 0.3)',
     ]);
   });
 

@@ -20,6 +20,7 @@ import {
   Visibility,
 } from '@shoal/contracts';
 import { GrpcCallError } from '@shoal/platform';
+import { describeNumber } from '@shoal/rules';
 import { EXIT } from '../command-line';
 
 /** Columns padded to their widest cell, two spaces apart; the first row is the header. */
@@ -182,10 +183,11 @@ function destinationTarget(destination: Destination): string {
 /** The explanation tree, one condition a line, ✓ or ✗ before it, indented by depth. */
 export function explanationLines(node: ConditionExplanation | undefined, depth = 0): string[] {
   if (!node) return [];
+  const value = node.observed === undefined ? undefined : toJson(ValueSchema, node.observed);
   const observed =
-    node.observed === undefined
+    value === undefined
       ? ''
-      : ` (observed ${JSON.stringify(toJson(ValueSchema, node.observed))})`;
+      : ` (observed ${typeof value === 'number' ? describeNumber(value) : JSON.stringify(value)})`;
   const line = `${'  '.repeat(depth)}${node.matched ? '✓' : '✗'} ${node.summary || node.path}${observed}`;
   return [
     line,
