@@ -1,4 +1,10 @@
-import { InputError, parseIdsCsv, parseRuleFile, parseUpstreamEvent } from './inputs';
+import {
+  InputError,
+  parseEventsFile,
+  parseIdsCsv,
+  parseRuleFile,
+  parseUpstreamEvent,
+} from './inputs';
 
 describe('input files', () => {
   it('reads a Segment-spec track message into an UpstreamEvent', () => {
@@ -40,6 +46,32 @@ describe('input files', () => {
     expect(() => parseUpstreamEvent('{"type":', 'events.ndjson:8')).toThrow(InputError);
   });
 
+  it('reads an events file with the line of each event, blank lines skipped', () => {
+    const { events, lines } = parseEventsFile(
+      '{"type":"track","userId":"ann","event":"A"}\n\n  \n{"type":"identify","userId":"bo"}\n',
+      'e.ndjson',
+    );
+    expect(events.map((e) => e.userId)).toEqual(['ann', 'bo']);
+    expect(lines).toEqual([1, 4]);
+  });
+
+  it('refuses an events file with unreadable lines whole, listing each of them', () => {
+    const text = ['{"type":"track","userId":"ann","event":"A"}', 'not json', '{"type":"bogus"}'];
+    expect(() => parseEventsFile(text.join('\n'), 'e.ndjson')).toThrow(
+      new InputError(
+        [
+          '2 of the 3 lines of e.ndjson are not events; nothing was sent',
+          `  e.ndjson:2 is not JSON: ${jsonError('not json')}`,
+          '  e.ndjson:3: type "bogus" is not one of track, identify, group, alias, page, screen',
+        ].join('\n'),
+      ),
+    );
+    const many = Array.from({ length: 25 }, () => '[]').join('\n');
+    const message = captureMessage(() => parseEventsFile(many, 'm.ndjson'));
+    expect(message.split('\n')).toHaveLength(1 + 20 + 1);
+    expect(message).toMatch(/\n {2}and 5 more$/);
+  });
+
   it('refuses a rule file that is not a rule, naming the file', () => {
     expect(() => parseRuleFile('{"condition":{"nope":{}}}', 'rule.json')).toThrow(
       /rule.json is not a rule/,
@@ -54,3 +86,21 @@ describe('input files', () => {
     expect(parseIdsCsv('p1\np2')).toEqual(['p1', 'p2']);
   });
 });
+
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${text} is JSON`);
+}
+
+function captureMessage(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('nothing was thrown');
+}

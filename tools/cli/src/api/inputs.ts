@@ -65,6 +65,46 @@ export function parseUpstreamEvent(line: string, where: string): UpstreamEvent {
   }
 }
 
+/** How many unreadable lines of an events file are listed before "and N more". */
+const LISTED_BAD_LINES = 20;
+
+/**
+ * An NDJSON events file, every line read before anything is sent: a file with unreadable lines
+ * is refused whole, listing each of them (the first 20) with its line number, so it can be fixed
+ * and sent again, not sent in part. Blank lines are skipped; `lines` gives each event's line.
+ */
+export function parseEventsFile(
+  text: string,
+  file: string,
+): { events: UpstreamEvent[]; lines: number[] } {
+  const events: UpstreamEvent[] = [];
+  const lines: number[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.trim();
+    if (line.length === 0) return;
+    try {
+      events.push(parseUpstreamEvent(line, `${file}:${index + 1}`));
+      lines.push(index + 1);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      problems.push(error.message);
+    }
+  });
+  if (problems.length > 0) {
+    const listed = problems.slice(0, LISTED_BAD_LINES).map((problem) => `  ${problem}`);
+    const more = problems.length - listed.length;
+    throw new InputError(
+      [
+        `${problems.length} of the ${problems.length + events.length} lines of ${file} are not events; nothing was sent`,
+        ...listed,
+        ...(more > 0 ? [`  and ${more} more`] : []),
+      ].join('\n'),
+    );
+  }
+  return { events, lines };
+}
+
 /** Member ids from a CSV file: the first column of each row; a header row (`id`, …) is skipped. */
 export function parseIdsCsv(text: string): string[] {
   const ids = text

@@ -72,7 +72,7 @@ import {
   segmentTable,
   transitionLine,
 } from './format';
-import { InputError, parseIdsCsv, parseRuleFile, parseUpstreamEvent } from './inputs';
+import { InputError, parseIdsCsv, parseRuleFile, parseEventsFile } from './inputs';
 
 /** What a command needs: the clients, where output goes, Kafka for `events tail`. */
 export interface ApiContext {
@@ -692,14 +692,7 @@ async function ingest(
   json: boolean,
   context: ApiContext,
 ): Promise<number> {
-  const text = await readFile(command.file, 'utf8');
-  const lines = text
-    .split('\n')
-    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
-    .filter(({ line }) => line.length > 0);
-  const events = lines.map(({ line, number }) =>
-    parseUpstreamEvent(line, `${command.file}:${number}`),
-  );
+  const { events, lines } = parseEventsFile(await readFile(command.file, 'utf8'), command.file);
   // one batch is one Ingest call; more go as batches of one IngestStream call
   const batches: UpstreamEvent[][] = [];
   for (let at = 0; at < events.length; at += command.batchSize) {
@@ -735,7 +728,7 @@ async function ingest(
     context.out(`accepted ${accepted} of ${events.length} events\n`);
     for (const r of rejected) {
       const id = r.messageId ? ` (${r.messageId})` : '';
-      context.out(`  line ${lines[r.index]?.number ?? '?'}${id} rejected: ${r.reason}\n`);
+      context.out(`  line ${lines[r.index] ?? '?'}${id} rejected: ${r.reason}\n`);
       for (const problem of r.problems) context.out(`    ${problem}\n`);
     }
   }
