@@ -59,10 +59,23 @@ export interface SegmentFields {
   shared?: boolean;
 }
 
+/**
+ * Where a destination sends. Secrets are named by the file holding them (`-`: standard input),
+ * never given on the command line, where shell history and the process list would keep them.
+ */
 export type DestinationTarget =
-  | { kind: 'webhook'; url: string }
-  | { kind: 'kafka'; topic: string; brokers: string[] }
+  | { kind: 'webhook'; url: string; signingSecretFile: string }
+  | {
+      kind: 'kafka';
+      topic: string;
+      brokers: string[];
+      tls: boolean;
+      sasl?: { mechanism: SaslMechanismName; username: string; passwordFile: string };
+    }
   | { kind: 'file'; directory: string };
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanismName = (typeof SASL_MECHANISMS)[number];
 
 /** A combination of options commander cannot check by itself. */
 export class UsageError extends Error {}
@@ -283,27 +296,49 @@ export function apiCommands(
   leaf(destinations, 'create', 'a webhook, Kafka topic or file destination')
     .requiredOption('--name <name>', 'its name')
     .option('--webhook <url>', 'POST batches of transitions to this URL')
+    .option(
+      '--signing-secret-file <file>',
+      'with --webhook: the file holding the secret requests are signed with (at least 16 characters; - reads standard input)',
+    )
     .option('--kafka-topic <topic>', 'produce to this topic')
     .option('--brokers <a,b>', 'the Kafka topic’s brokers', commaList, [])
+    .option('--tls', 'with --kafka-topic: connect over TLS', false)
+    .addOption(
+      new Option('--sasl <mechanism>', 'with --kafka-topic: authenticate').choices(SASL_MECHANISMS),
+    )
+    .option('--sasl-username <name>', 'with --sasl: the user name')
+    .option(
+      '--sasl-password-file <file>',
+      'with --sasl: the file holding the password (- reads standard input)',
+    )
     .option('--directory <dir>', 'write files into this directory')
     .action(
       (o: {
         name: string;
         webhook?: string;
+        signingSecretFile?: string;
         kafkaTopic?: string;
         brokers: string[];
+        tls: boolean;
+        sasl?: SaslMechanismName;
+        saslUsername?: string;
+        saslPasswordFile?: string;
         directory?: string;
         json?: boolean;
       }) => {
         const targets: DestinationTarget[] = [
-          ...(o.webhook ? [{ kind: 'webhook' as const, url: o.webhook }] : []),
-          ...(o.kafkaTopic
-            ? [{ kind: 'kafka' as const, topic: o.kafkaTopic, brokers: o.brokers }]
-            : []),
+          ...(o.webhook ? [webhookTarget(o.webhook, o.signingSecretFile)] : []),
+          ...(o.kafkaTopic ? [kafkaTarget(o.kafkaTopic, o)] : []),
           ...(o.directory ? [{ kind: 'file' as const, directory: o.directory }] : []),
         ];
         if (targets.length !== 1) {
           throw new UsageError('give exactly one of --webhook, --kafka-topic, --directory');
+        }
+        if (o.signingSecretFile !== undefined && !o.webhook) {
+          throw new UsageError('--signing-secret-file goes with --webhook');
+        }
+        if ((o.tls || o.sasl || o.saslUsername || o.saslPasswordFile) && !o.kafkaTopic) {
+          throw new UsageError('--tls and --sasl* go with --kafka-topic');
         }
         choose(
           { name: 'destinations create', destinationName: o.name, target: targets[0] },
@@ -436,6 +471,43 @@ function batchOption(): Option {
   return new Option('--batch <n>', 'ids or events per call')
     .argParser(positiveWholeNumber)
     .default(DEFAULT_BATCH);
+}
+
+function webhookTarget(url: string, signingSecretFile: string | undefined): DestinationTarget {
+  if (signingSecretFile === undefined) {
+    throw new UsageError(
+      'a webhook needs --signing-secret-file <file>: the secret its requests are signed with (X-Shoal-Signature)',
+    );
+  }
+  return { kind: 'webhook', url, signingSecretFile };
+}
+
+function kafkaTarget(
+  topic: string,
+  o: {
+    brokers: string[];
+    tls: boolean;
+    sasl?: SaslMechanismName;
+    saslUsername?: string;
+    saslPasswordFile?: string;
+  },
+): DestinationTarget {
+  if (!o.sasl) {
+    if (o.saslUsername !== undefined || o.saslPasswordFile !== undefined) {
+      throw new UsageError('--sasl-username and --sasl-password-file go with --sasl <mechanism>');
+    }
+    return { kind: 'kafka', topic, brokers: o.brokers, tls: o.tls };
+  }
+  if (o.saslUsername === undefined || o.saslPasswordFile === undefined) {
+    throw new UsageError('--sasl needs --sasl-username and --sasl-password-file');
+  }
+  return {
+    kind: 'kafka',
+    topic,
+    brokers: o.brokers,
+    tls: o.tls,
+    sasl: { mechanism: o.sasl, username: o.saslUsername, passwordFile: o.saslPasswordFile },
+  };
 }
 
 export function positiveWholeNumber(value: string): number {

@@ -431,7 +431,7 @@ export async function runApiCommand(
     case 'destinations create': {
       const response = await clients.exporter.createDestination({
         name: command.destinationName,
-        config: destinationConfig(command.target),
+        config: await destinationConfig(command.target),
       });
       print(CreateDestinationResponseSchema, response, () =>
         destinationTable([response.destination!]),
@@ -556,20 +556,51 @@ export function maskOf(fields: Partial<SegmentFields>, rule: boolean): string[] 
   ];
 }
 
-function destinationConfig(target: DestinationTarget) {
+async function destinationConfig(target: DestinationTarget) {
   switch (target.kind) {
     case 'webhook':
-      return { kind: { case: 'webhook' as const, value: { url: target.url } } };
+      return {
+        kind: {
+          case: 'webhook' as const,
+          value: { url: target.url, signingSecret: await readSecret(target.signingSecretFile) },
+        },
+      };
     case 'kafka':
       return {
         kind: {
           case: 'kafkaTopic' as const,
-          value: { topic: target.topic, brokers: target.brokers },
+          value: {
+            topic: target.topic,
+            brokers: target.brokers,
+            tls: target.tls,
+            ...(target.sasl && {
+              saslMechanism: target.sasl.mechanism,
+              saslUsername: target.sasl.username,
+              saslPassword: await readSecret(target.sasl.passwordFile),
+            }),
+          },
         },
       };
     case 'file':
       return { kind: { case: 'file' as const, value: { directory: target.directory } } };
   }
+}
+
+/** A secret from its file, or standard input for `-`; one trailing line break is not part of it. */
+async function readSecret(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read the secret from ${file}: ${(error as Error).message}`);
+  }
+  return text.replace(/\r?\n$/, '');
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function exportCsv(
