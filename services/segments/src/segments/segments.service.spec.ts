@@ -381,6 +381,34 @@ describe('segments: editing', () => {
     ]);
   });
 
+  it('makes no version for a change that changes nothing: a rename to the same name, an edit setting what is there', async () => {
+    const t = await setup();
+    const made = await t.make(ann, { name: 'Buyers', description: 'd' });
+    const renamed = await t.segments.rename({
+      id: made.id,
+      expectedVersion: 1n,
+      name: 'Buyers',
+      principal: ann,
+    });
+    const edited = await t.update(ann, made.id, 1n, { description: 'd', rule: made.rule }, [
+      'description',
+      'rule',
+    ]);
+    expect([renamed.version, edited.segment.version]).toEqual([1n, 1n]);
+    expect(t.changes.count).toBe(1);
+    const stale = await refusal(
+      t.segments.rename({ id: made.id, expectedVersion: 0n, name: 'Buyers', principal: ann }),
+    );
+    expect(stale.reason).toBe('SEGMENT_VERSION_CONFLICT');
+    const changed = await t.segments.rename({
+      id: made.id,
+      expectedVersion: 1n,
+      name: 'Big buyers',
+      principal: ann,
+    });
+    expect([changed.name, changed.version, t.changes.count]).toEqual(['Big buyers', 2n, 2]);
+  });
+
   it('answers an activation of an active segment with the segment as it is', async () => {
     const t = await setup();
     const made = await t.make(ann, { name: 'Buyers' });

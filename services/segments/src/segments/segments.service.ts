@@ -1,3 +1,4 @@
+import { equals } from '@bufbuild/protobuf';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ChangeAction,
@@ -5,6 +6,7 @@ import {
   type Segment,
   type SegmentDraft,
   SegmentKind,
+  SegmentSchema,
   SegmentState,
   SegmentStatus,
   type SegmentUsage,
@@ -35,6 +37,7 @@ import {
   type ListPosition,
   SEGMENT_REPOSITORY,
   type SegmentRepositoryPort,
+  type StoredSegment,
 } from './segments.repository.port';
 
 /**
@@ -174,7 +177,7 @@ export class SegmentsService {
     }
     const next = await this.versions.revise(current, merged, principal);
     return {
-      segment: await this.versions.commit(current, next, ChangeAction.UPDATED, principal),
+      segment: await this.committed(current, next, ChangeAction.UPDATED, principal),
       usages: await this.usages.usages(id, principal),
     };
   }
@@ -199,7 +202,7 @@ export class SegmentsService {
       { ...draftOf(current.segment), name },
       principal,
     );
-    return this.versions.commit(current, next, ChangeAction.RENAMED, principal);
+    return this.committed(current, next, ChangeAction.RENAMED, principal);
   }
 
   /**
@@ -280,9 +283,24 @@ export class SegmentsService {
   ): Promise<Segment> {
     const current = await this.versions.editable(id, expectedVersion, principal);
     const was = current.segment;
-    if (was.status === status) return withPublication(was, current.publication);
     const starts = status === SegmentStatus.ACTIVE && was.state === SegmentState.DRAFT;
     const next = revised(was, { status, state: starts ? initialState(was.kind) : was.state });
+    return this.committed(current, next, action, principal);
+  }
+
+  /**
+   * Commits `next` as a new version — unless it is the current definition exactly (a rename to
+   * the same name, an edit that sets what is there, a status it has): then the segment as it
+   * is, with no new version, history entry or publication.
+   */
+  private async committed(
+    current: StoredSegment,
+    next: Segment,
+    action: ChangeAction,
+    principal: Principal,
+  ): Promise<Segment> {
+    if (equals(SegmentSchema, current.segment, next))
+      return withPublication(current.segment, current.publication);
     return this.versions.commit(current, next, action, principal);
   }
 }
