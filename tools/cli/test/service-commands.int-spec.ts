@@ -98,7 +98,8 @@ describe('the service commands against running services', () => {
       'events.ndjson',
       [
         { type: 'identify', messageId: 'i-1', userId: 'ann', traits: { plan: 'pro' } },
-        { type: 'identify', messageId: 'i-2', userId: 'bob', traits: { plan: 'free' } },
+        // no messageId: the CLI gives it one from its line
+        { type: 'identify', userId: 'bob', traits: { plan: 'free' } },
         {
           type: 'track',
           messageId: 't-1',
@@ -112,7 +113,11 @@ describe('the service commands against running services', () => {
     );
     const ingested = await shoal('ingest', '-f', events, '--json');
     expect(ingested).toMatchObject({ code: EXIT.ok });
-    expect(JSON.parse(ingested.stdout)).toEqual({ accepted: 3, rejected: [] });
+    expect(JSON.parse(ingested.stdout)).toEqual({
+      accepted: 3,
+      rejected: [],
+      messageIdsGiven: 1,
+    });
 
     const rule = file(
       'pro.json',
@@ -171,14 +176,14 @@ describe('the service commands against running services', () => {
       [
         '{"type":"identify","messageId":"s-1","userId":"dee","traits":{"plan":"free"}}',
         '',
-        '{"type":"track","userId":"dee","event":"Page Viewed"}',
+        '{"type":"track","messageId":"s-2","userId":"dee","event":" "}',
         '{"type":"track","messageId":"s-3","userId":"dee","event":"Page Viewed"}',
       ].join('\n'),
     );
     const ingested = await shoal('ingest', '-f', events, '--batch', '1');
     expect(ingested.code).toBe(EXIT.refused);
     expect(ingested.stdout).toBe(
-      'accepted 2 of 3 events\n  line 3 rejected: INVALID_EVENT\n    messageId: is required\n',
+      'accepted 2 of 3 events\n  line 3 (s-2) rejected: INVALID_EVENT\n    track.event: track needs a non-empty event name\n',
     );
   });
 

@@ -55,6 +55,26 @@ describe('input files', () => {
     expect(lines).toEqual([1, 4]);
   });
 
+  it('gives an event without a messageId one from its line, the same each time the file is read', () => {
+    const a = '{"type":"track","userId":"ann","event":"A"}';
+    const b = '{"type":"track","userId":"bo","event":"B"}';
+    const given = '{"type":"track","userId":"cy","event":"C","messageId":"m-7"}';
+    const first = parseEventsFile([a, a, given].join('\n'), 'e.ndjson');
+    const ids = first.events.map((e) => e.messageId);
+    expect(first.named).toBe(2);
+    expect(ids[0]).toMatch(/^cli-[0-9a-f]{32}$/);
+    expect(ids[1]).not.toBe(ids[0]); // two identical lines stay two events
+    expect(ids[2]).toBe('m-7');
+    // read again with a line added before them: the same ids, the new line its own
+    const again = parseEventsFile([b, a, given, a].join('\n'), 'e.ndjson');
+    expect(again.events.map((e) => e.messageId)).toEqual([
+      expect.not.stringMatching(new RegExp(`^(${ids[0]}|${ids[1]})$`)),
+      ids[0],
+      'm-7',
+      ids[1],
+    ]);
+  });
+
   it('refuses an events file with unreadable lines whole, listing each of them', () => {
     const text = ['{"type":"track","userId":"ann","event":"A"}', 'not json', '{"type":"bogus"}'];
     expect(() => parseEventsFile(text.join('\n'), 'e.ndjson')).toThrow(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type JsonObject, type JsonValue, fromJson } from '@bufbuild/protobuf';
 import { type Rule, RuleSchema, type UpstreamEvent, UpstreamEventSchema } from '@shoal/contracts';
 
@@ -72,19 +73,33 @@ const LISTED_BAD_LINES = 20;
  * An NDJSON events file, every line read before anything is sent: a file with unreadable lines
  * is refused whole, listing each of them (the first 20) with its line number, so it can be fixed
  * and sent again, not sent in part. Blank lines are skipped; `lines` gives each event's line.
+ *
+ * An event without a messageId is given one made from its line — the text and how many times
+ * the same text came before it in the file — so sending a file again (after a failure, or with
+ * lines added anywhere) counts none of its events twice, while two identical lines stay two
+ * events. `named` is how many were given one.
  */
 export function parseEventsFile(
   text: string,
   file: string,
-): { events: UpstreamEvent[]; lines: number[] } {
+): { events: UpstreamEvent[]; lines: number[]; named: number } {
   const events: UpstreamEvent[] = [];
   const lines: number[] = [];
   const problems: string[] = [];
+  const seen = new Map<string, number>();
+  let named = 0;
   text.split('\n').forEach((raw, index) => {
     const line = raw.trim();
     if (line.length === 0) return;
+    const occurrence = seen.get(line) ?? 0;
+    seen.set(line, occurrence + 1);
     try {
-      events.push(parseUpstreamEvent(line, `${file}:${index + 1}`));
+      const event = parseUpstreamEvent(line, `${file}:${index + 1}`);
+      if (!event.messageId) {
+        event.messageId = lineMessageId(line, occurrence);
+        named += 1;
+      }
+      events.push(event);
       lines.push(index + 1);
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
@@ -102,7 +117,13 @@ export function parseEventsFile(
       ].join('\n'),
     );
   }
-  return { events, lines };
+  return { events, lines, named };
+}
+
+/** The messageId of the `occurrence`-th (from 0) line of this text in an events file. */
+export function lineMessageId(line: string, occurrence: number): string {
+  const digest = createHash('sha256').update(`${occurrence}\n${line}`).digest('hex');
+  return `cli-${digest.slice(0, 32)}`;
 }
 
 /** Member ids from a CSV file: the first column of each row; a header row (`id`, …) is skipped. */

@@ -723,7 +723,10 @@ async function ingest(
   json: boolean,
   context: ApiContext,
 ): Promise<number> {
-  const { events, lines } = parseEventsFile(await readFile(command.file, 'utf8'), command.file);
+  const { events, lines, named } = parseEventsFile(
+    await readFile(command.file, 'utf8'),
+    command.file,
+  );
   // one batch is one Ingest call; more go as batches of one IngestStream call
   const batches: UpstreamEvent[][] = [];
   for (let at = 0; at < events.length; at += command.batchSize) {
@@ -754,9 +757,14 @@ async function ingest(
   }));
   context.progress.done(progressLine(events.length, events.length, 'events'));
   if (json) {
-    context.out(`${JSON.stringify({ accepted, rejected }, null, 2)}\n`);
+    context.out(`${JSON.stringify({ accepted, rejected, messageIdsGiven: named }, null, 2)}\n`);
   } else {
     context.out(`accepted ${accepted} of ${events.length} events\n`);
+    if (named > 0) {
+      context.out(
+        `  ${named} had no messageId and were given one from their line: sending the file again within the dedup window counts none of them twice\n`,
+      );
+    }
     for (const r of rejected) {
       const id = r.messageId ? ` (${r.messageId})` : '';
       context.out(`  line ${lines[r.index] ?? '?'}${id} rejected: ${r.reason}\n`);
