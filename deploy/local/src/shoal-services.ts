@@ -45,6 +45,8 @@ export const SERVICE_PORTS: Readonly<Record<StartableServiceName, { grpc: number
 
 const READY_TIMEOUT_MS = 150_000;
 const STOP_TIMEOUT_MS = 20_000;
+/** How long a status probe (/readyz, /healthz) waits for its answer. */
+const PROBE_TIMEOUT_MS = 3_000;
 
 /** The built entry point of a service; `npm run build` makes it. */
 export function serviceEntry(name: StartableServiceName): string {
@@ -138,6 +140,10 @@ export interface ServiceStatus {
   readonly name: StartableServiceName;
   readonly running: boolean;
   readonly ready: boolean;
+  /** Running and answering /healthz with 200 (what a liveness probe asks). */
+  readonly alive: boolean;
+  /** Why a running service is not alive: its /healthz answer, or none in time. */
+  readonly health?: string;
   readonly pid?: number;
   readonly grpc: string;
   readonly http: string;
@@ -189,14 +195,25 @@ export class LocalServices {
 
   /** Stops services in reverse order, each draining its work (SIGTERM, then SIGKILL after 20 s). */
   async down(): Promise<void> {
-    for (const name of [...LOCAL_SERVICES].reverse()) {
-      const pid = this.runningPid(name);
-      if (pid !== undefined) {
-        const how = await terminate(pid, [serviceEntry(name)], STOP_TIMEOUT_MS);
-        this.log(`${name} ${how} (pid ${pid})`);
-      }
-      removeFile(this.pidFile(name));
+    for (const name of [...LOCAL_SERVICES].reverse()) await this.stop(name);
+  }
+
+  /**
+   * Stops one service: SIGTERM, then SIGKILL once `timeoutMs` has passed (a hung process does not
+   * run its SIGTERM handler). Answers how, or undefined when it was not running.
+   */
+  async stop(
+    name: StartableServiceName,
+    timeoutMs = STOP_TIMEOUT_MS,
+  ): Promise<'stopped' | 'killed' | undefined> {
+    const pid = this.runningPid(name);
+    let how: 'stopped' | 'killed' | undefined;
+    if (pid !== undefined) {
+      how = await terminate(pid, [serviceEntry(name)], timeoutMs);
+      this.log(`${name} ${how} (pid ${pid})`);
     }
+    removeFile(this.pidFile(name));
+    return how;
   }
 
   async status(): Promise<ServiceStatus[]> {
@@ -205,17 +222,29 @@ export class LocalServices {
         const pid = this.runningPid(name);
         const ports = SERVICE_PORTS[name];
         let ready = false;
+        let health: string | undefined;
         if (pid !== undefined) {
-          ready = await fetch(`http://${LOOPBACK}:${ports.http}/readyz`, {
-            signal: AbortSignal.timeout(3_000),
-          })
-            .then((r) => r.status === 200)
-            .catch(() => false);
+          const probe = (path: string) =>
+            fetch(`http://${LOOPBACK}:${ports.http}${path}`, {
+              signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+            });
+          [ready, health] = await Promise.all([
+            probe('/readyz')
+              .then((r) => r.status === 200)
+              .catch(() => false),
+            probe('/healthz').then(
+              async (r) =>
+                r.status === 200 ? undefined : `/healthz ${r.status} ${(await r.text()).trim()}`,
+              () => `no answer to /healthz within ${PROBE_TIMEOUT_MS / 1000} s`,
+            ),
+          ]);
         }
         return {
           name,
           running: pid !== undefined,
           ready,
+          alive: pid !== undefined && health === undefined,
+          ...(health !== undefined ? { health } : {}),
           ...(pid !== undefined ? { pid } : {}),
           grpc: `${LOOPBACK}:${ports.grpc}`,
           http: `http://${LOOPBACK}:${ports.http}`,

@@ -195,14 +195,22 @@ async function runInfraCommand(command: InfraCommand, signal: AbortSignal): Prom
 }
 
 async function printStatus(stack: LocalStack): Promise<void> {
-  const state = (s: { ready: boolean; running: boolean }) =>
-    (s.ready ? 'ready' : s.running ? 'not ready' : 'stopped').padEnd(10);
+  const state = (s: { ready: boolean; running: boolean; alive?: boolean }) =>
+    (s.ready
+      ? 'ready'
+      : s.alive === false && s.running
+        ? 'unhealthy'
+        : s.running
+          ? 'not ready'
+          : 'stopped'
+    ).padEnd(10);
   for (const s of await stack.infra.status()) {
     out(`  ${s.component.padEnd(11)} ${state(s)} ${s.endpoint}`);
   }
   for (const s of await stack.services.status()) {
     const web = s.name === 'console' ? `  web ${CONSOLE_URL}` : '';
     out(`  ${s.name.padEnd(11)} ${state(s)} gRPC ${s.grpc}  ${s.http}/readyz${web}`);
+    if (s.health) out(`              ${s.health}`);
   }
 }
 

@@ -1,16 +1,30 @@
 import type { ServiceStatus, StartableServiceName } from '@shoal/local-infra';
 import { ServiceSupervisor, type SupervisedServices } from './service-supervisor';
 
-/** Local services whose processes the test ends and whose starts it makes fail. */
+/** Local services whose processes the test ends or hangs, and whose starts it makes fail. */
 function services(names: readonly StartableServiceName[]) {
   const running = new Set<StartableServiceName>(names);
+  const hung = new Set<StartableServiceName>();
   let failStarts = 0;
   const ups: number[] = [];
+  const stops: StartableServiceName[] = [];
   const fake: SupervisedServices = {
     status: async () =>
-      names.map(
-        (name) => ({ name, running: running.has(name), ready: running.has(name) }) as ServiceStatus,
-      ),
+      names.map((name) => {
+        const alive = running.has(name) && !hung.has(name);
+        return {
+          name,
+          running: running.has(name),
+          ready: alive,
+          alive,
+          ...(running.has(name) && !alive ? { health: 'no answer to /healthz within 3 s' } : {}),
+        } as ServiceStatus;
+      }),
+    stop: async (name) => {
+      stops.push(name);
+      running.delete(name);
+      hung.delete(name);
+    },
     up: async () => {
       ups.push(ups.length + 1);
       if (failStarts > 0) {
@@ -25,7 +39,10 @@ function services(names: readonly StartableServiceName[]) {
   return {
     fake,
     ups,
+    stops,
     exit: (name: StartableServiceName) => running.delete(name),
+    hang: (name: StartableServiceName) => hung.add(name),
+    recover: (name: StartableServiceName) => hung.delete(name),
     failNextStarts: (n: number) => (failStarts = n),
   };
 }
@@ -91,6 +108,63 @@ describe('ServiceSupervisor', () => {
     expect(ups).toHaveLength(3);
     expect(supervisor.summary()).toEqual([
       'supervisor: membership exited, restarted 1× (last 0 s ago)',
+    ]);
+  });
+
+  it('stops and starts again a service failing its liveness probe 3 times, 10 s apart', async () => {
+    const { fake, ups, stops, hang } = services(['ingestion', 'membership']);
+    const { supervisor, advance, lines } = supervisorOf(fake);
+    hang('membership');
+    // checked every second: one failure counts per 10 s
+    for (let second = 0; second <= 19; second++) {
+      await supervisor.check();
+      advance(1_000);
+    }
+    expect([stops, ups]).toEqual([[], []]);
+    await supervisor.check();
+    expect(stops).toEqual(['membership']);
+    expect(ups).toHaveLength(1);
+    expect(lines).toContain(
+      'supervisor: membership failed its liveness probe 3 times (no answer to /healthz within 3 s); stopping it',
+    );
+    expect(supervisor.summary()).toEqual([
+      'supervisor: membership unresponsive, restarted 1× (last 0 s ago)',
+    ]);
+  });
+
+  it('forgets failed probes once the service answers again', async () => {
+    const { fake, stops, hang, recover } = services(['membership']);
+    const { supervisor, advance } = supervisorOf(fake);
+    hang('membership');
+    await supervisor.check();
+    advance(10_000);
+    await supervisor.check();
+    recover('membership');
+    advance(10_000);
+    await supervisor.check();
+    hang('membership');
+    for (let i = 0; i < 2; i++) {
+      advance(10_000);
+      await supervisor.check();
+    }
+    expect(stops).toEqual([]);
+    advance(10_000);
+    await supervisor.check();
+    expect(stops).toEqual(['membership']);
+  });
+
+  it('says a service restarted for being unresponsive exited when its process next exits', async () => {
+    const { fake, hang, exit } = services(['membership']);
+    const { supervisor, advance } = supervisorOf(fake);
+    hang('membership');
+    for (let i = 0; i < 3; i++) {
+      await supervisor.check();
+      advance(10_000);
+    }
+    exit('membership');
+    await supervisor.check();
+    expect(supervisor.summary()).toEqual([
+      'supervisor: membership exited, restarted 2× (last 0 s ago)',
     ]);
   });
 });

@@ -6,10 +6,34 @@ export interface SupervisedServices {
   status(): Promise<readonly ServiceStatus[]>;
   /** Starts every service that is not running, in order; answers which it started. */
   up(env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<StartableServiceName[]>;
+  /** Stops one service: SIGTERM, then SIGKILL after `timeoutMs`. */
+  stop(name: StartableServiceName, timeoutMs: number): Promise<unknown>;
 }
 
 /** From 2 s to a minute: a service that keeps exiting is not restarted in a tight loop. */
 export const SUPERVISOR_BACKOFF: RestartBackoff = { initialMs: 2_000, maxMs: 60_000 };
+
+/**
+ * When a running service counts as hung or broken, as the Helm chart's liveness probe judges:
+ * `failures` failed /healthz probes in a row, counted at most once per `periodMs`. It is then
+ * stopped (SIGKILL after `stopTimeoutMs`: a hung event loop runs no SIGTERM handler) and started.
+ */
+export interface LivenessPolicy {
+  readonly periodMs: number;
+  readonly failures: number;
+  readonly stopTimeoutMs: number;
+}
+export const SUPERVISOR_LIVENESS: LivenessPolicy = {
+  periodMs: 10_000,
+  failures: 3,
+  stopTimeoutMs: 5_000,
+};
+
+/** Failed liveness probes of a running service, in a row. */
+interface Unhealthy {
+  count: number;
+  countedAt: number;
+}
 
 interface Restarts {
   /** Restarts that brought it back (ready). */
@@ -20,16 +44,20 @@ interface Restarts {
   notBefore: number;
   lastAt?: Date;
   lastError?: string;
+  /** Why it was last restarted: its process exited, or it failed its liveness probes. */
+  cause: 'exited' | 'unresponsive';
 }
 
 /**
- * Does for `./shoal up`'s processes what a container runtime's restart policy does (Helm and
- * compose restart containers): a service whose process has exited — start-up gave up on a
- * dependency that stayed away, an uncaught failure, an OOM kill — is started again, with a
- * jittered backoff that grows while its starts keep failing. Its summary says what it did.
+ * Does for `./shoal up`'s processes what a container runtime's restart policy and liveness probe
+ * do (Helm and compose restart containers): a service whose process has exited — start-up gave
+ * up on a dependency that stayed away, an uncaught failure, an OOM kill — or that keeps failing
+ * /healthz (hung, or broken: e.g. membership unable to release a partition) is started again,
+ * with a jittered backoff that grows while its starts keep failing. Its summary says what it did.
  */
 export class ServiceSupervisor {
   private readonly restarts = new Map<StartableServiceName, Restarts>();
+  private readonly unhealthy = new Map<StartableServiceName, Unhealthy>();
   private checking = false;
 
   constructor(
@@ -39,22 +67,37 @@ export class ServiceSupervisor {
       readonly clock: Clock;
       readonly log: (line: string) => void;
       readonly backoff?: RestartBackoff;
+      readonly liveness?: LivenessPolicy;
       readonly random?: () => number;
       readonly signal?: AbortSignal;
     },
   ) {}
 
-  /** Restarts the services whose process has exited and whose backoff has passed; one check at a time. */
+  /**
+   * Stops the services that failed their liveness probes too often, and restarts those whose
+   * process has exited and whose backoff has passed; one check at a time.
+   */
   async check(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
     try {
       const now = this.options.clock.now().getTime();
+      const statuses = await this.options.services.status();
+      const stopped = this.unresponsive(statuses, now);
+      for (const name of stopped) {
+        this.entry(name).cause = 'unresponsive';
+        await this.options.services.stop(name, this.liveness.stopTimeoutMs);
+      }
       const exited = (await this.options.services.status())
         .filter((s) => !s.running)
         .map((s) => s.name);
       const due = exited.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
       if (due.length === 0) return;
+      for (const name of due) {
+        // down again after running: this time its process exited (a failing start keeps its cause)
+        const r = this.restarts.get(name);
+        if (r && r.failures === 0 && !stopped.includes(name)) r.cause = 'exited';
+      }
       this.options.log(`supervisor: ${due.join(', ')} not running; starting again`);
       try {
         const started = await this.options.services.up(this.options.env, this.options.signal);
@@ -83,8 +126,38 @@ export class ServiceSupervisor {
         r.failures > 0
           ? `; ${r.failures} failed start(s), next in ${Math.max(0, Math.ceil((r.notBefore - now) / 1000))} s: ${r.lastError ?? ''}`
           : '';
-      return `supervisor: ${name} exited, ${restarted}${failing}`;
+      return `supervisor: ${name} ${r.cause}, ${restarted}${failing}`;
     });
+  }
+
+  private get liveness(): LivenessPolicy {
+    return this.options.liveness ?? SUPERVISOR_LIVENESS;
+  }
+
+  /** Counts the failed liveness probes in `statuses`; answers the services to stop now. */
+  private unresponsive(statuses: readonly ServiceStatus[], now: number): StartableServiceName[] {
+    const { periodMs, failures } = this.liveness;
+    const stop: StartableServiceName[] = [];
+    for (const s of statuses) {
+      if (!s.running || s.alive) {
+        this.unhealthy.delete(s.name);
+        continue;
+      }
+      const u = this.unhealthy.get(s.name) ?? { count: 0, countedAt: -Infinity };
+      if (now - u.countedAt >= periodMs) {
+        u.count += 1;
+        u.countedAt = now;
+      }
+      this.unhealthy.set(s.name, u);
+      if (u.count >= failures) {
+        this.options.log(
+          `supervisor: ${s.name} failed its liveness probe ${u.count} times (${s.health ?? 'unhealthy'}); stopping it`,
+        );
+        this.unhealthy.delete(s.name);
+        stop.push(s.name);
+      }
+    }
+    return stop;
   }
 
   private restarted(name: StartableServiceName): void {
@@ -115,7 +188,7 @@ export class ServiceSupervisor {
   private entry(name: StartableServiceName): Restarts {
     let r = this.restarts.get(name);
     if (r === undefined) {
-      r = { count: 0, failures: 0, notBefore: 0 };
+      r = { count: 0, failures: 0, notBefore: 0, cause: 'exited' };
       this.restarts.set(name, r);
     }
     return r;
