@@ -47,8 +47,9 @@ import io.netty.channel.Channel;
  * listening on 127.0.0.1 only. Compared with the library as it comes, writes are committed before
  * they are acknowledged (one commit shared by concurrent writers), unique-index keys are compared by
  * value, documents are stored as BSON instead of Java-serialised, an update changes a copy instead
- * of the document others are reading, and the file stays small: pages are compressed and dead
- * chunks reused at once, not after 45 s. deploy/local/README.md has the figures.
+ * of the document others are reading, the file stays small (pages are compressed and dead chunks
+ * reused at once, not after 45 s), and a store that can no longer write stops instead of answering
+ * every later command with an error ({@link #failStop}). deploy/local/README.md has the figures.
  *
  * <p>Run with Java's single-file source launch, no build step:
  * {@code java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>}
@@ -80,6 +81,12 @@ public class ShoalMongoLauncher {
      */
     private static final int EVENT_LOOP_THREADS = 16;
 
+    /** The exit code when the store can no longer write ({@link #failStop}): EX_SOFTWARE. */
+    static final int FAIL_STOP_EXIT = 70;
+
+    /** Set once an orderly shutdown has begun: the store is closed on purpose then. */
+    static final AtomicBoolean SHUTTING_DOWN = new AtomicBoolean();
+
     public static void main(String[] args) {
         if (args.length != 2) {
             System.err.println("usage: java -cp '<jars>/*' ShoalMongoLauncher.java <port> <data file>");
@@ -92,12 +99,38 @@ public class ShoalMongoLauncher {
         ValueOrderedIndexKeys.upgrade(dataFile);
         // LZF page compression: the documents on a page repeat their field names, so it shrinks
         // every chunk a commit writes, and with it the file
-        MVStore store = new MVStore.Builder().fileName(dataFile).cacheSize(PAGE_CACHE_MB).compress().open();
+        MVStore store = new MVStore.Builder().fileName(dataFile).cacheSize(PAGE_CACHE_MB).compress()
+            .backgroundExceptionHandler((thread, error) -> failStop("the background writer failed", error))
+            .open();
         store.setRetentionTime(CHUNK_RETENTION_MILLIS);
         MongoServer server = new MongoServer(new ShoalH2Backend(store, dataFile));
         Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow, "shoal-mongo-shutdown"));
         server.bind(new InetSocketAddress("127.0.0.1", port), 1, EVENT_LOOP_THREADS);
         System.out.println("ShoalMongoLauncher: listening on 127.0.0.1:" + port + ", data file " + dataFile);
+    }
+
+    /**
+     * Ends the process at once when the store can no longer write (a full disk, an I/O error, a
+     * commit that throws). H2 closes the store then, and the process would live on answering every
+     * command with an "Unknown error" — which clients take for a refusal of what they asked, not
+     * for an outage to wait out. Stopped, the store is an outage: connections are refused until it
+     * is started again, and it opens at its last commit, which holds every write it acknowledged
+     * (none it failed to commit was acknowledged). halt, not exit: nothing more is written.
+     */
+    static void failStop(String what, Throwable error) {
+        if (SHUTTING_DOWN.get()) {
+            return;
+        }
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        System.out.flush();
+        System.err.println("ShoalMongoLauncher: " + what + ": " + root + "; stopping (exit code "
+            + FAIL_STOP_EXIT + ") so that clients wait for the store instead of taking errors;"
+            + " every acknowledged write is in the data file, which opens at its last commit");
+        System.err.flush();
+        Runtime.getRuntime().halt(FAIL_STOP_EXIT);
     }
 
     /**
@@ -120,10 +153,11 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The H2 backend with five changes: mutating commands wait for a commit before they reply,
+     * The H2 backend with six changes: mutating commands wait for a commit before they reply,
      * unique indexes (the _id index among them) are maps ordered by {@link ValueOrderedIndexKeys},
-     * documents are stored as {@link BsonDocuments} in a {@link CopyOnUpdateCollection}, and a
-     * clean shutdown compacts the file.
+     * documents are stored as {@link BsonDocuments} in a {@link CopyOnUpdateCollection}, no command
+     * replies once a failed write has closed the store ({@link #failStop}), and a clean shutdown
+     * compacts the file.
      */
     static final class ShoalH2Backend extends H2Backend {
 
@@ -160,7 +194,16 @@ public class ShoalMongoLauncher {
                 if (mutating) {
                     groupCommit.awaitCommitOfFinishedWrites();
                 }
+                // H2 closed the store on a failed write: no reply of "store is closed" leaves here
+                if (getMvStore().isClosed()) {
+                    failStop("the store was closed by a failed write", closedReason());
+                }
             }
+        }
+
+        private Throwable closedReason() {
+            Throwable panic = getMvStore().getPanicException();
+            return panic != null ? panic : new IllegalStateException("the store is closed");
         }
 
         private static boolean isMutating(String command, Document query) {
@@ -230,6 +273,7 @@ public class ShoalMongoLauncher {
             if (!closed.compareAndSet(false, true)) {
                 return;
             }
+            SHUTTING_DOWN.set(true);
             super.close();
             File file = new File(dataFile);
             long before = file.length();
@@ -325,10 +369,15 @@ public class ShoalMongoLauncher {
                     return;
                 }
                 long covered = finishedWrites.get();
-                if (store.commit() < 0) {
-                    // Nothing left to commit: the store's background writer (or a commit under
-                    // memory pressure) took these changes and may still be writing them out.
-                    store.executeFilestoreOperation(() -> { });
+                try {
+                    if (store.commit() < 0) {
+                        // Nothing left to commit: the store's background writer (or a commit under
+                        // memory pressure) took these changes and may still be writing them out.
+                        store.executeFilestoreOperation(() -> { });
+                    }
+                } catch (RuntimeException error) {
+                    failStop("a commit failed", error);
+                    throw error;
                 }
                 committedWrites = covered;
             }

@@ -1,11 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { classifyFailure } from '@shoal/platform';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
 import { startMongo } from './mongo';
 import { freePort } from './ports';
-import type { ManagedProcess } from './processes';
+import type { LaunchedProcess, ManagedProcess } from './processes';
 
 interface Doc {
   _id: string;
@@ -18,6 +20,8 @@ const UPSERTS = 800;
 const WRITERS = 16;
 const ACKNOWLEDGED_PER_ROUND = 1_000;
 const KILLS = 3;
+/** The data file's size limit in the test of a store that runs out of room. */
+const FULL_FILE_BYTES = 2 * 1024 * 1024;
 
 describe('the local store', () => {
   let dir: string;
@@ -33,11 +37,13 @@ describe('the local store', () => {
 
   async function start(
     dataFile = 'store.mv',
-  ): Promise<{ store: ManagedProcess; client: MongoClient }> {
+    maxFileBytes?: number,
+  ): Promise<{ store: LaunchedProcess; client: MongoClient }> {
     const store = await startMongo({
       port: await freePort(),
       dataFile: path.join(dir, dataFile),
       logFile: path.join(dir, 'store.log'),
+      ...(maxFileBytes !== undefined ? { maxFileBytes } : {}),
     });
     running.push(store);
     return { store, client: connect(store.endpoint) };
@@ -164,5 +170,48 @@ describe('the local store', () => {
     await expectStored(last.client, acknowledged);
     await last.client.close();
     expect(acknowledged.inserted.size).toBeGreaterThanOrEqual(KILLS * ACKNOWLEDGED_PER_ROUND);
+  });
+
+  it('stops when it can no longer write, rather than answering errors, and keeps every write it acknowledged', async () => {
+    // a file size limit stands for a full disk: the write past it fails with EFBIG
+    const full = await start('full.mv', FULL_FILE_BYTES);
+    const client = connect(full.store.endpoint, {
+      retryWrites: false,
+      serverSelectionTimeoutMS: 2_000,
+    });
+    const docs = client.db('durability').collection<Doc>('full');
+    const acknowledged: string[] = [];
+    let failure: unknown;
+    // random payloads do not compress: the file outgrows its limit within a few hundred
+    for (let n = 0; n < 2_000 && failure === undefined; n++) {
+      const doc = { _id: `full-${n}`, n, payload: randomBytes(12_000).toString('base64') };
+      try {
+        await docs.insertOne(doc);
+        acknowledged.push(doc._id);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    // an outage, which every consumer waits out, not a refusal it would dead-letter a record for
+    expect(failure).toBeDefined();
+    expect(classifyFailure(failure)).toBe('transient');
+    expect(await full.store.exited).toBe('exit code 70');
+    expect(fs.readFileSync(path.join(dir, 'store.log'), 'utf8')).toMatch(
+      /ShoalMongoLauncher: .*File too large; stopping \(exit code 70\)/,
+    );
+    const later = await docs.insertOne({ _id: 'later', n: -1, payload: '' }).catch((e) => e);
+    expect(classifyFailure(later)).toBe('transient');
+    await client.close(true);
+
+    const reopened = await start('full.mv');
+    const stored = await reopened.client
+      .db('durability')
+      .collection<Doc>('full')
+      .find({}, { projection: { _id: 1 } })
+      .toArray();
+    const storedIds = new Set(stored.map((doc) => doc._id));
+    expect(acknowledged.length).toBeGreaterThan(10);
+    expect(acknowledged.filter((id) => !storedIds.has(id))).toEqual([]);
+    await reopened.client.close();
   });
 });

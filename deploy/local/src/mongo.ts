@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { mongoUrl } from './config';
 import { ASSETS, resolveHome } from './layout';
 import { checkPortsFree, untilReady } from './launch';
-import { type LaunchedProcess, type ManagedProcess, spawnDetached } from './processes';
+import { type LaunchedProcess, spawnDetached } from './processes';
 import { type ProgressOptions, provisionJars } from './provision';
 import { waitForMongo } from './readiness';
 import { requireJava } from './tools';
@@ -25,6 +25,11 @@ export interface MongoProcessOptions {
   launcher?: string;
   /** JVM options; MONGO_JAVA_OPTIONS when not given. */
   javaOptions?: readonly string[];
+  /**
+   * The largest file the process may write, in bytes (RLIMIT_FSIZE, set by util-linux's
+   * `prlimit`): a store that runs out of room, for tests. Unlimited when not given.
+   */
+  maxFileBytes?: number;
 }
 
 /** What identifies our store in a process list: the launcher and its data file. */
@@ -42,9 +47,11 @@ export async function launchMongo(
   const java = requireJava();
   const dataFile = path.resolve(options.dataFile);
   fs.mkdirSync(path.dirname(dataFile), { recursive: true });
+  const limit = options.maxFileBytes;
   return spawnDetached({
-    command: java,
+    command: limit === undefined ? java : 'prlimit',
     args: [
+      ...(limit === undefined ? [] : [`--fsize=${limit}`, java]),
       ...(options.javaOptions ?? MONGO_JAVA_OPTIONS),
       '-cp',
       path.join(jarDir, '*'),
@@ -58,7 +65,7 @@ export async function launchMongo(
 }
 
 /** Starts a dedicated store and waits until it answers a ping. */
-export async function startMongo(options: MongoProcessOptions): Promise<ManagedProcess> {
+export async function startMongo(options: MongoProcessOptions): Promise<LaunchedProcess> {
   const store = await launchMongo(options);
   await untilReady(store, 'the store', options.logFile, (signal) =>
     waitForMongo(store.endpoint, MONGO_READY_TIMEOUT_MS, { signal }),
