@@ -14,6 +14,7 @@ import { PRODUCT_EXAMPLES, type ProductExampleName } from '@shoal/rules/testing'
 import { TopicNames } from '@shoal/platform';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { type ShoalClients, connect, serviceAddress } from './api/connection';
+import { briefly, firstCounts } from './demo/demo-counts';
 import { DemoFeed, type UpstreamMessage, demoCustomers, profileIdOf } from './demo/demo-feed';
 import { type BoardRow, pushRecent, renderBoard } from './demo/demo-summary';
 import { DEVELOPER_GROUPS, type LocalStack } from './local-stack';
@@ -47,6 +48,8 @@ const TICK_MS = 1_000;
 const NON_LIVE_DURATION_MS = 20_000;
 const NON_LIVE_PRINT_EVERY_MS = 10_000;
 const JOIN_TIMEOUT_MS = 15_000;
+/** A count's deadline: the board goes on without it while a service is hung or restarting. */
+const COUNT_DEADLINE_MS = 5_000;
 
 /**
  * `./shoal up`'s demo: defines the product examples and a VIP list over gRPC, streams a
@@ -117,7 +120,7 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
         ...(created.has(s.id) ? { firstCount: 0 } : {}),
       });
     }
-    await countAll(clients, segments, list.id, rows);
+    await firstCounts(() => countAll(clients, segments, list.id, rows), options);
     const customers = demoCustomers(CUSTOMERS);
     const runId = `demo-${Date.now().toString(36)}`;
     const feed = new DemoFeed(customers, runId, Date.now() % 100_000);
@@ -143,17 +146,24 @@ export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<
     let eventsSent = history.length + 1;
     let drawn = 0;
     let printedAt = began;
+    let deadLettered = 0;
     const board = async () => {
-      await countAll(clients, segments, list.id, rows);
-      const deadLettered =
-        (await countRecords(admin, names.of(upstreamEventsDeadLetterTopic))) - deadLettersBefore;
+      // a service hung, restarting or away leaves the last figures on the board, with why
+      const notes: string[] = [];
+      await countAll(clients, segments, list.id, rows).catch((error: unknown) =>
+        notes.push(`member counts not refreshed: ${briefly(error)}`),
+      );
+      await countRecords(admin, names.of(upstreamEventsDeadLetterTopic)).then(
+        (records) => (deadLettered = records - deadLettersBefore),
+        (error: unknown) => notes.push(`dead letters not counted: ${briefly(error)}`),
+      );
       return renderBoard({
         elapsedMs: Date.now() - began,
         eventsSent,
         rows: [...rows.values()],
         recent,
         deadLettered,
-        supervision: options.supervisor?.summary() ?? [],
+        supervision: [...(options.supervisor?.summary() ?? []), ...notes],
       });
     };
     while (!options.signal.aborted && Date.now() - began < duration) {
@@ -260,9 +270,13 @@ async function countAll(
   listId: string,
   rows: Map<string, BoardRow>,
 ): Promise<void> {
-  const counts = await clients.membership.countMembers({ segmentIds: segments.map((s) => s.id) });
+  const within = { deadlineMs: COUNT_DEADLINE_MS };
+  const counts = await clients.membership.countMembers(
+    { segmentIds: segments.map((s) => s.id) },
+    within,
+  );
   for (const c of counts.counts) updateCount(rows, c.segmentId, Number(c.memberCount));
-  const listCount = await clients.segments.countListMembers({ listId });
+  const listCount = await clients.segments.countListMembers({ listId }, within);
   updateCount(rows, listId, Number(listCount.memberCount));
 }
 

@@ -20,7 +20,7 @@ export interface DemoBoard {
   /** The latest transitions, newest last, as `entered  Loyal but lapsed  user:demo-0004`. */
   readonly recent: readonly string[];
   readonly deadLettered: number;
-  /** What the supervisor did (ServiceSupervisor.summary), shown under the first line. */
+  /** What the supervisor did (ServiceSupervisor.summary) and what could not be refreshed, under the first line. */
   readonly supervision?: readonly string[];
 }
 

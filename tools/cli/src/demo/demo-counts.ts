@@ -1,0 +1,40 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { status } from '@grpc/grpc-js';
+import { GrpcCallError } from '@shoal/platform';
+
+/**
+ * How long the demo waits at the start for membership to know its segments: one just made
+ * reaches membership through the definitions topic, and until then membership answers NOT_FOUND.
+ */
+const KNOWN_TIMEOUT_MS = 60_000;
+/** What a first count is tried again for, until KNOWN_TIMEOUT_MS. */
+const NOT_YET = new Set<status>([status.NOT_FOUND, status.UNAVAILABLE, status.DEADLINE_EXCEEDED]);
+const RETRY_MS = 500;
+
+/**
+ * The counts the board starts from, once membership knows every segment (see KNOWN_TIMEOUT_MS);
+ * says once that it waits.
+ */
+export async function firstCounts(
+  count: () => Promise<void>,
+  options: { out(line: string): void; readonly signal: AbortSignal; readonly timeoutMs?: number },
+): Promise<void> {
+  const until = Date.now() + (options.timeoutMs ?? KNOWN_TIMEOUT_MS);
+  let said = false;
+  for (;;) {
+    try {
+      return await count();
+    } catch (error) {
+      const retried = error instanceof GrpcCallError && NOT_YET.has(error.code);
+      if (!retried || Date.now() >= until || options.signal.aborted) throw error;
+      if (!said) options.out(`waiting for membership to take in the segments (${briefly(error)})`);
+      said = true;
+      await sleep(RETRY_MS, undefined, { signal: options.signal }).catch(() => undefined);
+    }
+  }
+}
+
+/** An error on one line of the board. */
+export function briefly(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}
