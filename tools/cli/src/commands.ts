@@ -16,7 +16,7 @@ import { systemClock } from '@shoal/platform';
 import { EXIT, type InfraCommand, type ShoalCommand } from './command-line';
 import { serviceAddress } from './api/connection';
 import { type Progress, runServiceCommand } from './api/run-api-command';
-import { type DemoOptions, runDemo } from './demo';
+import { type DemoConnection, type DemoOptions, runDemo } from './demo';
 import { formatEnv, formatStatusTable } from './infra-output';
 import { DEVELOPER_GROUPS, LocalStack } from './local-stack';
 import { ServiceSupervisor } from './service-supervisor';
@@ -47,7 +47,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       out(`\nconsole: ${CONSOLE_URL}  (development sign-in: any user name and groups)`);
       if (command.demo) {
         out('\ndemo:');
-        await runDemo(stack, {
+        await runDemo(demoConnection(stack), {
           ...demoOptions(command.durationSeconds, signal),
           supervisor: await supervisorOf(stack, signal),
         });
@@ -65,7 +65,7 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
       await printStatus(stack);
       return EXIT.ok;
     case 'demo':
-      await runDemo(stack, {
+      await runDemo(demoConnection(stack), {
         ...demoOptions(command.durationSeconds, signal),
         supervisor: await supervisorOf(stack, signal),
       });
@@ -107,6 +107,19 @@ function demoOptions(durationSeconds: number | undefined, signal: AbortSignal): 
     live: process.stdout.isTTY === true,
     signal,
     ...(durationSeconds ? { durationMs: durationSeconds * 1_000 } : {}),
+  };
+}
+
+/** The demo acts as SHOAL_USER (default developer), so `./shoal segments …` can change what it made. */
+function demoConnection(stack: LocalStack): DemoConnection {
+  const env = process.env;
+  const user = env.SHOAL_USER || 'developer';
+  return {
+    user,
+    address: (service) => serviceAddress(service, env),
+    token: () => stack.token(user, DEVELOPER_GROUPS, 3_600),
+    kafkaBrokers: stack.infra.endpoints.kafkaBrokers,
+    topicPrefix: env.KAFKA_TOPIC_PREFIX ?? '',
   };
 }
 

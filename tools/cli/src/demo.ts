@@ -13,12 +13,16 @@ import {
 import { PRODUCT_EXAMPLES, type ProductExampleName } from '@shoal/rules/testing';
 import { TopicNames } from '@shoal/platform';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
-import { type ShoalClients, connect, serviceAddress } from './api/connection';
+import { type Connection, type ShoalClients, connect } from './api/connection';
 import { briefly, firstCounts } from './demo/demo-counts';
 import { DemoFeed, type UpstreamMessage, demoCustomers, profileIdOf } from './demo/demo-feed';
 import { type BoardRow, pushRecent, renderBoard } from './demo/demo-summary';
-import { DEVELOPER_GROUPS, type LocalStack } from './local-stack';
 import type { ServiceSupervisor } from './service-supervisor';
+
+/** Where the demo sends and asks, and as whom: its token's subject owns the demo's segments. */
+export interface DemoConnection extends Connection {
+  readonly user: string;
+}
 
 export interface DemoOptions {
   /** Where the summary goes, a line at a time. */
@@ -56,20 +60,13 @@ const COUNT_DEADLINE_MS = 5_000;
  * synthetic shop's history and then a live feed into the upstream topic, and shows segment sizes
  * and entered / exited events as they happen. Safe to run again: it reuses its segments.
  */
-export async function runDemo(stack: LocalStack, options: DemoOptions): Promise<void> {
-  // the user the service commands act as, so `./shoal segments …` can change what the demo made
-  const user = process.env.SHOAL_USER || 'developer';
-  const token = await stack.token(user, DEVELOPER_GROUPS, 3_600);
-  const clients = connect({
-    address: (service) => serviceAddress(service, process.env),
-    token: async () => token,
-    kafkaBrokers: stack.infra.endpoints.kafkaBrokers,
-    topicPrefix: '',
-  });
-  const names = new TopicNames(process.env.KAFKA_TOPIC_PREFIX ?? '');
+export async function runDemo(connection: DemoConnection, options: DemoOptions): Promise<void> {
+  const user = connection.user;
+  const clients = connect(connection);
+  const names = new TopicNames(connection.topicPrefix);
   const kafka = new Kafka({
     clientId: 'shoal-demo',
-    brokers: stack.infra.endpoints.kafkaBrokers,
+    brokers: [...connection.kafkaBrokers],
     logLevel: logLevel.NOTHING,
   });
   const admin = kafka.admin();

@@ -12,6 +12,7 @@ import {
 } from '@shoal/testing';
 import { EXIT, parseCommandLine } from '../src/command-line';
 import { runServiceCommand } from '../src/api/run-api-command';
+import { runDemo } from '../src/demo';
 
 /**
  * `./shoal` service commands against ingestion, segments and membership started as the
@@ -228,5 +229,39 @@ describe('the service commands against running services', () => {
       ['2', 'renamed'],
       ['1', 'created'],
     ]);
+  });
+
+  it('runs the demo on segments it makes: the feed streamed, the malformed record dead-lettered, sizes on the board', async () => {
+    const lines: string[] = [];
+    await runDemo(
+      {
+        user: 'ann',
+        address: (service) => addresses.get(service) ?? '127.0.0.1:1',
+        token: async () => token,
+        kafkaBrokers: testInfrastructure().kafkaBrokers,
+        topicPrefix: scope.topicPrefix,
+      },
+      {
+        out: (line) => lines.push(line),
+        live: false,
+        durationMs: 15_000,
+        signal: new AbortController().signal,
+      },
+    );
+    const text = lines.join('\n');
+    expect(text).toMatch(
+      /sent the history of 200 customers \(\d+ events, and one malformed record\)/,
+    );
+    expect(text).toMatch(/the demo feed stopped after \d+ events/);
+    // the last board: every segment counted, members where the history puts them
+    const board = text.slice(text.lastIndexOf('events sent upstream'));
+    expect(board).toMatch(/, 1 malformed dead-lettered/);
+    const members = (name: string) =>
+      Number(new RegExp(`^${name}\\s+(\\d+)\\s`, 'm').exec(board)?.[1] ?? NaN);
+    expect(members('Retirement readers')).toBeGreaterThan(0);
+    expect(members('VIP customers')).toBeGreaterThan(0);
+    expect(members('Loyal but lapsed')).toBeGreaterThanOrEqual(0);
+    expect(members('Winter buyers not opening email')).toBeGreaterThanOrEqual(0);
+    expect(board).toMatch(/^ {2}entered {2}Retirement readers {2}user:demo-\d+$/m);
   });
 });
