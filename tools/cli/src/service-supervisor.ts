@@ -88,8 +88,9 @@ export class ServiceSupervisor {
         this.entry(name).cause = 'unresponsive';
         await this.options.services.stop(name, this.liveness.stopTimeoutMs);
       }
-      const exited = (await this.options.services.status())
-        .filter((s) => !s.running)
+      // those just stopped are down now too: no second round of probes to learn it
+      const exited = statuses
+        .filter((s) => !s.running || stopped.includes(s.name))
         .map((s) => s.name);
       const due = exited.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
       if (due.length === 0) return;
