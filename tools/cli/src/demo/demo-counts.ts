@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { status } from '@grpc/grpc-js';
-import { GrpcCallError } from '@shoal/platform';
+import { GrpcCallError, retry } from '@shoal/platform';
 
 /**
  * How long the demo waits at the start for membership to know its segments: one just made
@@ -19,19 +18,17 @@ export async function firstCounts(
   count: () => Promise<void>,
   options: { out(line: string): void; readonly signal: AbortSignal; readonly timeoutMs?: number },
 ): Promise<void> {
-  const until = Date.now() + (options.timeoutMs ?? KNOWN_TIMEOUT_MS);
-  let said = false;
-  for (;;) {
-    try {
-      return await count();
-    } catch (error) {
-      const retried = error instanceof GrpcCallError && NOT_YET.has(error.code);
-      if (!retried || Date.now() >= until || options.signal.aborted) throw error;
-      if (!said) options.out(`waiting for membership to take in the segments (${briefly(error)})`);
-      said = true;
-      await sleep(RETRY_MS, undefined, { signal: options.signal }).catch(() => undefined);
-    }
-  }
+  await retry(count, {
+    timeoutMs: options.timeoutMs ?? KNOWN_TIMEOUT_MS,
+    delayMs: RETRY_MS,
+    signal: options.signal,
+    permanent: (error) =>
+      error instanceof GrpcCallError && NOT_YET.has(error.code) ? undefined : (error as Error),
+    onRetry: ({ error, attempt }) => {
+      if (attempt === 1)
+        options.out(`waiting for membership to take in the segments (${briefly(error)})`);
+    },
+  });
 }
 
 /** An error on one line of the board. */
