@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -352,6 +352,14 @@ class Run {
           } catch (error) {
             log(String(error));
           }
+        }
+      }
+      if (this.options.keepLogs !== undefined) {
+        try {
+          cpSync(this.logs, this.options.keepLogs, { recursive: true });
+          log(`the services' logs are in ${this.options.keepLogs}`);
+        } catch (error) {
+          log(`keeping the logs: ${String(error)}`);
         }
       }
       rmSync(this.work, { recursive: true, force: true });

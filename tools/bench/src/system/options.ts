@@ -41,6 +41,8 @@ export interface BenchOptions {
   readonly controllerPort: number;
   readonly mongoPort: number;
   readonly keepInfra: boolean;
+  /** Where to keep the services' logs (they are removed with the run's files otherwise). */
+  readonly keepLogs?: string;
   readonly cpuProf: boolean;
   readonly timeout: number;
   readonly out: string;
@@ -140,6 +142,10 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
       Number(process.env.SHOAL_MONGO_PORT ?? 57_017),
     )
     .option('--keep-infra', 'leave the own Kafka and store running afterwards', false)
+    .option(
+      '--keep-logs <dir>',
+      'copy the services’ logs into dir at the end (SHOAL_BENCH_SERVICE_LOG_LEVEL sets their level)',
+    )
     .option(
       '--cpu-prof',
       'sample the CPU of ingestion and membership (as node --cpu-prof); summarise their hot paths',
