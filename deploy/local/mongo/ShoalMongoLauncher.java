@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
@@ -153,11 +154,12 @@ public class ShoalMongoLauncher {
     }
 
     /**
-     * The H2 backend with six changes: mutating commands wait for a commit before they reply,
+     * The H2 backend with these changes: mutating commands wait for a commit before they reply,
      * unique indexes (the _id index among them) are maps ordered by {@link ValueOrderedIndexKeys},
      * documents are stored as {@link BsonDocuments} in a {@link CopyOnUpdateCollection}, no command
-     * replies once a failed write has closed the store ({@link #failStop}), and a clean shutdown
-     * compacts the file.
+     * replies once a failed write has closed the store ({@link #failStop}), dropping a database
+     * removes its own maps only (not those of a database whose name it begins), and a clean
+     * shutdown compacts the file.
      */
     static final class ShoalH2Backend extends H2Backend {
 
@@ -233,8 +235,59 @@ public class ShoalMongoLauncher {
          */
         final class Database extends H2Database {
 
+            /**
+             * The collections registered in this database (AbstractMongoDatabase keeps its own
+             * privately). Made on first use: the super constructor opens collections before this
+             * class's fields are initialised (an initialiser would then replace the set).
+             */
+            private Set<String> registered;
+
+            private Set<String> registered() {
+                if (registered == null) {
+                    registered = ConcurrentHashMap.newKeySet();
+                }
+                return registered;
+            }
+
             Database(String databaseName) {
                 super(databaseName, ShoalH2Backend.this.getMvStore(), ShoalH2Backend.this.getCursorRegistry());
+            }
+
+            @Override
+            public void unregisterCollection(String collectionName) {
+                super.unregisterCollection(collectionName);
+                registered().remove(collectionName);
+            }
+
+            /**
+             * H2Database drops a database by removing every map whose name starts with
+             * "databases.&lt;name&gt;" or "meta.&lt;name&gt;", without the dot after the name: dropping
+             * "t_store1" emptied the collections of "t_store10" behind their indexes (which then
+             * failed every drop of it). Here the collections are dropped as AbstractMongoDatabase
+             * drops them, then only the maps of this database are removed.
+             */
+            @Override
+            public void drop(Oplog oplog) {
+                List<String> system = new ArrayList<>();
+                for (String name : new ArrayList<>(registered())) {
+                    if (name.startsWith("system.")) {
+                        system.add(name);
+                    } else {
+                        dropCollection(name, oplog);
+                    }
+                }
+                // the index list before the namespaces, as AbstractMongoDatabase does
+                system.sort(Comparator.comparing((String name) -> !name.equals("system.indexes")));
+                for (String name : system) {
+                    dropCollection(name, oplog);
+                }
+                MVStore store = ShoalH2Backend.this.getMvStore();
+                String name = getDatabaseName() + ".";
+                for (String map : new ArrayList<>(store.getMapNames())) {
+                    if (map.startsWith(name) || map.startsWith("databases." + name) || map.startsWith("meta." + name)) {
+                        store.removeMap(map);
+                    }
+                }
             }
 
             /**
@@ -256,6 +309,7 @@ public class ShoalMongoLauncher {
             @Override
             protected MongoCollection<Object> openOrCreateCollection(String collectionName,
                                                                      CollectionOptions options) {
+                registered().add(collectionName);
                 String namespace = getFullCollectionNamespace(collectionName);
                 MVStore store = ShoalH2Backend.this.getMvStore();
                 MVMap<Object, Document> documents = store.openMap("databases." + namespace, BsonDocuments.mapBuilder());

@@ -117,6 +117,39 @@ describe('documents in the local store', () => {
     expect(await read(third.client)).toStrictEqual(answered);
   });
 
+  it('of other databases stay when a database whose name begins theirs is dropped', async () => {
+    const { store, client } = await start('drops');
+    const names = ['shoal_s1', 'shoal_s10', 'shoal_s1x', 'shoal_s'];
+    for (const name of names) {
+      await client
+        .db(name)
+        .collection('profiles')
+        .insertOne({ _id: 'a', name } as never);
+      await client.db(name).collection('profiles').createIndex({ name: 1 });
+      await client
+        .db(name)
+        .collection('status')
+        .insertOne({ _id: 'b' } as never);
+    }
+    await client.db('shoal_s1').dropDatabase();
+    const listed = await client.db('admin').admin().listDatabases({ nameOnly: true });
+    expect(listed.databases.map((d) => d.name)).not.toContain('shoal_s1');
+    for (const name of names.slice(1)) {
+      expect(await client.db(name).collection('profiles').find().toArray()).toEqual([
+        { _id: 'a', name },
+      ]);
+      expect(Number(await client.db(name).collection('status').countDocuments())).toBe(1);
+    }
+    // the dropped database is empty when used again, and the others can be dropped in turn
+    expect(Number(await client.db('shoal_s1').collection('profiles').countDocuments())).toBe(0);
+    for (const name of names.slice(1)) await client.db(name).dropDatabase();
+    // and none of it comes back from the file
+    await store.kill('SIGKILL');
+    const again = await start('drops');
+    for (const name of names)
+      expect(Number(await again.client.db(name).collection('profiles').countDocuments())).toBe(0);
+  });
+
   it('written by the stock H2 backend are read, updated and read again', async () => {
     const stock = await start('stock', STOCK_SERVER);
     const expected = Array.from({ length: STOCK_DOCS }, (_, i) => stockDoc(i));
