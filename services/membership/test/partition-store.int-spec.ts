@@ -1,5 +1,10 @@
 import { TestScope } from '@shoal/testing';
+import type { Db } from 'mongodb';
 import { MongoPartitionStore } from '../src/partitions/partition-store.mongo-repository';
+import type {
+  CheckpointWrite,
+  PartitionDocument,
+} from '../src/partitions/partition-store.repository.port';
 import { partitionStoreContract } from './support/partition-store.contract';
 
 describe('the MongoDB partition store', () => {
@@ -7,9 +12,114 @@ describe('the MongoDB partition store', () => {
   let databases = 0;
   afterAll(() => scope.close());
 
-  partitionStoreContract(async () => {
+  async function database(): Promise<Db> {
     databases += 1;
     const client = await scope.mongo();
-    return new MongoPartitionStore(client.db(`t${scope.id}_store${databases}`));
+    return client.db(`t${scope.id}_store${databases}`);
+  }
+
+  partitionStoreContract(async () => new MongoPartitionStore(await database()));
+
+  const write = (document: PartitionDocument): CheckpointWrite => ({
+    chunks: [],
+    states: new Map(),
+    deletedProfiles: [],
+    droppedChunks: [],
+    buckets: [],
+    document,
+  });
+
+  /** A catalogue summary the size of 2,000 segments'. */
+  const applied = {
+    versions: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`seg_${i}`, 1])),
+    specs: Object.fromEntries(Array.from({ length: 2_000 }, (_, i) => [`count|E${i}|7d`, 0])),
+    lists: [],
+  };
+
+  it('stores the parts that grow with the segments apart, once per content, and removes replaced ones', async () => {
+    const db = await database();
+    const store = new MongoPartitionStore(db);
+    const parts = () => db.collection('partition_parts').find({ partition: 4 }).toArray();
+    let document = { ...(await store.claim(4, 1_000)), applied, refreshedAt: { seg_1: 5 } };
+    for (let changes = 0; changes < 5; changes += 1) {
+      document = {
+        ...document,
+        offsets: { changes, lists: -1 },
+        digests: { 'seg_1/0': { count: changes, xor: changes } },
+      };
+      expect(await store.writeCheckpoint(4, write(document))).toBe(true);
+    }
+    // one document per part: the digests changed every time, each replaced one was removed
+    const stored = await parts();
+    expect(stored.map((doc) => String(doc._id).split('/')[1]).sort()).toEqual([
+      'applied',
+      'digests',
+      'refreshedAt',
+    ]);
+    const checkpoint = await db.collection('partitions').findOne({ _id: 4 as never });
+    expect(String(checkpoint?.s).length).toBeLessThan(200);
+    expect(String(checkpoint?.s)).not.toContain('seg_1999');
+    // another instance (no memory of what was written) reads it all back
+    const claimed = await new MongoPartitionStore(db).claim(4, 2_000);
+    expect(claimed.applied).toEqual(applied);
+    expect(claimed.digests).toEqual({ 'seg_1/0': { count: 4, xor: 4 } });
+    expect(claimed.offsets.changes).toBe(4);
+  });
+
+  it('claims a checkpoint written before its parts were split off', async () => {
+    const db = await database();
+    const rest = {
+      offsets: { changes: 8, lists: 2 },
+      outputOffset: 3,
+      applied,
+      digests: { 'seg_2/1': { count: 1, xor: 9 } },
+      finishedJobs: { job: 7 },
+      refreshedAt: { seg_2: 6 },
+    };
+    await db
+      .collection('partitions')
+      .insertOne({ _id: 1 as never, epoch: 3, createdAt: 100, s: JSON.stringify(rest) });
+    const store = new MongoPartitionStore(db);
+    const claimed = await store.claim(1, 1_000);
+    expect(claimed).toEqual({ ...rest, partition: 1, epoch: 4, createdAt: 100 });
+    // and its next checkpoint is in the new form, read back the same
+    expect(await store.writeCheckpoint(1, write(claimed))).toBe(true);
+    expect(await new MongoPartitionStore(db).claim(1, 2_000)).toEqual({
+      ...rest,
+      partition: 1,
+      epoch: 5,
+      createdAt: 100,
+    });
+  });
+
+  it('removes, when a partition is claimed, parts no checkpoint names', async () => {
+    const db = await database();
+    const store = new MongoPartitionStore(db);
+    const document = await store.claim(2, 1_000);
+    expect(await store.writeCheckpoint(2, write({ ...document, applied }))).toBe(true);
+    // an owner stopped between writing a part and the checkpoint naming it
+    await db
+      .collection('partition_parts')
+      .insertOne({ _id: '2/digests/left-behind' as never, partition: 2, s: '{}' });
+    await db
+      .collection('partition_parts')
+      .insertOne({ _id: '3/digests/other-partition' as never, partition: 3, s: '{}' });
+    const claimed = await new MongoPartitionStore(db).claim(2, 2_000);
+    expect(claimed.applied).toEqual(applied);
+    const ids = (await db.collection('partition_parts').find({}).toArray()).map((d) => d._id);
+    expect(ids).not.toContain('2/digests/left-behind');
+    expect(ids).toContain('3/digests/other-partition');
+    expect(ids.filter((id) => String(id).startsWith('2/'))).toHaveLength(3);
+  });
+
+  it('refuses to start from a checkpoint whose part is missing', async () => {
+    const db = await database();
+    const store = new MongoPartitionStore(db);
+    const document = await store.claim(5, 1_000);
+    expect(await store.writeCheckpoint(5, write({ ...document, applied }))).toBe(true);
+    await db.collection('partition_parts').deleteMany({ _id: { $regex: '^5/applied/' } as never });
+    await expect(new MongoPartitionStore(db).claim(5, 2_000)).rejects.toThrow(
+      /partition 5: checkpoint part 5\/applied\/.* is missing/,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
 import { type AnyBulkWriteOperation, Db, type Document } from 'mongodb';
@@ -11,13 +12,49 @@ import type {
   PartitionStore,
 } from './partition-store.repository.port';
 
+/**
+ * The parts of a checkpoint that grow with the segments (a version, a spec key, a refresh
+ * instant, up to 16 member-chunk digests per segment): each is stored in a document of its own,
+ * named by its content, and written only when it changed — with 10,000 segments they are ~1 MB
+ * that every checkpoint carried while only the catalogue or a refresh changes them.
+ */
+const PARTS = ['applied', 'refreshedAt', 'digests'] as const;
+type PartName = (typeof PARTS)[number];
+
 /** A partition's checkpoint document: owner epoch in the clear, the rest as one JSON string. */
 interface PartitionDoc {
   _id: number;
   epoch: number;
   createdAt: number;
-  /** JSON of the rest of PartitionDocument (spec keys are not valid field names). */
+  /**
+   * JSON of the rest of PartitionDocument (spec keys are not valid field names); without the
+   * parts when `parts` is there (documents written before parts were split off have them here).
+   */
   s?: string;
+  /** The `_id` in `partition_parts` of each part this checkpoint holds. */
+  parts?: Record<PartName, string>;
+}
+
+/** One part of one partition's checkpoint: `<partition>/<part>/<digest of s>`; never changed. */
+interface PartDoc {
+  _id: string;
+  partition: number;
+  s: string;
+}
+
+/** What this instance last wrote of a part: the object, its JSON and the document holding it. */
+interface WrittenPart {
+  readonly value: unknown;
+  readonly json: string;
+  readonly id: string;
+}
+
+/** Per owned partition: the parts written, those the stored checkpoint names, and garbage. */
+interface PartsOfPartition {
+  readonly written: Map<PartName, WrittenPart>;
+  committed: ReadonlySet<string>;
+  /** Parts no checkpoint names any more whose removal has not succeeded yet. */
+  garbage: Set<string>;
 }
 
 /** Bodies of states, chunks and member chunks are stored as one JSON string each: the embedded
@@ -38,12 +75,15 @@ type StatusDoc = Omit<PartitionStatus, 'notes'> & { _id: string; notes: string[]
 const BULK = 500;
 
 /**
- * Membership's collections: `partitions` (checkpoints), `states_p<n>` and `history_p<n>` (one
- * pair per partition, so loading a partition is one sequential read), `member_chunks` and
- * `segment_status` (the read model other instances answer queries from).
+ * Membership's collections: `partitions` (checkpoints) and `partition_parts` (their parts that
+ * grow with the segments), `states_p<n>` and `history_p<n>` (one pair per partition, so loading a
+ * partition is one sequential read), `member_chunks` and `segment_status` (the read model other
+ * instances answer queries from).
  */
 @Injectable()
 export class MongoPartitionStore extends MongoRepository<PartitionDoc> implements PartitionStore {
+  private readonly parts = new Map<number, PartsOfPartition>();
+
   constructor(db: Db) {
     super(db, 'partitions');
   }
@@ -55,7 +95,10 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
       { upsert: true, returnDocument: 'after' },
     );
     if (doc === null) throw new Error(`claiming partition ${partition} returned nothing`);
-    const rest = doc.s === undefined ? {} : (JSON.parse(doc.s) as Partial<PartitionDocument>);
+    const rest = {
+      ...(doc.s === undefined ? {} : (JSON.parse(doc.s) as Partial<PartitionDocument>)),
+      ...(await this.readParts(partition, doc.parts)),
+    };
     return {
       offsets: { changes: -1, lists: -1 },
       outputOffset: 0,
@@ -133,12 +176,23 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
             };
       }),
     );
-    const { partition: _p, epoch, createdAt: _c, ...rest } = document;
+    const parts = await this.writeParts(partition, document);
+    const {
+      partition: _p,
+      epoch,
+      createdAt: _c,
+      applied: _a,
+      refreshedAt: _r,
+      digests: _d,
+      ...rest
+    } = document;
     const result = await this.collection.updateOne(
       { _id: partition, epoch },
-      { $set: { s: JSON.stringify(rest) } },
+      { $set: { s: JSON.stringify(rest), parts } },
     );
-    return result.matchedCount === 1;
+    if (result.matchedCount !== 1) return false;
+    await this.partsCommitted(partition, parts);
+    return true;
   }
 
   async writeStatuses(
@@ -190,6 +244,90 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
       const { _id, ...status } = doc;
       return [status];
     });
+  }
+
+  /**
+   * The parts a claimed checkpoint names, read back; parts no checkpoint names (left by an owner
+   * stopped between writing a part and its checkpoint) are removed.
+   */
+  private async readParts(
+    partition: number,
+    names: Record<PartName, string> | undefined,
+  ): Promise<Partial<PartitionDocument>> {
+    const ids = names === undefined ? [] : PARTS.map((part) => names[part]);
+    this.parts.set(partition, { written: new Map(), committed: new Set(ids), garbage: new Set() });
+    await this.partDocs().deleteMany({ partition, _id: { $nin: ids } });
+    if (names === undefined) return {};
+    const docs = await this.partDocs()
+      .find({ _id: { $in: ids } })
+      .toArray();
+    const byId = new Map(docs.map((doc) => [doc._id, doc.s]));
+    const out: Record<string, unknown> = {};
+    for (const part of PARTS) {
+      const json = byId.get(names[part]);
+      // a checkpoint is written only after its parts, and a part only removed once no
+      // checkpoint names it: a missing one is damage to the store, not a state to start from
+      if (json === undefined)
+        throw new Error(`partition ${partition}: checkpoint part ${names[part]} is missing`);
+      out[part] = JSON.parse(json);
+    }
+    return out as Partial<PartitionDocument>;
+  }
+
+  /** Writes the parts that changed since this instance last wrote them; their ids. */
+  private async writeParts(
+    partition: number,
+    document: PartitionDocument,
+  ): Promise<Record<PartName, string>> {
+    let state = this.parts.get(partition);
+    if (state === undefined) {
+      state = { written: new Map(), committed: new Set(), garbage: new Set() };
+      this.parts.set(partition, state);
+    }
+    const ids = {} as Record<PartName, string>;
+    for (const part of PARTS) {
+      const value = document[part];
+      const last = state.written.get(part);
+      // the working set hands over the same object until it changes: most checkpoints end here
+      if (last?.value === value) {
+        ids[part] = last.id;
+        continue;
+      }
+      const json = JSON.stringify(value);
+      if (last?.json === json) {
+        state.written.set(part, { ...last, value });
+        ids[part] = last.id;
+        continue;
+      }
+      const id = `${partition}/${part}/${createHash('sha256').update(json).digest('base64url')}`;
+      await this.partDocs().replaceOne({ _id: id }, { partition, s: json }, { upsert: true });
+      state.written.set(part, { value, json, id });
+      ids[part] = id;
+    }
+    return ids;
+  }
+
+  /** After a checkpoint naming `parts`: the parts only earlier checkpoints named are removed. */
+  private async partsCommitted(partition: number, parts: Record<PartName, string>): Promise<void> {
+    const state = this.parts.get(partition);
+    if (state === undefined) return;
+    const current = new Set(Object.values(parts));
+    for (const id of state.committed) if (!current.has(id)) state.garbage.add(id);
+    for (const id of current) state.garbage.delete(id);
+    state.committed = current;
+    if (state.garbage.size === 0) return;
+    const garbage = [...state.garbage];
+    try {
+      await this.partDocs().deleteMany({ _id: { $in: garbage } });
+      for (const id of garbage) state.garbage.delete(id);
+    } catch {
+      // the checkpoint is durable: an unremoved part is only garbage, removed after the next
+      // checkpoint (or when the partition is next claimed)
+    }
+  }
+
+  private partDocs() {
+    return this.collectionOf<PartDoc>('partition_parts');
   }
 
   private states(partition: number) {

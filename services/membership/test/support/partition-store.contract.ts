@@ -97,6 +97,39 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     });
   });
 
+  it('reads back the applied definitions, refresh instants and digests of the last checkpoint', async () => {
+    const store = await make();
+    const document = await store.claim(2, 1_000);
+    const first: PartitionDocument = {
+      ...document,
+      offsets: { changes: 5, lists: -1 },
+      applied: { versions: { seg_a: 1, seg_b: 2 }, specs: { 'count|Order': 3 }, lists: ['lst_1'] },
+      refreshedAt: { seg_a: 900 },
+      digests: { 'seg_a/3': { count: 2, xor: 77 } },
+    };
+    expect(await store.writeCheckpoint(2, write(first))).toBe(true);
+    // the next checkpoints change one part at a time, the others handed over as they were
+    const second = { ...first, offsets: { changes: 9, lists: -1 }, digests: {} };
+    expect(await store.writeCheckpoint(2, write(second))).toBe(true);
+    const third = { ...second, offsets: { changes: 12, lists: -1 }, refreshedAt: { seg_a: 950 } };
+    expect(await store.writeCheckpoint(2, write(third))).toBe(true);
+    const claimed = await store.claim(2, 2_000);
+    expect(claimed).toMatchObject({
+      offsets: { changes: 12, lists: -1 },
+      applied: first.applied,
+      refreshedAt: { seg_a: 950 },
+      digests: {},
+    });
+    // a new owner's first checkpoint, with parts equal to the stored ones, reads back the same
+    const fourth = { ...claimed, offsets: { changes: 13, lists: -1 } };
+    expect(await store.writeCheckpoint(2, write(fourth))).toBe(true);
+    expect(await store.claim(2, 3_000)).toMatchObject({
+      offsets: { changes: 13, lists: -1 },
+      applied: first.applied,
+      refreshedAt: { seg_a: 950 },
+    });
+  });
+
   it('deletes erased profiles, dropped chunks and emptied member chunks', async () => {
     const store = await make();
     const document = await store.claim(1, 1_000);
