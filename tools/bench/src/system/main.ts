@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -357,7 +357,11 @@ class Run {
       if (this.options.keepLogs !== undefined) {
         try {
           cpSync(this.logs, this.options.keepLogs, { recursive: true });
-          log(`the services' logs are in ${this.options.keepLogs}`);
+          if (existsSync(this.profileDir))
+            cpSync(this.profileDir, join(this.options.keepLogs, 'cpu-profiles'), {
+              recursive: true,
+            });
+          log(`the services' logs (and CPU profiles) are in ${this.options.keepLogs}`);
         } catch (error) {
           log(`keeping the logs: ${String(error)}`);
         }

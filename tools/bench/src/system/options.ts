@@ -144,7 +144,7 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
     .option('--keep-infra', 'leave the own Kafka and store running afterwards', false)
     .option(
       '--keep-logs <dir>',
-      'copy the services’ logs into dir at the end (SHOAL_BENCH_SERVICE_LOG_LEVEL sets their level)',
+      'copy the services’ logs (and --cpu-prof’s profiles) into dir at the end (SHOAL_BENCH_SERVICE_LOG_LEVEL sets their level)',
     )
     .option(
       '--cpu-prof',
