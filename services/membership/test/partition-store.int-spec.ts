@@ -1,3 +1,4 @@
+import { SegmentState } from '@shoal/contracts';
 import { TestScope } from '@shoal/testing';
 import type { Db } from 'mongodb';
 import { MongoPartitionStore } from '../src/partitions/partition-store.mongo-repository';
@@ -5,6 +6,7 @@ import type {
   CheckpointWrite,
   PartitionDocument,
 } from '../src/partitions/partition-store.repository.port';
+import { statusText } from '../src/partitions/status-publication';
 import { partitionStoreContract } from './support/partition-store.contract';
 
 describe('the MongoDB partition store', () => {
@@ -110,6 +112,52 @@ describe('the MongoDB partition store', () => {
     expect(ids).not.toContain('2/digests/left-behind');
     expect(ids).toContain('3/digests/other-partition');
     expect(ids.filter((id) => String(id).startsWith('2/'))).toHaveLength(3);
+  });
+
+  it('reads statuses back so that they compare equal to the ones built (absent fields too)', async () => {
+    const store = new MongoPartitionStore(await database());
+    const { epoch } = await store.claim(0, 1_000);
+    const built = [
+      {
+        segmentId: 'seg_plain',
+        partition: 0,
+        partitionCount: 2,
+        memberCount: 3,
+        valueTrait: '',
+        valuedMemberCount: 0,
+        lastEvaluatedAt: undefined,
+        lastRefreshedAt: undefined,
+        lagMs: 4,
+        reportedAt: 1_000,
+        version: 2,
+        state: SegmentState.READY,
+        lastError: '',
+        notes: [],
+      },
+      {
+        segmentId: 'seg_valued',
+        partition: 0,
+        partitionCount: 2,
+        memberCount: 1,
+        valueTrait: 'ltv',
+        valueSum: 12.5,
+        valuedMemberCount: 1,
+        lastEvaluatedAt: 900,
+        lastRefreshedAt: 800,
+        lagMs: 0,
+        reportedAt: 1_000,
+        version: 1,
+        state: SegmentState.COMPUTING,
+        lastError: '',
+        notes: ['a note'],
+      },
+    ];
+    await store.writeStatuses(0, epoch, built, []);
+    const read = await store.readPartitionStatuses(0);
+    const texts = (form: 'stored' | 'published', statuses: typeof read) =>
+      statuses.map((status) => statusText(status, form)).sort();
+    expect(texts('stored', read)).toEqual(texts('stored', built));
+    expect(texts('published', read)).toEqual(texts('published', built));
   });
 
   it('refuses to start from a checkpoint whose part is missing', async () => {

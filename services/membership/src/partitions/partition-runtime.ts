@@ -26,7 +26,7 @@ import type {
   PartitionStatus,
   PartitionStore,
 } from './partition-store.repository.port';
-import { StatusPublication } from './status-publication';
+import { StatusPublication, statusText } from './status-publication';
 
 /** One input record, decoded; `reject` dead-letters it (it can never be processed). */
 export interface InputRecord<T> {
@@ -155,14 +155,18 @@ export class PartitionRuntime {
   async load({
     states,
     published,
+    statuses,
     inputEnds,
     catalogue,
   }: {
     states: readonly ProfileState[];
     published: readonly PublishedTransition[];
+    /** The partition's statuses as its earlier owners stored them. */
+    statuses: readonly PartitionStatus[];
     inputEnds: { changes: number; lists: number; contacts: number };
     catalogue: SegmentCatalogue;
   }): Promise<void> {
+    this.seedStatuses(statuses);
     this.ws.load(states, this.document.applied, this.document.contacts);
     this.ws.reconcileBuckets(this.document.digests);
     this.ws.installLedger(published);
@@ -683,6 +687,21 @@ export class PartitionRuntime {
   }
 
   /**
+   * An earlier owner stored these statuses after publishing them: those this owner builds the
+   * same are neither published nor stored again (with 10,000 segments a restart published and
+   * stored 10,000 statuses per partition), and the first full publication is one status interval
+   * away, as if this owner had made it. Without stored statuses (a first start), every status
+   * goes out at the first checkpoint.
+   */
+  private seedStatuses(statuses: readonly PartitionStatus[]): void {
+    if (statuses.length === 0) return;
+    for (const status of statuses)
+      this.published.set(status.segmentId, statusText(status, 'published'));
+    this.statusPublication.seed(statuses);
+    this.lastStatusAt = this.now();
+  }
+
+  /**
    * The statuses that changed since they were last published, and the segments that are gone.
    * Only segments something happened to are looked at (members or value sum moved, a refresh
    * finished, contacts settled); every segment is, with a new catalogue, and every status is
@@ -715,8 +734,7 @@ export class PartitionRuntime {
         if (this.published.delete(segmentId)) removed.push(segmentId);
         continue;
       }
-      const { lastEvaluatedAt: _e, lagMs: _l, reportedAt: _r, ...stable } = status;
-      const text = JSON.stringify(stable);
+      const text = statusText(status, 'published');
       if (this.published.get(segmentId) === text && !periodic) continue;
       this.published.set(segmentId, text);
       statuses.push(status);

@@ -131,6 +131,46 @@ describe("a partition's segment statuses", () => {
     await m.stop();
   });
 
+  it('are neither published nor stored again by a new owner that builds them the same', async () => {
+    const { m } = await withSegments(1_000);
+    await m.stop();
+    expect(m.store.statusWrites).toBe(2_000);
+    // the partitions move to a new instance over the same store and topics
+    const next = await newTestMembership({
+      store: m.store,
+      events: m.events,
+      at: m.clock.now().getTime(),
+    });
+    next.definitions.apply(
+      Array.from({ length: 1_000 }, (_, i) => {
+        const segment = dynamicSegment(`seg_${i}`, { hasTag: `t${i}` });
+        return { segmentId: segment.id, definition: segment };
+      }),
+    );
+    const from = m.events.statuses.length;
+    await next.checkpoint();
+    expect(m.events.statuses.length - from).toBe(0);
+    expect(m.store.statusWrites).toBe(2_000);
+    // a change still goes out, and every status again one status interval after the load
+    await next.apply(
+      profileChange('c1', profileIn(1, 2, 'bob'), {
+        case: 'tagsChanged',
+        value: { added: ['t7'], removed: [] },
+      } as never),
+    );
+    await next.checkpoint();
+    expect(m.events.statuses.slice(from).map((s) => `${s.segmentId}/${s.partition}`)).toEqual([
+      'seg_7/1',
+    ]);
+    expect(m.store.statusWrites).toBe(2_001);
+    next.clock.advance(STATUS_INTERVAL_MS);
+    const before = m.events.statuses.length;
+    await next.checkpoint();
+    expect(m.events.statuses.length - before).toBe(2_000);
+    expect(m.store.statusWrites).toBe(2_001);
+    await next.stop();
+  });
+
   it('do not hold back the commit of the checkpoint they were taken with', async () => {
     const commits: number[] = [];
     const { m, tag } = await withSegments(

@@ -246,6 +246,17 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
     });
   }
 
+  async readPartitionStatuses(partition: number): Promise<PartitionStatus[]> {
+    const docs = await this.statuses().find({ partition }).toArray();
+    return docs.map(({ _id, ...status }) => status);
+  }
+
+  /** The checkpoints' collection's indexes, and the statuses' by partition (a new owner reads them). */
+  override async ensureIndexes(): Promise<void> {
+    await super.ensureIndexes();
+    await this.statuses().createIndex({ partition: 1 });
+  }
+
   /**
    * The parts a claimed checkpoint names, read back; parts no checkpoint names (left by an owner
    * stopped between writing a part and its checkpoint) are removed.

@@ -99,4 +99,6 @@ export interface PartitionStore {
   /** A segment's members in one partition, sorted. */
   readMembers(segmentId: string, partition: number): Promise<string[]>;
   readStatuses(segmentId: string, partitions: readonly number[]): Promise<PartitionStatus[]>;
+  /** Every stored status of one partition (its new owner's starting point). */
+  readPartitionStatuses(partition: number): Promise<PartitionStatus[]>;
 }

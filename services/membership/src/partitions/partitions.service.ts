@@ -125,6 +125,7 @@ export class PartitionsService {
         await runtime.load({
           states,
           published: published.get(partition) ?? [],
+          statuses: await this.store.readPartitionStatuses(partition),
           inputEnds: await this.events.inputEnds(partition),
           catalogue: this.definitions.current,
         });

@@ -32,6 +32,11 @@ export class StatusPublication {
 
   constructor(private readonly deps: StatusPublicationDeps) {}
 
+  /** Takes the statuses an earlier owner stored as stored by this one (none is stored again). */
+  seed(statuses: readonly PartitionStatus[]): void {
+    for (const status of statuses) this.stored.set(status.segmentId, storedForm(status));
+  }
+
   add(statuses: readonly PartitionStatus[], removed: readonly string[]): void {
     for (const status of statuses) this.pending.set(status.segmentId, status);
     for (const segmentId of removed) this.pending.set(segmentId, null);
@@ -102,8 +107,29 @@ export class StatusPublication {
   }
 }
 
-/** A status as stored, without what moves at every report (the partition's lag, the report time). */
+/**
+ * A status without what moves at every report (the partition's lag, the report time) — and,
+ * for publishing, without its last evaluation — as text to compare: its fields in a fixed order,
+ * absent ones as null, so a status read back from the store compares equal to the one built.
+ */
+export function statusText(status: PartitionStatus, form: 'stored' | 'published'): string {
+  return JSON.stringify([
+    status.segmentId,
+    status.partition,
+    status.partitionCount,
+    status.version,
+    status.state,
+    status.memberCount,
+    status.valueTrait,
+    status.valueSum ?? null,
+    status.valuedMemberCount,
+    form === 'stored' ? (status.lastEvaluatedAt ?? null) : null,
+    status.lastRefreshedAt ?? null,
+    status.lastError,
+    status.notes,
+  ]);
+}
+
 function storedForm(status: PartitionStatus): string {
-  const { lagMs: _l, reportedAt: _r, ...stable } = status;
-  return JSON.stringify(stable);
+  return statusText(status, 'stored');
 }

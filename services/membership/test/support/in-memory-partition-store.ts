@@ -96,6 +96,10 @@ export class InMemoryPartitionStore implements PartitionStore {
       .sort();
   }
 
+  async readPartitionStatuses(partition: number): Promise<PartitionStatus[]> {
+    return [...this.statuses.values()].filter((status) => status.partition === partition);
+  }
+
   async readStatuses(segmentId: string, partitions: readonly number[]): Promise<PartitionStatus[]> {
     return partitions.flatMap((partition) => {
       const status = this.statuses.get(`${segmentId}|${partition}`);

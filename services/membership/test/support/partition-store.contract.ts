@@ -183,6 +183,9 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
       status('seg_a', 2, 5),
     ]);
     expect(await store.readStatuses('seg_b', [1])).toEqual([]);
+    expect(await store.readPartitionStatuses(1)).toEqual([status('seg_a', 1, 7)]);
+    expect(await store.readPartitionStatuses(2)).toEqual([status('seg_a', 2, 5)]);
+    expect(await store.readPartitionStatuses(3)).toEqual([]);
   });
 
   it('refuses statuses of an older epoch once a newer owner claimed the partition', async () => {
