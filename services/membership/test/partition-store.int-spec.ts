@@ -2,12 +2,8 @@ import { SegmentState } from '@shoal/contracts';
 import { TestScope } from '@shoal/testing';
 import type { Db } from 'mongodb';
 import { MongoPartitionStore } from '../src/partitions/partition-store.mongo-repository';
-import type {
-  CheckpointWrite,
-  PartitionDocument,
-} from '../src/partitions/partition-store.repository.port';
 import { statusText } from '../src/partitions/status-publication';
-import { partitionStoreContract } from './support/partition-store.contract';
+import { checkpointOf, partitionStoreContract } from './support/partition-store.contract';
 
 describe('the MongoDB partition store', () => {
   const scope = new TestScope();
@@ -21,15 +17,6 @@ describe('the MongoDB partition store', () => {
   }
 
   partitionStoreContract(async () => new MongoPartitionStore(await database()));
-
-  const write = (document: PartitionDocument): CheckpointWrite => ({
-    chunks: [],
-    states: new Map(),
-    deletedProfiles: [],
-    droppedChunks: [],
-    buckets: [],
-    document,
-  });
 
   /** A catalogue summary the size of 2,000 segments'. */
   const applied = {
@@ -49,7 +36,7 @@ describe('the MongoDB partition store', () => {
         offsets: { changes, lists: -1 },
         digests: { 'seg_1/0': { count: changes, xor: changes } },
       };
-      expect(await store.writeCheckpoint(4, write(document))).toBe(true);
+      expect(await store.writeCheckpoint(4, checkpointOf(document))).toBe(true);
     }
     // one document per part: the digests changed every time, each replaced one was removed
     const stored = await parts();
@@ -85,7 +72,7 @@ describe('the MongoDB partition store', () => {
     const claimed = await store.claim(1, 1_000);
     expect(claimed).toEqual({ ...rest, partition: 1, epoch: 4, createdAt: 100 });
     // and its next checkpoint is in the new form, read back the same
-    expect(await store.writeCheckpoint(1, write(claimed))).toBe(true);
+    expect(await store.writeCheckpoint(1, checkpointOf(claimed))).toBe(true);
     expect(await new MongoPartitionStore(db).claim(1, 2_000)).toEqual({
       ...rest,
       partition: 1,
@@ -98,7 +85,7 @@ describe('the MongoDB partition store', () => {
     const db = await database();
     const store = new MongoPartitionStore(db);
     const document = await store.claim(2, 1_000);
-    expect(await store.writeCheckpoint(2, write({ ...document, applied }))).toBe(true);
+    expect(await store.writeCheckpoint(2, checkpointOf({ ...document, applied }))).toBe(true);
     // an owner stopped between writing a part and the checkpoint naming it
     await db
       .collection('partition_parts')
@@ -164,7 +151,7 @@ describe('the MongoDB partition store', () => {
     const db = await database();
     const store = new MongoPartitionStore(db);
     const document = await store.claim(5, 1_000);
-    expect(await store.writeCheckpoint(5, write({ ...document, applied }))).toBe(true);
+    expect(await store.writeCheckpoint(5, checkpointOf({ ...document, applied }))).toBe(true);
     await db.collection('partition_parts').deleteMany({ _id: { $regex: '^5/applied/' } as never });
     await expect(new MongoPartitionStore(db).claim(5, 2_000)).rejects.toThrow(
       /partition 5: checkpoint part 5\/applied\/.* is missing/,

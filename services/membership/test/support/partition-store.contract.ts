@@ -6,15 +6,12 @@ import type {
   PartitionStore,
 } from '../../src/partitions/partition-store.repository.port';
 
-/**
- * What every PartitionStore must do, run against the in-memory one (unit tests) and the MongoDB
- * one (integration tests), so the fake the unit tests use behaves as the real one does.
- */
-export function partitionStoreContract(make: () => Promise<PartitionStore>): void {
-  const write = (
-    document: PartitionDocument,
-    extra: Partial<CheckpointWrite> = {},
-  ): CheckpointWrite => ({
+/** A checkpoint of `document` writing nothing else but what `extra` gives. */
+export function checkpointOf(
+  document: PartitionDocument,
+  extra: Partial<CheckpointWrite> = {},
+): CheckpointWrite {
+  return {
     chunks: [],
     states: new Map(),
     deletedProfiles: [],
@@ -22,8 +19,14 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     buckets: [],
     document,
     ...extra,
-  });
+  };
+}
 
+/**
+ * What every PartitionStore must do, run against the in-memory one (unit tests) and the MongoDB
+ * one (integration tests), so the fake the unit tests use behaves as the real one does.
+ */
+export function partitionStoreContract(make: () => Promise<PartitionStore>): void {
   it('creates a partition document on first claim and moves the epoch on at every claim', async () => {
     const store = await make();
     const first = await store.claim(3, 1_000);
@@ -61,7 +64,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     };
     const ok = await store.writeCheckpoint(
       0,
-      write(
+      checkpointOf(
         {
           ...document,
           offsets: { changes: 41, lists: 7 },
@@ -107,12 +110,12 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
       refreshedAt: { seg_a: 900 },
       digests: { 'seg_a/3': { count: 2, xor: 77 } },
     };
-    expect(await store.writeCheckpoint(2, write(first))).toBe(true);
+    expect(await store.writeCheckpoint(2, checkpointOf(first))).toBe(true);
     // the next checkpoints change one part at a time, the others handed over as they were
     const second = { ...first, offsets: { changes: 9, lists: -1 }, digests: {} };
-    expect(await store.writeCheckpoint(2, write(second))).toBe(true);
+    expect(await store.writeCheckpoint(2, checkpointOf(second))).toBe(true);
     const third = { ...second, offsets: { changes: 12, lists: -1 }, refreshedAt: { seg_a: 950 } };
-    expect(await store.writeCheckpoint(2, write(third))).toBe(true);
+    expect(await store.writeCheckpoint(2, checkpointOf(third))).toBe(true);
     const claimed = await store.claim(2, 2_000);
     expect(claimed).toMatchObject({
       offsets: { changes: 12, lists: -1 },
@@ -122,7 +125,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     });
     // a new owner's first checkpoint, with parts equal to the stored ones, reads back the same
     const fourth = { ...claimed, offsets: { changes: 13, lists: -1 } };
-    expect(await store.writeCheckpoint(2, write(fourth))).toBe(true);
+    expect(await store.writeCheckpoint(2, checkpointOf(fourth))).toBe(true);
     expect(await store.claim(2, 3_000)).toMatchObject({
       offsets: { changes: 13, lists: -1 },
       applied: first.applied,
@@ -136,7 +139,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     const chunk = { id: 'user:b|c|0', profileId: 'user:b', incarnation: 'c', n: 0, events: [] };
     await store.writeCheckpoint(
       1,
-      write(document, {
+      checkpointOf(document, {
         chunks: [chunk],
         states: new Map([['user:b', JSON.stringify(newProfileState('user:b', 'c'))]]),
         buckets: [{ segmentId: 'seg_y', bucket: 0, members: ['user:b'] }],
@@ -144,7 +147,7 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     );
     await store.writeCheckpoint(
       1,
-      write(document, {
+      checkpointOf(document, {
         deletedProfiles: ['user:b'],
         droppedChunks: [chunk.id],
         buckets: [{ segmentId: 'seg_y', bucket: 0, members: [] }],
@@ -218,7 +221,9 @@ export function partitionStoreContract(make: () => Promise<PartitionStore>): voi
     await store.claim(2, 2_000);
     const ok = await store.writeCheckpoint(
       2,
-      write(old, { states: new Map([['user:z', JSON.stringify(newProfileState('user:z', 'c'))]]) }),
+      checkpointOf(old, {
+        states: new Map([['user:z', JSON.stringify(newProfileState('user:z', 'c'))]]),
+      }),
     );
     expect(ok).toBe(false);
     expect(await store.findState(2, 'user:z')).toBeUndefined();
