@@ -40,7 +40,7 @@ describe('the MongoDB partition store', () => {
     }
     // one document per part: the digests changed every time, each replaced one was removed
     const stored = await parts();
-    expect(stored.map((doc) => String(doc._id).split('/')[1]).sort()).toEqual([
+    expect(stored.map((doc) => String(doc._id).split('/')[2]).sort()).toEqual([
       'applied',
       'digests',
       'refreshedAt',
@@ -49,10 +49,17 @@ describe('the MongoDB partition store', () => {
     expect(String(checkpoint?.s).length).toBeLessThan(200);
     expect(String(checkpoint?.s)).not.toContain('seg_1999');
     // another instance (no memory of what was written) reads it all back
-    const claimed = await new MongoPartitionStore(db).claim(4, 2_000);
+    const next = new MongoPartitionStore(db);
+    const claimed = await next.claim(4, 2_000);
     expect(claimed.applied).toEqual(applied);
     expect(claimed.digests).toEqual({ 'seg_1/0': { count: 4, xor: 4 } });
     expect(claimed.offsets.changes).toBe(4);
+    // and writes the same content under its own epoch, so an earlier owner's late removal of its
+    // own parts can never take one the new owner's checkpoint names; the earlier parts go
+    expect(await next.writeCheckpoint(4, checkpointOf(claimed))).toBe(true);
+    const ids = (await parts()).map((doc) => String(doc._id));
+    expect(ids).toHaveLength(3);
+    for (const id of ids) expect(id.startsWith(`4/${claimed.epoch}/`)).toBe(true);
   });
 
   it('claims a checkpoint written before its parts were split off', async () => {
@@ -152,9 +159,11 @@ describe('the MongoDB partition store', () => {
     const store = new MongoPartitionStore(db);
     const document = await store.claim(5, 1_000);
     expect(await store.writeCheckpoint(5, checkpointOf({ ...document, applied }))).toBe(true);
-    await db.collection('partition_parts').deleteMany({ _id: { $regex: '^5/applied/' } as never });
+    await db
+      .collection('partition_parts')
+      .deleteMany({ _id: { $regex: '^5/[0-9]+/applied/' } as never });
     await expect(new MongoPartitionStore(db).claim(5, 2_000)).rejects.toThrow(
-      /partition 5: checkpoint part 5\/applied\/.* is missing/,
+      /partition 5: checkpoint part 5\/1\/applied\/.* is missing/,
     );
   });
 });

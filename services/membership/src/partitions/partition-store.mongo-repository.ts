@@ -35,7 +35,11 @@ interface PartitionDoc {
   parts?: Record<PartName, string>;
 }
 
-/** One part of one partition's checkpoint: `<partition>/<part>/<digest of s>`; never changed. */
+/**
+ * One part of one partition's checkpoint, `<partition>/<owner epoch>/<part>/<digest of s>`; never
+ * changed. The epoch keeps owners apart: a part an earlier owner removes late (its removal held up
+ * in the store) is never one a later owner wrote, even for the same content.
+ */
 interface PartDoc {
   _id: string;
   partition: number;
@@ -310,7 +314,8 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
         ids[part] = last.id;
         continue;
       }
-      const id = `${partition}/${part}/${createHash('sha256').update(json).digest('base64url')}`;
+      const digest = createHash('sha256').update(json).digest('base64url');
+      const id = `${partition}/${document.epoch}/${part}/${digest}`;
       await this.partDocs().replaceOne({ _id: id }, { partition, s: json }, { upsert: true });
       state.written.set(part, { value, json, id });
       ids[part] = id;
