@@ -34,7 +34,7 @@ export class StatusPublication {
 
   /** Takes the statuses an earlier owner stored as stored by this one (none is stored again). */
   seed(statuses: readonly PartitionStatus[]): void {
-    for (const status of statuses) this.stored.set(status.segmentId, storedForm(status));
+    for (const status of statuses) this.stored.set(status.segmentId, statusText(status, 'stored'));
   }
 
   add(statuses: readonly PartitionStatus[], removed: readonly string[]): void {
@@ -75,14 +75,16 @@ export class StatusPublication {
         removed.map((segmentId) => ({ segmentId, partition })),
       );
       const published = clock();
-      const changed = statuses.filter((s) => this.stored.get(s.segmentId) !== storedForm(s));
+      const changed = statuses.filter(
+        (s) => this.stored.get(s.segmentId) !== statusText(s, 'stored'),
+      );
       if (changed.length > 0 || removed.length > 0) {
         if (!(await store.writeStatuses(partition, this.deps.epoch(), changed, removed))) {
           this.deps.onFenced();
           return false;
         }
       }
-      for (const status of changed) this.stored.set(status.segmentId, storedForm(status));
+      for (const status of changed) this.stored.set(status.segmentId, statusText(status, 'stored'));
       for (const segmentId of removed) this.stored.delete(segmentId);
       logger.debug(
         {
@@ -128,8 +130,4 @@ export function statusText(status: PartitionStatus, form: 'stored' | 'published'
     status.lastError,
     status.notes,
   ]);
-}
-
-function storedForm(status: PartitionStatus): string {
-  return statusText(status, 'stored');
 }
