@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { MongoRepository } from '@shoal/platform';
 import { type AnyBulkWriteOperation, Db, type Document } from 'mongodb';
-import { MEMBER_BUCKETS } from '../evaluation/member-index';
+import { type BucketDigest, hash32, MEMBER_BUCKETS } from '../evaluation/member-index';
 import type { HistoryChunk, HistoryEvent, ProfileState } from '../evaluation/profile-state';
 import { EMPTY_SUMMARY } from '../evaluation/segment-catalogue';
 import type {
@@ -16,10 +16,13 @@ import type {
  * The parts of a checkpoint that grow with the segments (a version, a spec key, a refresh
  * instant, up to 16 member-chunk digests per segment): each is stored in a document of its own,
  * named by its content, and written only when it changed — with 10,000 segments they are ~1 MB
- * that every checkpoint carried while only the catalogue or a refresh changes them.
+ * that every checkpoint carried while only the catalogue or a refresh changes them. The digests,
+ * which move with the members, are split by segment into DIGEST_SHARDS parts (`digests.<n>`, the
+ * empty ones left out): a checkpoint writes only the shards of segments whose members moved, and
+ * no one document holds them all.
  */
-const PARTS = ['applied', 'refreshedAt', 'digests'] as const;
-type PartName = (typeof PARTS)[number];
+type PartName = 'applied' | 'refreshedAt' | `digests.${number}`;
+const DIGEST_SHARDS = 16;
 
 /** A partition's checkpoint document: owner epoch in the clear, the rest as one JSON string. */
 interface PartitionDoc {
@@ -32,7 +35,7 @@ interface PartitionDoc {
    */
   s?: string;
   /** The `_id` in `partition_parts` of each part this checkpoint holds. */
-  parts?: Record<PartName, string>;
+  parts?: Partial<Record<PartName, string>>;
 }
 
 /**
@@ -267,9 +270,10 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
    */
   private async readParts(
     partition: number,
-    names: Record<PartName, string> | undefined,
+    names: Partial<Record<PartName, string>> | undefined,
   ): Promise<Partial<PartitionDocument>> {
-    const ids = names === undefined ? [] : PARTS.map((part) => names[part]);
+    const named = Object.entries(names ?? {}) as [PartName, string][];
+    const ids = named.map(([, id]) => id);
     this.parts.set(partition, { written: new Map(), committed: new Set(ids), garbage: new Set() });
     await this.partDocs().deleteMany({ partition, _id: { $nin: ids } });
     if (names === undefined) return {};
@@ -277,14 +281,16 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
       .find({ _id: { $in: ids } })
       .toArray();
     const byId = new Map(docs.map((doc) => [doc._id, doc.s]));
-    const out: Record<string, unknown> = {};
-    for (const part of PARTS) {
-      const json = byId.get(names[part]);
+    const out: Record<string, unknown> = { digests: {} };
+    for (const [part, id] of named) {
+      const json = byId.get(id);
       // a checkpoint is written only after its parts, and a part only removed once no
       // checkpoint names it: a missing one is damage to the store, not a state to start from
       if (json === undefined)
-        throw new Error(`partition ${partition}: checkpoint part ${names[part]} is missing`);
-      out[part] = JSON.parse(json);
+        throw new Error(`partition ${partition}: checkpoint part ${id} is missing`);
+      // (`digests` whole: the form of the first checkpoints with parts)
+      if (part.startsWith('digests')) Object.assign(out.digests as object, JSON.parse(json));
+      else out[part] = JSON.parse(json);
     }
     return out as Partial<PartitionDocument>;
   }
@@ -293,18 +299,17 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
   private async writeParts(
     partition: number,
     document: PartitionDocument,
-  ): Promise<Record<PartName, string>> {
+  ): Promise<Partial<Record<PartName, string>>> {
     let state = this.parts.get(partition);
     if (state === undefined) {
       state = { written: new Map(), committed: new Set(), garbage: new Set() };
       this.parts.set(partition, state);
     }
-    const ids = {} as Record<PartName, string>;
-    for (const part of PARTS) {
-      const value = document[part];
+    const ids: Partial<Record<PartName, string>> = {};
+    for (const [part, value] of partsOf(document)) {
       const last = state.written.get(part);
       // the working set hands over the same object until it changes: most checkpoints end here
-      if (last?.value === value) {
+      if (last !== undefined && last.value === value) {
         ids[part] = last.id;
         continue;
       }
@@ -320,14 +325,21 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
       state.written.set(part, { value, json, id });
       ids[part] = id;
     }
+    // a digest shard that emptied is left out, and its document removed once this is committed:
+    // the same content later is written again, not taken for the removed document
+    for (const part of state.written.keys())
+      if (ids[part] === undefined) state.written.delete(part);
     return ids;
   }
 
   /** After a checkpoint naming `parts`: the parts only earlier checkpoints named are removed. */
-  private async partsCommitted(partition: number, parts: Record<PartName, string>): Promise<void> {
+  private async partsCommitted(
+    partition: number,
+    parts: Partial<Record<PartName, string>>,
+  ): Promise<void> {
     const state = this.parts.get(partition);
     if (state === undefined) return;
-    const current = new Set(Object.values(parts));
+    const current = new Set(Object.values(parts).filter((id) => id !== undefined));
     for (const id of state.committed) if (!current.has(id)) state.garbage.add(id);
     for (const id of current) state.garbage.delete(id);
     state.committed = current;
@@ -361,6 +373,22 @@ export class MongoPartitionStore extends MongoRepository<PartitionDoc> implement
   private statuses() {
     return this.collectionOf<StatusDoc>('segment_status');
   }
+}
+
+/** A checkpoint's parts: its definitions, its refresh instants and its non-empty digest shards. */
+function partsOf(document: PartitionDocument): [PartName, unknown][] {
+  const shards: Record<string, BucketDigest>[] = Array.from({ length: DIGEST_SHARDS }, () => ({}));
+  for (const [key, digest] of Object.entries(document.digests)) {
+    const segmentId = key.slice(0, key.lastIndexOf('/'));
+    (shards[hash32(segmentId) % DIGEST_SHARDS] as Record<string, BucketDigest>)[key] = digest;
+  }
+  return [
+    ['applied', document.applied],
+    ['refreshedAt', document.refreshedAt],
+    ...shards.flatMap((shard, n): [PartName, unknown][] =>
+      Object.keys(shard).length === 0 ? [] : [[`digests.${n}`, shard]],
+    ),
+  ];
 }
 
 function toChunk(doc: ChunkDoc): HistoryChunk {
