@@ -87,12 +87,14 @@ export async function runCommand(command: ShoalCommand, signal: AbortSignal): Pr
 }
 
 /**
- * Restarts, while the demo runs, a service whose process exited (the containers' restart policy
- * does it under Helm and compose); on a terminal its lines show in the live summary only.
+ * Restarts, while the demo runs, the broker, the store or a service whose process exited (the
+ * containers' restart policy does it under Helm and compose); on a terminal its lines show in
+ * the live summary only.
  */
 async function supervisorOf(stack: LocalStack, signal: AbortSignal): Promise<ServiceSupervisor> {
   return new ServiceSupervisor({
     services: stack.services,
+    infra: stack.infra,
     env: await stack.serviceEnv(),
     clock: systemClock,
     log: process.stdout.isTTY ? () => undefined : out,

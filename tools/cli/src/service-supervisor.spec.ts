@@ -1,5 +1,9 @@
-import type { ServiceStatus, StartableServiceName } from '@shoal/local-infra';
-import { ServiceSupervisor, type SupervisedServices } from './service-supervisor';
+import type { InfraComponent, ServiceStatus, StartableServiceName } from '@shoal/local-infra';
+import {
+  ServiceSupervisor,
+  type SupervisedInfra,
+  type SupervisedServices,
+} from './service-supervisor';
 
 /** Local services whose processes the test ends or hangs, and whose starts it makes fail. */
 function services(names: readonly StartableServiceName[]) {
@@ -47,11 +51,42 @@ function services(names: readonly StartableServiceName[]) {
   };
 }
 
-function supervisorOf(fake: SupervisedServices) {
+/** The broker and store: the test ends their processes and makes their starts fail. */
+function infra() {
+  const running = new Set<InfraComponent>(['kafka', 'mongo']);
+  let failStarts = 0;
+  const ups: InfraComponent[][] = [];
+  const fake: SupervisedInfra = {
+    status: async () =>
+      (['kafka', 'mongo'] as const).map((component) => ({
+        component,
+        running: running.has(component),
+      })),
+    up: async () => {
+      const started = (['kafka', 'mongo'] as const).filter((c) => !running.has(c));
+      ups.push(started);
+      if (failStarts > 0) {
+        failStarts -= 1;
+        throw new Error('mongo exited while starting (exit code 70), see mongo.log\ntail…');
+      }
+      for (const name of started) running.add(name);
+      return { started };
+    },
+  };
+  return {
+    fake,
+    ups,
+    exit: (name: InfraComponent) => running.delete(name),
+    failNextStarts: (n: number) => (failStarts = n),
+  };
+}
+
+function supervisorOf(fake: SupervisedServices, infra?: SupervisedInfra) {
   let now = 0;
   const lines: string[] = [];
   const supervisor = new ServiceSupervisor({
     services: fake,
+    ...(infra ? { infra } : {}),
     env: {},
     clock: { now: () => new Date(now) },
     log: (line) => lines.push(line),
@@ -151,6 +186,52 @@ describe('ServiceSupervisor', () => {
     advance(10_000);
     await supervisor.check();
     expect(stops).toEqual(['membership']);
+  });
+
+  it('starts the store again when its process exited, before the services, and says so', async () => {
+    const svc = services(['ingestion', 'membership']);
+    const store = infra();
+    const { supervisor, lines } = supervisorOf(svc.fake, store.fake);
+    await supervisor.check();
+    expect(store.ups).toEqual([]);
+
+    store.exit('mongo');
+    svc.exit('membership');
+    await supervisor.check();
+
+    expect(store.ups).toEqual([['mongo']]);
+    expect(svc.ups).toHaveLength(1);
+    expect(lines.slice(0, 2)).toEqual([
+      'supervisor: mongo not running; starting again',
+      'supervisor: mongo restarted (1×)',
+    ]);
+    expect(supervisor.summary()).toEqual([
+      'supervisor: mongo exited, restarted 1× (last 0 s ago)',
+      'supervisor: membership exited, restarted 1× (last 0 s ago)',
+    ]);
+  });
+
+  it('backs off from a store that keeps failing to start, and says why', async () => {
+    const store = infra();
+    const { supervisor, lines, advance } = supervisorOf(services(['ingestion']).fake, store.fake);
+    store.exit('mongo');
+    store.failNextStarts(2);
+
+    await supervisor.check();
+    expect(lines.at(-1)).toBe(
+      'supervisor: mongo did not start (mongo exited while starting (exit code 70), see mongo.log); next attempt in 2 s',
+    );
+    advance(1_000);
+    await supervisor.check();
+    expect(store.ups).toHaveLength(1);
+    advance(1_000);
+    await supervisor.check();
+    expect(store.ups).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(/next attempt in 4 s$/);
+    advance(4_000);
+    await supervisor.check();
+    expect(store.ups).toHaveLength(3);
+    expect(supervisor.summary()).toEqual(['supervisor: mongo exited, restarted 1× (last 0 s ago)']);
   });
 
   it('says a service restarted for being unresponsive exited when its process next exits', async () => {

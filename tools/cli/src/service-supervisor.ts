@@ -1,4 +1,4 @@
-import type { ServiceStatus, StartableServiceName } from '@shoal/local-infra';
+import type { InfraComponent, ServiceStatus, StartableServiceName } from '@shoal/local-infra';
 import { type Clock, type RestartBackoff, restartDelayMs } from '@shoal/platform';
 
 /** What the supervisor needs of the local services (LocalServices). */
@@ -9,6 +9,15 @@ export interface SupervisedServices {
   /** Stops one service: SIGTERM, then SIGKILL after `timeoutMs`. */
   stop(name: StartableServiceName, timeoutMs: number): Promise<unknown>;
 }
+
+/** What the supervisor needs of the local Kafka broker and store (LocalInfra). */
+export interface SupervisedInfra {
+  status(): Promise<readonly { component: InfraComponent; running: boolean }[]>;
+  /** Starts what is not running and waits until it is ready; answers what it started. */
+  up(options: { signal?: AbortSignal }): Promise<{ started: InfraComponent[] }>;
+}
+
+type Supervised = StartableServiceName | InfraComponent;
 
 /** From 2 s to a minute: a service that keeps exiting is not restarted in a tight loop. */
 export const SUPERVISOR_BACKOFF: RestartBackoff = { initialMs: 2_000, maxMs: 60_000 };
@@ -56,13 +65,15 @@ interface Restarts {
  * with a jittered backoff that grows while its starts keep failing. Its summary says what it did.
  */
 export class ServiceSupervisor {
-  private readonly restarts = new Map<StartableServiceName, Restarts>();
+  private readonly restarts = new Map<Supervised, Restarts>();
   private readonly unhealthy = new Map<StartableServiceName, Unhealthy>();
   private checking = false;
 
   constructor(
     private readonly options: {
       readonly services: SupervisedServices;
+      /** The broker and store, when the supervisor is to restart them too (first). */
+      readonly infra?: SupervisedInfra;
       readonly env: Readonly<Record<string, string>>;
       readonly clock: Clock;
       readonly log: (line: string) => void;
@@ -74,14 +85,16 @@ export class ServiceSupervisor {
   ) {}
 
   /**
-   * Stops the services that failed their liveness probes too often, and restarts those whose
-   * process has exited and whose backoff has passed; one check at a time.
+   * Starts the broker or store again when its process has exited (a crash, the store stopping
+   * on a failed write), then stops the services that failed their liveness probes too often and
+   * restarts those whose process has exited; each after its backoff; one check at a time.
    */
   async check(): Promise<void> {
     if (this.checking) return;
     this.checking = true;
     try {
       const now = this.options.clock.now().getTime();
+      if (this.options.infra !== undefined) await this.checkInfra(this.options.infra, now);
       const statuses = await this.options.services.status();
       const stopped = this.unresponsive(statuses, now);
       for (const name of stopped) {
@@ -112,6 +125,24 @@ export class ServiceSupervisor {
       }
     } finally {
       this.checking = false;
+    }
+  }
+
+  /** Kafka and the store: what has exited is started again (the services wait for them meanwhile). */
+  private async checkInfra(infra: SupervisedInfra, now: number): Promise<void> {
+    const down = (await infra.status()).filter((s) => !s.running).map((s) => s.component);
+    const due = down.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
+    if (due.length === 0) return;
+    for (const name of due) {
+      const r = this.restarts.get(name);
+      if (r && r.failures === 0) r.cause = 'exited';
+    }
+    this.options.log(`supervisor: ${due.join(', ')} not running; starting again`);
+    try {
+      const { started } = await infra.up({ signal: this.options.signal });
+      for (const name of started) this.restarted(name);
+    } catch (error) {
+      for (const name of due) this.failed(name, error);
     }
   }
 
@@ -161,7 +192,7 @@ export class ServiceSupervisor {
     return stop;
   }
 
-  private restarted(name: StartableServiceName): void {
+  private restarted(name: Supervised): void {
     const r = this.entry(name);
     r.count += 1;
     r.failures = 0;
@@ -171,7 +202,7 @@ export class ServiceSupervisor {
     this.options.log(`supervisor: ${name} restarted (${r.count}×)`);
   }
 
-  private failed(name: StartableServiceName, error: unknown): void {
+  private failed(name: Supervised, error: unknown): void {
     const r = this.entry(name);
     r.failures += 1;
     r.lastError = error instanceof Error ? error.message.split('\n')[0] : String(error);
@@ -186,7 +217,7 @@ export class ServiceSupervisor {
     );
   }
 
-  private entry(name: StartableServiceName): Restarts {
+  private entry(name: Supervised): Restarts {
     let r = this.restarts.get(name);
     if (r === undefined) {
       r = { count: 0, failures: 0, notBefore: 0, cause: 'exited' };
