@@ -45,6 +45,10 @@ describe('LocalInfra on its own home folder', () => {
       { component: 'mongo', running: false, ready: false },
     ]);
     expect(fs.existsSync(path.join(home, 'run', 'mongo.pid'))).toBe(false);
+    expect(infra.processes()).toEqual([
+      { component: 'kafka', running: false },
+      { component: 'mongo', running: false },
+    ]);
   });
 
   it('refuses to start on a port another process listens on, before provisioning anything', async () => {

@@ -144,6 +144,17 @@ export class LocalInfra {
     });
   }
 
+  /**
+   * Which components have a process of ours running, from the pid files and the process table
+   * only: no probe, so it can be asked every second (status() connects to both).
+   */
+  processes(): { component: InfraComponent; running: boolean }[] {
+    return INFRA_COMPONENTS.map((component) => ({
+      component,
+      running: this.runningPid(component) !== undefined,
+    }));
+  }
+
   async status(): Promise<ComponentStatus[]> {
     return Promise.all(
       INFRA_COMPONENTS.map(async (name): Promise<ComponentStatus> => {

@@ -144,9 +144,10 @@ export async function runDemo(connection: DemoConnection, options: DemoOptions):
     let drawn = 0;
     let printedAt = began;
     let deadLettered = 0;
+    let feedPaused: string | undefined;
     const board = async () => {
       // a service hung, restarting or away leaves the last figures on the board, with why
-      const notes: string[] = [];
+      const notes: string[] = feedPaused === undefined ? [] : [feedPaused];
       await countAll(clients, segments, list.id, rows).catch((error: unknown) =>
         notes.push(`member counts not refreshed: ${briefly(error)}`),
       );
@@ -164,11 +165,17 @@ export async function runDemo(connection: DemoConnection, options: DemoOptions):
       });
     };
     while (!options.signal.aborted && Date.now() - began < duration) {
-      const tick = feed.tick(new Date(), EVENTS_PER_TICK);
-      await send(producer, names.of(upstreamEventsTopic), tick);
-      eventsSent += tick.length;
       // not awaited: a restart waits for the service to be ready, the feed goes on meanwhile
       void options.supervisor?.check().catch(() => undefined);
+      const tick = feed.tick(new Date(), EVENTS_PER_TICK);
+      // a broker away (stopped, restarting) pauses the feed, not the demo: that tick is dropped
+      try {
+        await send(producer, names.of(upstreamEventsTopic), tick);
+        eventsSent += tick.length;
+        feedPaused = undefined;
+      } catch (error) {
+        feedPaused = `feed paused, ${tick.length} events not sent: ${briefly(error)}`;
+      }
       await pause(TICK_MS, options.signal);
       if (options.live) {
         const lines = await board();

@@ -57,7 +57,7 @@ function infra() {
   let failStarts = 0;
   const ups: InfraComponent[][] = [];
   const fake: SupervisedInfra = {
-    status: async () =>
+    processes: () =>
       (['kafka', 'mongo'] as const).map((component) => ({
         component,
         running: running.has(component),

@@ -12,7 +12,8 @@ export interface SupervisedServices {
 
 /** What the supervisor needs of the local Kafka broker and store (LocalInfra). */
 export interface SupervisedInfra {
-  status(): Promise<readonly { component: InfraComponent; running: boolean }[]>;
+  /** Whether each has a process running (asked every check: no probe). */
+  processes(): readonly { component: InfraComponent; running: boolean }[];
   /** Starts what is not running and waits until it is ready; answers what it started. */
   up(options: { signal?: AbortSignal }): Promise<{ started: InfraComponent[] }>;
 }
@@ -130,7 +131,10 @@ export class ServiceSupervisor {
 
   /** Kafka and the store: what has exited is started again (the services wait for them meanwhile). */
   private async checkInfra(infra: SupervisedInfra, now: number): Promise<void> {
-    const down = (await infra.status()).filter((s) => !s.running).map((s) => s.component);
+    const down = infra
+      .processes()
+      .filter((s) => !s.running)
+      .map((s) => s.component);
     const due = down.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
     if (due.length === 0) return;
     for (const name of due) {
