@@ -234,6 +234,38 @@ describe('ServiceSupervisor', () => {
     expect(supervisor.summary()).toEqual(['supervisor: mongo exited, restarted 1× (last 0 s ago)']);
   });
 
+  it('makes a process that keeps exiting soon after its restart wait longer each time', async () => {
+    const store = infra();
+    const { supervisor, lines, advance } = supervisorOf(services(['ingestion']).fake, store.fake);
+    store.exit('mongo');
+    await supervisor.check();
+    expect(lines.at(-1)).toBe('supervisor: mongo restarted (1×)');
+    // it starts, then stops again at once (a full disk): restarted, but the next waits 2 s, then 4 s
+    advance(3_000);
+    store.exit('mongo');
+    await supervisor.check();
+    expect(lines.at(-1)).toBe(
+      'supervisor: mongo restarted (2×); it exited within 60 s of its last restart, so the next waits 2 s',
+    );
+    advance(1_000);
+    store.exit('mongo');
+    await supervisor.check();
+    expect(store.ups).toHaveLength(2);
+    advance(1_000);
+    await supervisor.check();
+    expect(store.ups).toHaveLength(3);
+    expect(lines.at(-1)).toMatch(/restarted \(3×\); .* the next waits 4 s$/);
+    expect(supervisor.summary()).toEqual([
+      'supervisor: mongo exited, restarted 3× (last 0 s ago); it keeps exiting soon after a restart, the next waits 4 s',
+    ]);
+    // up for a minute: recovered, the next exit is restarted at once
+    advance(60_000);
+    store.exit('mongo');
+    await supervisor.check();
+    expect(store.ups).toHaveLength(4);
+    expect(lines.at(-1)).toBe('supervisor: mongo restarted (4×)');
+  });
+
   it('says a service restarted for being unresponsive exited when its process next exits', async () => {
     const { fake, hang, exit } = services(['membership']);
     const { supervisor, advance } = supervisorOf(fake);
@@ -242,6 +274,7 @@ describe('ServiceSupervisor', () => {
       await supervisor.check();
       advance(10_000);
     }
+    advance(60_000); // up long enough to count as recovered
     exit('membership');
     await supervisor.check();
     expect(supervisor.summary()).toEqual([

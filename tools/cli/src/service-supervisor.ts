@@ -24,6 +24,13 @@ type Supervised = StartableServiceName | InfraComponent;
 export const SUPERVISOR_BACKOFF: RestartBackoff = { initialMs: 2_000, maxMs: 60_000 };
 
 /**
+ * A restart counts as a recovery once the process has stayed up this long; exiting sooner (it
+ * starts, then fails again: a store on a full disk) makes the next restart wait, with the same
+ * backoff as failed starts, as a crash loop's restarts do under Kubernetes.
+ */
+export const SUPERVISOR_STABLE_MS = 60_000;
+
+/**
  * When a running service counts as hung or broken, as the Helm chart's liveness probe judges:
  * `failures` failed /healthz probes in a row, counted at most once per `periodMs`. It is then
  * stopped (SIGKILL after `stopTimeoutMs`: a hung event loop runs no SIGTERM handler) and started.
@@ -52,6 +59,8 @@ interface Restarts {
   failures: number;
   /** Not tried again before this (epoch ms). */
   notBefore: number;
+  /** Restarts in a row each followed by an exit within SUPERVISOR_STABLE_MS. */
+  quickExits: number;
   lastAt?: Date;
   lastError?: string;
   /** Why it was last restarted: its process exited, or it failed its liveness probes. */
@@ -158,10 +167,13 @@ export class ServiceSupervisor {
         r.count > 0
           ? `restarted ${r.count}× (last ${Math.round((now - (r.lastAt?.getTime() ?? now)) / 1000)} s ago)`
           : 'not restarted yet';
+      const wait = `${Math.max(0, Math.ceil((r.notBefore - now) / 1000))} s`;
       const failing =
         r.failures > 0
-          ? `; ${r.failures} failed start(s), next in ${Math.max(0, Math.ceil((r.notBefore - now) / 1000))} s: ${r.lastError ?? ''}`
-          : '';
+          ? `; ${r.failures} failed start(s), next in ${wait}: ${r.lastError ?? ''}`
+          : r.quickExits > 0 && r.notBefore > now
+            ? `; it keeps exiting soon after a restart, the next waits ${wait}`
+            : '';
       return `supervisor: ${name} ${r.cause}, ${restarted}${failing}`;
     });
   }
@@ -198,12 +210,30 @@ export class ServiceSupervisor {
 
   private restarted(name: Supervised): void {
     const r = this.entry(name);
+    const now = this.options.clock.now();
+    // back again soon after the last restart: should it exit once more, the next restart waits
+    const quick =
+      r.lastAt !== undefined && now.getTime() - r.lastAt.getTime() < SUPERVISOR_STABLE_MS;
+    r.quickExits = quick ? r.quickExits + 1 : 0;
     r.count += 1;
     r.failures = 0;
-    r.notBefore = 0;
-    r.lastAt = this.options.clock.now();
+    r.notBefore =
+      r.quickExits === 0
+        ? 0
+        : now.getTime() +
+          restartDelayMs(
+            r.quickExits,
+            this.options.backoff ?? SUPERVISOR_BACKOFF,
+            this.options.random,
+          );
+    r.lastAt = now;
     delete r.lastError;
-    this.options.log(`supervisor: ${name} restarted (${r.count}×)`);
+    this.options.log(
+      `supervisor: ${name} restarted (${r.count}×)` +
+        (r.quickExits === 0
+          ? ''
+          : `; it exited within ${SUPERVISOR_STABLE_MS / 1000} s of its last restart, so the next waits ${Math.ceil((r.notBefore - now.getTime()) / 1000)} s`),
+    );
   }
 
   private failed(name: Supervised, error: unknown): void {
@@ -224,7 +254,7 @@ export class ServiceSupervisor {
   private entry(name: Supervised): Restarts {
     let r = this.restarts.get(name);
     if (r === undefined) {
-      r = { count: 0, failures: 0, notBefore: 0, cause: 'exited' };
+      r = { count: 0, failures: 0, notBefore: 0, quickExits: 0, cause: 'exited' };
       this.restarts.set(name, r);
     }
     return r;
