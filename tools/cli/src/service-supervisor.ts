@@ -115,24 +115,14 @@ export class ServiceSupervisor {
       const exited = statuses
         .filter((s) => !s.running || stopped.includes(s.name))
         .map((s) => s.name);
-      const due = exited.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
-      if (due.length === 0) return;
-      for (const name of due) {
-        // down again after running: this time its process exited (a failing start keeps its cause)
-        const r = this.restarts.get(name);
-        if (r && r.failures === 0 && !stopped.includes(name)) r.cause = 'exited';
-      }
-      this.options.log(`supervisor: ${due.join(', ')} not running; starting again`);
-      try {
-        const started = await this.options.services.up(this.options.env, this.options.signal);
-        for (const name of started) this.restarted(name);
-      } catch (error) {
+      await this.startAgain(exited, now, {
+        // a service stopped for failing its probes keeps that cause
+        exitedNow: (name) => !stopped.includes(name),
+        start: () => this.options.services.up(this.options.env, this.options.signal),
         // `up` starts in order and stops at the first that fails: the rest wait for the next check
-        const still = (await this.options.services.status()).filter((s) => !s.running);
-        for (const { name } of still) {
-          if (exited.includes(name)) this.failed(name, error);
-        }
-      }
+        stillDown: async () =>
+          (await this.options.services.status()).filter((s) => !s.running).map((s) => s.name),
+      });
     } finally {
       this.checking = false;
     }
@@ -144,18 +134,41 @@ export class ServiceSupervisor {
       .processes()
       .filter((s) => !s.running)
       .map((s) => s.component);
+    await this.startAgain(down, now, {
+      exitedNow: () => true,
+      start: async () => (await infra.up({ signal: this.options.signal })).started,
+      // `up` starts both or neither
+      stillDown: async (due) => due,
+    });
+  }
+
+  /**
+   * Starts again those of `down` whose backoff has passed, and records what came of it: the
+   * restarted, and a failed start for each of them `stillDown` names afterwards.
+   */
+  private async startAgain<N extends Supervised>(
+    down: readonly N[],
+    now: number,
+    how: {
+      /** Down again after running, its process exited this time (a failing start keeps its cause). */
+      exitedNow: (name: N) => boolean;
+      start: () => Promise<readonly N[]>;
+      /** After a failed start, those to count it against (of those due to start). */
+      stillDown: (due: readonly N[]) => Promise<readonly N[]>;
+    },
+  ): Promise<void> {
     const due = down.filter((name) => (this.restarts.get(name)?.notBefore ?? 0) <= now);
     if (due.length === 0) return;
     for (const name of due) {
       const r = this.restarts.get(name);
-      if (r && r.failures === 0) r.cause = 'exited';
+      if (r && r.failures === 0 && how.exitedNow(name)) r.cause = 'exited';
     }
     this.options.log(`supervisor: ${due.join(', ')} not running; starting again`);
     try {
-      const { started } = await infra.up({ signal: this.options.signal });
-      for (const name of started) this.restarted(name);
+      for (const name of await how.start()) this.restarted(name);
     } catch (error) {
-      for (const name of due) this.failed(name, error);
+      for (const name of await how.stillDown(due))
+        if (down.includes(name)) this.failed(name, error);
     }
   }
 
@@ -217,15 +230,7 @@ export class ServiceSupervisor {
     r.quickExits = quick ? r.quickExits + 1 : 0;
     r.count += 1;
     r.failures = 0;
-    r.notBefore =
-      r.quickExits === 0
-        ? 0
-        : now.getTime() +
-          restartDelayMs(
-            r.quickExits,
-            this.options.backoff ?? SUPERVISOR_BACKOFF,
-            this.options.random,
-          );
+    r.notBefore = r.quickExits === 0 ? 0 : now.getTime() + this.backoffMs(r.quickExits);
     r.lastAt = now;
     delete r.lastError;
     this.options.log(
@@ -240,15 +245,16 @@ export class ServiceSupervisor {
     const r = this.entry(name);
     r.failures += 1;
     r.lastError = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    const delay = restartDelayMs(
-      r.failures,
-      this.options.backoff ?? SUPERVISOR_BACKOFF,
-      this.options.random,
-    );
+    const delay = this.backoffMs(r.failures);
     r.notBefore = this.options.clock.now().getTime() + delay;
     this.options.log(
       `supervisor: ${name} did not start (${r.lastError}); next attempt in ${Math.ceil(delay / 1000)} s`,
     );
+  }
+
+  /** The jittered wait before the next start, after `n` failed starts or quick exits in a row. */
+  private backoffMs(n: number): number {
+    return restartDelayMs(n, this.options.backoff ?? SUPERVISOR_BACKOFF, this.options.random);
   }
 
   private entry(name: Supervised): Restarts {
