@@ -83,6 +83,7 @@ describe('batch consumer', () => {
       retry?: { initialMs: number; maxMs: number };
       stalledAfterMs?: number;
       commitWhenDurable?: boolean;
+      commitIntervalMs?: number;
     } = {},
   ) => {
     const consumer = new BatchConsumer({
@@ -101,6 +102,7 @@ describe('batch consumer', () => {
       },
       maxMessageBytes,
       stalledAfterMs: options.stalledAfterMs ?? 60_000,
+      commitIntervalMs: options.commitIntervalMs ?? 0,
       clock: systemClock,
       logger,
       metrics,
@@ -118,6 +120,20 @@ describe('batch consumer', () => {
         value: create(UpstreamEventSchema, { messageId: id, userId: 'u' }),
       })),
     );
+
+  const committed = async (topic: TopicSpec) => {
+    const admin = scope.kafka().admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({
+        groupId: names.group(`group-${topic.name}`),
+        topics: [names.of(topic)],
+      });
+      return offsets?.partitions[0]?.offset;
+    } finally {
+      await admin.disconnect();
+    }
+  };
 
   const createTopics = async (...topics: TopicSpec[]) => {
     const admin = scope.kafka().admin();
@@ -315,21 +331,33 @@ describe('batch consumer', () => {
     await eventually(() => expect(processed).toEqual(['unfinished']));
   });
 
-  describe('with a handler that makes its effects durable later', () => {
-    const committed = async (topic: TopicSpec) => {
-      const admin = scope.kafka().admin();
-      await admin.connect();
-      try {
-        const [offsets] = await admin.fetchOffsets({
-          groupId: names.group(`group-${topic.name}`),
-          topics: [names.of(topic)],
-        });
-        return offsets?.partitions[0]?.offset;
-      } finally {
-        await admin.disconnect();
-      }
+  it('paces its commits: the batches done within the interval are committed together, and all that is done on stop', async () => {
+    const { events } = topicPair('paced');
+    await createTopics(events);
+    const handled: string[] = [];
+    const handle = async (records: readonly ConsumedRecord<UpstreamEvent>[]) => {
+      handled.push(...records.map((r) => r.value.messageId));
     };
+    const consumer = await startConsumer(events, handle, { commitIntervalMs: 60_000 });
+    await send(events, ['p1']);
+    // the first commit goes at once
+    await eventually(async () => expect(await committed(events)).toBe('1'));
+    await send(events, ['p2']);
+    await send(events, ['p3']);
+    await eventually(() => expect(handled).toEqual(['p1', 'p2', 'p3']));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // within the interval the next commit waits, carrying both batches
+    expect(await committed(events)).toBe('1');
+    await consumer.stop();
+    consumers.splice(consumers.indexOf(consumer), 1);
+    expect(await committed(events)).toBe('3');
+    // so a consumer of the group starting again sees none of them again
+    await startConsumer(events, handle, { commitIntervalMs: 60_000 });
+    await send(events, ['p4']);
+    await eventually(() => expect(handled).toEqual(['p1', 'p2', 'p3', 'p4']));
+  });
 
+  describe('with a handler that makes its effects durable later', () => {
     it('moves on at once and commits each batch only once its effects are durable', async () => {
       const { events } = topicPair('durable');
       await createTopics(events);

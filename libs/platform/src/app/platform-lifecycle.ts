@@ -122,6 +122,7 @@ export class PlatformLifecycle
         options: { ...options, handler },
         maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
         stalledAfterMs: config.KAFKA_CONSUMER_STALLED_AFTER_MS,
+        commitIntervalMs: config.KAFKA_COMMIT_INTERVAL_MS,
         clock: this.platform.clock,
         logger: logger.child({ consumer: options.groupId }),
         metrics: this.platform.metrics,

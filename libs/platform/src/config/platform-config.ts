@@ -80,6 +80,11 @@ export function platformConfigShape(defaults: ServiceDefaults) {
       'a partition making no progress for this long (failures that do not clear) makes /readyz not ready',
       1,
     ),
+    KAFKA_COMMIT_INTERVAL_MS: env.int(
+      1_000,
+      "consumers commit offsets at most this often, each commit carrying every batch done meanwhile (after a crash, at most this long's records are delivered again; effects are idempotent)",
+      0,
+    ),
     MONGO_URL: env.string(
       'MongoDB connection string (credentials in it are never logged), e.g. mongodb://127.0.0.1:27027',
     ),

@@ -77,7 +77,9 @@ const STOP_GRACE_MS = 5_000;
 
 /**
  * Consumes one topic in batches with at-least-once delivery:
- * - offsets are committed only after the handler's effects (and any dead letters) are durable;
+ * - offsets are committed only after the handler's effects (and any dead letters) are durable,
+ *   at most one commit request every `commitIntervalMs` carrying every batch done meanwhile
+ *   (kafkajs' auto-commit would send one after every batch), and what is done on stop();
  * - a record that can never be processed (undecodable, too large, invalid) goes to the topic's
  *   dead-letter topic with the reason and its origin in headers, and the partition flows on;
  * - failures are retried by kind (failures.ts): unavailability of the broker or the store for
@@ -112,8 +114,10 @@ export class BatchConsumer<T> {
   /** Aborted a grace period after stop(): work still in flight is no longer waited for. */
   private readonly abandoning = new AbortController();
   private readonly progress: PartitionProgress;
-  /** Per partition, the last pending commit (commitWhenDurable): commits chain in offset order. */
-  private readonly pendingCommits = new Map<number, Promise<void>>();
+  /** Per partition, the last batch whose commit waits for its effects: they chain in offset order. */
+  private readonly awaitingDurable = new Map<number, Promise<void>>();
+  /** Commits asked for and not yet answered (paced by OffsetCommits). */
+  private readonly inFlightCommits = new Set<Promise<void>>();
   private readonly commits: OffsetCommits;
   private readonly consumed;
   private readonly deadLettered;
@@ -134,6 +138,7 @@ export class BatchConsumer<T> {
     options,
     maxMessageBytes,
     stalledAfterMs,
+    commitIntervalMs = 0,
     clock,
     logger,
     metrics,
@@ -147,6 +152,8 @@ export class BatchConsumer<T> {
     maxMessageBytes: number;
     /** A partition with work in hand and no progress for this long is reported stalled. */
     stalledAfterMs: number;
+    /** Offset commits start at least this long apart, each carrying all done meanwhile (0: none). */
+    commitIntervalMs?: number;
     clock: Clock;
     logger: Logger;
     metrics: Metrics;
@@ -174,7 +181,10 @@ export class BatchConsumer<T> {
     });
     this.consumer = this.createConsumer();
     // always the current consumer's: a commit due from before a recreation goes through the new one
-    this.commits = new OffsetCommits((offsets) => this.consumer.commitOffsets(offsets));
+    this.commits = new OffsetCommits(
+      (offsets) => this.consumer.commitOffsets(offsets),
+      commitIntervalMs,
+    );
     this.consumed = metrics.counter('shoal_kafka_consumed_total', 'records consumed', [
       'topic',
       'group',
@@ -253,8 +263,8 @@ export class BatchConsumer<T> {
     await consumer.connect();
     await consumer.subscribe({ topic: this.topicName, fromBeginning: true });
     await consumer.run({
-      autoCommit: !this.options.commitWhenDurable,
-      autoCommitInterval: 1_000,
+      // kafkajs' auto-commit sends a commit after every batch; ours are paced (OffsetCommits)
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.eachBatch(payload),
@@ -322,7 +332,7 @@ export class BatchConsumer<T> {
     this.restarts.stop();
     this.stopping.abort();
     const abandon = setTimeout(() => this.abandoning.abort(), STOP_GRACE_MS);
-    if (this.options.commitWhenDurable) await this.commitPending();
+    await this.commitPending();
     let leaving: NodeJS.Timeout | undefined;
     const left = await Promise.race([
       this.consumer.disconnect().then(() => true),
@@ -337,8 +347,7 @@ export class BatchConsumer<T> {
   }
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
-      payload;
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
     const control: BatchControl = { partition: batch.partition, heartbeat, isRunning, isStale };
     // kafkajs beats only when asked: a handler working longer than the session (a slow store)
     // would lose the group, and every uncommitted record would be delivered again
@@ -361,12 +370,8 @@ export class BatchConsumer<T> {
         if (!(await this.sendDeadLetters(deadLetters, control))) return;
         const last = chunk[chunk.length - 1];
         if (last) resolveOffset(last.offset);
-        if (this.options.commitWhenDurable && last)
-          this.commitWhen(durable, batch.topic, batch.partition, last.offset);
-        else {
-          await Promise.all(durable);
-          await commitOffsetsIfNecessary();
-        }
+        if (!this.options.commitWhenDurable) await Promise.all(durable);
+        if (last) this.commitWhen(durable, batch.topic, batch.partition, last.offset);
         await heartbeat();
         this.progress.progressed(batch.partition);
         stopTimer();
@@ -477,8 +482,9 @@ export class BatchConsumer<T> {
 
   /**
    * Commits `offset`'s successor once every promise in `durable` resolved and the partition's
-   * earlier commits are done. A commit that fails (a rebalance moved the partition on) is
-   * skipped: its records are delivered again, and handlers are idempotent.
+   * earlier batches were asked to commit: in offset order per partition, while the requests
+   * themselves are shared and paced (OffsetCommits). A commit that fails (a rebalance moved the
+   * partition on) is skipped: its records are delivered again, and handlers are idempotent.
    */
   private commitWhen(
     durable: readonly Promise<void>[],
@@ -487,28 +493,34 @@ export class BatchConsumer<T> {
     offset: string,
   ): void {
     const next = String(BigInt(offset) + 1n);
-    const previous = this.pendingCommits.get(partition) ?? Promise.resolve();
-    // durable in offset order per partition; the requests themselves are shared (OffsetCommits)
-    const commit = previous
+    const notCommitted = (error: unknown) =>
+      this.logger.warn(
+        { err: error, topic, partition, offset: next },
+        'offsets not committed; the records will be delivered again',
+      );
+    const previous = this.awaitingDurable.get(partition) ?? Promise.resolve();
+    const asked = previous
       .then(() => Promise.all(durable))
-      .then(() => this.commits.commit(topic, partition, next))
-      .catch((error: unknown) =>
-        this.logger.warn(
-          { err: error, topic, partition, offset: next },
-          'offsets not committed; the records will be delivered again',
-        ),
-      )
+      .then(() => {
+        const commit = this.commits.commit(topic, partition, next).catch(notCommitted);
+        this.inFlightCommits.add(commit);
+        void commit.finally(() => this.inFlightCommits.delete(commit));
+      })
+      .catch(notCommitted)
       .finally(() => {
-        if (this.pendingCommits.get(partition) === commit) this.pendingCommits.delete(partition);
+        if (this.awaitingDurable.get(partition) === asked) this.awaitingDurable.delete(partition);
       });
-    this.pendingCommits.set(partition, commit);
+    this.awaitingDurable.set(partition, asked);
   }
 
-  /** Waits, for at most the stop grace, for commits whose effects are about to be durable. */
+  /** Waits, for at most the stop grace, for commits due and about to be: sent without pacing. */
   private async commitPending(): Promise<void> {
+    this.commits.flush();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all([...this.pendingCommits.values()]),
+      Promise.all([...this.awaitingDurable.values()]).then(() =>
+        Promise.all([...this.inFlightCommits]),
+      ),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, STOP_GRACE_MS);
       }),

@@ -70,3 +70,57 @@ describe('offset commits', () => {
     await next;
   });
 });
+
+describe('paced offset commits', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('starts a request no sooner than the interval after the one before, with all asked for meanwhile', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+    const { requests, answers, commit } = broker();
+    const commits = new OffsetCommits(commit, 1_000);
+    const first = commits.commit('t', 0, '1');
+    await settle();
+    expect(requests).toHaveLength(1);
+    answers[0]?.resolve();
+    await first;
+    // three more batches of two partitions are done within the interval: one request for them
+    const later = [
+      commits.commit('t', 0, '2'),
+      commits.commit('t', 1, '5'),
+      commits.commit('t', 0, '3'),
+    ];
+    await settle();
+    expect(requests).toHaveLength(1);
+    jest.advanceTimersByTime(1_000);
+    await settle();
+    expect(requests[1]).toEqual([
+      { topic: 't', partition: 0, offset: '3' },
+      { topic: 't', partition: 1, offset: '5' },
+    ]);
+    answers[1]?.resolve();
+    await Promise.all(later);
+  });
+
+  it('sends at once after flush, and without waiting from then on', async () => {
+    jest.useFakeTimers({ doNotFake: ['setImmediate', 'performance'] });
+    const { requests, answers, commit } = broker();
+    const commits = new OffsetCommits(commit, 60_000);
+    const first = commits.commit('t', 0, '1');
+    await settle();
+    answers[0]?.resolve();
+    await first;
+    const due = commits.commit('t', 0, '2');
+    await settle();
+    expect(requests).toHaveLength(1);
+    commits.flush();
+    await settle();
+    expect(requests).toHaveLength(2);
+    answers[1]?.resolve();
+    await due;
+    const after = commits.commit('t', 0, '3');
+    await settle();
+    expect(requests).toHaveLength(3);
+    answers[2]?.resolve();
+    await after;
+  });
+});

@@ -17,12 +17,25 @@ interface Pending {
  * (one checkpoint covering many batches) then cost one request instead of one each, one after
  * the other. A caller's promise settles with the request that carried its offset (or a higher
  * one of its partition).
+ *
+ * With `minIntervalMs`, requests are also paced: one starts at least that long after the one
+ * before, carrying everything asked for meanwhile. A consumer that commits after every small
+ * batch would otherwise send the broker a commit per batch (kafkajs' own auto-commit does, and
+ * commits were the broker's most frequent request at a few hundred events a second); paced, a
+ * crash delivers at most an interval's records more again. flush() ends the pacing for good:
+ * a stopping consumer commits what is due at once.
  */
 export class OffsetCommits {
   private pending = new Map<string, Pending & { topic: string; partition: number }>();
   private draining = false;
+  private lastRequestAt = -Infinity;
+  private flushed = false;
+  private wake: (() => void) | undefined;
 
-  constructor(private readonly send: (offsets: TopicPartitionOffset[]) => Promise<void>) {}
+  constructor(
+    private readonly send: (offsets: TopicPartitionOffset[]) => Promise<void>,
+    private readonly minIntervalMs = 0,
+  ) {}
 
   commit(topic: string, partition: number, offset: string): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -41,11 +54,19 @@ export class OffsetCommits {
     });
   }
 
+  /** Sends what is asked for without pacing, now and from now on (the consumer is stopping). */
+  flush(): void {
+    this.flushed = true;
+    this.wake?.();
+  }
+
   private async drain(): Promise<void> {
     try {
       while (this.pending.size > 0) {
+        await this.paced();
         const batch = [...this.pending.values()];
         this.pending = new Map();
+        this.lastRequestAt = performance.now();
         try {
           await this.send(
             batch.map(({ topic, partition, offset }) => ({ topic, partition, offset })),
@@ -58,5 +79,19 @@ export class OffsetCommits {
     } finally {
       this.draining = false;
     }
+  }
+
+  /** Waits until the next request may start (at once when flushed). */
+  private async paced(): Promise<void> {
+    const wait = this.lastRequestAt + this.minIntervalMs - performance.now();
+    if (this.flushed || wait <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 }
