@@ -47,8 +47,11 @@ import { Kafka, type Message, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { type HotPath, profilesIn, summariseProfile } from './cpu-profile';
 import {
+  type HopBreakdown,
+  type ProbeTrip,
   type QueryLoad,
   committed,
+  hopBreakdown,
   load,
   passThrough,
   percentiles,
@@ -126,6 +129,7 @@ export interface Results {
     probes: number;
     entered: number;
     latencyMs: Record<string, number>;
+    hops?: HopBreakdown;
     load: number[];
     cpuSeconds: Record<string, number>;
   };
@@ -706,6 +710,10 @@ async function latencyRun(
   const upstream = run.names.of(upstreamEventsTopic);
   const sentAt = new Map<string, number>();
   const latencies: number[] = [];
+  // each probe's way, hop by hop: its profile change's and its transition's create times
+  const probeMessage = new Map<string, string>();
+  const changedAt = new Map<string, number>();
+  const trips: ProbeTrip[] = [];
   const beatDue = new Map<string, number>();
   const lateness: number[] = [];
   const stamped: number[] = [];
@@ -716,7 +724,10 @@ async function latencyRun(
   await watcher.connect();
   await watcher.subscribe({ topic: run.names.of(membershipChangesTopic), fromBeginning: false });
   const joined = new Promise<void>((ready) => watcher.on(watcher.events.GROUP_JOIN, () => ready()));
+  // the watchers commit nothing: kafkajs' auto-commit would send the broker a commit after
+  // every batch, and the broker's work would count against what the bench measures
   await watcher.run({
+    autoCommit: false,
     eachBatch: async ({ batch }) => {
       const arrived = Date.now();
       for (const message of batch.messages) {
@@ -727,6 +738,11 @@ async function latencyRun(
           if (at !== undefined) {
             latencies.push(arrived - at);
             sentAt.delete(t.profileId);
+            const changed = changedAt.get(t.profileId);
+            if (changed !== undefined) {
+              trips.push({ sent: at, changed, decided: Number(message.timestamp), arrived });
+            }
+            changedAt.delete(t.profileId);
           }
         } else if (t.segmentId === beatSegment && t.kind === TransitionKind.EXITED) {
           const due = beatDue.get(t.profileId);
@@ -739,7 +755,31 @@ async function latencyRun(
       }
     },
   });
-  await joined;
+  const changes = run.kafka.consumer({
+    groupId: run.names.group('bench-changes-watcher'),
+    maxWaitTimeInMs: 50,
+  });
+  await changes.connect();
+  await changes.subscribe({ topic: run.names.of(profileChangesTopic), fromBeginning: false });
+  const changesJoined = new Promise<void>((ready) =>
+    changes.on(changes.events.GROUP_JOIN, () => ready()),
+  );
+  await changes.run({
+    autoCommit: false,
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        // only a probe's own profile is decoded: the bench must not cost what it measures
+        const key = message.key?.toString();
+        const expected = key === undefined ? undefined : probeMessage.get(key);
+        if (expected === undefined || message.value === null) continue;
+        const change = fromBinary(ProfileChangeSchema, message.value);
+        if (change.sourceId !== expected) continue;
+        changedAt.set(change.profileId, Number(message.timestamp));
+        probeMessage.delete(change.profileId);
+      }
+    },
+  });
+  await Promise.all([joined, changesJoined]);
   await sleep(2_000);
   const producer = run.kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
@@ -788,14 +828,16 @@ async function latencyRun(
         // the stream's own people, each probed once, so probes cost what the stream's events do
         const userId = probes < options.profiles ? userIdOf(probes) : `probe-${run.id}-${probes}`;
         probes++;
+        const messageId = `probe-${run.id}-${probes}`;
         probeIds.push(`user:${userId}`);
+        probeMessage.set(`user:${userId}`, messageId);
         batch.push({
           key: userId,
           value: JSON.stringify({
             type: 'track',
             userId,
             event: PROBE_EVENT,
-            messageId: `probe-${run.id}-${probes}`,
+            messageId,
             timestamp: new Date().toISOString(),
           }),
         });
@@ -814,7 +856,7 @@ async function latencyRun(
   const took = seconds(began);
   await producer.disconnect();
   await until(async () => sentAt.size === 0 && beatDue.size === 0, 90_000, 500, run.abort.signal);
-  await watcher.disconnect();
+  await Promise.all([watcher.disconnect(), changes.disconnect()]);
   results.latency = {
     offeredRate: rate,
     achievedRate: Math.round(sent / took),
@@ -822,6 +864,7 @@ async function latencyRun(
     probes,
     entered: latencies.length,
     latencyMs: percentiles(latencies),
+    hops: hopBreakdown(trips),
     load: [loadStart, load()],
     cpuSeconds: cpuBetween(cpuBefore, run.sampler.cpu()),
   };

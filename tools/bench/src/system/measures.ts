@@ -23,6 +23,57 @@ export function percentiles(
   return out;
 }
 
+/** The hops of a probe's way, each between two instants this machine's clock stamped. */
+export const PROBE_HOPS = ['ingestion', 'membership', 'delivery'] as const;
+export type ProbeHop = (typeof PROBE_HOPS)[number];
+
+/**
+ * One probe's way through the pipeline, in ms since the epoch: sent upstream by the bench, its
+ * profile change handed to the producer by ingestion (the record's create time), its transition
+ * handed to the producer by membership (likewise), the transition consumed by the bench.
+ */
+export interface ProbeTrip {
+  readonly sent: number;
+  readonly changed: number;
+  readonly decided: number;
+  readonly arrived: number;
+}
+
+export interface HopBreakdown {
+  /** Probes whose every instant was seen. */
+  readonly probes: number;
+  /** p50 / p99 of each hop over all probes. */
+  readonly hopsMs: Record<ProbeHop, Record<string, number>>;
+  /** Over the slowest 1% of probes (by their whole way), the median of each hop. */
+  readonly slowestMs: Record<ProbeHop, number>;
+}
+
+const hopOf = (trip: ProbeTrip, hop: ProbeHop): number =>
+  hop === 'ingestion'
+    ? trip.changed - trip.sent
+    : hop === 'membership'
+      ? trip.decided - trip.changed
+      : trip.arrived - trip.decided;
+
+/** Where a probe's latency went, hop by hop: which stage a tail comes from. */
+export function hopBreakdown(trips: readonly ProbeTrip[]): HopBreakdown {
+  const byTotal = [...trips].sort((a, b) => a.arrived - a.sent - (b.arrived - b.sent));
+  const slowest = byTotal.slice(Math.floor(byTotal.length * 0.99));
+  const hopsMs = {} as Record<ProbeHop, Record<string, number>>;
+  const slowestMs = {} as Record<ProbeHop, number>;
+  for (const hop of PROBE_HOPS) {
+    hopsMs[hop] = percentiles(
+      trips.map((t) => hopOf(t, hop)),
+      [50, 99],
+    );
+    slowestMs[hop] = percentiles(
+      slowest.map((t) => hopOf(t, hop)),
+      [50],
+    )['p50'] as number;
+  }
+  return { probes: trips.length, hopsMs, slowestMs };
+}
+
 export const round = (value: number, digits = 1): number => {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, relative } from 'node:path';
 import * as prettier from 'prettier';
 import type { Results } from './main';
+import { PROBE_HOPS } from './measures';
 import { REPO_ROOT } from './stack';
 
 export interface Machine {
@@ -124,6 +125,16 @@ export function renderReport(r: Results, jsonPath: string): string {
         .join(
           ', ',
         )}; ${total.toFixed(1)} in all${events ? `, ${((total * 1000) / events).toFixed(2)} CPU-ms per event (ingestion + membership: ${((((cpu['ingestion'] ?? 0) + (cpu['membership'] ?? 0)) * 1000) / events).toFixed(2)})` : ''}.`,
+    );
+  }
+  const hops = lat?.hops;
+  if (hops && hops.probes > 0) {
+    const each = PROBE_HOPS.map(
+      (hop) => `${hop} p50 ${n(hops.hopsMs[hop]['p50'])} / p99 ${n(hops.hopsMs[hop]['p99'])} ms`,
+    );
+    const slowest = PROBE_HOPS.map((hop) => `${hop} ${n(hops.slowestMs[hop])}`);
+    push(
+      `- c, hop by hop over ${n(hops.probes)} probes (upstream send → ingestion's profile change → membership's transition, by the records' create times → consumed): ${each.join(', ')}; the slowest 1%, median of each hop: ${slowest.join(', ')} ms.`,
     );
   }
   if (wide) {
