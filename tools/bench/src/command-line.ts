@@ -9,6 +9,11 @@ export function positiveWhole(value: string): number {
   return Number(digits);
 }
 
+/** A whole number, 0 or above (`0` switches a phase off). */
+export function wholeOrZero(value: string): number {
+  return value.replaceAll('_', '') === '0' ? 0 : positiveWhole(value);
+}
+
 /** A bench's command line: after --help it exits 0, after a bad option 2. */
 export function benchCommand(name: string, description: string): Command {
   return new Command(name)

@@ -124,6 +124,8 @@ export interface Results {
   };
   latency?: {
     offeredRate: number;
+    /** Seconds the stream flowed at the rate before probes counted (absent in older results). */
+    warmupSeconds?: number;
     achievedRate: number;
     seconds: number;
     probes: number;
@@ -694,6 +696,32 @@ function prefixed(prefix: string, values: Record<string, number>): Record<string
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${prefix}${k}`, v]));
 }
 
+/**
+ * Sends records at `rate` a second, a request every 20 ms, while `going(began)` holds;
+ * `record(i)` makes the i-th, `beforeEach` runs before each request's turn.
+ */
+async function streamAt(
+  run: Run,
+  rate: number,
+  going: (began: number) => boolean,
+  record: (index: number) => Message,
+  send: (messages: Message[]) => Promise<void>,
+  beforeEach: () => Promise<void> = async () => undefined,
+): Promise<{ sent: number; began: number }> {
+  const began = Date.now();
+  let sent = 0;
+  while (going(began)) {
+    run.abort.signal.throwIfAborted();
+    await beforeEach();
+    const due = Math.floor(((Date.now() - began) / 1000) * rate);
+    const batch: Message[] = [];
+    for (; sent < due; sent++) batch.push(record(sent));
+    if (batch.length > 0) await send(batch);
+    await sleep(20);
+  }
+  return { sent, began };
+}
+
 /** (c) and (d): probes at a steady rate amid the stream, and profiles whose one-minute window closes. */
 async function latencyRun(
   run: Run,
@@ -783,6 +811,24 @@ async function latencyRun(
   await sleep(2_000);
   const producer = run.kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
+  const streamEvent = (): Message => {
+    const event = stream.event(Date.now());
+    return { key: event.key, value: event.value };
+  };
+  if (options.latencyWarmup > 0) {
+    // Kafka's and the store's JVMs start with the run: at this rate their JIT compilers used
+    // ~0.35 of a core for the first 40 s and ~0.03 after a minute, which is not steady state
+    log(`warming up: ${rate} events/s for ${options.latencyWarmup} s before probes count`);
+    await streamAt(
+      run,
+      rate,
+      (began) => Date.now() - began < options.latencyWarmup * 1000,
+      streamEvent,
+      async (messages) => {
+        await producer.send({ topic: upstream, acks: -1, messages });
+      },
+    );
+  }
   const cpuBefore = run.sampler.cpu();
   const loadStart = load();
   // Beats are stamped when sent, at a second of the minute between 5 and 35: a one-minute window
@@ -809,56 +855,54 @@ async function latencyRun(
     }
     await producer.send({ topic: upstream, acks: -1, messages: beats });
   };
-  const began = Date.now();
-  let sent = 0;
   let probes = 0;
-  const running = () =>
-    Date.now() - began < options.latencySeconds * 1000 ||
-    beatDueAt === 0 ||
-    Date.now() < beatDueAt + 5_000;
-  while (running()) {
-    run.abort.signal.throwIfAborted();
-    const second = new Date().getUTCSeconds();
-    if (beatDueAt === 0 && second >= 5 && second <= 35) await sendBeats();
-    const due = Math.floor(((Date.now() - began) / 1000) * rate);
-    const batch: Message[] = [];
-    const probeIds: string[] = [];
-    for (; sent < due; sent++) {
-      if (sent % options.probeEvery === 0) {
-        // the stream's own people, each probed once, so probes cost what the stream's events do
-        const userId = probes < options.profiles ? userIdOf(probes) : `probe-${run.id}-${probes}`;
-        probes++;
-        const messageId = `probe-${run.id}-${probes}`;
-        probeIds.push(`user:${userId}`);
-        probeMessage.set(`user:${userId}`, messageId);
-        batch.push({
-          key: userId,
-          value: JSON.stringify({
-            type: 'track',
-            userId,
-            event: PROBE_EVENT,
-            messageId,
-            timestamp: new Date().toISOString(),
-          }),
-        });
-      } else {
-        const event = stream.event(Date.now());
-        batch.push({ key: event.key, value: event.value });
-      }
-    }
-    if (batch.length > 0) {
-      const at = Date.now();
-      for (const id of probeIds) sentAt.set(id, at);
-      await producer.send({ topic: upstream, acks: -1, messages: batch });
-    }
-    await sleep(20);
-  }
+  let probeIds: string[] = [];
+  const send = async (messages: Message[]) => {
+    const at = Date.now();
+    for (const id of probeIds) sentAt.set(id, at);
+    probeIds = [];
+    await producer.send({ topic: upstream, acks: -1, messages });
+  };
+  const probeOrEvent = (index: number): Message => {
+    if (index % options.probeEvery !== 0) return streamEvent();
+    // the stream's own people, each probed once, so probes cost what the stream's events do
+    const userId = probes < options.profiles ? userIdOf(probes) : `probe-${run.id}-${probes}`;
+    probes++;
+    const messageId = `probe-${run.id}-${probes}`;
+    probeIds.push(`user:${userId}`);
+    probeMessage.set(`user:${userId}`, messageId);
+    return {
+      key: userId,
+      value: JSON.stringify({
+        type: 'track',
+        userId,
+        event: PROBE_EVENT,
+        messageId,
+        timestamp: new Date().toISOString(),
+      }),
+    };
+  };
+  const { sent, began } = await streamAt(
+    run,
+    rate,
+    (began) =>
+      Date.now() - began < options.latencySeconds * 1000 ||
+      beatDueAt === 0 ||
+      Date.now() < beatDueAt + 5_000,
+    probeOrEvent,
+    send,
+    async () => {
+      const second = new Date().getUTCSeconds();
+      if (beatDueAt === 0 && second >= 5 && second <= 35) await sendBeats();
+    },
+  );
   const took = seconds(began);
   await producer.disconnect();
   await until(async () => sentAt.size === 0 && beatDue.size === 0, 90_000, 500, run.abort.signal);
   await Promise.all([watcher.disconnect(), changes.disconnect()]);
   results.latency = {
     offeredRate: rate,
+    warmupSeconds: options.latencyWarmup,
     achievedRate: Math.round(sent / took),
     seconds: round(took, 1),
     probes,

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { benchCommand, positiveWhole as whole } from '../command-line';
+import { benchCommand, positiveWhole as whole, wholeOrZero } from '../command-line';
 
 export const STAGES = [
   'passthrough',
@@ -22,6 +22,7 @@ export interface BenchOptions {
   readonly seed: number;
   readonly stages: readonly Stage[];
   readonly latencySeconds: number;
+  readonly latencyWarmup: number;
   readonly latencyRate?: number;
   readonly probeEvery: number;
   readonly timers: number;
@@ -94,6 +95,12 @@ export function parseOptions(argv: readonly string[] = process.argv): BenchOptio
         }),
     )
     .option('--latency-seconds <n>', 'duration of the latency run (c, d)', whole, 40)
+    .option(
+      '--latency-warmup <n>',
+      "seconds the latency run's stream flows at its rate before probes count (the JVMs' JIT compilers settle)",
+      wholeOrZero,
+      60,
+    )
     .option('--latency-rate <n>', 'events/s of the latency run; default half of (b)', whole)
     .option('--probe-every <n>', 'one event in n of the latency run is a probe', whole, 4)
     .option('--timers <n>', 'profiles whose time-driven exit is timed (d)', whole, 300)
