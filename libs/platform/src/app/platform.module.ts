@@ -46,7 +46,10 @@ export class PlatformModule {
           new EventPublisher(kafka, names, config.KAFKA_MAX_MESSAGE_BYTES, logger, context.metrics),
         inject: [Kafka, TopicNames],
       },
-      { provide: MongoClient, useFactory: () => createMongoClient(config.MONGO_URL) },
+      {
+        provide: MongoClient,
+        useFactory: () => createMongoClient(config.MONGO_URL, context.metrics),
+      },
       {
         provide: Db,
         useFactory: (client: MongoClient) => client.db(config.MONGO_DATABASE),

@@ -1,5 +1,6 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type WriteError } from 'mongodb';
 import { ConfigError } from '../config/config';
+import type { Metrics } from '../metrics/metrics';
 
 /**
  * A driver client tuned to fail fast when the store is away (so readiness reflects it) and
@@ -8,13 +9,34 @@ import { ConfigError } from '../config/config';
  * for its `hello`, and a monitor timeout interrupts every command in flight on the pool (a
  * CPU-starved embedded store lost minutes of checkpoint writes to a 5 s limit).
  */
-export function createMongoClient(url: string): MongoClient {
-  return new MongoClient(url, {
+export function createMongoClient(url: string, metrics?: Metrics): MongoClient {
+  const client = new MongoClient(url, {
     serverSelectionTimeoutMS: 5_000,
     connectTimeoutMS: 30_000,
     heartbeatFrequencyMS: 2_000,
     appName: 'shoal',
+    monitorCommands: metrics !== undefined,
   });
+  if (metrics) measureStoreCommands(client, metrics);
+  return client;
+}
+
+/**
+ * Every command the client sends, by name and outcome, with the time from sent to answered: how
+ * busy and how slow the store is as this service sees it (the services' work waits on it).
+ */
+function measureStoreCommands(client: MongoClient, metrics: Metrics): void {
+  const seconds = metrics.histogram(
+    'shoal_store_command_duration_seconds',
+    'store commands by name and outcome (ok, failed), from sent to answered',
+    ['command', 'outcome'],
+  );
+  client.on('commandSucceeded', (event) =>
+    seconds.observe({ command: event.commandName, outcome: 'ok' }, event.duration / 1000),
+  );
+  client.on('commandFailed', (event) =>
+    seconds.observe({ command: event.commandName, outcome: 'failed' }, event.duration / 1000),
+  );
 }
 
 export async function pingMongo(client: MongoClient): Promise<string> {
