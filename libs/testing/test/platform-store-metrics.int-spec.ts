@@ -28,6 +28,7 @@ describe('store command metrics', () => {
     return (
       metric?.values.find(
         (v) =>
+          'metricName' in v &&
           v.metricName === 'shoal_store_command_duration_seconds_count' &&
           v.labels['command'] === command &&
           v.labels['outcome'] === outcome,
