@@ -23,6 +23,7 @@ import {
   SegmentSchema,
   SegmentService,
   SegmentStatus,
+  type TopicSpec,
   TransitionKind,
   Visibility,
   profileChangesTopic,
@@ -43,7 +44,7 @@ import {
   loadSigningKey,
   signToken,
 } from '@shoal/platform';
-import { Kafka, type Message, logLevel } from 'kafkajs';
+import { type Consumer, type EachBatchPayload, Kafka, type Message, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { type HotPath, profilesIn, summariseProfile } from './cpu-profile';
 import {
@@ -697,6 +698,28 @@ function prefixed(prefix: string, values: Record<string, number>): Record<string
 }
 
 /**
+ * A consumer of `topic` from its end, in a group of its own, resolved once it has joined. It
+ * commits nothing: kafkajs' auto-commit would send the broker a commit after every batch, and
+ * the broker's work would count against what the bench measures.
+ */
+async function watch(
+  run: Run,
+  group: string,
+  topic: TopicSpec,
+  eachBatch: (payload: EachBatchPayload) => Promise<void>,
+): Promise<Consumer> {
+  const consumer = run.kafka.consumer({ groupId: run.names.group(group), maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: run.names.of(topic), fromBeginning: false });
+  const joined = new Promise<void>((ready) =>
+    consumer.on(consumer.events.GROUP_JOIN, () => ready()),
+  );
+  await consumer.run({ autoCommit: false, eachBatch });
+  await joined;
+  return consumer;
+}
+
+/**
  * Sends records at `rate` a second, a request every 20 ms, while `going(began)` holds;
  * `record(i)` makes the i-th, `beforeEach` runs before each request's turn.
  */
@@ -745,18 +768,8 @@ async function latencyRun(
   const beatDue = new Map<string, number>();
   const lateness: number[] = [];
   const stamped: number[] = [];
-  const watcher = run.kafka.consumer({
-    groupId: run.names.group('bench-watcher'),
-    maxWaitTimeInMs: 50,
-  });
-  await watcher.connect();
-  await watcher.subscribe({ topic: run.names.of(membershipChangesTopic), fromBeginning: false });
-  const joined = new Promise<void>((ready) => watcher.on(watcher.events.GROUP_JOIN, () => ready()));
-  // the watchers commit nothing: kafkajs' auto-commit would send the broker a commit after
-  // every batch, and the broker's work would count against what the bench measures
-  await watcher.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
+  const [watcher, changes] = await Promise.all([
+    watch(run, 'bench-watcher', membershipChangesTopic, async ({ batch }) => {
       const arrived = Date.now();
       for (const message of batch.messages) {
         if (message.value === null) continue;
@@ -781,20 +794,8 @@ async function latencyRun(
           }
         }
       }
-    },
-  });
-  const changes = run.kafka.consumer({
-    groupId: run.names.group('bench-changes-watcher'),
-    maxWaitTimeInMs: 50,
-  });
-  await changes.connect();
-  await changes.subscribe({ topic: run.names.of(profileChangesTopic), fromBeginning: false });
-  const changesJoined = new Promise<void>((ready) =>
-    changes.on(changes.events.GROUP_JOIN, () => ready()),
-  );
-  await changes.run({
-    autoCommit: false,
-    eachBatch: async ({ batch }) => {
+    }),
+    watch(run, 'bench-changes-watcher', profileChangesTopic, async ({ batch }) => {
       for (const message of batch.messages) {
         // only a probe's own profile is decoded: the bench must not cost what it measures
         const key = message.key?.toString();
@@ -805,9 +806,8 @@ async function latencyRun(
         changedAt.set(change.profileId, Number(message.timestamp));
         probeMessage.delete(change.profileId);
       }
-    },
-  });
-  await Promise.all([joined, changesJoined]);
+    }),
+  ]);
   await sleep(2_000);
   const producer = run.kafka.producer({ allowAutoTopicCreation: false });
   await producer.connect();
