@@ -32,6 +32,7 @@ export * from './mongo/mongo';
 export * from './mongo/repository';
 export * from './time/clock';
 export * from './time/retry';
+export * from './time/answer-within';
 export * from './time/cron-schedule';
 export * from './tracing/trace-context';
 export * from './grpc/page-token';

@@ -8,7 +8,12 @@ import {
   TransitionKind,
   Visibility,
 } from '@shoal/contracts';
-import { GrpcCallError, type GrpcClient, type RunningService } from '@shoal/platform';
+import {
+  CATCH_UP_TIMEOUT_MS,
+  GrpcCallError,
+  type GrpcClient,
+  type RunningService,
+} from '@shoal/platform';
 import { TestScope, eventually } from '@shoal/testing';
 import { PRODUCT_EXAMPLES } from '@shoal/rules/testing';
 import { MembershipHarness } from './membership-harness';
@@ -198,6 +203,22 @@ describe('membership journeys over gRPC', () => {
     });
     expect(total).toMatchObject({ memberCount: 25n, state: SegmentState.READY, partition: -1 });
     expect(partitions).toHaveLength(2);
+  });
+
+  it('finds a segment published a moment ago at once, and calls one never published NOT_FOUND', async () => {
+    // each asked right after its definition is on the topic, with no waiting in between
+    for (let i = 0; i < 5; i++) {
+      const segmentId = `seg_fresh_${i}`;
+      await harness.define(segmentId, { condition: { hasTag: `fresh-${i}` } });
+      const { memberships } = await ann.isMember({ profileId: 'user:f1', segmentIds: [segmentId] });
+      expect(memberships.map((m) => [m.segmentId, m.member])).toEqual([[segmentId, false]]);
+    }
+    const started = performance.now();
+    expect(await codeOf(ann.isMember({ profileId: 'user:f1', segmentIds: ['seg_never'] }))).toBe(
+      status.NOT_FOUND,
+    );
+    // the topic is read to its end, not waited on for the whole bound
+    expect(performance.now() - started).toBeLessThan(CATCH_UP_TIMEOUT_MS);
   });
 
   it('answers NOT_FOUND for a private segment of someone else, whatever is asked', async () => {

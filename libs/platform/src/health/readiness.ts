@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { type ServiceHealth, ServiceHealthSchema } from '@shoal/contracts';
+import { answerWithin } from '../time/answer-within';
 
 /** Something a service depends on. `check` resolves with a short status or throws why not. */
 export interface ReadinessCheck {
@@ -73,17 +74,12 @@ export class Readiness {
 
 async function runCheck(check: ReadinessCheck) {
   const started = performance.now();
-  let timer: NodeJS.Timeout | undefined;
   try {
-    const detail = await Promise.race([
+    const detail = await answerWithin(
       check.check(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-          CHECK_TIMEOUT_MS,
-        );
-      }),
-    ]);
+      CHECK_TIMEOUT_MS,
+      () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`),
+    );
     return {
       name: check.name,
       ready: true,
@@ -97,7 +93,5 @@ async function runCheck(check: ReadinessCheck) {
       detail: error instanceof Error ? error.message : String(error),
       latencyMs: performance.now() - started,
     };
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -3,7 +3,7 @@ import type { TopicSpec } from '@shoal/contracts';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { decodeProtobuf } from './records';
-import { TopicFollower } from './topic-follower';
+import { type TopicCatchUp, TopicFollower } from './topic-follower';
 import type { TopicNames } from './topics';
 
 /** A record of a followed protobuf topic, decoded. */
@@ -23,7 +23,7 @@ export interface FollowedRecord<T> {
  * decode is logged and skipped, never a stalled follower. Nest providers extend it with their
  * topic and what they do with the records.
  */
-export class ProtobufTopicFollower<D extends DescMessage> {
+export class ProtobufTopicFollower<D extends DescMessage> implements TopicCatchUp {
   private readonly follower: TopicFollower;
 
   constructor(options: {
@@ -68,6 +68,14 @@ export class ProtobufTopicFollower<D extends DescMessage> {
   /** Resolves once the records that were on the topic at start-up have been handled. */
   start(): Promise<void> {
     return this.follower.start();
+  }
+
+  /**
+   * Resolves true once every record that was on the topic when it was called has been handled,
+   * false after `timeoutMs` or when the topic's ends cannot be read (TopicFollower.readToEnd).
+   */
+  readToEnd(timeoutMs: number): Promise<boolean> {
+    return this.follower.readToEnd(timeoutMs);
   }
 
   stop(): Promise<void> {

@@ -1,12 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import type { TopicSpec } from '@shoal/contracts';
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
+import { answerWithin } from '../time/answer-within';
 import { retry } from '../time/retry';
 import { classifyFailure } from './failures';
 import type { TopicNames } from './topics';
 
 const IDLE_CATCH_UP_MS = 10_000;
+
+/**
+ * How long a question naming something a service has not read from a followed topic (a segment
+ * created a moment ago) waits for the topic to be read to its end before it counts as unknown.
+ */
+export const CATCH_UP_TIMEOUT_MS = 2_000;
+
+/** Reads a followed topic up to its current end (TopicFollower.readToEnd). */
+export interface TopicCatchUp {
+  /**
+   * True once every record on the topic when it was called has been handled; false after
+   * `timeoutMs` or when the topic's ends cannot be read.
+   */
+  readToEnd(timeoutMs: number): Promise<boolean>;
+}
+
+/** Offsets per partition. */
+type Offsets = ReadonlyMap<number, bigint>;
+
+/** A caller of `readToEnd` waiting for the follower to reach `ends`. */
+interface EndWaiter {
+  readonly ends: Offsets;
+  readonly resolve: (reached: boolean) => void;
+}
 
 /**
  * Reads a whole topic as one process's private view — every partition, from the first retained
@@ -15,9 +40,23 @@ const IDLE_CATCH_UP_MS = 10_000;
  * instance (and every start) reads everything. `start` resolves once the records that were on
  * the topic when it started have been handled.
  */
-export class TopicFollower {
+export class TopicFollower implements TopicCatchUp {
   private consumer?: Consumer;
   private failed?: Error;
+  /** Per partition, the offset after the last record handled. */
+  private readonly positions = new Map<number, bigint>();
+  private readonly waiters = new Set<EndWaiter>();
+  /** The latest read of the topic's ends, and when it started (performance.now()). */
+  private ends?: { readonly startedAt: number; readonly read: Promise<Offsets> };
+  /** The read that starts once the latest one is done, shared by everyone waiting for it. */
+  private nextEnds?: Promise<Offsets>;
+  private admin?: Promise<Admin>;
+  /**
+   * Ends a wait ran out at without the partition moving: records the broker counts but never
+   * delivers (a compacted tail of tombstones). Reaching the same end again is not waited for.
+   */
+  private readonly unreachable = new Map<number, { readonly end: bigint; readonly at: bigint }>();
+  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -88,8 +127,9 @@ export class TopicFollower {
         // kafkajs delivers a failed batch again: once it went through, the follower is whole
         this.failed = undefined;
         lastProgress = Date.now();
-        const end = pending.get(batch.partition);
         const last = batch.messages[batch.messages.length - 1];
+        if (last !== undefined) this.handled(batch.partition, BigInt(last.offset) + 1n);
+        const end = pending.get(batch.partition);
         if (end !== undefined && last !== undefined && BigInt(last.offset) + 1n >= end) {
           pending.delete(batch.partition);
           if (pending.size === 0) caughtUp();
@@ -99,8 +139,131 @@ export class TopicFollower {
     await reachedEnd;
   }
 
+  /**
+   * Resolves true once every record that was on the topic when it was called has been handled
+   * (read-your-writes for whatever was published before), false if that takes longer than
+   * `timeoutMs` or the topic's ends cannot be read. Callers at the same moment share one read
+   * of the ends, so a flood of calls costs the broker one request at a time.
+   */
+  async readToEnd(timeoutMs: number): Promise<boolean> {
+    if (this.stopped) return false;
+    const deadline = performance.now() + timeoutMs;
+    let ends: Offsets;
+    try {
+      ends = await answerWithin(
+        this.endsReadSince(performance.now()),
+        timeoutMs,
+        () => new Error(`the broker did not answer within ${timeoutMs} ms`),
+      );
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error, topic: this.topicName },
+        'could not read the topic’s ends to catch up with',
+      );
+      return false;
+    }
+    if (this.reached(ends)) return true;
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) return false;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        this.rememberUnreachable(ends);
+        resolve(false);
+      }, remaining);
+      const waiter: EndWaiter = {
+        ends,
+        resolve: (reached) => {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
   async stop(): Promise<void> {
-    await this.consumer?.disconnect();
+    this.stopped = true;
+    for (const waiter of [...this.waiters]) waiter.resolve(false);
+    const admin = this.admin;
+    this.admin = undefined;
+    await Promise.all([
+      this.consumer?.disconnect(),
+      admin?.then(
+        (a) => a.disconnect(),
+        () => undefined,
+      ),
+    ]);
+  }
+
+  private handled(partition: number, next: bigint): void {
+    if ((this.positions.get(partition) ?? 0n) >= next) return;
+    this.positions.set(partition, next);
+    for (const waiter of [...this.waiters]) if (this.reached(waiter.ends)) waiter.resolve(true);
+  }
+
+  private reached(ends: Offsets): boolean {
+    for (const [partition, end] of ends) {
+      const at = this.positions.get(partition) ?? 0n;
+      if (at >= end) continue;
+      const stuck = this.unreachable.get(partition);
+      if (stuck !== undefined && stuck.end === end && stuck.at === at) continue;
+      return false;
+    }
+    return true;
+  }
+
+  private rememberUnreachable(ends: Offsets): void {
+    for (const [partition, end] of ends) {
+      const at = this.positions.get(partition) ?? 0n;
+      if (at < end) this.unreachable.set(partition, { end, at });
+    }
+  }
+
+  /** A read of the topic's ends that started at or after `since`. */
+  private endsReadSince(since: number): Promise<Offsets> {
+    if (this.ends !== undefined && this.ends.startedAt >= since) return this.ends.read;
+    if (this.nextEnds !== undefined) return this.nextEnds;
+    const previous = this.ends?.read.then(
+      () => undefined,
+      () => undefined,
+    );
+    const next = (previous ?? Promise.resolve()).then(() => {
+      const read = this.readEnds();
+      this.ends = { startedAt: performance.now(), read };
+      this.nextEnds = undefined;
+      return read;
+    });
+    this.nextEnds = next;
+    return next;
+  }
+
+  /** The topic's end offsets of partitions that hold records, on one admin client kept for it. */
+  private async readEnds(): Promise<Offsets> {
+    if (this.stopped) throw new Error('the follower has stopped');
+    const admin = (this.admin ??= this.connectAdmin());
+    try {
+      const offsets = await (await admin).fetchTopicOffsets(this.topicName);
+      const ends = new Map<number, bigint>();
+      for (const { partition, high, low } of offsets)
+        if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
+      return ends;
+    } catch (error) {
+      // a fresh client next time, rather than one left in an unknown state
+      if (this.admin === admin) this.admin = undefined;
+      void admin.then(
+        (a) => a.disconnect(),
+        () => undefined,
+      );
+      throw error;
+    }
+  }
+
+  private async connectAdmin(): Promise<Admin> {
+    const admin = this.options.kafka.admin();
+    await admin.connect();
+    return admin;
   }
 }
 

@@ -9,6 +9,7 @@ import {
   MongoTopologyClosedError,
 } from 'mongodb';
 import { DomainError, ErrorKind } from '../errors/domain-error';
+import { answerWithin } from '../time/answer-within';
 
 /** The reason a read made for a caller ran out of time. */
 export const STORE_TIME_LIMIT = 'STORE_TIME_LIMIT';
@@ -158,14 +159,14 @@ export function timeLimitedCollection<T extends Document>(
 
 /** The read's answer, or STORE_TIME_LIMIT once `ms` passed without one (the read runs on unheard). */
 function withinTime<R>(read: Promise<R>, ms: number): Promise<R> {
-  return answerOr(read, ms, () =>
+  return answerWithin(read, ms, () =>
     storeTimeLimitError(`the store did not answer within ${ms} ms; try again later`),
   );
 }
 
 /** The operation's answer, or a transient MongoOperationTimeoutError once the deadline passed. */
 function withinDeadline<R>(operation: Promise<R>, name: string): Promise<R> {
-  return answerOr(
+  return answerWithin(
     operation,
     STORE_OPERATION_DEADLINE_MS,
     () =>
@@ -173,13 +174,4 @@ function withinDeadline<R>(operation: Promise<R>, name: string): Promise<R> {
         `the store did not answer ${name} within ${STORE_OPERATION_DEADLINE_MS} ms; given up, to be retried`,
       ),
   );
-}
-
-function answerOr<R>(operation: Promise<R>, ms: number, late: () => Error): Promise<R> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(late()), ms);
-  });
-  operation.catch(() => undefined);
-  return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
 }

@@ -71,6 +71,49 @@ describe('membership queries', () => {
     await m.stop();
   });
 
+  it('reads the definitions topic to its end before calling a segment unknown, so one published a moment ago is found', async () => {
+    const m = await newTestMembership();
+    m.definitions.apply([{ segmentId: buyers.id, definition: buyers }]);
+    // known segments: answered without asking the topic
+    await m.queries.isMember(ann, 'user:x', ['seg_buyers']);
+    await m.queries.totals(ann, ['seg_buyers']);
+    expect(m.catchUp.calls).toBe(0);
+
+    // created a moment ago: its definition arrives while the question waits for the topic's end
+    const fresh = dynamicSegment('seg_fresh', { event: { name: 'Order', count: { gte: 1 } } });
+    m.catchUp.beforeAnswer = () => {
+      m.definitions.apply([{ segmentId: fresh.id, definition: fresh }]);
+      return true;
+    };
+    const answers = await m.queries.isMember(ann, 'user:x', ['seg_buyers', 'seg_fresh']);
+    expect(answers.map((a) => [a.segmentId, a.member])).toEqual([
+      ['seg_buyers', false],
+      ['seg_fresh', false],
+    ]);
+    expect(m.catchUp.calls).toBe(1);
+
+    // still unknown once the topic has been read (or it could not be read in time): NOT_FOUND
+    m.catchUp.beforeAnswer = () => false;
+    for (const asked of [
+      m.queries.isMember(ann, 'user:x', ['seg_never']),
+      m.queries.totals(ann, ['seg_never']),
+      m.queries.explain(ann, 'user:x', 'seg_never'),
+      (async () => {
+        for await (const page of m.queries.members(ann, 'seg_never', undefined, ABORT)) void page;
+      })(),
+    ])
+      expect(await reasonOf(asked)).toBe(MembershipErrorCode.SegmentNotFound);
+    expect(m.catchUp.calls).toBe(5);
+
+    // a segment it knows but the caller may not see is NOT_FOUND at once, without waiting
+    m.definitions.apply([{ segmentId: secret.id, definition: secret }]);
+    expect(await reasonOf(m.queries.isMember(bob, 'user:x', ['seg_secret']))).toBe(
+      MembershipErrorCode.SegmentNotFound,
+    );
+    expect(m.catchUp.calls).toBe(5);
+    await m.stop();
+  });
+
   it('refuses a profile id longer than any profile id, naming the field, before reading state', async () => {
     const m = await newTestMembership();
     m.definitions.apply([{ segmentId: buyers.id, definition: buyers }]);

@@ -1,11 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type RuleExplanation, SegmentKind, SegmentState, type Segment } from '@shoal/contracts';
-import { CLOCK, type Clock, type Principal, Violations, canSee } from '@shoal/platform';
+import {
+  CATCH_UP_TIMEOUT_MS,
+  CLOCK,
+  type Clock,
+  type Principal,
+  type TopicCatchUp,
+  Violations,
+  canSee,
+} from '@shoal/platform';
 import { emptyState, explain } from '@shoal/rules';
 import type { PairState } from '../evaluation/profile-state';
 import { audienceOf } from '../evaluation/segment-catalogue';
 import type { PartitionStatus } from '../partitions/partition-store.repository.port';
 import { PartitionsService } from '../partitions/partitions.service';
+import { DEFINITIONS_CATCH_UP } from '../segments/definitions.follower';
 import { SegmentDefinitionsService } from '../segments/segment-definitions.service';
 import { MembershipError } from './membership.errors';
 
@@ -54,6 +63,7 @@ export class MembershipQueriesService {
     private readonly partitions: PartitionsService,
     private readonly definitions: SegmentDefinitionsService,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(DEFINITIONS_CATCH_UP) private readonly catchUp: TopicCatchUp,
   ) {}
 
   async isMember(
@@ -65,7 +75,7 @@ export class MembershipQueriesService {
     requireProfile(violations, profileId);
     requireSegments(violations, 'segmentIds', segmentIds);
     violations.throwIfAny();
-    const audiences = segmentIds.map((id) => audienceOf(this.visibleSegment(principal, id)));
+    const audiences = (await this.visibleSegments(principal, segmentIds)).map(audienceOf);
     // an account segment's subject is an account: the id names an account for those
     const profile = audiences.includes('profile')
       ? await this.partitions.profileState(profileId)
@@ -105,7 +115,7 @@ export class MembershipQueriesService {
     after: { partition: number; profileId: string } | undefined,
     signal: AbortSignal,
   ): AsyncIterable<{ partition: number; profileIds: string[] }> {
-    this.visibleSegment(principal, segmentId);
+    await this.visibleSegments(principal, [segmentId]);
     for (
       let partition = after?.partition ?? 0;
       partition < this.partitions.partitionCount;
@@ -124,7 +134,7 @@ export class MembershipQueriesService {
     const violations = new Violations();
     requireSegments(violations, 'segmentIds', segmentIds);
     violations.throwIfAny();
-    const segments = segmentIds.map((id) => this.visibleSegment(principal, id));
+    const segments = await this.visibleSegments(principal, segmentIds);
     return Promise.all(
       segments.map(async (segment) =>
         totalsOf(
@@ -150,7 +160,7 @@ export class MembershipQueriesService {
     requireProfile(violations, profileId);
     if (!segmentId) violations.add('segmentId', 'is required');
     violations.throwIfAny();
-    this.visibleSegment(principal, segmentId);
+    await this.visibleSegments(principal, [segmentId]);
     const catalogue = this.definitions.current;
     const segment = catalogue.get(segmentId);
     if (segment === undefined) {
@@ -179,8 +189,22 @@ export class MembershipQueriesService {
     return { membership, version: segment.version, explanation, notes };
   }
 
+  /**
+   * Dynamic segments the caller may see, in order; NOT_FOUND for the first that is not. A
+   * segment membership has not read makes it read the definitions topic to its end first
+   * (bounded by CATCH_UP_TIMEOUT_MS): one created and published a moment ago is found.
+   */
+  private async visibleSegments(
+    principal: Principal,
+    segmentIds: readonly string[],
+  ): Promise<Segment[]> {
+    if (segmentIds.some((id) => this.definitions.definition(id) === undefined))
+      await this.catchUp.readToEnd(CATCH_UP_TIMEOUT_MS);
+    return segmentIds.map((id) => this.visibleSegment(principal, id));
+  }
+
   /** A dynamic segment the caller may see; NOT_FOUND otherwise. */
-  visibleSegment(principal: Principal, segmentId: string): Segment {
+  private visibleSegment(principal: Principal, segmentId: string): Segment {
     const segment = this.definitions.definition(segmentId);
     if (
       segment === undefined ||

@@ -5,6 +5,12 @@ import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SegmentDefinitionsService } from './segment-definitions.service';
 
+/**
+ * The definitions follower as the queries see it: a question naming a segment membership does
+ * not know reads the topic to its end first, so a segment published before it is found.
+ */
+export const DEFINITIONS_CATCH_UP = Symbol('DEFINITIONS_CATCH_UP');
+
 /** Reads every segment definition at start-up, then follows the definitions topic. */
 @Injectable()
 export class DefinitionsFollower extends ProtobufTopicFollower<typeof SegmentSchema> {

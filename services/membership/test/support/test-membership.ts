@@ -7,7 +7,7 @@ import {
   Visibility,
   type ProfileChange,
 } from '@shoal/contracts';
-import { SerialLanes, partitionOf, type Clock } from '@shoal/platform';
+import { SerialLanes, partitionOf, type Clock, type TopicCatchUp } from '@shoal/platform';
 import pino from 'pino';
 import type { MembershipSettings } from '../../src/partitions/membership-settings';
 import { type PartitionControl, PartitionsService } from '../../src/partitions/partitions.service';
@@ -16,6 +16,19 @@ import { MembershipQueriesService } from '../../src/queries/queries.service';
 import { SegmentDefinitionsService } from '../../src/segments/segment-definitions.service';
 import { InMemoryPartitionStore } from './in-memory-partition-store';
 import { RecordingEvents } from './recording-events';
+
+/**
+ * The definitions topic's catch-up of a test: counts the calls and runs `beforeAnswer` first
+ * (e.g. to apply a definition "published" just before the question).
+ */
+export class RecordingCatchUp implements TopicCatchUp {
+  calls = 0;
+  beforeAnswer: () => boolean = () => true;
+  async readToEnd(): Promise<boolean> {
+    this.calls += 1;
+    return this.beforeAnswer();
+  }
+}
 
 /** A clock that stands still until told to move. */
 export class FixedClock implements Clock {
@@ -81,6 +94,7 @@ export async function newTestMembership({
 } = {}) {
   const clock = new FixedClock(at);
   const definitions = new SegmentDefinitionsService(logger);
+  const catchUp = new RecordingCatchUp();
   const service = new PartitionsService(store, events, SETTINGS, clock, logger, definitions);
   const lanes = new SerialLanes<number>();
   service.start({ inLane: (p, task) => lanes.run(p, task), commit, settled: true }, partitions);
@@ -91,8 +105,9 @@ export async function newTestMembership({
     store,
     events,
     definitions,
+    catchUp,
     clock,
-    queries: new MembershipQueriesService(service, definitions, clock),
+    queries: new MembershipQueriesService(service, definitions, clock, catchUp),
     previews: new PreviewService(service, definitions, clock),
     /** Applies profile changes, each in its profile's partition, as the consumer would. */
     async apply(...changes: ProfileChange[]) {
