@@ -110,6 +110,17 @@ describe('CSV export', () => {
     ]);
   });
 
+  it('exports a segment published a moment ago at once', async () => {
+    const client = scope.client(ExportService, exporter, await scope.token({ subject: 'ann' }));
+    for (let i = 0; i < 3; i++) {
+      const segmentId = `seg_fresh_${i}`;
+      await publishSegment(scope, { id: segmentId, owner: 'ann', shared: true });
+      // asked right after the definition is on the topic, with no waiting in between
+      const { text, rows } = await collect(client.exportCsv({ segmentId }));
+      expect([text, rows]).toEqual(['profile_id,user_id\r\n', 0n]);
+    }
+  });
+
   it('answers NOT_FOUND for a segment the caller may not see, before any byte', async () => {
     const client = scope.client(ExportService, exporter, await scope.token({ subject: 'bob' }));
     const refusal = await collect(client.exportCsv({ segmentId: 'seg_private' })).catch(

@@ -1,6 +1,7 @@
 import { type JsonValue, fromBinary } from '@bufbuild/protobuf';
 import { type Timestamp, timestampMs } from '@bufbuild/protobuf/wkt';
 import { join } from 'node:path';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { tmpdir } from 'node:os';
 import {
   JobStatus,
@@ -125,6 +126,21 @@ describe('the scheduler with membership running, on real Kafka and the store', (
       expect(summary.memberCount).toBe(BigInt(memberCount));
       return summary;
     }, 30_000);
+
+  it('answers for a segment published a moment ago at once: its summary, its jobs, a refresh', async () => {
+    for (let i = 0; i < 3; i++) {
+      const segmentId = `seg_fresh_${i}`;
+      await harness.define(segmentId, GOLD, { refresh: { mode: RefreshMode.MANUAL } });
+      // asked right after the definition is on the topic, with no waiting in between
+      expect((await client.summary({ segmentId })).memberCount).toBe(0n);
+      expect((await client.listJobs({ segmentId })).jobs).toEqual([]);
+      const { jobs } = await client.refreshNow({ segmentIds: [segmentId] });
+      expect(jobs.map((j) => j.segmentId)).toEqual([segmentId]);
+    }
+    await expect(client.summary({ segmentId: 'seg_never' })).rejects.toMatchObject({
+      code: grpcStatus.NOT_FOUND,
+    });
+  });
 
   it('RefreshNow of a MANUAL segment emits its transitions and ends SUCCEEDED with their counts', async () => {
     await harness.traits(['m1', 'm2', 'm3'], { plan: 'gold' });

@@ -27,6 +27,18 @@ const notLeader = () =>
     retriable: true,
   } as never);
 
+/** A follower of the topic "followed" on `kafka`, logging nothing. */
+function followerOn(kafka: Kafka, handle: (messages: KafkaMessage[]) => Promise<void>) {
+  return new TopicFollower({
+    kafka,
+    names: new TopicNames(''),
+    topic: { name: 'followed' } as TopicSpec,
+    name: 'test',
+    logger: pino({ level: 'silent' }),
+    handle,
+  });
+}
+
 describe('fetchTopicEnds', () => {
   it('retries while a just-created partition has no leader yet', async () => {
     const { kafka, attempts } = kafkaFailingWith(notLeader(), notLeader());
@@ -76,15 +88,8 @@ describe('TopicFollower', () => {
   it('is healthy again once a batch that failed (the store away) is handled on redelivery', async () => {
     const { kafka, deliver } = followed();
     let storeUp = false;
-    const follower = new TopicFollower({
-      kafka,
-      names: new TopicNames(''),
-      topic: { name: 'followed' } as TopicSpec,
-      name: 'test',
-      logger: pino({ level: 'silent' }),
-      handle: async () => {
-        if (!storeUp) throw new Error('connect ECONNREFUSED');
-      },
+    const follower = followerOn(kafka, async () => {
+      if (!storeUp) throw new Error('connect ECONNREFUSED');
     });
     const started = follower.start();
     await new Promise((resolve) => setImmediate(resolve));
@@ -144,14 +149,7 @@ describe('TopicFollower.readToEnd', () => {
         },
       }),
     } as unknown as Kafka;
-    const follower = new TopicFollower({
-      kafka,
-      names: new TopicNames(''),
-      topic: { name: 'followed' } as TopicSpec,
-      name: 'test',
-      logger: pino({ level: 'silent' }),
-      handle: async () => undefined,
-    });
+    const follower = followerOn(kafka, async () => undefined);
     /** Delivers records [from, to) as one batch. */
     const deliver = (from: number, to: number) =>
       eachBatch({

@@ -62,7 +62,7 @@ export class CsvDownloadServer implements OnApplicationBootstrap, BeforeApplicat
     let started = false;
     try {
       const principal = await this.verifier.verifyAuthorization(req.headers.authorization);
-      const chunks = this.exports.open({
+      const chunks = await this.exports.open({
         segmentId,
         columns: columnsFromQuery(url.searchParams),
         principal,

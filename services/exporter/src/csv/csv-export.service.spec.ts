@@ -67,7 +67,7 @@ async function setup(members: string[][], profiles: Record<string, Profile>) {
       SegmentAccessService,
       { provide: CSV_SETTINGS, useValue: { pageSize: 2, maxColumns: 3 } },
     ],
-  }).then((test) => ({ ...test, pageReads }));
+  }).then((test) => ({ ...test, pageReads, definitions }));
 }
 
 async function all(chunks: AsyncIterable<CsvChunk>): Promise<CsvChunk[]> {
@@ -82,7 +82,7 @@ describe('CsvExportService', () => {
   it('writes the header, then one chunk per page, leaving out members without a profile', async () => {
     const { sut } = await setup([['p1', 'p2'], ['p3']], { p1: profile('p1'), p3: profile('p3') });
     const chunks = await all(
-      sut.open({
+      await sut.open({
         segmentId: 'seg_mine',
         columns: [create(CsvColumnSchema, { kind: CsvColumnKind.PROFILE_ID })],
         principal: ann,
@@ -101,9 +101,9 @@ describe('CsvExportService', () => {
       p2: profile('p2'),
       p3: profile('p3'),
     });
-    const iterator = sut
-      .open({ segmentId: 'seg_mine', columns: [], principal: ann })
-      [Symbol.asyncIterator]();
+    const iterator = (await sut.open({ segmentId: 'seg_mine', columns: [], principal: ann }))[
+      Symbol.asyncIterator
+    ]();
     await iterator.next(); // header
     await iterator.next(); // page 0
     expect(pageReads).toEqual([0]);
@@ -121,6 +121,31 @@ describe('CsvExportService', () => {
       DomainError,
     );
     expect(refusal.reason).toBe('SEGMENT_NOT_FOUND');
+  });
+
+  it('exports a segment published a moment ago: one it does not know makes it read the definitions topic first', async () => {
+    const { sut, definitions } = await setup([['p1']], { p1: profile('p1') });
+    let reads = 0;
+    definitions.readsFrom({
+      readToEnd: async () => {
+        reads += 1;
+        // what the topic held when asked: the segment created just before the request
+        definitions.apply([
+          {
+            segmentId: 'seg_fresh',
+            definition: create(SegmentSchema, { id: 'seg_fresh', owner: 'ann', version: 1n }),
+          },
+        ]);
+        return true;
+      },
+    });
+    await all(await sut.open({ segmentId: 'seg_mine', columns: [], principal: ann }));
+    expect(reads).toBe(0);
+    const chunks = await all(
+      await sut.open({ segmentId: 'seg_fresh', columns: [], principal: ann }),
+    );
+    expect(chunks.map((c) => c.rows)).toEqual([0, 1]);
+    expect(reads).toBe(1);
   });
 
   it('refuses more columns than allowed and columns without what they need', async () => {

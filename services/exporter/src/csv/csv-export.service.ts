@@ -46,7 +46,7 @@ export class CsvExportService {
    * Checks the request and the caller's right to see the segment at once (so refusals come
    * before any byte), then answers the chunks: the header row first, then a chunk per page.
    */
-  open({
+  async open({
     segmentId,
     columns,
     principal,
@@ -56,9 +56,9 @@ export class CsvExportService {
     columns: readonly CsvColumn[];
     principal: Principal;
     signal?: AbortSignal;
-  }): AsyncIterable<CsvChunk> {
+  }): Promise<AsyncIterable<CsvChunk>> {
     this.validate(segmentId, columns);
-    const segment = this.access.visible(segmentId, principal);
+    const segment = await this.access.visible(segmentId, principal);
     const chosen = effectiveColumns(columns);
     const { members, profiles, settings } = this;
     return {

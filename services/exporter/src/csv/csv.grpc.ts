@@ -11,7 +11,7 @@ export class CsvGrpc {
   constructor(private readonly exports: CsvExportService) {}
 
   async *exportCsv(request: ExportCsvRequest, { principal, signal }: CallContext) {
-    const chunks = this.exports.open({
+    const chunks = await this.exports.open({
       segmentId: request.segmentId,
       columns: request.columns,
       principal,

@@ -128,7 +128,8 @@ export class DeadLettersService {
         );
         continue;
       }
-      const refusal = principal.kind === 'user' ? this.refusal(segmentId, principal) : undefined;
+      const refusal =
+        principal.kind === 'user' ? await this.refusal(segmentId, principal) : undefined;
       if (refusal !== undefined) {
         links.set(segmentId, refusal);
         continue;
@@ -144,9 +145,9 @@ export class DeadLettersService {
     return links;
   }
 
-  private refusal(segmentId: string, principal: Principal): string | undefined {
+  private async refusal(segmentId: string, principal: Principal): Promise<string | undefined> {
     try {
-      this.access.linkable(segmentId, principal);
+      await this.access.linkable(segmentId, principal);
       return undefined;
     } catch (error) {
       if (error instanceof DomainError) return error.message;

@@ -153,7 +153,7 @@ export class DestinationsService {
     principal: Principal;
   }): Promise<Destination> {
     const current = await this.get(id, principal);
-    this.access.linkable(segmentId, principal);
+    await this.access.linkable(segmentId, principal);
     if (current.links.some((l) => l.segmentId === segmentId))
       throw DestinationError.alreadyLinked(id, segmentId);
     const { kind } = this.kinds.of(current.config);
@@ -202,7 +202,7 @@ export class DestinationsService {
     const current = await this.get(id, principal);
     const link = linkOf(current, segmentId);
     // turning auto-sync on again re-checks that the segment may still be synced
-    if (autoSync) this.access.linkable(segmentId, principal);
+    if (autoSync) await this.access.linkable(segmentId, principal);
     const changed = create(DestinationLinkSchema, { ...link, autoSync });
     await this.recordUsage(current, changed, true);
     return this.save(current, current.version, {
@@ -234,7 +234,7 @@ export class DestinationsService {
   async syncable(id: string, segmentId: string, principal: Principal) {
     const destination = await this.get(id, principal);
     const link = linkOf(destination, segmentId);
-    if (principal.kind === 'user') this.access.linkable(segmentId, principal);
+    if (principal.kind === 'user') await this.access.linkable(segmentId, principal);
     return { destination, link };
   }
 

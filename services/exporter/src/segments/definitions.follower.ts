@@ -16,7 +16,10 @@ import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SegmentDefinitions } from './segment-definitions';
 
-/** Reads every segment definition at start-up, then follows the definitions topic. */
+/**
+ * Reads every segment definition at start-up, then follows the definitions topic; a question
+ * naming a segment not read yet has it read to the topic's end first.
+ */
 @Injectable()
 export class DefinitionsFollower
   extends ProtobufTopicFollower<typeof SegmentSchema>
@@ -38,6 +41,7 @@ export class DefinitionsFollower
       handle: (records) =>
         definitions.apply(records.map((r) => ({ segmentId: r.key, definition: r.value }))),
     });
+    definitions.readsFrom(this);
   }
 
   async onApplicationBootstrap(): Promise<void> {

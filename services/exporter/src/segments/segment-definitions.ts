@@ -1,4 +1,5 @@
 import type { Segment } from '@shoal/contracts';
+import { CATCH_UP_TIMEOUT_MS, type TopicCatchUp } from '@shoal/platform';
 
 /** One record of the definitions topic: a segment's current definition, or null (deleted). */
 export interface DefinitionRecord {
@@ -15,6 +16,21 @@ export class SegmentDefinitions {
   private readonly definitions = new Map<string, Segment>();
   /** Highest version seen per segment, deleted ones included. */
   private readonly versions = new Map<string, bigint>();
+  private catchUp?: TopicCatchUp;
+
+  /** How a question naming a segment not read yet catches up with the topic (the follower). */
+  readsFrom(catchUp: TopicCatchUp): void {
+    this.catchUp = catchUp;
+  }
+
+  /**
+   * For a question naming a segment: when it is not known yet, reads the definitions topic to
+   * its end first (bounded), so a segment published before the question — one created a moment
+   * ago — is found.
+   */
+  async catchUpFor(segmentId: string): Promise<void> {
+    if (!this.definitions.has(segmentId)) await this.catchUp?.readToEnd(CATCH_UP_TIMEOUT_MS);
+  }
 
   apply(records: readonly DefinitionRecord[]): void {
     for (const { segmentId, definition } of records) {

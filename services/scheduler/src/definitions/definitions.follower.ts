@@ -5,7 +5,10 @@ import { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SegmentCatalogue } from './segment-catalogue';
 
-/** Reads every segment definition at start-up, then follows the definitions topic. */
+/**
+ * Reads every segment definition at start-up, then follows the definitions topic; the catalogue
+ * asks it to read to the topic's end when a question names a segment it does not know.
+ */
 @Injectable()
 export class DefinitionsFollower extends ProtobufTopicFollower<typeof SegmentSchema> {
   constructor(
@@ -23,5 +26,6 @@ export class DefinitionsFollower extends ProtobufTopicFollower<typeof SegmentSch
       handle: (records) =>
         catalogue.apply(records.map((r) => ({ segmentId: r.key, definition: r.value }))),
     });
+    catalogue.readsFrom(this);
   }
 }

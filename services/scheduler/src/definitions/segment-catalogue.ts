@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Segment, SegmentKind, SegmentStatus } from '@shoal/contracts';
-import { type Principal, canSee } from '@shoal/platform';
+import { CATCH_UP_TIMEOUT_MS, type Principal, type TopicCatchUp, canSee } from '@shoal/platform';
 import { DEFAULT_LIMITS, dependenciesOf } from '@shoal/rules';
 
 /** A definition as the definitions topic carries it: a segment, or null once deleted. */
@@ -17,6 +17,12 @@ export interface DefinitionRecord {
 export class SegmentCatalogue {
   private readonly segments = new Map<string, Segment>();
   private readonly references = new Map<string, readonly string[]>();
+  private catchUp?: TopicCatchUp;
+
+  /** How a question naming an id not read yet catches up with the topic (the follower). */
+  readsFrom(catchUp: TopicCatchUp): void {
+    this.catchUp = catchUp;
+  }
 
   apply(records: readonly DefinitionRecord[]): void {
     for (const { segmentId, definition } of records) {
@@ -42,6 +48,22 @@ export class SegmentCatalogue {
   visible(id: string, principal: Principal): Segment | undefined {
     const segment = this.segments.get(id);
     return segment && canSee(segment, principal) ? segment : undefined;
+  }
+
+  /**
+   * For a question naming segments: when any of `ids` is not known yet, reads the definitions
+   * topic to its end first (bounded), so a segment published before the question — one created
+   * a moment ago — is found.
+   */
+  async catchUpFor(ids: readonly string[]): Promise<void> {
+    if (ids.some((id) => !this.segments.has(id)))
+      await this.catchUp?.readToEnd(CATCH_UP_TIMEOUT_MS);
+  }
+
+  /** `visible`, for a question naming the segment (see `catchUpFor`). */
+  async visibleNow(id: string, principal: Principal): Promise<Segment | undefined> {
+    await this.catchUpFor([id]);
+    return this.visible(id, principal);
   }
 
   /** Segments `id`'s rule reads. */

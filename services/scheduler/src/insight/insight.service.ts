@@ -106,7 +106,7 @@ export class InsightService {
     { segmentId, fromDay, toDay }: { segmentId: string; fromDay: string; toDay: string },
     principal: Principal,
   ): Promise<SegmentHistory> {
-    if (!this.catalogue.visible(segmentId, principal))
+    if (!(await this.catalogue.visibleNow(segmentId, principal)))
       throw InsightError.segmentNotFound(segmentId);
     const from = parseDay(fromDay, 'fromDay');
     const to = parseDay(toDay, 'toDay');
@@ -126,7 +126,7 @@ export class InsightService {
   }
 
   async summary(segmentId: string, principal: Principal): Promise<SegmentSummary> {
-    const segment = this.catalogue.visible(segmentId, principal);
+    const segment = await this.catalogue.visibleNow(segmentId, principal);
     if (!segment) throw InsightError.segmentNotFound(segmentId);
     const now = this.clock.now().getTime();
     const count = this.counts.of(segmentId);

@@ -50,6 +50,37 @@ describe('JobsService', () => {
     expect((await jobs.segmentJobs('seg_a')).lastSucceededAtMs).toBeDefined();
   });
 
+  it('refreshes a segment published a moment ago: an id it does not know makes it read the definitions topic first, once per request', async () => {
+    const { jobs, define, catalogue } = await setUp();
+    define('seg_a');
+    let reads = 0;
+    catalogue.readsFrom({
+      readToEnd: async () => {
+        reads += 1;
+        // what the topic held when asked: the segment created just before the request
+        define('seg_fresh');
+        return true;
+      },
+    });
+    await jobs.refreshNow(['seg_a'], ann);
+    expect(reads).toBe(0);
+    const [, fresh] = await jobs.refreshNow(['seg_a', 'seg_fresh'], ann);
+    expect(fresh?.segmentId).toBe('seg_fresh');
+    expect(reads).toBe(1);
+
+    catalogue.readsFrom({
+      readToEnd: async () => {
+        reads += 1;
+        return false;
+      },
+    });
+    expect((await refusalOf(jobs.refreshNow(['seg_x', 'seg_y'], ann), DomainError)).reason).toBe(
+      'SEGMENT_NOT_FOUND',
+    );
+    // one read for the request, not one per unknown id
+    expect(reads).toBe(2);
+  });
+
   it('counts a partition’s final report once, however often it is delivered', async () => {
     const { jobs, define, repository } = await setUp();
     define('seg_a');

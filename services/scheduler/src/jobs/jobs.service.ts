@@ -55,6 +55,7 @@ export class JobsService {
         `name 1 to ${MAX_SEGMENTS_PER_REFRESH} segments; got ${segmentIds.length}`,
       );
     const unique = [...new Set(segmentIds)];
+    await this.catalogue.catchUpFor(unique);
     for (const id of unique) this.refreshable(id, principal);
     const jobOf = new Map<string, Job>();
     for (const id of this.catalogue.referencedFirst(unique)) {
@@ -352,6 +353,7 @@ export class JobsService {
    */
   async cancel(jobId: string, principal: Principal): Promise<Job> {
     const job = await this.visibleJob(jobId, principal);
+    await this.catalogue.catchUpFor([job.segmentId]);
     this.editable(job.segmentId, principal);
     // a rule change's re-evaluation is applied at once in each partition: nothing to stop
     if (isFinal(job.status) || job.trigger === JobTrigger.RULE_CHANGE) return job;
@@ -374,7 +376,7 @@ export class JobsService {
     principal: Principal,
   ): Promise<Job[]> {
     const { segmentId, ...rest } = criteria;
-    if (segmentId && !this.catalogue.visible(segmentId, principal))
+    if (segmentId && !(await this.catalogue.visibleNow(segmentId, principal)))
       throw JobError.segmentNotFound(segmentId);
     const found: Job[] = [];
     let after = rest.after;
@@ -440,11 +442,13 @@ export class JobsService {
     return job;
   }
 
+  /** A dynamic segment the caller may edit (`catalogue.catchUpFor` it first); refused if not. */
   private refreshable(segmentId: string, principal: Principal): void {
     const segment = this.editable(segmentId, principal);
     if (segment.kind !== SegmentKind.DYNAMIC) throw JobError.notRefreshable(segmentId);
   }
 
+  /** A segment the caller may edit (`catalogue.catchUpFor` it first); refused if not. */
   private editable(segmentId: string, principal: Principal): Segment {
     const segment = this.catalogue.visible(segmentId, principal);
     if (!segment) throw JobError.segmentNotFound(segmentId);

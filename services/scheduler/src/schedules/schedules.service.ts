@@ -91,7 +91,7 @@ export class SchedulesService {
         isDefault: true,
         nextRuns: nextTicks(fallback, this.clock.now(), NEXT_RUNS),
       };
-    const segment = this.catalogue.visible(segmentId, principal);
+    const segment = await this.catalogue.visibleNow(segmentId, principal);
     if (!segment) throw ScheduleError.segmentNotFound(segmentId);
     return this.scheduleOf(segment, fallback);
   }
