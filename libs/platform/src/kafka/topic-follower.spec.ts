@@ -157,7 +157,8 @@ describe('TopicFollower.readToEnd', () => {
           partition: 0,
           messages: Array.from(
             { length: to - from },
-            (_, i) => ({ offset: String(from + i), key: null, value: Buffer.from('x') }) as KafkaMessage,
+            (_, i) =>
+              ({ offset: String(from + i), key: null, value: Buffer.from('x') }) as KafkaMessage,
           ),
         },
       });
