@@ -86,26 +86,10 @@ export class TopicFollower implements TopicCatchUp {
   async start(): Promise<void> {
     const { kafka, names, name, logger, handle } = this.options;
     const topic = this.topicName;
-    const ends = await fetchTopicEnds(kafka, topic);
-    const pending = new Map<number, bigint>();
-    for (const { partition, high, low } of ends) {
-      if (BigInt(high) > BigInt(low)) pending.set(partition, BigInt(high));
-    }
-    let caughtUp: () => void = () => undefined;
+    const began = performance.now();
+    const ends = endsOf(await fetchTopicEnds(kafka, topic));
+    let records = 0;
     let lastProgress = Date.now();
-    const reachedEnd = new Promise<void>((resolve) => {
-      caughtUp = resolve;
-      if (pending.size === 0) resolve();
-    });
-    // A partition whose last offsets hold no record (compacted tombstones) never delivers its end
-    // offset: once nothing has arrived for a while, what was there has been read.
-    const idle = setInterval(() => {
-      if (Date.now() - lastProgress < IDLE_CATCH_UP_MS) return;
-      logger.warn({ topic, partitions: [...pending.keys()] }, 'caught up by idleness');
-      pending.clear();
-      caughtUp();
-    }, 1_000);
-    void reachedEnd.then(() => clearInterval(idle));
     const consumer = kafka.consumer({
       groupId: names.group(`${name}-${randomBytes(6).toString('hex')}`),
       allowAutoTopicCreation: false,
@@ -127,16 +111,35 @@ export class TopicFollower implements TopicCatchUp {
         // kafkajs delivers a failed batch again: once it went through, the follower is whole
         this.failed = undefined;
         lastProgress = Date.now();
+        records += batch.messages.length;
         const last = batch.messages[batch.messages.length - 1];
         if (last !== undefined) this.handled(batch.partition, BigInt(last.offset) + 1n);
-        const end = pending.get(batch.partition);
-        if (end !== undefined && last !== undefined && BigInt(last.offset) + 1n >= end) {
-          pending.delete(batch.partition);
-          if (pending.size === 0) caughtUp();
-        }
       },
     });
-    await reachedEnd;
+    await new Promise<void>((resolve) => {
+      if (this.reached(ends)) return resolve();
+      // A partition whose last offsets hold no record (compacted tombstones) never delivers its
+      // end offset: once nothing has arrived for a while, what was there has been read.
+      const idle = setInterval(() => {
+        if (Date.now() - lastProgress < IDLE_CATCH_UP_MS) return;
+        logger.warn({ topic }, 'caught up by idleness');
+        this.rememberUnreachable(ends);
+        waiter.resolve(true);
+      }, 1_000);
+      const waiter: EndWaiter = {
+        ends,
+        resolve: () => {
+          clearInterval(idle);
+          this.waiters.delete(waiter);
+          resolve();
+        },
+      };
+      this.waiters.add(waiter);
+    });
+    logger.info(
+      { topic, records, ms: Math.round(performance.now() - began) },
+      'read the followed topic to its end',
+    );
   }
 
   /**
@@ -244,11 +247,7 @@ export class TopicFollower implements TopicCatchUp {
     if (this.stopped) throw new Error('the follower has stopped');
     const admin = (this.admin ??= this.connectAdmin());
     try {
-      const offsets = await (await admin).fetchTopicOffsets(this.topicName);
-      const ends = new Map<number, bigint>();
-      for (const { partition, high, low } of offsets)
-        if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
-      return ends;
+      return endsOf(await (await admin).fetchTopicOffsets(this.topicName));
     } catch (error) {
       // a fresh client next time, rather than one left in an unknown state
       if (this.admin === admin) this.admin = undefined;
@@ -265,6 +264,14 @@ export class TopicFollower implements TopicCatchUp {
     await admin.connect();
     return admin;
   }
+}
+
+/** The end offsets of the partitions that hold records. */
+function endsOf(offsets: readonly { partition: number; high: string; low: string }[]): Offsets {
+  const ends = new Map<number, bigint>();
+  for (const { partition, high, low } of offsets)
+    if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
+  return ends;
 }
 
 /**
