@@ -91,7 +91,8 @@ export async function produceAll(
   records: readonly Message[],
   batch = 1_000,
 ): Promise<void> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  // idempotent: a send retried after a lost answer does not write the records twice
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
   await producer.connect();
   try {
     for (let i = 0; i < records.length; i += batch) {
