@@ -116,26 +116,15 @@ export class TopicFollower implements TopicCatchUp {
         if (last !== undefined) this.handled(batch.partition, BigInt(last.offset) + 1n);
       },
     });
-    await new Promise<void>((resolve) => {
-      if (this.reached(ends)) return resolve();
-      // A partition whose last offsets hold no record (compacted tombstones) never delivers its
-      // end offset: once nothing has arrived for a while, what was there has been read.
-      const idle = setInterval(() => {
-        if (Date.now() - lastProgress < IDLE_CATCH_UP_MS) return;
-        logger.warn({ topic }, 'caught up by idleness');
-        this.rememberUnreachable(ends);
-        waiter.resolve(true);
-      }, 1_000);
-      const waiter: EndWaiter = {
-        ends,
-        resolve: () => {
-          clearInterval(idle);
-          this.waiters.delete(waiter);
-          resolve();
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    // A partition whose last offsets hold no record (compacted tombstones) never delivers its end
+    // offset: once nothing has arrived for a while, what was there has been read.
+    const idle = new AbortController();
+    const idleCheck = setInterval(() => {
+      if (Date.now() - lastProgress < IDLE_CATCH_UP_MS) return;
+      logger.warn({ topic }, 'caught up by idleness');
+      idle.abort();
+    }, 1_000);
+    await this.waitUntilReached(ends, idle.signal).finally(() => clearInterval(idleCheck));
     logger.info(
       { topic, records, ms: Math.round(performance.now() - began) },
       'read the followed topic to its end',
@@ -168,22 +157,7 @@ export class TopicFollower implements TopicCatchUp {
     if (this.reached(ends)) return true;
     const remaining = deadline - performance.now();
     if (remaining <= 0) return false;
-    return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        this.rememberUnreachable(ends);
-        resolve(false);
-      }, remaining);
-      const waiter: EndWaiter = {
-        ends,
-        resolve: (reached) => {
-          clearTimeout(timer);
-          this.waiters.delete(waiter);
-          resolve(reached);
-        },
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waitUntilReached(ends, AbortSignal.timeout(Math.ceil(remaining)));
   }
 
   async stop(): Promise<void> {
@@ -198,6 +172,30 @@ export class TopicFollower implements TopicCatchUp {
         () => undefined,
       ),
     ]);
+  }
+
+  /**
+   * True once every partition reached its end in `ends`; false when `giveUp` aborts first (the
+   * ends not reached are then remembered as unreachable) or the follower stops.
+   */
+  private waitUntilReached(ends: Offsets, giveUp: AbortSignal): Promise<boolean> {
+    if (this.reached(ends)) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const abandon = () => {
+        this.rememberUnreachable(ends);
+        waiter.resolve(false);
+      };
+      const waiter: EndWaiter = {
+        ends,
+        resolve: (reached) => {
+          giveUp.removeEventListener('abort', abandon);
+          this.waiters.delete(waiter);
+          resolve(reached);
+        },
+      };
+      giveUp.addEventListener('abort', abandon, { once: true });
+      this.waiters.add(waiter);
+    });
   }
 
   private handled(partition: number, next: bigint): void {
